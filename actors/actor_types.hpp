@@ -1,0 +1,22 @@
+#pragma once
+// Every actor's interface in one place. Handles are dynamically typed where replies carry the
+// result of an arbitrary persistence operation (db pool); each interface lists its messages.
+#include <caf/fwd.hpp>
+
+namespace gp {
+
+/// db_pool: (db_run_atom, db_job) → whatever the job returns, or a gp error;
+///          (status_atom) → status_report.
+using db_pool_actor = caf::actor;
+
+/// migrator: (migrate_atom) → int64_t schema version; (status_atom) → status_report.
+using migrator_actor = caf::actor;
+
+/// http_edge: (http_atom, http_call) → nothing (answers through the call's responder);
+///            (drain_atom, milliseconds) → bool drained; (status_atom) → status_report.
+using http_edge_actor = caf::actor;
+
+/// root: (shutdown_atom) → bool clean; (status_atom) → std::vector<status_report>.
+using root_actor = caf::actor;
+
+}  // namespace gp

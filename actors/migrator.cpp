@@ -1,0 +1,82 @@
+#include "actors/migrator.hpp"
+
+#include <caf/all.hpp>
+#include <pqxx/pqxx>
+
+#include "actors/db_pool.hpp"
+#include "io/logging.hpp"
+#include "messages/atoms.hpp"
+#include "messages/errors.hpp"
+#include "messages/health.hpp"
+#include "persistence/migrations.hpp"
+
+namespace gp {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+struct migrator_state {
+  std::string state = "pending";
+  std::string last_error;
+  int64_t version = 0;
+  std::chrono::milliseconds backoff{1000};
+  uint64_t attempts = 0;
+  static inline const char* name = "migrator";
+};
+
+// The migration itself runs inside a pooled worker (blocking work stays off the scheduler).
+caf::message run_migrations(pqxx::connection& c) {
+  auto report = persistence::migrate(c, persistence::embedded_migrations());
+  for (auto v : report.applied)
+    GP_LOG_INFO("migrator: applied migration {}", v);
+  return caf::make_message(report.version_after);
+}
+
+caf::behavior migrator(caf::stateful_actor<migrator_state>* self, db_pool_actor pool) {
+  self->send(self, migrate_atom_v);
+  return {
+    // Tries once; on failure schedules the next attempt.
+    [=](migrate_atom) {
+      auto& st = self->state;
+      if (st.state == "migrated")
+        return;
+      ++st.attempts;
+      self->request(pool, 10min, db_run_atom_v, db_job{run_migrations})
+        .then(
+          [=](int64_t version) {
+            auto& st = self->state;
+            st.state = "migrated";
+            st.version = version;
+            st.last_error.clear();
+            GP_LOG_INFO("migrator: database schema at version {}", version);
+          },
+          [=](const caf::error& err) {
+            auto& st = self->state;
+            st.state = "retrying";
+            st.last_error = error_detail(err);
+            GP_LOG_WARN("migrator: attempt {} failed ({}): {}; next attempt in {} ms", st.attempts,
+                        self->system().render(err), st.last_error, st.backoff.count());
+            self->delayed_send(self, st.backoff, migrate_atom_v);
+            st.backoff = std::min<std::chrono::milliseconds>(st.backoff * 2, 30s);
+          });
+    },
+    // State word ("pending", "retrying", "migrated"), version and last error.
+    [=](status_atom) {
+      auto& st = self->state;
+      return status_report{"migrator",
+                           st.state,
+                           {{"schema_version", std::to_string(st.version)},
+                            {"attempts", std::to_string(st.attempts)},
+                            {"last_error", st.last_error}}};
+    },
+  };
+}
+
+}  // namespace
+
+migrator_actor spawn_migrator(caf::actor_system& sys, db_pool_actor pool) {
+  return sys.spawn(migrator, std::move(pool));
+}
+
+}  // namespace gp

@@ -1,0 +1,29 @@
+#pragma once
+// The root supervisor: spawns the node's long-lived actors and stops them in a fixed order.
+#include <chrono>
+#include <memory>
+
+#include <caf/fwd.hpp>
+
+#include "actors/actor_types.hpp"
+#include "actors/http_edge.hpp"
+#include "persistence/database.hpp"
+
+namespace gp {
+
+/// Everything the root needs to build the node (plain values from app/ configuration).
+struct root_options {
+  persistence::db_options db;
+  size_t db_pool_size = 4;
+  http_edge_options edge;
+  /// How long shutdown waits for in-flight HTTP calls.
+  std::chrono::milliseconds shutdown_grace{10000};
+};
+
+/// Spawns the root, which spawns db_pool, migrator and http_edge (starting `server`).
+/// (shutdown_atom) drains the edge, then stops http_edge → migrator → db_pool, replies whether the
+/// drain finished in time, and quits.
+root_actor spawn_root(caf::actor_system& sys, root_options opts,
+                      std::shared_ptr<io::http::server> server);
+
+}  // namespace gp

@@ -1,0 +1,201 @@
+#include <iostream>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include "app/commands.hpp"
+#include "io/crypto.hpp"
+#include "io/validate.hpp"
+#include "persistence/api_keys.hpp"
+#include "persistence/clients.hpp"
+#include "persistence/database.hpp"
+#include "persistence/migrations.hpp"
+
+namespace gp::app {
+
+namespace {
+
+persistence::db_options db_options_of(const config& cfg) {
+  persistence::db_options o;
+  o.url = cfg.database.url;
+  o.statement_timeout = std::chrono::milliseconds{cfg.database.statement_timeout_ms};
+  o.connect_timeout = std::chrono::seconds{cfg.database.connect_timeout_s};
+  o.application_name = "geoplatform-cli";
+  return o;
+}
+
+std::unique_ptr<pqxx::connection> connect(const config& cfg) {
+  try {
+    return persistence::open_connection(db_options_of(cfg));
+  } catch (const std::exception& e) {
+    std::string why = e.what();
+    while (!why.empty() && (why.back() == '\n' || why.back() == ' '))
+      why.pop_back();
+    throw std::runtime_error{"cannot connect to the database at " +
+                             persistence::redact_url(cfg.database.url) + ": " + why};
+  }
+}
+
+/// Commands other than migrate need the schema in place.
+void require_schema(pqxx::connection& c) {
+  auto have = persistence::applied_schema_version(c);
+  auto want = persistence::latest_migration_version();
+  if (have < want)
+    throw std::runtime_error{"the database schema is at version " + std::to_string(have) +
+                             ", expected " + std::to_string(want) +
+                             "; run 'geoplatform migrate' first"};
+}
+
+void require(const std::string& field, const std::string& why) {
+  if (!why.empty())
+    throw std::runtime_error{field + ": " + why};
+}
+
+}  // namespace
+
+int migrate_command(const config& cfg) {
+  auto c = connect(cfg);
+  auto report = persistence::migrate(*c, persistence::embedded_migrations());
+  if (report.applied.empty()) {
+    std::cout << "database schema is up to date (version " << report.version_after << ")\n";
+  } else {
+    std::cout << "migrated database schema from version " << report.version_before << " to "
+              << report.version_after << " (applied";
+    for (auto v : report.applied)
+      std::cout << " " << v;
+    std::cout << ")\n";
+  }
+  return 0;
+}
+
+int clients_create(const config& cfg, const client_create_args& args) {
+  require("client_id", io::check_client_id(args.client_id));
+  if (args.rate_limit_per_minute < 1)
+    throw std::runtime_error{"--rate-limit: must be at least 1"};
+  for (const auto& h : args.callback_hosts)
+    require("--callback-host '" + h + "'", io::check_callback_host(h));
+  auto c = connect(cfg);
+  require_schema(*c);
+  persistence::client_row row;
+  row.client_id = args.client_id;
+  row.name = args.name.empty() ? args.client_id : args.name;
+  row.rate_limit_per_minute = args.rate_limit_per_minute;
+  row.callback_hosts = args.callback_hosts;
+  row.webhook_secret = io::generate_webhook_secret();
+  if (!persistence::insert_client(*c, row)) {
+    if (args.if_not_exists) {
+      std::cerr << "client '" << args.client_id << "' already exists\n";
+      return 0;
+    }
+    throw std::runtime_error{"client '" + args.client_id + "' already exists"};
+  }
+  std::cerr << "created client '" << row.client_id
+            << "'; its webhook signing secret follows (shown once):\n";
+  std::cout << row.webhook_secret << "\n";
+  return 0;
+}
+
+int clients_list(const config& cfg, bool as_json) {
+  auto c = connect(cfg);
+  require_schema(*c);
+  auto rows = persistence::list_clients(*c);
+  if (as_json) {
+    auto arr = nlohmann::json::array();
+    for (const auto& r : rows)
+      arr.push_back({{"client_id", r.client_id},
+                     {"name", r.name},
+                     {"rate_limit_per_minute", r.rate_limit_per_minute},
+                     {"callback_hosts", r.callback_hosts},
+                     {"is_active", r.is_active},
+                     {"created_at", r.created_at}});
+    std::cout << arr.dump(2) << "\n";
+    return 0;
+  }
+  for (const auto& r : rows)
+    std::cout << r.client_id << "\t" << r.name << "\t" << (r.is_active ? "active" : "inactive")
+              << "\t" << r.rate_limit_per_minute << "/min\t" << r.created_at << "\n";
+  return 0;
+}
+
+int keys_create(const config& cfg, const key_create_args& args) {
+  require("--client", io::check_client_id(args.client_id));
+  require("--level", io::check_access_level(args.level));
+  if (!args.expires_at.empty())
+    require("--expires-at", io::check_rfc3339(args.expires_at));
+  if (args.allowed_endpoints)
+    for (const auto& p : *args.allowed_endpoints)
+      require("--allow '" + p + "'", io::check_endpoint_pattern(p));
+  auto c = connect(cfg);
+  require_schema(*c);
+  if (!persistence::client_exists(*c, args.client_id))
+    throw std::runtime_error{"client '" + args.client_id +
+                             "' does not exist; create it with: geoplatform clients create " +
+                             args.client_id};
+  if (!args.expires_at.empty() && !persistence::is_future_timestamp(*c, args.expires_at))
+    throw std::runtime_error{"--expires-at: must be in the future"};
+  io::generated_key key;
+  persistence::api_key_row row;
+  // A collision of 8-character ids is unlikely but possible: draw again.
+  for (int attempt = 0;; ++attempt) {
+    key = io::generate_api_key();
+    row.key_id = key.key_id;
+    row.client_id = args.client_id;
+    row.key_hash = key.hash;
+    row.access_level = args.level;
+    row.allowed_endpoints = args.allowed_endpoints;
+    row.description = args.description;
+    row.expires_at = args.expires_at;
+    if (persistence::insert_api_key(*c, row))
+      break;
+    if (attempt == 5)
+      throw std::runtime_error{"could not allocate a unique key id"};
+  }
+  if (args.as_json) {
+    nlohmann::json j = {{"key", key.key},
+                        {"key_id", key.key_id},
+                        {"client_id", row.client_id},
+                        {"access_level", row.access_level},
+                        {"expires_at", row.expires_at.empty() ? nlohmann::json() :
+                                                                nlohmann::json(row.expires_at)}};
+    std::cout << j.dump() << "\n";
+  } else {
+    std::cerr << "created " << row.access_level << " key " << key.key_id << " for client '"
+              << row.client_id << "'; store it now, it is not shown again:\n";
+    std::cout << key.key << "\n";
+  }
+  return 0;
+}
+
+int keys_list(const config& cfg, const std::string& client_id, bool as_json) {
+  auto c = connect(cfg);
+  require_schema(*c);
+  auto rows = persistence::list_api_keys(*c, client_id);
+  auto state = [](const persistence::api_key_row& r) {
+    return r.revoked_at.empty() ? "active" : "revoked";
+  };
+  if (as_json) {
+    auto arr = nlohmann::json::array();
+    for (const auto& r : rows) {
+      nlohmann::json j = {{"key_id", r.key_id},
+                          {"client_id", r.client_id},
+                          {"access_level", r.access_level},
+                          {"description", r.description},
+                          {"state", state(r)},
+                          {"created_at", r.created_at}};
+      j["expires_at"] = r.expires_at.empty() ? nlohmann::json() : nlohmann::json(r.expires_at);
+      j["revoked_at"] = r.revoked_at.empty() ? nlohmann::json() : nlohmann::json(r.revoked_at);
+      j["allowed_endpoints"] =
+        r.allowed_endpoints ? nlohmann::json(*r.allowed_endpoints) : nlohmann::json();
+      arr.push_back(std::move(j));
+    }
+    std::cout << arr.dump(2) << "\n";
+    return 0;
+  }
+  for (const auto& r : rows)
+    std::cout << r.key_id << "\t" << r.client_id << "\t" << r.access_level << "\t" << state(r)
+              << "\texpires " << (r.expires_at.empty() ? "never" : r.expires_at) << "\n";
+  return 0;
+}
+
+}  // namespace gp::app

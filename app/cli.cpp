@@ -1,0 +1,202 @@
+#include "app/cli.hpp"
+
+#include <cstdio>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "app/commands.hpp"
+#include "app/config.hpp"
+#include "app/version.hpp"
+#include "io/logging.hpp"
+
+namespace gp::app {
+
+namespace {
+
+/// Options every command accepts; they feed the configuration layers.
+struct common_options {
+  std::string config_file;
+  std::vector<std::string> sets;
+  std::string database_url;
+  std::string log_level;
+  std::string log_format;
+  std::string listen;
+  int port = -1;
+};
+
+/// File, environment and --set layers (shortcut flags are applied by load_config).
+config_loader layered_loader(const common_options& o) {
+  config_loader loader;
+  auto env = process_environment();
+  std::string file = o.config_file;
+  if (file.empty())
+    if (auto i = env.find("GEOPLATFORM_CONFIG"); i != env.end())
+      file = i->second;
+  if (!file.empty())
+    loader.load_file(file);
+  loader.load_environment(env);
+  for (const auto& s : o.sets)
+    loader.set(s);
+  return loader;
+}
+
+config load_config(const common_options& o) {
+  auto loader = layered_loader(o);
+  if (!o.database_url.empty())
+    loader.set("database.url", o.database_url);
+  if (!o.log_level.empty())
+    loader.set("log.level", o.log_level);
+  if (!o.log_format.empty())
+    loader.set("log.format", o.log_format);
+  if (!o.listen.empty())
+    loader.set("http.listen_address", o.listen);
+  if (o.port >= 0)
+    loader.set("http.port", std::to_string(o.port));
+  return loader.build();
+}
+
+void add_common(CLI::App* cmd, common_options& o) {
+  cmd->add_option("-c,--config", o.config_file,
+                  "TOML configuration file (default: $GEOPLATFORM_CONFIG, else none)");
+  cmd->add_option("-s,--set", o.sets,
+                  "Override one key, e.g. --set http.port=9000 (repeatable; beats file and "
+                  "environment)");
+  cmd->add_option("--database-url", o.database_url, "Same as --set database.url=URL");
+  cmd->add_option("--log-level", o.log_level, "Same as --set log.level=LEVEL");
+  cmd->add_option("--log-format", o.log_format, "Same as --set log.format=text|json");
+}
+
+int fail(const std::string& reason) {
+  std::cerr << "geoplatform: error: " << reason << "\n";
+  return 1;
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  CLI::App app{"geoplatform: publishes geospatial datasets (PostGIS, GeoPackage, COG, STAC) for a "
+               "data hub.\nConfiguration: defaults < TOML file < GEOPLATFORM_<SECTION>_<KEY> "
+               "environment < flags. See docs/configuration.md or 'geoplatform config keys'.",
+               "geoplatform"};
+  app.require_subcommand(1);
+  app.failure_message(CLI::FailureMessage::help);
+  common_options common;
+  std::function<int()> action;
+
+  auto* serve_cmd = app.add_subcommand("serve", "Run the HTTP service (migrates the database first)");
+  add_common(serve_cmd, common);
+  serve_cmd->add_option("--listen", common.listen, "Same as --set http.listen_address=ADDR");
+  serve_cmd->add_option("-p,--port", common.port, "Same as --set http.port=N");
+  serve_cmd->callback([&] { action = [&] { return serve(load_config(common)); }; });
+
+  auto* migrate_cmd = app.add_subcommand("migrate", "Apply pending database migrations and exit");
+  add_common(migrate_cmd, common);
+  migrate_cmd->callback([&] { action = [&] { return migrate_command(load_config(common)); }; });
+
+  auto* clients = app.add_subcommand("clients", "Manage platform clients");
+  clients->require_subcommand(1);
+  client_create_args cc;
+  auto* clients_create_cmd =
+    clients->add_subcommand("create", "Create a client; prints its webhook secret once");
+  add_common(clients_create_cmd, common);
+  clients_create_cmd->add_option("client_id", cc.client_id, "Client id, e.g. ddh")->required();
+  clients_create_cmd->add_option("--name", cc.name, "Display name (default: the client id)");
+  clients_create_cmd->add_option("--rate-limit", cc.rate_limit_per_minute,
+                                 "Requests per minute (default 600)");
+  clients_create_cmd->add_option("--callback-host", cc.callback_hosts,
+                                 "Allowed webhook host, exact or *.example.org (repeatable)");
+  clients_create_cmd->add_flag("--if-not-exists", cc.if_not_exists,
+                               "Succeed without output when the client already exists");
+  clients_create_cmd->callback([&] {
+    action = [&] { return clients_create(load_config(common), cc); };
+  });
+  bool clients_json = false;
+  auto* clients_list_cmd = clients->add_subcommand("list", "List clients (never their secrets)");
+  add_common(clients_list_cmd, common);
+  clients_list_cmd->add_flag("--json", clients_json, "JSON output");
+  clients_list_cmd->callback([&] {
+    action = [&] { return clients_list(load_config(common), clients_json); };
+  });
+
+  auto* keys = app.add_subcommand("keys", "Manage API keys");
+  keys->require_subcommand(1);
+  key_create_args kc;
+  std::vector<std::string> allow;
+  auto* keys_create_cmd = keys->add_subcommand(
+    "create", "Create an API key; prints the key once (only its SHA-256 is stored)");
+  add_common(keys_create_cmd, common);
+  keys_create_cmd->add_option("--client", kc.client_id, "Owning client id")->required();
+  keys_create_cmd->add_option("--level", kc.level, "internal | trusted | admin")->required();
+  keys_create_cmd->add_option("--expires-at", kc.expires_at,
+                              "RFC 3339 expiry, e.g. 2027-01-01T00:00:00Z (default: never)");
+  keys_create_cmd->add_option("--allow", allow,
+                              "Restrict to an endpoint pattern such as \"GET /platform/status/*\" "
+                              "(repeatable; default: all its level allows)");
+  keys_create_cmd->add_option("--description", kc.description, "What the key is for");
+  keys_create_cmd->add_flag("--json", kc.as_json, "Print {key, key_id, ...} as JSON");
+  keys_create_cmd->callback([&] {
+    if (!allow.empty())
+      kc.allowed_endpoints = allow;
+    action = [&] { return keys_create(load_config(common), kc); };
+  });
+  std::string keys_client;
+  bool keys_json = false;
+  auto* keys_list_cmd = keys->add_subcommand("list", "List keys (ids and metadata, never secrets)");
+  add_common(keys_list_cmd, common);
+  keys_list_cmd->add_option("--client", keys_client, "Only this client's keys");
+  keys_list_cmd->add_flag("--json", keys_json, "JSON output");
+  keys_list_cmd->callback([&] {
+    action = [&] { return keys_list(load_config(common), keys_client, keys_json); };
+  });
+
+  auto* config_cmd = app.add_subcommand("config", "Inspect configuration");
+  config_cmd->require_subcommand(1);
+  auto* show = config_cmd->add_subcommand(
+    "show", "Validate and print the effective configuration with each value's origin");
+  add_common(show, common);
+  show->callback([&] {
+    action = [&] {
+      auto loader = layered_loader(common);
+      loader.build();
+      for (const auto& [k, v] : loader.describe())
+        std::cout << k << " = " << v << "\n";
+      return 0;
+    };
+  });
+  auto* keys_doc = config_cmd->add_subcommand("keys", "List every configuration key");
+  keys_doc->callback([&] {
+    action = [&] {
+      for (const auto& k : config_keys())
+        std::cout << "[" << k.section << "] " << k.key << "  env " << k.env_name() << "  default \""
+                  << k.default_value << "\"\n    " << k.description << "\n";
+      return 0;
+    };
+  });
+
+  auto* version_cmd = app.add_subcommand("version", "Print the version");
+  version_cmd->callback([&] {
+    action = [] {
+      std::cout << "geoplatform " << version << "\n";
+      return 0;
+    };
+  });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "geoplatform: usage error: " << e.what() << " (see --help)\n";
+    return 2;
+  }
+  try {
+    return action ? action() : 0;
+  } catch (const std::exception& e) {
+    return fail(io::redact_secrets(e.what()));
+  }
+}
+
+}  // namespace gp::app

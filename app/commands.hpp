@@ -1,0 +1,43 @@
+#pragma once
+// The commands behind the command line. Each returns an exit code; failures throw
+// std::runtime_error (or config_error) with a one-line reason.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/config.hpp"
+
+namespace gp::app {
+
+/// Runs the service until SIGINT/SIGTERM.
+int serve(const config& cfg);
+
+/// Applies pending migrations and prints what was done.
+int migrate_command(const config& cfg);
+
+/// Arguments of `clients create`.
+struct client_create_args {
+  std::string client_id;
+  std::string name;
+  int rate_limit_per_minute = 600;
+  std::vector<std::string> callback_hosts;
+  bool if_not_exists = false;
+};
+
+int clients_create(const config& cfg, const client_create_args& args);
+int clients_list(const config& cfg, bool as_json);
+
+/// Arguments of `keys create`.
+struct key_create_args {
+  std::string client_id;
+  std::string level;
+  std::string expires_at;
+  std::optional<std::vector<std::string>> allowed_endpoints;
+  std::string description;
+  bool as_json = false;
+};
+
+int keys_create(const config& cfg, const key_create_args& args);
+int keys_list(const config& cfg, const std::string& client_id, bool as_json);
+
+}  // namespace gp::app

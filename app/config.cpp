@@ -1,0 +1,258 @@
+#include "app/config.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+#include <toml++/toml.h>
+
+#include "persistence/database.hpp"
+
+extern char** environ;
+
+namespace gp::app {
+
+namespace {
+
+using kind = key_spec::kind;
+
+key_spec integer(std::string s, std::string k, int64_t def, int64_t lo, int64_t hi,
+                 std::string desc) {
+  return key_spec{std::move(s), std::move(k), kind::integer, std::to_string(def), std::move(desc),
+                  lo, hi, {}, false};
+}
+
+key_spec text(std::string s, std::string k, std::string def, std::string desc,
+              std::vector<std::string> choices = {}, bool secret = false) {
+  return key_spec{std::move(s), std::move(k), kind::string, std::move(def), std::move(desc),
+                  0, 0, std::move(choices), secret};
+}
+
+std::string where(value_origin origin, const std::string& source) {
+  switch (origin) {
+    case value_origin::default_value: return "default";
+    case value_origin::file: return "file " + source;
+    case value_origin::environment: return "environment variable " + source;
+    case value_origin::command_line: return "command line";
+  }
+  return "?";
+}
+
+bool parse_int(const std::string& s, int64_t& out) {
+  auto* end = s.data() + s.size();
+  auto [p, ec] = std::from_chars(s.data(), end, out);
+  return ec == std::errc{} && p == end && !s.empty();
+}
+
+bool starts_with(const std::string& s, const std::string& prefix) {
+  return s.rfind(prefix, 0) == 0;
+}
+
+// Checks that are more than a range or a choice.
+std::string extra_check(const std::string& name, const std::string& v) {
+  if (name == "database.url" && !starts_with(v, "postgresql://") && !starts_with(v, "postgres://"))
+    return "must be a postgresql:// URL";
+  if (name == "http.public_base_url") {
+    if (!starts_with(v, "http://") && !starts_with(v, "https://"))
+      return "must start with http:// or https://";
+    if (v.back() == '/')
+      return "must not end with '/'";
+  }
+  if (name == "http.listen_address") {
+    bool ok = !v.empty() && std::all_of(v.begin(), v.end(), [](char ch) {
+      return std::isxdigit(static_cast<unsigned char>(ch)) || ch == '.' || ch == ':';
+    });
+    if (!ok)
+      return "must be a numeric IPv4 or IPv6 address (e.g. 127.0.0.1 or 0.0.0.0)";
+  }
+  return {};
+}
+
+}  // namespace
+
+const char* to_string(value_origin x) {
+  switch (x) {
+    case value_origin::default_value: return "default";
+    case value_origin::file: return "file";
+    case value_origin::environment: return "environment";
+    case value_origin::command_line: return "command line";
+  }
+  return "?";
+}
+
+std::string key_spec::env_name() const {
+  std::string out = "GEOPLATFORM_" + section + "_" + key;
+  for (auto& ch : out)
+    ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return out;
+}
+
+const std::vector<key_spec>& config_keys() {
+  static const std::vector<key_spec> keys = {
+    text("database", "url", "postgresql://geoplatform:geoplatform@127.0.0.1:5433/geoplatform",
+         "PostgreSQL URL (libpq URI). The database must have the PostGIS extension.", {}, true),
+    integer("database", "pool_size", 4, 1, 64, "Connections in the database pool."),
+    integer("database", "statement_timeout_ms", 5000, 100, 3600000,
+            "statement_timeout and lock_timeout of pooled connections, in milliseconds."),
+    integer("database", "connect_timeout_s", 3, 1, 60, "Time allowed to open a connection."),
+    text("http", "listen_address", "127.0.0.1", "Address the HTTP server binds to."),
+    integer("http", "port", 8080, 0, 65535, "HTTP port (0 picks a free port and logs it)."),
+    text("http", "public_base_url", "http://127.0.0.1:8080",
+         "Base of every absolute URL the service returns (no trailing slash)."),
+    integer("http", "io_threads", 1, 1, 64, "Threads running HTTP I/O."),
+    integer("http", "body_limit_bytes", 1048576, 1024, 1073741824,
+            "Largest accepted request body (413 above)."),
+    integer("http", "header_limit_bytes", 16384, 1024, 1048576,
+            "Largest accepted request line plus headers (431 above)."),
+    integer("http", "read_timeout_s", 30, 1, 3600, "Time to receive one whole request."),
+    integer("http", "idle_timeout_s", 60, 1, 3600, "Time a keep-alive connection may stay idle."),
+    integer("http", "max_connections", 1024, 1, 1000000, "Open connections accepted at once."),
+    integer("http", "shutdown_grace_s", 10, 0, 600,
+            "On SIGINT/SIGTERM, how long in-flight calls may take to finish."),
+    text("storage", "bronze_root", ".local/storage/bronze",
+         "Input files: one folder per client inside."),
+    text("storage", "silver_root", ".local/storage/silver", "Processed outputs."),
+    integer("workers", "scheduler_threads", 0, 0, 256,
+            "Actor scheduler threads (0 = one per core)."),
+    integer("workers", "task_workers", 2, 1, 256, "Task workers running job handlers."),
+    text("log", "level", "info", "Log level.",
+         {"trace", "debug", "info", "warn", "error", "off"}),
+    text("log", "format", "text", "Log line format: human text or JSON lines.", {"text", "json"}),
+  };
+  return keys;
+}
+
+config_loader::config_loader() {
+  for (const auto& k : config_keys())
+    values_[k.name()] = entry{k.default_value, value_origin::default_value, {}};
+}
+
+const key_spec& config_loader::spec(const std::string& name, const std::string& context) const {
+  for (const auto& k : config_keys())
+    if (k.name() == name)
+      return k;
+  throw config_error{"unknown configuration key '" + name + "' (" + context +
+                     "); see 'geoplatform config keys'"};
+}
+
+void config_loader::load_file(const std::string& path) {
+  toml::table tbl;
+  try {
+    tbl = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    const auto& src = e.source();
+    throw config_error{"cannot read configuration file " + path + " (line " +
+                       std::to_string(src.begin.line) + "): " + std::string{e.description()}};
+  }
+  for (const auto& [section, node] : tbl) {
+    std::string sec{section.str()};
+    const auto* t = node.as_table();
+    if (!t)
+      throw config_error{"configuration file " + path + ": '" + sec +
+                         "' must be a [section] table"};
+    for (const auto& [key, value] : *t) {
+      std::string name = sec + "." + std::string{key.str()};
+      const auto& k = spec(name, "in file " + path);
+      std::string v;
+      if (k.type == kind::integer) {
+        if (!value.is_integer())
+          throw config_error{"[" + sec + "] " + std::string{key.str()} + " in " + path +
+                             ": must be an integer"};
+        v = std::to_string(value.as_integer()->get());
+      } else {
+        if (!value.is_string())
+          throw config_error{"[" + sec + "] " + std::string{key.str()} + " in " + path +
+                             ": must be a string"};
+        v = value.as_string()->get();
+      }
+      values_[name] = entry{v, value_origin::file, path};
+    }
+  }
+}
+
+void config_loader::load_environment(const std::map<std::string, std::string>& env) {
+  for (const auto& k : config_keys())
+    if (auto i = env.find(k.env_name()); i != env.end())
+      values_[k.name()] = entry{i->second, value_origin::environment, k.env_name()};
+}
+
+void config_loader::set(const std::string& assignment) {
+  auto eq = assignment.find('=');
+  if (eq == std::string::npos)
+    throw config_error{"--set expects section.key=value, got '" + assignment + "'"};
+  set(assignment.substr(0, eq), assignment.substr(eq + 1));
+}
+
+void config_loader::set(const std::string& name, const std::string& value) {
+  spec(name, "on the command line");
+  values_[name] = entry{value, value_origin::command_line, {}};
+}
+
+config config_loader::build() const {
+  std::map<std::string, int64_t> ints;
+  std::map<std::string, std::string> strs;
+  for (const auto& k : config_keys()) {
+    const auto& e = values_.at(k.name());
+    auto fail = [&](const std::string& why) {
+      auto shown = k.secret ? persistence::redact_url(e.value) : e.value;
+      throw config_error{"[" + k.section + "] " + k.key + " = \"" + shown + "\" (from " +
+                         where(e.origin, e.source) + "): " + why};
+    };
+    if (k.type == kind::integer) {
+      int64_t v = 0;
+      if (!parse_int(e.value, v))
+        fail("must be an integer");
+      if (v < k.min || v > k.max)
+        fail("must be between " + std::to_string(k.min) + " and " + std::to_string(k.max));
+      ints[k.name()] = v;
+    } else {
+      if (e.value.empty())
+        fail("must not be empty");
+      if (!k.choices.empty() &&
+          std::find(k.choices.begin(), k.choices.end(), e.value) == k.choices.end()) {
+        std::string list;
+        for (const auto& c : k.choices)
+          list += (list.empty() ? "" : ", ") + c;
+        fail("must be one of: " + list);
+      }
+      if (auto why = extra_check(k.name(), e.value); !why.empty())
+        fail(why);
+      strs[k.name()] = e.value;
+    }
+  }
+  auto i = [&](const char* n) { return static_cast<int>(ints.at(n)); };
+  config c;
+  c.database = {strs.at("database.url"), i("database.pool_size"),
+                i("database.statement_timeout_ms"), i("database.connect_timeout_s")};
+  c.http = {strs.at("http.listen_address"), i("http.port"), strs.at("http.public_base_url"),
+            i("http.io_threads"), i("http.body_limit_bytes"), i("http.header_limit_bytes"),
+            i("http.read_timeout_s"), i("http.idle_timeout_s"), i("http.max_connections"),
+            i("http.shutdown_grace_s")};
+  c.storage = {strs.at("storage.bronze_root"), strs.at("storage.silver_root")};
+  c.workers = {i("workers.scheduler_threads"), i("workers.task_workers")};
+  c.log = {strs.at("log.level"), strs.at("log.format")};
+  return c;
+}
+
+std::vector<std::pair<std::string, std::string>> config_loader::describe() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& k : config_keys()) {
+    const auto& e = values_.at(k.name());
+    auto shown = k.secret ? persistence::redact_url(e.value) : e.value;
+    out.emplace_back(k.name(), shown + "  (" + where(e.origin, e.source) + ")");
+  }
+  return out;
+}
+
+std::map<std::string, std::string> process_environment() {
+  std::map<std::string, std::string> env;
+  for (char** p = environ; p && *p; ++p) {
+    std::string kv{*p};
+    auto eq = kv.find('=');
+    if (eq != std::string::npos && starts_with(kv, "GEOPLATFORM_"))
+      env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return env;
+}
+
+}  // namespace gp::app

@@ -1,0 +1,114 @@
+#pragma once
+// geoplatform's configuration: defaults < TOML file < GEOPLATFORM_* environment < command line.
+// Every key is declared once in `config_keys()`; docs/configuration.md lists the same keys.
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace gp::app {
+
+/// The validated configuration handed to the rest of the program as plain values.
+struct config {
+  struct database_t {
+    std::string url;
+    int pool_size;
+    int statement_timeout_ms;
+    int connect_timeout_s;
+  } database;
+  struct http_t {
+    std::string listen_address;
+    int port;
+    std::string public_base_url;
+    int io_threads;
+    int body_limit_bytes;
+    int header_limit_bytes;
+    int read_timeout_s;
+    int idle_timeout_s;
+    int max_connections;
+    int shutdown_grace_s;
+  } http;
+  struct storage_t {
+    std::string bronze_root;
+    std::string silver_root;
+  } storage;
+  struct workers_t {
+    int scheduler_threads;
+    int task_workers;
+  } workers;
+  struct log_t {
+    std::string level;
+    std::string format;
+  } log;
+};
+
+/// Where a value came from (shown by `geoplatform config show`).
+enum class value_origin { default_value, file, environment, command_line };
+
+const char* to_string(value_origin x);
+
+/// One declared key.
+struct key_spec {
+  std::string section;
+  std::string key;
+  enum class kind { integer, string } type;
+  std::string default_value;
+  std::string description;
+  /// Integers: inclusive bounds. Strings: allowed values (empty = any non-empty string).
+  int64_t min = 0;
+  int64_t max = 0;
+  std::vector<std::string> choices;
+  /// Mask the value in `config show` (passwords inside URLs).
+  bool secret = false;
+
+  std::string name() const { return section + "." + key; }
+  std::string env_name() const;
+};
+
+/// Every configuration key, in documentation order.
+const std::vector<key_spec>& config_keys();
+
+/// A wrong value; the message names the key and where the value came from.
+struct config_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// Layered raw values before validation.
+class config_loader {
+public:
+  config_loader();
+
+  /// Reads a TOML file; unknown sections/keys and wrong types are errors.
+  void load_file(const std::string& path);
+
+  /// Reads GEOPLATFORM_<SECTION>_<KEY> variables from `env` (name → value).
+  void load_environment(const std::map<std::string, std::string>& env);
+
+  /// Applies one `section.key=value` override from the command line.
+  void set(const std::string& assignment);
+
+  /// Applies `section.key` = `value` from the command line.
+  void set(const std::string& name, const std::string& value);
+
+  /// Validates every key and builds the configuration. Throws config_error.
+  config build() const;
+
+  /// Effective value and origin per key (secrets masked), for `config show`.
+  std::vector<std::pair<std::string, std::string>> describe() const;
+
+private:
+  struct entry {
+    std::string value;
+    value_origin origin = value_origin::default_value;
+    std::string source;  // file path or variable name
+  };
+  const key_spec& spec(const std::string& name, const std::string& context) const;
+  std::map<std::string, entry> values_;
+};
+
+/// The process environment as a map (only GEOPLATFORM_* variables).
+std::map<std::string, std::string> process_environment();
+
+}  // namespace gp::app

@@ -1,0 +1,111 @@
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+
+#include <caf/all.hpp>
+
+#include "actors/root.hpp"
+#include "app/commands.hpp"
+#include "app/version.hpp"
+#include "io/http/server.hpp"
+#include "io/logging.hpp"
+#include "messages/atoms.hpp"
+#include "messages/messages.hpp"
+
+namespace gp::app {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+root_options root_options_of(const config& cfg) {
+  root_options o;
+  o.db.url = cfg.database.url;
+  o.db.statement_timeout = std::chrono::milliseconds{cfg.database.statement_timeout_ms};
+  o.db.connect_timeout = std::chrono::seconds{cfg.database.connect_timeout_s};
+  o.db_pool_size = static_cast<size_t>(cfg.database.pool_size);
+  o.edge.readiness_timeout =
+    std::chrono::milliseconds{cfg.database.statement_timeout_ms} +
+    std::chrono::seconds{cfg.database.connect_timeout_s} + 500ms;
+  o.edge.version = version;
+  o.shutdown_grace = std::chrono::seconds{cfg.http.shutdown_grace_s};
+  return o;
+}
+
+io::http::server_options server_options_of(const config& cfg) {
+  io::http::server_options o;
+  o.address = cfg.http.listen_address;
+  o.port = static_cast<uint16_t>(cfg.http.port);
+  o.threads = cfg.http.io_threads;
+  o.body_limit = static_cast<size_t>(cfg.http.body_limit_bytes);
+  o.header_limit = static_cast<size_t>(cfg.http.header_limit_bytes);
+  o.read_timeout = std::chrono::seconds{cfg.http.read_timeout_s};
+  o.idle_timeout = std::chrono::seconds{cfg.http.idle_timeout_s};
+  o.max_connections = static_cast<size_t>(cfg.http.max_connections);
+  return o;
+}
+
+void ensure_storage(const config& cfg) {
+  for (const auto& dir : {cfg.storage.bronze_root, cfg.storage.silver_root}) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec)
+      throw std::runtime_error{"cannot create storage folder " + dir + ": " + ec.message()};
+  }
+}
+
+const char* signal_name(int sig) { return sig == SIGINT ? "SIGINT" : "SIGTERM"; }
+
+}  // namespace
+
+int serve(const config& cfg) {
+  io::setup_logging(cfg.log.level,
+                    cfg.log.format == "json" ? io::log_format::json : io::log_format::text);
+  ensure_storage(cfg);
+
+  // Signals are taken by sigwait on this thread only: block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto server = std::make_shared<io::http::server>(server_options_of(cfg));
+  server->bind();
+
+  caf::actor_system_config caf_cfg;
+  register_message_types(caf_cfg);
+  if (cfg.workers.scheduler_threads > 0)
+    caf_cfg.set("scheduler.max-threads", cfg.workers.scheduler_threads);
+  {
+    caf::actor_system sys{caf_cfg};
+    auto root = spawn_root(sys, root_options_of(cfg), server);
+    GP_LOG_INFO("geoplatform {} listening on http://{}:{} (public base URL {})", version,
+                cfg.http.listen_address, server->port(), cfg.http.public_base_url);
+    int sig = 0;
+    sigwait(&signals, &sig);
+    GP_LOG_INFO("received {}: stopping (in-flight calls get up to {} s)", signal_name(sig),
+                cfg.http.shutdown_grace_s);
+    {
+      caf::scoped_actor self{sys};
+      auto grace = std::chrono::seconds{cfg.http.shutdown_grace_s};
+      self->request(root, grace + 10s, shutdown_atom_v)
+        .receive(
+          [](bool drained) {
+            if (!drained)
+              GP_LOG_WARN("some calls were still in flight when the grace period ended");
+          },
+          [&](const caf::error& err) {
+            GP_LOG_ERROR("orderly shutdown failed: {}", sys.render(err));
+            caf::anon_send_exit(root, caf::exit_reason::kill);
+          });
+    }
+    // The server's handler holds the edge's handle; it must go before the actor system does.
+    server->stop();
+    root = nullptr;
+  }
+  GP_LOG_INFO("stopped");
+  return 0;
+}
+
+}  // namespace gp::app

@@ -1,0 +1,102 @@
+#include "io/crypto.hpp"
+
+#include <array>
+#include <stdexcept>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+namespace gp::io {
+
+namespace {
+
+constexpr std::string_view lower_alnum = "abcdefghijklmnopqrstuvwxyz0123456789";
+constexpr std::string_view base62 =
+  "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+void random_bytes(unsigned char* out, size_t n) {
+  if (RAND_bytes(out, static_cast<int>(n)) != 1)
+    throw std::runtime_error{"the system's random number generator failed"};
+}
+
+bool in(std::string_view alphabet, char ch) { return alphabet.find(ch) != std::string_view::npos; }
+
+}  // namespace
+
+std::string sha256_hex(std::string_view data) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_sha256(), nullptr) != 1)
+    throw std::runtime_error{"SHA-256 failed"};
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(len * 2);
+  for (unsigned i = 0; i < len; ++i) {
+    out += hex[md[i] >> 4];
+    out += hex[md[i] & 0xf];
+  }
+  return out;
+}
+
+std::string random_string(size_t n, std::string_view alphabet) {
+  // Reject bytes past the largest multiple of the alphabet size, so every character is
+  // equally likely.
+  const unsigned limit = 256 - (256 % alphabet.size());
+  std::string out;
+  out.reserve(n);
+  std::array<unsigned char, 64> buf{};
+  while (out.size() < n) {
+    random_bytes(buf.data(), buf.size());
+    for (unsigned char b : buf) {
+      if (b < limit && out.size() < n)
+        out += alphabet[b % alphabet.size()];
+    }
+  }
+  return out;
+}
+
+std::string base64_encode(std::string_view data) {
+  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(data.data()),
+                          static_cast<int>(data.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+generated_key generate_api_key() {
+  generated_key k;
+  k.key_id = random_string(8, lower_alnum);
+  k.key = "gp_" + k.key_id + "_" + random_string(43, base62);
+  k.hash = sha256_hex(k.key);
+  return k;
+}
+
+std::string api_key_id(std::string_view key) {
+  if (key.size() != 3 + 8 + 1 + 43 || key.substr(0, 3) != "gp_" || key[11] != '_')
+    return {};
+  auto id = key.substr(3, 8);
+  for (char ch : id)
+    if (!in(lower_alnum, ch))
+      return {};
+  for (char ch : key.substr(12))
+    if (!in(base62, ch))
+      return {};
+  return std::string{id};
+}
+
+std::string generate_webhook_secret() {
+  std::array<unsigned char, 32> bytes{};
+  random_bytes(bytes.data(), bytes.size());
+  return "whsec_" +
+         base64_encode(std::string_view{reinterpret_cast<const char*>(bytes.data()), bytes.size()});
+}
+
+bool constant_time_equal(std::string_view a, std::string_view b) {
+  if (a.size() != b.size())
+    return false;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace gp::io

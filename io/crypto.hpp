@@ -1,0 +1,36 @@
+#pragma once
+// Key material: CSPRNG strings, SHA-256, API keys and webhook secrets.
+#include <string>
+#include <string_view>
+
+namespace gp::io {
+
+/// Lowercase hex SHA-256 of `data`.
+std::string sha256_hex(std::string_view data);
+
+/// `n` characters drawn uniformly (rejection sampling) from `alphabet` using OpenSSL's CSPRNG.
+std::string random_string(size_t n, std::string_view alphabet);
+
+/// Standard base64 (with padding) of `data`.
+std::string base64_encode(std::string_view data);
+
+/// A freshly generated API key: the full key is shown once; only `hash` is stored.
+struct generated_key {
+  std::string key;     ///< gp_<key_id>_<secret>
+  std::string key_id;  ///< 8 lowercase letters/digits, the public id
+  std::string hash;    ///< sha256_hex(key)
+};
+
+/// Generates `gp_<8 [a-z0-9]>_<43 base62>`.
+generated_key generate_api_key();
+
+/// Splits a presented key into its key_id; empty when it is not of the form gp_<id>_<secret>.
+std::string api_key_id(std::string_view key);
+
+/// `whsec_` + base64 of 32 random bytes (the Standard Webhooks secret form).
+std::string generate_webhook_secret();
+
+/// Compares two strings in time that depends only on their lengths.
+bool constant_time_equal(std::string_view a, std::string_view b);
+
+}  // namespace gp::io

@@ -1,0 +1,67 @@
+#include "io/http/router.hpp"
+
+#include <algorithm>
+
+namespace gp::io::http {
+
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  if (!path.empty() && path[0] == '/')
+    i = 1;
+  while (i <= path.size()) {
+    auto j = path.find('/', i);
+    if (j == std::string_view::npos)
+      j = path.size();
+    if (j > i || j < path.size())
+      out.emplace_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+void router::add(std::string method, std::string pattern, int route) {
+  entries_.push_back({std::move(method), split_path(pattern), route});
+}
+
+route_match router::match(std::string_view method, std::string_view path) const {
+  route_match m;
+  auto segments = split_path(path);
+  std::vector<std::string> allowed;
+  for (const auto& e : entries_) {
+    if (e.segments.size() != segments.size())
+      continue;
+    std::map<std::string, std::string> params;
+    bool ok = true;
+    for (size_t i = 0; i < segments.size() && ok; ++i) {
+      const auto& p = e.segments[i];
+      if (p.size() > 2 && p.front() == '{' && p.back() == '}')
+        ok = !segments[i].empty() && (params[p.substr(1, p.size() - 2)] = segments[i], true);
+      else
+        ok = p == segments[i];
+    }
+    if (!ok)
+      continue;
+    bool same = e.method == method || (e.method == "GET" && method == "HEAD");
+    if (same && m.result != route_match::kind::found) {
+      m.result = route_match::kind::found;
+      m.route = e.route;
+      m.params = std::move(params);
+    }
+    allowed.push_back(e.method);
+    if (e.method == "GET")
+      allowed.push_back("HEAD");
+  }
+  if (m.result == route_match::kind::found)
+    return m;
+  if (!allowed.empty()) {
+    std::sort(allowed.begin(), allowed.end());
+    allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
+    m.result = route_match::kind::method_not_allowed;
+    for (const auto& a : allowed)
+      m.allow += (m.allow.empty() ? "" : ", ") + a;
+  }
+  return m;
+}
+
+}  // namespace gp::io::http

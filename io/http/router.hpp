@@ -1,0 +1,42 @@
+#pragma once
+// The route table: method + path pattern → route id. Pure; unit-tested without a server.
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gp::io::http {
+
+/// How a request matched the table.
+struct route_match {
+  enum class kind { found, not_found, method_not_allowed } result = kind::not_found;
+  /// The matched route's id (when found).
+  int route = -1;
+  /// Values of `{name}` segments.
+  std::map<std::string, std::string> params;
+  /// Methods the path supports (for 405's Allow header), comma separated.
+  std::string allow;
+};
+
+/// Patterns are absolute paths whose segments are literals or `{name}` (one segment each).
+class router {
+public:
+  /// Adds a route; HEAD is implied for GET.
+  void add(std::string method, std::string pattern, int route);
+
+  /// Finds the route for a method and path (trailing slash is not ignored).
+  route_match match(std::string_view method, std::string_view path) const;
+
+private:
+  struct entry {
+    std::string method;
+    std::vector<std::string> segments;
+    int route;
+  };
+  std::vector<entry> entries_;
+};
+
+/// Splits "/a/b/c" into {"a","b","c"}; "/" gives {}.
+std::vector<std::string> split_path(std::string_view path);
+
+}  // namespace gp::io::http

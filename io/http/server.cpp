@@ -1,0 +1,328 @@
+#include "io/http/server.hpp"
+
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "io/http/correlation.hpp"
+#include "io/http/problem.hpp"
+#include "io/logging.hpp"
+
+namespace gp::io::http {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+using tcp = boost::asio::ip::tcp;
+
+std::string_view request::header(std::string_view name) const {
+  for (const auto& [k, v] : headers)
+    if (iequals(k, name))
+      return v;
+  return {};
+}
+
+bool iequals(std::string_view a, std::string_view b) { return beast::iequals(a, b); }
+
+class session;
+
+struct server::impl {
+  explicit impl(server_options o) : opts(std::move(o)), acceptor(ioc) {}
+
+  server_options opts;
+  handler on_request;
+  std::atomic<size_t> in_flight{0};
+  std::atomic<size_t> connections{0};
+  std::atomic<bool> draining{false};
+  std::atomic<bool> stopped{false};
+  std::mutex sessions_mu;
+  std::unordered_map<session*, std::weak_ptr<session>> sessions;
+  std::vector<std::thread> threads;
+  // Declared last so it is destroyed first: pending handlers (and the sessions they own) go
+  // away while the members above are still alive.
+  net::io_context ioc;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+  tcp::acceptor acceptor;
+
+  void do_accept();
+  void on_accept(beast::error_code ec, tcp::socket socket);
+};
+
+namespace {
+
+bool is_quiet_path(std::string_view path) { return path == "/livez" || path == "/readyz"; }
+
+}  // namespace
+
+/// One connection: read a request, hand it over, write the answer, repeat while keep-alive.
+class session : public std::enable_shared_from_this<session> {
+public:
+  session(tcp::socket&& socket, server::impl& srv) : stream_(std::move(socket)), srv_(srv) {
+    ++srv_.connections;
+  }
+
+  ~session() {
+    --srv_.connections;
+    std::lock_guard<std::mutex> guard{srv_.sessions_mu};
+    srv_.sessions.erase(this);
+  }
+
+  void start() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
+  }
+
+  /// Called (on any thread) when the server drains: idle connections close now.
+  void close_if_idle() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (!self->busy_)
+        self->do_close();
+    });
+  }
+
+  /// Called when the server stops for good.
+  void force_close() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] { self->do_close(); });
+  }
+
+private:
+  void do_read() {
+    if (srv_.draining)
+      return do_close();
+    parser_.emplace();
+    parser_->body_limit(srv_.opts.body_limit);
+    parser_->header_limit(static_cast<std::uint32_t>(srv_.opts.header_limit));
+    stream_.expires_after(first_request_ ? srv_.opts.read_timeout : srv_.opts.idle_timeout);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      beast::bind_front_handler(&session::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    first_request_ = false;
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
+        ec == net::error::operation_aborted || ec == net::error::connection_reset ||
+        ec == net::error::eof || (ec && !parser_->got_some()))
+      return do_close();
+    if (ec) {
+      // The request could not be read: answer what went wrong, then close.
+      if (ec == bhttp::error::body_limit)
+        return reply_and_close(problem(413, "payload_too_large",
+                                       "the request body exceeds " +
+                                         std::to_string(srv_.opts.body_limit) + " bytes"));
+      if (ec == bhttp::error::header_limit)
+        return reply_and_close(problem(431, "headers_too_large",
+                                       "the request line and headers exceed " +
+                                         std::to_string(srv_.opts.header_limit) + " bytes"));
+      return reply_and_close(problem(400, "bad_request", "malformed HTTP request: " + ec.message()));
+    }
+    auto& msg = parser_->get();
+    request req;
+    req.method = std::string{msg.method_string()};
+    req.target = std::string{msg.target()};
+    auto q = req.target.find('?');
+    req.path = req.target.substr(0, q);
+    if (q != std::string::npos)
+      req.query = req.target.substr(q + 1);
+    for (const auto& field : msg)
+      req.headers.emplace_back(std::string{field.name_string()}, std::string{field.value()});
+    req.body = std::move(msg.body());
+    req.correlation_id = correlation_id_for(req.header("X-Correlation-Id"));
+    keep_alive_ = msg.keep_alive();
+    version_ = msg.version();
+    head_ = msg.method() == bhttp::verb::head;
+    cid_ = req.correlation_id;
+    method_ = req.method;
+    path_ = req.path;
+    started_ = std::chrono::steady_clock::now();
+    busy_ = true;
+    ++srv_.in_flight;
+    stream_.expires_never();
+    responder reply = [self = shared_from_this()](response r) {
+      net::post(self->stream_.get_executor(),
+                [self, r = std::move(r)]() mutable { self->write(std::move(r), false); });
+    };
+    srv_.on_request(std::move(req), std::move(reply));
+  }
+
+  void reply_and_close(response r) {
+    busy_ = true;
+    ++srv_.in_flight;
+    keep_alive_ = false;
+    version_ = 11;
+    cid_ = new_correlation_id();
+    method_ = "-";
+    path_ = "-";
+    started_ = std::chrono::steady_clock::now();
+    write(std::move(r), true);
+  }
+
+  void write(response r, bool close) {
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
+      static_cast<bhttp::status>(r.status), version_);
+    if (!r.content_type.empty())
+      res->set(bhttp::field::content_type, r.content_type);
+    for (auto& [k, v] : r.headers)
+      res->set(k, v);
+    res->set("X-Correlation-Id", cid_);
+    bool keep = keep_alive_ && !close && !srv_.draining;
+    res->keep_alive(keep);
+    auto size = r.body.size();
+    if (head_) {
+      res->content_length(size);
+    } else {
+      res->body() = std::move(r.body);
+      res->prepare_payload();
+    }
+    status_ = r.status;
+    res_ = res;
+    stream_.expires_after(srv_.opts.write_timeout);
+    bhttp::async_write(stream_, *res_,
+                       beast::bind_front_handler(&session::on_write, shared_from_this(), !keep));
+  }
+
+  void on_write(bool close, beast::error_code ec, std::size_t) {
+    auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                        started_)
+                .count();
+    if (is_quiet_path(path_))
+      GP_LOG_DEBUG("http {} {} -> {} {:.1f}ms cid={}", method_, path_, status_, ms, cid_);
+    else
+      GP_LOG_INFO("http {} {} -> {} {:.1f}ms cid={}", method_, path_, status_, ms, cid_);
+    res_.reset();
+    busy_ = false;
+    --srv_.in_flight;
+    if (ec || close)
+      return do_close();
+    do_read();
+  }
+
+  void do_close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  beast::tcp_stream stream_;
+  server::impl& srv_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::shared_ptr<bhttp::response<bhttp::string_body>> res_;
+  bool first_request_ = true;
+  bool busy_ = false;
+  bool keep_alive_ = true;
+  bool head_ = false;
+  unsigned version_ = 11;
+  unsigned status_ = 0;
+  std::string cid_;
+  std::string method_;
+  std::string path_;
+  std::chrono::steady_clock::time_point started_;
+};
+
+void server::impl::do_accept() {
+  acceptor.async_accept(net::make_strand(ioc),
+                        beast::bind_front_handler(&impl::on_accept, this));
+}
+
+void server::impl::on_accept(beast::error_code ec, tcp::socket socket) {
+  if (ec == net::error::operation_aborted || !acceptor.is_open())
+    return;
+  if (!ec) {
+    if (connections >= opts.max_connections || draining) {
+      beast::error_code ignored;
+      socket.close(ignored);
+    } else {
+      auto s = std::make_shared<session>(std::move(socket), *this);
+      {
+        std::lock_guard<std::mutex> guard{sessions_mu};
+        sessions.emplace(s.get(), s);
+      }
+      s->start();
+    }
+  } else {
+    GP_LOG_WARN("http accept failed: {}", ec.message());
+  }
+  do_accept();
+}
+
+server::server(server_options opts) : impl_(std::make_shared<impl>(std::move(opts))) {}
+
+server::~server() { stop(); }
+
+void server::bind() {
+  auto& a = impl_->acceptor;
+  beast::error_code ec;
+  auto addr = net::ip::make_address(impl_->opts.address, ec);
+  if (ec)
+    throw std::runtime_error{"invalid listen address '" + impl_->opts.address + "'"};
+  tcp::endpoint ep{addr, impl_->opts.port};
+  auto where = impl_->opts.address + ":" + std::to_string(impl_->opts.port);
+  a.open(ep.protocol(), ec);
+  if (!ec)
+    a.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec)
+    a.bind(ep, ec);
+  if (!ec)
+    a.listen(net::socket_base::max_listen_connections, ec);
+  if (ec)
+    throw std::runtime_error{"cannot listen on " + where + ": " + ec.message()};
+}
+
+uint16_t server::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void server::start(handler h) {
+  impl_->on_request = std::move(h);
+  impl_->work.emplace(impl_->ioc.get_executor());
+  net::dispatch(impl_->acceptor.get_executor(), [i = impl_.get()] { i->do_accept(); });
+  for (int n = 0; n < std::max(1, impl_->opts.threads); ++n)
+    impl_->threads.emplace_back([i = impl_.get()] { i->ioc.run(); });
+}
+
+void server::stop_accepting() {
+  if (impl_->draining.exchange(true))
+    return;
+  net::post(impl_->ioc, [i = impl_.get()] {
+    beast::error_code ignored;
+    i->acceptor.close(ignored);
+  });
+  std::lock_guard<std::mutex> guard{impl_->sessions_mu};
+  for (auto& [_, weak] : impl_->sessions)
+    if (auto s = weak.lock())
+      s->close_if_idle();
+}
+
+size_t server::in_flight() const { return impl_->in_flight; }
+
+size_t server::connections() const { return impl_->connections; }
+
+void server::stop() {
+  if (impl_->stopped.exchange(true))
+    return;
+  stop_accepting();
+  {
+    std::lock_guard<std::mutex> guard{impl_->sessions_mu};
+    for (auto& [_, weak] : impl_->sessions)
+      if (auto s = weak.lock())
+        s->force_close();
+  }
+  impl_->work.reset();
+  // Let the posted closes run, then stop whatever is left.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (impl_->connections > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads)
+    if (t.joinable())
+      t.join();
+  impl_->threads.clear();
+  // Drop the handler (and whatever it captured) now rather than at destruction.
+  impl_->on_request = nullptr;
+}
+
+}  // namespace gp::io::http

@@ -1,0 +1,150 @@
+#include "io/logging.hpp"
+
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/formatter.h>
+#include <spdlog/sinks/stdout_sinks.h>
+
+namespace gp::io {
+
+namespace {
+
+bool is_base62(char ch) { return std::isalnum(static_cast<unsigned char>(ch)) != 0; }
+
+bool starts_with_ci(std::string_view s, size_t pos, std::string_view prefix) {
+  if (pos + prefix.size() > s.size())
+    return false;
+  for (size_t i = 0; i < prefix.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(s[pos + i])) != prefix[i])
+      return false;
+  return true;
+}
+
+// Length of the token that ends a secret value (stops at space, quote, comma, ampersand...).
+size_t value_end(std::string_view s, size_t pos) {
+  while (pos < s.size()) {
+    char ch = s[pos];
+    if (std::isspace(static_cast<unsigned char>(ch)) || ch == '"' || ch == '\'' || ch == ',' ||
+        ch == '&' || ch == ';' || ch == '}' || ch == ')')
+      break;
+    ++pos;
+  }
+  return pos;
+}
+
+std::string iso_timestamp(std::chrono::system_clock::time_point tp) {
+  auto secs = std::chrono::time_point_cast<std::chrono::seconds>(tp);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(tp - secs).count();
+  std::time_t t = std::chrono::system_clock::to_time_t(secs);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  return buf;
+}
+
+class gp_formatter final : public spdlog::formatter {
+public:
+  explicit gp_formatter(log_format fmt) : fmt_(fmt) {}
+
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    auto ts = iso_timestamp(msg.time);
+    auto level = spdlog::level::to_string_view(msg.level);
+    auto text = redact_secrets(std::string_view{msg.payload.data(), msg.payload.size()});
+    std::string line;
+    if (fmt_ == log_format::json) {
+      line = format_json_line(ts, std::string_view{level.data(), level.size()}, text);
+    } else {
+      line = ts + " " + std::string{level.data(), level.size()} + " " + text;
+    }
+    line += '\n';
+    dest.append(line.data(), line.data() + line.size());
+  }
+
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<gp_formatter>(fmt_);
+  }
+
+private:
+  log_format fmt_;
+};
+
+}  // namespace
+
+std::string redact_secrets(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  size_t i = 0;
+  while (i < s.size()) {
+    // API key: gp_<8 [a-z0-9]>_<base62...> — keep the public id, mask the secret.
+    if (s.compare(i, 3, "gp_") == 0 && i + 12 <= s.size() && s[i + 11] == '_') {
+      bool id_ok = true;
+      for (size_t k = i + 3; k < i + 11; ++k)
+        id_ok = id_ok && (std::islower(static_cast<unsigned char>(s[k])) ||
+                          std::isdigit(static_cast<unsigned char>(s[k])));
+      if (id_ok && i + 12 < s.size() && is_base62(s[i + 12])) {
+        out.append(s.substr(i, 12));
+        out += "***";
+        i += 12;
+        while (i < s.size() && is_base62(s[i]))
+          ++i;
+        continue;
+      }
+    }
+    // Webhook secret.
+    if (s.compare(i, 6, "whsec_") == 0) {
+      out += "whsec_***";
+      i = value_end(s, i + 6);
+      continue;
+    }
+    // password=... and pass word in key/value form.
+    if (starts_with_ci(s, i, "password=") || starts_with_ci(s, i, "password:")) {
+      out.append(s.substr(i, 9));
+      out += "***";
+      i = value_end(s, i + 9);
+      continue;
+    }
+    // scheme://user:password@host
+    if (s.compare(i, 3, "://") == 0) {
+      size_t j = i + 3;
+      size_t colon = std::string_view::npos;
+      while (j < s.size() && s[j] != '@' && s[j] != '/' && s[j] != ' ' && s[j] != '"') {
+        if (s[j] == ':' && colon == std::string_view::npos)
+          colon = j;
+        ++j;
+      }
+      if (j < s.size() && s[j] == '@' && colon != std::string_view::npos) {
+        out.append(s.substr(i, colon + 1 - i));
+        out += "***";
+        i = j;
+        continue;
+      }
+    }
+    out += s[i++];
+  }
+  return out;
+}
+
+std::string format_json_line(std::string_view timestamp, std::string_view level,
+                             std::string_view message) {
+  nlohmann::json j = {{"ts", std::string{timestamp}},
+                      {"level", std::string{level}},
+                      {"msg", std::string{message}}};
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void setup_logging(const std::string& level, log_format format) {
+  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  auto logger = std::make_shared<spdlog::logger>("geoplatform", sink);
+  logger->set_formatter(std::make_unique<gp_formatter>(format));
+  logger->set_level(spdlog::level::from_str(level));
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+}
+
+}  // namespace gp::io

@@ -1,0 +1,26 @@
+#pragma once
+// The atoms of geoplatform's actor vocabulary (CAF 0.17: at most 10 characters each).
+#include <caf/type_id.hpp>
+
+CAF_BEGIN_TYPE_ID_BLOCK(gp, caf::first_custom_type_id)
+
+/// Run a persistence operation on a pooled database connection.
+CAF_ADD_ATOM(gp, gp, db_run_atom, "db_run")
+/// A pooled database worker finished one operation.
+CAF_ADD_ATOM(gp, gp, db_done_atom, "db_done")
+/// Ask an actor for its status report (health, console, tests).
+CAF_ADD_ATOM(gp, gp, status_atom, "status")
+/// Ask for the service's readiness (database reachable and migrated, not draining).
+CAF_ADD_ATOM(gp, gp, ready_atom, "ready")
+/// An HTTP call handed from the edge's I/O threads to the edge actor.
+CAF_ADD_ATOM(gp, gp, http_atom, "http")
+/// Stop accepting and finish in-flight work within a deadline.
+CAF_ADD_ATOM(gp, gp, drain_atom, "drain")
+/// Periodic self-message of actors that poll or retry.
+CAF_ADD_ATOM(gp, gp, tick_atom, "tick")
+/// Orderly shutdown of the whole node, sent to the root supervisor.
+CAF_ADD_ATOM(gp, gp, shutdown_atom, "shutdown")
+/// Apply pending schema migrations.
+CAF_ADD_ATOM(gp, gp, migrate_atom, "migrate")
+
+CAF_END_TYPE_ID_BLOCK(gp)

@@ -1,0 +1,38 @@
+#pragma once
+// Error codes carried in caf::error across actors (category "gp").
+#include <cstdint>
+#include <string>
+
+#include <caf/error.hpp>
+
+namespace gp {
+
+/// Failure classes a caller can act on. Keep values stable: they cross process boundaries.
+enum class errc : uint8_t {
+  none = 0,
+  /// The database cannot be reached (down, restarting, network).
+  database_unavailable,
+  /// A statement ran past its statement_timeout.
+  database_timeout,
+  /// Any other database error (constraint, syntax, permission).
+  database_error,
+  /// The schema is missing, too old, or its prerequisites (PostGIS) are absent.
+  schema_not_ready,
+  /// The node is shutting down and accepts no new work.
+  shutting_down,
+  /// An unexpected failure inside the service.
+  internal,
+};
+
+/// Stable snake_case name of an error code (used in logs and problem bodies).
+const char* to_string(errc x);
+
+/// The human-readable detail attached to a gp error (empty when there is none).
+std::string error_detail(const caf::error& err);
+
+/// True when `err` carries the gp error code `code`.
+bool is(const caf::error& err, errc code);
+
+}  // namespace gp
+
+CAF_ERROR_CODE_ENUM(gp::errc, "gp")

@@ -1,0 +1,83 @@
+#include "persistence/clients.hpp"
+
+#include <pqxx/pqxx>
+
+namespace gp::persistence {
+
+namespace sql {
+
+constexpr const char* insert_client = R"sql(
+INSERT INTO platform.clients (client_id, name, webhook_secret, rate_limit_per_minute, callback_hosts)
+VALUES ($1, $2, $3, $4, $5::text[])
+ON CONFLICT (client_id) DO NOTHING
+RETURNING client_id)sql";
+
+constexpr const char* list_clients = R"sql(
+SELECT client_id, name, webhook_secret, rate_limit_per_minute, callback_hosts::text, is_active,
+       to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+FROM platform.clients ORDER BY client_id)sql";
+
+constexpr const char* client_exists =
+  "SELECT EXISTS (SELECT 1 FROM platform.clients WHERE client_id = $1)";
+
+}  // namespace sql
+
+std::string to_pg_array(const std::vector<std::string>& xs) {
+  std::string out = "{";
+  for (size_t i = 0; i < xs.size(); ++i) {
+    if (i > 0)
+      out += ',';
+    out += '"';
+    for (char ch : xs[i]) {
+      if (ch == '"' || ch == '\\')
+        out += '\\';
+      out += ch;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
+std::vector<std::string> from_pg_array(const std::string& text) {
+  std::vector<std::string> out;
+  pqxx::array_parser parser{text.c_str()};
+  for (auto [kind, value] = parser.get_next(); kind != pqxx::array_parser::done;
+       std::tie(kind, value) = parser.get_next()) {
+    if (kind == pqxx::array_parser::string_value)
+      out.push_back(value);
+  }
+  return out;
+}
+
+bool insert_client(pqxx::connection& c, const client_row& row) {
+  pqxx::work tx{c};
+  auto r = tx.exec_params(sql::insert_client, row.client_id, row.name, row.webhook_secret,
+                          row.rate_limit_per_minute, to_pg_array(row.callback_hosts));
+  tx.commit();
+  return !r.empty();
+}
+
+std::vector<client_row> list_clients(pqxx::connection& c) {
+  pqxx::nontransaction tx{c};
+  std::vector<client_row> out;
+  for (const auto& r : tx.exec(sql::list_clients)) {
+    client_row row;
+    row.client_id = r[0].as<std::string>();
+    row.name = r[1].as<std::string>();
+    row.webhook_secret = r[2].as<std::string>();
+    row.rate_limit_per_minute = r[3].as<int32_t>();
+    row.callback_hosts = from_pg_array(r[4].as<std::string>());
+    row.is_active = r[5].as<bool>();
+    row.created_at = r[6].as<std::string>();
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+bool client_exists(pqxx::connection& c, const std::string& client_id) {
+  pqxx::nontransaction tx{c};
+  return tx.exec_params1(sql::client_exists, client_id)[0].as<bool>();
+}
+
+}  // namespace gp::persistence

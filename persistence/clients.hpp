@@ -1,0 +1,37 @@
+#pragma once
+// platform.clients: the organisations (DDH and others) that use the platform.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "persistence/pqxx_fwd.hpp"
+
+namespace gp::persistence {
+
+/// A row of platform.clients (webhook_secret included; never log it).
+struct client_row {
+  std::string client_id;
+  std::string name;
+  std::string webhook_secret;
+  int32_t rate_limit_per_minute = 600;
+  std::vector<std::string> callback_hosts;
+  bool is_active = true;
+  std::string created_at;
+};
+
+/// Inserts a client; returns false when the client_id already exists.
+bool insert_client(pqxx::connection& c, const client_row& row);
+
+/// Every client, ordered by client_id.
+std::vector<client_row> list_clients(pqxx::connection& c);
+
+/// Whether a client with this id exists.
+bool client_exists(pqxx::connection& c, const std::string& client_id);
+
+/// A PostgreSQL text[] literal for `xs` (quoted and escaped).
+std::string to_pg_array(const std::vector<std::string>& xs);
+
+/// Parses a PostgreSQL text[] value as returned by the server.
+std::vector<std::string> from_pg_array(const std::string& text);
+
+}  // namespace gp::persistence

@@ -1,0 +1,93 @@
+# Shared by scripts/run and scripts/test: packages, build, and the project's PostgreSQL cluster.
+# Conventions (docs/operations.md): cluster "geoplatform" of PostgreSQL 15 on GEOPLATFORM_PG_PORT
+# (default 5433), role/database "geoplatform", PostGIS installed by the superuser, and a template
+# database "geoplatform_template" (with PostGIS) from which tests clone throw-away databases.
+
+GP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+GP_PG_VERSION=15
+GP_PG_CLUSTER=geoplatform
+GP_PG_PORT=${GEOPLATFORM_PG_PORT:-5433}
+GP_DB_USER=geoplatform
+GP_DB_PASSWORD=geoplatform
+GP_DB_NAME=geoplatform
+GP_BUILD_DIR=${GEOPLATFORM_BUILD_DIR:-$GP_ROOT/build}
+
+GP_PACKAGES=(
+  build-essential cmake ninja-build pkg-config ccache git
+  libcaf-dev libcli11-dev libtomlplusplus-dev
+  libpqxx-dev nlohmann-json3-dev libboost-dev libboost-system-dev libspdlog-dev libfmt-dev
+  libssl-dev libgtest-dev libgmock-dev libgdal-dev gdal-bin python3 python3-gdal
+  postgresql-15 postgresql-15-postgis-3 postgresql-contrib curl procps util-linux
+)
+
+gp_say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+gp_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Installs whatever is missing (idempotent; apt-get update only when something is missing).
+gp_install_packages() {
+  local missing=() p
+  for p in "${GP_PACKAGES[@]}" "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  [ "$(id -u)" -eq 0 ] || gp_die "missing packages (${missing[*]}); run as root or install them"
+  gp_say "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Configures (once) and builds. GP_BUILD_TESTS=ON|OFF.
+gp_build() {
+  export CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
+  export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+  local gen=()
+  command -v ninja >/dev/null && gen=(-G Ninja)
+  if [ ! -f "$GP_BUILD_DIR/CMakeCache.txt" ]; then
+    gp_say "configuring in $GP_BUILD_DIR"
+    cmake -S "$GP_ROOT" -B "$GP_BUILD_DIR" "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DBUILD_TESTING="${GP_BUILD_TESTS:-ON}" >/dev/null
+  fi
+  gp_say "building (ccache: $(command -v ccache >/dev/null && echo on || echo off))"
+  cmake --build "$GP_BUILD_DIR" --parallel "$(nproc)"
+}
+
+gp_psql() { runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -p "$GP_PG_PORT" "$@"; }
+
+# Creates and starts the project's cluster, role, databases and PostGIS (as root).
+gp_pg_up() {
+  [ "$(id -u)" -eq 0 ] || gp_die "setting up the PostgreSQL cluster needs root (pg_createcluster)"
+  if ! pg_lsclusters -h | awk '{print $1"/"$2}' | grep -qx "$GP_PG_VERSION/$GP_PG_CLUSTER"; then
+    gp_say "creating PostgreSQL $GP_PG_VERSION cluster '$GP_PG_CLUSTER' on port $GP_PG_PORT"
+    pg_createcluster "$GP_PG_VERSION" "$GP_PG_CLUSTER" -p "$GP_PG_PORT" >/dev/null
+  fi
+  local port
+  port=$(pg_lsclusters -h | awk -v c="$GP_PG_CLUSTER" '$2==c {print $3}')
+  if [ "$port" != "$GP_PG_PORT" ]; then
+    gp_say "moving cluster '$GP_PG_CLUSTER' from port $port to $GP_PG_PORT"
+    pg_ctlcluster "$GP_PG_VERSION" "$GP_PG_CLUSTER" stop 2>/dev/null || true
+    pg_conftool "$GP_PG_VERSION" "$GP_PG_CLUSTER" set port "$GP_PG_PORT"
+  fi
+  if ! pg_lsclusters -h | awk -v c="$GP_PG_CLUSTER" '$2==c {print $4}' | grep -q online; then
+    gp_say "starting cluster '$GP_PG_CLUSTER'"
+    pg_ctlcluster "$GP_PG_VERSION" "$GP_PG_CLUSTER" start
+  fi
+  local i
+  for i in $(seq 1 50); do pg_isready -q -h 127.0.0.1 -p "$GP_PG_PORT" && break; sleep 0.2; done
+  pg_isready -q -h 127.0.0.1 -p "$GP_PG_PORT" || gp_die "PostgreSQL did not come up on port $GP_PG_PORT"
+  gp_psql -d postgres <<SQL
+SELECT 'CREATE ROLE $GP_DB_USER LOGIN CREATEDB PASSWORD ''$GP_DB_PASSWORD'''
+WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$GP_DB_USER') \gexec
+SELECT 'CREATE DATABASE $GP_DB_NAME OWNER $GP_DB_USER'
+WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$GP_DB_NAME') \gexec
+SELECT 'CREATE DATABASE geoplatform_template OWNER $GP_DB_USER'
+WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'geoplatform_template') \gexec
+SQL
+  gp_psql -d "$GP_DB_NAME" -c "CREATE EXTENSION IF NOT EXISTS postgis"
+  gp_psql -d geoplatform_template -c "CREATE EXTENSION IF NOT EXISTS postgis"
+  gp_psql -d postgres -c "ALTER DATABASE geoplatform_template IS_TEMPLATE true"
+}
+
+gp_db_url() {
+  echo "postgresql://$GP_DB_USER:$GP_DB_PASSWORD@127.0.0.1:$GP_PG_PORT/${1:-$GP_DB_NAME}"
+}
