@@ -1,9 +1,9 @@
 #include "actors/http_edge.hpp"
 
 #include <caf/all.hpp>
-#include <nlohmann/json.hpp>
 
 #include "actors/db_pool.hpp"
+#include "io/http/probes.hpp"
 #include "io/http/problem.hpp"
 #include "io/http/router.hpp"
 #include "io/http/server.hpp"
@@ -19,7 +19,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using io::http::problem;
-using json = nlohmann::json;
 
 enum route : int { livez, readyz };
 
@@ -42,38 +41,19 @@ struct http_edge_state {
   static inline const char* name = "http_edge";
 };
 
-/// The /readyz answer for a database check result.
-io::http::response readiness_response(const db_health& h) {
-  if (!h.postgis)
-    return problem(503, "not_ready", "the PostGIS extension is not installed in the database",
-                   json{{"checks", {{"database", "postgis_missing"}}}});
-  if (h.schema_version < h.expected_version)
-    return problem(503, "not_ready",
-                   "database schema at version " + std::to_string(h.schema_version) +
-                     ", migrations to version " + std::to_string(h.expected_version) +
-                     " pending",
-                   json{{"checks", {{"database", "migrations_pending"}}}});
-  return io::http::json_response(
-    200, json{{"status", "ready"}, {"checks", {{"database", "ok"}}},
-              {"schema_version", h.schema_version}});
-}
-
 void handle_readyz(caf::stateful_actor<http_edge_state>* self, http_call call) {
   auto& st = self->state;
   if (st.draining)
-    return call.reply(problem(503, "not_ready", "the service is shutting down",
-                              json{{"checks", {{"database", "unknown"}}}}));
+    return call.reply(io::http::readiness_shutting_down());
   db_job check = [](pqxx::connection& c) {
     return caf::make_message(persistence::check_readiness(c));
   };
   auto reply = call.reply;
   self->request(st.pool, st.opts.readiness_timeout, db_run_atom_v, std::move(check))
-    .then([reply](const db_health& h) { reply(readiness_response(h)); },
+    .then([reply](const db_health& h) { reply(io::http::readiness_response(h)); },
           [reply](const caf::error& err) {
-            auto what = is(err, errc::database_timeout) || err == caf::sec::request_timeout
-                          ? "the database did not answer in time"
-                          : "the database is unreachable";
-            reply(problem(503, "not_ready", what, json{{"checks", {{"database", "unavailable"}}}}));
+            bool timed_out = is(err, errc::database_timeout) || err == caf::sec::request_timeout;
+            reply(io::http::readiness_unavailable(timed_out));
           });
 }
 
@@ -92,7 +72,7 @@ void dispatch(caf::stateful_actor<http_edge_state>* self, http_call call) {
   }
   switch (m.route) {
     case livez:
-      return call.reply(io::http::json_response(200, json{{"status", "alive"}}));
+      return call.reply(io::http::liveness_response());
     case readyz:
       return handle_readyz(self, std::move(call));
     default:

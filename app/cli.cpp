@@ -41,7 +41,8 @@ config_loader layered_loader(const common_options& o) {
   return loader;
 }
 
-config load_config(const common_options& o) {
+/// Every layer, shortcut flags included.
+config_loader full_loader(const common_options& o) {
   auto loader = layered_loader(o);
   if (!o.database_url.empty())
     loader.set("database.url", o.database_url);
@@ -53,8 +54,10 @@ config load_config(const common_options& o) {
     loader.set("http.listen_address", o.listen);
   if (o.port >= 0)
     loader.set("http.port", std::to_string(o.port));
-  return loader.build();
+  return loader;
 }
+
+config load_config(const common_options& o) { return full_loader(o).build(); }
 
 void add_common(CLI::App* cmd, common_options& o) {
   cmd->add_option("-c,--config", o.config_file,
@@ -67,8 +70,22 @@ void add_common(CLI::App* cmd, common_options& o) {
   cmd->add_option("--log-format", o.log_format, "Same as --set log.format=text|json");
 }
 
-int fail(const std::string& reason) {
-  std::cerr << "geoplatform: error: " << reason << "\n";
+/// Prints the reason on one line (libpq messages span several) and returns exit code 1.
+int fail(std::string reason) {
+  std::string line;
+  bool space = false;
+  for (char ch : reason) {
+    bool ws = ch == '\n' || ch == '\t' || ch == '\r' || ch == ' ';
+    if (ws) {
+      space = !line.empty();
+      continue;
+    }
+    if (space)
+      line += ' ';
+    space = false;
+    line += ch;
+  }
+  std::cerr << "geoplatform: error: " << line << "\n";
   return 1;
 }
 
@@ -157,7 +174,7 @@ int run_cli(int argc, char** argv) {
   add_common(show, common);
   show->callback([&] {
     action = [&] {
-      auto loader = layered_loader(common);
+      auto loader = full_loader(common);
       loader.build();
       for (const auto& [k, v] : loader.describe())
         std::cout << k << " = " << v << "\n";

@@ -19,13 +19,19 @@ using kind = key_spec::kind;
 key_spec integer(std::string s, std::string k, int64_t def, int64_t lo, int64_t hi,
                  std::string desc) {
   return key_spec{std::move(s), std::move(k), kind::integer, std::to_string(def), std::move(desc),
-                  lo, hi, {}, false};
+                  lo, hi, {}, false, false};
 }
 
 key_spec text(std::string s, std::string k, std::string def, std::string desc,
               std::vector<std::string> choices = {}, bool secret = false) {
   return key_spec{std::move(s), std::move(k), kind::string, std::move(def), std::move(desc),
-                  0, 0, std::move(choices), secret};
+                  0, 0, std::move(choices), secret, false};
+}
+
+key_spec optional_text(std::string s, std::string k, std::string desc) {
+  auto spec = text(std::move(s), std::move(k), "", std::move(desc));
+  spec.may_be_empty = true;
+  return spec;
 }
 
 std::string where(value_origin origin, const std::string& source) {
@@ -52,7 +58,7 @@ bool starts_with(const std::string& s, const std::string& prefix) {
 std::string extra_check(const std::string& name, const std::string& v) {
   if (name == "database.url" && !starts_with(v, "postgresql://") && !starts_with(v, "postgres://"))
     return "must be a postgresql:// URL";
-  if (name == "http.public_base_url") {
+  if (name == "http.public_base_url" && !v.empty()) {
     if (!starts_with(v, "http://") && !starts_with(v, "https://"))
       return "must start with http:// or https://";
     if (v.back() == '/')
@@ -66,6 +72,11 @@ std::string extra_check(const std::string& name, const std::string& v) {
       return "must be a numeric IPv4 or IPv6 address (e.g. 127.0.0.1 or 0.0.0.0)";
   }
   return {};
+}
+
+std::string base_url_for(const std::string& address, int port) {
+  bool v6 = address.find(':') != std::string::npos;
+  return "http://" + (v6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
 }
 
 }  // namespace
@@ -97,8 +108,9 @@ const std::vector<key_spec>& config_keys() {
     integer("database", "connect_timeout_s", 3, 1, 60, "Time allowed to open a connection."),
     text("http", "listen_address", "127.0.0.1", "Address the HTTP server binds to."),
     integer("http", "port", 8080, 0, 65535, "HTTP port (0 picks a free port and logs it)."),
-    text("http", "public_base_url", "http://127.0.0.1:8080",
-         "Base of every absolute URL the service returns (no trailing slash)."),
+    optional_text("http", "public_base_url",
+                  "Base of every absolute URL the service returns, no trailing slash (empty: "
+                  "http://<listen_address>:<port>)."),
     integer("http", "io_threads", 1, 1, 64, "Threads running HTTP I/O."),
     integer("http", "body_limit_bytes", 1048576, 1024, 1073741824,
             "Largest accepted request body (413 above)."),
@@ -206,7 +218,7 @@ config config_loader::build() const {
         fail("must be between " + std::to_string(k.min) + " and " + std::to_string(k.max));
       ints[k.name()] = v;
     } else {
-      if (e.value.empty())
+      if (e.value.empty() && !k.may_be_empty)
         fail("must not be empty");
       if (!k.choices.empty() &&
           std::find(k.choices.begin(), k.choices.end(), e.value) == k.choices.end()) {
@@ -228,6 +240,8 @@ config config_loader::build() const {
             i("http.io_threads"), i("http.body_limit_bytes"), i("http.header_limit_bytes"),
             i("http.read_timeout_s"), i("http.idle_timeout_s"), i("http.max_connections"),
             i("http.shutdown_grace_s")};
+  if (c.http.public_base_url.empty())
+    c.http.public_base_url = base_url_for(c.http.listen_address, c.http.port);
   c.storage = {strs.at("storage.bronze_root"), strs.at("storage.silver_root")};
   c.workers = {i("workers.scheduler_threads"), i("workers.task_workers")};
   c.log = {strs.at("log.level"), strs.at("log.format")};
@@ -239,6 +253,8 @@ std::vector<std::pair<std::string, std::string>> config_loader::describe() const
   for (const auto& k : config_keys()) {
     const auto& e = values_.at(k.name());
     auto shown = k.secret ? persistence::redact_url(e.value) : e.value;
+    if (shown.empty() && k.may_be_empty)
+      shown = "\"\" (derived)";
     out.emplace_back(k.name(), shown + "  (" + where(e.origin, e.source) + ")");
   }
   return out;

@@ -62,6 +62,8 @@ struct key_spec {
   std::vector<std::string> choices;
   /// Mask the value in `config show` (passwords inside URLs).
   bool secret = false;
+  /// Strings: whether "" is allowed (it then means "derive a default").
+  bool may_be_empty = false;
 
   std::string name() const { return section + "." + key; }
   std::string env_name() const;

@@ -6,15 +6,16 @@ namespace gp::io::http {
 
 std::vector<std::string> split_path(std::string_view path) {
   std::vector<std::string> out;
-  size_t i = 0;
   if (!path.empty() && path[0] == '/')
-    i = 1;
-  while (i <= path.size()) {
+    path.remove_prefix(1);
+  if (path.empty())
+    return out;
+  // Empty segments are kept ("/a/" → {"a", ""}) so that they never match a route.
+  for (size_t i = 0;;) {
     auto j = path.find('/', i);
+    out.emplace_back(path.substr(i, j == std::string_view::npos ? std::string_view::npos : j - i));
     if (j == std::string_view::npos)
-      j = path.size();
-    if (j > i || j < path.size())
-      out.emplace_back(path.substr(i, j - i));
+      break;
     i = j + 1;
   }
   return out;

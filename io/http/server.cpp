@@ -1,5 +1,6 @@
 #include "io/http/server.hpp"
 
+#include <array>
 #include <atomic>
 #include <mutex>
 #include <optional>
@@ -197,9 +198,29 @@ private:
     res_.reset();
     busy_ = false;
     --srv_.in_flight;
-    if (ec || close)
+    if (ec)
       return do_close();
+    if (close)
+      return linger_close();
     do_read();
+  }
+
+  /// Half-closes and discards what the client still sends (up to 1 s), so the answer is not lost
+  /// to a reset when we stop reading a request early (413, 431, 400).
+  void linger_close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(std::chrono::seconds(1));
+    drain_buf_ = std::make_shared<std::array<char, 4096>>();
+    stream_.async_read_some(net::buffer(*drain_buf_),
+                            beast::bind_front_handler(&session::on_linger, shared_from_this()));
+  }
+
+  void on_linger(beast::error_code ec, std::size_t) {
+    if (ec)
+      return do_close();
+    stream_.async_read_some(net::buffer(*drain_buf_),
+                            beast::bind_front_handler(&session::on_linger, shared_from_this()));
   }
 
   void do_close() {
@@ -213,6 +234,7 @@ private:
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<bhttp::response<bhttp::string_body>> res_;
+  std::shared_ptr<std::array<char, 4096>> drain_buf_;
   bool first_request_ = true;
   bool busy_ = false;
   bool keep_alive_ = true;

@@ -1,0 +1,115 @@
+"""`geoplatform clients` and `keys`: keys are shown once and only their SHA-256 is stored."""
+import hashlib
+import json
+import re
+import unittest
+
+from gp_e2e import ScratchDatabase, psql, require_environment, run
+
+
+class Keys(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.db = ScratchDatabase()
+        r = run("migrate", "--database-url", cls.db.url)
+        assert r.returncode == 0, r.stderr
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.db.close()
+
+    def setUp(self):
+        require_environment(self)
+
+    def cli(self, *args):
+        return run(*args, "--database-url", self.db.url)
+
+    def ensure_client(self, name="ddh"):
+        r = self.cli("clients", "create", name, "--if-not-exists")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_key_create_stores_only_the_hash(self):
+        self.ensure_client()
+        r = self.cli("keys", "create", "--client", "ddh", "--level", "admin")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        key = r.stdout.strip()
+        self.assertRegex(key, r"^gp_[a-z0-9]{8}_[A-Za-z0-9]{43}$")
+        key_id = key[3:11]
+        self.assertIn(key_id, r.stderr)
+        self.assertNotIn(key, r.stderr)
+        rows = psql(self.db.url, "SELECT row_to_json(k)::text FROM platform.api_keys k "
+                                 "WHERE key_id = '%s'" % key_id)
+        self.assertNotIn(key[12:], rows)
+        self.assertEqual(json.loads(rows)["key_hash"], hashlib.sha256(key.encode()).hexdigest())
+
+    def test_key_listing_never_shows_secrets_or_hashes(self):
+        self.ensure_client()
+        key = self.cli("keys", "create", "--client", "ddh", "--level", "trusted").stdout.strip()
+        listed = self.cli("keys", "list", "--json")
+        self.assertEqual(listed.returncode, 0, listed.stderr)
+        self.assertNotIn(key[12:], listed.stdout)
+        self.assertNotIn(hashlib.sha256(key.encode()).hexdigest(), listed.stdout)
+        ids = [k["key_id"] for k in json.loads(listed.stdout)]
+        self.assertIn(key[3:11], ids)
+
+    def test_key_with_expiry_and_endpoints(self):
+        self.ensure_client()
+        r = self.cli("keys", "create", "--client", "ddh", "--level", "internal", "--json",
+                     "--expires-at", "2099-01-01T00:00:00Z", "--allow", "GET /platform/status/*")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        doc = json.loads(r.stdout)
+        self.assertEqual(doc["expires_at"], "2099-01-01T00:00:00Z")
+        row = psql(self.db.url, "SELECT allowed_endpoints::text FROM platform.api_keys "
+                                "WHERE key_id = '%s'" % doc["key_id"])
+        self.assertEqual(row, '{"GET /platform/status/*"}')
+
+    def test_bad_inputs_fail_with_a_one_line_reason(self):
+        self.ensure_client()
+        cases = [
+            (["--client", "nobody", "--level", "admin"], "does not exist"),
+            (["--client", "ddh", "--level", "root"], "--level: must be one of"),
+            (["--client", "ddh", "--level", "admin", "--expires-at", "soon"], "--expires-at"),
+            (["--client", "ddh", "--level", "admin", "--expires-at", "2001-01-01T00:00:00Z"],
+             "must be in the future"),
+            (["--client", "ddh", "--level", "admin", "--allow", "GET"], "--allow 'GET'"),
+            (["--client", "Bad Id", "--level", "admin"], "--client"),
+        ]
+        for args, why in cases:
+            r = self.cli("keys", "create", *args)
+            self.assertEqual(r.returncode, 1, (args, r.stderr))
+            self.assertIn(why, r.stderr, args)
+            self.assertEqual(r.stdout, "", args)
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+
+    def test_client_create_prints_the_secret_once_and_refuses_duplicates(self):
+        r = self.cli("clients", "create", "acme", "--name", "Acme", "--callback-host",
+                     "*.acme.example.org")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout.strip(), r"^whsec_[A-Za-z0-9+/]{43}=$")
+        again = self.cli("clients", "create", "acme")
+        self.assertEqual(again.returncode, 1)
+        self.assertIn("already exists", again.stderr)
+        quiet = self.cli("clients", "create", "acme", "--if-not-exists")
+        self.assertEqual(quiet.returncode, 0)
+        self.assertEqual(quiet.stdout, "")
+        listed = self.cli("clients", "list", "--json")
+        self.assertNotIn(r.stdout.strip(), listed.stdout)
+        acme = [c for c in json.loads(listed.stdout) if c["client_id"] == "acme"][0]
+        self.assertEqual(acme["callback_hosts"], ["*.acme.example.org"])
+
+    def test_bad_client_inputs(self):
+        for args, why in ((["A"], "client_id"), (["ok-id", "--callback-host", "http://x"],
+                                                 "--callback-host")):
+            r = self.cli("clients", "create", *args)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn(why, r.stderr)
+
+    def test_commands_refuse_an_unmigrated_database(self):
+        with ScratchDatabase() as empty:
+            r = run("keys", "list", "--database-url", empty.url)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("geoplatform migrate", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

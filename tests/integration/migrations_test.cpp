@@ -1,0 +1,163 @@
+#include "persistence/migrations.hpp"
+
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <pqxx/pqxx>
+
+#include "persistence/database.hpp"
+#include "test_database.hpp"
+
+using namespace gp::persistence;
+using gp::test::scratch_database;
+
+namespace {
+
+int64_t count(pqxx::connection& c, const std::string& sql) {
+  pqxx::nontransaction tx{c};
+  return tx.exec1(sql)[0].as<int64_t>();
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+}  // namespace
+
+TEST(migrations, fresh_database_gets_every_migration_then_nothing_on_a_second_run) {
+  scratch_database db;
+  pqxx::connection c{db.url()};
+  const auto& all = embedded_migrations();
+  ASSERT_GE(all.size(), 3u);
+  auto first = migrate(c, all);
+  EXPECT_EQ(first.version_before, 0);
+  EXPECT_EQ(first.version_after, latest_migration_version());
+  EXPECT_EQ(first.applied.size(), all.size());
+  auto second = migrate(c, all);
+  EXPECT_TRUE(second.applied.empty());
+  EXPECT_EQ(second.version_after, latest_migration_version());
+  EXPECT_EQ(count(c, "SELECT count(*) FROM platform.schema_migrations"),
+            static_cast<int64_t>(all.size()));
+  EXPECT_EQ(applied_schema_version(c), latest_migration_version());
+}
+
+TEST(migrations, create_the_documented_schemas_and_tables) {
+  scratch_database db;
+  pqxx::connection c{db.url()};
+  migrate(c, embedded_migrations());
+  EXPECT_EQ(count(c, "SELECT count(*) FROM pg_namespace WHERE nspname IN "
+                     "('platform','app','stac','geo')"),
+            4);
+  for (const char* col : {"client_id", "owner_node", "lease_until", "state_version", "snapshot"})
+    EXPECT_EQ(count(c, std::string{"SELECT count(*) FROM information_schema.columns WHERE "
+                                   "table_schema='platform' AND table_name='requests' AND "
+                                   "column_name='"} + col + "'"),
+              1)
+      << col;
+  EXPECT_EQ(count(c, "SELECT count(*) FROM information_schema.tables WHERE table_schema="
+                     "'platform' AND table_name IN ('clients','api_keys')"),
+            2);
+}
+
+TEST(migrations, requests_are_unique_per_client_dataset_resource_version) {
+  scratch_database db;
+  pqxx::connection c{db.url()};
+  migrate(c, embedded_migrations());
+  pqxx::work tx{c};
+  tx.exec("INSERT INTO platform.clients (client_id, name, webhook_secret) VALUES ('ddh','d','s')");
+  const char* insert =
+    "INSERT INTO platform.requests (request_id, client_id, dataset_id, resource_id, version_id, "
+    "request_type, source_path) VALUES ('%s', 'ddh', 'd', 'r', 'v1', 'vector', 'x.gpkg')";
+  char sql[512];
+  std::snprintf(sql, sizeof(sql), insert, std::string(32, 'a').c_str());
+  tx.exec(sql);
+  std::snprintf(sql, sizeof(sql), insert, std::string(32, 'b').c_str());
+  EXPECT_THROW(tx.exec(sql), pqxx::unique_violation);
+}
+
+TEST(migrations, concurrent_migrators_apply_each_migration_once) {
+  for (int round = 0; round < 3; ++round) {
+    scratch_database db;
+    std::vector<std::thread> threads;
+    std::vector<migrate_report> reports(4);
+    std::vector<std::string> errors(4);
+    for (size_t i = 0; i < reports.size(); ++i)
+      threads.emplace_back([&, i] {
+        try {
+          pqxx::connection c{db.url()};
+          reports[i] = migrate(c, embedded_migrations());
+        } catch (const std::exception& e) {
+          errors[i] = e.what();
+        }
+      });
+    for (auto& t : threads)
+      t.join();
+    size_t applied = 0;
+    for (size_t i = 0; i < reports.size(); ++i) {
+      EXPECT_EQ(errors[i], "") << "migrator " << i;
+      EXPECT_EQ(reports[i].version_after, latest_migration_version());
+      applied += reports[i].applied.size();
+    }
+    EXPECT_EQ(applied, embedded_migrations().size());
+    pqxx::connection c{db.url()};
+    EXPECT_EQ(count(c, "SELECT count(*) FROM platform.schema_migrations"),
+              static_cast<int64_t>(embedded_migrations().size()));
+  }
+}
+
+TEST(migrations, a_failing_migration_leaves_no_trace) {
+  scratch_database db;
+  pqxx::connection c{db.url()};
+  auto all = embedded_migrations();
+  migrate(c, all);
+  auto next = latest_migration_version() + 1;
+  all.push_back({next, "broken", "CREATE TABLE platform.half_done (x int); SELEC broken;"});
+  EXPECT_THROW(migrate(c, all), pqxx::syntax_error);
+  EXPECT_EQ(applied_schema_version(c), latest_migration_version());
+  EXPECT_EQ(count(c, "SELECT count(*) FROM information_schema.tables WHERE table_name='half_done'"),
+            0);
+  // The lock was released: a corrected migration applies.
+  all.back().sql = "CREATE TABLE platform.half_done (x int);";
+  EXPECT_EQ(migrate(c, all).applied, std::vector<int64_t>{next});
+}
+
+TEST(migrations, an_edited_applied_migration_is_refused) {
+  scratch_database db;
+  pqxx::connection c{db.url()};
+  auto all = embedded_migrations();
+  migrate(c, all);
+  all.front().sql += "\n-- edited";
+  auto e = error_of([&] { migrate(c, all); });
+  EXPECT_NE(e.find("was changed after it was applied"), std::string::npos) << e;
+}
+
+TEST(migrations, a_database_newer_than_the_binary_is_refused) {
+  scratch_database db;
+  pqxx::connection c{db.url()};
+  auto all = embedded_migrations();
+  migrate(c, all);
+  all.pop_back();
+  auto e = error_of([&] { migrate(c, all); });
+  EXPECT_NE(e.find("newer than this binary"), std::string::npos) << e;
+}
+
+TEST(migrations, missing_postgis_is_reported_clearly) {
+  scratch_database db{false};
+  pqxx::connection c{db.url()};
+  EXPECT_FALSE(postgis_installed(c));
+  auto e = error_of([&] { migrate(c, embedded_migrations()); });
+  EXPECT_NE(e.find("PostGIS extension is not installed"), std::string::npos) << e;
+  EXPECT_NE(e.find("CREATE EXTENSION postgis"), std::string::npos) << e;
+  EXPECT_EQ(applied_schema_version(c), 0);
+}
+
+TEST(migrations, checksums_are_stable_and_sensitive) {
+  EXPECT_EQ(migration_checksum("abc"), migration_checksum("abc"));
+  EXPECT_NE(migration_checksum("abc"), migration_checksum("abd"));
+  EXPECT_EQ(migration_checksum("").size(), 16u);
+}
