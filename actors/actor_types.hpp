@@ -16,7 +16,7 @@ using migrator_actor = caf::actor;
 ///            (drain_atom, milliseconds) → bool drained; (status_atom) → status_report.
 using http_edge_actor = caf::actor;
 
-/// root: (shutdown_atom) → bool clean; (status_atom) → std::vector<status_report>.
+/// root: (shutdown_atom) → bool drained; (status_atom) → status_report.
 using root_actor = caf::actor;
 
 }  // namespace gp

@@ -16,83 +16,116 @@ namespace {
 
 using namespace std::chrono_literals;
 
+struct child {
+  std::string name;
+  caf::actor handle;
+  bool alive = true;
+};
+
 struct root_state {
   root_options opts;
-  db_pool_actor pool;
-  migrator_actor migrator;
-  http_edge_actor edge;
-  /// Children still to stop, in order.
-  std::deque<std::pair<std::string, caf::actor>> stop_queue;
+  /// In stop order: the edge first (no new work), the pool last (in-flight work needs it).
+  std::deque<child> children;
   caf::response_promise shutdown_promise;
   bool drained = false;
   bool stopping = false;
   static inline const char* name = "root";
+
+  child* find(const caf::actor_addr& addr) {
+    for (auto& c : children)
+      if (c.handle.address() == addr)
+        return &c;
+    return nullptr;
+  }
 };
 
-/// Stops the next child in the fixed order; when none is left, answers and quits.
+/// Stops the next live child in the fixed order; when none is left, answers and quits.
 void stop_next(caf::stateful_actor<root_state>* self) {
   auto& st = self->state;
-  if (st.stop_queue.empty()) {
+  while (!st.children.empty() && !st.children.front().alive)
+    st.children.pop_front();
+  if (st.children.empty()) {
     GP_LOG_INFO("root: all actors stopped");
     st.shutdown_promise.deliver(st.drained);
     self->quit();
     return;
   }
-  auto& [name, child] = st.stop_queue.front();
-  GP_LOG_DEBUG("root: stopping {}", name);
-  self->send_exit(child, caf::exit_reason::user_shutdown);
+  GP_LOG_DEBUG("root: stopping {}", st.children.front().name);
+  self->send_exit(st.children.front().handle, caf::exit_reason::user_shutdown);
+}
+
+void begin_stopping(caf::stateful_actor<root_state>* self, bool drained) {
+  self->state.drained = drained;
+  stop_next(self);
 }
 
 caf::behavior root(caf::stateful_actor<root_state>* self, root_options opts,
                    std::shared_ptr<io::http::server> server) {
   auto& st = self->state;
   st.opts = std::move(opts);
-  st.pool = spawn_db_pool(self->system(), st.opts.db, st.opts.db_pool_size);
-  st.migrator = spawn_migrator(self->system(), st.pool);
-  st.edge = spawn_http_edge(self->system(), std::move(server), st.pool, st.opts.edge);
-  for (auto& child : {st.pool, st.migrator, st.edge})
-    self->monitor(child);
+  auto pool = spawn_db_pool(self->system(), st.opts.db, st.opts.db_pool_size);
+  auto migrator = spawn_migrator(self->system(), pool);
+  auto edge = spawn_http_edge(self->system(), std::move(server), pool, st.opts.edge);
+  st.children = {{"http_edge", edge}, {"migrator", migrator}, {"db_pool", pool}};
+  // Monitored to learn of failures; linked so that killing the root takes every child with it.
+  for (auto& c : st.children) {
+    self->monitor(c.handle);
+    self->link_to(c.handle);
+  }
+  self->set_exit_handler([=](const caf::exit_msg& msg) {
+    if (self->state.find(msg.source) == nullptr)
+      self->quit(msg.reason);
+  });
   self->set_down_handler([=](const caf::down_msg& dm) {
     auto& st = self->state;
-    if (st.stopping && !st.stop_queue.empty() && dm.source == st.stop_queue.front().second) {
-      st.stop_queue.pop_front();
+    auto* c = st.find(dm.source);
+    if (c == nullptr)
+      return;
+    c->alive = false;
+    if (st.stopping) {
       stop_next(self);
       return;
     }
-    if (!st.stopping)
-      GP_LOG_ERROR("root: a child actor stopped unexpectedly: {}", self->system().render(dm.reason));
+    // The node cannot serve without any of its core actors: stop it rather than limp on.
+    GP_LOG_ERROR("root: {} stopped unexpectedly ({}); shutting the node down", c->name,
+                 self->system().render(dm.reason));
+    if (st.opts.on_fatal)
+      st.opts.on_fatal();
   });
   return {
     // Orderly shutdown: drain HTTP first so in-flight calls still reach the database.
     [=](shutdown_atom) {
       auto& st = self->state;
-      st.shutdown_promise = self->make_response_promise();
-      auto rp = st.shutdown_promise;
-      if (st.stopping)
+      auto rp = self->make_response_promise();
+      if (st.stopping) {
+        rp.deliver(false);
         return rp;
+      }
       st.stopping = true;
+      st.shutdown_promise = rp;
       GP_LOG_INFO("root: shutting down (grace {} ms)", st.opts.shutdown_grace.count());
-      self->request(st.edge, st.opts.shutdown_grace + 1s, drain_atom_v, st.opts.shutdown_grace)
-        .then(
-          [=](bool drained) {
-            self->state.drained = drained;
-            self->state.stop_queue = {{"http_edge", self->state.edge},
-                                      {"migrator", self->state.migrator},
-                                      {"db_pool", self->state.pool}};
-            stop_next(self);
-          },
-          [=](const caf::error& err) {
-            GP_LOG_WARN("root: drain failed: {}", self->system().render(err));
-            self->state.stop_queue = {{"http_edge", self->state.edge},
-                                      {"migrator", self->state.migrator},
-                                      {"db_pool", self->state.pool}};
-            stop_next(self);
-          });
+      auto& edge = st.children.front();
+      if (edge.name != "http_edge" || !edge.alive) {
+        begin_stopping(self, false);
+        return rp;
+      }
+      self->request(edge.handle, st.opts.shutdown_grace + 1s, drain_atom_v, st.opts.shutdown_grace)
+        .then([=](bool drained) { begin_stopping(self, drained); },
+              [=](const caf::error& err) {
+                GP_LOG_WARN("root: drain failed: {}", self->system().render(err));
+                begin_stopping(self, false);
+              });
       return rp;
     },
-    // Status of the root itself.
+    // The root's own state and how many children are alive.
     [=](status_atom) {
-      return status_report{"root", self->state.stopping ? "stopping" : "running", {}};
+      auto& st = self->state;
+      size_t alive = 0;
+      for (auto& c : st.children)
+        alive += c.alive ? 1 : 0;
+      return status_report{"root",
+                           st.stopping ? "stopping" : "running",
+                           {{"children_alive", std::to_string(alive)}}};
     },
   };
 }

@@ -1,6 +1,7 @@
 #pragma once
 // The root supervisor: spawns the node's long-lived actors and stops them in a fixed order.
 #include <chrono>
+#include <functional>
 #include <memory>
 
 #include <caf/fwd.hpp>
@@ -18,6 +19,8 @@ struct root_options {
   http_edge_options edge;
   /// How long shutdown waits for in-flight HTTP calls.
   std::chrono::milliseconds shutdown_grace{10000};
+  /// Called (from an actor thread) when a core actor dies unexpectedly; the node must stop.
+  std::function<void()> on_fatal;
 };
 
 /// Spawns the root, which spawns db_pool, migrator and http_edge (starting `server`).

@@ -171,9 +171,6 @@ int keys_list(const config& cfg, const std::string& client_id, bool as_json) {
   auto c = connect(cfg);
   require_schema(*c);
   auto rows = persistence::list_api_keys(*c, client_id);
-  auto state = [](const persistence::api_key_row& r) {
-    return r.revoked_at.empty() ? "active" : "revoked";
-  };
   if (as_json) {
     auto arr = nlohmann::json::array();
     for (const auto& r : rows) {
@@ -181,7 +178,7 @@ int keys_list(const config& cfg, const std::string& client_id, bool as_json) {
                           {"client_id", r.client_id},
                           {"access_level", r.access_level},
                           {"description", r.description},
-                          {"state", state(r)},
+                          {"state", r.state},
                           {"created_at", r.created_at}};
       j["expires_at"] = r.expires_at.empty() ? nlohmann::json() : nlohmann::json(r.expires_at);
       j["revoked_at"] = r.revoked_at.empty() ? nlohmann::json() : nlohmann::json(r.revoked_at);
@@ -193,7 +190,7 @@ int keys_list(const config& cfg, const std::string& client_id, bool as_json) {
     return 0;
   }
   for (const auto& r : rows)
-    std::cout << r.key_id << "\t" << r.client_id << "\t" << r.access_level << "\t" << state(r)
+    std::cout << r.key_id << "\t" << r.client_id << "\t" << r.access_level << "\t" << r.state
               << "\texpires " << (r.expires_at.empty() ? "never" : r.expires_at) << "\n";
   return 0;
 }

@@ -101,7 +101,8 @@ int run_cli(int argc, char** argv) {
   common_options common;
   std::function<int()> action;
 
-  auto* serve_cmd = app.add_subcommand("serve", "Run the HTTP service (migrates the database first)");
+  auto* serve_cmd = app.add_subcommand("serve", "Run the HTTP service; pending migrations are applied in the background "
+                                              "(/readyz answers 503 until they are)");
   add_common(serve_cmd, common);
   serve_cmd->add_option("--listen", common.listen, "Same as --set http.listen_address=ADDR");
   serve_cmd->add_option("-p,--port", common.port, "Same as --set http.port=N");
@@ -124,7 +125,7 @@ int run_cli(int argc, char** argv) {
   clients_create_cmd->add_option("--callback-host", cc.callback_hosts,
                                  "Allowed webhook host, exact or *.example.org (repeatable)");
   clients_create_cmd->add_flag("--if-not-exists", cc.if_not_exists,
-                               "Succeed without output when the client already exists");
+                               "Exit 0 (printing no secret) when the client already exists");
   clients_create_cmd->callback([&] {
     action = [&] { return clients_create(load_config(common), cc); };
   });

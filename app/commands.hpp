@@ -10,7 +10,7 @@
 namespace gp::app {
 
 /// Runs the service until SIGINT/SIGTERM.
-int serve(const config& cfg);
+int serve(config cfg);
 
 /// Applies pending migrations and prints what was done.
 int migrate_command(const config& cfg);

@@ -74,11 +74,6 @@ std::string extra_check(const std::string& name, const std::string& v) {
   return {};
 }
 
-std::string base_url_for(const std::string& address, int port) {
-  bool v6 = address.find(':') != std::string::npos;
-  return "http://" + (v6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
-}
-
 }  // namespace
 
 const char* to_string(value_origin x) {
@@ -237,10 +232,11 @@ config config_loader::build() const {
   c.database = {strs.at("database.url"), i("database.pool_size"),
                 i("database.statement_timeout_ms"), i("database.connect_timeout_s")};
   c.http = {strs.at("http.listen_address"), i("http.port"), strs.at("http.public_base_url"),
-            i("http.io_threads"), i("http.body_limit_bytes"), i("http.header_limit_bytes"),
+            false, i("http.io_threads"), i("http.body_limit_bytes"), i("http.header_limit_bytes"),
             i("http.read_timeout_s"), i("http.idle_timeout_s"), i("http.max_connections"),
             i("http.shutdown_grace_s")};
-  if (c.http.public_base_url.empty())
+  c.http.public_base_url_derived = c.http.public_base_url.empty();
+  if (c.http.public_base_url_derived)
     c.http.public_base_url = base_url_for(c.http.listen_address, c.http.port);
   c.storage = {strs.at("storage.bronze_root"), strs.at("storage.silver_root")};
   c.workers = {i("workers.scheduler_threads"), i("workers.task_workers")};
@@ -258,6 +254,11 @@ std::vector<std::pair<std::string, std::string>> config_loader::describe() const
     out.emplace_back(k.name(), shown + "  (" + where(e.origin, e.source) + ")");
   }
   return out;
+}
+
+std::string base_url_for(const std::string& address, int port) {
+  bool v6 = address.find(':') != std::string::npos;
+  return "http://" + (v6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
 }
 
 std::map<std::string, std::string> process_environment() {

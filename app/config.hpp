@@ -22,6 +22,8 @@ struct config {
     std::string listen_address;
     int port;
     std::string public_base_url;
+    /// True when public_base_url was derived from listen_address and port (not configured).
+    bool public_base_url_derived;
     int io_threads;
     int body_limit_bytes;
     int header_limit_bytes;
@@ -109,6 +111,9 @@ private:
   const key_spec& spec(const std::string& name, const std::string& context) const;
   std::map<std::string, entry> values_;
 };
+
+/// `http://<address>:<port>` (IPv6 addresses in brackets).
+std::string base_url_for(const std::string& address, int port);
 
 /// The process environment as a map (only GEOPLATFORM_* variables).
 std::map<std::string, std::string> process_environment();

@@ -1,4 +1,6 @@
+#include <atomic>
 #include <csignal>
+#include <unistd.h>
 #include <filesystem>
 #include <iostream>
 
@@ -54,11 +56,14 @@ void ensure_storage(const config& cfg) {
   }
 }
 
+/// Set when a core actor died: the node stops as after SIGTERM, but exits 1.
+std::atomic<bool> fatal_failure{false};
+
 const char* signal_name(int sig) { return sig == SIGINT ? "SIGINT" : "SIGTERM"; }
 
 }  // namespace
 
-int serve(const config& cfg) {
+int serve(config cfg) {
   io::setup_logging(cfg.log.level,
                     cfg.log.format == "json" ? io::log_format::json : io::log_format::text);
   ensure_storage(cfg);
@@ -72,6 +77,8 @@ int serve(const config& cfg) {
 
   auto server = std::make_shared<io::http::server>(server_options_of(cfg));
   server->bind();
+  if (cfg.http.public_base_url_derived)
+    cfg.http.public_base_url = base_url_for(cfg.http.listen_address, server->port());
 
   caf::actor_system_config caf_cfg;
   register_message_types(caf_cfg);
@@ -79,13 +86,19 @@ int serve(const config& cfg) {
     caf_cfg.set("scheduler.max-threads", cfg.workers.scheduler_threads);
   {
     caf::actor_system sys{caf_cfg};
-    auto root = spawn_root(sys, root_options_of(cfg), server);
+    auto opts = root_options_of(cfg);
+    opts.on_fatal = [] {
+      fatal_failure = true;
+      ::kill(::getpid(), SIGTERM);
+    };
+    auto root = spawn_root(sys, std::move(opts), server);
     GP_LOG_INFO("geoplatform {} listening on http://{}:{} (public base URL {})", version,
                 cfg.http.listen_address, server->port(), cfg.http.public_base_url);
     int sig = 0;
     sigwait(&signals, &sig);
-    GP_LOG_INFO("received {}: stopping (in-flight calls get up to {} s)", signal_name(sig),
-                cfg.http.shutdown_grace_s);
+    if (!fatal_failure)
+      GP_LOG_INFO("received {}: stopping (in-flight calls get up to {} s)", signal_name(sig),
+                  cfg.http.shutdown_grace_s);
     {
       caf::scoped_actor self{sys};
       auto grace = std::chrono::seconds{cfg.http.shutdown_grace_s};
@@ -103,6 +116,10 @@ int serve(const config& cfg) {
     // The server's handler holds the edge's handle; it must go before the actor system does.
     server->stop();
     root = nullptr;
+  }
+  if (fatal_failure) {
+    GP_LOG_ERROR("stopped after a fatal failure");
+    return 1;
   }
   GP_LOG_INFO("stopped");
   return 0;

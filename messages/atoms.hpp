@@ -10,8 +10,6 @@ CAF_ADD_ATOM(gp, gp, db_run_atom, "db_run")
 CAF_ADD_ATOM(gp, gp, db_done_atom, "db_done")
 /// Ask an actor for its status report (health, console, tests).
 CAF_ADD_ATOM(gp, gp, status_atom, "status")
-/// Ask for the service's readiness (database reachable and migrated, not draining).
-CAF_ADD_ATOM(gp, gp, ready_atom, "ready")
 /// An HTTP call handed from the edge's I/O threads to the edge actor.
 CAF_ADD_ATOM(gp, gp, http_atom, "http")
 /// Stop accepting and finish in-flight work within a deadline.

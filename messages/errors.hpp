@@ -18,8 +18,6 @@ enum class errc : uint8_t {
   database_error,
   /// The schema is missing, too old, or its prerequisites (PostGIS) are absent.
   schema_not_ready,
-  /// The node is shutting down and accepts no new work.
-  shutting_down,
   /// An unexpected failure inside the service.
   internal,
 };

@@ -14,7 +14,6 @@ const char* to_string(errc x) {
     case errc::database_timeout: return "database_timeout";
     case errc::database_error: return "database_error";
     case errc::schema_not_ready: return "schema_not_ready";
-    case errc::shutting_down: return "shutting_down";
     case errc::internal: return "internal";
   }
   return "unknown";

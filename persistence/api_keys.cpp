@@ -19,7 +19,10 @@ constexpr const char* list_api_keys = R"sql(
 SELECT key_id, client_id, key_hash, access_level, allowed_endpoints::text, description,
        coalesce(to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), ''),
        coalesce(to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), ''),
-       to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+       to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+       CASE WHEN revoked_at IS NOT NULL THEN 'revoked'
+            WHEN expires_at IS NOT NULL AND expires_at <= now() THEN 'expired'
+            ELSE 'active' END
 FROM platform.api_keys
 WHERE $1 = '' OR client_id = $1
 ORDER BY created_at DESC, key_id)sql";
@@ -61,6 +64,7 @@ std::vector<api_key_row> list_api_keys(pqxx::connection& c, const std::string& c
     row.expires_at = r[6].as<std::string>();
     row.revoked_at = r[7].as<std::string>();
     row.created_at = r[8].as<std::string>();
+    row.state = r[9].as<std::string>();
     out.push_back(std::move(row));
   }
   return out;

@@ -21,6 +21,8 @@ struct api_key_row {
   std::string expires_at;
   std::string revoked_at;
   std::string created_at;
+  /// active | expired | revoked (as of the database's clock; filled by list_api_keys).
+  std::string state;
 };
 
 /// Inserts a key row; returns false when key_id or key_hash already exist.

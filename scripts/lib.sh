@@ -37,19 +37,17 @@ gp_install_packages() {
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# Configures (once) and builds. GP_BUILD_TESTS=ON|OFF.
+# Configures and builds `$@` (default: everything, tests included).
 gp_build() {
   export CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
   export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
-  local gen=()
-  command -v ninja >/dev/null && gen=(-G Ninja)
-  if [ ! -f "$GP_BUILD_DIR/CMakeCache.txt" ]; then
-    gp_say "configuring in $GP_BUILD_DIR"
-    cmake -S "$GP_ROOT" -B "$GP_BUILD_DIR" "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      -DBUILD_TESTING="${GP_BUILD_TESTS:-ON}" >/dev/null
-  fi
-  gp_say "building (ccache: $(command -v ccache >/dev/null && echo on || echo off))"
-  cmake --build "$GP_BUILD_DIR" --parallel "$(nproc)"
+  local gen=() targets=()
+  command -v ninja >/dev/null && [ ! -f "$GP_BUILD_DIR/Makefile" ] && gen=(-G Ninja)
+  for t in "$@"; do targets+=(--target "$t"); done
+  gp_say "configuring in $GP_BUILD_DIR"
+  cmake -S "$GP_ROOT" -B "$GP_BUILD_DIR" "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  gp_say "building ${*:-everything} (ccache: $(command -v ccache >/dev/null && echo on || echo off))"
+  cmake --build "$GP_BUILD_DIR" --parallel "$(nproc)" "${targets[@]}"
 }
 
 gp_psql() { runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -p "$GP_PG_PORT" "$@"; }

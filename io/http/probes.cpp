@@ -26,6 +26,11 @@ response readiness_response(const db_health& h) {
                        ", migrations to version " + std::to_string(h.expected_version) +
                        " pending",
                      "migrations_pending");
+  if (h.schema_version > h.expected_version)
+    return not_ready("database schema at version " + std::to_string(h.schema_version) +
+                       " is newer than this binary (" + std::to_string(h.expected_version) +
+                       "); run a newer geoplatform",
+                     "schema_newer");
   return json_response(200, json{{"status", "ready"},
                                  {"checks", {{"database", "ok"}}},
                                  {"schema_version", h.schema_version}});

@@ -8,8 +8,8 @@ namespace gp::io::http {
 /// 200 {"status":"alive"}.
 response liveness_response();
 
-/// 200 when PostGIS exists and the schema is at least the expected version, else 503 problem+json
-/// with `checks.database` = postgis_missing | migrations_pending.
+/// 200 when PostGIS exists and the schema is exactly at the expected version, else 503
+/// problem+json with `checks.database` = postgis_missing | migrations_pending | schema_newer.
 response readiness_response(const db_health& h);
 
 /// 503 problem+json for a failed or timed-out database check (`checks.database` = unavailable).

@@ -111,7 +111,11 @@ private:
         ec == net::error::eof || (ec && !parser_->got_some()))
       return do_close();
     if (ec) {
-      // The request could not be read: answer what went wrong, then close.
+      // The request could not be read: answer what went wrong, then close. The correlation id
+      // is echoed when the headers were complete enough to carry one.
+      cid_ = parser_->is_header_done()
+               ? correlation_id_for(std::string_view{parser_->get()["X-Correlation-Id"]})
+               : new_correlation_id();
       if (ec == bhttp::error::body_limit)
         return reply_and_close(problem(413, "payload_too_large",
                                        "the request body exceeds " +
@@ -156,7 +160,6 @@ private:
     ++srv_.in_flight;
     keep_alive_ = false;
     version_ = 11;
-    cid_ = new_correlation_id();
     method_ = "-";
     path_ = "-";
     started_ = std::chrono::steady_clock::now();

@@ -52,6 +52,16 @@ class Keys(unittest.TestCase):
         ids = [k["key_id"] for k in json.loads(listed.stdout)]
         self.assertIn(key[3:11], ids)
 
+    def test_listing_tells_expired_keys_apart(self):
+        self.ensure_client()
+        key = self.cli("keys", "create", "--client", "ddh", "--level", "internal",
+                       "--expires-at", "2099-01-01T00:00:00Z").stdout.strip()
+        psql(self.db.url, "UPDATE platform.api_keys SET expires_at = now() - interval '1 s' "
+                          "WHERE key_id = '%s'" % key[3:11])
+        listed = json.loads(self.cli("keys", "list", "--json").stdout)
+        state = [k["state"] for k in listed if k["key_id"] == key[3:11]]
+        self.assertEqual(state, ["expired"])
+
     def test_key_with_expiry_and_endpoints(self):
         self.ensure_client()
         r = self.cli("keys", "create", "--client", "ddh", "--level", "internal", "--json",

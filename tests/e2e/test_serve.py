@@ -85,6 +85,16 @@ class Serve(unittest.TestCase):
         doc = problem(self, r, 413, "payload_too_large")
         self.assertIn("1024", doc["detail"])
 
+    def test_413_echoes_the_correlation_id_of_the_rejected_request(self):
+        r = self.srv.call("POST", "/livez", body=b"x" * 4096,
+                          headers={"Content-Type": "application/json",
+                                   "X-Correlation-Id": "big-upload-7"})
+        problem(self, r, 413, "payload_too_large")
+        self.assertEqual(r[1]["x-correlation-id"], "big-upload-7")
+
+    def test_port_0_logs_the_real_port_and_base_url(self):
+        self.assertIn("public base URL http://127.0.0.1:%d" % self.srv.port, self.srv.output())
+
     def test_headers_over_the_limit_are_431(self):
         r = self.srv.call("GET", "/livez", headers={"X-Big": "a" * 4096})
         problem(self, r, 431, "headers_too_large")

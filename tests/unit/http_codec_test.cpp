@@ -71,6 +71,11 @@ TEST(probes, readiness_needs_postgis_and_the_latest_schema) {
   EXPECT_EQ(json::parse(pending.body)["checks"]["database"], "migrations_pending");
   EXPECT_EQ(json::parse(pending.body)["code"], "not_ready");
 
+  h.schema_version = 4;
+  auto newer = readiness_response(h);
+  EXPECT_EQ(newer.status, 503u);
+  EXPECT_EQ(json::parse(newer.body)["checks"]["database"], "schema_newer");
+
   h.schema_version = 3;
   h.postgis = false;
   EXPECT_EQ(json::parse(readiness_response(h).body)["checks"]["database"], "postgis_missing");
