@@ -112,10 +112,8 @@ private:
       return do_close();
     if (ec) {
       // The request could not be read: answer what went wrong, then close. The correlation id
-      // is echoed when the headers were complete enough to carry one.
-      cid_ = parser_->is_header_done()
-               ? correlation_id_for(std::string_view{parser_->get()["X-Correlation-Id"]})
-               : new_correlation_id();
+      // is echoed when it was among the header fields parsed before the error.
+      cid_ = correlation_id_for(std::string_view{parser_->get()["X-Correlation-Id"]});
       if (ec == bhttp::error::body_limit)
         return reply_and_close(problem(413, "payload_too_large",
                                        "the request body exceeds " +
