@@ -50,7 +50,7 @@ gp_build() {
   cmake --build "$GP_BUILD_DIR" --parallel "$(nproc)" "${targets[@]}"
 }
 
-gp_psql() { runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -p "$GP_PG_PORT" "$@"; }
+gp_psql() { PGOPTIONS='-c client_min_messages=warning' runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -p "$GP_PG_PORT" "$@"; }
 
 # Creates and starts the project's cluster, role, databases and PostGIS (as root).
 gp_pg_up() {
