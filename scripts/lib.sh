@@ -40,7 +40,7 @@ gp_install_packages() {
 # Configures and builds `$@` (default: everything, tests included).
 gp_build() {
   export CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
-  export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+  export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G} CCACHE_BASEDIR=$GP_ROOT
   local gen=() targets=()
   command -v ninja >/dev/null && [ ! -f "$GP_BUILD_DIR/Makefile" ] && gen=(-G Ninja)
   for t in "$@"; do targets+=(--target "$t"); done
