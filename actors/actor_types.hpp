@@ -9,6 +9,9 @@ namespace gp {
 ///          (status_atom) → status_report.
 using db_pool_actor = caf::actor;
 
+/// auth: (auth_atom, std::string key) → principal or errc::unauthorized; (status_atom) → status_report.
+using auth_actor = caf::actor;
+
 /// migrator: (migrate_atom) → int64_t schema version; (status_atom) → status_report.
 using migrator_actor = caf::actor;
 

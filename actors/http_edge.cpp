@@ -1,17 +1,18 @@
 #include "actors/http_edge.hpp"
 
 #include <caf/all.hpp>
+#include <nlohmann/json.hpp>
 
-#include "actors/db_pool.hpp"
+#include "actors/edge_handlers.hpp"
+#include "io/http/access.hpp"
+#include "io/http/json_body.hpp"
 #include "io/http/probes.hpp"
 #include "io/http/problem.hpp"
-#include "io/http/router.hpp"
 #include "io/http/server.hpp"
 #include "io/logging.hpp"
 #include "messages/atoms.hpp"
 #include "messages/errors.hpp"
 #include "messages/health.hpp"
-#include "persistence/readiness.hpp"
 
 namespace gp {
 
@@ -19,45 +20,111 @@ namespace {
 
 using namespace std::chrono_literals;
 using io::http::problem;
+using io::http::route_access;
 
-enum route : int { livez, readyz };
+enum route : int {
+  livez,
+  readyz,
+  whoami,
+  health,
+  admin_clients,
+  admin_keys,
+  admin_create_key,
+  admin_revoke_key,
+};
+
+/// One row of the route table: method, path pattern, id, who may call, whether it takes a body.
+struct route_def {
+  const char* method;
+  const char* pattern;
+  route id;
+  route_access access;
+  bool json_body;
+};
+
+constexpr route_def route_table[] = {
+  {"GET", "/livez", livez, route_access::open, false},
+  {"GET", "/readyz", readyz, route_access::open, false},
+  {"GET", "/platform/whoami", whoami, route_access::any_key, false},
+  {"GET", "/health", health, route_access::any_key, false},
+  {"GET", "/admin/clients", admin_clients, route_access::admin, false},
+  {"GET", "/admin/keys", admin_keys, route_access::admin, false},
+  {"POST", "/admin/keys", admin_create_key, route_access::admin, true},
+  {"DELETE", "/admin/keys/{key_id}", admin_revoke_key, route_access::admin, false},
+};
+
+const route_def& definition(int id) {
+  for (const auto& r : route_table)
+    if (r.id == id)
+      return r;
+  return route_table[0];
+}
 
 io::http::router make_router() {
   io::http::router r;
-  r.add("GET", "/livez", livez);
-  r.add("GET", "/readyz", readyz);
+  for (const auto& def : route_table)
+    r.add(def.method, def.pattern, def.id);
   return r;
 }
 
-struct http_edge_state {
-  std::shared_ptr<io::http::server> server;
-  io::http::router routes = make_router();
-  db_pool_actor pool;
-  http_edge_options opts;
-  bool draining = false;
-  caf::response_promise drain_promise;
-  std::chrono::steady_clock::time_point drain_deadline;
-  uint64_t calls = 0;
-  static inline const char* name = "http_edge";
-};
-
-void handle_readyz(caf::stateful_actor<http_edge_state>* self, http_call call) {
-  auto& st = self->state;
-  if (st.draining)
-    return call.reply(io::http::readiness_shutting_down());
-  db_job check = [](pqxx::connection& c) {
-    return caf::make_message(persistence::check_readiness(c));
-  };
-  auto reply = call.reply;
-  self->request(st.pool, st.opts.readiness_timeout, db_run_atom_v, std::move(check))
-    .then([reply](const db_health& h) { reply(io::http::readiness_response(h)); },
-          [reply](const caf::error& err) {
-            bool timed_out = is(err, errc::database_timeout) || err == caf::sec::request_timeout;
-            reply(io::http::readiness_unavailable(timed_out));
-          });
+io::http::response unauthorized(const std::string& detail) {
+  auto r = problem(401, "unauthorized", detail);
+  r.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return r;
 }
 
-void dispatch(caf::stateful_actor<http_edge_state>* self, http_call call) {
+/// Runs the handler of an authorised call (after the body checks of routes that take one).
+void run(edge_self* self, http_call call, const route_def& def, const principal& who,
+         const std::map<std::string, std::string>& params) {
+  nlohmann::json body;
+  if (def.json_body)
+    if (auto bad = io::http::parse_json_body(call.req, body))
+      return call.reply(std::move(*bad));
+  switch (def.id) {
+    case livez: return call.reply(io::http::liveness_response());
+    case readyz: return handle_readyz(self, std::move(call));
+    case whoami: return handle_whoami(self, std::move(call), who);
+    case health: return handle_health(self, std::move(call));
+    case admin_clients: return handle_admin_clients(self, std::move(call));
+    case admin_keys: return handle_admin_keys(self, std::move(call));
+    case admin_create_key: return handle_admin_create_key(self, std::move(call), who, body);
+    case admin_revoke_key:
+      return handle_admin_revoke_key(self, std::move(call), who, params.at("key_id"));
+  }
+}
+
+/// Checks the key of a call to a protected route, then runs it.
+void authenticate(edge_self* self, http_call call, const route_def& def,
+                  std::map<std::string, std::string> params) {
+  auto key = io::http::presented_key(call.req);
+  auto cid = call.req.correlation_id;
+  if (key.empty()) {
+    ++self->state.refused;
+    return call.reply(unauthorized(
+      "an API key is required: send it as X-Platform-API-Key or Authorization: Bearer"));
+  }
+  self->request(self->state.peers.auth, self->state.opts.auth_timeout, auth_atom_v, key)
+    .then(
+      [=](const principal& who) mutable {
+        if (auto why = io::http::authorize(who, def.access, call.req.method, call.req.path)) {
+          ++self->state.refused;
+          GP_LOG_INFO("http_edge: 403 for key {}: {} cid={}", who.key_id, *why, cid);
+          return call.reply(problem(403, "forbidden", *why));
+        }
+        run(self, std::move(call), def, who, params);
+      },
+      [=](const caf::error& err) mutable {
+        if (is(err, errc::unauthorized)) {
+          ++self->state.refused;
+          GP_LOG_INFO("http_edge: 401: {} cid={}", error_detail(err), cid);
+          return call.reply(unauthorized(error_detail(err)));
+        }
+        GP_LOG_WARN("http_edge: key check failed: {} cid={}", self->system().render(err), cid);
+        call.reply(failure_response(err));
+      });
+}
+
+void dispatch(edge_self* self, http_call call) {
   auto& st = self->state;
   ++st.calls;
   auto m = st.routes.match(call.req.method, call.req.path);
@@ -70,19 +137,17 @@ void dispatch(caf::stateful_actor<http_edge_state>* self, http_call call) {
     r.headers.emplace_back("Allow", m.allow);
     return call.reply(std::move(r));
   }
-  switch (m.route) {
-    case livez:
-      return call.reply(io::http::liveness_response());
-    case readyz:
-      return handle_readyz(self, std::move(call));
-    default:
-      return call.reply(problem(500, "internal", "unrouted request"));
-  }
+  const auto& def = definition(m.route);
+  bool open = def.access == route_access::open ||
+              (def.id == health && !st.opts.health_requires_key);
+  if (open)
+    return run(self, std::move(call), def, principal{}, m.params);
+  authenticate(self, std::move(call), def, std::move(m.params));
 }
 
 /// Answers the pending drain request once nothing is in flight or its deadline passed;
 /// otherwise looks again in 20 ms.
-void check_drain(caf::stateful_actor<http_edge_state>* self) {
+void check_drain(edge_self* self) {
   auto& st = self->state;
   if (!st.drain_promise.pending())
     return;
@@ -96,12 +161,12 @@ void check_drain(caf::stateful_actor<http_edge_state>* self) {
   self->delayed_send(self, 20ms, tick_atom_v);
 }
 
-caf::behavior http_edge(caf::stateful_actor<http_edge_state>* self,
-                        std::shared_ptr<io::http::server> server, db_pool_actor pool,
-                        http_edge_options opts) {
+caf::behavior http_edge(edge_self* self, std::shared_ptr<io::http::server> server,
+                        edge_peers peers, http_edge_options opts) {
   auto& st = self->state;
   st.server = server;
-  st.pool = std::move(pool);
+  st.routes = make_router();
+  st.peers = std::move(peers);
   st.opts = std::move(opts);
   caf::actor me = caf::actor_cast<caf::actor>(self);
   server->start([me](io::http::request req, io::http::responder reply) {
@@ -123,14 +188,15 @@ caf::behavior http_edge(caf::stateful_actor<http_edge_state>* self,
     },
     // Drain poll.
     [=](tick_atom) { check_drain(self); },
-    // Connections, calls in flight and calls handled.
+    // Connections, calls in flight, calls handled and calls refused (401/403).
     [=](status_atom) {
       auto& st = self->state;
       return status_report{"http_edge",
                            st.draining ? "draining" : "serving",
                            {{"connections", std::to_string(st.server->connections())},
                             {"in_flight", std::to_string(st.server->in_flight())},
-                            {"calls", std::to_string(st.calls)}}};
+                            {"calls", std::to_string(st.calls)},
+                            {"refused", std::to_string(st.refused)}}};
     },
   };
 }
@@ -138,8 +204,8 @@ caf::behavior http_edge(caf::stateful_actor<http_edge_state>* self,
 }  // namespace
 
 http_edge_actor spawn_http_edge(caf::actor_system& sys, std::shared_ptr<io::http::server> server,
-                                db_pool_actor pool, http_edge_options opts) {
-  return sys.spawn(http_edge, std::move(server), std::move(pool), std::move(opts));
+                                edge_peers peers, http_edge_options opts) {
+  return sys.spawn(http_edge, std::move(server), std::move(peers), std::move(opts));
 }
 
 }  // namespace gp

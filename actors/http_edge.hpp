@@ -24,14 +24,25 @@ struct http_call {
 
 /// What the edge needs besides the server.
 struct http_edge_options {
-  /// How long /readyz waits for the database check.
-  std::chrono::milliseconds readiness_timeout{3000};
+  /// How long a database round trip (readiness, admin queries) may take.
+  std::chrono::milliseconds db_timeout{3000};
+  /// How long a key check may take (a cache miss costs one database lookup).
+  std::chrono::milliseconds auth_timeout{3000};
+  /// Whether /health needs a key (API.md: yes, unless the operator turns that off).
+  bool health_requires_key = true;
   std::string version;
+};
+
+/// The actors the edge talks to.
+struct edge_peers {
+  db_pool_actor pool;
+  auth_actor auth;
+  migrator_actor migrator;
 };
 
 /// Spawns the edge and starts `server` with a handler that forwards every call to it.
 http_edge_actor spawn_http_edge(caf::actor_system& sys, std::shared_ptr<io::http::server> server,
-                                db_pool_actor pool, http_edge_options opts);
+                                edge_peers peers, http_edge_options opts);
 
 }  // namespace gp
 

@@ -65,8 +65,11 @@ caf::behavior root(caf::stateful_actor<root_state>* self, root_options opts,
   st.opts = std::move(opts);
   auto pool = spawn_db_pool(self->system(), st.opts.db, st.opts.db_pool_size);
   auto migrator = spawn_migrator(self->system(), pool);
-  auto edge = spawn_http_edge(self->system(), std::move(server), pool, st.opts.edge);
-  st.children = {{"http_edge", edge}, {"migrator", migrator}, {"db_pool", pool}};
+  auto auth = spawn_auth(self->system(), pool, st.opts.auth);
+  auto edge =
+    spawn_http_edge(self->system(), std::move(server), {pool, auth, migrator}, st.opts.edge);
+  st.children = {
+    {"http_edge", edge}, {"auth", auth}, {"migrator", migrator}, {"db_pool", pool}};
   // Monitored to learn of failures; linked so that killing the root takes every child with it.
   for (auto& c : st.children) {
     self->monitor(c.handle);

@@ -128,27 +128,23 @@ int keys_create(const config& cfg, const key_create_args& args) {
       require("--allow '" + p + "'", io::check_endpoint_pattern(p));
   auto c = connect(cfg);
   require_schema(*c);
-  if (!persistence::client_exists(*c, args.client_id))
-    throw std::runtime_error{"client '" + args.client_id +
-                             "' does not exist; create it with: geoplatform clients create " +
-                             args.client_id};
-  if (!args.expires_at.empty() && !persistence::is_future_timestamp(*c, args.expires_at))
-    throw std::runtime_error{"--expires-at: must be in the future"};
-  io::generated_key key;
   persistence::api_key_row row;
-  // A collision of 8-character ids is unlikely but possible: draw again.
-  for (int attempt = 0;; ++attempt) {
-    key = io::generate_api_key();
-    row.key_id = key.key_id;
-    row.client_id = args.client_id;
-    row.key_hash = key.hash;
-    row.access_level = args.level;
-    row.allowed_endpoints = args.allowed_endpoints;
-    row.description = args.description;
-    row.expires_at = args.expires_at;
-    if (persistence::insert_api_key(*c, row))
+  row.client_id = args.client_id;
+  row.access_level = args.level;
+  row.allowed_endpoints = args.allowed_endpoints;
+  row.description = args.description;
+  row.expires_at = args.expires_at;
+  auto [outcome, key] = persistence::create_generated_key(*c, row, io::generate_api_key);
+  switch (outcome) {
+    case persistence::create_key_outcome::created:
       break;
-    if (attempt == 5)
+    case persistence::create_key_outcome::unknown_client:
+      throw std::runtime_error{"client '" + args.client_id +
+                               "' does not exist; create it with: geoplatform clients create " +
+                               args.client_id};
+    case persistence::create_key_outcome::expiry_not_in_future:
+      throw std::runtime_error{"--expires-at: must be in the future"};
+    case persistence::create_key_outcome::id_taken:
       throw std::runtime_error{"could not allocate a unique key id"};
   }
   if (args.as_json) {
@@ -164,6 +160,19 @@ int keys_create(const config& cfg, const key_create_args& args) {
               << row.client_id << "'; store it now, it is not shown again:\n";
     std::cout << key.key << "\n";
   }
+  return 0;
+}
+
+int keys_revoke(const config& cfg, const std::string& key_id) {
+  auto c = connect(cfg);
+  require_schema(*c);
+  if (!persistence::revoke_api_key(*c, key_id)) {
+    if (persistence::api_key_exists(*c, key_id))
+      throw std::runtime_error{"key " + key_id + " is already revoked"};
+    throw std::runtime_error{"no key with id '" + key_id + "'"};
+  }
+  std::cerr << "revoked key " << key_id
+            << "; running services refuse it within [auth] cache_ttl_ms\n";
   return 0;
 }
 

@@ -158,6 +158,14 @@ int run_cli(int argc, char** argv) {
       kc.allowed_endpoints = allow;
     action = [&] { return keys_create(load_config(common), kc); };
   });
+  std::string revoke_id;
+  auto* keys_revoke_cmd =
+    keys->add_subcommand("revoke", "Revoke a key by its 8-character id (see 'keys list')");
+  add_common(keys_revoke_cmd, common);
+  keys_revoke_cmd->add_option("key_id", revoke_id, "The key's public id")->required();
+  keys_revoke_cmd->callback([&] {
+    action = [&] { return keys_revoke(load_config(common), revoke_id); };
+  });
   std::string keys_client;
   bool keys_json = false;
   auto* keys_list_cmd = keys->add_subcommand("list", "List keys (ids and metadata, never secrets)");

@@ -38,6 +38,7 @@ struct key_create_args {
 };
 
 int keys_create(const config& cfg, const key_create_args& args);
+int keys_revoke(const config& cfg, const std::string& key_id);
 int keys_list(const config& cfg, const std::string& client_id, bool as_json);
 
 }  // namespace gp::app

@@ -34,6 +34,11 @@ key_spec optional_text(std::string s, std::string k, std::string desc) {
   return spec;
 }
 
+key_spec flag(std::string s, std::string k, bool def, std::string desc) {
+  return key_spec{std::move(s), std::move(k), kind::boolean, def ? "true" : "false",
+                  std::move(desc), 0, 0, {"true", "false"}, false, false};
+}
+
 std::string where(value_origin origin, const std::string& source) {
   switch (origin) {
     case value_origin::default_value: return "default";
@@ -111,11 +116,17 @@ const std::vector<key_spec>& config_keys() {
             "Largest accepted request body (413 above)."),
     integer("http", "header_limit_bytes", 16384, 1024, 1048576,
             "Largest accepted request line plus headers (431 above)."),
+    integer("http", "url_limit_bytes", 8192, 256, 1048576,
+            "Longest accepted request target, path plus query (414 above)."),
     integer("http", "read_timeout_s", 30, 1, 3600, "Time to receive one whole request."),
     integer("http", "idle_timeout_s", 60, 1, 3600, "Time a keep-alive connection may stay idle."),
     integer("http", "max_connections", 1024, 1, 1000000, "Open connections accepted at once."),
     integer("http", "shutdown_grace_s", 10, 0, 600,
             "On SIGINT/SIGTERM, how long in-flight calls may take to finish."),
+    integer("auth", "cache_ttl_ms", 2000, 0, 5000,
+            "How long a checked API key is cached; a revoked key stops working within this."),
+    flag("auth", "health_requires_key", true,
+         "Whether GET /health needs an API key (set false for unauthenticated monitors)."),
     text("storage", "bronze_root", ".local/storage/bronze",
          "Input files: one folder per client inside."),
     text("storage", "silver_root", ".local/storage/silver", "Processed outputs."),
@@ -166,6 +177,11 @@ void config_loader::load_file(const std::string& path) {
           throw config_error{"[" + sec + "] " + std::string{key.str()} + " in " + path +
                              ": must be an integer"};
         v = std::to_string(value.as_integer()->get());
+      } else if (k.type == kind::boolean) {
+        if (!value.is_boolean())
+          throw config_error{"[" + sec + "] " + std::string{key.str()} + " in " + path +
+                             ": must be true or false"};
+        v = value.as_boolean()->get() ? "true" : "false";
       } else {
         if (!value.is_string())
           throw config_error{"[" + sec + "] " + std::string{key.str()} + " in " + path +
@@ -228,16 +244,19 @@ config config_loader::build() const {
     }
   }
   auto i = [&](const char* n) { return static_cast<int>(ints.at(n)); };
+  auto b = [&](const char* n) { return strs.at(n) == "true"; };
   config c;
   c.database = {strs.at("database.url"), i("database.pool_size"),
                 i("database.statement_timeout_ms"), i("database.connect_timeout_s")};
   c.http = {strs.at("http.listen_address"), i("http.port"), strs.at("http.public_base_url"),
             false, i("http.io_threads"), i("http.body_limit_bytes"), i("http.header_limit_bytes"),
+            i("http.url_limit_bytes"),
             i("http.read_timeout_s"), i("http.idle_timeout_s"), i("http.max_connections"),
             i("http.shutdown_grace_s")};
   c.http.public_base_url_derived = c.http.public_base_url.empty();
   if (c.http.public_base_url_derived)
     c.http.public_base_url = base_url_for(c.http.listen_address, c.http.port);
+  c.auth = {i("auth.cache_ttl_ms"), b("auth.health_requires_key")};
   c.storage = {strs.at("storage.bronze_root"), strs.at("storage.silver_root")};
   c.workers = {i("workers.scheduler_threads"), i("workers.task_workers")};
   c.log = {strs.at("log.level"), strs.at("log.format")};

@@ -27,11 +27,16 @@ struct config {
     int io_threads;
     int body_limit_bytes;
     int header_limit_bytes;
+    int url_limit_bytes;
     int read_timeout_s;
     int idle_timeout_s;
     int max_connections;
     int shutdown_grace_s;
   } http;
+  struct auth_t {
+    int cache_ttl_ms;
+    bool health_requires_key;
+  } auth;
   struct storage_t {
     std::string bronze_root;
     std::string silver_root;
@@ -55,7 +60,7 @@ const char* to_string(value_origin x);
 struct key_spec {
   std::string section;
   std::string key;
-  enum class kind { integer, string } type;
+  enum class kind { integer, string, boolean } type;
   std::string default_value;
   std::string description;
   /// Integers: inclusive bounds. Strings: allowed values (empty = any non-empty string).

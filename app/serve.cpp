@@ -26,9 +26,13 @@ root_options root_options_of(const config& cfg) {
   o.db.statement_timeout = std::chrono::milliseconds{cfg.database.statement_timeout_ms};
   o.db.connect_timeout = std::chrono::seconds{cfg.database.connect_timeout_s};
   o.db_pool_size = static_cast<size_t>(cfg.database.pool_size);
-  o.edge.readiness_timeout =
-    std::chrono::milliseconds{cfg.database.statement_timeout_ms} +
-    std::chrono::seconds{cfg.database.connect_timeout_s} + 500ms;
+  // A database round trip may need a connect plus one statement.
+  o.edge.db_timeout = std::chrono::milliseconds{cfg.database.statement_timeout_ms} +
+                      std::chrono::seconds{cfg.database.connect_timeout_s} + 500ms;
+  o.edge.auth_timeout = o.edge.db_timeout + 500ms;
+  o.edge.health_requires_key = cfg.auth.health_requires_key;
+  o.auth.cache_ttl = std::chrono::milliseconds{cfg.auth.cache_ttl_ms};
+  o.auth.lookup_timeout = o.edge.db_timeout;
   o.edge.version = version;
   o.shutdown_grace = std::chrono::seconds{cfg.http.shutdown_grace_s};
   return o;
@@ -41,6 +45,7 @@ io::http::server_options server_options_of(const config& cfg) {
   o.threads = cfg.http.io_threads;
   o.body_limit = static_cast<size_t>(cfg.http.body_limit_bytes);
   o.header_limit = static_cast<size_t>(cfg.http.header_limit_bytes);
+  o.url_limit = static_cast<size_t>(cfg.http.url_limit_bytes);
   o.read_timeout = std::chrono::seconds{cfg.http.read_timeout_s};
   o.idle_timeout = std::chrono::seconds{cfg.http.idle_timeout_s};
   o.max_connections = static_cast<size_t>(cfg.http.max_connections);

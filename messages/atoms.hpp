@@ -18,6 +18,8 @@ CAF_ADD_ATOM(gp, gp, drain_atom, "drain")
 CAF_ADD_ATOM(gp, gp, tick_atom, "tick")
 /// Orderly shutdown of the whole node, sent to the root supervisor.
 CAF_ADD_ATOM(gp, gp, shutdown_atom, "shutdown")
+/// Check an API key: (auth_atom, key) → principal, or errc::unauthorized.
+CAF_ADD_ATOM(gp, gp, auth_atom, "auth")
 /// Apply pending schema migrations.
 CAF_ADD_ATOM(gp, gp, migrate_atom, "migrate")
 

@@ -18,6 +18,10 @@ enum class errc : uint8_t {
   database_error,
   /// The schema is missing, too old, or its prerequisites (PostGIS) are absent.
   schema_not_ready,
+  /// No key, or a key that is malformed, unknown, expired, revoked or of an inactive client.
+  unauthorized,
+  /// A valid key without the right to do this.
+  forbidden,
   /// An unexpected failure inside the service.
   internal,
 };

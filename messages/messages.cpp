@@ -2,6 +2,7 @@
 
 #include <caf/actor_system_config.hpp>
 
+#include "messages/auth.hpp"
 #include "messages/errors.hpp"
 #include "messages/health.hpp"
 
@@ -14,6 +15,8 @@ const char* to_string(errc x) {
     case errc::database_timeout: return "database_timeout";
     case errc::database_error: return "database_error";
     case errc::schema_not_ready: return "schema_not_ready";
+    case errc::unauthorized: return "unauthorized";
+    case errc::forbidden: return "forbidden";
     case errc::internal: return "internal";
   }
   return "unknown";
@@ -33,6 +36,7 @@ bool is(const caf::error& err, errc code) {
 void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<db_health>("gp.db_health");
   cfg.add_message_type<status_report>("gp.status_report");
+  cfg.add_message_type<principal>("gp.principal");
   cfg.add_error_category(caf::atom("gp"),
                          [](uint8_t code, caf::atom_value, const caf::message& ctx) {
                            std::string out = to_string(static_cast<errc>(code));

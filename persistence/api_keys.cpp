@@ -30,12 +30,29 @@ ORDER BY created_at DESC, key_id)sql";
 constexpr const char* api_key_exists =
   "SELECT EXISTS (SELECT 1 FROM platform.api_keys WHERE key_id = $1)";
 
+constexpr const char* find_key_credentials = R"sql(
+SELECT k.key_id, k.client_id, k.key_hash, k.access_level, k.allowed_endpoints::text,
+       coalesce(to_char(k.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), ''),
+       coalesce(extract(epoch FROM k.expires_at)::bigint, 0),
+       k.revoked_at IS NOT NULL, c.is_active
+FROM platform.api_keys k JOIN platform.clients c USING (client_id)
+WHERE k.key_id = $1)sql";
+
+constexpr const char* revoke_api_key =
+  "UPDATE platform.api_keys SET revoked_at = now() WHERE key_id = $1 AND revoked_at IS NULL "
+  "RETURNING key_id";
+
 constexpr const char* is_future = "SELECT $1::timestamptz > now()";
+
+// Locks the client row so it cannot be deleted while its key is inserted.
+constexpr const char* client_exists_for_update =
+  "SELECT EXISTS (SELECT 1 FROM platform.clients WHERE client_id = $1 FOR KEY SHARE)";
 
 }  // namespace sql
 
-bool insert_api_key(pqxx::connection& c, const api_key_row& row) {
-  pqxx::work tx{c};
+namespace {
+
+bool insert_key(pqxx::work& tx, const api_key_row& row) {
   const char* endpoints = nullptr;
   std::string endpoints_text;
   if (row.allowed_endpoints) {
@@ -43,10 +60,30 @@ bool insert_api_key(pqxx::connection& c, const api_key_row& row) {
     endpoints = endpoints_text.c_str();
   }
   const char* expires = row.expires_at.empty() ? nullptr : row.expires_at.c_str();
-  auto r = tx.exec_params(sql::insert_api_key, row.key_id, row.client_id, row.key_hash,
-                          row.access_level, endpoints, row.description, expires);
+  return !tx.exec_params(sql::insert_api_key, row.key_id, row.client_id, row.key_hash,
+                         row.access_level, endpoints, row.description, expires)
+            .empty();
+}
+
+}  // namespace
+
+bool insert_api_key(pqxx::connection& c, const api_key_row& row) {
+  pqxx::work tx{c};
+  bool inserted = insert_key(tx, row);
   tx.commit();
-  return !r.empty();
+  return inserted;
+}
+
+create_key_outcome create_api_key(pqxx::connection& c, const api_key_row& row) {
+  pqxx::work tx{c};
+  if (!tx.exec_params1(sql::client_exists_for_update, row.client_id)[0].as<bool>())
+    return create_key_outcome::unknown_client;
+  if (!row.expires_at.empty() && !tx.exec_params1(sql::is_future, row.expires_at)[0].as<bool>())
+    return create_key_outcome::expiry_not_in_future;
+  if (!insert_key(tx, row))
+    return create_key_outcome::id_taken;
+  tx.commit();
+  return create_key_outcome::created;
 }
 
 std::vector<api_key_row> list_api_keys(pqxx::connection& c, const std::string& client_id) {
@@ -73,6 +110,34 @@ std::vector<api_key_row> list_api_keys(pqxx::connection& c, const std::string& c
 bool api_key_exists(pqxx::connection& c, const std::string& key_id) {
   pqxx::nontransaction tx{c};
   return tx.exec_params1(sql::api_key_exists, key_id)[0].as<bool>();
+}
+
+std::optional<key_credentials> find_key_credentials(pqxx::connection& c,
+                                                    const std::string& key_id) {
+  pqxx::nontransaction tx{c};
+  auto r = tx.exec_params(sql::find_key_credentials, key_id);
+  if (r.empty())
+    return std::nullopt;
+  const auto& row = r[0];
+  key_credentials k;
+  k.key_id = row[0].as<std::string>();
+  k.client_id = row[1].as<std::string>();
+  k.key_hash = row[2].as<std::string>();
+  k.access_level = row[3].as<std::string>();
+  if (!row[4].is_null())
+    k.allowed_endpoints = from_pg_array(row[4].as<std::string>());
+  k.expires_at = row[5].as<std::string>();
+  k.expires_epoch = row[6].as<int64_t>();
+  k.revoked = row[7].as<bool>();
+  k.client_active = row[8].as<bool>();
+  return k;
+}
+
+bool revoke_api_key(pqxx::connection& c, const std::string& key_id) {
+  pqxx::work tx{c};
+  auto r = tx.exec_params(sql::revoke_api_key, key_id);
+  tx.commit();
+  return !r.empty();
 }
 
 bool is_future_timestamp(pqxx::connection& c, const std::string& rfc3339) {

@@ -28,11 +28,54 @@ struct api_key_row {
 /// Inserts a key row; returns false when key_id or key_hash already exist.
 bool insert_api_key(pqxx::connection& c, const api_key_row& row);
 
+/// What create_api_key did.
+enum class create_key_outcome { created, unknown_client, expiry_not_in_future, id_taken };
+
+/// Inserts a key after checking, in the same transaction, that its client exists and its expiry
+/// (if any) lies ahead. `id_taken` asks the caller to draw a new key id.
+create_key_outcome create_api_key(pqxx::connection& c, const api_key_row& row);
+
+/// Draws keys from `generate` (returning an object with `key`, `key_id` and `hash`) and creates
+/// the first whose id is free (five tries). Returns the outcome and the key drawn last.
+template <class Generator>
+auto create_generated_key(pqxx::connection& c, api_key_row row, Generator generate) {
+  auto key = generate();
+  for (int attempt = 0;; ++attempt) {
+    row.key_id = key.key_id;
+    row.key_hash = key.hash;
+    auto outcome = create_api_key(c, row);
+    if (outcome != create_key_outcome::id_taken || attempt == 4)
+      return std::make_pair(outcome, key);
+    key = generate();
+  }
+}
+
 /// The keys of one client, or of every client when `client_id` is empty, newest first.
 std::vector<api_key_row> list_api_keys(pqxx::connection& c, const std::string& client_id);
 
 /// Whether a key with this public id exists.
 bool api_key_exists(pqxx::connection& c, const std::string& key_id);
+
+/// What authentication needs to know about one key (looked up by its public id).
+struct key_credentials {
+  std::string key_id;
+  std::string client_id;
+  std::string key_hash;
+  std::string access_level;
+  std::optional<std::vector<std::string>> allowed_endpoints;
+  /// RFC 3339, empty = never.
+  std::string expires_at;
+  /// Seconds since the epoch, 0 = never (compared with the service's clock).
+  int64_t expires_epoch = 0;
+  bool revoked = false;
+  bool client_active = true;
+};
+
+/// The key with this public id, or nothing.
+std::optional<key_credentials> find_key_credentials(pqxx::connection& c, const std::string& key_id);
+
+/// Marks a key revoked; false when no such key exists or it was already revoked.
+bool revoke_api_key(pqxx::connection& c, const std::string& key_id);
 
 /// Whether an RFC 3339 timestamp lies in the future by the database's clock.
 bool is_future_timestamp(pqxx::connection& c, const std::string& rfc3339);

@@ -1,6 +1,7 @@
 #pragma once
 // The route table: method + path pattern → route id. Pure; unit-tested without a server.
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,9 @@ private:
   };
   std::vector<entry> entries_;
 };
+
+/// The percent-decoded value of `name` in a query string ("a=1&b=x%20y"), if present.
+std::optional<std::string> query_param(std::string_view query, std::string_view name);
 
 /// Splits "/a/b/c" into {"a","b","c"}; "/" gives {}.
 std::vector<std::string> split_path(std::string_view path);

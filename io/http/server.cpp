@@ -79,6 +79,15 @@ public:
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
   }
 
+  /// Answers 503 at once and closes: the server is at its connection cap.
+  void reject() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      self->cid_ = new_correlation_id();
+      self->reply_and_close(problem(503, "unavailable",
+                                    "too many open connections; retry shortly"));
+    });
+  }
+
   /// Called (on any thread) when the server drains: idle connections close now.
   void close_if_idle() {
     net::post(stream_.get_executor(), [self = shared_from_this()] {
@@ -125,6 +134,12 @@ private:
       return reply_and_close(problem(400, "bad_request", "malformed HTTP request: " + ec.message()));
     }
     auto& msg = parser_->get();
+    if (msg.target().size() > srv_.opts.url_limit) {
+      cid_ = correlation_id_for(std::string_view{msg["X-Correlation-Id"]});
+      return reply_and_close(problem(414, "uri_too_long",
+                                     "the request target exceeds " +
+                                       std::to_string(srv_.opts.url_limit) + " bytes"));
+    }
     request req;
     req.method = std::string{msg.method_string()};
     req.target = std::string{msg.target()};
@@ -257,9 +272,11 @@ void server::impl::on_accept(beast::error_code ec, tcp::socket socket) {
   if (ec == net::error::operation_aborted || !acceptor.is_open())
     return;
   if (!ec) {
-    if (connections >= opts.max_connections || draining) {
+    if (draining) {
       beast::error_code ignored;
       socket.close(ignored);
+    } else if (connections >= opts.max_connections) {
+      std::make_shared<session>(std::move(socket), *this)->reject();
     } else {
       auto s = std::make_shared<session>(std::move(socket), *this);
       {

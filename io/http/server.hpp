@@ -18,6 +18,8 @@ struct server_options {
   int threads = 1;
   size_t body_limit = 1 << 20;
   size_t header_limit = 16 * 1024;
+  /// Longest request target (path and query) accepted; 414 above.
+  size_t url_limit = 8192;
   /// Time to receive one whole request once a connection is waiting for it.
   std::chrono::seconds read_timeout{30};
   /// Time a keep-alive connection may sit idle between requests.

@@ -1,0 +1,280 @@
+#include "actors/edge_handlers.hpp"
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/db_pool.hpp"
+#include "io/crypto.hpp"
+#include "io/http/admin_codec.hpp"
+#include "io/http/probes.hpp"
+#include "io/http/problem.hpp"
+#include "io/logging.hpp"
+#include "messages/atoms.hpp"
+#include "messages/errors.hpp"
+#include "messages/health.hpp"
+#include "persistence/api_keys.hpp"
+#include "persistence/clients.hpp"
+#include "persistence/readiness.hpp"
+
+namespace gp {
+
+namespace {
+
+using json = nlohmann::json;
+using io::http::json_response;
+using io::http::problem;
+
+/// Local-only wrappers so persistence rows can travel in a reply message.
+struct client_list {
+  std::vector<persistence::client_row> rows;
+};
+struct key_list {
+  std::vector<persistence::api_key_row> rows;
+};
+struct created_key {
+  persistence::create_key_outcome outcome;
+  io::generated_key key;
+};
+
+json null_if_empty(const std::string& s) { return s.empty() ? json() : json(s); }
+
+json key_json(const persistence::api_key_row& r) {
+  return {{"key_id", r.key_id},
+          {"client_id", r.client_id},
+          {"access_level", r.access_level},
+          {"description", r.description},
+          {"state", r.state},
+          {"expires_at", null_if_empty(r.expires_at)},
+          {"revoked_at", null_if_empty(r.revoked_at)},
+          {"created_at", r.created_at},
+          {"allowed_endpoints", r.allowed_endpoints ? json(*r.allowed_endpoints) : json()}};
+}
+
+/// Sends `job` to the pool and hands its typed answer to `on_ok`; failures answer the call.
+template <class T, class F>
+void with_db(edge_self* self, const http_call& call, db_job job, F on_ok) {
+  auto reply = call.reply;
+  self->request(self->state.peers.pool, self->state.opts.db_timeout, db_run_atom_v,
+                std::move(job))
+    .then([on_ok](const T& value) mutable { on_ok(value); },
+          [reply](const caf::error& err) { reply(failure_response(err)); });
+}
+
+}  // namespace
+
+}  // namespace gp
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::client_list)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::key_list)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::created_key)
+
+namespace gp {
+
+io::http::response failure_response(const caf::error& err) {
+  if (is(err, errc::database_unavailable) || is(err, errc::database_timeout) ||
+      err == caf::sec::request_timeout)
+    return problem(503, "unavailable", "the database is unavailable; try again shortly");
+  return problem(500, "internal", "an internal error occurred");
+}
+
+void handle_readyz(edge_self* self, http_call call) {
+  if (self->state.draining)
+    return call.reply(io::http::readiness_shutting_down());
+  db_job check = [](pqxx::connection& c) {
+    return caf::make_message(persistence::check_readiness(c));
+  };
+  auto reply = call.reply;
+  self->request(self->state.peers.pool, self->state.opts.db_timeout, db_run_atom_v,
+                std::move(check))
+    .then([reply](const db_health& h) { reply(io::http::readiness_response(h)); },
+          [reply](const caf::error& err) {
+            bool timed_out = is(err, errc::database_timeout) || err == caf::sec::request_timeout;
+            reply(io::http::readiness_unavailable(timed_out));
+          });
+}
+
+void handle_whoami(edge_self*, http_call call, const principal& who) {
+  json body = {{"client_id", who.client_id},
+               {"key_id", who.key_id},
+               {"access_level", who.access_level},
+               {"expires_at", null_if_empty(who.expires_at)}};
+  if (who.restricted)
+    body["allowed_endpoints"] = who.allowed_endpoints;
+  call.reply(json_response(200, body));
+}
+
+namespace {
+
+/// Collects the answers for /health; replies when the last one arrives.
+struct health_probe {
+  io::http::responder reply;
+  std::string version;
+  int pending = 0;
+  json database = {{"status", "unknown"}};
+  json actors = json::object();
+
+  void done() {
+    if (--pending > 0)
+      return;
+    bool db_ok = database["status"] == "ok";
+    bool actors_ok = true;
+    for (const auto& [name, a] : actors.items())
+      actors_ok = actors_ok && a["state"] != "unreachable" && a["state"] != "retrying";
+    std::string overall = !db_ok ? "unhealthy" : actors_ok ? "healthy" : "degraded";
+    reply(json_response(200, {{"status", overall},
+                              {"version", version},
+                              {"components", {{"database", database},
+                                              {"actors", {{"status", actors_ok ? "ok" : "degraded"},
+                                                          {"members", actors}}}}}}));
+  }
+};
+
+json status_json(const status_report& r) {
+  json j = {{"state", r.state}};
+  for (const auto& [k, v] : r.details)
+    j[k] = v;
+  return j;
+}
+
+}  // namespace
+
+void handle_health(edge_self* self, http_call call) {
+  using namespace std::chrono_literals;
+  auto probe = std::make_shared<health_probe>();
+  probe->reply = call.reply;
+  probe->version = self->state.opts.version;
+  const auto& p = self->state.peers;
+  std::vector<std::pair<std::string, caf::actor>> members = {
+    {"db_pool", p.pool}, {"auth", p.auth}, {"migrator", p.migrator}};
+  probe->pending = static_cast<int>(members.size()) + 1;
+  probe->actors["http_edge"] = {{"state", self->state.draining ? "draining" : "serving"},
+                                {"calls", self->state.calls}};
+  for (auto& [name, handle] : members) {
+    auto n = name;
+    self->request(handle, 2s, status_atom_v)
+      .then(
+        [probe, n](const status_report& r) {
+          probe->actors[n] = status_json(r);
+          probe->done();
+        },
+        [probe, n](const caf::error&) {
+          probe->actors[n] = {{"state", "unreachable"}};
+          probe->done();
+        });
+  }
+  auto started = std::chrono::steady_clock::now();
+  db_job check = [](pqxx::connection& c) {
+    return caf::make_message(persistence::check_readiness(c));
+  };
+  self->request(p.pool, self->state.opts.db_timeout, db_run_atom_v, std::move(check))
+    .then(
+      [probe, started](const db_health& h) {
+        auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                            started)
+                    .count();
+        bool ok = h.postgis && h.schema_version == h.expected_version;
+        probe->database = {{"status", ok ? "ok" : "not_ready"},
+                           {"postgis", h.postgis},
+                           {"schema_version", h.schema_version},
+                           {"expected_schema_version", h.expected_version},
+                           {"latency_ms", std::round(ms * 10) / 10}};
+        probe->done();
+      },
+      [probe](const caf::error& err) {
+        probe->database = {{"status", "unavailable"},
+                           {"error", is(err, errc::database_timeout) ? "timeout" : "unreachable"}};
+        probe->done();
+      });
+}
+
+void handle_admin_clients(edge_self* self, http_call call) {
+  db_job job = [](pqxx::connection& c) {
+    return caf::make_message(client_list{persistence::list_clients(c)});
+  };
+  auto reply = call.reply;
+  with_db<client_list>(self, call, std::move(job), [reply](const client_list& list) {
+    auto arr = json::array();
+    for (const auto& r : list.rows)
+      arr.push_back({{"client_id", r.client_id},
+                     {"name", r.name},
+                     {"rate_limit_per_minute", r.rate_limit_per_minute},
+                     {"callback_hosts", r.callback_hosts},
+                     {"is_active", r.is_active},
+                     {"created_at", r.created_at}});
+    reply(json_response(200, {{"clients", arr}}));
+  });
+}
+
+void handle_admin_keys(edge_self* self, http_call call) {
+  auto client = io::http::query_param(call.req.query, "client_id").value_or("");
+  db_job job = [client](pqxx::connection& c) {
+    return caf::make_message(key_list{persistence::list_api_keys(c, client)});
+  };
+  auto reply = call.reply;
+  with_db<key_list>(self, call, std::move(job), [reply](const key_list& list) {
+    auto arr = json::array();
+    for (const auto& r : list.rows)
+      arr.push_back(key_json(r));
+    reply(json_response(200, {{"keys", arr}}));
+  });
+}
+
+void handle_admin_create_key(edge_self* self, http_call call, const principal& who,
+                             const json& body) {
+  std::vector<io::http::field_error> errors;
+  auto req = io::http::parse_key_request(body, errors);
+  if (!errors.empty())
+    return call.reply(io::http::validation_problem(errors));
+  persistence::api_key_row row;
+  row.client_id = req.client_id;
+  row.access_level = req.access_level;
+  row.expires_at = req.expires_at;
+  row.allowed_endpoints = req.allowed_endpoints;
+  row.description = req.description;
+  db_job job = [row](pqxx::connection& c) {
+    auto [outcome, key] = persistence::create_generated_key(c, row, io::generate_api_key);
+    return caf::make_message(created_key{outcome, key});
+  };
+  auto reply = call.reply;
+  auto audit = "by key " + who.key_id + " cid=" + call.req.correlation_id;
+  with_db<created_key>(self, call, std::move(job), [reply, row, audit](const created_key& made) {
+    using outcome = persistence::create_key_outcome;
+    switch (made.outcome) {
+      case outcome::unknown_client:
+        return reply(io::http::validation_problem({{"client_id", "no such client"}}));
+      case outcome::expiry_not_in_future:
+        return reply(io::http::validation_problem({{"expires_at", "must be in the future"}}));
+      case outcome::id_taken:
+        return reply(problem(500, "internal", "could not allocate a unique key id"));
+      case outcome::created:
+        break;
+    }
+    GP_LOG_INFO("admin: created {} key {} for client {} {}", row.access_level, made.key.key_id,
+                row.client_id, audit);
+    reply(json_response(201, {{"key", made.key.key},
+                              {"key_id", made.key.key_id},
+                              {"client_id", row.client_id},
+                              {"access_level", row.access_level},
+                              {"expires_at", null_if_empty(row.expires_at)},
+                              {"allowed_endpoints", row.allowed_endpoints
+                                                      ? json(*row.allowed_endpoints)
+                                                      : json()}}));
+  });
+}
+
+void handle_admin_revoke_key(edge_self* self, http_call call, const principal& who,
+                             const std::string& key_id) {
+  db_job job = [key_id](pqxx::connection& c) {
+    return caf::make_message(persistence::revoke_api_key(c, key_id));
+  };
+  auto reply = call.reply;
+  auto audit = "by key " + who.key_id + " cid=" + call.req.correlation_id;
+  with_db<bool>(self, call, std::move(job), [reply, key_id, audit](bool revoked) {
+    if (!revoked)
+      return reply(problem(404, "not_found", "no active key " + key_id));
+    GP_LOG_INFO("admin: revoked key {} {}", key_id, audit);
+    reply(json_response(200, {{"key_id", key_id}, {"state", "revoked"}}));
+  });
+}
+
+}  // namespace gp

@@ -1,0 +1,37 @@
+#pragma once
+// The route handlers of the http_edge actor: parse → ask another actor → build the answer.
+// Each answers through the call's responder exactly once.
+#include <nlohmann/json_fwd.hpp>
+
+#include "actors/http_edge_state.hpp"
+#include "messages/auth.hpp"
+
+namespace gp {
+
+/// GET /readyz: the database check through the pool.
+void handle_readyz(edge_self* self, http_call call);
+
+/// GET /platform/whoami.
+void handle_whoami(edge_self* self, http_call call, const principal& who);
+
+/// GET /health: database and actor components.
+void handle_health(edge_self* self, http_call call);
+
+/// GET /admin/clients.
+void handle_admin_clients(edge_self* self, http_call call);
+
+/// GET /admin/keys[?client_id=].
+void handle_admin_keys(edge_self* self, http_call call);
+
+/// POST /admin/keys.
+void handle_admin_create_key(edge_self* self, http_call call, const principal& who,
+                             const nlohmann::json& body);
+
+/// DELETE /admin/keys/{key_id}.
+void handle_admin_revoke_key(edge_self* self, http_call call, const principal& who,
+                             const std::string& key_id);
+
+/// 503 for a failed database round trip, 500 for anything else (never leaking internals).
+io::http::response failure_response(const caf::error& err);
+
+}  // namespace gp

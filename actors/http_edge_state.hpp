@@ -1,0 +1,30 @@
+#pragma once
+// The http_edge actor's state, shared by its dispatch (http_edge.cpp) and its route handlers
+// (edge_handlers.cpp). Private to actors/.
+#include <chrono>
+#include <memory>
+
+#include <caf/response_promise.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "actors/http_edge.hpp"
+#include "io/http/router.hpp"
+
+namespace gp {
+
+struct http_edge_state {
+  std::shared_ptr<io::http::server> server;
+  io::http::router routes;
+  edge_peers peers;
+  http_edge_options opts;
+  bool draining = false;
+  caf::response_promise drain_promise;
+  std::chrono::steady_clock::time_point drain_deadline;
+  uint64_t calls = 0;
+  uint64_t refused = 0;
+  static inline const char* name = "http_edge";
+};
+
+using edge_self = caf::stateful_actor<http_edge_state>;
+
+}  // namespace gp

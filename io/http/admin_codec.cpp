@@ -1,0 +1,75 @@
+#include "io/http/admin_codec.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "io/validate.hpp"
+
+namespace gp::io::http {
+
+namespace {
+
+/// Reads an optional string member; reports a wrong type.
+std::string string_member(const nlohmann::json& body, const char* name, bool required,
+                          std::vector<field_error>& errors) {
+  auto i = body.find(name);
+  if (i == body.end() || i->is_null()) {
+    if (required)
+      errors.push_back({name, "is required"});
+    return {};
+  }
+  if (!i->is_string()) {
+    errors.push_back({name, "must be a string"});
+    return {};
+  }
+  return i->get<std::string>();
+}
+
+void check(const char* field, const std::string& value, std::string why,
+           std::vector<field_error>& errors) {
+  if (!value.empty() && !why.empty())
+    errors.push_back({field, std::move(why)});
+}
+
+}  // namespace
+
+key_request parse_key_request(const nlohmann::json& body, std::vector<field_error>& errors) {
+  key_request r;
+  if (!body.is_object()) {
+    errors.push_back({"(body)", "must be a JSON object"});
+    return r;
+  }
+  for (const auto& [k, _] : body.items())
+    if (k != "client_id" && k != "access_level" && k != "expires_at" &&
+        k != "allowed_endpoints" && k != "description")
+      errors.push_back({k, "is not a known field"});
+  r.client_id = string_member(body, "client_id", true, errors);
+  check("client_id", r.client_id, check_client_id(r.client_id), errors);
+  r.access_level = string_member(body, "access_level", true, errors);
+  check("access_level", r.access_level, check_access_level(r.access_level), errors);
+  r.expires_at = string_member(body, "expires_at", false, errors);
+  check("expires_at", r.expires_at, check_rfc3339(r.expires_at), errors);
+  r.description = string_member(body, "description", false, errors);
+  if (r.description.size() > 200)
+    errors.push_back({"description", "must be at most 200 characters"});
+  if (auto i = body.find("allowed_endpoints"); i != body.end() && !i->is_null()) {
+    if (!i->is_array()) {
+      errors.push_back({"allowed_endpoints", "must be an array of \"METHOD /path\" strings or null"});
+    } else {
+      r.allowed_endpoints.emplace();
+      for (size_t n = 0; n < i->size(); ++n) {
+        const auto& p = (*i)[n];
+        auto field = "allowed_endpoints[" + std::to_string(n) + "]";
+        if (!p.is_string()) {
+          errors.push_back({field, "must be a string"});
+          continue;
+        }
+        if (auto why = check_endpoint_pattern(p.get<std::string>()); !why.empty())
+          errors.push_back({field, why});
+        r.allowed_endpoints->push_back(p.get<std::string>());
+      }
+    }
+  }
+  return r;
+}
+
+}  // namespace gp::io::http

@@ -1,0 +1,26 @@
+#pragma once
+// Bodies of the admin API (API.md "Administration"): validation with every bad field reported.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "io/http/json_body.hpp"
+
+namespace gp::io::http {
+
+/// POST /admin/keys.
+struct key_request {
+  std::string client_id;
+  std::string access_level;
+  /// RFC 3339, empty = never.
+  std::string expires_at;
+  std::optional<std::vector<std::string>> allowed_endpoints;
+  std::string description;
+};
+
+/// Reads a POST /admin/keys body; appends one entry to `errors` per bad or unknown field.
+key_request parse_key_request(const nlohmann::json& body, std::vector<field_error>& errors);
+
+}  // namespace gp::io::http

@@ -1,0 +1,47 @@
+#include "io/http/json_body.hpp"
+
+#include <cctype>
+
+#include "io/http/problem.hpp"
+
+namespace gp::io::http {
+
+bool is_json_content_type(std::string_view ct) {
+  auto semi = ct.find(';');
+  auto media = ct.substr(0, semi);
+  while (!media.empty() && std::isspace(static_cast<unsigned char>(media.back())))
+    media.remove_suffix(1);
+  while (!media.empty() && std::isspace(static_cast<unsigned char>(media.front())))
+    media.remove_prefix(1);
+  return iequals(media, "application/json");
+}
+
+std::optional<response> parse_json_body(const request& req, nlohmann::json& out) {
+  auto ct = req.header("Content-Type");
+  if (!is_json_content_type(ct))
+    return problem(415, "unsupported_media_type",
+                   ct.empty() ? "the request body must be application/json (no Content-Type "
+                                "was sent)"
+                              : "the request body must be application/json, not " +
+                                  std::string{ct});
+  try {
+    out = nlohmann::json::parse(req.body);
+  } catch (const nlohmann::json::parse_error& e) {
+    return problem(400, "malformed_json",
+                   "the request body is not valid JSON (error at byte " +
+                     std::to_string(e.byte) + ")");
+  }
+  return std::nullopt;
+}
+
+response validation_problem(const std::vector<field_error>& errors) {
+  auto list = nlohmann::json::array();
+  std::string detail;
+  for (const auto& e : errors) {
+    list.push_back({{"field", e.field}, {"message", e.message}});
+    detail += (detail.empty() ? "" : "; ") + e.field + ": " + e.message;
+  }
+  return problem(400, "validation_error", detail, nlohmann::json{{"errors", list}});
+}
+
+}  // namespace gp::io::http

@@ -1,0 +1,29 @@
+#pragma once
+// Who is calling: the result of checking an API key.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/meta/type_name.hpp>
+
+namespace gp {
+
+/// An authenticated caller. `allowed_endpoints` empty with `restricted` false = no restriction.
+struct principal {
+  std::string client_id;
+  std::string key_id;
+  /// internal | trusted | admin
+  std::string access_level;
+  /// RFC 3339, empty = never.
+  std::string expires_at;
+  bool restricted = false;
+  std::vector<std::string> allowed_endpoints;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, principal& x) {
+  return f(caf::meta::type_name("gp.principal"), x.client_id, x.key_id, x.access_level,
+           x.expires_at, x.restricted, x.allowed_endpoints);
+}
+
+}  // namespace gp
