@@ -13,17 +13,6 @@
 
 namespace gp {
 
-/// The answer of one database lookup (local message only).
-struct key_lookup {
-  std::optional<persistence::key_credentials> found;
-};
-
-}  // namespace gp
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::key_lookup)
-
-namespace gp {
-
 std::string key_refusal(const persistence::key_credentials& stored, const std::string& presented,
                         int64_t now_epoch) {
   if (!io::constant_time_equal(io::sha256_hex(presented), stored.key_hash))
