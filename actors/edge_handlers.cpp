@@ -38,18 +38,6 @@ struct created_key {
 
 json null_if_empty(const std::string& s) { return s.empty() ? json() : json(s); }
 
-json key_json(const persistence::api_key_row& r) {
-  return {{"key_id", r.key_id},
-          {"client_id", r.client_id},
-          {"access_level", r.access_level},
-          {"description", r.description},
-          {"state", r.state},
-          {"expires_at", null_if_empty(r.expires_at)},
-          {"revoked_at", null_if_empty(r.revoked_at)},
-          {"created_at", r.created_at},
-          {"allowed_endpoints", r.allowed_endpoints ? json(*r.allowed_endpoints) : json()}};
-}
-
 /// Sends `job` to the pool and hands its typed answer to `on_ok`; failures answer the call.
 template <class T, class F>
 void with_db(edge_self* self, const http_call& call, db_job job, F on_ok) {
@@ -195,12 +183,7 @@ void handle_admin_clients(edge_self* self, http_call call) {
   with_db<client_list>(self, call, std::move(job), [reply](const client_list& list) {
     auto arr = json::array();
     for (const auto& r : list.rows)
-      arr.push_back({{"client_id", r.client_id},
-                     {"name", r.name},
-                     {"rate_limit_per_minute", r.rate_limit_per_minute},
-                     {"callback_hosts", r.callback_hosts},
-                     {"is_active", r.is_active},
-                     {"created_at", r.created_at}});
+      arr.push_back(io::http::to_json(r));
     reply(json_response(200, {{"clients", arr}}));
   });
 }
@@ -214,7 +197,7 @@ void handle_admin_keys(edge_self* self, http_call call) {
   with_db<key_list>(self, call, std::move(job), [reply](const key_list& list) {
     auto arr = json::array();
     for (const auto& r : list.rows)
-      arr.push_back(key_json(r));
+      arr.push_back(io::http::to_json(r));
     reply(json_response(200, {{"keys", arr}}));
   });
 }

@@ -6,6 +6,7 @@
 
 #include "app/commands.hpp"
 #include "io/crypto.hpp"
+#include "io/http/admin_codec.hpp"
 #include "io/validate.hpp"
 #include "persistence/api_keys.hpp"
 #include "persistence/clients.hpp"
@@ -103,12 +104,7 @@ int clients_list(const config& cfg, bool as_json) {
   if (as_json) {
     auto arr = nlohmann::json::array();
     for (const auto& r : rows)
-      arr.push_back({{"client_id", r.client_id},
-                     {"name", r.name},
-                     {"rate_limit_per_minute", r.rate_limit_per_minute},
-                     {"callback_hosts", r.callback_hosts},
-                     {"is_active", r.is_active},
-                     {"created_at", r.created_at}});
+      arr.push_back(io::http::to_json(r));
     std::cout << arr.dump(2) << "\n";
     return 0;
   }
@@ -182,19 +178,8 @@ int keys_list(const config& cfg, const std::string& client_id, bool as_json) {
   auto rows = persistence::list_api_keys(*c, client_id);
   if (as_json) {
     auto arr = nlohmann::json::array();
-    for (const auto& r : rows) {
-      nlohmann::json j = {{"key_id", r.key_id},
-                          {"client_id", r.client_id},
-                          {"access_level", r.access_level},
-                          {"description", r.description},
-                          {"state", r.state},
-                          {"created_at", r.created_at}};
-      j["expires_at"] = r.expires_at.empty() ? nlohmann::json() : nlohmann::json(r.expires_at);
-      j["revoked_at"] = r.revoked_at.empty() ? nlohmann::json() : nlohmann::json(r.revoked_at);
-      j["allowed_endpoints"] =
-        r.allowed_endpoints ? nlohmann::json(*r.allowed_endpoints) : nlohmann::json();
-      arr.push_back(std::move(j));
-    }
+    for (const auto& r : rows)
+      arr.push_back(io::http::to_json(r));
     std::cout << arr.dump(2) << "\n";
     return 0;
   }

@@ -4,26 +4,13 @@
 #include <string>
 #include <vector>
 
+#include "messages/records.hpp"
 #include "persistence/pqxx_fwd.hpp"
 
 namespace gp::persistence {
 
-/// A key as stored: never the key itself.
-struct api_key_row {
-  std::string key_id;
-  std::string client_id;
-  std::string key_hash;
-  std::string access_level;
-  /// Empty optional = everything the level allows.
-  std::optional<std::vector<std::string>> allowed_endpoints;
-  std::string description;
-  /// RFC 3339, empty = never expires.
-  std::string expires_at;
-  std::string revoked_at;
-  std::string created_at;
-  /// active | expired | revoked (as of the database's clock; filled by list_api_keys).
-  std::string state;
-};
+using gp::api_key_row;
+
 
 /// Inserts a key row; returns false when key_id or key_hash already exist.
 bool insert_api_key(pqxx::connection& c, const api_key_row& row);

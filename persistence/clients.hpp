@@ -4,20 +4,13 @@
 #include <string>
 #include <vector>
 
+#include "messages/records.hpp"
 #include "persistence/pqxx_fwd.hpp"
 
 namespace gp::persistence {
 
-/// A row of platform.clients (webhook_secret included; never log it).
-struct client_row {
-  std::string client_id;
-  std::string name;
-  std::string webhook_secret;
-  int32_t rate_limit_per_minute = 600;
-  std::vector<std::string> callback_hosts;
-  bool is_active = true;
-  std::string created_at;
-};
+using gp::client_row;
+
 
 /// Inserts a client; returns false when the client_id already exists.
 bool insert_client(pqxx::connection& c, const client_row& row);

@@ -32,6 +32,29 @@ void check(const char* field, const std::string& value, std::string why,
 
 }  // namespace
 
+nlohmann::json to_json(const client_row& r) {
+  return {{"client_id", r.client_id},
+          {"name", r.name},
+          {"rate_limit_per_minute", r.rate_limit_per_minute},
+          {"callback_hosts", r.callback_hosts},
+          {"is_active", r.is_active},
+          {"created_at", r.created_at}};
+}
+
+nlohmann::json to_json(const api_key_row& r) {
+  auto or_null = [](const std::string& s) { return s.empty() ? nlohmann::json() : nlohmann::json(s); };
+  return {{"key_id", r.key_id},
+          {"client_id", r.client_id},
+          {"access_level", r.access_level},
+          {"description", r.description},
+          {"state", r.state},
+          {"expires_at", or_null(r.expires_at)},
+          {"revoked_at", or_null(r.revoked_at)},
+          {"created_at", r.created_at},
+          {"allowed_endpoints",
+           r.allowed_endpoints ? nlohmann::json(*r.allowed_endpoints) : nlohmann::json()}};
+}
+
 key_request parse_key_request(const nlohmann::json& body, std::vector<field_error>& errors) {
   key_request r;
   if (!body.is_object()) {

@@ -7,6 +7,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "io/http/json_body.hpp"
+#include "messages/records.hpp"
 
 namespace gp::io::http {
 
@@ -19,6 +20,12 @@ struct key_request {
   std::optional<std::vector<std::string>> allowed_endpoints;
   std::string description;
 };
+
+/// A client as the API shows it (never its webhook secret).
+nlohmann::json to_json(const client_row& row);
+
+/// A key as the API shows it (never its hash).
+nlohmann::json to_json(const api_key_row& row);
 
 /// Reads a POST /admin/keys body; appends one entry to `errors` per bad or unknown field.
 key_request parse_key_request(const nlohmann::json& body, std::vector<field_error>& errors);
