@@ -93,6 +93,14 @@ class Server:
         with open(self.log.name, encoding="utf-8", errors="replace") as f:
             return f.read()
 
+    def wait_log(self, text, timeout=10):
+        """Waits until `text` appears in the server's log (lines are written after the answer)."""
+        deadline = time.time() + timeout
+        while text not in self.output():
+            if time.time() > deadline:
+                raise AssertionError("%r never appeared in the log:\n%s" % (text, self.output()))
+            time.sleep(0.05)
+
     def call(self, method, path, body=None, headers=None, timeout=10):
         return call("127.0.0.1", self.port, method, path, body, headers, timeout)
 
