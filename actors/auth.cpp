@@ -75,9 +75,18 @@ int64_t now_epoch() {
 /// The verdict for one presented key given what the database said about its key_id.
 caf::expected<principal> evaluate(auth_self* self, const std::string& key,
                                   const cache_entry& entry) {
-  std::string why = entry.found ? key_refusal(*entry.found, key, now_epoch()) : "unknown API key";
-  if (why.empty())
-    return principal_of(*entry.found);
+  auto epoch = now_epoch();
+  std::string why = entry.found ? key_refusal(*entry.found, key, epoch) : "unknown API key";
+  if (why.empty()) {
+    auto p = principal_of(*entry.found);
+    auto until = entry.fetched + self->state.opts.cache_ttl;
+    if (entry.found->expires_epoch != 0)
+      until = std::min(until, self->clock().now() +
+                                std::chrono::seconds{entry.found->expires_epoch - epoch});
+    p.reusable_until_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(until.time_since_epoch()).count();
+    return p;
+  }
   ++self->state.refused;
   return caf::make_error(errc::unauthorized, why);
 }

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/edge_handlers.hpp"
+#include "io/crypto.hpp"
 #include "io/http/access.hpp"
 #include "io/http/json_body.hpp"
 #include "io/http/probes.hpp"
@@ -93,6 +94,24 @@ void run(edge_self* self, http_call call, const route_def& def, const principal&
   }
 }
 
+int64_t clock_ns(edge_self* self) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+           self->clock().now().time_since_epoch())
+    .count();
+}
+
+/// Authorises an authenticated call for its route and runs it, or answers 403.
+void admit(edge_self* self, http_call call, const route_def& def, const principal& who,
+           const std::map<std::string, std::string>& params) {
+  if (auto why = io::http::authorize(who, def.access, call.req.method, call.req.path)) {
+    ++self->state.refused;
+    GP_LOG_INFO("http_edge: 403 for key {}: {} cid={}", who.key_id, *why,
+                call.req.correlation_id);
+    return call.reply(problem(403, "forbidden", *why));
+  }
+  run(self, std::move(call), def, who, params);
+}
+
 /// Checks the key of a call to a protected route, then runs it.
 void authenticate(edge_self* self, http_call call, const route_def& def,
                   std::map<std::string, std::string> params) {
@@ -103,15 +122,23 @@ void authenticate(edge_self* self, http_call call, const route_def& def,
     return call.reply(unauthorized(
       "an API key is required: send it as X-Platform-API-Key or Authorization: Bearer"));
   }
+  auto& verdicts = self->state.verdicts;
+  auto digest = io::sha256_hex(key);
+  if (auto i = verdicts.find(digest); i != verdicts.end()) {
+    if (clock_ns(self) < i->second.reusable_until_ns)
+      return admit(self, std::move(call), def, i->second, params);
+    verdicts.erase(i);
+  }
   self->request(self->state.peers.auth, self->state.opts.auth_timeout, auth_atom_v, key)
     .then(
       [=](const principal& who) mutable {
-        if (auto why = io::http::authorize(who, def.access, call.req.method, call.req.path)) {
-          ++self->state.refused;
-          GP_LOG_INFO("http_edge: 403 for key {}: {} cid={}", who.key_id, *why, cid);
-          return call.reply(problem(403, "forbidden", *why));
+        auto& verdicts = self->state.verdicts;
+        if (clock_ns(self) < who.reusable_until_ns) {
+          if (verdicts.size() >= 10000)
+            verdicts.clear();
+          verdicts[digest] = who;
         }
-        run(self, std::move(call), def, who, params);
+        admit(self, std::move(call), def, who, params);
       },
       [=](const caf::error& err) mutable {
         if (is(err, errc::unauthorized)) {

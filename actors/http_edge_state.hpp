@@ -3,12 +3,15 @@
 // (edge_handlers.cpp). Private to actors/.
 #include <chrono>
 #include <memory>
+#include <string>
+#include <unordered_map>
 
 #include <caf/response_promise.hpp>
 #include <caf/stateful_actor.hpp>
 
 #include "actors/http_edge.hpp"
 #include "io/http/router.hpp"
+#include "messages/auth.hpp"
 
 namespace gp {
 
@@ -22,6 +25,9 @@ struct http_edge_state {
   std::chrono::steady_clock::time_point drain_deadline;
   uint64_t calls = 0;
   uint64_t refused = 0;
+  /// The auth actor's verdicts by SHA-256 of the key, reused until their reusable_until_ns:
+  /// a hot key costs no actor round trip, and nothing is trusted longer than auth's own cache.
+  std::unordered_map<std::string, principal> verdicts;
   static inline const char* name = "http_edge";
 };
 

@@ -132,6 +132,10 @@ const std::vector<key_spec>& config_keys() {
     text("storage", "silver_root", ".local/storage/silver", "Processed outputs."),
     integer("workers", "scheduler_threads", 0, 0, 256,
             "Actor scheduler threads (0 = one per core)."),
+    text("workers", "scheduler_policy", "sharing",
+         "Actor scheduler: work stealing (spins briefly when idle) or one shared queue (sleeps "
+         "on a condition variable; kinder to small machines).",
+         {"stealing", "sharing"}),
     integer("workers", "task_workers", 2, 1, 256, "Task workers running job handlers."),
     text("log", "level", "info", "Log level.",
          {"trace", "debug", "info", "warn", "error", "off"}),
@@ -258,7 +262,8 @@ config config_loader::build() const {
     c.http.public_base_url = base_url_for(c.http.listen_address, c.http.port);
   c.auth = {i("auth.cache_ttl_ms"), b("auth.health_requires_key")};
   c.storage = {strs.at("storage.bronze_root"), strs.at("storage.silver_root")};
-  c.workers = {i("workers.scheduler_threads"), i("workers.task_workers")};
+  c.workers = {i("workers.scheduler_threads"), strs.at("workers.scheduler_policy"),
+               i("workers.task_workers")};
   c.log = {strs.at("log.level"), strs.at("log.format")};
   return c;
 }

@@ -43,6 +43,7 @@ struct config {
   } storage;
   struct workers_t {
     int scheduler_threads;
+    std::string scheduler_policy;
     int task_workers;
   } workers;
   struct log_t {

@@ -87,6 +87,9 @@ int serve(config cfg) {
 
   caf::actor_system_config caf_cfg;
   register_message_types(caf_cfg);
+  caf_cfg.set("scheduler.policy", cfg.workers.scheduler_policy == "sharing"
+                                    ? caf::atom("sharing")
+                                    : caf::atom("stealing"));
   if (cfg.workers.scheduler_threads > 0)
     caf_cfg.set("scheduler.max-threads", cfg.workers.scheduler_threads);
   {

@@ -22,6 +22,7 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 LOG=$(mktemp)
 "$BIN" serve --port "$PORT" --log-level "$LOG_LEVEL" \
   --set storage.bronze_root=/tmp/gp_bench/bronze --set storage.silver_root=/tmp/gp_bench/silver \
+  ${BENCH_SERVE_ARGS:-} \
   2>"$LOG" &
 PID=$!
 trap 'kill -INT $PID 2>/dev/null; wait $PID 2>/dev/null; "$BIN" keys revoke "${KEY:3:8}" >/dev/null 2>&1 || true; rm -f "$LOG"' EXIT
@@ -49,7 +50,7 @@ CPU=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 {
   echo
   echo "### HTTP auth: /platform/whoami vs /livez — $(date -u +%Y-%m-%dT%H:%MZ)"
-  echo "Machine: $(nproc) cores ($CPU), $(free -g | awk '/Mem:/ {print $2}') GiB; geoplatform $("$BIN" version | cut -d' ' -f2), log level $LOG_LEVEL, 1 I/O thread, default scheduler threads; wrk -t2 -c64 -d$DURATION --latency on the same machine."
+  echo "Machine: $(nproc) cores ($CPU), $(free -g | awk '/Mem:/ {print $2}') GiB; geoplatform $("$BIN" version | cut -d' ' -f2), log level $LOG_LEVEL, default config${BENCH_SERVE_ARGS:+ plus $BENCH_SERVE_ARGS} (1 I/O thread, scheduler threads = cores, scheduler policy sharing); wrk -t2 -c64 -d$DURATION --latency on the same machine."
   echo
   echo "| route | req/s | p50 | p99 |"
   echo "|---|---|---|---|"
