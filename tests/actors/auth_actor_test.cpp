@@ -118,6 +118,30 @@ TEST_F(auth_actor, revocation_is_seen_once_the_cache_entry_expires) {
   EXPECT_NE(refusal(check(key.key)).find("revoked"), std::string::npos);
 }
 
+TEST_F(auth_actor, a_verdict_may_be_reused_until_the_cache_entry_ends) {
+  auto fetched = sys->clock().now();
+  auto p = check(key.key);
+  ASSERT_TRUE(p);
+  auto until = std::chrono::nanoseconds{p->reusable_until_ns};
+  EXPECT_EQ(until, (fetched + 2s).time_since_epoch());
+  // A cached answer given later keeps the end of the entry it came from.
+  sched->advance_time(500ms);
+  auto later = check(key.key);
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->reusable_until_ns, p->reusable_until_ns);
+}
+
+TEST_F(auth_actor, a_verdict_is_not_reused_past_the_keys_expiry) {
+  auto now_epoch = std::chrono::duration_cast<std::chrono::seconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+  db->keys[key.key_id].expires_epoch = now_epoch + 1;
+  auto fetched = sys->clock().now();
+  auto p = check(key.key);
+  ASSERT_TRUE(p);
+  EXPECT_LE(std::chrono::nanoseconds{p->reusable_until_ns}, (fetched + 1s).time_since_epoch());
+}
+
 TEST_F(auth_actor, malformed_keys_are_refused_without_a_lookup) {
   for (auto bad : {"", "nope", "gp_short_x", "Bearer gp_x"})
     EXPECT_NE(refusal(check(bad)).find("malformed"), std::string::npos) << bad;
