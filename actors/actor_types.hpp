@@ -9,10 +9,13 @@ namespace gp {
 ///          (status_atom) → status_report.
 using db_pool_actor = caf::actor;
 
-/// auth: (auth_atom, std::string key) → principal or errc::unauthorized; (status_atom) → status_report.
+/// auth: (auth_atom, std::string key) → principal, errc::unauthorized, or the pool's database
+///       error; (invalidate_atom, std::string key_id) → forget a key at once;
+///       (status_atom) → status_report.
 using auth_actor = caf::actor;
 
-/// migrator: (migrate_atom) → int64_t schema version; (status_atom) → status_report.
+/// migrator: (migrate_atom) → nothing (sent to itself; retries until migrated);
+///           (status_atom) → status_report.
 using migrator_actor = caf::actor;
 
 /// http_edge: (http_atom, http_call) → nothing (answers through the call's responder);

@@ -160,6 +160,8 @@ caf::behavior auth(auth_self* self, db_pool_actor pool, auth_options opts) {
         lookup(self, key_id);
       return rp;
     },
+    // Drops a key from the cache (revoked on this node: refuse it from the next call on).
+    [=](invalidate_atom, const std::string& key_id) { self->state.cache.erase(key_id); },
     // Cache size, hits, lookups and refusals so far.
     [=](status_atom) {
       auto& st = self->state;

@@ -8,6 +8,7 @@
 #include "io/http/admin_codec.hpp"
 #include "io/http/probes.hpp"
 #include "io/http/problem.hpp"
+#include "io/http/server.hpp"
 #include "io/logging.hpp"
 #include "messages/atoms.hpp"
 #include "messages/errors.hpp"
@@ -135,8 +136,12 @@ void handle_health(edge_self* self, http_call call) {
   std::vector<std::pair<std::string, caf::actor>> members = {
     {"db_pool", p.pool}, {"auth", p.auth}, {"migrator", p.migrator}};
   probe->pending = static_cast<int>(members.size()) + 1;
-  probe->actors["http_edge"] = {{"state", self->state.draining ? "draining" : "serving"},
-                                {"calls", self->state.calls}};
+  const auto& st = self->state;
+  probe->actors["http_edge"] = {{"state", st.draining ? "draining" : "serving"},
+                                {"calls", std::to_string(st.calls)},
+                                {"refused", std::to_string(st.refused)},
+                                {"connections", std::to_string(st.server->connections())},
+                                {"in_flight", std::to_string(st.server->in_flight())}};
   for (auto& [name, handle] : members) {
     auto n = name;
     self->request(handle, 2s, status_atom_v)
@@ -169,8 +174,9 @@ void handle_health(edge_self* self, http_call call) {
         probe->done();
       },
       [probe](const caf::error& err) {
+        bool timed_out = is(err, errc::database_timeout) || err == caf::sec::request_timeout;
         probe->database = {{"status", "unavailable"},
-                           {"error", is(err, errc::database_timeout) ? "timeout" : "unreachable"}};
+                           {"error", timed_out ? "timeout" : "unreachable"}};
         probe->done();
       });
 }
@@ -252,10 +258,15 @@ void handle_admin_revoke_key(edge_self* self, http_call call, const principal& w
   };
   auto reply = call.reply;
   auto audit = "by key " + who.key_id + " cid=" + call.req.correlation_id;
-  with_db<bool>(self, call, std::move(job), [reply, key_id, audit](bool revoked) {
+  with_db<bool>(self, call, std::move(job), [self, reply, key_id, audit](bool revoked) {
     if (!revoked)
       return reply(problem(404, "not_found", "no active key " + key_id));
     GP_LOG_INFO("admin: revoked key {} {}", key_id, audit);
+    // This node refuses the key from the next call on; other nodes within the cache TTL.
+    self->send(self->state.peers.auth, invalidate_atom_v, key_id);
+    auto& verdicts = self->state.verdicts;
+    for (auto i = verdicts.begin(); i != verdicts.end();)
+      i = i->second.key_id == key_id ? verdicts.erase(i) : std::next(i);
     reply(json_response(200, {{"key_id", key_id}, {"state", "revoked"}}));
   });
 }

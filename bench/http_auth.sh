@@ -44,7 +44,6 @@ run_wrk() {  # name, path, extra wrk args → "rps p50 p99"
 read -r L_RPS L_P50 L_P99 < <(run_wrk livez /livez)
 read -r W_RPS W_P50 W_P99 < <(run_wrk whoami /platform/whoami -H "X-Platform-API-Key: $KEY")
 RATIO=$(python3 -c "print(f'{$W_RPS / $L_RPS:.2f}')")
-NON2XX=$(grep -c ' -> [45]' "$LOG" || true)
 
 CPU=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 {

@@ -20,6 +20,8 @@ CAF_ADD_ATOM(gp, gp, tick_atom, "tick")
 CAF_ADD_ATOM(gp, gp, shutdown_atom, "shutdown")
 /// Check an API key: (auth_atom, key) → principal, or errc::unauthorized.
 CAF_ADD_ATOM(gp, gp, auth_atom, "auth")
+/// Forget what is cached about a key (it was revoked here): (invalidate_atom, key_id).
+CAF_ADD_ATOM(gp, gp, invalidate_atom, "invalidate")
 /// Apply pending schema migrations.
 CAF_ADD_ATOM(gp, gp, migrate_atom, "migrate")
 

@@ -67,7 +67,7 @@ bool endpoint_allowed(const std::vector<std::string>& patterns, std::string_view
 std::optional<std::string> authorize(const principal& who, route_access access,
                                      std::string_view method, std::string_view path) {
   if (!level_allows(who.access_level, access))
-    return "an " + who.access_level + " key may not call " + std::string{method} + " " +
+    return "a key of level " + who.access_level + " may not call " + std::string{method} + " " +
            std::string{path};
   if (who.restricted && !endpoint_allowed(who.allowed_endpoints, method, path))
     return "key " + who.key_id + " is restricted to its allowed_endpoints, which do not include " +

@@ -77,6 +77,10 @@ key_request parse_key_request(const nlohmann::json& body, std::vector<field_erro
   if (auto i = body.find("allowed_endpoints"); i != body.end() && !i->is_null()) {
     if (!i->is_array()) {
       errors.push_back({"allowed_endpoints", "must be an array of \"METHOD /path\" strings or null"});
+    } else if (i->empty()) {
+      errors.push_back({"allowed_endpoints",
+                        "must list at least one \"METHOD /path\" pattern, or be null for no "
+                        "restriction"});
     } else {
       r.allowed_endpoints.emplace();
       for (size_t n = 0; n < i->size(); ++n) {

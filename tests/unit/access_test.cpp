@@ -66,7 +66,7 @@ TEST(access, authorize_checks_level_then_allowed_endpoints) {
   EXPECT_FALSE(authorize(key("admin"), route_access::admin, "GET", "/admin/clients"));
   auto why = authorize(key("internal"), route_access::admin, "GET", "/admin/clients");
   ASSERT_TRUE(why);
-  EXPECT_NE(why->find("internal"), std::string::npos);
+  EXPECT_NE(why->find("level internal"), std::string::npos);
   auto restricted = key("admin", {"GET /platform/whoami"}, true);
   EXPECT_FALSE(authorize(restricted, route_access::any_key, "GET", "/platform/whoami"));
   auto outside = authorize(restricted, route_access::any_key, "GET", "/health");

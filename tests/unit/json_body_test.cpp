@@ -113,6 +113,14 @@ TEST(admin_codec, every_bad_field_is_reported) {
   EXPECT_EQ(std::find(f.begin(), f.end(), "allowed_endpoints[0]"), f.end());
 }
 
+TEST(admin_codec, an_empty_endpoint_list_is_refused) {
+  std::vector<field_error> errors;
+  parse_key_request(json{{"client_id", "ddh"}, {"access_level", "admin"},
+                         {"allowed_endpoints", json::array()}},
+                    errors);
+  ASSERT_EQ(fields(errors), std::vector<std::string>{"allowed_endpoints"});
+}
+
 TEST(admin_codec, a_non_object_body_is_refused) {
   std::vector<field_error> errors;
   parse_key_request(json::array(), errors);

@@ -1,0 +1,119 @@
+#pragma once
+// The durable job and task queue (app.jobs, app.tasks). Every state change is one transaction;
+// the transaction that records the last task of a stage also advances the job and inserts the
+// next stage's tasks, under a lock on the job row, so a stage advances exactly once.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "persistence/pqxx_fwd.hpp"
+
+namespace gp::persistence {
+
+/// A task to insert.
+struct new_task {
+  std::string task_type;
+  std::string params_json;
+  int max_attempts = 3;
+};
+
+/// The tasks of stage `stage` (1-based) given the job's type, parameters and the previous stage's
+/// results (a JSON array). Provided by the job library.
+using stage_planner = std::function<std::vector<new_task>(
+  const std::string& job_type, const std::string& params_json, int stage,
+  const std::string& previous_results_json)>;
+
+/// A job to create.
+struct new_job {
+  std::string job_id;
+  std::string job_type;
+  std::string params_json;
+  int total_stages = 1;
+  /// Owning platform request (32 hex) or empty.
+  std::string platform_request_id;
+};
+
+/// Inserts the job and its first stage's tasks (advancing over stages without tasks). Returns
+/// false when a job with this id already exists (nothing is changed then).
+bool create_job(pqxx::connection& c, const new_job& job, const stage_planner& plan);
+
+/// A task a worker now holds.
+struct claimed_task {
+  int64_t task_id = 0;
+  std::string job_id;
+  int stage = 0;
+  int task_index = 0;
+  std::string task_type;
+  std::string params_json;
+  /// This claim's attempt number; it fences the later completion.
+  int attempt = 0;
+  int max_attempts = 0;
+};
+
+/// Claims up to `limit` due tasks (waiting ones whose execute_after passed, and running ones whose
+/// lease lapsed) for `owner`, with a lease of `lease`. FOR UPDATE SKIP LOCKED: concurrent claimers
+/// never get the same task.
+std::vector<claimed_task> claim_tasks(pqxx::connection& c, const std::string& owner, int limit,
+                                      std::chrono::milliseconds lease);
+
+/// Extends the leases of `task_ids` still held by `owner`. Returns the ids whose job is no longer
+/// running (cancelled or failed): their handlers should stop.
+std::vector<int64_t> renew_leases(pqxx::connection& c, const std::string& owner,
+                                  const std::vector<int64_t>& task_ids,
+                                  std::chrono::milliseconds lease);
+
+/// What recording a task's outcome did to its job.
+struct task_outcome {
+  /// False when the claim was no longer valid (lease lost to another claim): nothing recorded.
+  bool recorded = false;
+  /// The job's status afterwards.
+  std::string job_status;
+  /// The job's stage afterwards.
+  int job_stage = 0;
+  /// Whether this call advanced the job to a new stage (new tasks may be waiting).
+  bool advanced = false;
+  /// For a failure: whether the task will be retried.
+  bool retrying = false;
+};
+
+/// Records a successful task and, when it was the last of its stage, advances the job.
+task_outcome complete_task(pqxx::connection& c, const claimed_task& t, const std::string& owner,
+                           const std::string& result_json, const stage_planner& plan);
+
+/// Records a failed task: a transient failure with attempts left waits `backoff` and is retried;
+/// otherwise the task and its job fail with `code` and `message`, and the job's waiting tasks are
+/// cancelled.
+task_outcome fail_task(pqxx::connection& c, const claimed_task& t, const std::string& owner,
+                       bool permanent, const std::string& code, const std::string& message,
+                       std::chrono::milliseconds backoff);
+
+/// Cancels a queued or processing job and its waiting tasks. False when it was not running.
+bool cancel_job(pqxx::connection& c, const std::string& job_id);
+
+/// A job as the API shows it.
+struct job_row {
+  std::string job_id;
+  std::string job_type;
+  std::string params_json;
+  std::string status;
+  int stage = 0;
+  int total_stages = 0;
+  std::string result_json;  ///< "null" when none
+  std::string error_json;   ///< "null" when none
+  std::string platform_request_id;
+  std::string created_at, started_at, completed_at;  ///< RFC 3339 or empty
+  std::map<std::string, int64_t> task_counts;        ///< by task status
+};
+
+/// One job with its task counts, or nothing.
+std::optional<job_row> find_job(pqxx::connection& c, const std::string& job_id);
+
+/// Jobs newest first, optionally of one status; `after` is the cursor (the last job_id seen).
+std::vector<job_row> list_jobs(pqxx::connection& c, const std::string& status, int limit,
+                               const std::string& after);
+
+}  // namespace gp::persistence
