@@ -58,6 +58,9 @@ struct auth_state {
   std::unordered_map<std::string, cache_entry> cache;
   /// Callers waiting for a lookup in flight, by key_id (one lookup per key_id at a time).
   std::unordered_map<std::string, std::vector<waiter>> waiting;
+  /// Bumped by invalidate: a lookup that started before is answered but neither cached nor
+  /// marked reusable, so a revocation on this node is never undone by a late reply.
+  std::unordered_map<std::string, uint64_t> generation;
   uint64_t hits = 0;
   uint64_t lookups = 0;
   uint64_t refused = 0;
@@ -80,9 +83,15 @@ caf::expected<principal> evaluate(auth_self* self, const std::string& key,
   if (why.empty()) {
     auto p = principal_of(*entry.found);
     auto until = entry.fetched + self->state.opts.cache_ttl;
-    if (entry.found->expires_epoch != 0)
-      until = std::min(until, self->clock().now() +
-                                std::chrono::seconds{entry.found->expires_epoch - epoch});
+    if (entry.found->expires_epoch != 0) {
+      // Clamped first: a far-future expiry must not overflow the nanosecond clock.
+      auto left = std::min<int64_t>(entry.found->expires_epoch - epoch,
+                                    std::chrono::duration_cast<std::chrono::seconds>(
+                                      self->state.opts.cache_ttl)
+                                        .count() +
+                                      1);
+      until = std::min(until, self->clock().now() + std::chrono::seconds{left});
+    }
     p.reusable_until_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(until.time_since_epoch()).count();
     return p;
@@ -105,6 +114,7 @@ void remember(auth_self* self, const std::string& key_id, cache_entry entry) {
 
 void lookup(auth_self* self, const std::string& key_id) {
   ++self->state.lookups;
+  auto gen = self->state.generation[key_id];
   db_job job = [key_id](pqxx::connection& c) {
     return caf::make_message(key_lookup{persistence::find_key_credentials(c, key_id)});
   };
@@ -112,16 +122,20 @@ void lookup(auth_self* self, const std::string& key_id) {
     .then(
       [=](const key_lookup& res) {
         cache_entry entry{res.found, self->clock().now()};
+        bool current = self->state.generation[key_id] == gen;
         auto waiters = std::move(self->state.waiting[key_id]);
         self->state.waiting.erase(key_id);
         for (auto& w : waiters) {
           auto verdict = evaluate(self, w.key, entry);
+          if (verdict && !current)
+            verdict->reusable_until_ns = 0;
           if (verdict)
             w.rp.deliver(std::move(*verdict));
           else
             w.rp.deliver(std::move(verdict.error()));
         }
-        remember(self, key_id, std::move(entry));
+        if (current)
+          remember(self, key_id, std::move(entry));
       },
       [=](const caf::error& err) {
         GP_LOG_WARN("auth: lookup of key {} failed: {}", key_id, self->system().render(err));
@@ -161,7 +175,10 @@ caf::behavior auth(auth_self* self, db_pool_actor pool, auth_options opts) {
       return rp;
     },
     // Drops a key from the cache (revoked on this node: refuse it from the next call on).
-    [=](invalidate_atom, const std::string& key_id) { self->state.cache.erase(key_id); },
+    [=](invalidate_atom, const std::string& key_id) {
+      self->state.cache.erase(key_id);
+      ++self->state.generation[key_id];
+    },
     // Cache size, hits, lookups and refusals so far.
     [=](status_atom) {
       auto& st = self->state;

@@ -60,6 +60,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::created_key)
 namespace gp {
 
 io::http::response failure_response(const caf::error& err) {
+  if (is(err, errc::schema_not_ready))
+    return problem(503, "not_ready", "the database schema is not ready; try again shortly");
   if (is(err, errc::database_unavailable) || is(err, errc::database_timeout) ||
       err == caf::sec::request_timeout)
     return problem(503, "unavailable", "the database is unavailable; try again shortly");

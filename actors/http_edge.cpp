@@ -201,7 +201,17 @@ caf::behavior http_edge(edge_self* self, std::shared_ptr<io::http::server> serve
   });
   return {
     // One HTTP call from the I/O threads.
-    [=](http_atom, http_call& call) { dispatch(self, std::move(call)); },
+    [=](http_atom, http_call& call) {
+      // A bug in one handler must not take the edge (and with it the node) down.
+      auto reply = call.reply;
+      auto cid = call.req.correlation_id;
+      try {
+        dispatch(self, std::move(call));
+      } catch (const std::exception& e) {
+        GP_LOG_ERROR("http_edge: handler failed: {} cid={}", e.what(), cid);
+        reply(problem(500, "internal", "an internal error occurred"));
+      }
+    },
     // Stop accepting and answer once in-flight calls are done (true) or the deadline passed.
     [=](drain_atom, std::chrono::milliseconds grace) {
       auto& st = self->state;

@@ -27,7 +27,8 @@ struct migrator_state {
 
 // The migration itself runs inside a pooled worker (blocking work stays off the scheduler).
 caf::message run_migrations(pqxx::connection& c) {
-  auto report = persistence::migrate(c, persistence::embedded_migrations());
+  // Wait briefly for another node's migration; the migrator retries, and shutdown never waits long.
+  auto report = persistence::migrate(c, persistence::embedded_migrations(), std::chrono::seconds(5));
   for (auto v : report.applied)
     GP_LOG_INFO("migrator: applied migration {}", v);
   return caf::make_message(report.version_after);

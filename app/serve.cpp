@@ -3,6 +3,7 @@
 #include <unistd.h>
 #include <filesystem>
 #include <iostream>
+#include <thread>
 
 #include <caf/all.hpp>
 
@@ -105,8 +106,16 @@ int serve(config cfg) {
     int sig = 0;
     sigwait(&signals, &sig);
     if (!fatal_failure)
-      GP_LOG_INFO("received {}: stopping (in-flight calls get up to {} s)", signal_name(sig),
-                  cfg.http.shutdown_grace_s);
+      GP_LOG_INFO("received {}: stopping (in-flight calls get up to {} s; a second signal stops "
+                  "at once)",
+                  signal_name(sig), cfg.http.shutdown_grace_s);
+    // An operator who signals again does not want to wait for the orderly stop.
+    std::thread{[signals] {
+      int again = 0;
+      sigwait(&signals, &again);
+      GP_LOG_WARN("received {} again: exiting without an orderly stop", signal_name(again));
+      std::_Exit(130);
+    }}.detach();
     {
       caf::scoped_actor self{sys};
       auto grace = std::chrono::seconds{cfg.http.shutdown_grace_s};

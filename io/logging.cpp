@@ -36,13 +36,25 @@ size_t value_end(std::string_view s, size_t pos) {
   return pos;
 }
 
+// End of a secret value starting at `pos`: a quoted value ends at its closing quote, a bare one at
+// white space, '&' (URI query) or the end.
+size_t secret_end(std::string_view s, size_t pos) {
+  if (pos < s.size() && (s[pos] == '"' || s[pos] == '\'')) {
+    auto close = s.find(s[pos], pos + 1);
+    return close == std::string_view::npos ? s.size() : close + 1;
+  }
+  while (pos < s.size() && !std::isspace(static_cast<unsigned char>(s[pos])) && s[pos] != '&')
+    ++pos;
+  return pos;
+}
+
 std::string iso_timestamp(std::chrono::system_clock::time_point tp) {
   auto secs = std::chrono::time_point_cast<std::chrono::seconds>(tp);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(tp - secs).count();
   std::time_t t = std::chrono::system_clock::to_time_t(secs);
   std::tm tm{};
   gmtime_r(&t, &tm);
-  char buf[32];
+  char buf[64];
   std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
   return buf;
@@ -102,12 +114,22 @@ std::string redact_secrets(std::string_view s) {
       i = value_end(s, i + 6);
       continue;
     }
-    // password=... and pass word in key/value form.
-    if (starts_with_ci(s, i, "password=") || starts_with_ci(s, i, "password:")) {
-      out.append(s.substr(i, 9));
-      out += "***";
-      i = value_end(s, i + 9);
-      continue;
+    // password=..., password: ..., "password": "..." (any case).
+    if (starts_with_ci(s, i, "password")) {
+      size_t j = i + 8;
+      if (j < s.size() && (s[j] == '"' || s[j] == '\''))
+        ++j;
+      while (j < s.size() && s[j] == ' ')
+        ++j;
+      if (j < s.size() && (s[j] == '=' || s[j] == ':')) {
+        ++j;
+        while (j < s.size() && s[j] == ' ')
+          ++j;
+        out.append(s.substr(i, j - i));
+        out += "***";
+        i = secret_end(s, j);
+        continue;
+      }
     }
     // scheme://user:password@host
     if (s.compare(i, 3, "://") == 0) {

@@ -16,16 +16,20 @@ std::string connection_string(const db_options& opts) {
 }
 
 std::string redact_url(const std::string& url) {
-  auto scheme = url.find("://");
-  if (scheme == std::string::npos)
-    return url;
-  auto at = url.find('@', scheme + 3);
-  if (at == std::string::npos)
-    return url;
-  auto colon = url.find(':', scheme + 3);
-  if (colon == std::string::npos || colon > at)
-    return url;
-  return url.substr(0, colon + 1) + "***" + url.substr(at);
+  std::string out = url;
+  auto scheme = out.find("://");
+  auto at = scheme == std::string::npos ? std::string::npos : out.find('@', scheme + 3);
+  auto colon = scheme == std::string::npos ? std::string::npos : out.find(':', scheme + 3);
+  if (at != std::string::npos && colon != std::string::npos && colon < at)
+    out = out.substr(0, colon + 1) + "***" + out.substr(at);
+  // A password given as a URI parameter: ?password=... or &password=...
+  for (auto p = out.find("password="); p != std::string::npos; p = out.find("password=", p + 1)) {
+    if (p == 0 || (out[p - 1] != '?' && out[p - 1] != '&'))
+      continue;
+    auto end = out.find('&', p);
+    out = out.substr(0, p + 9) + "***" + (end == std::string::npos ? "" : out.substr(end));
+  }
+  return out;
 }
 
 namespace {
@@ -49,8 +53,14 @@ caf::error current_exception_to_error() {
     const auto& state = e.sqlstate();
     if (is_unavailable_state(state))
       return caf::make_error(errc::database_unavailable, std::string{e.what()});
-    if (state == "57014")
-      return caf::make_error(errc::database_timeout, std::string{"statement timeout"});
+    if (state == "57014" || state == "55P03")
+      return caf::make_error(errc::database_timeout, std::string{"statement or lock timeout"});
+    // Serialization failures and deadlocks are transient: the caller may simply try again.
+    if (state == "40001" || state == "40P01")
+      return caf::make_error(errc::database_unavailable, state + ": " + e.what());
+    // A missing table or schema before migrations have run.
+    if (state == "42P01" || state == "3F000")
+      return caf::make_error(errc::schema_not_ready, state + ": " + e.what());
     return caf::make_error(errc::database_error, state + ": " + e.what());
   } catch (const migration_error& e) {
     return caf::make_error(errc::schema_not_ready, std::string{e.what()});

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <map>
+#include <thread>
 #include <stdexcept>
 
 #include <pqxx/pqxx>
@@ -11,7 +12,7 @@ namespace gp::persistence {
 namespace sql {
 
 // The advisory lock key is an arbitrary constant shared by every geoplatform process.
-constexpr const char* advisory_lock = "SELECT pg_advisory_lock(28548151460684148)";
+constexpr const char* try_advisory_lock = "SELECT pg_try_advisory_lock(28548151460684148)";
 constexpr const char* advisory_unlock = "SELECT pg_advisory_unlock(28548151460684148)";
 
 constexpr const char* postgis_installed =
@@ -71,25 +72,29 @@ int64_t applied_schema_version(pqxx::connection& c) {
 
 namespace {
 
-// Holds the advisory lock for the lifetime of the object. If the connection breaks the server
-// releases the lock by itself, so the destructor only tries.
+// Holds the advisory lock for the lifetime of the object. Waiting polls pg_try_advisory_lock, so no
+// statement ever blocks: the session keeps its timeouts and a caller can give up. If the connection
+// breaks, the server releases the lock by itself.
 class advisory_lock_guard {
 public:
-  explicit advisory_lock_guard(pqxx::connection& c) : c_(c) {
-    pqxx::nontransaction tx{c_};
-    statement_timeout_ = tx.exec1("SHOW statement_timeout")[0].as<std::string>();
-    lock_timeout_ = tx.exec1("SHOW lock_timeout")[0].as<std::string>();
-    // Waiting for another migrator is expected; do not let the session's timeouts cut it short.
-    tx.exec("SET statement_timeout = 0");
-    tx.exec("SET lock_timeout = 0");
-    tx.exec(sql::advisory_lock);
+  advisory_lock_guard(pqxx::connection& c, std::chrono::milliseconds wait) : c_(c) {
+    auto deadline = std::chrono::steady_clock::now() + wait;
+    for (;;) {
+      {
+        pqxx::nontransaction tx{c_};
+        if (tx.exec1(sql::try_advisory_lock)[0].as<bool>())
+          return;
+      }
+      if (std::chrono::steady_clock::now() >= deadline)
+        throw migration_error{"another process has been migrating this database for more than " +
+                              std::to_string(wait.count() / 1000) + " s; try again later"};
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
   }
   ~advisory_lock_guard() {
     try {
       pqxx::nontransaction tx{c_};
       tx.exec(sql::advisory_unlock);
-      tx.exec("SET statement_timeout = " + tx.quote(statement_timeout_));
-      tx.exec("SET lock_timeout = " + tx.quote(lock_timeout_));
     } catch (...) {
       // Connection gone: the server already dropped the lock.
     }
@@ -97,19 +102,18 @@ public:
 
 private:
   pqxx::connection& c_;
-  std::string statement_timeout_;
-  std::string lock_timeout_;
 };
 
 }  // namespace
 
-migrate_report migrate(pqxx::connection& c, const std::vector<migration>& all) {
+migrate_report migrate(pqxx::connection& c, const std::vector<migration>& all,
+                       std::chrono::milliseconds lock_wait) {
   if (!postgis_installed(c))
     throw migration_error{
       "the PostGIS extension is not installed in database '" + std::string{c.dbname()} +
       "'; a superuser must run: CREATE EXTENSION postgis; (scripts/run does this for the local "
       "cluster)"};
-  advisory_lock_guard lock{c};
+  advisory_lock_guard lock{c, lock_wait};
   {
     pqxx::work tx{c};
     tx.exec(sql::create_migrations_table);
@@ -138,6 +142,8 @@ migrate_report migrate(pqxx::connection& c, const std::vector<migration>& all) {
       continue;
     }
     pqxx::work tx{c};
+    // Schema changes may take long; only this transaction lifts the session's limit.
+    tx.exec("SET LOCAL statement_timeout = 0");
     tx.exec(m.sql);
     tx.exec_params(sql::record_migration, m.version, m.name, sum);
     tx.commit();

@@ -1,6 +1,8 @@
 #pragma once
 // Numbered SQL migrations, embedded in the binary and applied under an advisory lock.
+#include <chrono>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -39,8 +41,9 @@ struct migration_error : std::runtime_error {
 
 /// Applies every pending migration, each in its own transaction and recorded in
 /// platform.schema_migrations. A session-level advisory lock makes concurrent callers
-/// (threads or processes) wait for each other; running it twice is a no-op.
-migrate_report migrate(pqxx::connection& c, const std::vector<migration>& all);
+/// (threads or processes) wait for each other, at most `lock_wait`; running it twice is a no-op.
+migrate_report migrate(pqxx::connection& c, const std::vector<migration>& all,
+                       std::chrono::milliseconds lock_wait = std::chrono::minutes(10));
 
 /// Whether the PostGIS extension is installed in the connected database.
 bool postgis_installed(pqxx::connection& c);

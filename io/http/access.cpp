@@ -18,9 +18,8 @@ bool pattern_matches(std::string_view pattern, std::string_view method, std::str
     return false;
   auto pm = pattern.substr(0, space);
   auto pp = pattern.substr(space + 1);
-  if (method == "HEAD")
-    method = "GET";
-  if (pm != "*" && pm != method)
+  bool method_ok = pm == "*" || pm == method || (method == "HEAD" && pm == "GET");
+  if (!method_ok)
     return false;
   if (!pp.empty() && pp.back() == '*') {
     pp.remove_suffix(1);

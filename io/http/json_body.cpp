@@ -30,6 +30,10 @@ std::optional<response> parse_json_body(const request& req, nlohmann::json& out)
     return problem(400, "malformed_json",
                    "the request body is not valid JSON (error at byte " +
                      std::to_string(e.byte) + ")");
+  } catch (const nlohmann::json::exception& e) {
+    // e.g. a number too large for a double
+    return problem(400, "malformed_json", "the request body cannot be read as JSON: " +
+                                            std::string{e.what()});
   }
   return std::nullopt;
 }

@@ -35,7 +35,8 @@ bool iequals(std::string_view a, std::string_view b) { return beast::iequals(a, 
 class session;
 
 struct server::impl {
-  explicit impl(server_options o) : opts(std::move(o)), acceptor(ioc) {}
+  explicit impl(server_options o)
+    : opts(std::move(o)), acceptor(net::make_strand(ioc)), accept_retry(acceptor.get_executor()) {}
 
   server_options opts;
   handler on_request;
@@ -51,9 +52,22 @@ struct server::impl {
   net::io_context ioc;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
   tcp::acceptor acceptor;
+  /// Backs off after a failed accept (e.g. out of file descriptors) instead of spinning.
+  net::steady_timer accept_retry;
 
   void do_accept();
   void on_accept(beast::error_code ec, tcp::socket socket);
+
+  /// Strong references to the open sessions, taken under the lock and used outside it (a session
+  /// whose last reference is dropped locks sessions_mu in its destructor).
+  std::vector<std::shared_ptr<session>> live_sessions() {
+    std::vector<std::shared_ptr<session>> out;
+    std::lock_guard<std::mutex> guard{sessions_mu};
+    for (auto& [_, weak] : sessions)
+      if (auto s = weak.lock())
+        out.push_back(std::move(s));
+    return out;
+  }
 };
 
 namespace {
@@ -91,7 +105,10 @@ public:
   /// Called (on any thread) when the server drains: idle connections close now.
   void close_if_idle() {
     net::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (!self->busy_)
+      // Idle = between requests with nothing of the next one received yet. A request already
+      // arriving is read, answered and then the connection closes.
+      bool receiving = self->buffer_.size() > 0 || (self->parser_ && self->parser_->got_some());
+      if (!self->busy_ && !receiving)
         self->do_close();
     });
   }
@@ -161,7 +178,11 @@ private:
     busy_ = true;
     ++srv_.in_flight;
     stream_.expires_never();
-    responder reply = [self = shared_from_this()](response r) {
+    // The first answer wins; a second one (a handler bug) is dropped, never written.
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    responder reply = [self = shared_from_this(), answered](response r) {
+      if (answered->exchange(true))
+        return;
       net::post(self->stream_.get_executor(),
                 [self, r = std::move(r)]() mutable { self->write(std::move(r), false); });
     };
@@ -268,6 +289,12 @@ void server::impl::do_accept() {
                         beast::bind_front_handler(&impl::on_accept, this));
 }
 
+namespace {
+
+constexpr auto accept_backoff = std::chrono::milliseconds(100);
+
+}  // namespace
+
 void server::impl::on_accept(beast::error_code ec, tcp::socket socket) {
   if (ec == net::error::operation_aborted || !acceptor.is_open())
     return;
@@ -286,7 +313,14 @@ void server::impl::on_accept(beast::error_code ec, tcp::socket socket) {
       s->start();
     }
   } else {
-    GP_LOG_WARN("http accept failed: {}", ec.message());
+    GP_LOG_WARN("http accept failed: {}; retrying in {} ms", ec.message(),
+                accept_backoff.count());
+    accept_retry.expires_after(accept_backoff);
+    accept_retry.async_wait([this](beast::error_code wait_ec) {
+      if (!wait_ec && acceptor.is_open())
+        do_accept();
+    });
+    return;
   }
   do_accept();
 }
@@ -327,14 +361,12 @@ void server::start(handler h) {
 void server::stop_accepting() {
   if (impl_->draining.exchange(true))
     return;
-  net::post(impl_->ioc, [i = impl_.get()] {
+  net::post(impl_->acceptor.get_executor(), [i = impl_.get()] {
     beast::error_code ignored;
     i->acceptor.close(ignored);
   });
-  std::lock_guard<std::mutex> guard{impl_->sessions_mu};
-  for (auto& [_, weak] : impl_->sessions)
-    if (auto s = weak.lock())
-      s->close_if_idle();
+  for (auto& s : impl_->live_sessions())
+    s->close_if_idle();
 }
 
 size_t server::in_flight() const { return impl_->in_flight; }
@@ -345,12 +377,8 @@ void server::stop() {
   if (impl_->stopped.exchange(true))
     return;
   stop_accepting();
-  {
-    std::lock_guard<std::mutex> guard{impl_->sessions_mu};
-    for (auto& [_, weak] : impl_->sessions)
-      if (auto s = weak.lock())
-        s->force_close();
-  }
+  for (auto& s : impl_->live_sessions())
+    s->force_close();
   impl_->work.reset();
   // Let the posted closes run, then stop whatever is left.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);

@@ -87,10 +87,17 @@ TEST_F(db_pool, a_statement_past_its_timeout_is_a_database_timeout) {
 
 TEST_F(db_pool, sql_errors_become_database_errors_with_the_sqlstate) {
   pool_handle = gp::spawn_db_pool(*sys, options(), 1);
-  auto r = run(pool_handle, query_int("SELECT * FROM no_such_table"));
+  auto r = run(pool_handle, query_int("SELECT 1 / 0"));
   ASSERT_FALSE(r);
   EXPECT_TRUE(gp::is(r.error(), gp::errc::database_error));
-  EXPECT_NE(gp::error_detail(r.error()).find("42P01"), std::string::npos);
+  EXPECT_NE(gp::error_detail(r.error()).find("22012"), std::string::npos);
+}
+
+TEST_F(db_pool, a_missing_table_means_the_schema_is_not_ready) {
+  pool_handle = gp::spawn_db_pool(*sys, options(), 1);
+  auto r = run(pool_handle, query_int("SELECT count(*) FROM platform.no_such_table"));
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(gp::is(r.error(), gp::errc::schema_not_ready)) << sys->render(r.error());
 }
 
 TEST_F(db_pool, an_unreachable_server_is_database_unavailable) {

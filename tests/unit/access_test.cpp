@@ -60,6 +60,8 @@ TEST(access, endpoint_patterns_match_method_and_path_prefix) {
   EXPECT_TRUE(endpoint_allowed(p, "DELETE", "/admin/keys"));
   EXPECT_FALSE(endpoint_allowed(p, "GET", "/platform/statusx"));
   EXPECT_FALSE(endpoint_allowed({}, "GET", "/"));
+  EXPECT_TRUE(endpoint_allowed({"HEAD /x"}, "HEAD", "/x"));
+  EXPECT_FALSE(endpoint_allowed({"HEAD /x"}, "GET", "/x"));
 }
 
 TEST(access, authorize_checks_level_then_allowed_endpoints) {

@@ -83,10 +83,12 @@ TEST(config, describe_names_the_origin_of_each_value) {
 }
 
 TEST(config, describe_masks_the_database_password) {
-  config_loader l;
-  l.set("database.url", "postgresql://u:s3cret@db:5432/x");
-  for (auto& [k, v] : l.describe())
-    EXPECT_EQ(v.find("s3cret"), std::string::npos) << k;
+  for (auto url : {"postgresql://u:s3cret@db:5432/x", "postgresql://u@db/x?password=s3cret&a=1"}) {
+    config_loader l;
+    l.set("database.url", url);
+    for (auto& [k, v] : l.describe())
+      EXPECT_EQ(v.find("s3cret"), std::string::npos) << k;
+  }
 }
 
 TEST(config, public_base_url_defaults_to_listen_address_and_port) {

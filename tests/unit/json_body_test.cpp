@@ -57,6 +57,14 @@ TEST(json_body, malformed_json_is_400_with_the_offset) {
   EXPECT_NE(doc["detail"].get<std::string>().find("byte"), std::string::npos);
 }
 
+TEST(json_body, numbers_out_of_range_are_400_not_a_crash) {
+  json out;
+  auto r = parse_json_body(post("application/json", "1e400"), out);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400u);
+  EXPECT_EQ(json::parse(r->body)["code"], "malformed_json");
+}
+
 TEST(json_body, valid_json_is_parsed) {
   json out;
   EXPECT_FALSE(parse_json_body(post("application/json; charset=utf-8", "{\"a\": [1]}"), out));

@@ -24,6 +24,11 @@ TEST(logging, url_password_is_masked) {
 TEST(logging, password_assignments_are_masked) {
   EXPECT_EQ(redact_secrets("host=db password=s3cret dbname=x"), "host=db password=*** dbname=x");
   EXPECT_EQ(redact_secrets("PASSWORD=abc"), "PASSWORD=***");
+  EXPECT_EQ(redact_secrets("url?password=ab,cd;ef&x=1"), "url?password=***&x=1");
+  EXPECT_EQ(redact_secrets("password='s 3'"), "password=***");
+  EXPECT_EQ(redact_secrets("{\"password\": \"hunter2\", \"a\": 1}"),
+            "{\"password\": ***, \"a\": 1}");
+  EXPECT_EQ(redact_secrets("password: p@ss"), "password: ***");
 }
 
 TEST(logging, webhook_secret_is_masked) {

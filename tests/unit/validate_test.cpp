@@ -38,6 +38,8 @@ TEST(validate, endpoint_patterns) {
   EXPECT_NE(check_endpoint_pattern("FETCH /x"), "");
   EXPECT_NE(check_endpoint_pattern("GET  /x"), "");
   EXPECT_NE(check_endpoint_pattern("GET /a*/b"), "");
+  EXPECT_NE(check_endpoint_pattern("GET /platform/status/{id}"), "");
+  EXPECT_NE(check_endpoint_pattern("GET /" + std::string(600000, 'a')), "");
 }
 
 TEST(validate, callback_hosts) {
