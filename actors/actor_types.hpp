@@ -22,6 +22,12 @@ using migrator_actor = caf::actor;
 ///            (drain_atom, milliseconds) → bool drained; (status_atom) → status_report.
 using http_edge_actor = caf::actor;
 
+/// coremachine: (submit_atom, type, params_json, request_id) → job_submission or
+///              errc::invalid_input; (watch_atom, job_id) → the sender gets (job_event_atom,
+///              job_event) on progress and at the end; (cancel_atom, job_id) → bool;
+///              (job_event_atom, job_event) from workers; (work_atom); (status_atom) → status_report.
+using coremachine_actor = caf::actor;
+
 /// root: (shutdown_atom) → bool drained; (status_atom) → status_report.
 using root_actor = caf::actor;
 

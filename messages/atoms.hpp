@@ -22,6 +22,21 @@ CAF_ADD_ATOM(gp, gp, shutdown_atom, "shutdown")
 CAF_ADD_ATOM(gp, gp, auth_atom, "auth")
 /// Forget what is cached about a key (it was revoked here): (invalidate_atom, key_id).
 CAF_ADD_ATOM(gp, gp, invalidate_atom, "invalidate")
+/// Create a job: (submit_atom, job_type, params_json, platform_request_id) → job_submission.
+CAF_ADD_ATOM(gp, gp, submit_atom, "submit")
+/// Ask to be told of a job's progress and end: (watch_atom, job_id).
+CAF_ADD_ATOM(gp, gp, watch_atom, "watch")
+/// A job moved: (job_event_atom, job_event), to the coremachine and on to its watchers.
+CAF_ADD_ATOM(gp, gp, job_event_atom, "job_event")
+/// Cancel a job: (cancel_atom, job_id) → bool.
+CAF_ADD_ATOM(gp, gp, cancel_atom, "cancel")
+/// There may be tasks to claim now.
+CAF_ADD_ATOM(gp, gp, work_atom, "work")
+/// A task worker's own poll timer: (claim_atom, generation).
+CAF_ADD_ATOM(gp, gp, claim_atom, "claim")
+/// A task started or ended on this node: (track_atom, running_task) / (untrack_atom, task_id).
+CAF_ADD_ATOM(gp, gp, track_atom, "track")
+CAF_ADD_ATOM(gp, gp, untrack_atom, "untrack")
 /// Apply pending schema migrations.
 CAF_ADD_ATOM(gp, gp, migrate_atom, "migrate")
 

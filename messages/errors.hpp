@@ -22,6 +22,8 @@ enum class errc : uint8_t {
   unauthorized,
   /// A valid key without the right to do this.
   forbidden,
+  /// A request's content is invalid; the detail names the fields.
+  invalid_input,
   /// An unexpected failure inside the service.
   internal,
 };

@@ -5,6 +5,7 @@
 #include "messages/auth.hpp"
 #include "messages/errors.hpp"
 #include "messages/health.hpp"
+#include "messages/jobs.hpp"
 
 namespace gp {
 
@@ -17,6 +18,7 @@ const char* to_string(errc x) {
     case errc::schema_not_ready: return "schema_not_ready";
     case errc::unauthorized: return "unauthorized";
     case errc::forbidden: return "forbidden";
+    case errc::invalid_input: return "invalid_input";
     case errc::internal: return "internal";
   }
   return "unknown";
@@ -37,6 +39,8 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<db_health>("gp.db_health");
   cfg.add_message_type<status_report>("gp.status_report");
   cfg.add_message_type<principal>("gp.principal");
+  cfg.add_message_type<job_submission>("gp.job_submission");
+  cfg.add_message_type<job_event>("gp.job_event");
   cfg.add_error_category(caf::atom("gp"),
                          [](uint8_t code, caf::atom_value, const caf::message& ctx) {
                            std::string out = to_string(static_cast<errc>(code));

@@ -2,6 +2,7 @@
 // Rows of the platform's administrative tables as plain values, shared by persistence (which
 // reads and writes them), io (which encodes them) and the command line.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,6 +35,21 @@ struct api_key_row {
   std::string created_at;
   /// active | expired | revoked (as of the database's clock; filled by list_api_keys).
   std::string state;
+};
+
+/// A job as the API shows it.
+struct job_row {
+  std::string job_id;
+  std::string job_type;
+  std::string params_json;
+  std::string status;
+  int stage = 0;
+  int total_stages = 0;
+  std::string result_json;  ///< "null" when none
+  std::string error_json;   ///< "null" when none
+  std::string platform_request_id;
+  std::string created_at, started_at, completed_at;  ///< RFC 3339 or empty
+  std::map<std::string, int64_t> task_counts;        ///< by task status
 };
 
 }  // namespace gp

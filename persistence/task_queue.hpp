@@ -10,9 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "messages/records.hpp"
 #include "persistence/pqxx_fwd.hpp"
 
 namespace gp::persistence {
+
+using gp::job_row;
 
 /// A task to insert.
 struct new_task {
@@ -94,20 +97,6 @@ task_outcome fail_task(pqxx::connection& c, const claimed_task& t, const std::st
 /// Cancels a queued or processing job and its waiting tasks. False when it was not running.
 bool cancel_job(pqxx::connection& c, const std::string& job_id);
 
-/// A job as the API shows it.
-struct job_row {
-  std::string job_id;
-  std::string job_type;
-  std::string params_json;
-  std::string status;
-  int stage = 0;
-  int total_stages = 0;
-  std::string result_json;  ///< "null" when none
-  std::string error_json;   ///< "null" when none
-  std::string platform_request_id;
-  std::string created_at, started_at, completed_at;  ///< RFC 3339 or empty
-  std::map<std::string, int64_t> task_counts;        ///< by task status
-};
 
 /// One job with its task counts, or nothing.
 std::optional<job_row> find_job(pqxx::connection& c, const std::string& job_id);

@@ -1,0 +1,196 @@
+#include "actors/coremachine.hpp"
+
+#include <cmath>
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/db_pool.hpp"
+#include "actors/task_worker.hpp"
+#include "io/jobs/registry.hpp"
+#include "io/logging.hpp"
+#include "messages/atoms.hpp"
+#include "messages/errors.hpp"
+#include "messages/health.hpp"
+#include "messages/jobs.hpp"
+
+namespace gp {
+
+using json = nlohmann::json;
+
+persistence::stage_planner planner_for(const io::jobs::registry& reg) {
+  return [&reg](const std::string& type, const std::string& params_json, int stage,
+                const std::string& previous_json) {
+    std::vector<persistence::new_task> out;
+    const auto* job = reg.job(type);
+    if (job == nullptr)
+      return out;
+    auto planned = io::jobs::plan_stage(*job, stage, json::parse(params_json),
+                                        json::parse(previous_json));
+    for (auto& [task_type, params] : planned) {
+      const auto* tt = reg.task(task_type);
+      out.push_back({task_type, params.dump(), tt ? tt->max_attempts : 1});
+    }
+    return out;
+  };
+}
+
+std::chrono::milliseconds retry_backoff(const engine_options& opts, int attempt, double jitter) {
+  double full = static_cast<double>(opts.retry_base.count()) *
+                std::pow(2.0, std::max(0, attempt - 1));
+  full = std::min(full, static_cast<double>(opts.retry_max.count()));
+  return std::chrono::milliseconds{static_cast<int64_t>(full * (0.5 + 0.5 * jitter))};
+}
+
+std::chrono::milliseconds max_duration_of(const engine_options& opts, const std::string& type) {
+  auto i = opts.max_duration_by_type.find(type);
+  return i == opts.max_duration_by_type.end() ? opts.max_duration : i->second;
+}
+
+namespace {
+
+using namespace std::chrono_literals;
+
+struct coremachine_state {
+  db_pool_actor pool;
+  engine_options opts;
+  const io::jobs::registry* reg = nullptr;
+  caf::actor keeper;
+  std::vector<caf::actor> workers;
+  std::map<std::string, std::vector<caf::actor>> watchers;
+  uint64_t submitted = 0;
+  uint64_t finished = 0;
+  static inline const char* name = "coremachine";
+};
+
+using core_self = caf::stateful_actor<coremachine_state>;
+
+void poke_workers(core_self* self) {
+  for (auto& w : self->state.workers)
+    self->send(w, work_atom_v);
+}
+
+/// Tells the job's watchers; forgets them when the job ended.
+void notify(core_self* self, const job_event& ev) {
+  auto i = self->state.watchers.find(ev.job_id);
+  bool ended = ev.status == "completed" || ev.status == "failed" || ev.status == "cancelled";
+  if (ended)
+    ++self->state.finished;
+  if (i == self->state.watchers.end())
+    return;
+  for (auto& w : i->second)
+    self->send(w, job_event_atom_v, ev);
+  if (ended)
+    self->state.watchers.erase(i);
+}
+
+caf::result<job_submission> submit(core_self* self, const std::string& type,
+                                   const std::string& params_json, const std::string& request_id) {
+  auto params = json::parse(params_json, nullptr, false);
+  if (params.is_discarded())
+    return caf::make_error(errc::invalid_input, std::string{"parameters are not valid JSON"});
+  auto errors = io::jobs::validate_job(*self->state.reg, type, params);
+  if (!errors.empty()) {
+    std::string why;
+    for (const auto& e : errors)
+      why += (why.empty() ? "" : "; ") + e.field + ": " + e.message;
+    return caf::make_error(errc::invalid_input, why);
+  }
+  persistence::new_job job;
+  job.job_type = type;
+  job.params_json = params.dump();
+  job.job_id = io::jobs::job_id_for(type, params);
+  job.total_stages = static_cast<int>(self->state.reg->job(type)->stages.size());
+  job.platform_request_id = request_id;
+  auto plan = planner_for(*self->state.reg);
+  db_job create = [job, plan](pqxx::connection& c) {
+    bool created = persistence::create_job(c, job, plan);
+    auto row = persistence::find_job(c, job.job_id);
+    return caf::make_message(job_submission{job.job_id, created, row ? row->status : "unknown"});
+  };
+  auto rp = self->make_response_promise<job_submission>();
+  self->request(self->state.pool, 30s, db_run_atom_v, std::move(create))
+    .then(
+      [=](const job_submission& s) mutable {
+        if (s.created) {
+          ++self->state.submitted;
+          GP_LOG_INFO("coremachine: job {} ({}) created", s.job_id.substr(0, 12), type);
+          poke_workers(self);
+        }
+        rp.deliver(s);
+      },
+      [=](const caf::error& err) mutable { rp.deliver(err); });
+  return rp;
+}
+
+caf::behavior coremachine(core_self* self, db_pool_actor pool, engine_options opts,
+                          const io::jobs::registry* reg) {
+  auto& st = self->state;
+  st.pool = pool;
+  st.opts = std::move(opts);
+  st.reg = reg;
+  st.keeper = spawn_lease_keeper(self->system(), pool, st.opts);
+  self->link_to(st.keeper);
+  for (size_t i = 0; i < st.opts.workers; ++i) {
+    auto w = spawn_task_worker(self->system(), caf::actor{self}, st.keeper, st.opts, *reg, i);
+    self->link_to(w);
+    st.workers.push_back(w);
+  }
+  GP_LOG_INFO("coremachine: node {} with {} task workers, lease {} ms", st.opts.node_id,
+              st.opts.workers, st.opts.lease.count());
+  return {
+    // Creates a job (idempotent: the id is derived from type and parameters).
+    [=](submit_atom, const std::string& type, const std::string& params_json,
+        const std::string& request_id) { return submit(self, type, params_json, request_id); },
+    // The sender wants the job's events.
+    [=](watch_atom, const std::string& job_id) {
+      auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+      if (sender)
+        self->state.watchers[job_id].push_back(sender);
+    },
+    // A worker recorded a task; a job may have moved or ended.
+    [=](job_event_atom, const job_event& ev) {
+      if (ev.advanced && ev.status == "processing")
+        poke_workers(self);
+      notify(self, ev);
+    },
+    // Cancels a running job; its workers are told to stop by the lease keeper.
+    [=](cancel_atom, const std::string& job_id) -> caf::result<bool> {
+      db_job cancel = [job_id](pqxx::connection& c) {
+        return caf::make_message(persistence::cancel_job(c, job_id));
+      };
+      auto rp = self->make_response_promise<bool>();
+      self->request(self->state.pool, 30s, db_run_atom_v, std::move(cancel))
+        .then(
+          [=](bool cancelled) mutable {
+            if (cancelled)
+              notify(self, job_event{job_id, "cancelled", 0, false, {}, {}});
+            rp.deliver(cancelled);
+          },
+          [=](const caf::error& err) mutable { rp.deliver(err); });
+      return rp;
+    },
+    // Wake the workers.
+    [=](work_atom) { poke_workers(self); },
+    // Workers, jobs created and ended here.
+    [=](status_atom) {
+      auto& st = self->state;
+      return status_report{"coremachine",
+                           "running",
+                           {{"node_id", st.opts.node_id},
+                            {"workers", std::to_string(st.workers.size())},
+                            {"jobs_created", std::to_string(st.submitted)},
+                            {"jobs_ended", std::to_string(st.finished)},
+                            {"watched_jobs", std::to_string(st.watchers.size())}}};
+    },
+  };
+}
+
+}  // namespace
+
+coremachine_actor spawn_coremachine(caf::actor_system& sys, db_pool_actor pool,
+                                    engine_options opts, const io::jobs::registry& reg) {
+  return sys.spawn(coremachine, std::move(pool), std::move(opts), &reg);
+}
+
+}  // namespace gp

@@ -1,0 +1,53 @@
+#pragma once
+// CoreMachine: durable jobs of stages of tasks. The coremachine actor creates jobs and tells their
+// watchers how they progress; a bounded pool of detached task workers claims and runs tasks; a
+// lease keeper renews the leases of running tasks and stops tasks past their maximum duration.
+#include <chrono>
+#include <map>
+#include <string>
+
+#include <caf/fwd.hpp>
+
+#include "actors/actor_types.hpp"
+#include "persistence/database.hpp"
+#include "persistence/task_queue.hpp"
+
+namespace gp::io::jobs {
+class registry;
+}
+
+namespace gp {
+
+/// Engine settings (from the [workers] configuration section).
+struct engine_options {
+  /// Lease owner name of this node (unique per process).
+  std::string node_id;
+  size_t workers = 2;
+  std::chrono::milliseconds lease{30000};
+  int claim_batch = 4;
+  std::chrono::milliseconds retry_base{1000};
+  std::chrono::milliseconds retry_max{60000};
+  /// Longest wait of an idle worker between two looks at the queue.
+  std::chrono::milliseconds idle_poll_max{500};
+  std::chrono::milliseconds max_duration{3600000};
+  std::map<std::string, std::chrono::milliseconds> max_duration_by_type;
+  /// Workers own one connection each (they block in handlers and transactions).
+  persistence::db_options db;
+};
+
+/// Spawns the coremachine with its lease keeper and `opts.workers` task workers (all linked to
+/// it). `reg` must outlive the actor system.
+coremachine_actor spawn_coremachine(caf::actor_system& sys, db_pool_actor pool,
+                                    engine_options opts, const io::jobs::registry& reg);
+
+/// The stage planner of the job library, for the task queue.
+persistence::stage_planner planner_for(const io::jobs::registry& reg);
+
+/// Exponential backoff for `attempt` (1-based): base·2^(attempt-1), capped, scaled by
+/// `jitter` (0..1) into [50 %, 100 %] of that value.
+std::chrono::milliseconds retry_backoff(const engine_options& opts, int attempt, double jitter);
+
+/// The maximum duration of a task type.
+std::chrono::milliseconds max_duration_of(const engine_options& opts, const std::string& type);
+
+}  // namespace gp

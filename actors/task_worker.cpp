@@ -1,0 +1,262 @@
+#include "actors/task_worker.hpp"
+
+#include <random>
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/db_pool.hpp"
+#include "io/jobs/registry.hpp"
+#include "io/logging.hpp"
+#include "messages/atoms.hpp"
+#include "messages/errors.hpp"
+#include "messages/health.hpp"
+#include "messages/jobs.hpp"
+
+namespace gp {
+
+namespace {
+
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+
+struct worker_state {
+  std::unique_ptr<persistence::db_session> db;
+  engine_options opts;
+  const io::jobs::registry* reg = nullptr;
+  persistence::stage_planner plan;
+  caf::actor coremachine;
+  caf::actor keeper;
+  /// Bumped by every hint of new work, so that older poll timers are ignored.
+  uint64_t generation = 0;
+  std::chrono::milliseconds idle{10};
+  std::mt19937 rng{std::random_device{}()};
+  uint64_t ran = 0;
+  static inline const char* name = "task_worker";
+};
+
+using worker_self = caf::stateful_actor<worker_state>;
+
+/// What running a handler produced.
+struct run_result {
+  bool ok = false;
+  std::string result_json;
+  bool permanent = false;
+  std::string code;
+  std::string message;
+};
+
+run_result run_handler(worker_self* self, const persistence::claimed_task& t,
+                       const running_task& rt) {
+  run_result r;
+  const auto* type = self->state.reg->task(t.task_type);
+  if (type == nullptr) {
+    r.permanent = true;
+    r.code = "unknown_task_type";
+    r.message = "no handler for task type " + t.task_type;
+    return r;
+  }
+  try {
+    auto params = json::parse(t.params_json);
+    io::jobs::task_context ctx{params, t.attempt, *rt.stop};
+    r.result_json = type->handler(ctx).dump(-1, ' ', false, json::error_handler_t::replace);
+    r.ok = true;
+  } catch (const io::jobs::task_failure& e) {
+    r.permanent = e.permanent;
+    r.code = e.code;
+    r.message = e.what();
+  } catch (const std::exception& e) {
+    r.code = "handler_error";
+    r.message = e.what();
+  }
+  if (!r.ok && rt.stop->load() && std::chrono::steady_clock::now() >= rt.deadline) {
+    r.code = "timeout";
+    r.message = "stopped after its maximum duration of " +
+                std::to_string(max_duration_of(self->state.opts, t.task_type).count()) + " ms";
+  }
+  return r;
+}
+
+/// Runs one claimed task and records its outcome; tells the coremachine what happened to the job.
+void run_task(worker_self* self, const persistence::claimed_task& t) {
+  auto& st = self->state;
+  const auto& owner = st.opts.node_id;
+  running_task rt{t.task_id, t.task_type, std::make_shared<std::atomic<bool>>(false),
+                  std::chrono::steady_clock::now() + max_duration_of(st.opts, t.task_type)};
+  run_result r;
+  if (t.attempt > t.max_attempts) {
+    // The task's earlier workers vanished without recording anything (crashed nodes).
+    r.permanent = true;
+    r.code = "attempts_exhausted";
+    r.message = "the task was claimed " + std::to_string(t.attempt - 1) +
+                " times without finishing";
+  } else {
+    self->send(st.keeper, track_atom_v, rt);
+    r = run_handler(self, t, rt);
+    self->send(st.keeper, untrack_atom_v, t.task_id);
+  }
+  ++st.ran;
+  caf::expected<persistence::task_outcome> outcome{caf::error{}};
+  if (r.ok) {
+    outcome = st.db->run<persistence::task_outcome>([&](pqxx::connection& c) {
+      return persistence::complete_task(c, t, owner, r.result_json, st.plan);
+    });
+  } else {
+    auto backoff = retry_backoff(st.opts, t.attempt,
+                                 std::uniform_real_distribution<double>{0, 1}(st.rng));
+    outcome = st.db->run<persistence::task_outcome>([&](pqxx::connection& c) {
+      return persistence::fail_task(c, t, owner, r.permanent, r.code, r.message, backoff);
+    });
+    GP_LOG_INFO("task {} ({} of job {}) failed on attempt {}: [{}] {}", t.task_id, t.task_type,
+                t.job_id.substr(0, 12), t.attempt, r.code, r.message);
+  }
+  if (!outcome) {
+    // The lease will lapse and the task run again elsewhere: handlers are idempotent.
+    GP_LOG_WARN("task {}: recording the outcome failed: {}", t.task_id,
+                self->system().render(outcome.error()));
+    return;
+  }
+  if (!outcome->recorded) {
+    GP_LOG_WARN("task {}: the lease was lost before the outcome was recorded", t.task_id);
+    return;
+  }
+  job_event ev{t.job_id, outcome->job_status, outcome->job_stage, outcome->advanced, {}, {}};
+  if (outcome->job_status == "failed") {
+    ev.error_code = r.code;
+    ev.error_message = r.message;
+  }
+  self->send(st.coremachine, job_event_atom_v, std::move(ev));
+}
+
+/// Claims and runs one batch; schedules the next look.
+void poll(worker_self* self) {
+  auto& st = self->state;
+  auto claimed = st.db->run<std::vector<persistence::claimed_task>>([&](pqxx::connection& c) {
+    return persistence::claim_tasks(c, st.opts.node_id, st.opts.claim_batch, st.opts.lease);
+  });
+  if (!claimed || claimed->empty()) {
+    if (!claimed)
+      GP_LOG_WARN("task_worker: claiming failed: {}", self->system().render(claimed.error()));
+    self->delayed_send(self, st.idle, claim_atom_v, st.generation);
+    st.idle = std::min(st.idle * 2, st.opts.idle_poll_max);
+    return;
+  }
+  st.idle = 10ms;
+  for (const auto& t : *claimed)
+    run_task(self, t);
+  // Look again at once, through the mailbox so that exits and hints are not starved.
+  self->send(self, claim_atom_v, st.generation);
+}
+
+caf::behavior task_worker(worker_self* self, caf::actor coremachine, caf::actor keeper,
+                          engine_options opts, const io::jobs::registry* reg, size_t index) {
+  auto& st = self->state;
+  st.opts = std::move(opts);
+  st.opts.db.application_name = "geoplatform-worker-" + std::to_string(index);
+  st.db = std::make_unique<persistence::db_session>(st.opts.db);
+  st.reg = reg;
+  st.plan = planner_for(*reg);
+  st.coremachine = std::move(coremachine);
+  st.keeper = std::move(keeper);
+  self->send(self, claim_atom_v, st.generation);
+  return {
+    // The worker's own poll (ignored when a newer hint already started another cycle).
+    [=](claim_atom, uint64_t generation) {
+      if (generation == self->state.generation)
+        poll(self);
+    },
+    // New tasks may be waiting.
+    [=](work_atom) {
+      ++self->state.generation;
+      self->state.idle = 10ms;
+      poll(self);
+    },
+  };
+}
+
+struct keeper_state {
+  db_pool_actor pool;
+  engine_options opts;
+  std::map<int64_t, running_task> running;
+  uint64_t renewals = 0;
+  static inline const char* name = "lease_keeper";
+};
+
+using keeper_self = caf::stateful_actor<keeper_state>;
+
+std::chrono::milliseconds tick_of(const engine_options& opts) {
+  return std::min<std::chrono::milliseconds>(opts.lease / 3, 500ms);
+}
+
+void stop_task(keeper_self* self, int64_t task_id, const char* why) {
+  auto i = self->state.running.find(task_id);
+  if (i != self->state.running.end() && !i->second.stop->exchange(true))
+    GP_LOG_INFO("lease_keeper: asking task {} to stop: {}", task_id, why);
+}
+
+void keeper_tick(keeper_self* self) {
+  auto& st = self->state;
+  self->delayed_send(self, tick_of(st.opts), tick_atom_v);
+  if (st.running.empty())
+    return;
+  auto now = std::chrono::steady_clock::now();
+  std::vector<int64_t> ids;
+  for (auto& [id, rt] : st.running) {
+    ids.push_back(id);
+    if (now >= rt.deadline)
+      stop_task(self, id, "past its maximum duration");
+  }
+  auto owner = st.opts.node_id;
+  auto lease = st.opts.lease;
+  db_job renew = [owner, ids, lease](pqxx::connection& c) {
+    return caf::make_message(persistence::renew_leases(c, owner, ids, lease));
+  };
+  ++st.renewals;
+  self->request(st.pool, st.opts.lease / 2, db_run_atom_v, std::move(renew))
+    .then(
+      [=](const std::vector<int64_t>& stop) {
+        for (auto id : stop)
+          stop_task(self, id, "its job is no longer running");
+      },
+      [=](const caf::error& err) {
+        GP_LOG_WARN("lease_keeper: renewing {} leases failed: {}", ids.size(),
+                    self->system().render(err));
+      });
+}
+
+caf::behavior lease_keeper(keeper_self* self, db_pool_actor pool, engine_options opts) {
+  self->state.pool = std::move(pool);
+  self->state.opts = std::move(opts);
+  self->delayed_send(self, tick_of(self->state.opts), tick_atom_v);
+  return {
+    // A task started on this node.
+    [=](track_atom, running_task& rt) { self->state.running[rt.task_id] = std::move(rt); },
+    // A task ended on this node.
+    [=](untrack_atom, int64_t task_id) { self->state.running.erase(task_id); },
+    // Renew, and stop what must stop.
+    [=](tick_atom) { keeper_tick(self); },
+    // Tasks tracked and renewal rounds so far.
+    [=](status_atom) {
+      return status_report{"lease_keeper",
+                           "running",
+                           {{"running_tasks", std::to_string(self->state.running.size())},
+                            {"renewals", std::to_string(self->state.renewals)}}};
+    },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_task_worker(caf::actor_system& sys, caf::actor coremachine, caf::actor keeper,
+                             const engine_options& opts, const io::jobs::registry& reg,
+                             size_t index) {
+  return sys.spawn<caf::detached>(task_worker, std::move(coremachine), std::move(keeper), opts,
+                                  &reg, index);
+}
+
+caf::actor spawn_lease_keeper(caf::actor_system& sys, db_pool_actor pool,
+                              const engine_options& opts) {
+  return sys.spawn(lease_keeper, std::move(pool), opts);
+}
+
+}  // namespace gp

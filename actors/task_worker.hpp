@@ -1,0 +1,40 @@
+#pragma once
+// A task worker: a detached actor with its own database connection that claims due tasks, runs
+// their handlers (which may block) and records the outcome. Idle, it looks again after a growing
+// pause (up to idle_poll_max) or at once when told there is work.
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/fwd.hpp>
+
+#include "actors/coremachine.hpp"
+
+namespace gp {
+
+/// A task running on this node, as the lease keeper tracks it.
+struct running_task {
+  int64_t task_id = 0;
+  std::string task_type;
+  /// Set by the keeper to ask the handler to stop.
+  std::shared_ptr<std::atomic<bool>> stop;
+  /// When the task passes its maximum duration.
+  std::chrono::steady_clock::time_point deadline;
+};
+
+/// Spawns one worker (detached) reporting to `coremachine` and `keeper`.
+caf::actor spawn_task_worker(caf::actor_system& sys, caf::actor coremachine, caf::actor keeper,
+                             const engine_options& opts, const io::jobs::registry& reg,
+                             size_t index);
+
+/// Spawns the node's lease keeper: renews the leases of tracked tasks every lease/3 (at most
+/// every 500 ms) through `pool`, and sets a task's stop flag when its job stopped running or it
+/// passed its deadline.
+caf::actor spawn_lease_keeper(caf::actor_system& sys, db_pool_actor pool,
+                              const engine_options& opts);
+
+}  // namespace gp
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::running_task)

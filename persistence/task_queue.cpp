@@ -1,0 +1,323 @@
+#include "persistence/task_queue.hpp"
+
+#include <pqxx/pqxx>
+
+namespace gp::persistence {
+
+namespace sql {
+
+constexpr const char* insert_job = R"sql(
+INSERT INTO app.jobs (job_id, job_type, parameters, total_stages, platform_request_id)
+VALUES ($1, $2, $3::jsonb, $4, $5)
+ON CONFLICT (job_id) DO NOTHING
+RETURNING job_id)sql";
+
+constexpr const char* insert_task = R"sql(
+INSERT INTO app.tasks (job_id, stage, task_index, task_type, parameters, max_attempts)
+VALUES ($1, $2, $3, $4, $5::jsonb, $6))sql";
+
+constexpr const char* lock_job = R"sql(
+SELECT job_type, parameters::text, status, stage, total_stages
+FROM app.jobs WHERE job_id = $1 FOR UPDATE)sql";
+
+constexpr const char* stage_progress = R"sql(
+SELECT count(*) FILTER (WHERE status <> 'completed'),
+       coalesce(jsonb_agg(result ORDER BY task_index) FILTER (WHERE status = 'completed'),
+                '[]'::jsonb)::text
+FROM app.tasks WHERE job_id = $1 AND stage = $2)sql";
+
+constexpr const char* next_stage = R"sql(
+UPDATE app.jobs
+SET stage = stage + 1, status = 'processing', stage_results = stage_results || jsonb_build_array($2::jsonb),
+    started_at = coalesce(started_at, now()), updated_at = now()
+WHERE job_id = $1)sql";
+
+// The job's result is its last stage's result when that stage had one task, else the list.
+constexpr const char* finish_job = R"sql(
+UPDATE app.jobs
+SET status = 'completed', stage_results = stage_results || jsonb_build_array($2::jsonb),
+    result = CASE WHEN jsonb_array_length($2::jsonb) = 1 THEN $2::jsonb -> 0 ELSE $2::jsonb END,
+    started_at = coalesce(started_at, now()), completed_at = now(), updated_at = now()
+WHERE job_id = $1)sql";
+
+constexpr const char* claim = R"sql(
+WITH due AS (
+  SELECT task_id FROM app.tasks
+  WHERE ((status IN ('pending', 'pending_retry') AND execute_after <= now())
+         OR (status = 'processing' AND lease_until < now()))
+    AND EXISTS (SELECT 1 FROM app.jobs j
+                WHERE j.job_id = app.tasks.job_id AND j.status IN ('queued', 'processing'))
+  ORDER BY execute_after, task_id
+  LIMIT $2
+  FOR UPDATE SKIP LOCKED)
+UPDATE app.tasks t
+SET status = 'processing', lease_owner = $1, lease_until = now() + $3 * interval '1 millisecond',
+    attempts = t.attempts + 1, started_at = coalesce(t.started_at, now()), updated_at = now()
+FROM due WHERE t.task_id = due.task_id
+RETURNING t.task_id, t.job_id, t.stage, t.task_index, t.task_type, t.parameters::text, t.attempts,
+          t.max_attempts)sql";
+
+constexpr const char* mark_job_processing = R"sql(
+UPDATE app.jobs SET status = 'processing', started_at = coalesce(started_at, now()),
+                    updated_at = now()
+WHERE job_id = ANY($1::text[]::char(64)[]) AND status = 'queued')sql";
+
+constexpr const char* renew = R"sql(
+UPDATE app.tasks t SET lease_until = now() + $3 * interval '1 millisecond'
+FROM app.jobs j
+WHERE t.task_id = ANY($1::bigint[]) AND t.lease_owner = $2 AND t.status = 'processing'
+  AND j.job_id = t.job_id
+RETURNING t.task_id, j.status)sql";
+
+constexpr const char* complete = R"sql(
+UPDATE app.tasks
+SET status = 'completed', result = $4::jsonb, lease_owner = NULL, lease_until = NULL,
+    error = NULL, error_code = NULL, completed_at = now(), updated_at = now()
+WHERE task_id = $1 AND status = 'processing' AND lease_owner = $2 AND attempts = $3
+RETURNING task_id)sql";
+
+constexpr const char* retry = R"sql(
+UPDATE app.tasks
+SET status = 'pending_retry', lease_owner = NULL, lease_until = NULL, error = $5, error_code = $4,
+    execute_after = now() + $6 * interval '1 millisecond', updated_at = now()
+WHERE task_id = $1 AND status = 'processing' AND lease_owner = $2 AND attempts = $3
+RETURNING task_id)sql";
+
+constexpr const char* fail = R"sql(
+UPDATE app.tasks
+SET status = 'failed', lease_owner = NULL, lease_until = NULL, error = $5, error_code = $4,
+    completed_at = now(), updated_at = now()
+WHERE task_id = $1 AND status = 'processing' AND lease_owner = $2 AND attempts = $3
+RETURNING task_id)sql";
+
+constexpr const char* fail_job = R"sql(
+UPDATE app.jobs
+SET status = 'failed', error = jsonb_build_object('code', $2::text, 'message', $3::text,
+                                                  'task_id', $4::bigint, 'stage', $5::int),
+    completed_at = now(), updated_at = now()
+WHERE job_id = $1 AND status IN ('queued', 'processing'))sql";
+
+constexpr const char* cancel_waiting_tasks = R"sql(
+UPDATE app.tasks SET status = 'cancelled', updated_at = now()
+WHERE job_id = $1 AND status IN ('pending', 'pending_retry'))sql";
+
+constexpr const char* cancel_job = R"sql(
+UPDATE app.jobs SET status = 'cancelled', completed_at = now(), updated_at = now()
+WHERE job_id = $1 AND status IN ('queued', 'processing')
+RETURNING job_id)sql";
+
+constexpr const char* job_columns = R"sql(
+SELECT j.job_id, j.job_type, j.parameters::text, j.status, j.stage, j.total_stages,
+       coalesce(j.result::text, 'null'), coalesce(j.error::text, 'null'),
+       coalesce(j.platform_request_id, ''),
+       to_char(j.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+       coalesce(to_char(j.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), ''),
+       coalesce(to_char(j.completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), ''),
+       (SELECT coalesce(jsonb_object_agg(status, n), '{}'::jsonb)::text
+        FROM (SELECT status, count(*) AS n FROM app.tasks t WHERE t.job_id = j.job_id
+              GROUP BY status) c)
+FROM app.jobs j )sql";
+
+}  // namespace sql
+
+namespace {
+
+/// Inserts the tasks of `stage`; returns how many.
+size_t insert_stage(pqxx::work& tx, const std::string& job_id, int stage,
+                    const std::vector<new_task>& tasks) {
+  for (size_t i = 0; i < tasks.size(); ++i)
+    tx.exec_params(sql::insert_task, job_id, stage, static_cast<int>(i), tasks[i].task_type,
+                   tasks[i].params_json, tasks[i].max_attempts);
+  return tasks.size();
+}
+
+/// With the job row locked: while its current stage is complete, moves to the next stage (or
+/// completes the job). Stages that plan no tasks are passed at once. Returns true when it moved.
+bool advance(pqxx::work& tx, const std::string& job_id, const stage_planner& plan,
+             task_outcome& out) {
+  bool moved = false;
+  for (;;) {
+    auto job = tx.exec_params1(sql::lock_job, job_id);
+    auto status = job[2].as<std::string>();
+    int stage = job[3].as<int>();
+    int total = job[4].as<int>();
+    out.job_status = status;
+    out.job_stage = stage;
+    if (status != "queued" && status != "processing")
+      return moved;
+    auto progress = tx.exec_params1(sql::stage_progress, job_id, stage);
+    if (progress[0].as<int64_t>() > 0)
+      return moved;
+    auto results = progress[1].as<std::string>();
+    if (stage >= total) {
+      tx.exec_params(sql::finish_job, job_id, results);
+      out.job_status = "completed";
+      return true;
+    }
+    tx.exec_params(sql::next_stage, job_id, results);
+    auto tasks = plan(job[0].as<std::string>(), job[1].as<std::string>(), stage + 1, results);
+    insert_stage(tx, job_id, stage + 1, tasks);
+    out.job_status = "processing";
+    out.job_stage = stage + 1;
+    moved = true;
+  }
+}
+
+job_row read_job(const pqxx::row& r) {
+  job_row j;
+  j.job_id = r[0].as<std::string>();
+  j.job_type = r[1].as<std::string>();
+  j.params_json = r[2].as<std::string>();
+  j.status = r[3].as<std::string>();
+  j.stage = r[4].as<int>();
+  j.total_stages = r[5].as<int>();
+  j.result_json = r[6].as<std::string>();
+  j.error_json = r[7].as<std::string>();
+  j.platform_request_id = r[8].as<std::string>();
+  j.created_at = r[9].as<std::string>();
+  j.started_at = r[10].as<std::string>();
+  j.completed_at = r[11].as<std::string>();
+  // {"pending": 2, "completed": 3} — parsed without a JSON library: keys are fixed words.
+  auto counts = r[12].as<std::string>();
+  size_t pos = 0;
+  while ((pos = counts.find('"', pos)) != std::string::npos) {
+    auto end = counts.find('"', pos + 1);
+    auto key = counts.substr(pos + 1, end - pos - 1);
+    auto colon = counts.find(':', end);
+    j.task_counts[key] = std::stoll(counts.substr(colon + 1));
+    pos = counts.find_first_of(",}", colon);
+  }
+  return j;
+}
+
+}  // namespace
+
+bool create_job(pqxx::connection& c, const new_job& job, const stage_planner& plan) {
+  pqxx::work tx{c};
+  const char* request = job.platform_request_id.empty() ? nullptr : job.platform_request_id.c_str();
+  if (tx.exec_params(sql::insert_job, job.job_id, job.job_type, job.params_json, job.total_stages,
+                     request)
+        .empty())
+    return false;
+  auto tasks = plan(job.job_type, job.params_json, 1, "[]");
+  if (insert_stage(tx, job.job_id, 1, tasks) == 0) {
+    task_outcome ignored;
+    advance(tx, job.job_id, plan, ignored);
+  }
+  tx.commit();
+  return true;
+}
+
+std::vector<claimed_task> claim_tasks(pqxx::connection& c, const std::string& owner, int limit,
+                                      std::chrono::milliseconds lease) {
+  pqxx::work tx{c};
+  std::vector<claimed_task> out;
+  std::string job_ids = "{";
+  for (const auto& r : tx.exec_params(sql::claim, owner, limit, lease.count())) {
+    claimed_task t;
+    t.task_id = r[0].as<int64_t>();
+    t.job_id = r[1].as<std::string>();
+    t.stage = r[2].as<int>();
+    t.task_index = r[3].as<int>();
+    t.task_type = r[4].as<std::string>();
+    t.params_json = r[5].as<std::string>();
+    t.attempt = r[6].as<int>();
+    t.max_attempts = r[7].as<int>();
+    job_ids += (job_ids.size() > 1 ? "," : "") + t.job_id;
+    out.push_back(std::move(t));
+  }
+  if (!out.empty())
+    tx.exec_params(sql::mark_job_processing, job_ids + "}");
+  tx.commit();
+  return out;
+}
+
+std::vector<int64_t> renew_leases(pqxx::connection& c, const std::string& owner,
+                                  const std::vector<int64_t>& task_ids,
+                                  std::chrono::milliseconds lease) {
+  std::string ids = "{";
+  for (size_t i = 0; i < task_ids.size(); ++i)
+    ids += (i > 0 ? "," : "") + std::to_string(task_ids[i]);
+  ids += "}";
+  pqxx::work tx{c};
+  std::vector<int64_t> stop;
+  for (const auto& r : tx.exec_params(sql::renew, ids, owner, lease.count()))
+    if (r[1].as<std::string>() != "processing" && r[1].as<std::string>() != "queued")
+      stop.push_back(r[0].as<int64_t>());
+  tx.commit();
+  return stop;
+}
+
+task_outcome complete_task(pqxx::connection& c, const claimed_task& t, const std::string& owner,
+                           const std::string& result_json, const stage_planner& plan) {
+  task_outcome out;
+  pqxx::work tx{c};
+  if (tx.exec_params(sql::complete, t.task_id, owner, t.attempt, result_json).empty())
+    return out;
+  out.recorded = true;
+  out.advanced = advance(tx, t.job_id, plan, out);
+  tx.commit();
+  return out;
+}
+
+task_outcome fail_task(pqxx::connection& c, const claimed_task& t, const std::string& owner,
+                       bool permanent, const std::string& code, const std::string& message,
+                       std::chrono::milliseconds backoff) {
+  task_outcome out;
+  pqxx::work tx{c};
+  if (!permanent && t.attempt < t.max_attempts) {
+    if (tx.exec_params(sql::retry, t.task_id, owner, t.attempt, code, message, backoff.count())
+          .empty())
+      return out;
+    out.recorded = true;
+    out.retrying = true;
+    out.job_status = "processing";
+    out.job_stage = t.stage;
+    tx.commit();
+    return out;
+  }
+  if (tx.exec_params(sql::fail, t.task_id, owner, t.attempt, code, message).empty())
+    return out;
+  out.recorded = true;
+  tx.exec_params(sql::fail_job, t.job_id, code, message, t.task_id, t.stage);
+  tx.exec_params(sql::cancel_waiting_tasks, t.job_id);
+  out.job_status = "failed";
+  out.job_stage = t.stage;
+  tx.commit();
+  return out;
+}
+
+bool cancel_job(pqxx::connection& c, const std::string& job_id) {
+  pqxx::work tx{c};
+  if (tx.exec_params(sql::cancel_job, job_id).empty())
+    return false;
+  tx.exec_params(sql::cancel_waiting_tasks, job_id);
+  tx.commit();
+  return true;
+}
+
+std::optional<job_row> find_job(pqxx::connection& c, const std::string& job_id) {
+  pqxx::nontransaction tx{c};
+  auto r = tx.exec_params(std::string{sql::job_columns} + "WHERE j.job_id = $1", job_id);
+  if (r.empty())
+    return std::nullopt;
+  return read_job(r[0]);
+}
+
+std::vector<job_row> list_jobs(pqxx::connection& c, const std::string& status, int limit,
+                               const std::string& after) {
+  pqxx::nontransaction tx{c};
+  // Newest first; the cursor is the last job seen: continue strictly after it in that order.
+  auto r = tx.exec_params(
+    std::string{sql::job_columns} +
+      "WHERE ($1 = '' OR j.status = $1) AND ($2 = '' OR (j.created_at, j.job_id) < "
+      "(SELECT created_at, job_id FROM app.jobs WHERE job_id = $2)) "
+      "ORDER BY j.created_at DESC, j.job_id DESC LIMIT $3",
+    status, after, limit);
+  std::vector<job_row> out;
+  for (const auto& row : r)
+    out.push_back(read_job(row));
+  return out;
+}
+
+}  // namespace gp::persistence
