@@ -31,6 +31,19 @@ void handle_admin_create_key(edge_self* self, http_call call, const principal& w
 void handle_admin_revoke_key(edge_self* self, http_call call, const principal& who,
                              const std::string& key_id);
 
+/// POST /jobs/submit/{job_type}: 202 (new) or 200 (the same job exists).
+void handle_job_submit(edge_self* self, http_call call, const std::string& job_type,
+                       const nlohmann::json& body);
+
+/// GET /jobs/{job_id}.
+void handle_job_get(edge_self* self, http_call call, const std::string& job_id);
+
+/// GET /jobs?status=&limit=&cursor=.
+void handle_job_list(edge_self* self, http_call call);
+
+/// DELETE /jobs/{job_id}: cancel (200 with the job, 409 when it already ended).
+void handle_job_cancel(edge_self* self, http_call call, const std::string& job_id);
+
 /// 503 for a failed database round trip, 500 for anything else (never leaking internals).
 io::http::response failure_response(const caf::error& err);
 

@@ -32,6 +32,10 @@ enum route : int {
   admin_keys,
   admin_create_key,
   admin_revoke_key,
+  job_submit,
+  job_list,
+  job_get,
+  job_cancel,
 };
 
 /// One row of the route table: method, path pattern, id, who may call, whether it takes a body.
@@ -52,6 +56,10 @@ constexpr route_def route_table[] = {
   {"GET", "/admin/keys", admin_keys, route_access::admin, false},
   {"POST", "/admin/keys", admin_create_key, route_access::admin, true},
   {"DELETE", "/admin/keys/{key_id}", admin_revoke_key, route_access::admin, false},
+  {"POST", "/jobs/submit/{job_type}", job_submit, route_access::admin, true},
+  {"GET", "/jobs", job_list, route_access::admin, false},
+  {"GET", "/jobs/{job_id}", job_get, route_access::admin, false},
+  {"DELETE", "/jobs/{job_id}", job_cancel, route_access::admin, false},
 };
 
 const route_def& definition(int id) {
@@ -91,6 +99,10 @@ void run(edge_self* self, http_call call, const route_def& def, const principal&
     case admin_create_key: return handle_admin_create_key(self, std::move(call), who, body);
     case admin_revoke_key:
       return handle_admin_revoke_key(self, std::move(call), who, params.at("key_id"));
+    case job_submit: return handle_job_submit(self, std::move(call), params.at("job_type"), body);
+    case job_list: return handle_job_list(self, std::move(call));
+    case job_get: return handle_job_get(self, std::move(call), params.at("job_id"));
+    case job_cancel: return handle_job_cancel(self, std::move(call), params.at("job_id"));
   }
 }
 

@@ -30,6 +30,8 @@ struct http_edge_options {
   std::chrono::milliseconds auth_timeout{3000};
   /// Whether /health needs a key (API.md: yes, unless the operator turns that off).
   bool health_requires_key = true;
+  /// Base of absolute URLs in bodies and Location headers (no trailing slash).
+  std::string public_base_url;
   std::string version;
 };
 
@@ -38,6 +40,7 @@ struct edge_peers {
   db_pool_actor pool;
   auth_actor auth;
   migrator_actor migrator;
+  coremachine_actor coremachine;
 };
 
 /// Spawns the edge and starts `server` with a handler that forwards every call to it.

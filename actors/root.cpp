@@ -6,6 +6,7 @@
 
 #include "actors/db_pool.hpp"
 #include "actors/migrator.hpp"
+#include "io/jobs/registry.hpp"
 #include "io/logging.hpp"
 #include "messages/atoms.hpp"
 #include "messages/health.hpp"
@@ -66,10 +67,14 @@ caf::behavior root(caf::stateful_actor<root_state>* self, root_options opts,
   auto pool = spawn_db_pool(self->system(), st.opts.db, st.opts.db_pool_size);
   auto migrator = spawn_migrator(self->system(), pool);
   auto auth = spawn_auth(self->system(), pool, st.opts.auth);
-  auto edge =
-    spawn_http_edge(self->system(), std::move(server), {pool, auth, migrator}, st.opts.edge);
-  st.children = {
-    {"http_edge", edge}, {"auth", auth}, {"migrator", migrator}, {"db_pool", pool}};
+  auto core = spawn_coremachine(self->system(), pool, st.opts.engine, io::jobs::builtin_registry());
+  auto edge = spawn_http_edge(self->system(), std::move(server), {pool, auth, migrator, core},
+                              st.opts.edge);
+  st.children = {{"http_edge", edge},
+                 {"coremachine", core},
+                 {"auth", auth},
+                 {"migrator", migrator},
+                 {"db_pool", pool}};
   // Monitored to learn of failures; linked so that killing the root takes every child with it.
   for (auto& c : st.children) {
     self->monitor(c.handle);

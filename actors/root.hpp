@@ -8,6 +8,7 @@
 
 #include "actors/actor_types.hpp"
 #include "actors/auth.hpp"
+#include "actors/coremachine.hpp"
 #include "actors/http_edge.hpp"
 #include "persistence/database.hpp"
 
@@ -19,15 +20,17 @@ struct root_options {
   size_t db_pool_size = 4;
   http_edge_options edge;
   auth_options auth;
+  engine_options engine;
   /// How long shutdown waits for in-flight HTTP calls.
   std::chrono::milliseconds shutdown_grace{10000};
   /// Called (from an actor thread) when a core actor dies unexpectedly; the node must stop.
   std::function<void()> on_fatal;
 };
 
-/// Spawns the root, which spawns db_pool, migrator, auth and http_edge (starting `server`).
-/// (shutdown_atom) drains the edge, then stops http_edge → auth → migrator → db_pool, replies
-/// whether the drain finished in time, and quits.
+/// Spawns the root, which spawns db_pool, migrator, auth, coremachine (with its workers and lease
+/// keeper) and http_edge (starting `server`). (shutdown_atom) drains the edge, then stops
+/// http_edge → coremachine → auth → migrator → db_pool, replies whether the drain finished in
+/// time, and quits.
 root_actor spawn_root(caf::actor_system& sys, root_options opts,
                       std::shared_ptr<io::http::server> server);
 

@@ -228,6 +228,13 @@ caf::behavior lease_keeper(keeper_self* self, db_pool_actor pool, engine_options
   self->state.pool = std::move(pool);
   self->state.opts = std::move(opts);
   self->delayed_send(self, tick_of(self->state.opts), tick_atom_v);
+  // The node is stopping: ask every running handler to stop so the workers can exit. Their tasks
+  // are retried (here or on another node) like any transient failure.
+  self->set_exit_handler([=](const caf::exit_msg& msg) {
+    for (auto& [id, rt] : self->state.running)
+      stop_task(self, id, "the node is shutting down");
+    self->quit(msg.reason);
+  });
   return {
     // A task started on this node.
     [=](track_atom, running_task& rt) { self->state.running[rt.task_id] = std::move(rt); },

@@ -59,6 +59,28 @@ bool starts_with(const std::string& s, const std::string& prefix) {
   return s.rfind(prefix, 0) == 0;
 }
 
+// "type=seconds,type=seconds" → map; "-" → empty. Throws std::invalid_argument with the reason.
+std::map<std::string, int> parse_duration_limits(const std::string& text) {
+  std::map<std::string, int> out;
+  if (text == "-")
+    return out;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    auto comma = text.find(',', pos);
+    auto item = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    auto eq = item.find('=');
+    int64_t secs = 0;
+    if (eq == std::string::npos || eq == 0 || !parse_int(item.substr(eq + 1), secs) || secs < 1)
+      throw std::invalid_argument{"must be a list like \"sleep=5,process_raster=7200\" (seconds >= "
+                                  "1), got \"" + item + "\""};
+    out[item.substr(0, eq)] = static_cast<int>(secs);
+    if (comma == std::string::npos)
+      break;
+    pos = comma + 1;
+  }
+  return out;
+}
+
 // Checks that are more than a range or a choice.
 std::string extra_check(const std::string& name, const std::string& v) {
   if (name == "database.url" && !starts_with(v, "postgresql://") && !starts_with(v, "postgres://"))
@@ -68,6 +90,13 @@ std::string extra_check(const std::string& name, const std::string& v) {
       return "must start with http:// or https://";
     if (v.back() == '/')
       return "must not end with '/'";
+  }
+  if (name == "workers.task_duration_limits" && v != "-") {
+    try {
+      parse_duration_limits(v);
+    } catch (const std::invalid_argument& e) {
+      return e.what();
+    }
   }
   if (name == "http.listen_address") {
     bool ok = !v.empty() && std::all_of(v.begin(), v.end(), [](char ch) {
@@ -136,7 +165,22 @@ const std::vector<key_spec>& config_keys() {
          "Actor scheduler: work stealing (spins briefly when idle) or one shared queue (sleeps "
          "on a condition variable; kinder to small machines).",
          {"stealing", "sharing"}),
-    integer("workers", "task_workers", 2, 1, 256, "Task workers running job handlers."),
+    integer("workers", "task_workers", 2, 1, 256,
+            "Task workers (detached actors, one database connection each) running job handlers."),
+    integer("workers", "lease_ms", 30000, 200, 3600000,
+            "Lease of a running task; renewed every lease/3 while its handler runs. A task whose "
+            "lease lapses (its node died) is claimed again."),
+    integer("workers", "claim_batch", 4, 1, 100, "Tasks a worker claims at once."),
+    integer("workers", "retry_base_ms", 1000, 10, 600000,
+            "First retry delay of a transient task failure; doubles per attempt, with jitter."),
+    integer("workers", "retry_max_ms", 60000, 10, 3600000, "Longest retry delay."),
+    integer("workers", "idle_poll_max_ms", 500, 10, 60000,
+            "Longest pause of an idle worker between two looks at the queue."),
+    integer("workers", "max_task_duration_s", 3600, 1, 604800,
+            "A task running longer is asked to stop, then retried or failed."),
+    text("workers", "task_duration_limits", "-",
+         "Per task type maximum durations in seconds, e.g. \"sleep=5,process_raster=7200\" "
+         "(\"-\" for none)."),
     text("log", "level", "info", "Log level.",
          {"trace", "debug", "info", "warn", "error", "off"}),
     text("log", "format", "text", "Log line format: human text or JSON lines.", {"text", "json"}),
@@ -263,7 +307,10 @@ config config_loader::build() const {
   c.auth = {i("auth.cache_ttl_ms"), b("auth.health_requires_key")};
   c.storage = {strs.at("storage.bronze_root"), strs.at("storage.silver_root")};
   c.workers = {i("workers.scheduler_threads"), strs.at("workers.scheduler_policy"),
-               i("workers.task_workers")};
+               i("workers.task_workers"), i("workers.lease_ms"), i("workers.claim_batch"),
+               i("workers.retry_base_ms"), i("workers.retry_max_ms"),
+               i("workers.idle_poll_max_ms"), i("workers.max_task_duration_s"),
+               parse_duration_limits(strs.at("workers.task_duration_limits"))};
   c.log = {strs.at("log.level"), strs.at("log.format")};
   return c;
 }

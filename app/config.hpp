@@ -45,6 +45,14 @@ struct config {
     int scheduler_threads;
     std::string scheduler_policy;
     int task_workers;
+    int lease_ms;
+    int claim_batch;
+    int retry_base_ms;
+    int retry_max_ms;
+    int idle_poll_max_ms;
+    int max_task_duration_s;
+    /// task type → seconds (parsed from task_duration_limits).
+    std::map<std::string, int> task_duration_limits;
   } workers;
   struct log_t {
     std::string level;

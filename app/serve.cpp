@@ -10,6 +10,7 @@
 #include "actors/root.hpp"
 #include "app/commands.hpp"
 #include "app/version.hpp"
+#include "io/crypto.hpp"
 #include "io/http/server.hpp"
 #include "io/logging.hpp"
 #include "messages/atoms.hpp"
@@ -20,6 +21,14 @@ namespace gp::app {
 namespace {
 
 using namespace std::chrono_literals;
+
+/// Lease owner name: host, process id and a random suffix (unique across restarts).
+std::string node_id() {
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  return std::string{host} + ":" + std::to_string(getpid()) + ":" +
+         io::random_string(6, "abcdefghijklmnopqrstuvwxyz0123456789");
+}
 
 root_options root_options_of(const config& cfg) {
   root_options o;
@@ -36,6 +45,19 @@ root_options root_options_of(const config& cfg) {
   o.auth.lookup_timeout = o.edge.db_timeout;
   o.edge.version = version;
   o.shutdown_grace = std::chrono::seconds{cfg.http.shutdown_grace_s};
+  o.edge.public_base_url = cfg.http.public_base_url;
+  auto& e = o.engine;
+  e.node_id = node_id();
+  e.workers = static_cast<size_t>(cfg.workers.task_workers);
+  e.lease = std::chrono::milliseconds{cfg.workers.lease_ms};
+  e.claim_batch = cfg.workers.claim_batch;
+  e.retry_base = std::chrono::milliseconds{cfg.workers.retry_base_ms};
+  e.retry_max = std::chrono::milliseconds{cfg.workers.retry_max_ms};
+  e.idle_poll_max = std::chrono::milliseconds{cfg.workers.idle_poll_max_ms};
+  e.max_duration = std::chrono::seconds{cfg.workers.max_task_duration_s};
+  for (const auto& [type, secs] : cfg.workers.task_duration_limits)
+    e.max_duration_by_type[type] = std::chrono::seconds{secs};
+  e.db = o.db;
   return o;
 }
 

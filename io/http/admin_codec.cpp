@@ -55,6 +55,30 @@ nlohmann::json to_json(const api_key_row& r) {
            r.allowed_endpoints ? nlohmann::json(*r.allowed_endpoints) : nlohmann::json()}};
 }
 
+nlohmann::json to_json(const job_row& r, const std::string& base_url) {
+  auto or_null = [](const std::string& s) { return s.empty() ? nlohmann::json() : nlohmann::json(s); };
+  auto tasks = nlohmann::json::object();
+  for (const char* status :
+       {"pending", "processing", "completed", "failed", "pending_retry", "cancelled"}) {
+    auto i = r.task_counts.find(status);
+    tasks[status] = i == r.task_counts.end() ? 0 : i->second;
+  }
+  return {{"job_id", r.job_id},
+          {"job_type", r.job_type},
+          {"status", r.status},
+          {"stage", r.stage},
+          {"total_stages", r.total_stages},
+          {"parameters", nlohmann::json::parse(r.params_json, nullptr, false)},
+          {"tasks", tasks},
+          {"result", nlohmann::json::parse(r.result_json, nullptr, false)},
+          {"error", nlohmann::json::parse(r.error_json, nullptr, false)},
+          {"platform_request_id", or_null(r.platform_request_id)},
+          {"status_url", base_url + "/jobs/" + r.job_id},
+          {"created_at", r.created_at},
+          {"started_at", or_null(r.started_at)},
+          {"completed_at", or_null(r.completed_at)}};
+}
+
 key_request parse_key_request(const nlohmann::json& body, std::vector<field_error>& errors) {
   key_request r;
   if (!body.is_object()) {

@@ -27,6 +27,9 @@ nlohmann::json to_json(const client_row& row);
 /// A key as the API shows it (never its hash).
 nlohmann::json to_json(const api_key_row& row);
 
+/// A job as GET /jobs/{job_id} shows it; `base_url` makes its status_url absolute.
+nlohmann::json to_json(const job_row& row, const std::string& base_url);
+
 /// Reads a POST /admin/keys body; appends one entry to `errors` per bad or unknown field.
 key_request parse_key_request(const nlohmann::json& body, std::vector<field_error>& errors);
 

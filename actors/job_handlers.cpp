@@ -1,0 +1,166 @@
+// The /jobs routes of the http_edge actor (admin): submit, inspect, list and cancel CoreMachine
+// jobs directly.
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/db_pool.hpp"
+#include "actors/edge_handlers.hpp"
+#include "io/http/admin_codec.hpp"
+#include "io/http/problem.hpp"
+#include "io/http/router.hpp"
+#include "io/jobs/registry.hpp"
+#include "messages/atoms.hpp"
+#include "messages/errors.hpp"
+#include "messages/jobs.hpp"
+#include "persistence/task_queue.hpp"
+
+namespace gp {
+
+namespace {
+
+using json = nlohmann::json;
+using io::http::json_response;
+using io::http::problem;
+
+struct job_lookup {
+  std::optional<job_row> row;
+};
+struct job_page {
+  std::vector<job_row> rows;
+};
+
+}  // namespace
+
+}  // namespace gp
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::job_lookup)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::job_page)
+
+namespace gp {
+
+namespace {
+
+bool is_job_id(const std::string& s) {
+  return s.size() == 64 &&
+         s.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+/// Reads one job and hands it to `then` (404 when there is none).
+template <class F>
+void with_job(edge_self* self, const http_call& call, const std::string& job_id, F then) {
+  auto reply = call.reply;
+  if (!is_job_id(job_id))
+    return reply(problem(404, "not_found", "no job " + job_id));
+  db_job find = [job_id](pqxx::connection& c) {
+    return caf::make_message(job_lookup{persistence::find_job(c, job_id)});
+  };
+  self->request(self->state.peers.pool, self->state.opts.db_timeout, db_run_atom_v,
+                std::move(find))
+    .then(
+      [reply, job_id, then](const job_lookup& found) mutable {
+        if (!found.row)
+          return reply(problem(404, "not_found", "no job " + job_id));
+        then(*found.row);
+      },
+      [reply](const caf::error& err) { reply(failure_response(err)); });
+}
+
+}  // namespace
+
+void handle_job_submit(edge_self* self, http_call call, const std::string& job_type,
+                       const json& body) {
+  json params = body;
+  auto errors = io::jobs::validate_job(io::jobs::builtin_registry(), job_type, params);
+  if (!errors.empty())
+    return call.reply(io::http::validation_problem(errors));
+  auto reply = call.reply;
+  auto base = self->state.opts.public_base_url;
+  self->request(self->state.peers.coremachine, self->state.opts.db_timeout * 2, submit_atom_v,
+                job_type, params.dump(), std::string{})
+    .then(
+      [reply, base](const job_submission& s) {
+        auto url = base + "/jobs/" + s.job_id;
+        auto r = json_response(s.created ? 202 : 200,
+                               {{"job_id", s.job_id}, {"status", s.status}, {"status_url", url}});
+        r.headers.emplace_back("Location", url);
+        reply(std::move(r));
+      },
+      [reply](const caf::error& err) {
+        if (is(err, errc::invalid_input))
+          return reply(problem(400, "validation_error", error_detail(err)));
+        reply(failure_response(err));
+      });
+}
+
+void handle_job_get(edge_self* self, http_call call, const std::string& job_id) {
+  auto reply = call.reply;
+  auto base = self->state.opts.public_base_url;
+  with_job(self, call, job_id,
+           [reply, base](const job_row& row) { reply(json_response(200, io::http::to_json(row, base))); });
+}
+
+void handle_job_list(edge_self* self, http_call call) {
+  const auto& q = call.req.query;
+  std::vector<io::http::field_error> errors;
+  auto status = io::http::query_param(q, "status").value_or("");
+  static const std::vector<std::string> statuses{"queued", "processing", "completed", "failed",
+                                                 "cancelled"};
+  if (!status.empty() && std::find(statuses.begin(), statuses.end(), status) == statuses.end())
+    errors.push_back({"status", "must be one of: queued, processing, completed, failed, cancelled"});
+  int limit = 50;
+  if (auto l = io::http::query_param(q, "limit")) {
+    try {
+      size_t used = 0;
+      limit = std::stoi(*l, &used);
+      if (used != l->size() || limit < 1 || limit > 500)
+        throw std::invalid_argument{"range"};
+    } catch (const std::exception&) {
+      errors.push_back({"limit", "must be an integer from 1 to 500"});
+    }
+  }
+  auto cursor = io::http::query_param(q, "cursor").value_or("");
+  if (!cursor.empty() && !is_job_id(cursor))
+    errors.push_back({"cursor", "must be the next_cursor of a previous page"});
+  if (!errors.empty())
+    return call.reply(io::http::validation_problem(errors));
+  db_job list = [status, limit, cursor](pqxx::connection& c) {
+    return caf::make_message(job_page{persistence::list_jobs(c, status, limit + 1, cursor)});
+  };
+  auto reply = call.reply;
+  auto base = self->state.opts.public_base_url;
+  self->request(self->state.peers.pool, self->state.opts.db_timeout, db_run_atom_v,
+                std::move(list))
+    .then(
+      [reply, base, limit](const job_page& page) {
+        auto jobs = json::array();
+        for (size_t i = 0; i < page.rows.size() && i < static_cast<size_t>(limit); ++i)
+          jobs.push_back(io::http::to_json(page.rows[i], base));
+        json next = page.rows.size() > static_cast<size_t>(limit)
+                      ? json(page.rows[static_cast<size_t>(limit) - 1].job_id)
+                      : json();
+        reply(json_response(200, {{"jobs", jobs}, {"next_cursor", next}}));
+      },
+      [reply](const caf::error& err) { reply(failure_response(err)); });
+}
+
+void handle_job_cancel(edge_self* self, http_call call, const std::string& job_id) {
+  auto reply = call.reply;
+  if (!is_job_id(job_id))
+    return reply(problem(404, "not_found", "no job " + job_id));
+  self->request(self->state.peers.coremachine, self->state.opts.db_timeout * 2, cancel_atom_v,
+                job_id)
+    .then(
+      [self, call, job_id](bool cancelled) {
+        auto reply = call.reply;
+        auto base = self->state.opts.public_base_url;
+        with_job(self, call, job_id, [reply, base, cancelled](const job_row& row) {
+          if (!cancelled)
+            return reply(problem(409, "conflict", "job " + row.job_id + " is already " +
+                                                    row.status + " and cannot be cancelled"));
+          reply(json_response(200, io::http::to_json(row, base)));
+        });
+      },
+      [reply](const caf::error& err) { reply(failure_response(err)); });
+}
+
+}  // namespace gp
