@@ -1,0 +1,230 @@
+// The durable queue against a real PostgreSQL, with the built-in job library as planner.
+#include "persistence/task_queue.hpp"
+
+#include <atomic>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include "actors/coremachine.hpp"
+#include "io/jobs/registry.hpp"
+#include "persistence/migrations.hpp"
+#include "test_database.hpp"
+
+using namespace gp::persistence;
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+
+namespace {
+
+struct task_queue : ::testing::Test {
+  gp::test::scratch_database db;
+  pqxx::connection c{db.url()};
+  stage_planner plan = gp::planner_for(gp::io::jobs::builtin_registry());
+
+  void SetUp() override { migrate(c, embedded_migrations()); }
+
+  std::string create(const std::string& type, json params) {
+    auto errors = gp::io::jobs::validate_job(gp::io::jobs::builtin_registry(), type, params);
+    EXPECT_TRUE(errors.empty());
+    new_job j;
+    j.job_type = type;
+    j.params_json = params.dump();
+    j.job_id = gp::io::jobs::job_id_for(type, params);
+    j.total_stages =
+      static_cast<int>(gp::io::jobs::builtin_registry().job(type)->stages.size());
+    EXPECT_TRUE(create_job(c, j, plan));
+    return j.job_id;
+  }
+
+  job_row job(const std::string& id) { return *find_job(c, id); }
+
+  int64_t scalar(const std::string& sql) {
+    pqxx::nontransaction tx{c};
+    return tx.exec1(sql)[0].as<int64_t>();
+  }
+};
+
+}  // namespace
+
+TEST_F(task_queue, fan_out_results_arrive_in_the_fan_in_task) {
+  auto id = create("hello_world", {{"n", 3}});
+  auto greets = claim_tasks(c, "n1", 10, 30s);
+  ASSERT_EQ(greets.size(), 3u);
+  EXPECT_EQ(job(id).status, "processing");
+  for (auto& t : greets) {
+    auto out = complete_task(c, t, "n1",
+                             json{{"greeting", "hi " + std::to_string(t.task_index)}}.dump(), plan);
+    EXPECT_TRUE(out.recorded);
+  }
+  EXPECT_EQ(job(id).stage, 2);
+  auto fan_in = claim_tasks(c, "n1", 10, 30s);
+  ASSERT_EQ(fan_in.size(), 1u);
+  auto params = json::parse(fan_in[0].params_json);
+  ASSERT_EQ(params["results"].size(), 3u);
+  EXPECT_EQ(params["results"][2]["greeting"], "hi 2");
+  auto out = complete_task(c, fan_in[0], "n1", R"({"count":3})", plan);
+  EXPECT_EQ(out.job_status, "completed");
+  auto done = job(id);
+  EXPECT_EQ(done.status, "completed");
+  EXPECT_EQ(json::parse(done.result_json)["count"], 3);
+}
+
+TEST_F(task_queue, a_stage_without_tasks_advances_at_once) {
+  auto id = create("hello_world", {{"n", 0}});
+  auto j = job(id);
+  EXPECT_EQ(j.stage, 2);
+  auto fan_in = claim_tasks(c, "n1", 10, 30s);
+  ASSERT_EQ(fan_in.size(), 1u);
+  EXPECT_EQ(json::parse(fan_in[0].params_json)["results"], json::array());
+}
+
+TEST_F(task_queue, a_job_without_any_task_completes_at_creation) {
+  auto id = create("noop", {{"tasks", 0}});
+  EXPECT_EQ(job(id).status, "completed");
+}
+
+TEST_F(task_queue, the_same_job_is_created_once) {
+  auto id = create("noop", {{"tasks", 2}});
+  new_job again{id, "noop", json{{"tasks", 2}}.dump(), 1, ""};
+  EXPECT_FALSE(create_job(c, again, plan));
+  EXPECT_EQ(scalar("SELECT count(*) FROM app.tasks"), 2);
+}
+
+TEST_F(task_queue, the_last_two_tasks_finishing_together_advance_the_stage_once) {
+  for (int round = 0; round < 40; ++round) {
+    auto id = create("hello_world", {{"n", 2}, {"tag", std::to_string(round)}});
+    auto tasks = claim_tasks(c, "n1", 2, 30s);
+    ASSERT_EQ(tasks.size(), 2u);
+    std::atomic<int> ready{0};
+    std::atomic<int> advanced{0};
+    std::vector<std::thread> threads;
+    for (int k = 0; k < 2; ++k)
+      threads.emplace_back([&, k] {
+        pqxx::connection own{db.url()};
+        ++ready;
+        while (ready < 2)
+          std::this_thread::yield();
+        auto out = complete_task(own, tasks[static_cast<size_t>(k)], "n1",
+                                 R"({"greeting":"g"})", plan);
+        if (out.advanced)
+          ++advanced;
+      });
+    for (auto& t : threads)
+      t.join();
+    EXPECT_EQ(advanced.load(), 1) << "round " << round;
+    EXPECT_EQ(scalar("SELECT count(*) FROM app.tasks WHERE job_id = '" + id + "' AND stage = 2"),
+              1)
+      << "round " << round;
+    EXPECT_EQ(job(id).stage, 2);
+    auto fan_in = claim_tasks(c, "n1", 1, 30s);
+    ASSERT_EQ(fan_in.size(), 1u);
+    complete_task(c, fan_in[0], "n1", "{}", plan);
+  }
+}
+
+TEST_F(task_queue, a_transient_failure_is_retried_after_its_backoff) {
+  auto id = create("fail", {{"succeed_on_attempt", 2}});
+  auto first = claim_tasks(c, "n1", 1, 30s);
+  ASSERT_EQ(first.size(), 1u);
+  auto out = fail_task(c, first[0], "n1", false, "flaky", "try again", 300ms);
+  EXPECT_TRUE(out.retrying);
+  EXPECT_TRUE(claim_tasks(c, "n1", 1, 30s).empty());  // not due yet
+  std::this_thread::sleep_for(400ms);
+  auto second = claim_tasks(c, "n1", 1, 30s);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].attempt, 2);
+  EXPECT_EQ(complete_task(c, second[0], "n1", "{}", plan).job_status, "completed");
+}
+
+TEST_F(task_queue, exhausted_retries_fail_the_job_with_the_handlers_message) {
+  auto id = create("fail", json::object());
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    auto t = claim_tasks(c, "n1", 1, 30s);
+    ASSERT_EQ(t.size(), 1u) << attempt;
+    auto out = fail_task(c, t[0], "n1", false, "flaky", "attempt " + std::to_string(attempt), 0ms);
+    EXPECT_EQ(out.retrying, attempt < 3);
+  }
+  auto j = job(id);
+  EXPECT_EQ(j.status, "failed");
+  auto err = json::parse(j.error_json);
+  EXPECT_EQ(err["code"], "flaky");
+  EXPECT_EQ(err["message"], "attempt 3");
+}
+
+TEST_F(task_queue, a_permanent_failure_is_not_retried) {
+  auto id = create("fail", {{"mode", "permanent"}});
+  auto t = claim_tasks(c, "n1", 1, 30s);
+  auto out = fail_task(c, t[0], "n1", true, "bad_input", "no", 0ms);
+  EXPECT_FALSE(out.retrying);
+  EXPECT_EQ(job(id).status, "failed");
+  EXPECT_EQ(scalar("SELECT attempts FROM app.tasks"), 1);
+  EXPECT_TRUE(claim_tasks(c, "n1", 1, 30s).empty());
+}
+
+TEST_F(task_queue, a_lapsed_lease_is_claimed_again_and_fences_the_old_holder) {
+  create("noop", {{"tasks", 1}});
+  auto first = claim_tasks(c, "dead-node", 1, 200ms);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_TRUE(claim_tasks(c, "n2", 1, 30s).empty());
+  std::this_thread::sleep_for(300ms);
+  auto second = claim_tasks(c, "n2", 1, 30s);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].attempt, 2);
+  EXPECT_FALSE(complete_task(c, first[0], "dead-node", "{}", plan).recorded);
+  EXPECT_TRUE(complete_task(c, second[0], "n2", "{}", plan).recorded);
+}
+
+TEST_F(task_queue, renewing_keeps_a_lease_alive) {
+  create("noop", {{"tasks", 1}});
+  auto t = claim_tasks(c, "n1", 1, 300ms);
+  for (int i = 0; i < 4; ++i) {
+    std::this_thread::sleep_for(150ms);
+    EXPECT_TRUE(renew_leases(c, "n1", {t[0].task_id}, 300ms).empty());
+  }
+  EXPECT_TRUE(claim_tasks(c, "n2", 1, 30s).empty());
+  EXPECT_TRUE(complete_task(c, t[0], "n1", "{}", plan).recorded);
+}
+
+TEST_F(task_queue, cancelling_stops_waiting_tasks_and_flags_running_ones) {
+  auto id = create("noop", {{"tasks", 3}});
+  auto running = claim_tasks(c, "n1", 1, 30s);
+  ASSERT_TRUE(cancel_job(c, id));
+  EXPECT_FALSE(cancel_job(c, id));
+  EXPECT_EQ(job(id).status, "cancelled");
+  EXPECT_EQ(scalar("SELECT count(*) FROM app.tasks WHERE status = 'cancelled'"), 2);
+  EXPECT_EQ(renew_leases(c, "n1", {running[0].task_id}, 30s),
+            std::vector<int64_t>{running[0].task_id});
+  EXPECT_TRUE(claim_tasks(c, "n2", 10, 30s).empty());
+  // Its late completion is recorded but the cancelled job does not move.
+  complete_task(c, running[0], "n1", "{}", plan);
+  EXPECT_EQ(job(id).status, "cancelled");
+}
+
+TEST_F(task_queue, jobs_are_listed_newest_first_with_a_cursor) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back(create("noop", {{"tasks", 0}, {"tag", std::to_string(i)}}));
+    std::this_thread::sleep_for(5ms);
+  }
+  auto page1 = list_jobs(c, "", 3, "");
+  ASSERT_EQ(page1.size(), 3u);
+  EXPECT_EQ(page1[0].job_id, ids[4]);
+  auto page2 = list_jobs(c, "", 3, page1[2].job_id);
+  ASSERT_EQ(page2.size(), 2u);
+  EXPECT_EQ(page2[1].job_id, ids[0]);
+  EXPECT_EQ(list_jobs(c, "failed", 10, "").size(), 0u);
+  EXPECT_EQ(list_jobs(c, "completed", 10, "").size(), 5u);
+}
+
+TEST(engine, retry_backoff_doubles_with_jitter_and_a_cap) {
+  gp::engine_options o;
+  o.retry_base = 1000ms;
+  o.retry_max = 5000ms;
+  EXPECT_EQ(gp::retry_backoff(o, 1, 1.0), 1000ms);
+  EXPECT_EQ(gp::retry_backoff(o, 1, 0.0), 500ms);
+  EXPECT_EQ(gp::retry_backoff(o, 3, 1.0), 4000ms);
+  EXPECT_EQ(gp::retry_backoff(o, 10, 1.0), 5000ms);
+}
