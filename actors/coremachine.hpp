@@ -2,7 +2,9 @@
 // CoreMachine: durable jobs of stages of tasks. The coremachine actor creates jobs and tells their
 // watchers how they progress; a bounded pool of detached task workers claims and runs tasks; a
 // lease keeper renews the leases of running tasks and stops tasks past their maximum duration.
+#include <atomic>
 #include <chrono>
+#include <memory>
 #include <map>
 #include <string>
 
@@ -24,7 +26,9 @@ struct engine_options {
   std::string node_id;
   size_t workers = 2;
   std::chrono::milliseconds lease{30000};
-  int claim_batch = 4;
+  int claim_batch = 1;
+  /// Set when the node stops: workers start no further task.
+  std::shared_ptr<std::atomic<bool>> stopping = std::make_shared<std::atomic<bool>>(false);
   std::chrono::milliseconds retry_base{1000};
   std::chrono::milliseconds retry_max{60000};
   /// Longest wait of an idle worker between two looks at the queue.

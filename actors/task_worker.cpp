@@ -91,10 +91,12 @@ void run_task(worker_self* self, const persistence::claimed_task& t) {
     r.message = "the task was claimed " + std::to_string(t.attempt - 1) +
                 " times without finishing";
   } else {
+    // Tracked from its claim on (its lease is renewed while it waits in the batch); the keeper
+    // learns the real deadline and stop flag now that it starts.
     self->send(st.keeper, track_atom_v, rt);
     r = run_handler(self, t, rt);
-    self->send(st.keeper, untrack_atom_v, t.task_id);
   }
+  self->send(st.keeper, untrack_atom_v, t.task_id);
   ++st.ran;
   caf::expected<persistence::task_outcome> outcome{caf::error{}};
   if (r.ok) {
@@ -143,7 +145,23 @@ void poll(worker_self* self) {
   }
   st.idle = 10ms;
   for (const auto& t : *claimed)
-    run_task(self, t);
+    self->send(st.keeper, track_atom_v,
+               running_task{t.task_id, t.task_type, std::make_shared<std::atomic<bool>>(false),
+                            std::chrono::steady_clock::time_point::max()});
+  for (size_t i = 0; i < claimed->size(); ++i) {
+    if (st.opts.stopping->load()) {
+      std::vector<persistence::claimed_task> rest(claimed->begin() + static_cast<long>(i),
+                                                  claimed->end());
+      st.db->run<bool>([&](pqxx::connection& c) {
+        persistence::release_tasks(c, st.opts.node_id, rest);
+        return true;
+      });
+      for (const auto& t : rest)
+        self->send(st.keeper, untrack_atom_v, t.task_id);
+      return;
+    }
+    run_task(self, (*claimed)[i]);
+  }
   // Look again at once, through the mailbox so that exits and hints are not starved.
   self->send(self, claim_atom_v, st.generation);
 }
@@ -162,11 +180,13 @@ caf::behavior task_worker(worker_self* self, caf::actor coremachine, caf::actor 
   return {
     // The worker's own poll (ignored when a newer hint already started another cycle).
     [=](claim_atom, uint64_t generation) {
-      if (generation == self->state.generation)
+      if (generation == self->state.generation && !self->state.opts.stopping->load())
         poll(self);
     },
     // New tasks may be waiting.
     [=](work_atom) {
+      if (self->state.opts.stopping->load())
+        return;
       ++self->state.generation;
       self->state.idle = 10ms;
       poll(self);
@@ -231,6 +251,7 @@ caf::behavior lease_keeper(keeper_self* self, db_pool_actor pool, engine_options
   // The node is stopping: ask every running handler to stop so the workers can exit. Their tasks
   // are retried (here or on another node) like any transient failure.
   self->set_exit_handler([=](const caf::exit_msg& msg) {
+    self->state.opts.stopping->store(true);
     for (auto& [id, rt] : self->state.running)
       stop_task(self, id, "the node is shutting down");
     self->quit(msg.reason);

@@ -101,6 +101,13 @@ constexpr const char* cancel_waiting_tasks = R"sql(
 UPDATE app.tasks SET status = 'cancelled', updated_at = now()
 WHERE job_id = $1 AND status IN ('pending', 'pending_retry'))sql";
 
+// A claim handed back unstarted (the node is stopping): as if it had never been claimed.
+constexpr const char* release = R"sql(
+UPDATE app.tasks
+SET status = CASE WHEN attempts > 1 THEN 'pending_retry' ELSE 'pending' END,
+    attempts = attempts - 1, lease_owner = NULL, lease_until = NULL, updated_at = now()
+WHERE task_id = ANY($1::bigint[]) AND lease_owner = $2 AND status = 'processing')sql";
+
 constexpr const char* cancel_job = R"sql(
 UPDATE app.jobs SET status = 'cancelled', completed_at = now(), updated_at = now()
 WHERE job_id = $1 AND status IN ('queued', 'processing')
@@ -226,9 +233,13 @@ std::vector<claimed_task> claim_tasks(pqxx::connection& c, const std::string& ow
     job_ids += (job_ids.size() > 1 ? "," : "") + t.job_id;
     out.push_back(std::move(t));
   }
-  if (!out.empty())
-    tx.exec_params(sql::mark_job_processing, job_ids + "}");
   tx.commit();
+  // Outside the claim's transaction: claims lock tasks and never wait for a job row, so they
+  // cannot deadlock with a cancel (job row first, then its waiting tasks).
+  if (!out.empty()) {
+    pqxx::nontransaction mark{c};
+    mark.exec_params(sql::mark_job_processing, job_ids + "}");
+  }
   return out;
 }
 
@@ -285,6 +296,16 @@ task_outcome fail_task(pqxx::connection& c, const claimed_task& t, const std::st
   out.job_stage = t.stage;
   tx.commit();
   return out;
+}
+
+void release_tasks(pqxx::connection& c, const std::string& owner,
+                   const std::vector<claimed_task>& tasks) {
+  std::string ids = "{";
+  for (size_t i = 0; i < tasks.size(); ++i)
+    ids += (i > 0 ? "," : "") + std::to_string(tasks[i].task_id);
+  pqxx::work tx{c};
+  tx.exec_params(sql::release, ids + "}", owner);
+  tx.commit();
 }
 
 bool cancel_job(pqxx::connection& c, const std::string& job_id) {

@@ -94,6 +94,10 @@ task_outcome fail_task(pqxx::connection& c, const claimed_task& t, const std::st
                        bool permanent, const std::string& code, const std::string& message,
                        std::chrono::milliseconds backoff);
 
+/// Hands claimed but unstarted tasks back to the queue (their attempt is not counted).
+void release_tasks(pqxx::connection& c, const std::string& owner,
+                   const std::vector<claimed_task>& tasks);
+
 /// Cancels a queued or processing job and its waiting tasks. False when it was not running.
 bool cancel_job(pqxx::connection& c, const std::string& job_id);
 

@@ -80,7 +80,7 @@ registry make_builtins() {
                         sleep_checking(ctx, ms);
                         return json{{"slept_ms", ms}, {"attempt", ctx.attempt}};
                       },
-                      1});
+                      3});
   r.add(job_def{"sleep",
                 "One task that sleeps ms milliseconds (default 1000), stopping when asked.",
                 {stage_def{"sleep", "sleep", stage_kind::single, nullptr}},

@@ -28,7 +28,9 @@ def with_database(url: str, name: str) -> str:
 
 def psql(url: str, sql: str) -> str:
     out = subprocess.run(["psql", "-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1", url, "-c", sql],
-                         capture_output=True, text=True, check=True)
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        raise AssertionError("psql failed (%s): %s" % (sql, out.stderr.strip()))
     return out.stdout.strip()
 
 
