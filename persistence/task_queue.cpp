@@ -101,6 +101,16 @@ constexpr const char* cancel_waiting_tasks = R"sql(
 UPDATE app.tasks SET status = 'cancelled', updated_at = now()
 WHERE job_id = $1 AND status IN ('pending', 'pending_retry'))sql";
 
+constexpr const char* reset_tasks = R"sql(
+UPDATE app.tasks
+SET status = 'pending', attempts = 0, error = NULL, error_code = NULL, lease_owner = NULL,
+    lease_until = NULL, execute_after = now(), completed_at = NULL, updated_at = now()
+WHERE job_id = $1 AND stage = $2 AND status IN ('failed', 'cancelled'))sql";
+
+constexpr const char* reopen_job = R"sql(
+UPDATE app.jobs SET status = 'processing', error = NULL, completed_at = NULL, updated_at = now()
+WHERE job_id = $1)sql";
+
 // A claim handed back unstarted (the node is stopping): as if it had never been claimed.
 constexpr const char* release = R"sql(
 UPDATE app.tasks
@@ -306,6 +316,17 @@ void release_tasks(pqxx::connection& c, const std::string& owner,
   pqxx::work tx{c};
   tx.exec_params(sql::release, ids + "}", owner);
   tx.commit();
+}
+
+bool reset_failed_job(pqxx::connection& c, const std::string& job_id) {
+  pqxx::work tx{c};
+  auto job = tx.exec_params(sql::lock_job, job_id);
+  if (job.empty() || job[0][2].as<std::string>() != "failed")
+    return false;
+  tx.exec_params(sql::reset_tasks, job_id, job[0][3].as<int>());
+  tx.exec_params(sql::reopen_job, job_id);
+  tx.commit();
+  return true;
 }
 
 bool cancel_job(pqxx::connection& c, const std::string& job_id) {

@@ -98,6 +98,10 @@ task_outcome fail_task(pqxx::connection& c, const claimed_task& t, const std::st
 void release_tasks(pqxx::connection& c, const std::string& owner,
                    const std::vector<claimed_task>& tasks);
 
+/// Resets a failed job in place for another try: the failed and cancelled tasks of its current
+/// stage wait again with fresh attempts; completed tasks are kept. False when it had not failed.
+bool reset_failed_job(pqxx::connection& c, const std::string& job_id);
+
 /// Cancels a queued or processing job and its waiting tasks. False when it was not running.
 bool cancel_job(pqxx::connection& c, const std::string& job_id);
 

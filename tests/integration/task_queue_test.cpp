@@ -164,6 +164,29 @@ TEST_F(task_queue, a_permanent_failure_is_not_retried) {
   EXPECT_TRUE(claim_tasks(c, "n1", 1, 30s).empty());
 }
 
+TEST_F(task_queue, a_failed_job_is_reset_in_place_not_duplicated) {
+  auto id = create("hello_world", {{"n", 2}});
+  auto tasks = claim_tasks(c, "n1", 2, 30s);
+  ASSERT_EQ(tasks.size(), 2u);
+  complete_task(c, tasks[0], "n1", R"({"greeting":"a"})", plan);
+  fail_task(c, tasks[1], "n1", true, "bad_input", "broken", 0ms);
+  ASSERT_EQ(job(id).status, "failed");
+  EXPECT_FALSE(reset_failed_job(c, "0000"));
+  ASSERT_TRUE(reset_failed_job(c, id));
+  EXPECT_FALSE(reset_failed_job(c, id));  // no longer failed
+  auto again = claim_tasks(c, "n1", 5, 30s);
+  ASSERT_EQ(again.size(), 1u);  // only the failed task runs again
+  EXPECT_EQ(again[0].task_id, tasks[1].task_id);
+  EXPECT_EQ(again[0].attempt, 1);
+  complete_task(c, again[0], "n1", R"({"greeting":"b"})", plan);
+  auto fan_in = claim_tasks(c, "n1", 5, 30s);
+  ASSERT_EQ(fan_in.size(), 1u);
+  complete_task(c, fan_in[0], "n1", "{}", plan);
+  EXPECT_EQ(job(id).status, "completed");
+  EXPECT_EQ(scalar("SELECT count(*) FROM app.jobs"), 1);
+  EXPECT_EQ(scalar("SELECT count(*) FROM app.tasks"), 3);
+}
+
 TEST_F(task_queue, a_lapsed_lease_is_claimed_again_and_fences_the_old_holder) {
   create("noop", {{"tasks", 1}});
   auto first = claim_tasks(c, "dead-node", 1, 200ms);

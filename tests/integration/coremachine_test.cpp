@@ -1,0 +1,128 @@
+// The coremachine actor with real task workers and a real PostgreSQL: a watcher hears of the job's
+// progress and end; submissions are idempotent; bad input is refused.
+#include "actors/coremachine.hpp"
+
+#include <caf/all.hpp>
+#include <gtest/gtest.h>
+
+#include "actors/db_pool.hpp"
+#include "io/jobs/registry.hpp"
+#include "messages/atoms.hpp"
+#include "messages/errors.hpp"
+#include "messages/jobs.hpp"
+#include "messages/messages.hpp"
+#include "persistence/migrations.hpp"
+#include "test_database.hpp"
+
+#include <pqxx/pqxx>
+
+using namespace std::chrono_literals;
+
+namespace {
+
+struct coremachine : ::testing::Test {
+  gp::test::scratch_database db;
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  caf::actor pool;
+  caf::actor core;
+
+  void SetUp() override {
+    pqxx::connection c{db.url()};
+    gp::persistence::migrate(c, gp::persistence::embedded_migrations());
+    gp::register_message_types(cfg);
+    sys = std::make_unique<caf::actor_system>(cfg);
+    gp::persistence::db_options o;
+    o.url = db.url();
+    pool = gp::spawn_db_pool(*sys, o, 2);
+    gp::engine_options e;
+    e.node_id = "test-node";
+    e.workers = 2;
+    e.lease = 2s;
+    e.retry_base = 50ms;
+    e.idle_poll_max = 100ms;
+    e.db = o;
+    core = gp::spawn_coremachine(*sys, pool, e, gp::io::jobs::builtin_registry());
+  }
+
+  void TearDown() override {
+    caf::anon_send_exit(core, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
+    core = nullptr;
+    pool = nullptr;
+    sys.reset();
+  }
+
+  caf::expected<gp::job_submission> submit(caf::scoped_actor& self, const std::string& type,
+                                           const std::string& params) {
+    caf::expected<gp::job_submission> out{caf::error{}};
+    self->request(core, 10s, gp::submit_atom_v, type, params, std::string{})
+      .receive([&](gp::job_submission& s) { out = s; }, [&](caf::error& e) { out = e; });
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST_F(coremachine, a_watcher_hears_progress_and_completion) {
+  caf::scoped_actor self{*sys};
+  auto s = submit(self, "hello_world", R"({"n": 3})");
+  ASSERT_TRUE(s) << sys->render(s.error());
+  EXPECT_TRUE(s->created);
+  self->send(core, gp::watch_atom_v, s->job_id);
+  std::string last;
+  int events = 0;
+  bool done = false;
+  while (!done) {
+    self->receive([&](gp::job_event_atom, const gp::job_event& ev) {
+                    EXPECT_EQ(ev.job_id, s->job_id);
+                    last = ev.status;
+                    ++events;
+                    done = ev.status == "completed" || ev.status == "failed";
+                  },
+                  caf::after(std::chrono::seconds(15)) >> [&] { done = true; });
+  }
+  EXPECT_EQ(last, "completed");
+  EXPECT_GE(events, 1);
+}
+
+TEST_F(coremachine, a_failing_job_is_reported_with_its_code) {
+  caf::scoped_actor self{*sys};
+  auto s = submit(self, "fail", R"({"mode": "permanent"})");
+  ASSERT_TRUE(s);
+  self->send(core, gp::watch_atom_v, s->job_id);
+  gp::job_event last;
+  bool done = false;
+  while (!done)
+    self->receive(
+      [&](gp::job_event_atom, const gp::job_event& ev) {
+        last = ev;
+        done = ev.status != "processing" && ev.status != "queued";
+      },
+      caf::after(std::chrono::seconds(15)) >> [&] { done = true; });
+  EXPECT_EQ(last.status, "failed");
+  EXPECT_EQ(last.error_code, "bad_input");
+}
+
+TEST_F(coremachine, the_same_submission_names_the_same_job) {
+  caf::scoped_actor self{*sys};
+  auto a = submit(self, "noop", R"({"tasks": 2})");
+  auto b = submit(self, "noop", R"({"tasks": 2})");
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->job_id, b->job_id);
+  EXPECT_TRUE(a->created);
+  EXPECT_FALSE(b->created);
+}
+
+TEST_F(coremachine, bad_input_is_refused_naming_the_field) {
+  caf::scoped_actor self{*sys};
+  auto r = submit(self, "hello_world", R"({"n": "x"})");
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(gp::is(r.error(), gp::errc::invalid_input));
+  EXPECT_NE(gp::error_detail(r.error()).find("n:"), std::string::npos);
+  auto unknown = submit(self, "nope", "{}");
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(gp::error_detail(unknown.error()).find("job_type"), std::string::npos);
+  auto garbage = submit(self, "noop", "{");
+  EXPECT_FALSE(garbage);
+}
