@@ -1,5 +1,6 @@
 #include "actors/task_worker.hpp"
 
+#include <algorithm>
 #include <random>
 
 #include <caf/all.hpp>
@@ -77,57 +78,86 @@ run_result run_handler(worker_self* self, const persistence::claimed_task& t,
   return r;
 }
 
-/// Runs one claimed task and records its outcome; tells the coremachine what happened to the job.
-void run_task(worker_self* self, const persistence::claimed_task& t) {
+/// Tells the coremachine what recording a task did to its job.
+void report(worker_self* self, const persistence::claimed_task& t,
+            const persistence::task_outcome& outcome, const run_result& r) {
+  job_event ev{t.job_id, outcome.job_status, outcome.job_stage, outcome.advanced, {}, {}};
+  if (outcome.job_status == "failed") {
+    ev.error_code = r.code;
+    ev.error_message = r.message;
+  }
+  self->send(self->state.coremachine, job_event_atom_v, std::move(ev));
+}
+
+/// Runs one claimed task's handler (or refuses a task re-claimed too often).
+run_result execute(worker_self* self, const persistence::claimed_task& t) {
   auto& st = self->state;
-  const auto& owner = st.opts.node_id;
-  running_task rt{t.task_id, t.task_type, std::make_shared<std::atomic<bool>>(false),
-                  std::chrono::steady_clock::now() + max_duration_of(st.opts, t.task_type)};
-  run_result r;
   if (t.attempt > t.max_attempts) {
     // The task's earlier workers vanished without recording anything (crashed nodes).
+    run_result r;
     r.permanent = true;
     r.code = "attempts_exhausted";
     r.message = "the task was claimed " + std::to_string(t.attempt - 1) +
                 " times without finishing";
-  } else {
-    // Tracked from its claim on (its lease is renewed while it waits in the batch); the keeper
-    // learns the real deadline and stop flag now that it starts.
-    self->send(st.keeper, track_atom_v, rt);
-    r = run_handler(self, t, rt);
+    return r;
   }
-  self->send(st.keeper, untrack_atom_v, t.task_id);
+  // Tracked since its claim (its lease is renewed while it waits in the batch); the keeper
+  // learns the real deadline and stop flag now that it starts.
+  running_task rt{t.task_id, t.task_type, std::make_shared<std::atomic<bool>>(false),
+                  std::chrono::steady_clock::now() + max_duration_of(st.opts, t.task_type)};
+  self->send(st.keeper, track_atom_v, rt);
+  auto r = run_handler(self, t, rt);
   ++st.ran;
-  caf::expected<persistence::task_outcome> outcome{caf::error{}};
-  if (r.ok) {
-    outcome = st.db->run<persistence::task_outcome>([&](pqxx::connection& c) {
-      return persistence::complete_task(c, t, owner, r.result_json, st.plan);
-    });
-  } else {
-    auto backoff = retry_backoff(st.opts, t.attempt,
-                                 std::uniform_real_distribution<double>{0, 1}(st.rng));
-    outcome = st.db->run<persistence::task_outcome>([&](pqxx::connection& c) {
-      return persistence::fail_task(c, t, owner, r.permanent, r.code, r.message, backoff);
-    });
-    GP_LOG_INFO("task {} ({} of job {}) failed on attempt {}: [{}] {}", t.task_id, t.task_type,
-                t.job_id.substr(0, 12), t.attempt, r.code, r.message);
-  }
-  if (!outcome) {
-    // The lease will lapse and the task run again elsewhere: handlers are idempotent.
-    GP_LOG_WARN("task {}: recording the outcome failed: {}", t.task_id,
+  return r;
+}
+
+/// Records a failure at once (retry or job failure).
+void record_failure(worker_self* self, const persistence::claimed_task& t, const run_result& r) {
+  auto& st = self->state;
+  auto backoff =
+    retry_backoff(st.opts, t.attempt, std::uniform_real_distribution<double>{0, 1}(st.rng));
+  auto outcome = st.db->run<persistence::task_outcome>([&](pqxx::connection& c) {
+    return persistence::fail_task(c, t, st.opts.node_id, r.permanent, r.code, r.message, backoff);
+  });
+  self->send(st.keeper, untrack_atom_v, t.task_id);
+  GP_LOG_INFO("task {} ({} of job {}) failed on attempt {}: [{}] {}", t.task_id, t.task_type,
+              t.job_id.substr(0, 12), t.attempt, r.code, r.message);
+  if (!outcome)
+    GP_LOG_WARN("task {}: recording the failure failed: {}; its lease will lapse", t.task_id,
                 self->system().render(outcome.error()));
+  else if (outcome->recorded)
+    report(self, t, *outcome, r);
+}
+
+/// Records the successes of a batch in one transaction and reports each job once.
+void record_successes(worker_self* self,
+                      const std::vector<std::pair<persistence::claimed_task, std::string>>& done) {
+  if (done.empty())
+    return;
+  auto& st = self->state;
+  auto outcomes = st.db->run<std::vector<persistence::task_outcome>>([&](pqxx::connection& c) {
+    return persistence::complete_tasks(c, done, st.opts.node_id, st.plan);
+  });
+  for (const auto& [t, _] : done)
+    self->send(st.keeper, untrack_atom_v, t.task_id);
+  if (!outcomes) {
+    // The leases will lapse and the tasks run again elsewhere: handlers are idempotent.
+    GP_LOG_WARN("recording {} completed tasks failed: {}", done.size(),
+                self->system().render(outcomes.error()));
     return;
   }
-  if (!outcome->recorded) {
-    GP_LOG_WARN("task {}: the lease was lost before the outcome was recorded", t.task_id);
-    return;
+  std::vector<std::string> reported;
+  for (size_t i = 0; i < done.size(); ++i) {
+    const auto& t = done[i].first;
+    if (!(*outcomes)[i].recorded) {
+      GP_LOG_WARN("task {}: the lease was lost before the outcome was recorded", t.task_id);
+      continue;
+    }
+    if (std::find(reported.begin(), reported.end(), t.job_id) != reported.end())
+      continue;
+    reported.push_back(t.job_id);
+    report(self, t, (*outcomes)[i], run_result{true, {}, false, {}, {}});
   }
-  job_event ev{t.job_id, outcome->job_status, outcome->job_stage, outcome->advanced, {}, {}};
-  if (outcome->job_status == "failed") {
-    ev.error_code = r.code;
-    ev.error_message = r.message;
-  }
-  self->send(st.coremachine, job_event_atom_v, std::move(ev));
 }
 
 /// Claims and runs one batch; schedules the next look.
@@ -148,7 +178,9 @@ void poll(worker_self* self) {
     self->send(st.keeper, track_atom_v,
                running_task{t.task_id, t.task_type, std::make_shared<std::atomic<bool>>(false),
                             std::chrono::steady_clock::time_point::max()});
+  std::vector<std::pair<persistence::claimed_task, std::string>> done;
   for (size_t i = 0; i < claimed->size(); ++i) {
+    const auto& t = (*claimed)[i];
     if (st.opts.stopping->load()) {
       std::vector<persistence::claimed_task> rest(claimed->begin() + static_cast<long>(i),
                                                   claimed->end());
@@ -156,12 +188,19 @@ void poll(worker_self* self) {
         persistence::release_tasks(c, st.opts.node_id, rest);
         return true;
       });
-      for (const auto& t : rest)
-        self->send(st.keeper, untrack_atom_v, t.task_id);
-      return;
+      for (const auto& r : rest)
+        self->send(st.keeper, untrack_atom_v, r.task_id);
+      break;
     }
-    run_task(self, (*claimed)[i]);
+    auto r = execute(self, t);
+    if (r.ok)
+      done.emplace_back(t, std::move(r.result_json));
+    else
+      record_failure(self, t, r);
   }
+  record_successes(self, done);
+  if (st.opts.stopping->load())
+    return;
   // Look again at once, through the mailbox so that exits and hints are not starved.
   self->send(self, claim_atom_v, st.generation);
 }

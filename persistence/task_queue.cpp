@@ -1,6 +1,11 @@
 #include "persistence/task_queue.hpp"
 
+#include <algorithm>
+#include <set>
+
 #include <pqxx/pqxx>
+
+#include "persistence/clients.hpp"
 
 namespace gp::persistence {
 
@@ -20,10 +25,16 @@ constexpr const char* lock_job = R"sql(
 SELECT job_type, parameters::text, status, stage, total_stages
 FROM app.jobs WHERE job_id = $1 FOR UPDATE)sql";
 
-constexpr const char* stage_progress = R"sql(
-SELECT count(*) FILTER (WHERE status <> 'completed'),
-       coalesce(jsonb_agg(result ORDER BY task_index) FILTER (WHERE status = 'completed'),
-                '[]'::jsonb)::text
+constexpr const char* mark_processing = R"sql(
+UPDATE app.jobs SET status = 'processing', started_at = coalesce(started_at, now()),
+                    updated_at = now()
+WHERE job_id = $1)sql";
+
+constexpr const char* stage_open = R"sql(
+SELECT EXISTS (SELECT 1 FROM app.tasks WHERE job_id = $1 AND stage = $2 AND status <> 'completed'))sql";
+
+constexpr const char* stage_results = R"sql(
+SELECT coalesce(jsonb_agg(result ORDER BY task_index), '[]'::jsonb)::text
 FROM app.tasks WHERE job_id = $1 AND stage = $2)sql";
 
 constexpr const char* next_stage = R"sql(
@@ -40,27 +51,46 @@ SET status = 'completed', stage_results = stage_results || jsonb_build_array($2:
     started_at = coalesce(started_at, now()), completed_at = now(), updated_at = now()
 WHERE job_id = $1)sql";
 
+// Two index-ordered looks, each stopping at the limit: waiting tasks that are due (tasks_due_idx),
+// and running tasks whose lease lapsed (tasks_lease_idx). One ORDER BY over both would sort every
+// waiting task on every claim.
 constexpr const char* claim = R"sql(
-WITH due AS (
-  SELECT task_id FROM app.tasks
-  WHERE ((status IN ('pending', 'pending_retry') AND execute_after <= now())
-         OR (status = 'processing' AND lease_until < now()))
+WITH waiting AS (
+  SELECT task_id FROM app.tasks t
+  WHERE status IN ('pending', 'pending_retry') AND execute_after <= now()
     AND EXISTS (SELECT 1 FROM app.jobs j
-                WHERE j.job_id = app.tasks.job_id AND j.status IN ('queued', 'processing'))
+                WHERE j.job_id = t.job_id AND j.status IN ('queued', 'processing'))
   ORDER BY execute_after, task_id
   LIMIT $2
-  FOR UPDATE SKIP LOCKED)
-UPDATE app.tasks t
-SET status = 'processing', lease_owner = $1, lease_until = now() + $3 * interval '1 millisecond',
-    attempts = t.attempts + 1, started_at = coalesce(t.started_at, now()), updated_at = now()
-FROM due WHERE t.task_id = due.task_id
-RETURNING t.task_id, t.job_id, t.stage, t.task_index, t.task_type, t.parameters::text, t.attempts,
-          t.max_attempts)sql";
-
-constexpr const char* mark_job_processing = R"sql(
-UPDATE app.jobs SET status = 'processing', started_at = coalesce(started_at, now()),
-                    updated_at = now()
-WHERE job_id = ANY($1::text[]::char(64)[]) AND status = 'queued')sql";
+  FOR UPDATE SKIP LOCKED),
+lapsed AS (
+  SELECT task_id FROM app.tasks t
+  WHERE status = 'processing' AND lease_until < now()
+    AND EXISTS (SELECT 1 FROM app.jobs j
+                WHERE j.job_id = t.job_id AND j.status IN ('queued', 'processing'))
+  ORDER BY lease_until
+  LIMIT $2
+  FOR UPDATE SKIP LOCKED),
+due AS (
+  SELECT task_id FROM lapsed UNION ALL SELECT task_id FROM waiting LIMIT $2),
+claimed AS (
+  UPDATE app.tasks t
+  SET status = 'processing', lease_owner = $1, lease_until = now() + $3 * interval '1 millisecond',
+      attempts = t.attempts + 1, started_at = coalesce(t.started_at, now()), updated_at = now()
+  FROM due WHERE t.task_id = due.task_id
+  RETURNING t.task_id, t.job_id, t.stage, t.task_index, t.task_type, t.parameters::text AS params,
+            t.attempts, t.max_attempts),
+-- A queued job becomes processing with its first claim. SKIP LOCKED: a claim never waits for a
+-- job row (a cancel holds it while it updates tasks), so the two cannot deadlock; a job whose row
+-- is busy is marked by its next claim or completion.
+marked AS (
+  UPDATE app.jobs SET status = 'processing', started_at = coalesce(started_at, now()),
+                      updated_at = now()
+  WHERE job_id IN (SELECT job_id FROM app.jobs
+                   WHERE job_id IN (SELECT job_id FROM claimed) AND status = 'queued'
+                   FOR UPDATE SKIP LOCKED))
+SELECT task_id, job_id, stage, task_index, task_type, params, attempts, max_attempts
+FROM claimed ORDER BY task_id)sql";
 
 constexpr const char* renew = R"sql(
 UPDATE app.tasks t SET lease_until = now() + $3 * interval '1 millisecond'
@@ -69,12 +99,15 @@ WHERE t.task_id = ANY($1::bigint[]) AND t.lease_owner = $2 AND t.status = 'proce
   AND j.job_id = t.job_id
 RETURNING t.task_id, j.status)sql";
 
+// Fenced per task by owner and attempt: a claim that lost its lease records nothing.
 constexpr const char* complete = R"sql(
-UPDATE app.tasks
-SET status = 'completed', result = $4::jsonb, lease_owner = NULL, lease_until = NULL,
+UPDATE app.tasks t
+SET status = 'completed', result = d.result::jsonb, lease_owner = NULL, lease_until = NULL,
     error = NULL, error_code = NULL, completed_at = now(), updated_at = now()
-WHERE task_id = $1 AND status = 'processing' AND lease_owner = $2 AND attempts = $3
-RETURNING task_id)sql";
+FROM unnest($1::bigint[], $2::int[], $3::text[]) AS d(task_id, attempt, result)
+WHERE t.task_id = d.task_id AND t.attempts = d.attempt AND t.lease_owner = $4
+  AND t.status = 'processing'
+RETURNING t.task_id)sql";
 
 constexpr const char* retry = R"sql(
 UPDATE app.tasks
@@ -139,6 +172,14 @@ FROM app.jobs j )sql";
 
 namespace {
 
+/// Names a statement prepared on this connection (defined on first use; redefining it with the
+/// same text is a no-op, so this also works on a fresh connection after a reconnect). The hot
+/// statements of the queue are prepared to skip parsing and planning on every call.
+const char* prepared(pqxx::connection_base& c, const char* name, const char* sql) {
+  c.prepare(name, sql);
+  return name;
+}
+
 /// Inserts the tasks of `stage`; returns how many.
 size_t insert_stage(pqxx::work& tx, const std::string& job_id, int stage,
                     const std::vector<new_task>& tasks) {
@@ -154,7 +195,7 @@ bool advance(pqxx::work& tx, const std::string& job_id, const stage_planner& pla
              task_outcome& out) {
   bool moved = false;
   for (;;) {
-    auto job = tx.exec_params1(sql::lock_job, job_id);
+    auto job = tx.exec_prepared1(prepared(tx.conn(), "gp_lock_job", sql::lock_job), job_id);
     auto status = job[2].as<std::string>();
     int stage = job[3].as<int>();
     int total = job[4].as<int>();
@@ -162,10 +203,14 @@ bool advance(pqxx::work& tx, const std::string& job_id, const stage_planner& pla
     out.job_stage = stage;
     if (status != "queued" && status != "processing")
       return moved;
-    auto progress = tx.exec_params1(sql::stage_progress, job_id, stage);
-    if (progress[0].as<int64_t>() > 0)
+    if (status == "queued")  // its first claim could not mark it (the row was busy)
+      tx.exec_params(sql::mark_processing, job_id);
+    // Under the job row lock every other completion of this job has committed or waits: what is
+    // seen here is final. The results are gathered once per stage, when it is done.
+    if (tx.exec_prepared1(prepared(tx.conn(), "gp_stage_open", sql::stage_open), job_id, stage)[0]
+          .as<bool>())
       return moved;
-    auto results = progress[1].as<std::string>();
+    auto results = tx.exec_params1(sql::stage_results, job_id, stage)[0].as<std::string>();
     if (stage >= total) {
       tx.exec_params(sql::finish_job, job_id, results);
       out.job_status = "completed";
@@ -229,8 +274,8 @@ std::vector<claimed_task> claim_tasks(pqxx::connection& c, const std::string& ow
                                       std::chrono::milliseconds lease) {
   pqxx::work tx{c};
   std::vector<claimed_task> out;
-  std::string job_ids = "{";
-  for (const auto& r : tx.exec_params(sql::claim, owner, limit, lease.count())) {
+  for (const auto& r :
+       tx.exec_prepared(prepared(c, "gp_claim", sql::claim), owner, limit, lease.count())) {
     claimed_task t;
     t.task_id = r[0].as<int64_t>();
     t.job_id = r[1].as<std::string>();
@@ -240,16 +285,9 @@ std::vector<claimed_task> claim_tasks(pqxx::connection& c, const std::string& ow
     t.params_json = r[5].as<std::string>();
     t.attempt = r[6].as<int>();
     t.max_attempts = r[7].as<int>();
-    job_ids += (job_ids.size() > 1 ? "," : "") + t.job_id;
     out.push_back(std::move(t));
   }
   tx.commit();
-  // Outside the claim's transaction: claims lock tasks and never wait for a job row, so they
-  // cannot deadlock with a cancel (job row first, then its waiting tasks).
-  if (!out.empty()) {
-    pqxx::nontransaction mark{c};
-    mark.exec_params(sql::mark_job_processing, job_ids + "}");
-  }
   return out;
 }
 
@@ -271,13 +309,45 @@ std::vector<int64_t> renew_leases(pqxx::connection& c, const std::string& owner,
 
 task_outcome complete_task(pqxx::connection& c, const claimed_task& t, const std::string& owner,
                            const std::string& result_json, const stage_planner& plan) {
-  task_outcome out;
+  return complete_tasks(c, {{t, result_json}}, owner, plan).front();
+}
+
+std::vector<task_outcome> complete_tasks(
+  pqxx::connection& c, const std::vector<std::pair<claimed_task, std::string>>& done,
+  const std::string& owner, const stage_planner& plan) {
+  std::vector<task_outcome> out(done.size());
+  std::vector<std::string> ids, attempts, results;
+  for (const auto& [t, result] : done) {
+    ids.push_back(std::to_string(t.task_id));
+    attempts.push_back(std::to_string(t.attempt));
+    results.push_back(result);
+  }
   pqxx::work tx{c};
-  if (tx.exec_params(sql::complete, t.task_id, owner, t.attempt, result_json).empty())
-    return out;
-  out.recorded = true;
-  out.advanced = advance(tx, t.job_id, plan, out);
+  std::set<int64_t> recorded;
+  for (const auto& r : tx.exec_prepared(prepared(c, "gp_complete", sql::complete),
+                                        to_pg_array(ids), to_pg_array(attempts),
+                                        to_pg_array(results), owner))
+    recorded.insert(r[0].as<int64_t>());
+  std::vector<std::string> jobs;  // each job advanced once per batch, in first-seen order
+  for (size_t i = 0; i < done.size(); ++i) {
+    const auto& t = done[i].first;
+    if (recorded.count(t.task_id) == 0)
+      continue;
+    out[i].recorded = true;
+    if (std::find(jobs.begin(), jobs.end(), t.job_id) == jobs.end())
+      jobs.push_back(t.job_id);
+  }
+  std::map<std::string, task_outcome> by_job;
+  for (const auto& job : jobs) {
+    task_outcome o;
+    o.recorded = true;
+    o.advanced = advance(tx, job, plan, o);
+    by_job[job] = o;
+  }
   tx.commit();
+  for (size_t i = 0; i < done.size(); ++i)
+    if (out[i].recorded)
+      out[i] = by_job[done[i].first.job_id];
   return out;
 }
 

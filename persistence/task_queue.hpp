@@ -87,6 +87,12 @@ struct task_outcome {
 task_outcome complete_task(pqxx::connection& c, const claimed_task& t, const std::string& owner,
                            const std::string& result_json, const stage_planner& plan);
 
+/// Records several successful tasks in one transaction (one commit for a whole claimed batch);
+/// each job concerned is advanced at most once. Outcomes are in the order of `done`.
+std::vector<task_outcome> complete_tasks(
+  pqxx::connection& c, const std::vector<std::pair<claimed_task, std::string>>& done,
+  const std::string& owner, const stage_planner& plan);
+
 /// Records a failed task: a transient failure with attempts left waits `backoff` and is retried;
 /// otherwise the task and its job fail with `code` and `message`, and the job's waiting tasks are
 /// cancelled.
