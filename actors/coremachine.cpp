@@ -109,7 +109,7 @@ caf::result<job_submission> submit(core_self* self, const std::string& type,
     return caf::make_message(job_submission{job.job_id, created, row ? row->status : "unknown"});
   };
   auto rp = self->make_response_promise<job_submission>();
-  self->request(self->state.pool, 30s, db_run_atom_v, std::move(create))
+  self->request(self->state.pool, 15s, db_run_atom_v, std::move(create))
     .then(
       [=](const job_submission& s) mutable {
         if (s.created) {
@@ -160,7 +160,7 @@ caf::behavior coremachine(core_self* self, db_pool_actor pool, engine_options op
         return caf::make_message(persistence::cancel_job(c, job_id));
       };
       auto rp = self->make_response_promise<bool>();
-      self->request(self->state.pool, 30s, db_run_atom_v, std::move(cancel))
+      self->request(self->state.pool, 15s, db_run_atom_v, std::move(cancel))
         .then(
           [=](bool cancelled) mutable {
             if (cancelled)
@@ -180,7 +180,7 @@ caf::behavior coremachine(core_self* self, db_pool_actor pool, engine_options op
                            {{"node_id", st.opts.node_id},
                             {"workers", std::to_string(st.workers.size())},
                             {"jobs_created", std::to_string(st.submitted)},
-                            {"jobs_ended", std::to_string(st.finished)},
+                            {"end_events", std::to_string(st.finished)},
                             {"watched_jobs", std::to_string(st.watchers.size())}}};
     },
   };

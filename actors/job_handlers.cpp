@@ -40,6 +40,11 @@ namespace gp {
 
 namespace {
 
+/// The coremachine gives its database work 15 s; wait a little longer than that.
+std::chrono::milliseconds job_timeout(edge_self* self) {
+  return std::max<std::chrono::milliseconds>(self->state.opts.db_timeout, std::chrono::seconds(20));
+}
+
 bool is_job_id(const std::string& s) {
   return s.size() == 64 &&
          s.find_first_not_of("0123456789abcdef") == std::string::npos;
@@ -75,7 +80,7 @@ void handle_job_submit(edge_self* self, http_call call, const std::string& job_t
     return call.reply(io::http::validation_problem(errors));
   auto reply = call.reply;
   auto base = self->state.opts.public_base_url;
-  self->request(self->state.peers.coremachine, self->state.opts.db_timeout * 2, submit_atom_v,
+  self->request(self->state.peers.coremachine, job_timeout(self), submit_atom_v,
                 job_type, params.dump(), std::string{})
     .then(
       [reply, base](const job_submission& s) {
@@ -147,7 +152,7 @@ void handle_job_cancel(edge_self* self, http_call call, const std::string& job_i
   auto reply = call.reply;
   if (!is_job_id(job_id))
     return reply(problem(404, "not_found", "no job " + job_id));
-  self->request(self->state.peers.coremachine, self->state.opts.db_timeout * 2, cancel_atom_v,
+  self->request(self->state.peers.coremachine, job_timeout(self), cancel_atom_v,
                 job_id)
     .then(
       [self, call, job_id](bool cancelled) {

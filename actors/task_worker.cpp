@@ -89,8 +89,10 @@ void report(worker_self* self, const persistence::claimed_task& t,
   self->send(self->state.coremachine, job_event_atom_v, std::move(ev));
 }
 
-/// Runs one claimed task's handler (or refuses a task re-claimed too often).
-run_result execute(worker_self* self, const persistence::claimed_task& t) {
+/// Runs one claimed task's handler (or refuses a task re-claimed too often). `stop` is the flag
+/// the keeper has known since the claim, so a stop asked while the task waited is not lost.
+run_result execute(worker_self* self, const persistence::claimed_task& t,
+                   const std::shared_ptr<std::atomic<bool>>& stop) {
   auto& st = self->state;
   if (t.attempt > t.max_attempts) {
     // The task's earlier workers vanished without recording anything (crashed nodes).
@@ -103,9 +105,15 @@ run_result execute(worker_self* self, const persistence::claimed_task& t) {
   }
   // Tracked since its claim (its lease is renewed while it waits in the batch); the keeper
   // learns the real deadline and stop flag now that it starts.
-  running_task rt{t.task_id, t.task_type, std::make_shared<std::atomic<bool>>(false),
+  running_task rt{t.task_id, t.task_type, stop,
                   std::chrono::steady_clock::now() + max_duration_of(st.opts, t.task_type)};
   self->send(st.keeper, track_atom_v, rt);
+  if (stop->load()) {
+    run_result r;
+    r.code = "stopped";
+    r.message = "asked to stop before it started";
+    return r;
+  }
   auto r = run_handler(self, t, rt);
   ++st.ran;
   return r;
@@ -160,6 +168,20 @@ void record_successes(worker_self* self,
   }
 }
 
+/// Hands unstarted (or shutdown-stopped) tasks back to the queue.
+void release(worker_self* self, const std::vector<persistence::claimed_task>& tasks) {
+  auto& st = self->state;
+  auto ok = st.db->run<bool>([&](pqxx::connection& c) {
+    persistence::release_tasks(c, st.opts.node_id, tasks);
+    return true;
+  });
+  if (!ok)
+    GP_LOG_WARN("handing back {} tasks failed: {}; their leases will lapse", tasks.size(),
+                self->system().render(ok.error()));
+  for (const auto& t : tasks)
+    self->send(st.keeper, untrack_atom_v, t.task_id);
+}
+
 /// Claims and runs one batch; schedules the next look.
 void poll(worker_self* self) {
   auto& st = self->state;
@@ -174,27 +196,25 @@ void poll(worker_self* self) {
     return;
   }
   st.idle = 10ms;
-  for (const auto& t : *claimed)
+  std::vector<std::shared_ptr<std::atomic<bool>>> stops;
+  for (const auto& t : *claimed) {
+    stops.push_back(std::make_shared<std::atomic<bool>>(false));
     self->send(st.keeper, track_atom_v,
-               running_task{t.task_id, t.task_type, std::make_shared<std::atomic<bool>>(false),
+               running_task{t.task_id, t.task_type, stops.back(),
                             std::chrono::steady_clock::time_point::max()});
+  }
   std::vector<std::pair<persistence::claimed_task, std::string>> done;
   for (size_t i = 0; i < claimed->size(); ++i) {
     const auto& t = (*claimed)[i];
     if (st.opts.stopping->load()) {
-      std::vector<persistence::claimed_task> rest(claimed->begin() + static_cast<long>(i),
-                                                  claimed->end());
-      st.db->run<bool>([&](pqxx::connection& c) {
-        persistence::release_tasks(c, st.opts.node_id, rest);
-        return true;
-      });
-      for (const auto& r : rest)
-        self->send(st.keeper, untrack_atom_v, r.task_id);
+      release(self, {claimed->begin() + static_cast<long>(i), claimed->end()});
       break;
     }
-    auto r = execute(self, t);
+    auto r = execute(self, t, stops[i]);
     if (r.ok)
       done.emplace_back(t, std::move(r.result_json));
+    else if (st.opts.stopping->load())
+      release(self, {t});  // stopped by the shutdown: no attempt is spent
     else
       record_failure(self, t, r);
   }

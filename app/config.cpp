@@ -70,9 +70,13 @@ std::map<std::string, int> parse_duration_limits(const std::string& text) {
     auto item = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
     auto eq = item.find('=');
     int64_t secs = 0;
-    if (eq == std::string::npos || eq == 0 || !parse_int(item.substr(eq + 1), secs) || secs < 1)
-      throw std::invalid_argument{"must be a list like \"sleep=5,process_raster=7200\" (seconds >= "
-                                  "1), got \"" + item + "\""};
+    auto name = eq == std::string::npos ? std::string{} : item.substr(0, eq);
+    bool name_ok = !name.empty() && name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") ==
+                                      std::string::npos;
+    if (!name_ok || !parse_int(item.substr(eq + 1), secs) || secs < 1 || secs > 604800)
+      throw std::invalid_argument{"must be a list like \"sleep=5,process_raster=7200\" (task type "
+                                  "names of a-z, 0-9 and _; seconds from 1 to 604800), got \"" +
+                                  item + "\""};
     out[item.substr(0, eq)] = static_cast<int>(secs);
     if (comma == std::string::npos)
       break;
@@ -168,8 +172,8 @@ const std::vector<key_spec>& config_keys() {
     integer("workers", "task_workers", 2, 1, 256,
             "Task workers (detached actors, one database connection each) running job handlers."),
     integer("workers", "lease_ms", 30000, 200, 3600000,
-            "Lease of a running task; renewed every lease/3 while its handler runs. A task whose "
-            "lease lapses (its node died) is claimed again."),
+            "Lease of a running task; renewed every min(lease/3, 500 ms) while it runs. A task "
+            "whose lease lapses (its node died) is claimed again."),
     integer("workers", "claim_batch", 1, 1, 100,
             "Tasks a worker claims at once. More helps throughput of short tasks; claimed tasks "
             "wait for their worker, so keep 1 when tasks are long."),

@@ -9,7 +9,7 @@ source "$(dirname "$0")/../scripts/lib.sh"
 cd "$GP_ROOT"
 TASKS=${BENCH_TASKS:-5000}
 JOBS=${BENCH_JOBS:-40}
-BATCH=${BENCH_CLAIM_BATCH:-16}
+BATCH=${BENCH_CLAIM_BATCH:-64}
 
 gp_install_packages
 gp_build geoplatform

@@ -17,9 +17,11 @@ VALUES ($1, $2, $3::jsonb, $4, $5)
 ON CONFLICT (job_id) DO NOTHING
 RETURNING job_id)sql";
 
-constexpr const char* insert_task = R"sql(
+constexpr const char* insert_tasks = R"sql(
 INSERT INTO app.tasks (job_id, stage, task_index, task_type, parameters, max_attempts)
-VALUES ($1, $2, $3, $4, $5::jsonb, $6))sql";
+SELECT $1, $2, d.ord - 1, d.task_type, d.params::jsonb, d.max_attempts
+FROM unnest($3::text[], $4::text[], $5::int[]) WITH ORDINALITY
+     AS d(task_type, params, max_attempts, ord))sql";
 
 constexpr const char* lock_job = R"sql(
 SELECT job_type, parameters::text, status, stage, total_stages
@@ -123,6 +125,15 @@ SET status = 'failed', lease_owner = NULL, lease_until = NULL, error = $5, error
 WHERE task_id = $1 AND status = 'processing' AND lease_owner = $2 AND attempts = $3
 RETURNING task_id)sql";
 
+constexpr const char* job_status = "SELECT status FROM app.jobs WHERE job_id = $1";
+
+constexpr const char* end_with_job = R"sql(
+UPDATE app.tasks
+SET status = 'cancelled', lease_owner = NULL, lease_until = NULL, error = $5, error_code = $4,
+    completed_at = now(), updated_at = now()
+WHERE task_id = $1 AND status = 'processing' AND lease_owner = $2 AND attempts = $3
+RETURNING task_id)sql";
+
 constexpr const char* fail_job = R"sql(
 UPDATE app.jobs
 SET status = 'failed', error = jsonb_build_object('code', $2::text, 'message', $3::text,
@@ -183,9 +194,16 @@ const char* prepared(pqxx::connection_base& c, const char* name, const char* sql
 /// Inserts the tasks of `stage`; returns how many.
 size_t insert_stage(pqxx::work& tx, const std::string& job_id, int stage,
                     const std::vector<new_task>& tasks) {
-  for (size_t i = 0; i < tasks.size(); ++i)
-    tx.exec_params(sql::insert_task, job_id, stage, static_cast<int>(i), tasks[i].task_type,
-                   tasks[i].params_json, tasks[i].max_attempts);
+  if (tasks.empty())
+    return 0;
+  std::vector<std::string> types, params, attempts;
+  for (const auto& t : tasks) {
+    types.push_back(t.task_type);
+    params.push_back(t.params_json);
+    attempts.push_back(std::to_string(t.max_attempts));
+  }
+  tx.exec_params(sql::insert_tasks, job_id, stage, to_pg_array(types), to_pg_array(params),
+                 to_pg_array(attempts));
   return tasks.size();
 }
 
@@ -356,6 +374,17 @@ task_outcome fail_task(pqxx::connection& c, const claimed_task& t, const std::st
                        std::chrono::milliseconds backoff) {
   task_outcome out;
   pqxx::work tx{c};
+  auto job_status = tx.exec_params1(sql::job_status, t.job_id)[0].as<std::string>();
+  if (job_status != "queued" && job_status != "processing") {
+    // The job was cancelled or failed meanwhile: the task ends with it, nothing is retried.
+    if (tx.exec_params(sql::end_with_job, t.task_id, owner, t.attempt, code, message).empty())
+      return out;
+    out.recorded = true;
+    out.job_status = job_status;
+    out.job_stage = t.stage;
+    tx.commit();
+    return out;
+  }
   if (!permanent && t.attempt < t.max_attempts) {
     if (tx.exec_params(sql::retry, t.task_id, owner, t.attempt, code, message, backoff.count())
           .empty())

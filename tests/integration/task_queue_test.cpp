@@ -226,6 +226,34 @@ TEST_F(task_queue, cancelling_stops_waiting_tasks_and_flags_running_ones) {
   EXPECT_EQ(job(id).status, "cancelled");
 }
 
+TEST_F(task_queue, a_task_failing_after_its_job_was_cancelled_ends_with_it) {
+  auto id = create("fail", json::object());
+  auto t = claim_tasks(c, "n1", 1, 30s);
+  ASSERT_TRUE(cancel_job(c, id));
+  auto out = fail_task(c, t[0], "n1", false, "flaky", "late", 0ms);
+  EXPECT_TRUE(out.recorded);
+  EXPECT_FALSE(out.retrying);
+  EXPECT_EQ(out.job_status, "cancelled");
+  EXPECT_EQ(scalar("SELECT count(*) FROM app.tasks WHERE status = 'cancelled'"), 1);
+  EXPECT_TRUE(claim_tasks(c, "n1", 1, 30s).empty());
+}
+
+TEST_F(task_queue, released_claims_wait_again_without_spending_an_attempt) {
+  create("noop", {{"tasks", 2}});
+  auto t = claim_tasks(c, "n1", 2, 30s);
+  ASSERT_EQ(t.size(), 2u);
+  release_tasks(c, "n1", t);
+  auto again = claim_tasks(c, "n2", 2, 30s);
+  ASSERT_EQ(again.size(), 2u);
+  EXPECT_EQ(again[0].attempt, 1);
+}
+
+TEST_F(task_queue, a_large_fan_out_is_inserted_at_once) {
+  auto id = create("noop", {{"tasks", 20000}});
+  EXPECT_EQ(scalar("SELECT count(*) FROM app.tasks WHERE job_id = '" + id + "'"), 20000);
+  EXPECT_EQ(scalar("SELECT max(task_index) FROM app.tasks"), 19999);
+}
+
 TEST_F(task_queue, jobs_are_listed_newest_first_with_a_cursor) {
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i) {

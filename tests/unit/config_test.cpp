@@ -184,6 +184,21 @@ TEST(config, unknown_key_on_command_line_is_an_error) {
   EXPECT_NE(e.find("section.key=value"), std::string::npos) << e;
 }
 
+TEST(config, task_duration_limits_are_parsed_and_bounded) {
+  config_loader l;
+  l.set("workers.task_duration_limits", "sleep=5,process_raster=7200");
+  auto c = l.build();
+  EXPECT_EQ(c.workers.task_duration_limits.at("sleep"), 5);
+  EXPECT_EQ(c.workers.task_duration_limits.at("process_raster"), 7200);
+  for (auto bad : {"sleep", "sleep=0", "sleep=99999999999", "Sleep=5", "a b=1", "sleep=5,"}) {
+    config_loader b;
+    b.set("workers.task_duration_limits", bad);
+    auto e = error_of([&] { b.build(); });
+    EXPECT_NE(e.find("[workers] task_duration_limits"), std::string::npos) << bad << ": " << e;
+  }
+  EXPECT_TRUE(config_loader{}.build().workers.task_duration_limits.empty());
+}
+
 TEST(config, unrelated_environment_variables_are_ignored) {
   config_loader l;
   l.load_environment({{"GEOPLATFORM_PORT", "1"}, {"GEOPLATFORM_HTTP_NOPE", "x"}});
