@@ -14,6 +14,8 @@
 #include "messages/health.hpp"
 #include "messages/jobs.hpp"
 
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::persistence::renewal)
+
 namespace gp {
 
 namespace {
@@ -105,7 +107,7 @@ run_result execute(worker_self* self, const persistence::claimed_task& t,
   }
   // Tracked since its claim (its lease is renewed while it waits in the batch); the keeper
   // learns the real deadline and stop flag now that it starts.
-  running_task rt{t.task_id, t.task_type, stop,
+  running_task rt{t.task_id, t.attempt, t.task_type, stop,
                   std::chrono::steady_clock::now() + max_duration_of(st.opts, t.task_type)};
   self->send(st.keeper, track_atom_v, rt);
   if (stop->load()) {
@@ -127,7 +129,7 @@ void record_failure(worker_self* self, const persistence::claimed_task& t, const
   auto outcome = st.db->run<persistence::task_outcome>([&](pqxx::connection& c) {
     return persistence::fail_task(c, t, st.opts.node_id, r.permanent, r.code, r.message, backoff);
   });
-  self->send(st.keeper, untrack_atom_v, t.task_id);
+  self->send(st.keeper, untrack_atom_v, t.task_id, t.attempt);
   GP_LOG_INFO("task {} ({} of job {}) failed on attempt {}: [{}] {}", t.task_id, t.task_type,
               t.job_id.substr(0, 12), t.attempt, r.code, r.message);
   if (!outcome)
@@ -147,7 +149,7 @@ void record_successes(worker_self* self,
     return persistence::complete_tasks(c, done, st.opts.node_id, st.plan);
   });
   for (const auto& [t, _] : done)
-    self->send(st.keeper, untrack_atom_v, t.task_id);
+    self->send(st.keeper, untrack_atom_v, t.task_id, t.attempt);
   if (!outcomes) {
     // The leases will lapse and the tasks run again elsewhere: handlers are idempotent.
     GP_LOG_WARN("recording {} completed tasks failed: {}", done.size(),
@@ -179,7 +181,7 @@ void release(worker_self* self, const std::vector<persistence::claimed_task>& ta
     GP_LOG_WARN("handing back {} tasks failed: {}; their leases will lapse", tasks.size(),
                 self->system().render(ok.error()));
   for (const auto& t : tasks)
-    self->send(st.keeper, untrack_atom_v, t.task_id);
+    self->send(st.keeper, untrack_atom_v, t.task_id, t.attempt);
 }
 
 /// Claims and runs one batch; schedules the next look.
@@ -200,7 +202,7 @@ void poll(worker_self* self) {
   for (const auto& t : *claimed) {
     stops.push_back(std::make_shared<std::atomic<bool>>(false));
     self->send(st.keeper, track_atom_v,
-               running_task{t.task_id, t.task_type, stops.back(),
+               running_task{t.task_id, t.attempt, t.task_type, stops.back(),
                             std::chrono::steady_clock::time_point::max()});
   }
   std::vector<std::pair<persistence::claimed_task, std::string>> done;
@@ -279,26 +281,31 @@ void keeper_tick(keeper_self* self) {
   if (st.running.empty())
     return;
   auto now = std::chrono::steady_clock::now();
-  std::vector<int64_t> ids;
+  std::vector<persistence::held_claim> claims;
   for (auto& [id, rt] : st.running) {
-    ids.push_back(id);
     if (now >= rt.deadline)
       stop_task(self, id, "past its maximum duration");
+    if (rt.deadline == std::chrono::steady_clock::time_point::max() ||
+        now < rt.deadline + st.opts.lease)
+      claims.push_back({id, rt.attempt});
   }
   auto owner = st.opts.node_id;
   auto lease = st.opts.lease;
-  db_job renew = [owner, ids, lease](pqxx::connection& c) {
-    return caf::make_message(persistence::renew_leases(c, owner, ids, lease));
+  db_job renew = [owner, claims, lease](pqxx::connection& c) {
+    return caf::make_message(persistence::renew_leases(c, owner, claims, lease));
   };
   ++st.renewals;
   self->request(st.pool, st.opts.lease / 2, db_run_atom_v, std::move(renew))
     .then(
-      [=](const std::vector<int64_t>& stop) {
-        for (auto id : stop)
+      [=](const persistence::renewal& r) {
+        for (auto id : r.job_stopped)
           stop_task(self, id, "its job is no longer running");
+        for (const auto& h : claims)
+          if (std::find(r.renewed.begin(), r.renewed.end(), h.task_id) == r.renewed.end())
+            stop_task(self, h.task_id, "its claim was lost to another worker");
       },
       [=](const caf::error& err) {
-        GP_LOG_WARN("lease_keeper: renewing {} leases failed: {}", ids.size(),
+        GP_LOG_WARN("lease_keeper: renewing {} leases failed: {}", claims.size(),
                     self->system().render(err));
       });
 }
@@ -319,7 +326,11 @@ caf::behavior lease_keeper(keeper_self* self, db_pool_actor pool, engine_options
     // A task started on this node.
     [=](track_atom, running_task& rt) { self->state.running[rt.task_id] = std::move(rt); },
     // A task ended on this node.
-    [=](untrack_atom, int64_t task_id) { self->state.running.erase(task_id); },
+    [=](untrack_atom, int64_t task_id, int attempt) {
+      auto i = self->state.running.find(task_id);
+      if (i != self->state.running.end() && i->second.attempt == attempt)
+        self->state.running.erase(i);
+    },
     // Renew, and stop what must stop.
     [=](tick_atom) { keeper_tick(self); },
     // Tasks tracked and renewal rounds so far.

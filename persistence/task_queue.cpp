@@ -95,10 +95,10 @@ SELECT task_id, job_id, stage, task_index, task_type, params, attempts, max_atte
 FROM claimed ORDER BY task_id)sql";
 
 constexpr const char* renew = R"sql(
-UPDATE app.tasks t SET lease_until = now() + $3 * interval '1 millisecond'
-FROM app.jobs j
-WHERE t.task_id = ANY($1::bigint[]) AND t.lease_owner = $2 AND t.status = 'processing'
-  AND j.job_id = t.job_id
+UPDATE app.tasks t SET lease_until = now() + $4 * interval '1 millisecond'
+FROM app.jobs j, unnest($1::bigint[], $2::int[]) AS h(task_id, attempt)
+WHERE t.task_id = h.task_id AND t.attempts = h.attempt AND t.lease_owner = $3
+  AND t.status = 'processing' AND j.job_id = t.job_id
 RETURNING t.task_id, j.status)sql";
 
 // Fenced per task by owner and attempt: a claim that lost its lease records nothing.
@@ -309,20 +309,23 @@ std::vector<claimed_task> claim_tasks(pqxx::connection& c, const std::string& ow
   return out;
 }
 
-std::vector<int64_t> renew_leases(pqxx::connection& c, const std::string& owner,
-                                  const std::vector<int64_t>& task_ids,
-                                  std::chrono::milliseconds lease) {
-  std::string ids = "{";
-  for (size_t i = 0; i < task_ids.size(); ++i)
-    ids += (i > 0 ? "," : "") + std::to_string(task_ids[i]);
-  ids += "}";
+renewal renew_leases(pqxx::connection& c, const std::string& owner,
+                     const std::vector<held_claim>& claims, std::chrono::milliseconds lease) {
+  std::vector<std::string> ids, attempts;
+  for (const auto& h : claims) {
+    ids.push_back(std::to_string(h.task_id));
+    attempts.push_back(std::to_string(h.attempt));
+  }
   pqxx::work tx{c};
-  std::vector<int64_t> stop;
-  for (const auto& r : tx.exec_params(sql::renew, ids, owner, lease.count()))
+  renewal out;
+  for (const auto& r : tx.exec_params(sql::renew, to_pg_array(ids), to_pg_array(attempts), owner,
+                                      lease.count())) {
+    out.renewed.push_back(r[0].as<int64_t>());
     if (r[1].as<std::string>() != "processing" && r[1].as<std::string>() != "queued")
-      stop.push_back(r[0].as<int64_t>());
+      out.job_stopped.push_back(r[0].as<int64_t>());
+  }
   tx.commit();
-  return stop;
+  return out;
 }
 
 task_outcome complete_task(pqxx::connection& c, const claimed_task& t, const std::string& owner,

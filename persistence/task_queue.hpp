@@ -63,11 +63,24 @@ struct claimed_task {
 std::vector<claimed_task> claim_tasks(pqxx::connection& c, const std::string& owner, int limit,
                                       std::chrono::milliseconds lease);
 
-/// Extends the leases of `task_ids` still held by `owner`. Returns the ids whose job is no longer
-/// running (cancelled or failed): their handlers should stop.
-std::vector<int64_t> renew_leases(pqxx::connection& c, const std::string& owner,
-                                  const std::vector<int64_t>& task_ids,
-                                  std::chrono::milliseconds lease);
+/// A claim this node holds: the task and the attempt it was claimed as.
+struct held_claim {
+  int64_t task_id = 0;
+  int attempt = 0;
+};
+
+/// What renewing found.
+struct renewal {
+  /// Claims whose lease was extended.
+  std::vector<int64_t> renewed;
+  /// Renewed claims whose job is no longer running (cancelled or failed): stop their handlers.
+  std::vector<int64_t> job_stopped;
+};
+
+/// Extends the leases of `claims` still held by `owner` in the same attempt. A claim missing from
+/// `renewed` was lost (its lease lapsed and the task was claimed again): stop its handler.
+renewal renew_leases(pqxx::connection& c, const std::string& owner,
+                     const std::vector<held_claim>& claims, std::chrono::milliseconds lease);
 
 /// What recording a task's outcome did to its job.
 struct task_outcome {

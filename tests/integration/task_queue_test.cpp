@@ -200,12 +200,26 @@ TEST_F(task_queue, a_lapsed_lease_is_claimed_again_and_fences_the_old_holder) {
   EXPECT_TRUE(complete_task(c, second[0], "n2", "{}", plan).recorded);
 }
 
+TEST_F(task_queue, a_lost_claim_is_not_renewed) {
+  create("noop", {{"tasks", 1}});
+  auto first = claim_tasks(c, "n1", 1, 100ms);
+  std::this_thread::sleep_for(200ms);
+  auto second = claim_tasks(c, "n1", 1, 30s);  // the same node, another worker
+  ASSERT_EQ(second.size(), 1u);
+  auto r = renew_leases(c, "n1", {{first[0].task_id, first[0].attempt}}, 30s);
+  EXPECT_TRUE(r.renewed.empty());
+  EXPECT_EQ(renew_leases(c, "n1", {{second[0].task_id, second[0].attempt}}, 30s).renewed.size(),
+            1u);
+}
+
 TEST_F(task_queue, renewing_keeps_a_lease_alive) {
   create("noop", {{"tasks", 1}});
   auto t = claim_tasks(c, "n1", 1, 300ms);
   for (int i = 0; i < 4; ++i) {
     std::this_thread::sleep_for(150ms);
-    EXPECT_TRUE(renew_leases(c, "n1", {t[0].task_id}, 300ms).empty());
+    auto r = renew_leases(c, "n1", {{t[0].task_id, t[0].attempt}}, 300ms);
+    EXPECT_EQ(r.renewed, std::vector<int64_t>{t[0].task_id});
+    EXPECT_TRUE(r.job_stopped.empty());
   }
   EXPECT_TRUE(claim_tasks(c, "n2", 1, 30s).empty());
   EXPECT_TRUE(complete_task(c, t[0], "n1", "{}", plan).recorded);
@@ -218,7 +232,7 @@ TEST_F(task_queue, cancelling_stops_waiting_tasks_and_flags_running_ones) {
   EXPECT_FALSE(cancel_job(c, id));
   EXPECT_EQ(job(id).status, "cancelled");
   EXPECT_EQ(scalar("SELECT count(*) FROM app.tasks WHERE status = 'cancelled'"), 2);
-  EXPECT_EQ(renew_leases(c, "n1", {running[0].task_id}, 30s),
+  EXPECT_EQ(renew_leases(c, "n1", {{running[0].task_id, running[0].attempt}}, 30s).job_stopped,
             std::vector<int64_t>{running[0].task_id});
   EXPECT_TRUE(claim_tasks(c, "n2", 10, 30s).empty());
   // Its late completion is recorded but the cancelled job does not move.
