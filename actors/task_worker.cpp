@@ -84,7 +84,7 @@ run_result run_handler(worker_self* self, const persistence::claimed_task& t,
 void report(worker_self* self, const persistence::claimed_task& t,
             const persistence::task_outcome& outcome, const run_result& r) {
   job_event ev{t.job_id, outcome.job_status, outcome.job_stage, outcome.advanced, {}, {}};
-  if (outcome.job_status == "failed") {
+  if (outcome.job_status == "failed" && !outcome.ended_with_job) {
     ev.error_code = r.code;
     ev.error_message = r.message;
   }
@@ -215,7 +215,7 @@ void poll(worker_self* self) {
     auto r = execute(self, t, stops[i]);
     if (r.ok)
       done.emplace_back(t, std::move(r.result_json));
-    else if (st.opts.stopping->load())
+    else if (st.opts.stopping->load() && r.code == "stopped")
       release(self, {t});  // stopped by the shutdown: no attempt is spent
     else
       record_failure(self, t, r);
@@ -300,9 +300,14 @@ void keeper_tick(keeper_self* self) {
       [=](const persistence::renewal& r) {
         for (auto id : r.job_stopped)
           stop_task(self, id, "its job is no longer running");
-        for (const auto& h : claims)
-          if (std::find(r.renewed.begin(), r.renewed.end(), h.task_id) == r.renewed.end())
+        for (const auto& h : claims) {
+          auto i = self->state.running.find(h.task_id);
+          bool still_here = i != self->state.running.end() && i->second.attempt == h.attempt;
+          // A task finished since the renewal left is simply no longer renewable.
+          if (still_here &&
+              std::find(r.renewed.begin(), r.renewed.end(), h.task_id) == r.renewed.end())
             stop_task(self, h.task_id, "its claim was lost to another worker");
+        }
       },
       [=](const caf::error& err) {
         GP_LOG_WARN("lease_keeper: renewing {} leases failed: {}", claims.size(),

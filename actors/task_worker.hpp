@@ -17,7 +17,8 @@ namespace gp {
 /// A task running on this node, as the lease keeper tracks it.
 struct running_task {
   int64_t task_id = 0;
-  /// The attempt it was claimed as (a lapsed claim re-taken on this node is another entry).
+  /// The attempt it was claimed as. A lapsed claim re-taken on this node replaces the entry; the
+  /// older claim's untrack (with its own attempt) is then ignored.
   int attempt = 0;
   std::string task_type;
   /// Set by the keeper to ask the handler to stop.

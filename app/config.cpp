@@ -137,7 +137,8 @@ const std::vector<key_spec>& config_keys() {
          "PostgreSQL URL (libpq URI). The database must have the PostGIS extension.", {}, true),
     integer("database", "pool_size", 4, 1, 64, "Connections in the database pool."),
     integer("database", "statement_timeout_ms", 5000, 100, 3600000,
-            "statement_timeout and lock_timeout of pooled connections, in milliseconds."),
+            "statement_timeout and lock_timeout of every database session (pool and task "
+            "workers), in milliseconds."),
     integer("database", "connect_timeout_s", 3, 1, 60, "Time allowed to open a connection."),
     text("http", "listen_address", "127.0.0.1", "Address the HTTP server binds to."),
     integer("http", "port", 8080, 0, 65535, "HTTP port (0 picks a free port and logs it)."),

@@ -31,6 +31,13 @@ echo "pgbench -N -c8: $TPS tps" >&2
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 sql() { gp_psql -d "$DB" -tAc "$1"; }
+wait_done() {  # job id; gives up after 5 minutes
+  local deadline=$((SECONDS + 300))
+  until [ "$(sql "SELECT status FROM app.jobs WHERE job_id = '$1'")" = completed ]; do
+    [ $SECONDS -lt $deadline ] || gp_die "job $1 did not complete in 5 minutes"
+    sleep "${2:-0.05}"
+  done
+}
 
 run_engine() {  # workers → "tasks_per_s p50_ms p95_ms"
   local workers=$1 port log pid
@@ -45,7 +52,7 @@ run_engine() {  # workers → "tasks_per_s p50_ms p95_ms"
   # Throughput: one job of $TASKS no-op tasks; elapsed from the job's creation to its completion.
   local id
   id=$(curl -sf -X POST "$url/jobs/submit/noop" -H "$H" -H "$J" -d "{\"tasks\": $TASKS, \"tag\": \"w$workers-$RANDOM\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["job_id"])')
-  until [ "$(sql "SELECT status FROM app.jobs WHERE job_id = '$id'")" = completed ]; do sleep 0.05; done
+  wait_done "$id"
   local secs
   secs=$(sql "SELECT extract(epoch FROM completed_at - created_at) FROM app.jobs WHERE job_id = '$id'")
   local rate
@@ -54,7 +61,7 @@ run_engine() {  # workers → "tasks_per_s p50_ms p95_ms"
   local ids=()
   for i in $(seq 1 "$JOBS"); do
     id=$(curl -sf -X POST "$url/jobs/submit/hello_world" -H "$H" -H "$J" -d "{\"tag\": \"lat-$workers-$i-$RANDOM\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["job_id"])')
-    until [ "$(sql "SELECT status FROM app.jobs WHERE job_id = '$id'")" = completed ]; do sleep 0.005; done
+    wait_done "$id" 0.005
     ids+=("'$id'")
   done
   local lat

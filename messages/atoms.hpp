@@ -34,7 +34,8 @@ CAF_ADD_ATOM(gp, gp, cancel_atom, "cancel")
 CAF_ADD_ATOM(gp, gp, work_atom, "work")
 /// A task worker's own poll timer: (claim_atom, generation).
 CAF_ADD_ATOM(gp, gp, claim_atom, "claim")
-/// A task started or ended on this node: (track_atom, running_task) / (untrack_atom, task_id).
+/// A task was claimed, started or ended on this node: (track_atom, running_task) /
+/// (untrack_atom, task_id, attempt).
 CAF_ADD_ATOM(gp, gp, track_atom, "track")
 CAF_ADD_ATOM(gp, gp, untrack_atom, "untrack")
 /// Apply pending schema migrations.

@@ -125,7 +125,8 @@ SET status = 'failed', lease_owner = NULL, lease_until = NULL, error = $5, error
 WHERE task_id = $1 AND status = 'processing' AND lease_owner = $2 AND attempts = $3
 RETURNING task_id)sql";
 
-constexpr const char* job_status = "SELECT status FROM app.jobs WHERE job_id = $1";
+// Locked: a cancel cannot slip in between this read and the task's update.
+constexpr const char* job_status = "SELECT status FROM app.jobs WHERE job_id = $1 FOR UPDATE";
 
 constexpr const char* end_with_job = R"sql(
 UPDATE app.tasks
@@ -157,10 +158,13 @@ WHERE job_id = $1)sql";
 
 // A claim handed back unstarted (the node is stopping): as if it had never been claimed.
 constexpr const char* release = R"sql(
-UPDATE app.tasks
-SET status = CASE WHEN attempts > 1 THEN 'pending_retry' ELSE 'pending' END,
-    attempts = attempts - 1, lease_owner = NULL, lease_until = NULL, updated_at = now()
-WHERE task_id = ANY($1::bigint[]) AND lease_owner = $2 AND status = 'processing')sql";
+UPDATE app.tasks t
+SET status = CASE WHEN j.status NOT IN ('queued', 'processing') THEN 'cancelled'
+                  WHEN t.attempts > 1 THEN 'pending_retry' ELSE 'pending' END,
+    attempts = t.attempts - 1, lease_owner = NULL, lease_until = NULL, updated_at = now()
+FROM app.jobs j, unnest($1::bigint[], $2::int[]) AS h(task_id, attempt)
+WHERE t.task_id = h.task_id AND t.attempts = h.attempt AND t.lease_owner = $3
+  AND t.status = 'processing' AND j.job_id = t.job_id)sql";
 
 constexpr const char* cancel_job = R"sql(
 UPDATE app.jobs SET status = 'cancelled', completed_at = now(), updated_at = now()
@@ -358,6 +362,8 @@ std::vector<task_outcome> complete_tasks(
     if (std::find(jobs.begin(), jobs.end(), t.job_id) == jobs.end())
       jobs.push_back(t.job_id);
   }
+  // Job rows are locked in one global order, so two batches can never deadlock on them.
+  std::sort(jobs.begin(), jobs.end());
   std::map<std::string, task_outcome> by_job;
   for (const auto& job : jobs) {
     task_outcome o;
@@ -383,6 +389,7 @@ task_outcome fail_task(pqxx::connection& c, const claimed_task& t, const std::st
     if (tx.exec_params(sql::end_with_job, t.task_id, owner, t.attempt, code, message).empty())
       return out;
     out.recorded = true;
+    out.ended_with_job = true;
     out.job_status = job_status;
     out.job_stage = t.stage;
     tx.commit();
@@ -412,11 +419,13 @@ task_outcome fail_task(pqxx::connection& c, const claimed_task& t, const std::st
 
 void release_tasks(pqxx::connection& c, const std::string& owner,
                    const std::vector<claimed_task>& tasks) {
-  std::string ids = "{";
-  for (size_t i = 0; i < tasks.size(); ++i)
-    ids += (i > 0 ? "," : "") + std::to_string(tasks[i].task_id);
+  std::vector<std::string> ids, attempts;
+  for (const auto& t : tasks) {
+    ids.push_back(std::to_string(t.task_id));
+    attempts.push_back(std::to_string(t.attempt));
+  }
   pqxx::work tx{c};
-  tx.exec_params(sql::release, ids + "}", owner);
+  tx.exec_params(sql::release, to_pg_array(ids), to_pg_array(attempts), owner);
   tx.commit();
 }
 

@@ -94,6 +94,9 @@ struct task_outcome {
   bool advanced = false;
   /// For a failure: whether the task will be retried.
   bool retrying = false;
+  /// For a failure: the job had already ended (cancelled or failed by another task); this task
+  /// just ended with it.
+  bool ended_with_job = false;
 };
 
 /// Records a successful task and, when it was the last of its stage, advances the job.
@@ -113,7 +116,8 @@ task_outcome fail_task(pqxx::connection& c, const claimed_task& t, const std::st
                        bool permanent, const std::string& code, const std::string& message,
                        std::chrono::milliseconds backoff);
 
-/// Hands claimed but unstarted tasks back to the queue (their attempt is not counted).
+/// Hands claimed but unstarted (or shutdown-stopped) tasks back to the queue without counting
+/// their attempt; tasks of a job that ended meanwhile are cancelled instead.
 void release_tasks(pqxx::connection& c, const std::string& owner,
                    const std::vector<claimed_task>& tasks);
 

@@ -262,6 +262,24 @@ TEST_F(task_queue, released_claims_wait_again_without_spending_an_attempt) {
   EXPECT_EQ(again[0].attempt, 1);
 }
 
+TEST_F(task_queue, a_claim_handed_back_after_its_job_was_cancelled_is_cancelled) {
+  auto id = create("noop", {{"tasks", 1}});
+  auto t = claim_tasks(c, "n1", 1, 30s);
+  ASSERT_TRUE(cancel_job(c, id));
+  release_tasks(c, "n1", t);
+  EXPECT_EQ(scalar("SELECT count(*) FROM app.tasks WHERE status = 'cancelled'"), 1);
+}
+
+TEST_F(task_queue, a_failure_after_another_task_failed_the_job_ends_with_it) {
+  auto id = create("noop", {{"tasks", 2}});
+  auto t = claim_tasks(c, "n1", 2, 30s);
+  fail_task(c, t[0], "n1", true, "bad_input", "first", 0ms);
+  auto out = fail_task(c, t[1], "n1", false, "flaky", "second", 0ms);
+  EXPECT_TRUE(out.ended_with_job);
+  EXPECT_EQ(out.job_status, "failed");
+  EXPECT_EQ(json::parse(job(id).error_json)["message"], "first");
+}
+
 TEST_F(task_queue, a_large_fan_out_is_inserted_at_once) {
   auto id = create("noop", {{"tasks", 20000}});
   EXPECT_EQ(scalar("SELECT count(*) FROM app.tasks WHERE job_id = '" + id + "'"), 20000);
