@@ -8,22 +8,6 @@ namespace gp::io::http {
 
 namespace {
 
-/// Reads an optional string member; reports a wrong type.
-std::string string_member(const nlohmann::json& body, const char* name, bool required,
-                          std::vector<field_error>& errors) {
-  auto i = body.find(name);
-  if (i == body.end() || i->is_null()) {
-    if (required)
-      errors.push_back({name, "is required"});
-    return {};
-  }
-  if (!i->is_string()) {
-    errors.push_back({name, "must be a string"});
-    return {};
-  }
-  return i->get<std::string>();
-}
-
 void check(const char* field, const std::string& value, std::string why,
            std::vector<field_error>& errors) {
   if (!value.empty() && !why.empty())
@@ -89,13 +73,13 @@ key_request parse_key_request(const nlohmann::json& body, std::vector<field_erro
     if (k != "client_id" && k != "access_level" && k != "expires_at" &&
         k != "allowed_endpoints" && k != "description")
       errors.push_back({k, "is not a known field"});
-  r.client_id = string_member(body, "client_id", true, errors);
+  r.client_id = string_field(body, "client_id", true, errors);
   check("client_id", r.client_id, check_client_id(r.client_id), errors);
-  r.access_level = string_member(body, "access_level", true, errors);
+  r.access_level = string_field(body, "access_level", true, errors);
   check("access_level", r.access_level, check_access_level(r.access_level), errors);
-  r.expires_at = string_member(body, "expires_at", false, errors);
+  r.expires_at = string_field(body, "expires_at", false, errors);
   check("expires_at", r.expires_at, check_rfc3339(r.expires_at), errors);
-  r.description = string_member(body, "description", false, errors);
+  r.description = string_field(body, "description", false, errors);
   if (r.description.size() > 200)
     errors.push_back({"description", "must be at most 200 characters"});
   if (auto i = body.find("allowed_endpoints"); i != body.end() && !i->is_null()) {

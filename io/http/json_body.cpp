@@ -38,6 +38,21 @@ std::optional<response> parse_json_body(const request& req, nlohmann::json& out)
   return std::nullopt;
 }
 
+std::string string_field(const nlohmann::json& body, const char* name, bool required,
+                         std::vector<field_error>& errors) {
+  auto i = body.find(name);
+  if (i == body.end() || i->is_null()) {
+    if (required)
+      errors.push_back({name, "is required"});
+    return {};
+  }
+  if (!i->is_string()) {
+    errors.push_back({name, "must be a string"});
+    return {};
+  }
+  return i->get<std::string>();
+}
+
 response validation_problem(const std::vector<field_error>& errors) {
   auto list = nlohmann::json::array();
   std::string detail;

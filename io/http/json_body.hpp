@@ -21,6 +21,11 @@ struct field_error {
   std::string message;
 };
 
+/// A string member of a JSON object body: "" when absent or null (with "is required" reported
+/// when `required`), and "must be a string" reported for any other type.
+std::string string_field(const nlohmann::json& body, const char* name, bool required,
+                         std::vector<field_error>& errors);
+
 /// 400 validation_error listing every bad field in `errors`.
 response validation_problem(const std::vector<field_error>& errors);
 

@@ -20,25 +20,9 @@ bool identifier_ok(const std::string& s, size_t max) {
   });
 }
 
-/// A required or optional string member; a wrong type is reported.
-std::string text(const json& body, const char* name, bool required,
-                 std::vector<field_error>& errors) {
-  auto i = body.find(name);
-  if (i == body.end() || i->is_null()) {
-    if (required)
-      errors.push_back({name, "is required"});
-    return {};
-  }
-  if (!i->is_string()) {
-    errors.push_back({name, "must be a string"});
-    return {};
-  }
-  return i->get<std::string>();
-}
-
 void identifier(const json& body, const char* name, size_t max, std::vector<field_error>& errors,
                 std::string& out) {
-  out = text(body, name, true, errors);
+  out = string_field(body, name, true, errors);
   auto i = body.find(name);
   bool given = i != body.end() && i->is_string();
   if (given && !identifier_ok(out, max))
@@ -133,12 +117,12 @@ submit_request parse_submit(const json& body, const submit_policy& policy,
   identifier(body, "dataset_id", 255, errors, r.dataset_id);
   identifier(body, "resource_id", 255, errors, r.resource_id);
   identifier(body, "version_id", 50, errors, r.version_id);
-  r.request_type = text(body, "request_type", true, errors);
+  r.request_type = string_field(body, "request_type", true, errors);
   bool type_ok = r.request_type == "vector" || r.request_type == "raster" ||
                  r.request_type == "collection";
   if (!r.request_type.empty() && !type_ok)
     errors.push_back({"request_type", "must be vector, raster or collection"});
-  r.source_path = text(body, "source_path", true, errors);
+  r.source_path = string_field(body, "source_path", true, errors);
   if (body.contains("source_path") && body["source_path"].is_string() && r.source_path.empty())
     errors.push_back({"source_path", "must not be empty"});
   else if (!r.source_path.empty())
@@ -152,8 +136,8 @@ submit_request parse_submit(const json& body, const submit_policy& policy,
   }
   if (type_ok && r.processing_config.is_object())
     check_config(r.request_type, r.processing_config, policy, errors);
-  r.callback_url = text(body, "callback_url", false, errors);
-  r.client_request_id = text(body, "client_request_id", false, errors);
+  r.callback_url = string_field(body, "callback_url", false, errors);
+  r.client_request_id = string_field(body, "client_request_id", false, errors);
   if (r.client_request_id.size() > 255)
     errors.push_back({"client_request_id", "must be at most 255 characters"});
   return r;
