@@ -81,9 +81,14 @@ WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$GP_DB_NAME') \gexe
 SELECT 'CREATE DATABASE geoplatform_template OWNER $GP_DB_USER'
 WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'geoplatform_template') \gexec
 SQL
+  # Tests drop their scratch databases WITH (FORCE); that must be allowed to end an autovacuum
+  # worker that happens to be visiting the database.
+  gp_psql -d postgres -c "GRANT pg_signal_backend TO $GP_DB_USER"
   gp_psql -d "$GP_DB_NAME" -c "CREATE EXTENSION IF NOT EXISTS postgis"
+  gp_psql -d postgres -c "ALTER DATABASE geoplatform_template ALLOW_CONNECTIONS true"
   gp_psql -d geoplatform_template -c "CREATE EXTENSION IF NOT EXISTS postgis"
-  gp_psql -d postgres -c "ALTER DATABASE geoplatform_template IS_TEMPLATE true"
+  # No session (autovacuum included) may sit in the template while tests clone it.
+  gp_psql -d postgres -c "ALTER DATABASE geoplatform_template IS_TEMPLATE true ALLOW_CONNECTIONS false"
 }
 
 gp_db_url() {

@@ -41,11 +41,26 @@ class ScratchDatabase:
         self.base = base_url or BASE_URL
         self.name = "gpe_%d_%s" % (os.getpid(), uuid.uuid4().hex[:8])
         template = "geoplatform_template" if postgis else "template0"
-        psql(self.base, "CREATE DATABASE %s TEMPLATE %s" % (self.name, template))
+        for attempt in range(10):
+            try:
+                psql(self.base, "CREATE DATABASE %s TEMPLATE %s" % (self.name, template))
+                break
+            except AssertionError:
+                if attempt == 9:
+                    raise
+                time.sleep(0.2)
         self.url = with_database(self.base, self.name)
 
     def close(self):
-        psql(self.base, "DROP DATABASE IF EXISTS %s WITH (FORCE)" % self.name)
+        # A background worker visiting the database can make one DROP fail: try a few times.
+        for attempt in range(10):
+            try:
+                psql(self.base, "DROP DATABASE IF EXISTS %s WITH (FORCE)" % self.name)
+                return
+            except AssertionError:
+                if attempt == 9:
+                    raise
+                time.sleep(0.2)
 
     def __enter__(self):
         return self

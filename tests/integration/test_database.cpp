@@ -1,6 +1,8 @@
 #include "test_database.hpp"
 
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <cstdlib>
 #include <unistd.h>
 
@@ -39,16 +41,34 @@ scratch_database::scratch_database(bool with_postgis) {
   static std::atomic<int> counter{0};
   name_ = "gpt_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
   admin_exec("DROP DATABASE IF EXISTS " + name_);
-  admin_exec("CREATE DATABASE " + name_ + " TEMPLATE " +
-             (with_postgis ? "geoplatform_template" : "template0"));
+  for (int attempt = 0;; ++attempt) {
+    try {
+      admin_exec("CREATE DATABASE " + name_ + " TEMPLATE " +
+                 (with_postgis ? "geoplatform_template" : "template0"));
+      break;
+    } catch (const std::exception&) {
+      // The template can be busy for a moment (another clone, a background worker).
+      if (attempt == 9)
+        throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  }
   url_ = with_database(base_url(), name_);
 }
 
 scratch_database::~scratch_database() {
-  try {
-    admin_exec("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "cannot drop " << name_ << ": " << e.what();
+  // A background worker visiting the database can make one DROP fail: try a few times.
+  for (int attempt = 0;; ++attempt) {
+    try {
+      admin_exec("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+      return;
+    } catch (const std::exception& e) {
+      if (attempt == 9) {
+        ADD_FAILURE() << "cannot drop " << name_ << ": " << e.what();
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
   }
 }
 
