@@ -145,8 +145,32 @@ caf::behavior coremachine(core_self* self, db_pool_actor pool, engine_options op
     // The sender wants the job's events.
     [=](watch_atom, const std::string& job_id) {
       auto sender = caf::actor_cast<caf::actor>(self->current_sender());
-      if (sender)
-        self->state.watchers[job_id].push_back(sender);
+      if (!sender)
+        return;
+      self->state.watchers[job_id].push_back(sender);
+      // The job may have ended before the watch arrived (or on another node): look once.
+      db_job look = [job_id](pqxx::connection& c) {
+        auto row = persistence::find_job(c, job_id);
+        job_event ev{job_id, row ? row->status : "unknown", row ? row->stage : 0, false, {}, {}};
+        if (row && row->status == "failed") {
+          auto err = json::parse(row->error_json, nullptr, false);
+          if (err.is_object()) {
+            ev.error_code = err.value("code", "");
+            ev.error_message = err.value("message", "");
+          }
+        }
+        return caf::make_message(ev);
+      };
+      self->request(self->state.pool, 15s, db_run_atom_v, std::move(look))
+        .then(
+          [=](const job_event& ev) {
+            if (ev.status == "completed" || ev.status == "failed" || ev.status == "cancelled")
+              notify(self, ev);
+          },
+          [=](const caf::error& err) {
+            GP_LOG_WARN("coremachine: cannot look up watched job {}: {}", job_id.substr(0, 12),
+                        self->system().render(err));
+          });
     },
     // A worker recorded a task; a job may have moved or ended.
     [=](job_event_atom, const job_event& ev) {

@@ -63,6 +63,9 @@ run_result run_handler(worker_self* self, const persistence::claimed_task& t,
     auto params = json::parse(t.params_json);
     io::jobs::task_context ctx{params, t.attempt, *rt.stop};
     r.result_json = type->handler(ctx).dump(-1, ' ', false, json::error_handler_t::replace);
+    if (r.result_json.find("\\u0000") != std::string::npos)
+      throw io::jobs::task_failure(true, "invalid_result",
+                                   "the handler's result contains \\u0000, which jsonb refuses");
     r.ok = true;
   } catch (const io::jobs::task_failure& e) {
     r.permanent = e.permanent;
@@ -198,12 +201,16 @@ void poll(worker_self* self) {
     return;
   }
   st.idle = 10ms;
+  // A task waiting in the batch is due to start by the time every task before it used its whole
+  // maximum duration. Past that (a handler ignores its stop flag) it is stopped and, a lease
+  // later, no longer renewed, so another worker can take it.
   std::vector<std::shared_ptr<std::atomic<bool>>> stops;
+  auto due = std::chrono::steady_clock::now();
   for (const auto& t : *claimed) {
+    due += max_duration_of(st.opts, t.task_type);
     stops.push_back(std::make_shared<std::atomic<bool>>(false));
     self->send(st.keeper, track_atom_v,
-               running_task{t.task_id, t.attempt, t.task_type, stops.back(),
-                            std::chrono::steady_clock::time_point::max()});
+               running_task{t.task_id, t.attempt, t.task_type, stops.back(), due});
   }
   std::vector<std::pair<persistence::claimed_task, std::string>> done;
   for (size_t i = 0; i < claimed->size(); ++i) {
@@ -213,8 +220,13 @@ void poll(worker_self* self) {
       break;
     }
     auto r = execute(self, t, stops[i]);
-    if (r.ok)
+    if (r.ok) {
+      // Renewed without a deadline until the batch's successes are recorded.
+      self->send(st.keeper, track_atom_v,
+                 running_task{t.task_id, t.attempt, t.task_type, stops[i],
+                              std::chrono::steady_clock::time_point::max()});
       done.emplace_back(t, std::move(r.result_json));
+    }
     else if (st.opts.stopping->load() && r.code == "stopped")
       release(self, {t});  // stopped by the shutdown: no attempt is spent
     else
@@ -329,7 +341,13 @@ caf::behavior lease_keeper(keeper_self* self, db_pool_actor pool, engine_options
   });
   return {
     // A task started on this node.
-    [=](track_atom, running_task& rt) { self->state.running[rt.task_id] = std::move(rt); },
+    [=](track_atom, running_task& rt) {
+      auto i = self->state.running.find(rt.task_id);
+      // An older claim of a task this node re-claimed must not displace the newer one.
+      if (i != self->state.running.end() && i->second.attempt > rt.attempt)
+        return;
+      self->state.running[rt.task_id] = std::move(rt);
+    },
     // A task ended on this node.
     [=](untrack_atom, int64_t task_id, int attempt) {
       auto i = self->state.running.find(task_id);

@@ -94,11 +94,19 @@ marked AS (
 SELECT task_id, job_id, stage, task_index, task_type, params, attempts, max_attempts
 FROM claimed ORDER BY task_id)sql";
 
+// Rows are locked in task_id order and busy ones skipped (they are being recorded right now), so a
+// renewal never takes part in a lock cycle with completions or failures.
 constexpr const char* renew = R"sql(
 UPDATE app.tasks t SET lease_until = now() + $4 * interval '1 millisecond'
-FROM app.jobs j, unnest($1::bigint[], $2::int[]) AS h(task_id, attempt)
-WHERE t.task_id = h.task_id AND t.attempts = h.attempt AND t.lease_owner = $3
-  AND t.status = 'processing' AND j.job_id = t.job_id
+FROM app.jobs j
+WHERE t.task_id IN (
+        SELECT x.task_id FROM app.tasks x
+        JOIN unnest($1::bigint[], $2::int[]) AS h(task_id, attempt)
+          ON x.task_id = h.task_id AND x.attempts = h.attempt
+        WHERE x.lease_owner = $3 AND x.status = 'processing'
+        ORDER BY x.task_id
+        FOR UPDATE OF x SKIP LOCKED)
+  AND j.job_id = t.job_id
 RETURNING t.task_id, j.status)sql";
 
 // Fenced per task by owner and attempt: a claim that lost its lease records nothing.

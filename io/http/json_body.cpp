@@ -24,8 +24,21 @@ std::optional<response> parse_json_body(const request& req, nlohmann::json& out)
                                 "was sent)"
                               : "the request body must be application/json, not " +
                                   std::string{ct});
+  if (req.body.find("\\u0000") != std::string::npos)
+    return problem(400, "malformed_json", "the request body must not contain \\u0000");
   try {
-    out = nlohmann::json::parse(req.body);
+    // Deep nesting is refused before anything recursive (copies, dumps) touches the value.
+    constexpr int max_depth = 64;
+    bool too_deep = false;
+    auto guard = [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+      if (depth > max_depth)
+        too_deep = true;
+      return !too_deep;
+    };
+    out = nlohmann::json::parse(req.body, guard);
+    if (too_deep)
+      return problem(400, "malformed_json",
+                     "the request body nests deeper than " + std::to_string(max_depth) + " levels");
   } catch (const nlohmann::json::parse_error& e) {
     return problem(400, "malformed_json",
                    "the request body is not valid JSON (error at byte " +

@@ -104,6 +104,17 @@ TEST_F(coremachine, a_failing_job_is_reported_with_its_code) {
   EXPECT_EQ(last.error_code, "bad_input");
 }
 
+TEST_F(coremachine, a_watch_after_the_end_is_answered_at_once) {
+  caf::scoped_actor self{*sys};
+  auto s = submit(self, "noop", R"({"tasks": 0})");  // completes inside its creation
+  ASSERT_TRUE(s);
+  self->send(core, gp::watch_atom_v, s->job_id);
+  std::string status = "none";
+  self->receive([&](gp::job_event_atom, const gp::job_event& ev) { status = ev.status; },
+                caf::after(std::chrono::seconds(10)) >> [] {});
+  EXPECT_EQ(status, "completed");
+}
+
 TEST_F(coremachine, the_same_submission_names_the_same_job) {
   caf::scoped_actor self{*sys};
   auto a = submit(self, "noop", R"({"tasks": 2})");

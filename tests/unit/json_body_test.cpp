@@ -65,6 +65,20 @@ TEST(json_body, numbers_out_of_range_are_400_not_a_crash) {
   EXPECT_EQ(json::parse(r->body)["code"], "malformed_json");
 }
 
+TEST(json_body, deep_nesting_and_nul_characters_are_400) {
+  json out;
+  std::string deep = "{\"tag\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  auto r = parse_json_body(post("application/json", deep), out);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400u);
+  EXPECT_NE(json::parse(r->body)["detail"].get<std::string>().find("nests deeper"),
+            std::string::npos);
+  auto nul = parse_json_body(post("application/json", R"({"tag": "a\u0000b"})"), out);
+  ASSERT_TRUE(nul);
+  EXPECT_EQ(nul->status, 400u);
+  EXPECT_FALSE(parse_json_body(post("application/json", "[[[[1]]]]"), out));
+}
+
 TEST(json_body, valid_json_is_parsed) {
   json out;
   EXPECT_FALSE(parse_json_body(post("application/json; charset=utf-8", "{\"a\": [1]}"), out));
