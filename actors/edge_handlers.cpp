@@ -37,8 +37,6 @@ struct created_key {
   io::generated_key key;
 };
 
-json null_if_empty(const std::string& s) { return s.empty() ? json() : json(s); }
-
 /// Sends `job` to the pool and hands its typed answer to `on_ok`; failures answer the call.
 template <class T, class F>
 void with_db(edge_self* self, const http_call& call, db_job job, F on_ok) {
@@ -88,7 +86,7 @@ void handle_whoami(edge_self*, http_call call, const principal& who) {
   json body = {{"client_id", who.client_id},
                {"key_id", who.key_id},
                {"access_level", who.access_level},
-               {"expires_at", null_if_empty(who.expires_at)}};
+               {"expires_at", io::http::string_or_null(who.expires_at)}};
   if (who.restricted)
     body["allowed_endpoints"] = who.allowed_endpoints;
   call.reply(json_response(200, body));
@@ -246,7 +244,7 @@ void handle_admin_create_key(edge_self* self, http_call call, const principal& w
                               {"key_id", made.key.key_id},
                               {"client_id", row.client_id},
                               {"access_level", row.access_level},
-                              {"expires_at", null_if_empty(row.expires_at)},
+                              {"expires_at", io::http::string_or_null(row.expires_at)},
                               {"allowed_endpoints", row.allowed_endpoints
                                                       ? json(*row.allowed_endpoints)
                                                       : json()}}));

@@ -20,8 +20,6 @@ enum class errc : uint8_t {
   schema_not_ready,
   /// No key, or a key that is malformed, unknown, expired, revoked or of an inactive client.
   unauthorized,
-  /// A valid key without the right to do this.
-  forbidden,
   /// A request's content is invalid; the detail names the fields.
   invalid_input,
   /// An unexpected failure inside the service.

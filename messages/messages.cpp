@@ -17,7 +17,6 @@ const char* to_string(errc x) {
     case errc::database_error: return "database_error";
     case errc::schema_not_ready: return "schema_not_ready";
     case errc::unauthorized: return "unauthorized";
-    case errc::forbidden: return "forbidden";
     case errc::invalid_input: return "invalid_input";
     case errc::internal: return "internal";
   }

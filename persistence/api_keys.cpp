@@ -2,7 +2,7 @@
 
 #include <pqxx/pqxx>
 
-#include "persistence/clients.hpp"
+#include "persistence/pg_array.hpp"
 
 namespace gp::persistence {
 
@@ -138,11 +138,6 @@ bool revoke_api_key(pqxx::connection& c, const std::string& key_id) {
   auto r = tx.exec_params(sql::revoke_api_key, key_id);
   tx.commit();
   return !r.empty();
-}
-
-bool is_future_timestamp(pqxx::connection& c, const std::string& rfc3339) {
-  pqxx::nontransaction tx{c};
-  return tx.exec_params1(sql::is_future, rfc3339)[0].as<bool>();
 }
 
 }  // namespace gp::persistence

@@ -64,7 +64,4 @@ std::optional<key_credentials> find_key_credentials(pqxx::connection& c, const s
 /// Marks a key revoked; false when no such key exists or it was already revoked.
 bool revoke_api_key(pqxx::connection& c, const std::string& key_id);
 
-/// Whether an RFC 3339 timestamp lies in the future by the database's clock.
-bool is_future_timestamp(pqxx::connection& c, const std::string& rfc3339);
-
 }  // namespace gp::persistence

@@ -22,34 +22,6 @@ constexpr const char* client_exists =
 
 }  // namespace sql
 
-std::string to_pg_array(const std::vector<std::string>& xs) {
-  std::string out = "{";
-  for (size_t i = 0; i < xs.size(); ++i) {
-    if (i > 0)
-      out += ',';
-    out += '"';
-    for (char ch : xs[i]) {
-      if (ch == '"' || ch == '\\')
-        out += '\\';
-      out += ch;
-    }
-    out += '"';
-  }
-  out += '}';
-  return out;
-}
-
-std::vector<std::string> from_pg_array(const std::string& text) {
-  std::vector<std::string> out;
-  pqxx::array_parser parser{text.c_str()};
-  for (auto [kind, value] = parser.get_next(); kind != pqxx::array_parser::done;
-       std::tie(kind, value) = parser.get_next()) {
-    if (kind == pqxx::array_parser::string_value)
-      out.push_back(value);
-  }
-  return out;
-}
-
 bool insert_client(pqxx::connection& c, const client_row& row) {
   pqxx::work tx{c};
   auto r = tx.exec_params(sql::insert_client, row.client_id, row.name, row.webhook_secret,

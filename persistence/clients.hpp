@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "messages/records.hpp"
+#include "persistence/pg_array.hpp"
 #include "persistence/pqxx_fwd.hpp"
 
 namespace gp::persistence {
@@ -21,10 +22,5 @@ std::vector<client_row> list_clients(pqxx::connection& c);
 /// Whether a client with this id exists.
 bool client_exists(pqxx::connection& c, const std::string& client_id);
 
-/// A PostgreSQL text[] literal for `xs` (quoted and escaped).
-std::string to_pg_array(const std::vector<std::string>& xs);
-
-/// Parses a PostgreSQL text[] value as returned by the server.
-std::vector<std::string> from_pg_array(const std::string& text);
 
 }  // namespace gp::persistence

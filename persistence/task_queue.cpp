@@ -5,7 +5,7 @@
 
 #include <pqxx/pqxx>
 
-#include "persistence/clients.hpp"
+#include "persistence/pg_array.hpp"
 
 namespace gp::persistence {
 

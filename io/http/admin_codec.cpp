@@ -16,6 +16,10 @@ void check(const char* field, const std::string& value, std::string why,
 
 }  // namespace
 
+nlohmann::json string_or_null(const std::string& s) {
+  return s.empty() ? nlohmann::json() : nlohmann::json(s);
+}
+
 nlohmann::json to_json(const client_row& r) {
   return {{"client_id", r.client_id},
           {"name", r.name},
@@ -26,21 +30,19 @@ nlohmann::json to_json(const client_row& r) {
 }
 
 nlohmann::json to_json(const api_key_row& r) {
-  auto or_null = [](const std::string& s) { return s.empty() ? nlohmann::json() : nlohmann::json(s); };
   return {{"key_id", r.key_id},
           {"client_id", r.client_id},
           {"access_level", r.access_level},
           {"description", r.description},
           {"state", r.state},
-          {"expires_at", or_null(r.expires_at)},
-          {"revoked_at", or_null(r.revoked_at)},
+          {"expires_at", string_or_null(r.expires_at)},
+          {"revoked_at", string_or_null(r.revoked_at)},
           {"created_at", r.created_at},
           {"allowed_endpoints",
            r.allowed_endpoints ? nlohmann::json(*r.allowed_endpoints) : nlohmann::json()}};
 }
 
 nlohmann::json to_json(const job_row& r, const std::string& base_url) {
-  auto or_null = [](const std::string& s) { return s.empty() ? nlohmann::json() : nlohmann::json(s); };
   auto tasks = nlohmann::json::object();
   for (const char* status :
        {"pending", "processing", "completed", "failed", "pending_retry", "cancelled"}) {
@@ -56,11 +58,11 @@ nlohmann::json to_json(const job_row& r, const std::string& base_url) {
           {"tasks", tasks},
           {"result", nlohmann::json::parse(r.result_json, nullptr, false)},
           {"error", nlohmann::json::parse(r.error_json, nullptr, false)},
-          {"platform_request_id", or_null(r.platform_request_id)},
+          {"platform_request_id", string_or_null(r.platform_request_id)},
           {"status_url", base_url + "/jobs/" + r.job_id},
           {"created_at", r.created_at},
-          {"started_at", or_null(r.started_at)},
-          {"completed_at", or_null(r.completed_at)}};
+          {"started_at", string_or_null(r.started_at)},
+          {"completed_at", string_or_null(r.completed_at)}};
 }
 
 key_request parse_key_request(const nlohmann::json& body, std::vector<field_error>& errors) {

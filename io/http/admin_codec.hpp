@@ -21,6 +21,9 @@ struct key_request {
   std::string description;
 };
 
+/// A JSON string, or null for an empty string (optional text columns and timestamps).
+nlohmann::json string_or_null(const std::string& s);
+
 /// A client as the API shows it (never its webhook secret).
 nlohmann::json to_json(const client_row& row);
 
