@@ -9,7 +9,8 @@
 
 namespace gp::app {
 
-/// Runs the service until SIGINT/SIGTERM.
+/// Runs the service until SIGINT/SIGTERM, then ends the process itself (exit 0, or 1 after a
+/// fatal failure); it returns only when start-up fails (by throwing).
 int serve(config cfg);
 
 /// Applies pending migrations and prints what was done.
