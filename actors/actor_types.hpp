@@ -28,6 +28,25 @@ using http_edge_actor = caf::actor;
 ///              (job_event_atom, job_event) from workers; (work_atom); (status_atom) → status_report.
 using coremachine_actor = caf::actor;
 
+/// coremachine also: (submit_atom, job_id, type, params_json, request_id) → job_submission: a
+///              request's job under the id the request derived (io/jobs/pipelines.hpp).
+
+/// registry: (submit_atom, request_submission) → submit_answer; (query_atom, request_id,
+///           client_id) → request_view or errc::not_found; (cancel_atom, request_id, client_id)
+///           and (retry_atom, request_id, client_id) → request_view, errc::not_found or
+///           errc::conflict; from request actors (moved_atom, request_id, status) and
+///           (ended_atom, request_view); from the supervisor (track_atom, request_id, actor) and
+///           (untrack_atom, request_id); (status_atom) → status_report.
+using registry_actor = caf::actor;
+
+/// request_supervisor: (start_atom, request_row) starts a request actor (restarts come from
+/// its own timers); (status_atom) → status_report.
+using request_supervisor_actor = caf::actor;
+
+/// request (one per live platform request): (query_atom) → request_view; (cancel_atom) → it
+/// stops (its row was cancelled); (job_event_atom, job_event) from the coremachine.
+using request_actor = caf::actor;
+
 /// root: (shutdown_atom) → bool drained; (status_atom) → status_report.
 using root_actor = caf::actor;
 

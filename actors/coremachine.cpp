@@ -85,7 +85,8 @@ void notify(core_self* self, const job_event& ev) {
 }
 
 caf::result<job_submission> submit(core_self* self, const std::string& type,
-                                   const std::string& params_json, const std::string& request_id) {
+                                   const std::string& params_json, const std::string& request_id,
+                                   const std::string& job_id = {}) {
   auto params = json::parse(params_json, nullptr, false);
   if (params.is_discarded())
     return caf::make_error(errc::invalid_input, std::string{"parameters are not valid JSON"});
@@ -99,7 +100,7 @@ caf::result<job_submission> submit(core_self* self, const std::string& type,
   persistence::new_job job;
   job.job_type = type;
   job.params_json = params.dump();
-  job.job_id = io::jobs::job_id_for(type, params);
+  job.job_id = job_id.empty() ? io::jobs::job_id_for(type, params) : job_id;
   job.total_stages = static_cast<int>(self->state.reg->job(type)->stages.size());
   job.platform_request_id = request_id;
   auto plan = planner_for(*self->state.reg);
@@ -142,6 +143,11 @@ caf::behavior coremachine(core_self* self, db_pool_actor pool, engine_options op
     // Creates a job (idempotent: the id is derived from type and parameters).
     [=](submit_atom, const std::string& type, const std::string& params_json,
         const std::string& request_id) { return submit(self, type, params_json, request_id); },
+    // Creates a request's job under the id its request chose (one job per request and step).
+    [=](submit_atom, const std::string& job_id, const std::string& type,
+        const std::string& params_json, const std::string& request_id) {
+      return submit(self, type, params_json, request_id, job_id);
+    },
     // The sender wants the job's events.
     [=](watch_atom, const std::string& job_id) {
       auto sender = caf::actor_cast<caf::actor>(self->current_sender());

@@ -134,7 +134,8 @@ void handle_health(edge_self* self, http_call call) {
   probe->version = self->state.opts.version;
   const auto& p = self->state.peers;
   std::vector<std::pair<std::string, caf::actor>> members = {
-    {"db_pool", p.pool}, {"auth", p.auth}, {"migrator", p.migrator}};
+    {"db_pool", p.pool},         {"auth", p.auth},        {"migrator", p.migrator},
+    {"coremachine", p.coremachine}, {"registry", p.registry}};
   probe->pending = static_cast<int>(members.size()) + 1;
   const auto& st = self->state;
   probe->actors["http_edge"] = {{"state", st.draining ? "draining" : "serving"},

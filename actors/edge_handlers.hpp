@@ -44,6 +44,25 @@ void handle_job_list(edge_self* self, http_call call);
 /// DELETE /jobs/{job_id}: cancel (200 with the job, 409 when it already ended).
 void handle_job_cancel(edge_self* self, http_call call, const std::string& job_id);
 
+/// POST /platform/submit: 202 (new), 200 (the same request exists), 409 (a different one does).
+void handle_platform_submit(edge_self* self, http_call call, const principal& who,
+                            const nlohmann::json& body);
+
+/// GET /platform/status/{request_id}.
+void handle_platform_status(edge_self* self, http_call call, const principal& who,
+                            const std::string& id);
+
+/// GET /platform/requests?status=&dataset_id=&limit=&cursor=.
+void handle_platform_list(edge_self* self, http_call call, const principal& who);
+
+/// DELETE /platform/requests/{request_id}: cancel (200), 409 when it already ended.
+void handle_platform_cancel(edge_self* self, http_call call, const principal& who,
+                            const std::string& id);
+
+/// POST /platform/requests/{request_id}/retry: 202 for a failed request, else 409.
+void handle_platform_retry(edge_self* self, http_call call, const principal& who,
+                           const std::string& id);
+
 /// 503 for a failed database round trip, 500 for anything else (never leaking internals).
 io::http::response failure_response(const caf::error& err);
 

@@ -36,6 +36,11 @@ enum route : int {
   job_list,
   job_get,
   job_cancel,
+  platform_submit,
+  platform_status,
+  platform_list,
+  platform_cancel,
+  platform_retry,
 };
 
 /// One row of the route table: method, path pattern, id, who may call, whether it takes a body.
@@ -60,6 +65,12 @@ constexpr route_def route_table[] = {
   {"GET", "/jobs", job_list, route_access::admin, false},
   {"GET", "/jobs/{job_id}", job_get, route_access::admin, false},
   {"DELETE", "/jobs/{job_id}", job_cancel, route_access::admin, false},
+  {"POST", "/platform/submit", platform_submit, route_access::platform, true},
+  {"GET", "/platform/status/{request_id}", platform_status, route_access::platform, false},
+  {"GET", "/platform/requests", platform_list, route_access::platform, false},
+  {"DELETE", "/platform/requests/{request_id}", platform_cancel, route_access::platform, false},
+  {"POST", "/platform/requests/{request_id}/retry", platform_retry, route_access::platform,
+   false},
 };
 
 const route_def& definition(int id) {
@@ -103,6 +114,14 @@ void run(edge_self* self, http_call call, const route_def& def, const principal&
     case job_list: return handle_job_list(self, std::move(call));
     case job_get: return handle_job_get(self, std::move(call), params.at("job_id"));
     case job_cancel: return handle_job_cancel(self, std::move(call), params.at("job_id"));
+    case platform_submit: return handle_platform_submit(self, std::move(call), who, body);
+    case platform_status:
+      return handle_platform_status(self, std::move(call), who, params.at("request_id"));
+    case platform_list: return handle_platform_list(self, std::move(call), who);
+    case platform_cancel:
+      return handle_platform_cancel(self, std::move(call), who, params.at("request_id"));
+    case platform_retry:
+      return handle_platform_retry(self, std::move(call), who, params.at("request_id"));
   }
 }
 

@@ -8,6 +8,7 @@
 #include <caf/fwd.hpp>
 
 #include "actors/actor_types.hpp"
+#include "io/http/submit_codec.hpp"
 #include "io/http/types.hpp"
 
 namespace gp::io::http {
@@ -33,6 +34,12 @@ struct http_edge_options {
   /// Base of absolute URLs in bodies and Location headers (no trailing slash).
   std::string public_base_url;
   std::string version;
+  /// How long the registry may take (a new submission waits for its insert transaction).
+  std::chrono::milliseconds request_timeout{20000};
+  /// Inputs: <bronze_root>/<client_id>/<source_path>.
+  std::string bronze_root;
+  /// Submission rules the operator sets (virtual paths, default compression).
+  io::http::submit_policy submit;
 };
 
 /// The actors the edge talks to.
@@ -41,6 +48,7 @@ struct edge_peers {
   auth_actor auth;
   migrator_actor migrator;
   coremachine_actor coremachine;
+  registry_actor registry;
 };
 
 /// Spawns the edge and starts `server` with a handler that forwards every call to it.

@@ -68,9 +68,16 @@ caf::behavior root(caf::stateful_actor<root_state>* self, root_options opts,
   auto migrator = spawn_migrator(self->system(), pool);
   auto auth = spawn_auth(self->system(), pool, st.opts.auth);
   auto core = spawn_coremachine(self->system(), pool, st.opts.engine, io::jobs::builtin_registry());
-  auto edge = spawn_http_edge(self->system(), std::move(server), {pool, auth, migrator, core},
-                              st.opts.edge);
+  auto request = st.opts.requests;
+  request.pool = pool;
+  request.coremachine = core;
+  request.jobs = &io::jobs::builtin_registry();
+  auto registry = spawn_registry(self->system(), st.opts.registry, std::move(request),
+                                 st.opts.supervisor);
+  auto edge = spawn_http_edge(self->system(), std::move(server),
+                              {pool, auth, migrator, core, registry}, st.opts.edge);
   st.children = {{"http_edge", edge},
+                 {"registry", registry},
                  {"coremachine", core},
                  {"auth", auth},
                  {"migrator", migrator},

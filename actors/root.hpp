@@ -10,6 +10,7 @@
 #include "actors/auth.hpp"
 #include "actors/coremachine.hpp"
 #include "actors/http_edge.hpp"
+#include "actors/registry.hpp"
 #include "persistence/database.hpp"
 
 namespace gp {
@@ -21,6 +22,10 @@ struct root_options {
   http_edge_options edge;
   auth_options auth;
   engine_options engine;
+  registry_options registry;
+  /// Template of the request actors' options (the root fills in the actors they talk to).
+  request_options requests;
+  supervisor_options supervisor;
   /// How long shutdown waits for in-flight HTTP calls.
   std::chrono::milliseconds shutdown_grace{10000};
   /// Called (from an actor thread) when a core actor dies unexpectedly; the node must stop.
@@ -28,9 +33,9 @@ struct root_options {
 };
 
 /// Spawns the root, which spawns db_pool, migrator, auth, coremachine (with its workers and lease
-/// keeper) and http_edge (starting `server`). (shutdown_atom) drains the edge, then stops
-/// http_edge → coremachine → auth → migrator → db_pool, replies whether the drain finished in
-/// time, and quits.
+/// keeper), registry (with the request supervisor) and http_edge (starting `server`).
+/// (shutdown_atom) drains the edge, then stops http_edge → registry → coremachine → auth →
+/// migrator → db_pool, replies whether the drain finished in time, and quits.
 root_actor spawn_root(caf::actor_system& sys, root_options opts,
                       std::shared_ptr<io::http::server> server);
 

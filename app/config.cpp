@@ -6,6 +6,7 @@
 
 #include <toml++/toml.h>
 
+#include "io/jobs/pipelines.hpp"
 #include "persistence/database.hpp"
 
 extern char** environ;
@@ -102,6 +103,13 @@ std::string extra_check(const std::string& name, const std::string& v) {
       return e.what();
     }
   }
+  if (name == "requests.pipelines" && v != "-") {
+    try {
+      io::jobs::parse_pipelines(v, io::jobs::builtin_registry());
+    } catch (const std::invalid_argument& e) {
+      return e.what();
+    }
+  }
   if (name == "http.listen_address") {
     bool ok = !v.empty() && std::all_of(v.begin(), v.end(), [](char ch) {
       return std::isxdigit(static_cast<unsigned char>(ch)) || ch == '.' || ch == ':';
@@ -164,14 +172,34 @@ const std::vector<key_spec>& config_keys() {
     text("storage", "bronze_root", ".local/storage/bronze",
          "Input files: one folder per client inside."),
     text("storage", "silver_root", ".local/storage/silver", "Processed outputs."),
+    flag("storage", "allow_virtual_sources", false,
+         "Whether source_path may be a GDAL virtual path (/vsis3/, /vsiaz/, /vsicurl/)."),
+    text("requests", "default_compression", "deflate",
+         "Compression of rasters whose request names none.", {"deflate", "lzw", "zstd"}),
+    text("requests", "pipelines", "-",
+         "Override of the jobs each request type runs, as JSON, e.g. "
+         "{\"vector\": [{\"step\": \"ingest_vector\", \"job\": \"sleep\", "
+         "\"params\": {\"ms\": 500}}]} (\"-\" for the built-in table; for staging and "
+         "tests)."),
+    integer("requests", "max_restarts", 5, 0, 1000,
+            "Restarts of a crashed request actor allowed within restart_window_s; one more "
+            "fails the request (error request_actor_crashed)."),
+    integer("requests", "restart_window_s", 60, 1, 86400, "The window of max_restarts."),
+    integer("requests", "restart_backoff_ms", 200, 1, 600000,
+            "Pause before restarting a crashed request actor; doubles with each crash in the "
+            "window."),
+    integer("requests", "insert_batch", 256, 1, 10000,
+            "Most new submissions stored in one transaction (concurrent submissions share "
+            "commits)."),
     integer("workers", "scheduler_threads", 0, 0, 256,
             "Actor scheduler threads (0 = one per core)."),
     text("workers", "scheduler_policy", "sharing",
          "Actor scheduler: work stealing (spins briefly when idle) or one shared queue (sleeps "
          "on a condition variable; kinder to small machines).",
          {"stealing", "sharing"}),
-    integer("workers", "task_workers", 2, 1, 256,
-            "Task workers (detached actors, one database connection each) running job handlers."),
+    integer("workers", "task_workers", 2, 0, 256,
+            "Task workers (detached actors, one database connection each) running job handlers "
+            "(0: this node runs no tasks; it accepts and tracks requests only)."),
     integer("workers", "lease_ms", 30000, 200, 3600000,
             "Lease of a running task; renewed every min(lease/3, 500 ms) while it runs. A task "
             "whose lease lapses (its node died) is claimed again."),
@@ -312,7 +340,11 @@ config config_loader::build() const {
   if (c.http.public_base_url_derived)
     c.http.public_base_url = base_url_for(c.http.listen_address, c.http.port);
   c.auth = {i("auth.cache_ttl_ms"), b("auth.health_requires_key")};
-  c.storage = {strs.at("storage.bronze_root"), strs.at("storage.silver_root")};
+  c.storage = {strs.at("storage.bronze_root"), strs.at("storage.silver_root"),
+               b("storage.allow_virtual_sources")};
+  c.requests = {strs.at("requests.default_compression"), strs.at("requests.pipelines"),
+                i("requests.max_restarts"), i("requests.restart_window_s"),
+                i("requests.restart_backoff_ms"), i("requests.insert_batch")};
   c.workers = {i("workers.scheduler_threads"), strs.at("workers.scheduler_policy"),
                i("workers.task_workers"), i("workers.lease_ms"), i("workers.claim_batch"),
                i("workers.retry_base_ms"), i("workers.retry_max_ms"),

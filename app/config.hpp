@@ -40,7 +40,17 @@ struct config {
   struct storage_t {
     std::string bronze_root;
     std::string silver_root;
+    bool allow_virtual_sources;
   } storage;
+  struct requests_t {
+    std::string default_compression;
+    /// "-" or a JSON override of the request types' jobs.
+    std::string pipelines;
+    int max_restarts;
+    int restart_window_s;
+    int restart_backoff_ms;
+    int insert_batch;
+  } requests;
   struct workers_t {
     int scheduler_threads;
     std::string scheduler_policy;

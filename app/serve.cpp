@@ -14,6 +14,7 @@
 #include "app/version.hpp"
 #include "io/crypto.hpp"
 #include "io/http/server.hpp"
+#include "io/jobs/pipelines.hpp"
 #include "io/logging.hpp"
 #include "messages/atoms.hpp"
 #include "messages/messages.hpp"
@@ -60,6 +61,25 @@ root_options root_options_of(const config& cfg) {
   for (const auto& [type, secs] : cfg.workers.task_duration_limits)
     e.max_duration_by_type[type] = std::chrono::seconds{secs};
   e.db = o.db;
+  auto bronze = std::filesystem::absolute(cfg.storage.bronze_root).lexically_normal().string();
+  while (bronze.size() > 1 && bronze.back() == '/')
+    bronze.pop_back();
+  o.edge.bronze_root = bronze;
+  o.edge.submit.allow_virtual_paths = cfg.storage.allow_virtual_sources;
+  o.edge.submit.default_compression = cfg.requests.default_compression;
+  o.edge.request_timeout = o.edge.db_timeout + 5s;
+  o.registry.node_id = e.node_id;
+  o.registry.db_timeout = o.edge.db_timeout;
+  o.registry.max_batch = static_cast<size_t>(cfg.requests.insert_batch);
+  o.requests.bronze_root = bronze;
+  o.requests.db_timeout = std::max<std::chrono::milliseconds>(o.edge.db_timeout, 20s);
+  o.requests.pipelines = cfg.requests.pipelines == "-"
+                           ? io::jobs::default_pipelines()
+                           : io::jobs::parse_pipelines(cfg.requests.pipelines,
+                                                       io::jobs::builtin_registry());
+  o.supervisor.max_restarts = cfg.requests.max_restarts;
+  o.supervisor.restart_window = std::chrono::seconds{cfg.requests.restart_window_s};
+  o.supervisor.restart_backoff = std::chrono::milliseconds{cfg.requests.restart_backoff_ms};
   return o;
 }
 

@@ -41,4 +41,15 @@ CAF_ADD_ATOM(gp, gp, untrack_atom, "untrack")
 /// Apply pending schema migrations.
 CAF_ADD_ATOM(gp, gp, migrate_atom, "migrate")
 
+/// A platform request's status: (query_atom, request_id, client_id) → request_view (registry;
+/// client_id empty = any client), (query_atom) → request_view (a request actor).
+CAF_ADD_ATOM(gp, gp, query_atom, "query")
+/// Re-run a failed request: (retry_atom, request_id, client_id) → request_view.
+CAF_ADD_ATOM(gp, gp, retry_atom, "retry")
+/// Start (or restart) a request actor: (start_atom, request_id).
+CAF_ADD_ATOM(gp, gp, start_atom, "start")
+/// A request actor reached a terminal state: (ended_atom, request_view).
+CAF_ADD_ATOM(gp, gp, ended_atom, "ended")
+/// A request changed state: (moved_atom, request_id, status).
+CAF_ADD_ATOM(gp, gp, moved_atom, "moved")
 CAF_END_TYPE_ID_BLOCK(gp)

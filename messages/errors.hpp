@@ -24,6 +24,10 @@ enum class errc : uint8_t {
   invalid_input,
   /// An unexpected failure inside the service.
   internal,
+  /// No such request (or it belongs to another client).
+  not_found,
+  /// The request is in a state that does not allow the operation; the detail says which.
+  conflict,
 };
 
 /// Stable snake_case name of an error code (used in logs and problem bodies).

@@ -6,6 +6,7 @@
 #include "messages/errors.hpp"
 #include "messages/health.hpp"
 #include "messages/jobs.hpp"
+#include "messages/requests.hpp"
 
 namespace gp {
 
@@ -19,6 +20,8 @@ const char* to_string(errc x) {
     case errc::unauthorized: return "unauthorized";
     case errc::invalid_input: return "invalid_input";
     case errc::internal: return "internal";
+    case errc::not_found: return "not_found";
+    case errc::conflict: return "conflict";
   }
   return "unknown";
 }
@@ -40,6 +43,10 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<principal>("gp.principal");
   cfg.add_message_type<job_submission>("gp.job_submission");
   cfg.add_message_type<job_event>("gp.job_event");
+  cfg.add_message_type<request_job>("gp.request_job");
+  cfg.add_message_type<request_view>("gp.request_view");
+  cfg.add_message_type<request_submission>("gp.request_submission");
+  cfg.add_message_type<submit_answer>("gp.submit_answer");
   cfg.add_error_category(caf::atom("gp"),
                          [](uint8_t code, caf::atom_value, const caf::message& ctx) {
                            std::string out = to_string(static_cast<errc>(code));

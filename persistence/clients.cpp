@@ -20,6 +20,9 @@ FROM platform.clients ORDER BY client_id)sql";
 constexpr const char* client_exists =
   "SELECT EXISTS (SELECT 1 FROM platform.clients WHERE client_id = $1)";
 
+constexpr const char* callback_hosts =
+  "SELECT callback_hosts::text FROM platform.clients WHERE client_id = $1";
+
 }  // namespace sql
 
 bool insert_client(pqxx::connection& c, const client_row& row) {
@@ -50,6 +53,14 @@ std::vector<client_row> list_clients(pqxx::connection& c) {
 bool client_exists(pqxx::connection& c, const std::string& client_id) {
   pqxx::nontransaction tx{c};
   return tx.exec_params1(sql::client_exists, client_id)[0].as<bool>();
+}
+
+std::vector<std::string> callback_hosts_of(pqxx::connection& c, const std::string& client_id) {
+  pqxx::nontransaction tx{c};
+  auto r = tx.exec_params(sql::callback_hosts, client_id);
+  if (r.empty() || r[0][0].is_null())
+    return {};
+  return from_pg_array(r[0][0].as<std::string>());
 }
 
 }  // namespace gp::persistence

@@ -19,6 +19,9 @@ bool insert_client(pqxx::connection& c, const client_row& row);
 /// Every client, ordered by client_id.
 std::vector<client_row> list_clients(pqxx::connection& c);
 
+/// The callback host allowlist of a client (empty when it has none, or no such client).
+std::vector<std::string> callback_hosts_of(pqxx::connection& c, const std::string& client_id);
+
 /// Whether a client with this id exists.
 bool client_exists(pqxx::connection& c, const std::string& client_id);
 

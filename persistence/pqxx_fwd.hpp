@@ -6,4 +6,5 @@ class connect_direct;
 template <typename CONNECTPOLICY>
 class basic_connection_base;
 using connection = basic_connection_base<connect_direct>;
+class transaction_base;
 }  // namespace pqxx

@@ -1,6 +1,12 @@
 #include "persistence/requests.hpp"
 
+#include <map>
+#include <set>
+
 #include <pqxx/pqxx>
+
+#include "persistence/pg_array.hpp"
+#include "persistence/task_queue.hpp"
 
 namespace gp::persistence {
 
@@ -35,7 +41,71 @@ SET status = $3, progress_percent = greatest(progress_percent, $4), message = $5
     started_at = CASE WHEN $3 <> 'pending' THEN coalesce(started_at, now()) ELSE started_at END,
     completed_at = CASE WHEN $3 IN ('completed', 'failed', 'cancelled') THEN now() ELSE NULL END
 WHERE request_id = $1 AND state_version = $2
-RETURNING state_version)sql";
+RETURNING state_version,
+  coalesce(to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), ''),
+  coalesce(to_char(completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), ''))sql";
+
+constexpr const char* insert_many = R"sql(
+INSERT INTO platform.requests
+  (request_id, client_id, dataset_id, resource_id, version_id, request_type, source_path,
+   processing_config, callback_url, client_request_id, owner_node)
+SELECT d.request_id, d.client_id, d.dataset_id, d.resource_id, d.version_id, d.request_type,
+       d.source_path, d.config::jsonb, nullif(d.callback_url, ''), nullif(d.client_request_id, ''),
+       nullif(d.owner_node, '')
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+            $8::text[], $9::text[], $10::text[], $11::text[])
+     AS d(request_id, client_id, dataset_id, resource_id, version_id, request_type, source_path,
+          config, callback_url, client_request_id, owner_node)
+ORDER BY d.request_id
+ON CONFLICT DO NOTHING
+RETURNING request_id)sql";
+
+constexpr const char* averages = R"sql(
+SELECT request_type, avg(seconds)::float8 FROM (
+  SELECT request_type, extract(epoch FROM completed_at - created_at) AS seconds,
+         row_number() OVER (PARTITION BY request_type ORDER BY completed_at DESC) AS n
+  FROM platform.requests WHERE status = 'completed' AND completed_at IS NOT NULL) r
+WHERE n <= 100 GROUP BY request_type)sql";
+
+// Finished stages plus the finished share of the current stage (tasks_position_key covers
+// job_id, stage); capped at 99 until the request is completed.
+constexpr const char* progress = R"sql(
+WITH j AS (SELECT stage, total_stages, status FROM app.jobs WHERE job_id = $2),
+     t AS (SELECT count(*) FILTER (WHERE t.status = 'completed') AS done, count(*) AS total
+           FROM app.tasks t, j WHERE t.job_id = $2 AND t.stage = j.stage)
+UPDATE platform.requests r
+SET progress_percent = greatest(r.progress_percent, least(99, floor(100.0 * (
+      $3 + (CASE WHEN j.status = 'completed' THEN 1.0
+                 ELSE (j.stage - 1 + CASE WHEN t.total > 0 THEN t.done::float8 / t.total ELSE 0 END)
+                      / greatest(j.total_stages, 1) END)) / $4)::int))
+FROM j, t
+WHERE r.request_id = $1 AND r.status = 'processing'
+RETURNING r.progress_percent)sql";
+
+constexpr const char* cancel = R"sql(
+UPDATE platform.requests
+SET status = 'cancelled', message = 'cancelled by the client', state_version = state_version + 1,
+    updated_at = now(), completed_at = now()
+WHERE request_id = $1 AND status IN ('pending', 'processing')
+RETURNING request_id)sql";
+
+constexpr const char* running_jobs = R"sql(
+SELECT job_id FROM app.jobs WHERE platform_request_id = $1 AND status IN ('queued', 'processing')
+ORDER BY job_id)sql";
+
+constexpr const char* failed_jobs = R"sql(
+SELECT job_id FROM app.jobs WHERE platform_request_id = $1 AND status = 'failed' ORDER BY job_id)sql";
+
+constexpr const char* reopen = R"sql(
+UPDATE platform.requests
+SET status = 'processing', message = 'retrying', error_code = NULL, error_message = NULL,
+    error_retryable = NULL, state_version = state_version + 1, updated_at = now(),
+    completed_at = NULL
+WHERE request_id = $1 AND status = 'failed'
+RETURNING request_id)sql";
+
+constexpr const char* lock_request =
+  "SELECT status FROM platform.requests WHERE request_id = $1 FOR UPDATE";
 
 constexpr const char* live = R"sql(
 SELECT request_id FROM platform.requests WHERE status IN ('pending', 'processing')
@@ -94,6 +164,44 @@ insert_outcome insert_request(pqxx::connection& c, const new_request& r) {
   return {!inserted.empty(), read_row(row)};
 }
 
+std::vector<insert_outcome> insert_requests(pqxx::connection& c,
+                                            const std::vector<new_request>& rs) {
+  std::vector<std::string> cols[11];
+  for (const auto& r : rs) {
+    const std::string* v[11] = {&r.request_id,  &r.client_id,   &r.dataset_id,
+                                &r.resource_id, &r.version_id,  &r.request_type,
+                                &r.source_path, &r.processing_config_json, &r.callback_url,
+                                &r.client_request_id, &r.owner_node};
+    for (int i = 0; i < 11; ++i)
+      cols[i].push_back(*v[i]);
+  }
+  pqxx::work tx{c};
+  std::set<std::string> created;
+  for (const auto& row :
+       tx.exec_params(sql::insert_many, to_pg_array(cols[0]), to_pg_array(cols[1]),
+                      to_pg_array(cols[2]), to_pg_array(cols[3]), to_pg_array(cols[4]),
+                      to_pg_array(cols[5]), to_pg_array(cols[6]), to_pg_array(cols[7]),
+                      to_pg_array(cols[8]), to_pg_array(cols[9]), to_pg_array(cols[10])))
+    created.insert(row[0].as<std::string>());
+  // Rows that existed: committed by their writer (ON CONFLICT waited for it). Looked up by
+  // identity, which is what the unique key guards.
+  std::map<std::string, request_row> rows;
+  for (const auto& row : tx.exec_params(
+         std::string{sql::columns} + "WHERE request_id = ANY($1::text[])", to_pg_array(cols[0])))
+    rows.emplace(row[0].as<std::string>(), read_row(row));
+  tx.commit();
+  std::vector<insert_outcome> out;
+  for (const auto& r : rs) {
+    insert_outcome o;
+    auto i = rows.find(r.request_id);
+    if (i != rows.end())
+      o.row = i->second;
+    o.created = created.erase(r.request_id) > 0;
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
 std::optional<request_row> find_request(pqxx::connection& c, const std::string& request_id) {
   pqxx::nontransaction tx{c};
   auto r = tx.exec_params(std::string{sql::columns} + "WHERE request_id = $1", request_id);
@@ -102,14 +210,21 @@ std::optional<request_row> find_request(pqxx::connection& c, const std::string& 
   return read_row(r[0]);
 }
 
-bool save_request_state(pqxx::connection& c, const std::string& request_id,
-                        int64_t expected_version, const request_state& s) {
+std::optional<stored_times> store_request_state(pqxx::connection& c, const std::string& request_id,
+                                                int64_t expected_version, const request_state& s) {
   pqxx::work tx{c};
   auto r = tx.exec_params(sql::save_state, request_id, expected_version, s.status,
                           s.progress_percent, s.message, s.endpoints_json, s.stac_metadata_json,
                           s.error_code, s.error_message, s.error_retryable, s.snapshot_json);
   tx.commit();
-  return !r.empty();
+  if (r.empty())
+    return std::nullopt;
+  return stored_times{r[0][1].as<std::string>(), r[0][2].as<std::string>()};
+}
+
+bool save_request_state(pqxx::connection& c, const std::string& request_id,
+                        int64_t expected_version, const request_state& s) {
+  return store_request_state(c, request_id, expected_version, s).has_value();
 }
 
 std::vector<request_row> list_requests(pqxx::connection& c, const std::string& client_id,
@@ -126,6 +241,66 @@ std::vector<request_row> list_requests(pqxx::connection& c, const std::string& c
   std::vector<request_row> out;
   for (const auto& row : r)
     out.push_back(read_row(row));
+  return out;
+}
+
+std::vector<request_row> live_requests(pqxx::connection& c, int limit, const std::string& after) {
+  pqxx::nontransaction tx{c};
+  std::vector<request_row> out;
+  for (const auto& row : tx.exec_params(std::string{sql::columns} +
+                                          "WHERE status IN ('pending', 'processing') AND "
+                                          "request_id > $1 ORDER BY request_id LIMIT $2",
+                                        after, limit))
+    out.push_back(read_row(row));
+  return out;
+}
+
+std::vector<std::pair<std::string, double>> completion_averages(pqxx::connection& c) {
+  pqxx::nontransaction tx{c};
+  std::vector<std::pair<std::string, double>> out;
+  for (const auto& row : tx.exec(sql::averages))
+    out.emplace_back(row[0].as<std::string>(), row[1].as<double>());
+  return out;
+}
+
+int refresh_progress(pqxx::connection& c, const std::string& request_id, const std::string& job_id,
+                     int step, int steps) {
+  pqxx::work tx{c};
+  auto r = tx.exec_params(sql::progress, request_id, job_id, step, std::max(steps, 1));
+  tx.commit();
+  return r.empty() ? -1 : r[0][0].as<int>();
+}
+
+request_change cancel_request(pqxx::connection& c, const std::string& request_id) {
+  pqxx::work tx{c};
+  request_change out;
+  if (tx.exec_params(sql::lock_request, request_id).empty())
+    return out;
+  out.changed = !tx.exec_params(sql::cancel, request_id).empty();
+  // Its jobs in the same transaction (request row, then job rows: the order retry uses too).
+  if (out.changed)
+    for (const auto& row : tx.exec_params(sql::running_jobs, request_id))
+      cancel_job(tx, row[0].as<std::string>());
+  tx.commit();
+  out.row = find_request(c, request_id);
+  return out;
+}
+
+request_change retry_request(pqxx::connection& c, const std::string& request_id) {
+  request_change out;
+  {
+    pqxx::work tx{c};
+    if (tx.exec_params(sql::lock_request, request_id).empty())
+      return out;
+    out.changed = !tx.exec_params(sql::reopen, request_id).empty();
+    // The jobs are reset in the same transaction: a crash leaves either a failed request with
+    // failed jobs, or a processing request whose jobs can run.
+    if (out.changed)
+      for (const auto& row : tx.exec_params(sql::failed_jobs, request_id))
+        reset_failed_job(tx, row[0].as<std::string>());
+    tx.commit();
+  }
+  out.row = find_request(c, request_id);
   return out;
 }
 

@@ -37,6 +37,10 @@ struct insert_outcome {
 /// identical inserts create exactly one row. The row is committed when this returns.
 insert_outcome insert_request(pqxx::connection& c, const new_request& r);
 
+/// Inserts several requests in one transaction and one commit (the registry groups concurrent
+/// submissions); outcomes are in the order of `rs`.
+std::vector<insert_outcome> insert_requests(pqxx::connection& c, const std::vector<new_request>& rs);
+
 /// One request, or nothing.
 std::optional<request_row> find_request(pqxx::connection& c, const std::string& request_id);
 
@@ -60,6 +64,17 @@ struct request_state {
 bool save_request_state(pqxx::connection& c, const std::string& request_id,
                         int64_t expected_version, const request_state& s);
 
+/// The timestamps of a request after a state write (RFC 3339, empty when unset).
+struct stored_times {
+  std::string started_at;
+  std::string completed_at;
+};
+
+/// save_request_state that also returns the row's timestamps; nothing when the write was
+/// refused.
+std::optional<stored_times> store_request_state(pqxx::connection& c, const std::string& request_id,
+                                                int64_t expected_version, const request_state& s);
+
 /// Requests newest first, filtered by client (empty = all), status and dataset (empty = any);
 /// `after` is the request_id of the last row of the previous page.
 std::vector<request_row> list_requests(pqxx::connection& c, const std::string& client_id,
@@ -68,5 +83,36 @@ std::vector<request_row> list_requests(pqxx::connection& c, const std::string& c
 
 /// Ids of requests that are not terminal (pending or processing), oldest first.
 std::vector<std::string> live_request_ids(pqxx::connection& c);
+
+/// Up to `limit` requests that are not terminal, by request_id after `after` (paging).
+std::vector<request_row> live_requests(pqxx::connection& c, int limit, const std::string& after);
+
+/// Mean seconds from creation to completion of the last 100 completed requests of each type.
+std::vector<std::pair<std::string, double>> completion_averages(pqxx::connection& c);
+
+/// Raises the stored progress of a processing request to what `job_id` (step `step` of
+/// `steps`) has done: finished stages plus the finished share of the current stage's tasks,
+/// capped at 99. Returns the stored progress afterwards (never lower than before), or -1 when
+/// the request is no longer processing.
+int refresh_progress(pqxx::connection& c, const std::string& request_id, const std::string& job_id,
+                     int step, int steps);
+
+/// What cancelling or retrying found.
+struct request_change {
+  /// Whether the request changed (false: it was not in a state allowing the change).
+  bool changed = false;
+  /// The row afterwards (empty when there is no such request).
+  std::optional<request_row> row;
+};
+
+/// Cancels a pending or processing request in one transaction: the row becomes cancelled (its
+/// state_version moves on, so its actor's next write is refused) and its running jobs and their
+/// waiting tasks are cancelled (running tasks are stopped by their lease keeper).
+request_change cancel_request(pqxx::connection& c, const std::string& request_id);
+
+/// Re-opens a failed request in one transaction: its failed jobs are reset in place (failed
+/// tasks wait again with fresh attempts, finished ones are kept) and the row becomes processing
+/// with the error cleared.
+request_change retry_request(pqxx::connection& c, const std::string& request_id);
 
 }  // namespace gp::persistence

@@ -437,22 +437,34 @@ void release_tasks(pqxx::connection& c, const std::string& owner,
   tx.commit();
 }
 
-bool reset_failed_job(pqxx::connection& c, const std::string& job_id) {
-  pqxx::work tx{c};
+bool reset_failed_job(pqxx::transaction_base& tx, const std::string& job_id) {
   auto job = tx.exec_params(sql::lock_job, job_id);
   if (job.empty() || job[0][2].as<std::string>() != "failed")
     return false;
   tx.exec_params(sql::reset_tasks, job_id, job[0][3].as<int>());
   tx.exec_params(sql::reopen_job, job_id);
+  return true;
+}
+
+bool reset_failed_job(pqxx::connection& c, const std::string& job_id) {
+  pqxx::work tx{c};
+  if (!reset_failed_job(tx, job_id))
+    return false;
   tx.commit();
+  return true;
+}
+
+bool cancel_job(pqxx::transaction_base& tx, const std::string& job_id) {
+  if (tx.exec_params(sql::cancel_job, job_id).empty())
+    return false;
+  tx.exec_params(sql::cancel_waiting_tasks, job_id);
   return true;
 }
 
 bool cancel_job(pqxx::connection& c, const std::string& job_id) {
   pqxx::work tx{c};
-  if (tx.exec_params(sql::cancel_job, job_id).empty())
+  if (!cancel_job(tx, job_id))
     return false;
-  tx.exec_params(sql::cancel_waiting_tasks, job_id);
   tx.commit();
   return true;
 }

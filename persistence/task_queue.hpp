@@ -125,8 +125,14 @@ void release_tasks(pqxx::connection& c, const std::string& owner,
 /// stage wait again with fresh attempts; completed tasks are kept. False when it had not failed.
 bool reset_failed_job(pqxx::connection& c, const std::string& job_id);
 
+/// The same inside the caller's transaction (which then commits it with its own changes).
+bool reset_failed_job(pqxx::transaction_base& tx, const std::string& job_id);
+
 /// Cancels a queued or processing job and its waiting tasks. False when it was not running.
 bool cancel_job(pqxx::connection& c, const std::string& job_id);
+
+/// The same inside the caller's transaction.
+bool cancel_job(pqxx::transaction_base& tx, const std::string& job_id);
 
 
 /// One job with its task counts, or nothing.

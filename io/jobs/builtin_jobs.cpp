@@ -129,6 +129,7 @@ registry make_builtins() {
                   int_param(p, "tasks", 1, 0, 100000, errors);
                   return errors;
                 }});
+  add_request_jobs(r);
   return r;
 }
 

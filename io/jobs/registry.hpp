@@ -65,6 +65,9 @@ struct job_def {
   std::vector<stage_def> stages;
   /// Applies defaults to `params` and returns every bad field (empty = valid).
   std::function<std::vector<http::field_error>(json& params)> validate;
+  /// Whether the job works on a platform request's source: its parameters then carry
+  /// "request" (see pipelines.hpp, request_facts).
+  bool takes_request = false;
 };
 
 struct task_type_def {
@@ -87,8 +90,11 @@ private:
   std::map<std::string, task_type_def> tasks_;
 };
 
-/// hello_world, sleep, fail and noop.
+/// hello_world, sleep, fail and noop, and the jobs of platform requests.
 const registry& builtin_registry();
+
+/// Adds the jobs that platform requests run (inspect_source until the GDAL jobs exist).
+void add_request_jobs(registry& r);
 
 /// Validates `params` for `type` (applying defaults); unknown types are reported on "job_type".
 std::vector<http::field_error> validate_job(const registry& reg, const std::string& type,

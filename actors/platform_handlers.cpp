@@ -1,0 +1,268 @@
+// The /platform request routes of the http_edge actor (internal and admin keys): submit, status,
+// list, cancel and retry. Validation happens here; the registry owns the requests.
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/db_pool.hpp"
+#include "actors/edge_handlers.hpp"
+#include "io/http/problem.hpp"
+#include "io/http/request_codec.hpp"
+#include "io/http/router.hpp"
+#include "io/http/submit_codec.hpp"
+#include "io/logging.hpp"
+#include "messages/atoms.hpp"
+#include "messages/errors.hpp"
+#include "messages/requests.hpp"
+#include "persistence/clients.hpp"
+#include "persistence/requests.hpp"
+
+namespace gp {
+
+namespace {
+
+using json = nlohmann::json;
+using io::http::json_response;
+using io::http::problem;
+
+struct host_list {
+  std::vector<std::string> hosts;
+};
+struct request_page {
+  std::vector<request_row> rows;
+};
+
+}  // namespace
+
+}  // namespace gp
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::host_list)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::request_page)
+
+namespace gp {
+
+namespace {
+
+bool is_request_id(const std::string& s) {
+  return s.size() == 32 && s.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+/// The client whose requests a key may see: its own, or any (empty) for admin keys.
+std::string scope_of(const principal& who) {
+  return who.access_level == "admin" ? std::string{} : who.client_id;
+}
+
+/// Seconds until the client should poll again.
+std::string retry_after(const request_view& v) {
+  if (v.estimated_completion > 0) {
+    auto left = v.estimated_completion - static_cast<int64_t>(std::time(nullptr));
+    return std::to_string(std::clamp<int64_t>(left, 1, 60));
+  }
+  return "2";
+}
+
+io::http::response status_response(edge_self* self, unsigned code, const request_view& v) {
+  auto r = json_response(code, io::http::status_body(v, self->state.opts.public_base_url));
+  if (!is_terminal(v.status))
+    r.headers.emplace_back("Retry-After", retry_after(v));
+  return r;
+}
+
+/// Errors of the registry as problem+json.
+io::http::response registry_failure(const caf::error& err) {
+  if (is(err, errc::not_found))
+    return problem(404, "not_found", error_detail(err));
+  if (is(err, errc::conflict))
+    return problem(409, "conflict", error_detail(err));
+  return failure_response(err);
+}
+
+void send_submission(edge_self* self, const http_call& call, request_submission sub) {
+  auto reply = call.reply;
+  auto base = self->state.opts.public_base_url;
+  auto cid = call.req.correlation_id;
+  self->request(self->state.peers.registry, self->state.opts.request_timeout, submit_atom_v,
+                std::move(sub))
+    .then(
+      [reply, base, cid](const submit_answer& a) {
+        const auto& v = a.view;
+        if (a.outcome == submit_answer::conflict)
+          return reply(problem(
+            409, "conflict",
+            "request " + v.request_id +
+              " already exists for this dataset, resource and version with a different "
+              "request_type, source_path or processing_config; submit a new version_id",
+            json{{"existing_request_id", v.request_id}}));
+        bool created = a.outcome == submit_answer::created;
+        auto r = json_response(created ? 202 : 200, io::http::submit_body(v, base, created));
+        r.headers.emplace_back("Location", base + "/platform/status/" + v.request_id);
+        if (!is_terminal(v.status))
+          r.headers.emplace_back("Retry-After", retry_after(v));
+        reply(std::move(r));
+      },
+      [self, reply, cid](const caf::error& err) {
+        GP_LOG_WARN("http_edge: submit not accepted: {} cid={}", self->system().render(err), cid);
+        reply(failure_response(err));
+      });
+}
+
+}  // namespace
+
+void handle_platform_submit(edge_self* self, http_call call, const principal& who,
+                            const json& body) {
+  const auto& opts = self->state.opts;
+  std::vector<io::http::field_error> errors;
+  auto req = io::http::parse_submit(body, opts.submit, errors);
+  if (!errors.empty())
+    return call.reply(io::http::validation_problem(errors));
+  bool is_virtual = req.source_path.rfind("/vsi", 0) == 0;
+  if (!is_virtual) {
+    bool folder = req.request_type == "collection";
+    using io::http::source_state;
+    switch (io::http::resolve_source(opts.bronze_root, who.client_id, req.source_path, folder)) {
+      case source_state::ok: break;
+      case source_state::not_found:
+        return call.reply(problem(
+          400, "source_not_found",
+          "source_path '" + req.source_path + "' does not exist in your bronze folder",
+          json{{"errors", json::array({json{{"field", "source_path"},
+                                            {"message", "does not exist"}}})}}));
+      case source_state::outside:
+        return call.reply(io::http::validation_problem(
+          {{"source_path", "leads outside your bronze folder"}}));
+      case source_state::wrong_kind:
+        return call.reply(io::http::validation_problem(
+          {{"source_path", folder ? "must be a folder for a collection request"
+                                  : "must be a file for a " + req.request_type + " request"}}));
+    }
+  }
+  request_submission sub;
+  sub.request_id = io::http::request_id_for(who.client_id, req.dataset_id, req.resource_id,
+                                            req.version_id);
+  sub.client_id = who.client_id;
+  sub.dataset_id = req.dataset_id;
+  sub.resource_id = req.resource_id;
+  sub.version_id = req.version_id;
+  sub.request_type = req.request_type;
+  sub.source_path = req.source_path;
+  sub.processing_config_json = req.processing_config.dump();
+  sub.callback_url = req.callback_url;
+  sub.client_request_id = req.client_request_id;
+  sub.fingerprint = io::http::payload_fingerprint(req);
+  if (sub.callback_url.empty())
+    return send_submission(self, call, std::move(sub));
+  // The callback host must be on the client's allowlist.
+  auto client = who.client_id;
+  db_job hosts = [client](pqxx::connection& c) {
+    return caf::make_message(host_list{persistence::callback_hosts_of(c, client)});
+  };
+  auto reply = call.reply;
+  self->request(self->state.peers.pool, opts.db_timeout, db_run_atom_v, std::move(hosts))
+    .then(
+      [self, call, sub](const host_list& h) mutable {
+        if (auto why = io::http::check_callback_url(sub.callback_url, h.hosts); !why.empty())
+          return call.reply(io::http::validation_problem({{"callback_url", why}}));
+        send_submission(self, call, std::move(sub));
+      },
+      [reply](const caf::error& err) { reply(failure_response(err)); });
+}
+
+void handle_platform_status(edge_self* self, http_call call, const principal& who,
+                            const std::string& id) {
+  auto reply = call.reply;
+  if (!is_request_id(id))
+    return reply(problem(404, "not_found", "no request " + id));
+  self->request(self->state.peers.registry, self->state.opts.request_timeout, query_atom_v, id,
+                scope_of(who))
+    .then([self, reply](const request_view& v) { reply(status_response(self, 200, v)); },
+          [reply](const caf::error& err) { reply(registry_failure(err)); });
+}
+
+void handle_platform_list(edge_self* self, http_call call, const principal& who) {
+  const auto& q = call.req.query;
+  std::vector<io::http::field_error> errors;
+  auto status = io::http::query_param(q, "status").value_or("");
+  static const std::vector<std::string> statuses{"pending", "processing", "completed", "failed",
+                                                 "cancelled"};
+  if (!status.empty() && std::find(statuses.begin(), statuses.end(), status) == statuses.end())
+    errors.push_back(
+      {"status", "must be one of: pending, processing, completed, failed, cancelled"});
+  auto dataset = io::http::query_param(q, "dataset_id").value_or("");
+  if (dataset.size() > 255)
+    errors.push_back({"dataset_id", "must be at most 255 characters"});
+  int limit = 50;
+  if (auto l = io::http::query_param(q, "limit")) {
+    try {
+      size_t used = 0;
+      limit = std::stoi(*l, &used);
+      if (used != l->size() || limit < 1 || limit > 500)
+        throw std::invalid_argument{"range"};
+    } catch (const std::exception&) {
+      errors.push_back({"limit", "must be an integer from 1 to 500"});
+    }
+  }
+  auto cursor = io::http::query_param(q, "cursor").value_or("");
+  if (!cursor.empty() && !is_request_id(cursor))
+    errors.push_back({"cursor", "must be the next_cursor of a previous page"});
+  auto client = scope_of(who);
+  if (auto c = io::http::query_param(q, "client_id")) {
+    if (who.access_level != "admin")
+      errors.push_back({"client_id", "only admin keys may list other clients' requests"});
+    else
+      client = *c;
+  }
+  if (!errors.empty())
+    return call.reply(io::http::validation_problem(errors));
+  db_job list = [client, status, dataset, limit, cursor](pqxx::connection& c) {
+    return caf::make_message(
+      request_page{persistence::list_requests(c, client, status, dataset, limit + 1, cursor)});
+  };
+  auto reply = call.reply;
+  auto base = self->state.opts.public_base_url;
+  self->request(self->state.peers.pool, self->state.opts.db_timeout, db_run_atom_v,
+                std::move(list))
+    .then(
+      [reply, base, limit](const request_page& page) {
+        auto out = json::array();
+        for (size_t i = 0; i < page.rows.size() && i < static_cast<size_t>(limit); ++i)
+          out.push_back(io::http::status_body(io::http::view_of(page.rows[i]), base));
+        json next = page.rows.size() > static_cast<size_t>(limit)
+                      ? json(page.rows[static_cast<size_t>(limit) - 1].request_id)
+                      : json();
+        reply(json_response(200, {{"requests", out}, {"next_cursor", next}}));
+      },
+      [reply](const caf::error& err) { reply(failure_response(err)); });
+}
+
+void handle_platform_cancel(edge_self* self, http_call call, const principal& who,
+                            const std::string& id) {
+  auto reply = call.reply;
+  if (!is_request_id(id))
+    return reply(problem(404, "not_found", "no request " + id));
+  auto key = who.key_id;
+  self->request(self->state.peers.registry, self->state.opts.request_timeout, cancel_atom_v, id,
+                scope_of(who))
+    .then(
+      [self, reply, key](const request_view& v) {
+        GP_LOG_INFO("http_edge: request {} cancelled by key {}", v.request_id, key);
+        reply(status_response(self, 200, v));
+      },
+      [reply](const caf::error& err) { reply(registry_failure(err)); });
+}
+
+void handle_platform_retry(edge_self* self, http_call call, const principal& who,
+                           const std::string& id) {
+  auto reply = call.reply;
+  if (!is_request_id(id))
+    return reply(problem(404, "not_found", "no request " + id));
+  auto key = who.key_id;
+  self->request(self->state.peers.registry, self->state.opts.request_timeout, retry_atom_v, id,
+                scope_of(who))
+    .then(
+      [self, reply, key](const request_view& v) {
+        GP_LOG_INFO("http_edge: request {} retried by key {}", v.request_id, key);
+        reply(status_response(self, 202, v));
+      },
+      [reply](const caf::error& err) { reply(registry_failure(err)); });
+}
+
+}  // namespace gp

@@ -1,0 +1,45 @@
+#pragma once
+// A request actor owns one live platform request: pending → processing → completed | failed |
+// cancelled. It runs its request type's steps as CoreMachine jobs, one after another, writes a
+// snapshot to its row on every transition (fenced by state_version), and stops when terminal.
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/fwd.hpp>
+
+#include "actors/actor_types.hpp"
+#include "io/jobs/pipelines.hpp"
+#include "messages/records.hpp"
+
+namespace gp {
+
+/// What every request actor of a node shares (one copy, held by pointer: request state is lean).
+struct request_options {
+  db_pool_actor pool;
+  coremachine_actor coremachine;
+  registry_actor registry;
+  const io::jobs::registry* jobs = nullptr;
+  io::jobs::pipeline_table pipelines;
+  /// Sources are resolved inside <bronze_root>/<client_id>/.
+  std::string bronze_root;
+  std::chrono::milliseconds db_timeout{20000};
+  /// Pause before trying a failed database write or job submission again.
+  std::chrono::milliseconds retry_delay{1000};
+  /// Least time between two progress refreshes of one request.
+  std::chrono::milliseconds progress_interval{1000};
+  /// Tests only: called before each state write with the status about to be written; throwing
+  /// makes the actor fail as a crash would.
+  std::function<void(const std::string& status)> fault;
+};
+
+/// Spawns the actor of `row` (read from the database, or just inserted). A terminal row stops at
+/// once after telling the registry.
+request_actor spawn_request(caf::actor_system& sys, std::shared_ptr<const request_options> opts,
+                            const request_row& row);
+
+}  // namespace gp
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::request_row)

@@ -1,0 +1,196 @@
+#include "actors/request_supervisor.hpp"
+
+#include <deque>
+#include <unordered_map>
+
+#include <caf/all.hpp>
+
+#include "actors/db_pool.hpp"
+#include "io/http/request_codec.hpp"
+#include "io/logging.hpp"
+#include "messages/atoms.hpp"
+#include "messages/errors.hpp"
+#include "messages/health.hpp"
+#include "messages/requests.hpp"
+#include "persistence/requests.hpp"
+
+namespace gp {
+
+namespace {
+
+struct lookup {
+  std::optional<request_row> row;
+};
+
+}  // namespace
+
+}  // namespace gp
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::lookup)
+
+namespace gp {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+struct supervisor_state {
+  std::shared_ptr<const request_options> opts;
+  supervisor_options sup;
+  /// Live children: actor address → request id.
+  std::unordered_map<caf::actor_addr, std::string> children;
+  /// Recent abnormal stops per request (only requests that crashed).
+  std::unordered_map<std::string, std::deque<clock_type::time_point>> crashes;
+  uint64_t started = 0;
+  uint64_t restarted = 0;
+  uint64_t given_up = 0;
+  static inline const char* name = "request_supervisor";
+};
+
+using sup_self = caf::stateful_actor<supervisor_state>;
+
+void start(sup_self* self, const request_row& row) {
+  auto& st = self->state;
+  auto actor = spawn_request(self->system(), st.opts, row);
+  self->monitor(actor);
+  st.children.emplace(actor.address(), row.request_id);
+  ++st.started;
+  self->send(st.opts->registry, track_atom_v, row.request_id, actor);
+}
+
+/// Reads the row again and starts its actor from that snapshot.
+void restart(sup_self* self, const std::string& id) {
+  auto& st = self->state;
+  db_job find = [id](pqxx::connection& c) {
+    return caf::make_message(lookup{persistence::find_request(c, id)});
+  };
+  self->request(st.opts->pool, st.opts->db_timeout, db_run_atom_v, std::move(find))
+    .then(
+      [=](const lookup& found) {
+        if (!found.row || is_terminal(found.row->status)) {
+          self->state.crashes.erase(id);
+          return;
+        }
+        ++self->state.restarted;
+        GP_LOG_INFO("request_supervisor: restarting request {} from its snapshot",
+                    id.substr(0, 12));
+        start(self, *found.row);
+      },
+      [=](const caf::error& err) {
+        GP_LOG_WARN("request_supervisor: cannot read request {} ({}); trying again",
+                    id.substr(0, 12), self->system().render(err));
+        self->delayed_send(self, self->state.sup.restart_backoff * 5, start_atom_v, id);
+      });
+}
+
+/// Too many crashes: the request fails (a fenced write over whatever version the row has).
+void give_up(sup_self* self, const std::string& id, size_t crashes) {
+  auto& st = self->state;
+  ++st.given_up;
+  auto message = "the request's actor failed " + std::to_string(crashes) + " times within " +
+                 std::to_string(st.sup.restart_window.count() / 1000) +
+                 " s; it was stopped to protect the node (retry it once the cause is fixed)";
+  GP_LOG_ERROR("request_supervisor: request {}: {}", id.substr(0, 12), message);
+  db_job fail = [id, message](pqxx::connection& c) {
+    auto row = persistence::find_request(c, id);
+    if (!row || is_terminal(row->status))
+      return caf::make_message(lookup{row});
+    persistence::request_state s;
+    s.status = "failed";
+    s.progress_percent = row->progress_percent;
+    s.message = message;
+    s.endpoints_json = "null";
+    s.stac_metadata_json = "null";
+    s.error_code = "request_actor_crashed";
+    s.error_message = message;
+    s.error_retryable = true;
+    s.snapshot_json = row->snapshot_json;
+    persistence::save_request_state(c, id, row->state_version, s);
+    return caf::make_message(lookup{persistence::find_request(c, id)});
+  };
+  self->request(st.opts->pool, st.opts->db_timeout, db_run_atom_v, std::move(fail))
+    .then(
+      [=](const lookup& found) {
+        self->state.crashes.erase(id);
+        if (found.row)
+          self->send(self->state.opts->registry, ended_atom_v, io::http::view_of(*found.row));
+      },
+      [=](const caf::error& err) {
+        GP_LOG_WARN("request_supervisor: cannot fail request {} ({}); trying again",
+                    id.substr(0, 12), self->system().render(err));
+        self->delayed_send(self, self->state.sup.restart_backoff * 5, start_atom_v, id);
+      });
+}
+
+void on_down(sup_self* self, const caf::down_msg& dm) {
+  auto& st = self->state;
+  auto i = st.children.find(dm.source);
+  if (i == st.children.end())
+    return;
+  auto id = std::move(i->second);
+  st.children.erase(i);
+  self->send(st.opts->registry, untrack_atom_v, id, dm.source);
+  if (!dm.reason || dm.reason == caf::exit_reason::user_shutdown ||
+      dm.reason == caf::exit_reason::normal) {
+    st.crashes.erase(id);
+    return;
+  }
+  auto now = clock_type::now();
+  auto& times = st.crashes[id];
+  times.push_back(now);
+  while (!times.empty() && now - times.front() > st.sup.restart_window)
+    times.pop_front();
+  GP_LOG_WARN("request_supervisor: request {} actor died ({}), crash {} in the window",
+              id.substr(0, 12), self->system().render(dm.reason), times.size());
+  if (static_cast<int>(times.size()) > st.sup.max_restarts)
+    return give_up(self, id, times.size());
+  auto pause = st.sup.restart_backoff * (1 << std::min<size_t>(times.size() - 1, 10));
+  self->delayed_send(self, pause, start_atom_v, id);
+}
+
+caf::behavior supervisor(sup_self* self, std::shared_ptr<const request_options> opts,
+                         supervisor_options sup) {
+  self->state.opts = std::move(opts);
+  self->state.sup = sup;
+  self->set_down_handler([=](const caf::down_msg& dm) { on_down(self, dm); });
+  // Children are monitored, not linked (a crash must not take the supervisor down); when the
+  // registry it is linked to stops, they stop with it.
+  self->set_exit_handler([=](const caf::exit_msg& msg) {
+    for (const auto& [addr, _] : self->state.children)
+      if (auto a = caf::actor_cast<caf::actor>(addr))
+        self->send_exit(a, caf::exit_reason::user_shutdown);
+    self->state.children.clear();
+    self->quit(msg.reason);
+  });
+  return {
+    [=](start_atom, const request_row& row) { start(self, row); },
+    // A restart that is due (or a retried read).
+    [=](start_atom, const std::string& id) {
+      auto& crashes = self->state.crashes;
+      auto i = crashes.find(id);
+      size_t n = i == crashes.end() ? 0 : i->second.size();
+      if (n > static_cast<size_t>(self->state.sup.max_restarts))
+        return give_up(self, id, n);
+      restart(self, id);
+    },
+    [=](status_atom) {
+      auto& st = self->state;
+      return status_report{"request_supervisor",
+                           "running",
+                           {{"live_requests", std::to_string(st.children.size())},
+                            {"started", std::to_string(st.started)},
+                            {"restarted", std::to_string(st.restarted)},
+                            {"given_up", std::to_string(st.given_up)}}};
+    },
+  };
+}
+
+}  // namespace
+
+request_supervisor_actor spawn_request_supervisor(caf::actor_system& sys,
+                                                  std::shared_ptr<const request_options> opts,
+                                                  supervisor_options sup) {
+  return sys.spawn(supervisor, std::move(opts), sup);
+}
+
+}  // namespace gp

@@ -1,0 +1,27 @@
+#pragma once
+// The request supervisor: starts request actors and watches them. One that dies abnormally is
+// restarted from its row's last snapshot after a growing pause; more than `max_restarts` within
+// `restart_window` fails the request with a clear error instead of looping.
+#include <chrono>
+#include <memory>
+
+#include <caf/fwd.hpp>
+
+#include "actors/request.hpp"
+
+namespace gp {
+
+struct supervisor_options {
+  int max_restarts = 5;
+  std::chrono::milliseconds restart_window{60000};
+  /// First pause before a restart; doubles with each restart in the window.
+  std::chrono::milliseconds restart_backoff{200};
+};
+
+/// Spawns the supervisor. Request actors get `opts`; the registry hears of every (re)start
+/// (track_atom) and of every actor that stopped for good (untrack_atom).
+request_supervisor_actor spawn_request_supervisor(caf::actor_system& sys,
+                                                  std::shared_ptr<const request_options> opts,
+                                                  supervisor_options sup);
+
+}  // namespace gp

@@ -1,0 +1,117 @@
+// The jobs that platform requests run. inspect_source is the first step of every request type
+// until the GDAL jobs exist: it checks that the source is still where the submission found it,
+// and records its size and content hash (the key of incremental reuse later).
+#include <fnmatch.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+#include <openssl/evp.h>
+
+#include "io/jobs/registry.hpp"
+
+namespace gp::io::jobs {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+/// SHA-256 of a file, read in 1 MiB pieces (never the whole file in memory), stopping when asked.
+std::string hash_file(const fs::path& path, const task_context& ctx, uint64_t& bytes) {
+  std::ifstream in{path, std::ios::binary};
+  if (!in)
+    throw task_failure(true, "source_unreadable", "the source file cannot be opened");
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> md{EVP_MD_CTX_new(), EVP_MD_CTX_free};
+  EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr);
+  std::vector<char> buf(1 << 20);
+  bytes = 0;
+  while (in) {
+    ctx.check_stop();
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    auto n = in.gcount();
+    if (n <= 0)
+      break;
+    EVP_DigestUpdate(md.get(), buf.data(), static_cast<size_t>(n));
+    bytes += static_cast<uint64_t>(n);
+  }
+  if (in.bad())
+    throw task_failure(true, "source_unreadable", "reading the source file failed");
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(md.get(), digest, &len);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out += hex[digest[i] >> 4];
+    out += hex[digest[i] & 15];
+  }
+  return out;
+}
+
+json inspect_folder(const fs::path& dir, const std::string& pattern, const task_context& ctx) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    throw task_failure(true, "source_not_found", "the source folder no longer exists");
+  json files = json::array();
+  uint64_t total = 0;
+  size_t count = 0;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    ctx.check_stop();
+    auto name = entry.path().filename().string();
+    if (!entry.is_regular_file(ec) || fnmatch(pattern.c_str(), name.c_str(), 0) != 0)
+      continue;
+    auto size = entry.file_size(ec);
+    ++count;
+    total += size;
+    if (files.size() < 10000)
+      files.push_back(json{{"name", name}, {"bytes", size}});
+  }
+  if (ec)
+    throw task_failure(true, "source_unreadable", "the source folder cannot be listed");
+  if (count == 0)
+    throw task_failure(true, "no_matching_files",
+                       "the source folder has no file matching '" + pattern + "'");
+  return json{{"kind", "folder"}, {"pattern", pattern}, {"count", count}, {"bytes", total},
+              {"files", files}};
+}
+
+json inspect_source(const task_context& ctx) {
+  const auto& req = ctx.params.at("request");
+  auto source = req.at("source").get<std::string>();
+  if (source.rfind("/vsi", 0) == 0)
+    return json{{"kind", "virtual"}, {"source", source}};
+  if (req.value("request_type", "") == "collection") {
+    auto pattern = req.at("processing_config").value("pattern", "*.tif");
+    return inspect_folder(source, pattern, ctx);
+  }
+  std::error_code ec;
+  if (!fs::is_regular_file(source, ec))
+    throw task_failure(true, "source_not_found", "the source file no longer exists");
+  uint64_t bytes = 0;
+  auto digest = hash_file(source, ctx, bytes);
+  return json{{"kind", "file"}, {"bytes", bytes}, {"sha256", digest}};
+}
+
+}  // namespace
+
+void add_request_jobs(registry& r) {
+  r.add(task_type_def{"inspect_source", inspect_source, 3});
+  r.add(job_def{"inspect_source",
+                "Checks a request's source (a file, or a folder's files matching the pattern) "
+                "and records its size and SHA-256.",
+                {stage_def{"inspect", "inspect_source", stage_kind::single, nullptr}},
+                [](json& p) {
+                  std::vector<http::field_error> errors;
+                  for (const auto& [k, _] : p.items())
+                    if (k != "request")
+                      errors.push_back({k, "is not a parameter of this job type"});
+                  auto i = p.find("request");
+                  if (i == p.end() || !i->is_object() || !i->contains("request_id"))
+                    errors.push_back({"request", "is required (the job runs for a request)"});
+                  return errors;
+                },
+                true});
+}
+
+}  // namespace gp::io::jobs
