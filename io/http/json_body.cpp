@@ -16,6 +16,30 @@ bool is_json_content_type(std::string_view ct) {
   return iequals(media, "application/json");
 }
 
+namespace {
+
+/// Appends a field error for every string (member name or value) holding a NUL character.
+void find_nul(const nlohmann::json& v, const std::string& path, std::vector<field_error>& out) {
+  auto here = path.empty() ? std::string{"(body)"} : path;
+  if (v.is_string()) {
+    if (v.get_ref<const std::string&>().find('\0') != std::string::npos)
+      out.push_back({here, "must not contain NUL characters (\\u0000)"});
+  } else if (v.is_object()) {
+    for (const auto& [k, child] : v.items()) {
+      auto sub = path.empty() ? k : path + "." + k;
+      if (k.find('\0') != std::string::npos)
+        out.push_back({here, "member names must not contain NUL characters (\\u0000)"});
+      else
+        find_nul(child, sub, out);
+    }
+  } else if (v.is_array()) {
+    for (size_t i = 0; i < v.size(); ++i)
+      find_nul(v[i], path + "[" + std::to_string(i) + "]", out);
+  }
+}
+
+}  // namespace
+
 std::optional<response> parse_json_body(const request& req, nlohmann::json& out) {
   auto ct = req.header("Content-Type");
   if (!is_json_content_type(ct))
@@ -24,8 +48,6 @@ std::optional<response> parse_json_body(const request& req, nlohmann::json& out)
                                 "was sent)"
                               : "the request body must be application/json, not " +
                                   std::string{ct});
-  if (req.body.find("\\u0000") != std::string::npos)
-    return problem(400, "malformed_json", "the request body must not contain \\u0000");
   try {
     // Deep nesting is refused before anything recursive (copies, dumps) touches the value.
     constexpr int max_depth = 64;
@@ -39,6 +61,13 @@ std::optional<response> parse_json_body(const request& req, nlohmann::json& out)
     if (too_deep)
       return problem(400, "malformed_json",
                      "the request body nests deeper than " + std::to_string(max_depth) + " levels");
+    // NUL characters cannot be stored (PostgreSQL text) and are never meaningful: name where.
+    if (req.body.find("\\u0000") != std::string::npos) {
+      std::vector<field_error> errors;
+      find_nul(out, "", errors);
+      if (!errors.empty())
+        return validation_problem(errors);
+    }
   } catch (const nlohmann::json::parse_error& e) {
     return problem(400, "malformed_json",
                    "the request body is not valid JSON (error at byte " +

@@ -1,0 +1,496 @@
+"""Platform requests through the built binary: every submit validation rule, idempotency (202, 200,
+409, 200 concurrent identical submits), status, listing, ownership, cancel and retry."""
+import json
+import os
+import shutil
+import threading
+import time
+import unittest
+
+from gp_e2e import ScratchDatabase, Server, problem, psql, require_environment, run
+
+ENGINE = ["--set", "workers.lease_ms=1000", "--set", "workers.retry_base_ms=100",
+          "--set", "workers.idle_poll_max_ms=100"]
+
+
+def make_key(db_url, client, level):
+    r = run("keys", "create", "--client", client, "--level", level, "--database-url", db_url)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
+def setup_clients(db_url):
+    """Clients ddh (callbacks to hooks.example.org and *.ddh.example.org) and other; keys."""
+    assert run("migrate", "--database-url", db_url).returncode == 0
+    r = run("clients", "create", "ddh", "--callback-host", "hooks.example.org",
+            "--callback-host", "*.ddh.example.org", "--database-url", db_url)
+    assert r.returncode == 0, r.stderr
+    assert run("clients", "create", "other", "--database-url", db_url).returncode == 0
+    return {"internal": make_key(db_url, "ddh", "internal"),
+            "admin": make_key(db_url, "ddh", "admin"),
+            "trusted": make_key(db_url, "ddh", "trusted"),
+            "other": make_key(db_url, "other", "internal")}
+
+
+def put_sources(srv, client="ddh"):
+    """Source files in the client's bronze folder (plus a folder of two rasters). Until the
+    geodata jobs land, requests only inspect their sources (size and hash), so the bytes are
+    generated here rather than read from shared test data."""
+    folder = os.path.join(srv.storage, "bronze", client)
+    os.makedirs(os.path.join(folder, "tiles"), exist_ok=True)
+    for i, name in enumerate(("grain.tif", "lux_elev.tif", "pt.csv", "nybb_16a.zip")):
+        with open(os.path.join(folder, name), "wb") as f:
+            f.write(os.urandom(1000 + 517 * i))
+    for i in range(2):
+        shutil.copy(os.path.join(folder, "grain.tif"),
+                    os.path.join(folder, "tiles", "t%d.tif" % i))
+    return folder
+
+
+class Api:
+    def __init__(self, test, srv, key):
+        self.test, self.srv, self.key = test, srv, key
+
+    def __call__(self, method, path, body=None, key=None, raw=None, headers=None):
+        h = {"X-Platform-API-Key": key or self.key}
+        data = raw
+        if body is not None:
+            h["Content-Type"] = "application/json"
+            data = json.dumps(body).encode()
+        h.update(headers or {})
+        st, hdrs, out = self.srv.call(method, path, body=data, headers=h)
+        return st, hdrs, out
+
+    def json(self, method, path, body=None, key=None):
+        st, hdrs, out = self(method, path, body, key)
+        return st, hdrs, json.loads(out) if out else None
+
+    def wait(self, request_id, statuses=("completed", "failed", "cancelled"), timeout=30,
+             key=None):
+        deadline = time.time() + timeout
+        doc = None
+        while time.time() < deadline:
+            st, _, doc = self.json("GET", "/platform/status/" + request_id, key=key)
+            self.test.assertEqual(st, 200, doc)
+            if doc["status"] in statuses:
+                return doc
+            time.sleep(0.05)
+        self.test.fail("request %s did not reach %s: %s\n%s" % (
+            request_id, statuses, doc, self.srv.output()[-3000:]))
+
+
+def body(**kw):
+    b = {"dataset_id": "roads", "resource_id": "main", "version_id": "v1",
+         "request_type": "raster", "source_path": "grain.tif"}
+    b.update(kw)
+    return {k: v for k, v in b.items() if v is not None}
+
+
+class Validation(unittest.TestCase):
+    """One test per submit rule of API.md: status 400, the code, and the named field."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.db = ScratchDatabase()
+        cls.keys = setup_clients(cls.db.url)
+        cls.srv = Server(cls.db.url, *ENGINE)
+        cls.srv.wait_status("/readyz", 200)
+        cls.bronze = put_sources(cls.srv)
+        outside = os.path.join(cls.srv.storage, "secret.tif")
+        with open(outside, "wb") as f:
+            f.write(b"secret")
+        os.symlink(outside, os.path.join(cls.bronze, "escape.tif"))
+        os.symlink(os.path.join(cls.srv.storage, "bronze", "other"),
+                   os.path.join(cls.bronze, "neighbour"))
+        os.makedirs(os.path.join(cls.srv.storage, "bronze", "other"), exist_ok=True)
+        shutil.copy(os.path.join(cls.bronze, "grain.tif"),
+                    os.path.join(cls.srv.storage, "bronze", "other", "theirs.tif"))
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.srv.stop()
+        log = cls.srv.output()
+        cls.srv.close()
+        cls.db.close()
+        assert rc == 0, "serve exited with %s:\n%s" % (rc, log[-4000:])
+
+    def setUp(self):
+        require_environment(self)
+        self.api = Api(self, self.srv, self.keys["internal"])
+
+    def rejects(self, b, *fields, code="validation_error"):
+        doc = problem(self, self.api("POST", "/platform/submit", b), 400, code)
+        named = [e["field"] for e in doc.get("errors", [])]
+        for f in fields:
+            self.assertIn(f, named, doc)
+        for e in doc.get("errors", []):
+            self.assertTrue(e["message"], doc)
+        self.assertEqual(psql(self.db.url, "SELECT count(*) FROM platform.requests WHERE "
+                                           "dataset_id = 'rejected'"), "0")
+        return doc
+
+    def test_unknown_top_level_field(self):
+        self.rejects(body(dataset_id="rejected", colour="red"), "colour")
+
+    def test_body_must_be_an_object(self):
+        doc = problem(self, self.api("POST", "/platform/submit", raw=b"[1, 2]",
+                                     headers={"Content-Type": "application/json"}), 400,
+                      "validation_error")
+        self.assertIn("(body)", [e["field"] for e in doc["errors"]])
+
+    def test_dataset_id_is_required(self):
+        self.rejects(body(dataset_id=None), "dataset_id")
+
+    def test_dataset_id_pattern(self):
+        for bad in ("-lead", "has space", "a/b", "ü"):
+            self.rejects(body(dataset_id=bad), "dataset_id")
+
+    def test_dataset_id_length(self):
+        self.rejects(body(dataset_id="d" * 256), "dataset_id")
+
+    def test_dataset_id_must_be_a_string(self):
+        self.rejects(body(dataset_id=7), "dataset_id")
+
+    def test_resource_id_is_required_and_checked(self):
+        self.rejects(body(resource_id=None), "resource_id")
+        self.rejects(body(resource_id=".hidden"), "resource_id")
+
+    def test_version_id_length(self):
+        self.rejects(body(version_id="v" * 51), "version_id")
+
+    def test_request_type(self):
+        self.rejects(body(request_type="mesh"), "request_type")
+        self.rejects(body(request_type=None), "request_type")
+
+    def test_source_path_is_required(self):
+        self.rejects(body(source_path=None), "source_path")
+        self.rejects(body(source_path=""), "source_path")
+
+    def test_source_path_dotdot_segment(self):
+        doc = self.rejects(body(source_path="../other/theirs.tif"), "source_path")
+        self.assertIn("..", doc["errors"][0]["message"])
+        self.rejects(body(source_path="tiles/../../other/theirs.tif"), "source_path")
+
+    def test_source_path_absolute(self):
+        self.rejects(body(source_path=os.path.join(self.bronze, "grain.tif")), "source_path")
+
+    def test_source_path_nul_byte(self):
+        self.rejects(body(source_path="grain.tif\u0000.png"), "source_path")
+
+    def test_source_path_symlink_leaving_the_folder(self):
+        doc = self.rejects(body(source_path="escape.tif"), "source_path")
+        self.assertIn("outside", doc["errors"][0]["message"])
+        self.rejects(body(source_path="neighbour/theirs.tif"), "source_path")
+
+    def test_source_path_that_does_not_exist(self):
+        doc = problem(self, self.api("POST", "/platform/submit",
+                                     body(source_path="missing.tif")), 400, "source_not_found")
+        self.assertEqual(doc["errors"][0]["field"], "source_path")
+        self.assertNotIn(self.srv.storage, doc["detail"])
+
+    def test_source_path_of_another_client_is_not_found(self):
+        # other's file, named as if it were ours: resolved inside our own folder only.
+        problem(self, self.api("POST", "/platform/submit", body(source_path="theirs.tif")), 400,
+                "source_not_found")
+
+    def test_source_kind_matches_the_request_type(self):
+        self.rejects(body(request_type="collection", source_path="grain.tif"), "source_path")
+        self.rejects(body(request_type="raster", source_path="tiles"), "source_path")
+
+    def test_virtual_paths_need_the_operator(self):
+        doc = self.rejects(body(source_path="/vsis3/bucket/a.tif"), "source_path")
+        self.assertIn("not enabled", doc["errors"][0]["message"])
+
+    def test_processing_config_must_be_an_object(self):
+        self.rejects(body(processing_config=[1]), "processing_config")
+
+    def test_processing_config_unknown_key(self):
+        self.rejects(body(processing_config={"layer_name": "x"}), "processing_config.layer_name")
+        self.rejects(body(request_type="vector", source_path="pt.csv",
+                          processing_config={"compression": "lzw"}),
+                     "processing_config.compression")
+
+    def test_compression(self):
+        self.rejects(body(processing_config={"compression": "gzip"}),
+                     "processing_config.compression")
+
+    def test_nodata_is_a_number(self):
+        self.rejects(body(processing_config={"nodata": "none"}), "processing_config.nodata")
+
+    def test_blocksize(self):
+        self.rejects(body(processing_config={"blocksize": 300}), "processing_config.blocksize")
+
+    def test_source_crs(self):
+        self.rejects(body(processing_config={"source_crs": "EPSG:abc"}),
+                     "processing_config.source_crs")
+        self.rejects(body(request_type="vector", source_path="pt.csv",
+                          processing_config={"source_crs": "mercator"}),
+                     "processing_config.source_crs")
+
+    def test_vector_column_settings_are_strings(self):
+        self.rejects(body(request_type="vector", source_path="pt.csv",
+                          processing_config={"lat_column": 3, "lon_column": ""}),
+                     "processing_config.lat_column", "processing_config.lon_column")
+
+    def test_collection_pattern(self):
+        self.rejects(body(request_type="collection", source_path="tiles",
+                          processing_config={"pattern": "sub/*.tif"}),
+                     "processing_config.pattern")
+
+    def test_callback_url_scheme(self):
+        self.rejects(body(callback_url="ftp://hooks.example.org/x"), "callback_url")
+
+    def test_callback_url_host_must_be_allowed(self):
+        doc = self.rejects(body(callback_url="https://evil.example.com/hook"), "callback_url")
+        self.assertIn("evil.example.com", doc["errors"][0]["message"])
+        self.rejects(body(callback_url="https://hooks.example.org@evil.example.com/"),
+                     "callback_url")
+
+    def test_client_request_id_length(self):
+        self.rejects(body(client_request_id="c" * 256), "client_request_id")
+
+    def test_every_bad_field_is_reported_at_once(self):
+        doc = self.rejects({"dataset_id": "", "version_id": "v" * 60, "request_type": "mesh",
+                            "source_path": "../x", "extra": 1},
+                           "dataset_id", "resource_id", "version_id", "request_type",
+                           "source_path", "extra")
+        self.assertGreaterEqual(len(doc["errors"]), 6)
+
+    def test_media_type_and_size(self):
+        problem(self, self.api("POST", "/platform/submit", raw=b"dataset_id=x",
+                               headers={"Content-Type": "text/plain"}), 415,
+                "unsupported_media_type")
+        big = json.dumps(body(client_request_id="x" * (1 << 20))).encode()
+        problem(self, self.api("POST", "/platform/submit", raw=big,
+                               headers={"Content-Type": "application/json"}), 413,
+                "payload_too_large")
+
+    def test_keys_and_levels(self):
+        problem(self, self.srv.call("POST", "/platform/submit", json.dumps(body()).encode(),
+                                    {"Content-Type": "application/json"}), 401, "unauthorized")
+        problem(self, self.api("POST", "/platform/submit", body(), key=self.keys["trusted"]), 403,
+                "forbidden")
+        problem(self, self.api("GET", "/platform/requests", key=self.keys["trusted"]), 403,
+                "forbidden")
+
+    def test_list_parameters(self):
+        doc = problem(self, self.api("GET", "/platform/requests?status=done&limit=501&cursor=zz"),
+                      400, "validation_error")
+        self.assertEqual(sorted(e["field"] for e in doc["errors"]),
+                         ["cursor", "limit", "status"])
+        doc = problem(self, self.api("GET", "/platform/requests?client_id=other"), 400,
+                      "validation_error")
+        self.assertEqual(doc["errors"][0]["field"], "client_id")
+
+    def test_unknown_requests_are_404(self):
+        for method, path in (("GET", "/platform/status/" + "0" * 32),
+                             ("GET", "/platform/status/not-an-id"),
+                             ("DELETE", "/platform/requests/" + "0" * 32),
+                             ("POST", "/platform/requests/" + "0" * 32 + "/retry")):
+            problem(self, self.api(method, path), 404, "not_found")
+
+
+class Requests(unittest.TestCase):
+    """The request life cycle on the built-in pipeline (inspect_source, then noop)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.db = ScratchDatabase()
+        cls.keys = setup_clients(cls.db.url)
+        cls.srv = Server(cls.db.url, *ENGINE)
+        cls.srv.wait_status("/readyz", 200)
+        cls.bronze = put_sources(cls.srv)
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.srv.stop()
+        log = cls.srv.output()
+        cls.srv.close()
+        cls.db.close()
+        assert rc == 0, "serve exited with %s:\n%s" % (rc, log[-4000:])
+
+    def setUp(self):
+        require_environment(self)
+        self.api = Api(self, self.srv, self.keys["internal"])
+
+    def submit(self, b, expect=202, key=None):
+        st, hdrs, doc = self.api.json("POST", "/platform/submit", b, key=key)
+        self.assertEqual(st, expect, doc)
+        return hdrs, doc
+
+    def test_submit_then_repeat_then_conflict(self):
+        b = body(dataset_id="idem", client_request_id="ddh-1",
+                 callback_url="https://hooks.example.org/done")
+        hdrs, doc = self.submit(b)
+        rid = doc["request_id"]
+        self.assertRegex(rid, r"^[0-9a-f]{32}$")
+        self.assertEqual(doc["status"], "accepted")
+        url = "http://127.0.0.1:%d/platform/status/%s" % (self.srv.port, rid)
+        self.assertEqual(doc["status_url"], url)
+        self.assertEqual(hdrs["location"], url)
+        self.assertGreaterEqual(int(hdrs["retry-after"]), 1)
+        self.assertIn("estimated_completion", doc)
+        # The row is durable when the 202 arrives.
+        self.assertEqual(psql(self.db.url, "SELECT client_id || ' ' || callback_url FROM "
+                                           "platform.requests WHERE request_id = '%s'" % rid),
+                         "ddh https://hooks.example.org/done")
+        # Same identity and payload, other callback and reference: 200, the first ones stay.
+        _, again = self.submit(dict(b, client_request_id="ddh-2",
+                                    callback_url="https://x.ddh.example.org/"), expect=200)
+        self.assertEqual(again["request_id"], rid)
+        self.assertIn(again["status"], ("pending", "processing", "completed"))
+        # Defaults are part of the comparison: deflate is the default compression.
+        self.submit(dict(b, processing_config={"compression": "deflate"}), expect=200)
+        # A different payload is a conflict that names the existing request.
+        st, _, raw = self.api("POST", "/platform/submit",
+                              dict(b, processing_config={"compression": "zstd"}))
+        doc = problem(self, (st, {"content-type": "application/problem+json"}, raw), 409,
+                      "conflict")
+        self.assertEqual(doc["existing_request_id"], rid)
+        done = self.api.wait(rid)
+        self.assertEqual(done["status"], "completed")
+        self.assertEqual(done["client_request_id"], "ddh-1")
+        self.assertEqual(psql(self.db.url, "SELECT count(*) FROM platform.requests WHERE "
+                                           "dataset_id = 'idem'"), "1")
+
+    def test_status_body_of_a_completed_request(self):
+        _, doc = self.submit(body(dataset_id="status", request_type="vector",
+                                  source_path="pt.csv"))
+        done = self.api.wait(doc["request_id"])
+        self.assertEqual(done["status"], "completed", done)
+        self.assertEqual(done["progress_percent"], 100)
+        for field in ("request_id", "status", "progress_percent", "message", "dataset_id",
+                      "resource_id", "version_id", "request_type", "client_request_id",
+                      "created_at", "started_at", "completed_at", "jobs", "endpoints",
+                      "stac_metadata", "error", "callback_status"):
+            self.assertIn(field, done)
+        self.assertRegex(done["completed_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        self.assertIsNotNone(done["started_at"])
+        self.assertEqual([j["job_type"] for j in done["jobs"]], ["inspect_source", "noop"])
+        self.assertTrue(all(j["status"] == "completed" for j in done["jobs"]))
+        self.assertIsNone(done["error"])
+        self.assertEqual(done["endpoints"], {})
+        # The source was inspected: its size and content hash are in the job's result.
+        result = json.loads(psql(self.db.url, "SELECT result FROM app.jobs WHERE job_id = '%s'"
+                                 % done["jobs"][0]["job_id"]))
+        self.assertEqual(result["bytes"], os.path.getsize(os.path.join(self.bronze, "pt.csv")))
+        self.assertRegex(result["sha256"], r"^[0-9a-f]{64}$")
+        # The same status after the node forgot it (read from the row) is identical.
+        st, hdrs, again = self.api.json("GET", "/platform/status/" + doc["request_id"])
+        self.assertEqual(again, done)
+        self.assertNotIn("retry-after", hdrs)
+
+    def test_collection_of_a_folder(self):
+        _, doc = self.submit(body(dataset_id="coll", request_type="collection",
+                                  source_path="tiles", processing_config={"pattern": "t*.tif"}))
+        done = self.api.wait(doc["request_id"])
+        self.assertEqual(done["status"], "completed", done)
+        result = json.loads(psql(self.db.url, "SELECT result FROM app.jobs WHERE job_id = '%s'"
+                                 % done["jobs"][0]["job_id"]))
+        self.assertEqual(result["count"], 2)
+
+    def test_an_empty_folder_fails_with_a_specific_code(self):
+        os.makedirs(os.path.join(self.bronze, "empty"), exist_ok=True)
+        _, doc = self.submit(body(dataset_id="empty", request_type="collection",
+                                  source_path="empty"))
+        done = self.api.wait(doc["request_id"])
+        self.assertEqual(done["status"], "failed")
+        self.assertEqual(done["error"]["code"], "no_matching_files")
+
+    def test_failed_then_retried_after_the_cause_is_fixed(self):
+        folder = os.path.join(self.bronze, "later")
+        os.makedirs(folder, exist_ok=True)
+        _, doc = self.submit(body(dataset_id="retry", request_type="collection",
+                                  source_path="later"))
+        rid = doc["request_id"]
+        # Nothing matches *.tif yet: the first job fails with a code the client can act on.
+        failed = self.api.wait(rid)
+        self.assertEqual(failed["status"], "failed", failed)
+        self.assertEqual(failed["error"]["code"], "no_matching_files")
+        self.assertTrue(failed["error"]["retryable"])
+        self.assertEqual(failed["jobs"][0]["status"], "failed")
+        problem(self, self.api("DELETE", "/platform/requests/" + rid), 409, "conflict")
+        shutil.copy(os.path.join(self.bronze, "grain.tif"), os.path.join(folder, "a.tif"))
+        st, _, retried = self.api.json("POST", "/platform/requests/%s/retry" % rid)
+        self.assertEqual(st, 202, retried)
+        self.assertEqual(retried["status"], "processing")
+        self.assertIsNone(retried["error"])
+        done = self.api.wait(rid)
+        self.assertEqual(done["status"], "completed", done)
+        # The failed job was reset in place, not duplicated: one job per step.
+        self.assertEqual(psql(self.db.url, "SELECT count(*) FROM app.jobs WHERE "
+                                           "platform_request_id = '%s'" % rid), "2")
+        self.assertEqual(done["jobs"][0]["job_id"], failed["jobs"][0]["job_id"])
+        self.assertEqual(psql(self.db.url, "SELECT attempts FROM app.tasks t JOIN app.jobs j "
+                                           "USING (job_id) WHERE j.job_id = '%s'"
+                              % failed["jobs"][0]["job_id"]), "1")
+        problem(self, self.api("POST", "/platform/requests/%s/retry" % rid), 409, "conflict")
+
+    def test_another_clients_request_is_404(self):
+        _, doc = self.submit(body(dataset_id="mine"))
+        rid = doc["request_id"]
+        other = self.keys["other"]
+        for method, path in (("GET", "/platform/status/" + rid),
+                             ("DELETE", "/platform/requests/" + rid),
+                             ("POST", "/platform/requests/%s/retry" % rid)):
+            problem(self, self.api(method, path, key=other), 404, "not_found")
+        st, _, page = self.api.json("GET", "/platform/requests", key=other)
+        self.assertEqual(st, 200)
+        self.assertNotIn(rid, [r["request_id"] for r in page["requests"]])
+        # An admin key sees every client's requests.
+        st, _, doc = self.api.json("GET", "/platform/status/" + rid, key=self.keys["admin"])
+        self.assertEqual((st, doc["request_id"]), (200, rid))
+        # The same identity under another client is another request.
+        other_folder = put_sources(self.srv, "other")
+        self.assertTrue(os.path.isdir(other_folder))
+        _, theirs = self.submit(body(dataset_id="mine"), key=other)
+        self.assertNotEqual(theirs["request_id"], rid)
+
+    def test_listing_filters_and_pages(self):
+        ids = []
+        for i in range(3):
+            _, doc = self.submit(body(dataset_id="listed", version_id="v%d" % i))
+            ids.append(doc["request_id"])
+        for rid in ids:
+            self.api.wait(rid)
+        st, _, page = self.api.json("GET", "/platform/requests?dataset_id=listed&limit=2")
+        self.assertEqual(st, 200, page)
+        self.assertEqual([r["request_id"] for r in page["requests"]], ids[::-1][:2])
+        self.assertIsNotNone(page["next_cursor"])
+        st, _, rest = self.api.json("GET", "/platform/requests?dataset_id=listed&cursor=" +
+                                    page["next_cursor"])
+        self.assertEqual([r["request_id"] for r in rest["requests"]], ids[:1])
+        self.assertIsNone(rest["next_cursor"])
+        st, _, done = self.api.json("GET", "/platform/requests?dataset_id=listed&status=failed")
+        self.assertEqual(done["requests"], [])
+
+    def test_200_concurrent_identical_submits_make_one_request(self):
+        b = body(dataset_id="stampede", request_type="vector", source_path="nybb_16a.zip")
+        answers = []
+        lock = threading.Lock()
+
+        def one():
+            st, _, raw = self.api("POST", "/platform/submit", b)
+            with lock:
+                answers.append((st, json.loads(raw)))
+
+        threads = [threading.Thread(target=one) for _ in range(200)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(len(answers), 200)
+        statuses = sorted(st for st, _ in answers)
+        self.assertEqual(statuses.count(202), 1, statuses)
+        self.assertEqual(statuses.count(200), 199, statuses)
+        self.assertEqual(len({doc["request_id"] for _, doc in answers}), 1)
+        rid = answers[0][1]["request_id"]
+        self.assertEqual(psql(self.db.url, "SELECT count(*) FROM platform.requests WHERE "
+                                           "dataset_id = 'stampede'"), "1")
+        self.api.wait(rid)
+        # One actor: one creation and one completion in the log, one job per step.
+        log = self.srv.output()
+        self.assertEqual(log.count("registry: request %s created" % rid[:12]), 1)
+        self.assertEqual(log.count("request %s: completed" % rid[:12]), 1)
+        self.assertEqual(psql(self.db.url, "SELECT count(*) FROM app.jobs WHERE "
+                                           "platform_request_id = '%s'" % rid), "2")

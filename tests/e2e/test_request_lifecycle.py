@@ -1,0 +1,188 @@
+"""Platform requests over slow test pipelines (requests.pipelines): every state, progress that
+never goes back, cancel, and kill -9 with 100 requests in flight."""
+import json
+import os
+import signal
+import time
+import unittest
+
+from gp_e2e import ScratchDatabase, Server, problem, psql, require_environment
+from test_platform import Api, body, put_sources, setup_clients
+
+ENGINE = ["--set", "workers.lease_ms=1000", "--set", "workers.retry_base_ms=100",
+          "--set", "workers.idle_poll_max_ms=50"]
+
+# vector: a 1.5 s step, then 40 short tasks (progress inside a stage);
+# raster: a step that fails for good; collection: a long step to cancel.
+PIPELINES = json.dumps({
+    "vector": [{"step": "ingest_vector", "job": "sleep", "params": {"ms": 1500}},
+               {"step": "stac_catalog_vectors", "job": "noop", "params": {"tasks": 40}}],
+    "raster": [{"step": "validate_raster", "job": "fail", "params": {"mode": "permanent"}}],
+    "collection": [{"step": "process_raster_collection", "job": "sleep",
+                    "params": {"ms": 60000}}],
+})
+
+
+class Lifecycle(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.db = ScratchDatabase()
+        cls.keys = setup_clients(cls.db.url)
+        cls.srv = Server(cls.db.url, *ENGINE, "--set", "requests.pipelines=" + PIPELINES)
+        cls.srv.wait_status("/readyz", 200)
+        put_sources(cls.srv)
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.srv.stop()
+        log = cls.srv.output()
+        cls.srv.close()
+        cls.db.close()
+        assert rc == 0, "serve exited with %s:\n%s" % (rc, log[-4000:])
+
+    def setUp(self):
+        require_environment(self)
+        self.api = Api(self, self.srv, self.keys["internal"])
+
+    def test_every_state_and_progress_never_goes_back(self):
+        st, hdrs, doc = self.api.json("POST", "/platform/submit",
+                                      body(dataset_id="states", request_type="vector",
+                                           source_path="pt.csv"))
+        self.assertEqual(st, 202, doc)
+        rid = doc["request_id"]
+        seen, progress = [], []
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            st, hdrs, doc = self.api.json("GET", "/platform/status/" + rid)
+            self.assertEqual(st, 200, doc)
+            if not seen or seen[-1] != doc["status"]:
+                seen.append(doc["status"])
+            progress.append(doc["progress_percent"])
+            if doc["status"] in ("completed", "failed", "cancelled"):
+                self.assertNotIn("retry-after", hdrs)
+                break
+            self.assertGreaterEqual(int(hdrs["retry-after"]), 1)
+            time.sleep(0.02)
+        self.assertEqual(seen[-1], "completed", (seen, doc))
+        self.assertIn("processing", seen)
+        self.assertEqual(progress, sorted(progress), "progress went back: %s" % progress)
+        self.assertEqual(progress[-1], 100)
+        # Something between the ends was reported while the request ran.
+        self.assertTrue(any(0 < p < 100 for p in progress), progress)
+        self.assertEqual([j["status"] for j in doc["jobs"]], ["completed", "completed"])
+        self.assertEqual([j["job_type"] for j in doc["jobs"]], ["sleep", "noop"])
+        # The stored progress never went back either.
+        self.assertEqual(psql(self.db.url, "SELECT progress_percent FROM platform.requests "
+                                           "WHERE request_id = '%s'" % rid), "100")
+
+    def test_a_failing_step_fails_the_request_with_its_code(self):
+        st, _, doc = self.api.json("POST", "/platform/submit",
+                                   body(dataset_id="fails", source_path="grain.tif"))
+        self.assertEqual(st, 202, doc)
+        done = self.api.wait(doc["request_id"])
+        self.assertEqual(done["status"], "failed")
+        self.assertEqual(done["error"]["code"], "bad_input")
+        self.assertIn("failing as asked", done["error"]["message"])
+        self.assertIsNone(done["endpoints"])
+        self.assertIsNotNone(done["completed_at"])
+
+    def test_cancel_a_running_request(self):
+        st, _, doc = self.api.json("POST", "/platform/submit",
+                                   body(dataset_id="cancel", request_type="collection",
+                                        source_path="tiles"))
+        self.assertEqual(st, 202, doc)
+        rid = doc["request_id"]
+        self.api.wait(rid, statuses=("processing",))
+        deadline = time.time() + 10
+        while psql(self.db.url, "SELECT count(*) FROM app.tasks t JOIN app.jobs j USING (job_id) "
+                                "WHERE j.platform_request_id = '%s' AND t.status = 'processing'"
+                   % rid) == "0":
+            self.assertLess(time.time(), deadline, "the step never started")
+            time.sleep(0.05)
+        st, _, doc = self.api.json("DELETE", "/platform/requests/" + rid)
+        self.assertEqual(st, 200, doc)
+        self.assertEqual(doc["status"], "cancelled")
+        self.assertIsNotNone(doc["completed_at"])
+        self.assertEqual(self.api.json("GET", "/platform/status/" + rid)[2]["status"],
+                         "cancelled")
+        # The running task is asked to stop; the job is cancelled, not left running.
+        self.assertEqual(psql(self.db.url, "SELECT string_agg(status, ',') FROM app.jobs WHERE "
+                                           "platform_request_id = '%s'" % rid), "cancelled")
+        deadline = time.time() + 10
+        while psql(self.db.url, "SELECT count(*) FROM app.tasks t JOIN app.jobs j USING (job_id) "
+                                "WHERE j.platform_request_id = '%s' AND t.status = 'processing'"
+                   % rid) != "0":
+            self.assertLess(time.time(), deadline, "the running task was not stopped")
+            time.sleep(0.1)
+        # Terminal: a second cancel and a retry are conflicts; a repeat submit says cancelled.
+        problem(self, self.api("DELETE", "/platform/requests/" + rid), 409, "conflict")
+        problem(self, self.api("POST", "/platform/requests/%s/retry" % rid), 409, "conflict")
+        st, _, again = self.api.json("POST", "/platform/submit",
+                                     body(dataset_id="cancel", request_type="collection",
+                                          source_path="tiles"))
+        self.assertEqual((st, again["status"]), (200, "cancelled"))
+
+
+class CrashRecovery(unittest.TestCase):
+    def setUp(self):
+        require_environment(self)
+
+    def test_kill_9_with_100_requests_in_flight(self):
+        pipelines = json.dumps({
+            "vector": [{"step": "ingest_vector", "job": "sleep", "params": {"ms": 300}},
+                       {"step": "stac_catalog_vectors", "job": "hello_world",
+                        "params": {"n": 2}}]})
+        args = [*ENGINE, "--set", "workers.task_workers=8", "--set",
+                "requests.pipelines=" + pipelines]
+        with ScratchDatabase() as db:
+            keys = setup_clients(db.url)
+            srv = Server(db.url, *args)
+            ids = []
+            try:
+                srv.wait_status("/readyz", 200)
+                put_sources(srv)
+                api = Api(self, srv, keys["internal"])
+                for i in range(100):
+                    st, _, doc = api.json("POST", "/platform/submit",
+                                          body(dataset_id="crash", version_id="v%d" % i,
+                                               request_type="vector", source_path="pt.csv"))
+                    self.assertEqual(st, 202, doc)
+                    ids.append(doc["request_id"])
+                deadline = time.time() + 20
+                while psql(db.url, "SELECT count(*) FROM platform.requests "
+                                   "WHERE status = 'completed'") == "0":
+                    self.assertLess(time.time(), deadline, "nothing completed")
+                    time.sleep(0.05)
+                srv.proc.send_signal(signal.SIGKILL)
+                srv.proc.wait(10)
+                storage = srv.storage
+            finally:
+                srv.close()
+            live = int(psql(db.url, "SELECT count(*) FROM platform.requests "
+                                    "WHERE status IN ('pending', 'processing')"))
+            self.assertGreater(live, 0, "the kill should leave requests in flight")
+            srv = Server(db.url, *args, env={
+                "GEOPLATFORM_STORAGE_BRONZE_ROOT": os.path.join(storage, "bronze")})
+            try:
+                deadline = time.time() + 60
+                while psql(db.url, "SELECT count(*) FROM platform.requests "
+                                   "WHERE status IN ('pending', 'processing')") != "0":
+                    self.assertLess(time.time(), deadline, psql(
+                        db.url, "SELECT status, count(*) FROM platform.requests GROUP BY 1"))
+                    time.sleep(0.1)
+                self.assertEqual(psql(db.url, "SELECT status || ':' || count(*) FROM "
+                                              "platform.requests GROUP BY status"),
+                                 "completed:100")
+                # No request has a duplicate job: one per step, two steps each.
+                self.assertEqual(psql(db.url, "SELECT count(*) FROM app.jobs"), "200")
+                self.assertEqual(psql(db.url, "SELECT count(*) FROM (SELECT platform_request_id, "
+                                              "job_type FROM app.jobs GROUP BY 1, 2 "
+                                              "HAVING count(*) > 1) d"), "0")
+                api = Api(self, srv, keys["internal"])
+                for rid in ids[:5]:
+                    st, _, doc = api.json("GET", "/platform/status/" + rid)
+                    self.assertEqual((st, doc["status"], doc["progress_percent"]),
+                                     (200, "completed", 100))
+                self.assertEqual(srv.stop(), 0)
+            finally:
+                srv.close()
