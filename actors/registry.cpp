@@ -193,8 +193,15 @@ void answer_batch(reg_self* self, std::vector<waiting>& batch, const inserted& r
       ++st.conflicts;
       answer.outcome = submit_answer::conflict;
     }
-    for (auto& p : w.promises)
+    // Identical submissions that shared this insert: the first one created the request, the
+    // others repeat it.
+    for (auto& p : w.promises) {
       p.deliver(answer);
+      if (answer.outcome == submit_answer::created) {
+        answer.outcome = submit_answer::same;
+        ++st.repeats;
+      }
+    }
   }
 }
 

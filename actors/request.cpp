@@ -37,7 +37,10 @@ namespace {
 
 struct request_state {
   std::shared_ptr<const request_options> opts;
+  /// The stored state: what queries see. Changes are made on `next` and take effect here only
+  /// once written.
   request_view view;
+  request_view next;
   std::string source_path;
   std::string config_json;
   int64_t version = 0;
@@ -63,31 +66,32 @@ const std::vector<io::jobs::pipeline_step>& steps_of(req_self* self) {
 
 std::string short_id(req_self* self) { return self->state.view.request_id.substr(0, 12); }
 
-/// The state to store for the view as it is now.
-persistence::request_state to_store(req_self* self) {
-  auto& st = self->state;
+/// The state to store for `v` at step `step`.
+persistence::request_state to_store(const request_view& v, int step) {
   persistence::request_state s;
-  s.status = st.view.status;
-  s.progress_percent = st.view.progress_percent;
-  s.message = st.view.message;
-  s.endpoints_json = st.view.endpoints_json;
-  s.stac_metadata_json = st.view.stac_metadata_json;
-  s.error_code = st.view.error_code;
-  s.error_message = st.view.error_message;
-  s.error_retryable = st.view.error_retryable;
-  s.snapshot_json = io::http::encode_snapshot({st.step, st.view.jobs});
+  s.status = v.status;
+  s.progress_percent = v.progress_percent;
+  s.message = v.message;
+  s.endpoints_json = v.endpoints_json;
+  s.stac_metadata_json = v.stac_metadata_json;
+  s.error_code = v.error_code;
+  s.error_message = v.error_message;
+  s.error_retryable = v.error_retryable;
+  s.snapshot_json = io::http::encode_snapshot({step, v.jobs});
   return s;
 }
 
 void send_write(req_self* self);
 
-/// Stores the current view (fenced by the version this actor last wrote), then runs `then`.
-/// Nobody hears of the new state before it is stored: the registry is told after the write.
-void persist(req_self* self, std::function<void()> then) {
+/// Stores `next` (fenced by the version this actor last wrote), then makes it the view and runs
+/// `then`. Nobody hears of the new state before it is stored: queries see the old view until
+/// then, and the registry is told after the write.
+void persist(req_self* self, request_view next, std::function<void()> then) {
   auto& st = self->state;
   if (st.opts->fault)
-    st.opts->fault(st.view.status);
-  st.pending = to_store(self);
+    st.opts->fault(next.status);
+  st.pending = to_store(next, st.step);
+  st.next = std::move(next);
   st.after_write = std::move(then);
   st.writing = true;
   send_write(self);
@@ -115,6 +119,15 @@ void send_write(req_self* self) {
         }
         ++st.version;
         st.writing = false;
+        // Job statuses may have moved on while the write was in flight: keep the newer ones.
+        auto jobs = std::move(st.view.jobs);
+        st.view = std::move(st.next);
+        st.next = request_view{};
+        for (auto& j : st.view.jobs)
+          for (const auto& old : jobs)
+            if (old.job_id == j.job_id && is_terminal(old.status))
+              j.status = old.status;
+        st.view.progress_percent = std::max(st.view.progress_percent, st.pending.progress_percent);
         st.view.started_at = res.times.started_at;
         st.view.completed_at = res.times.completed_at;
         self->send(st.opts->registry, moved_atom_v, st.view.request_id, st.view.status);
@@ -145,7 +158,7 @@ void finish(req_self* self) {
 
 void end_with(req_self* self, const std::string& status, const std::string& code,
               const std::string& message, bool retryable) {
-  auto& v = self->state.view;
+  auto v = self->state.view;
   v.status = status;
   v.message = message;
   v.error_code = status == "failed" ? code : "";
@@ -156,7 +169,7 @@ void end_with(req_self* self, const std::string& status, const std::string& code
     // Endpoints appear as the capabilities behind them land (downloads, features, STAC).
     v.endpoints_json = "{}";
   }
-  persist(self, [self] { finish(self); });
+  persist(self, std::move(v), [self] { finish(self); });
 }
 
 int progress_at(req_self* self, int step) {
@@ -183,15 +196,16 @@ void run_step(req_self* self) {
   for (const auto& j : st.view.jobs)
     known = known || j.job_id == job_id;
   if (!known || st.view.status == "pending") {
+    auto next = st.view;
     if (!known) {
       const auto* def = st.opts->jobs->job(step.job_type);
-      st.view.jobs.push_back(
+      next.jobs.push_back(
         {job_id, step.job_type, "queued", 0, def ? static_cast<int>(def->stages.size()) : 0});
     }
-    st.view.status = "processing";
-    st.view.message = "running " + step.name;
-    st.view.progress_percent = std::max(st.view.progress_percent, progress_at(self, st.step));
-    return persist(self, [self] { submit_step(self); });
+    next.status = "processing";
+    next.message = "running " + step.name;
+    next.progress_percent = std::max(next.progress_percent, progress_at(self, st.step));
+    return persist(self, std::move(next), [self] { submit_step(self); });
   }
   submit_step(self);
 }

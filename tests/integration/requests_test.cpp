@@ -140,3 +140,137 @@ TEST_F(requests, listing_filters_and_pages_newest_first) {
   EXPECT_EQ(list_requests(c, "", "completed", "", 10, "").size(), 0u);
   EXPECT_EQ(live_request_ids(c).size(), 5u);
 }
+
+TEST_F(requests, a_batch_insert_creates_new_rows_and_returns_existing_ones) {
+  auto existing = insert_request(c, sample("v1")).row;
+  auto changed = sample("v1");
+  changed.source_path = "other.gpkg";
+  std::vector<new_request> batch{sample("v2"), changed, sample("v3"), sample("v2")};
+  auto out = insert_requests(c, batch);
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_TRUE(out[0].created);
+  EXPECT_FALSE(out[1].created);
+  EXPECT_EQ(out[1].row.source_path, "a.gpkg");  // the stored row, not the submission
+  EXPECT_EQ(out[1].row.request_id, existing.request_id);
+  EXPECT_TRUE(out[2].created);
+  EXPECT_FALSE(out[3].created);  // the same identity twice in one batch: one row
+  EXPECT_EQ(out[3].row.request_id, out[0].row.request_id);
+  EXPECT_EQ(scalar("SELECT count(*) FROM platform.requests"), 3);
+}
+
+namespace {
+
+/// A job for request `rid` in `status` with one task in `task_status`.
+void add_job(pqxx::connection& c, const std::string& rid, const std::string& job_id,
+             const std::string& status, const std::string& task_status) {
+  pqxx::work tx{c};
+  tx.exec_params("INSERT INTO app.jobs (job_id, job_type, parameters, total_stages, stage, "
+                 "status, platform_request_id) VALUES ($1, 'noop', '{}', 1, 1, $2, $3)",
+                 job_id, status, rid);
+  tx.exec_params("INSERT INTO app.tasks (job_id, stage, task_index, task_type, parameters, "
+                 "status, attempts) VALUES ($1, 1, 0, 'noop', '{}', $2, 1)",
+                 job_id, task_status);
+  tx.commit();
+}
+
+}  // namespace
+
+TEST_F(requests, cancelling_moves_the_row_on_and_cancels_its_jobs) {
+  auto row = insert_request(c, sample()).row;
+  add_job(c, row.request_id, std::string(64, 'a'), "processing", "pending");
+  auto out = cancel_request(c, row.request_id);
+  EXPECT_TRUE(out.changed);
+  ASSERT_TRUE(out.row);
+  EXPECT_EQ(out.row->status, "cancelled");
+  EXPECT_EQ(out.row->state_version, row.state_version + 1);  // a live actor's write is refused
+  EXPECT_FALSE(out.row->completed_at.empty());
+  EXPECT_EQ(scalar("SELECT count(*) FROM app.jobs WHERE status = 'cancelled'"), 1);
+  EXPECT_EQ(scalar("SELECT count(*) FROM app.tasks WHERE status = 'cancelled'"), 1);
+  request_state s;
+  s.status = "completed";
+  EXPECT_FALSE(save_request_state(c, row.request_id, row.state_version, s));
+  auto again = cancel_request(c, row.request_id);
+  EXPECT_FALSE(again.changed);
+  EXPECT_EQ(again.row->status, "cancelled");
+  EXPECT_FALSE(cancel_request(c, std::string(32, '0')).row);
+}
+
+TEST_F(requests, retrying_resets_the_failed_job_in_place) {
+  auto row = insert_request(c, sample()).row;
+  request_state s;
+  s.status = "failed";
+  s.error_code = "source_not_found";
+  s.error_message = "gone";
+  s.error_retryable = true;
+  ASSERT_TRUE(save_request_state(c, row.request_id, row.state_version, s));
+  add_job(c, row.request_id, std::string(64, 'b'), "failed", "failed");
+  EXPECT_FALSE(retry_request(c, std::string(32, '0')).row);
+  auto out = retry_request(c, row.request_id);
+  EXPECT_TRUE(out.changed);
+  EXPECT_EQ(out.row->status, "processing");
+  EXPECT_TRUE(out.row->error_code.empty());
+  EXPECT_TRUE(out.row->completed_at.empty());
+  EXPECT_EQ(scalar("SELECT count(*) FROM app.jobs"), 1);
+  EXPECT_EQ(scalar("SELECT count(*) FROM app.jobs WHERE status = 'processing'"), 1);
+  EXPECT_EQ(scalar("SELECT count(*) FROM app.tasks WHERE status = 'pending' AND attempts = 0"), 1);
+  // Only a failed request can be retried.
+  EXPECT_FALSE(retry_request(c, row.request_id).changed);
+}
+
+TEST_F(requests, progress_follows_finished_tasks_and_never_goes_back) {
+  auto row = insert_request(c, sample()).row;
+  request_state s;
+  s.status = "processing";
+  ASSERT_TRUE(save_request_state(c, row.request_id, 0, s));
+  auto job = std::string(64, 'c');
+  {
+    pqxx::work tx{c};
+    tx.exec_params("INSERT INTO app.jobs (job_id, job_type, parameters, total_stages, stage, "
+                   "status, platform_request_id) VALUES ($1, 'noop', '{}', 2, 2, 'processing', "
+                   "$2)",
+                   job, row.request_id);
+    for (int i = 0; i < 4; ++i)
+      tx.exec_params("INSERT INTO app.tasks (job_id, stage, task_index, task_type, parameters, "
+                     "status) VALUES ($1, 2, $2, 'noop', '{}', $3)",
+                     job, i, i == 0 ? "completed" : "pending");
+    tx.commit();
+  }
+  // Step 1 of 2, stage 2 of 2 with 1 of 4 tasks done: (1 + (1 + 0.25) / 2) / 2 = 81 %.
+  EXPECT_EQ(refresh_progress(c, row.request_id, job, 1, 2), 81);
+  // Step 0 would be less: the stored value stays.
+  EXPECT_EQ(refresh_progress(c, row.request_id, job, 0, 2), 81);
+  {
+    pqxx::work tx{c};
+    tx.exec("UPDATE app.tasks SET status = 'completed'");
+    tx.exec("UPDATE app.jobs SET status = 'completed'");
+    tx.commit();
+  }
+  EXPECT_EQ(refresh_progress(c, row.request_id, job, 1, 2), 99);  // 100 only when completed
+  s.status = "completed";
+  ASSERT_TRUE(save_request_state(c, row.request_id, 1, s));
+  EXPECT_EQ(refresh_progress(c, row.request_id, job, 1, 2), -1);
+}
+
+TEST_F(requests, live_requests_page_and_averages_of_completed_ones) {
+  for (int i = 0; i < 5; ++i)
+    insert_request(c, sample("v" + std::to_string(i)));
+  auto first = live_requests(c, 3, "");
+  ASSERT_EQ(first.size(), 3u);
+  auto rest = live_requests(c, 3, first.back().request_id);
+  ASSERT_EQ(rest.size(), 2u);
+  EXPECT_LT(first.back().request_id, rest.front().request_id);
+  EXPECT_TRUE(completion_averages(c).empty());
+  {
+    pqxx::work tx{c};
+    tx.exec("UPDATE platform.requests SET status = 'completed', "
+            "completed_at = created_at + interval '10 seconds' WHERE version_id IN ('v0', 'v1')");
+    tx.exec("UPDATE platform.requests SET completed_at = created_at + interval '20 seconds' "
+            "WHERE version_id = 'v1'");
+    tx.commit();
+  }
+  auto avg = completion_averages(c);
+  ASSERT_EQ(avg.size(), 1u);
+  EXPECT_EQ(avg[0].first, "vector");
+  EXPECT_NEAR(avg[0].second, 15.0, 0.01);
+  EXPECT_EQ(live_requests(c, 10, "").size(), 3u);
+}

@@ -1,0 +1,283 @@
+// The registry, the request supervisor and request actors with a real coremachine and a real
+// PostgreSQL: a request runs to the end; an actor that throws is restarted from its snapshot and
+// finishes; one that keeps crashing fails its request; live requests are resumed at start-up; a
+// stale actor's write is refused.
+#include "actors/registry.hpp"
+
+#include <atomic>
+#include <thread>
+
+#include <caf/all.hpp>
+#include <gtest/gtest.h>
+#include <pqxx/pqxx>
+
+#include "actors/coremachine.hpp"
+#include "actors/db_pool.hpp"
+#include "io/http/submit_codec.hpp"
+#include "io/jobs/registry.hpp"
+#include "messages/atoms.hpp"
+#include "messages/errors.hpp"
+#include "messages/health.hpp"
+#include "messages/messages.hpp"
+#include "messages/requests.hpp"
+#include "persistence/clients.hpp"
+#include "persistence/migrations.hpp"
+#include "persistence/requests.hpp"
+#include "test_database.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+struct registry : ::testing::Test {
+  gp::test::scratch_database db;
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  caf::actor pool, core, reg;
+  std::shared_ptr<std::atomic<int>> faults = std::make_shared<std::atomic<int>>(0);
+
+  void SetUp() override {
+    pqxx::connection c{db.url()};
+    gp::persistence::migrate(c, gp::persistence::embedded_migrations());
+    gp::client_row client;
+    client.client_id = "ddh";
+    client.name = "DDH";
+    client.webhook_secret = "whsec_x";
+    gp::persistence::insert_client(c, client);
+    gp::register_message_types(cfg);
+    sys = std::make_unique<caf::actor_system>(cfg);
+    gp::persistence::db_options o;
+    o.url = db.url();
+    pool = gp::spawn_db_pool(*sys, o, 3);
+    gp::engine_options e;
+    e.node_id = "test-node";
+    e.workers = 2;
+    e.lease = 2s;
+    e.retry_base = 50ms;
+    e.idle_poll_max = 50ms;
+    e.db = o;
+    core = gp::spawn_coremachine(*sys, pool, e, gp::io::jobs::builtin_registry());
+  }
+
+  /// Starts the registry over a two-step vector pipeline (hello_world, then noop). `faults`
+  /// writes of "processing" throw before they happen (a negative count: every one).
+  void start_registry(int max_restarts = 3) {
+    gp::request_options r;
+    r.pool = pool;
+    r.coremachine = core;
+    r.jobs = &gp::io::jobs::builtin_registry();
+    r.pipelines = gp::io::jobs::parse_pipelines(
+      R"({"vector": [{"step": "ingest_vector", "job": "hello_world", "params": {"n": 2}},
+                     {"step": "stac_catalog_vectors", "job": "noop"}]})",
+      gp::io::jobs::builtin_registry());
+    r.retry_delay = 100ms;
+    auto faults = this->faults;
+    r.fault = [faults](const std::string& status) {
+      if (status != "processing")
+        return;
+      int left = faults->load();
+      if (left < 0 || (left > 0 && faults->compare_exchange_strong(left, left - 1)))
+        throw std::runtime_error("injected fault");
+    };
+    gp::registry_options ro;
+    ro.node_id = "test-node";
+    gp::supervisor_options so;
+    so.max_restarts = max_restarts;
+    so.restart_backoff = 20ms;
+    reg = gp::spawn_registry(*sys, ro, r, so);
+  }
+
+  void TearDown() override {
+    for (auto* a : {&reg, &core, &pool})
+      if (*a)
+        caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
+    reg = core = pool = nullptr;
+    sys.reset();
+  }
+
+  gp::request_submission submission(const std::string& version) {
+    gp::request_submission s;
+    s.client_id = "ddh";
+    s.dataset_id = "d";
+    s.resource_id = "r";
+    s.version_id = version;
+    s.request_id = gp::io::http::request_id_for("ddh", "d", "r", version);
+    s.request_type = "vector";
+    s.source_path = "a.csv";
+    // As the edge computes it (stored rows are compared in the same form).
+    gp::io::http::submit_request req;
+    req.request_type = s.request_type;
+    req.source_path = s.source_path;
+    s.fingerprint = gp::io::http::payload_fingerprint(req);
+    return s;
+  }
+
+  gp::submit_answer submit(const gp::request_submission& s) {
+    caf::scoped_actor self{*sys};
+    gp::submit_answer out;
+    self->request(reg, 10s, gp::submit_atom_v, s)
+      .receive([&](gp::submit_answer& a) { out = a; },
+               [&](caf::error& e) { ADD_FAILURE() << sys->render(e); });
+    return out;
+  }
+
+  gp::request_view status(const std::string& id) {
+    caf::scoped_actor self{*sys};
+    gp::request_view out;
+    self->request(reg, 10s, gp::query_atom_v, id, std::string{})
+      .receive([&](gp::request_view& v) { out = v; },
+               [&](caf::error& e) { ADD_FAILURE() << sys->render(e); });
+    return out;
+  }
+
+  gp::request_view wait_terminal(const std::string& id) {
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    gp::request_view v;
+    int last_progress = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+      v = status(id);
+      EXPECT_GE(v.progress_percent, last_progress) << "progress went back";
+      last_progress = v.progress_percent;
+      if (gp::is_terminal(v.status))
+        return v;
+      std::this_thread::sleep_for(20ms);
+    }
+    ADD_FAILURE() << "request " << id << " is still " << v.status;
+    return v;
+  }
+
+  std::map<std::string, std::string> supervisor_report() {
+    caf::scoped_actor self{*sys};
+    std::map<std::string, std::string> out;
+    self->request(reg, 5s, gp::status_atom_v)
+      .receive([&](gp::status_report& r) { out = r.details; }, [&](caf::error&) {});
+    return out;
+  }
+
+  int64_t scalar(const std::string& sql) {
+    pqxx::connection c{db.url()};
+    pqxx::nontransaction tx{c};
+    return tx.exec1(sql)[0].as<int64_t>();
+  }
+};
+
+}  // namespace
+
+TEST_F(registry, a_request_runs_its_steps_to_the_end) {
+  start_registry();
+  auto a = submit(submission("v1"));
+  EXPECT_EQ(a.outcome, gp::submit_answer::created);
+  EXPECT_EQ(a.view.status, "pending");
+  auto done = wait_terminal(a.view.request_id);
+  EXPECT_EQ(done.status, "completed");
+  EXPECT_EQ(done.progress_percent, 100);
+  ASSERT_EQ(done.jobs.size(), 2u);
+  EXPECT_EQ(done.jobs[0].job_type, "hello_world");
+  EXPECT_EQ(done.jobs[1].status, "completed");
+  EXPECT_FALSE(done.completed_at.empty());
+  // Repeats: the same payload is "same", another is a conflict; nothing new is created.
+  EXPECT_EQ(submit(submission("v1")).outcome, gp::submit_answer::same);
+  auto changed = submission("v1");
+  changed.fingerprint = "other";
+  EXPECT_EQ(submit(changed).outcome, gp::submit_answer::conflict);
+  EXPECT_EQ(scalar("SELECT count(*) FROM app.jobs"), 2);
+}
+
+TEST_F(registry, an_actor_that_throws_is_restarted_and_finishes) {
+  *faults = 1;
+  start_registry();
+  auto a = submit(submission("v1"));
+  auto done = wait_terminal(a.view.request_id);
+  EXPECT_EQ(done.status, "completed");
+  EXPECT_EQ(faults->load(), 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM app.jobs"), 2);
+}
+
+TEST_F(registry, an_actor_that_keeps_crashing_fails_its_request) {
+  *faults = -1;
+  start_registry(2);
+  auto a = submit(submission("v1"));
+  auto done = wait_terminal(a.view.request_id);
+  EXPECT_EQ(done.status, "failed");
+  EXPECT_EQ(done.error_code, "request_actor_crashed");
+  EXPECT_TRUE(done.error_retryable);
+  EXPECT_NE(done.error_message.find("3 times"), std::string::npos) << done.error_message;
+}
+
+TEST_F(registry, concurrent_submissions_share_insert_transactions_and_make_one_actor_each) {
+  start_registry();
+  caf::scoped_actor self{*sys};
+  constexpr int n = 60;
+  for (int i = 0; i < n; ++i)
+    for (int copy = 0; copy < 3; ++copy)
+      self->send(reg, gp::submit_atom_v, submission("v" + std::to_string(i)));
+  int created = 0, same = 0;
+  for (int i = 0; i < n * 3; ++i)
+    self->receive(
+      [&](gp::submit_answer& a) {
+        created += a.outcome == gp::submit_answer::created;
+        same += a.outcome == gp::submit_answer::same;
+      },
+      [&](caf::error& e) { ADD_FAILURE() << sys->render(e); });
+  EXPECT_EQ(created, n);
+  EXPECT_EQ(same, 2 * n);
+  auto report = supervisor_report();
+  EXPECT_LT(std::stoi(report["insert_batches"]), n) << "inserts were not grouped";
+  EXPECT_EQ(scalar("SELECT count(*) FROM platform.requests"), n);
+  for (int i = 0; i < n; ++i)
+    wait_terminal(gp::io::http::request_id_for("ddh", "d", "r", "v" + std::to_string(i)));
+  EXPECT_EQ(scalar("SELECT count(*) FROM app.jobs"), 2 * n);
+}
+
+TEST_F(registry, live_requests_are_resumed_at_start_up) {
+  pqxx::connection c{db.url()};
+  gp::persistence::new_request r;
+  r.client_id = "ddh";
+  r.dataset_id = "d";
+  r.resource_id = "r";
+  r.version_id = "old";
+  r.request_id = gp::io::http::request_id_for("ddh", "d", "r", "old");
+  r.request_type = "vector";
+  r.source_path = "a.csv";
+  ASSERT_TRUE(gp::persistence::insert_request(c, r).created);
+  start_registry();
+  auto done = wait_terminal(r.request_id);
+  EXPECT_EQ(done.status, "completed");
+}
+
+TEST_F(registry, a_stale_actor_cannot_overwrite_newer_state) {
+  pqxx::connection c{db.url()};
+  gp::persistence::new_request r;
+  r.client_id = "ddh";
+  r.dataset_id = "d";
+  r.resource_id = "r";
+  r.version_id = "stale";
+  r.request_id = gp::io::http::request_id_for("ddh", "d", "r", "stale");
+  r.request_type = "vector";
+  r.source_path = "a.csv";
+  auto row = gp::persistence::insert_request(c, r).row;
+  // Another writer moved the row on after this snapshot was read.
+  gp::persistence::request_state s;
+  s.status = "cancelled";
+  s.message = "newer";
+  ASSERT_TRUE(gp::persistence::save_request_state(c, r.request_id, 0, s));
+  auto opts = std::make_shared<gp::request_options>();
+  opts->pool = pool;
+  opts->coremachine = core;
+  opts->jobs = &gp::io::jobs::builtin_registry();
+  opts->pipelines = gp::io::jobs::default_pipelines();
+  caf::scoped_actor self{*sys};
+  opts->registry = self;
+  auto actor = gp::spawn_request(*sys, opts, row);  // row says pending, version 0
+  self->monitor(actor);
+  bool down = false;
+  self->receive_while([&] { return !down; })(
+    [&](caf::down_msg&) { down = true; }, [&](gp::moved_atom, std::string&, std::string&) {
+      ADD_FAILURE() << "a stale write was acknowledged";
+    });
+  auto now = *gp::persistence::find_request(c, r.request_id);
+  EXPECT_EQ(now.status, "cancelled");
+  EXPECT_EQ(now.message, "newer");
+  EXPECT_EQ(now.state_version, 1);
+  EXPECT_EQ(scalar("SELECT count(*) FROM app.jobs"), 0);
+}
