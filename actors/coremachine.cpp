@@ -1,6 +1,7 @@
 #include "actors/coremachine.hpp"
 
 #include <cmath>
+#include <unordered_map>
 
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
@@ -57,7 +58,10 @@ struct coremachine_state {
   const io::jobs::registry* reg = nullptr;
   caf::actor keeper;
   std::vector<caf::actor> workers;
-  std::map<std::string, std::vector<caf::actor>> watchers;
+  std::unordered_map<std::string, std::vector<caf::actor>> watchers;
+  /// Watched jobs to look up, and whether a look is in flight (looks are grouped).
+  std::vector<std::string> looks;
+  bool looking = false;
   uint64_t submitted = 0;
   uint64_t finished = 0;
   static inline const char* name = "coremachine";
@@ -82,6 +86,65 @@ void notify(core_self* self, const job_event& ev) {
     self->send(w, job_event_atom_v, ev);
   if (ended)
     self->state.watchers.erase(i);
+}
+
+struct looked {
+  std::vector<persistence::job_state> states;
+};
+
+}  // namespace
+
+}  // namespace gp
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::looked)
+
+namespace gp {
+
+namespace {
+
+/// Looks up the jobs of new watches, all waiting ones in one query; one look in flight at a time.
+void look(core_self* self) {
+  auto& st = self->state;
+  if (st.looking || st.looks.empty())
+    return;
+  st.looking = true;
+  auto ids = std::make_shared<std::vector<std::string>>(std::move(st.looks));
+  st.looks.clear();
+  db_job find = [ids](pqxx::connection& c) {
+    return caf::make_message(looked{persistence::job_states(c, *ids)});
+  };
+  self->request(st.pool, 15s, db_run_atom_v, std::move(find))
+    .then(
+      [=](const looked& found) {
+        self->state.looking = false;
+        std::unordered_map<std::string, const persistence::job_state*> by_id;
+        for (const auto& s : found.states)
+          by_id.emplace(s.job_id, &s);
+        for (const auto& id : *ids) {
+          auto i = by_id.find(id);
+          if (i == by_id.end()) {
+            auto w = self->state.watchers.find(id);
+            if (w == self->state.watchers.end())
+              continue;
+            for (auto& a : w->second)
+              self->send(a, job_event_atom_v, job_event{id, "unknown", 0, false, {}, {}});
+            self->state.watchers.erase(w);
+            continue;
+          }
+          const auto& s = *i->second;
+          if (s.status == "completed" || s.status == "failed" || s.status == "cancelled")
+            notify(self, job_event{id, s.status, s.stage, false, s.error_code, s.error_message});
+        }
+        look(self);
+      },
+      [=](const caf::error& err) {
+        self->state.looking = false;
+        GP_LOG_WARN("coremachine: cannot look up {} watched jobs: {}; trying again", ids->size(),
+                    self->system().render(err));
+        auto& looks = self->state.looks;
+        looks.insert(looks.end(), ids->begin(), ids->end());
+        self->delayed_send(self, 1s, tick_atom_v);
+      });
 }
 
 caf::result<job_submission> submit(core_self* self, const std::string& type,
@@ -148,35 +211,17 @@ caf::behavior coremachine(core_self* self, db_pool_actor pool, engine_options op
         const std::string& params_json, const std::string& request_id) {
       return submit(self, type, params_json, request_id, job_id);
     },
-    // The sender wants the job's events.
+    // The sender wants the job's events. The job may have ended before the watch arrived (or on
+    // another node), or may not exist (yet): one look in the database tells, grouped with the
+    // looks of other watches. A job that does not exist is reported as "unknown" (and the watch
+    // dropped): the watcher creates it and watches again.
     [=](watch_atom, const std::string& job_id) {
       auto sender = caf::actor_cast<caf::actor>(self->current_sender());
       if (!sender)
         return;
       self->state.watchers[job_id].push_back(sender);
-      // The job may have ended before the watch arrived (or on another node): look once.
-      db_job look = [job_id](pqxx::connection& c) {
-        auto row = persistence::find_job(c, job_id);
-        job_event ev{job_id, row ? row->status : "unknown", row ? row->stage : 0, false, {}, {}};
-        if (row && row->status == "failed") {
-          auto err = json::parse(row->error_json, nullptr, false);
-          if (err.is_object()) {
-            ev.error_code = err.value("code", "");
-            ev.error_message = err.value("message", "");
-          }
-        }
-        return caf::make_message(ev);
-      };
-      self->request(self->state.pool, 15s, db_run_atom_v, std::move(look))
-        .then(
-          [=](const job_event& ev) {
-            if (ev.status == "completed" || ev.status == "failed" || ev.status == "cancelled")
-              notify(self, ev);
-          },
-          [=](const caf::error& err) {
-            GP_LOG_WARN("coremachine: cannot look up watched job {}: {}", job_id.substr(0, 12),
-                        self->system().render(err));
-          });
+      self->state.looks.push_back(job_id);
+      look(self);
     },
     // A worker recorded a task; a job may have moved or ended.
     [=](job_event_atom, const job_event& ev) {
@@ -202,6 +247,8 @@ caf::behavior coremachine(core_self* self, db_pool_actor pool, engine_options op
     },
     // Wake the workers.
     [=](work_atom) { poke_workers(self); },
+    // Looks that failed are tried again.
+    [=](tick_atom) { look(self); },
     // Workers, jobs created and ended here.
     [=](status_atom) {
       auto& st = self->state;

@@ -6,7 +6,9 @@
 #include <unordered_map>
 
 #include <caf/all.hpp>
+#include <nlohmann/json.hpp>
 
+#include "actors/coremachine.hpp"
 #include "actors/db_pool.hpp"
 #include "io/crypto.hpp"
 #include "io/http/request_codec.hpp"
@@ -90,6 +92,7 @@ struct average {
 struct registry_state {
   registry_options opts;
   std::shared_ptr<request_options> request_opts;
+  persistence::stage_planner planner;
   request_supervisor_actor supervisor;
   std::unordered_map<std::string, entry> index;
   std::deque<waiting> queue;
@@ -163,6 +166,32 @@ request_view view_with_eta(reg_self* self, const request_row& row) {
 
 void flush(reg_self* self);
 
+/// The first job of a new request, created in the same transaction as its row, and the snapshot
+/// that names it (so the request actor only has to watch it).
+persistence::new_job first_job(reg_self* self, const request_submission& s,
+                               std::string& snapshot) {
+  const auto& opts = *self->state.request_opts;
+  persistence::new_job job;
+  auto steps = opts.pipelines.find(s.request_type);
+  if (steps == opts.pipelines.end() || steps->second.empty() || opts.jobs == nullptr)
+    return job;
+  const auto& step = steps->second.front();
+  const auto* def = opts.jobs->job(step.job_type);
+  if (def == nullptr)
+    return job;
+  io::jobs::request_facts facts{s.request_id, s.client_id, s.request_type,
+                                source_of(opts, s.client_id, s.source_path),
+                                nlohmann::json::parse(s.processing_config_json, nullptr, false)};
+  job.job_id = io::jobs::request_job_id(s.request_id, 0, step.job_type);
+  job.job_type = step.job_type;
+  job.params_json = io::jobs::step_params(*opts.jobs, step, facts).dump();
+  job.total_stages = static_cast<int>(def->stages.size());
+  job.platform_request_id = s.request_id;
+  snapshot = io::http::encode_snapshot(
+    {0, {{job.job_id, job.job_type, "queued", 0, job.total_stages}}});
+  return job;
+}
+
 void answer_batch(reg_self* self, std::vector<waiting>& batch, const inserted& res) {
   auto& st = self->state;
   for (size_t i = 0; i < batch.size(); ++i) {
@@ -211,19 +240,22 @@ void flush(reg_self* self) {
   while (st.inflight < st.opts.max_inflight_batches && !st.queue.empty()) {
     auto batch = std::make_shared<std::vector<waiting>>();
     std::vector<persistence::new_request> rows;
+    std::vector<persistence::new_job> jobs;
     while (!st.queue.empty() && batch->size() < st.opts.max_batch) {
       auto& w = st.queue.front();
       const auto& s = w.sub;
       rows.push_back({s.request_id, s.client_id, s.dataset_id, s.resource_id, s.version_id,
                       s.request_type, s.source_path, s.processing_config_json, s.callback_url,
                       s.client_request_id, st.opts.node_id});
+      jobs.push_back(first_job(self, s, rows.back().snapshot_json));
       batch->push_back(std::move(w));
       st.queue.pop_front();
     }
     ++st.inflight;
     ++st.batches;
-    db_job insert = [rows = std::move(rows)](pqxx::connection& c) {
-      return caf::make_message(inserted{persistence::insert_requests(c, rows)});
+    db_job insert = [rows = std::move(rows), jobs = std::move(jobs),
+                     plan = st.planner](pqxx::connection& c) {
+      return caf::make_message(inserted{persistence::insert_requests(c, rows, jobs, plan)});
     };
     self->request(st.request_opts->pool, st.opts.db_timeout, db_run_atom_v,
                   std::move(insert))
@@ -231,6 +263,8 @@ void flush(reg_self* self) {
         [=](const inserted& res) {
           --self->state.inflight;
           answer_batch(self, *batch, res);
+          // New first jobs wait in the queue: wake the task workers.
+          self->send(self->state.request_opts->coremachine, work_atom_v);
           flush(self);
         },
         [=](const caf::error& err) {
@@ -411,6 +445,8 @@ caf::behavior registry_fn(reg_self* self, registry_options opts, request_options
   st.opts = std::move(opts);
   request.registry = caf::actor_cast<caf::actor>(self);
   st.request_opts = std::make_shared<request_options>(std::move(request));
+  if (st.request_opts->jobs != nullptr)
+    st.planner = planner_for(*st.request_opts->jobs);
   st.supervisor = spawn_request_supervisor(self->system(), st.request_opts, sup);
   self->link_to(st.supervisor);
   self->send(self, tick_atom_v, std::string{});

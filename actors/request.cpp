@@ -179,8 +179,14 @@ int progress_at(req_self* self, int step) {
 
 void submit_step(req_self* self);
 
-/// Runs the current step: records its job in the snapshot (so a restart finds the same job),
-/// then creates the job (idempotent) and watches it.
+void watch(req_self* self, const std::string& job_id) {
+  self->send(self->state.opts->coremachine, watch_atom_v, job_id);
+}
+
+/// Runs the current step. A job the snapshot already names (created with the request, or before a
+/// restart) is watched; the watch says "unknown" if it does not exist, and it is created then.
+/// Otherwise the job is first recorded in the snapshot (so a restart finds the same job), then
+/// created (idempotent) and watched.
 void run_step(req_self* self) {
   auto& st = self->state;
   const auto& steps = steps_of(self);
@@ -192,22 +198,17 @@ void run_step(req_self* self) {
   const auto& step = steps[static_cast<size_t>(st.step)];
   auto job_id = io::jobs::request_job_id(st.view.request_id, static_cast<size_t>(st.step),
                                          step.job_type);
-  bool known = false;
   for (const auto& j : st.view.jobs)
-    known = known || j.job_id == job_id;
-  if (!known || st.view.status == "pending") {
-    auto next = st.view;
-    if (!known) {
-      const auto* def = st.opts->jobs->job(step.job_type);
-      next.jobs.push_back(
-        {job_id, step.job_type, "queued", 0, def ? static_cast<int>(def->stages.size()) : 0});
-    }
-    next.status = "processing";
-    next.message = "running " + step.name;
-    next.progress_percent = std::max(next.progress_percent, progress_at(self, st.step));
-    return persist(self, std::move(next), [self] { submit_step(self); });
-  }
-  submit_step(self);
+    if (j.job_id == job_id)
+      return watch(self, job_id);
+  auto next = st.view;
+  const auto* def = st.opts->jobs->job(step.job_type);
+  next.jobs.push_back(
+    {job_id, step.job_type, "queued", 0, def ? static_cast<int>(def->stages.size()) : 0});
+  next.status = "processing";
+  next.message = "running " + step.name;
+  next.progress_percent = std::max(next.progress_percent, progress_at(self, st.step));
+  persist(self, std::move(next), [self] { submit_step(self); });
 }
 
 request_job* current_job(req_self* self) {
@@ -220,10 +221,7 @@ void submit_step(req_self* self) {
   const auto& step = steps_of(self)[static_cast<size_t>(st.step)];
   auto* job = current_job(self);
   io::jobs::request_facts facts{st.view.request_id, st.view.client_id, st.view.request_type,
-                                st.source_path.rfind("/vsi", 0) == 0
-                                  ? st.source_path
-                                  : st.opts->bronze_root + "/" + st.view.client_id + "/" +
-                                      st.source_path,
+                                source_of(*st.opts, st.view.client_id, st.source_path),
                                 json::parse(st.config_json, nullptr, false)};
   auto params = io::jobs::step_params(*st.opts->jobs, step, facts).dump();
   auto job_id = job->job_id;
@@ -280,6 +278,18 @@ void on_job_event(req_self* self, const job_event& ev) {
       st.deferred = ev;
     return;
   }
+  if (ev.status == "unknown")
+    return submit_step(self);
+  if (st.view.status == "pending") {
+    // The first sign of work: the request is processing from now on (stored first).
+    const auto& steps = steps_of(self);
+    auto next = st.view;
+    next.status = "processing";
+    if (st.step < static_cast<int>(steps.size()))
+      next.message = "running " + steps[static_cast<size_t>(st.step)].name;
+    return persist(self, std::move(next),
+                   [self, ev] { self->send(self, job_event_atom_v, ev); });
+  }
   job->status = ev.status;
   job->stage = ev.stage;
   if (ev.status == "completed") {
@@ -333,6 +343,13 @@ caf::behavior request_actor_fn(req_self* self, std::shared_ptr<const request_opt
 }
 
 }  // namespace
+
+std::string source_of(const request_options& opts, const std::string& client_id,
+                      const std::string& source_path) {
+  if (source_path.rfind("/vsi", 0) == 0)
+    return source_path;
+  return opts.bronze_root + "/" + client_id + "/" + source_path;
+}
 
 request_actor spawn_request(caf::actor_system& sys, std::shared_ptr<const request_options> opts,
                             const request_row& row) {

@@ -35,6 +35,11 @@ struct request_options {
   std::function<void(const std::string& status)> fault;
 };
 
+/// Where a request's source is: a GDAL virtual path as given, else inside the client's bronze
+/// folder.
+std::string source_of(const request_options& opts, const std::string& client_id,
+                      const std::string& source_path);
+
 /// Spawns the actor of `row` (read from the database, or just inserted). A terminal row stops at
 /// once after telling the registry.
 request_actor spawn_request(caf::actor_system& sys, std::shared_ptr<const request_options> opts,

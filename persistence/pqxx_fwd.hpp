@@ -7,4 +7,5 @@ template <typename CONNECTPOLICY>
 class basic_connection_base;
 using connection = basic_connection_base<connect_direct>;
 class transaction_base;
+
 }  // namespace pqxx

@@ -12,8 +12,8 @@ namespace gp::persistence {
 
 namespace sql {
 
-constexpr const char* columns = R"sql(
-SELECT request_id, client_id, dataset_id, resource_id, version_id, request_type, source_path,
+constexpr const char* column_list = R"sql(
+       request_id, client_id, dataset_id, resource_id, version_id, request_type, source_path,
        processing_config::text, coalesce(callback_url, ''), coalesce(client_request_id, ''),
        status, progress_percent, coalesce(message, ''), coalesce(endpoints::text, 'null'),
        coalesce(stac_metadata::text, 'null'), coalesce(error_code, ''),
@@ -21,8 +21,9 @@ SELECT request_id, client_id, dataset_id, resource_id, version_id, request_type,
        state_version, snapshot::text,
        to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
        coalesce(to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), ''),
-       coalesce(to_char(completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), '')
-FROM platform.requests )sql";
+       coalesce(to_char(completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), ''))sql";
+
+const std::string columns = std::string{"SELECT "} + column_list + " FROM platform.requests ";
 
 constexpr const char* insert = R"sql(
 INSERT INTO platform.requests
@@ -45,20 +46,39 @@ RETURNING state_version,
   coalesce(to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), ''),
   coalesce(to_char(completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), ''))sql";
 
-constexpr const char* insert_many = R"sql(
-INSERT INTO platform.requests
-  (request_id, client_id, dataset_id, resource_id, version_id, request_type, source_path,
-   processing_config, callback_url, client_request_id, owner_node)
-SELECT d.request_id, d.client_id, d.dataset_id, d.resource_id, d.version_id, d.request_type,
-       d.source_path, d.config::jsonb, nullif(d.callback_url, ''), nullif(d.client_request_id, ''),
-       nullif(d.owner_node, '')
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-            $8::text[], $9::text[], $10::text[], $11::text[])
-     AS d(request_id, client_id, dataset_id, resource_id, version_id, request_type, source_path,
-          config, callback_url, client_request_id, owner_node)
-ORDER BY d.request_id
-ON CONFLICT DO NOTHING
-RETURNING request_id)sql";
+// New requests with their first jobs and those jobs' first tasks, in one statement: jobs are
+// inserted only for requests that were, tasks only for jobs that were.
+const std::string insert_with_jobs = std::string{R"sql(
+WITH r AS (
+  INSERT INTO platform.requests
+    (request_id, client_id, dataset_id, resource_id, version_id, request_type, source_path,
+     processing_config, callback_url, client_request_id, owner_node, snapshot)
+  SELECT d.request_id, d.client_id, d.dataset_id, d.resource_id, d.version_id, d.request_type,
+         d.source_path, d.config::jsonb, nullif(d.callback_url, ''),
+         nullif(d.client_request_id, ''), nullif(d.owner_node, ''), d.snapshot::jsonb
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+              $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
+       AS d(request_id, client_id, dataset_id, resource_id, version_id, request_type, source_path,
+            config, callback_url, client_request_id, owner_node, snapshot)
+  ORDER BY d.request_id
+  ON CONFLICT DO NOTHING
+  RETURNING )sql"} + column_list + R"sql(),
+j AS (
+  INSERT INTO app.jobs (job_id, job_type, parameters, total_stages, platform_request_id)
+  SELECT d.job_id, d.job_type, d.params::jsonb, d.total_stages, d.request_id
+  FROM unnest($13::text[], $14::text[], $15::text[], $16::int[], $17::text[])
+       AS d(job_id, job_type, params, total_stages, request_id)
+  WHERE d.request_id::bpchar IN (SELECT request_id FROM r)
+  ORDER BY d.job_id
+  ON CONFLICT (job_id) DO NOTHING
+  RETURNING job_id),
+t AS (
+  INSERT INTO app.tasks (job_id, stage, task_index, task_type, parameters, max_attempts)
+  SELECT d.job_id, 1, d.task_index, d.task_type, d.params::jsonb, d.max_attempts
+  FROM unnest($18::text[], $19::int[], $20::text[], $21::text[], $22::int[])
+       AS d(job_id, task_index, task_type, params, max_attempts)
+  WHERE d.job_id::bpchar IN (SELECT job_id FROM j))
+SELECT * FROM r)sql";
 
 constexpr const char* averages = R"sql(
 SELECT request_type, avg(seconds)::float8 FROM (
@@ -164,31 +184,77 @@ insert_outcome insert_request(pqxx::connection& c, const new_request& r) {
   return {!inserted.empty(), read_row(row)};
 }
 
-std::vector<insert_outcome> insert_requests(pqxx::connection& c,
-                                            const std::vector<new_request>& rs) {
-  std::vector<std::string> cols[11];
+std::vector<insert_outcome> insert_requests(pqxx::connection& c, const std::vector<new_request>& rs,
+                                            const std::vector<new_job>& first_jobs,
+                                            const stage_planner& plan) {
+  std::vector<std::string> cols[12];
   for (const auto& r : rs) {
-    const std::string* v[11] = {&r.request_id,  &r.client_id,   &r.dataset_id,
+    const std::string* v[12] = {&r.request_id,  &r.client_id,   &r.dataset_id,
                                 &r.resource_id, &r.version_id,  &r.request_type,
                                 &r.source_path, &r.processing_config_json, &r.callback_url,
-                                &r.client_request_id, &r.owner_node};
-    for (int i = 0; i < 11; ++i)
+                                &r.client_request_id, &r.owner_node, &r.snapshot_json};
+    for (int i = 0; i < 12; ++i)
       cols[i].push_back(*v[i]);
   }
+  // The first jobs and their first stage's tasks, planned here; a job whose first stage plans no
+  // task is created afterwards through create_jobs, which advances it (rare).
+  std::vector<std::string> j_id, j_type, j_params, j_total, j_request;
+  std::vector<std::string> t_job, t_index, t_type, t_params, t_attempts;
+  std::vector<new_job> taskless;
+  bool with_jobs = first_jobs.size() == rs.size() && plan;
+  std::set<std::string> planned;
+  for (size_t i = 0; with_jobs && i < rs.size(); ++i) {
+    const auto& j = first_jobs[i];
+    if (j.job_id.empty() || !planned.insert(j.job_id).second)
+      continue;
+    auto tasks = plan(j.job_type, j.params_json, 1, "[]");
+    if (tasks.empty()) {
+      taskless.push_back(j);
+      continue;
+    }
+    j_id.push_back(j.job_id);
+    j_type.push_back(j.job_type);
+    j_params.push_back(j.params_json);
+    j_total.push_back(std::to_string(j.total_stages));
+    j_request.push_back(j.platform_request_id);
+    for (size_t k = 0; k < tasks.size(); ++k) {
+      t_job.push_back(j.job_id);
+      t_index.push_back(std::to_string(k));
+      t_type.push_back(tasks[k].task_type);
+      t_params.push_back(tasks[k].params_json);
+      t_attempts.push_back(std::to_string(tasks[k].max_attempts));
+    }
+  }
   pqxx::work tx{c};
-  std::set<std::string> created;
-  for (const auto& row :
-       tx.exec_params(sql::insert_many, to_pg_array(cols[0]), to_pg_array(cols[1]),
-                      to_pg_array(cols[2]), to_pg_array(cols[3]), to_pg_array(cols[4]),
-                      to_pg_array(cols[5]), to_pg_array(cols[6]), to_pg_array(cols[7]),
-                      to_pg_array(cols[8]), to_pg_array(cols[9]), to_pg_array(cols[10])))
-    created.insert(row[0].as<std::string>());
-  // Rows that existed: committed by their writer (ON CONFLICT waited for it). Looked up by
-  // identity, which is what the unique key guards.
   std::map<std::string, request_row> rows;
+  std::set<std::string> created;
   for (const auto& row : tx.exec_params(
-         std::string{sql::columns} + "WHERE request_id = ANY($1::text[])", to_pg_array(cols[0])))
-    rows.emplace(row[0].as<std::string>(), read_row(row));
+         sql::insert_with_jobs, to_pg_array(cols[0]), to_pg_array(cols[1]), to_pg_array(cols[2]),
+         to_pg_array(cols[3]), to_pg_array(cols[4]), to_pg_array(cols[5]), to_pg_array(cols[6]),
+         to_pg_array(cols[7]), to_pg_array(cols[8]), to_pg_array(cols[9]), to_pg_array(cols[10]),
+         to_pg_array(cols[11]), to_pg_array(j_id), to_pg_array(j_type), to_pg_array(j_params),
+         to_pg_array(j_total), to_pg_array(j_request), to_pg_array(t_job), to_pg_array(t_index),
+         to_pg_array(t_type), to_pg_array(t_params), to_pg_array(t_attempts))) {
+    auto r = read_row(row);
+    created.insert(r.request_id);
+    rows.emplace(r.request_id, std::move(r));
+  }
+  std::vector<new_job> late;
+  for (const auto& j : taskless)
+    if (created.count(j.platform_request_id) > 0)
+      late.push_back(j);
+  if (!late.empty())
+    create_jobs(tx, late, plan);
+  // Rows that existed: committed by their writer (ON CONFLICT waited for it).
+  std::vector<std::string> existing;
+  for (const auto& id : cols[0])
+    if (created.count(id) == 0)
+      existing.push_back(id);
+  if (!existing.empty())
+    for (const auto& row : tx.exec_params(std::string{sql::columns} +
+                                            "WHERE request_id = ANY($1::bpchar[])",
+                                          to_pg_array(existing)))
+      rows.emplace(row[0].as<std::string>(), read_row(row));
   tx.commit();
   std::vector<insert_outcome> out;
   for (const auto& r : rs) {

@@ -7,6 +7,7 @@
 
 #include "messages/records.hpp"
 #include "persistence/pqxx_fwd.hpp"
+#include "persistence/task_queue.hpp"
 
 namespace gp::persistence {
 
@@ -25,6 +26,8 @@ struct new_request {
   std::string callback_url;
   std::string client_request_id;
   std::string owner_node;
+  /// The request actor's snapshot to start from (e.g. naming the first job created with it).
+  std::string snapshot_json = "{}";
 };
 
 /// The outcome of an insert: a new row, or the row that already had this identity.
@@ -38,8 +41,12 @@ struct insert_outcome {
 insert_outcome insert_request(pqxx::connection& c, const new_request& r);
 
 /// Inserts several requests in one transaction and one commit (the registry groups concurrent
-/// submissions); outcomes are in the order of `rs`.
-std::vector<insert_outcome> insert_requests(pqxx::connection& c, const std::vector<new_request>& rs);
+/// submissions); outcomes are in the order of `rs`. When `first_jobs` is given (one per request),
+/// the first job of every request that was created is created in the same transaction, so a new
+/// request costs no transaction of its own.
+std::vector<insert_outcome> insert_requests(pqxx::connection& c, const std::vector<new_request>& rs,
+                                            const std::vector<new_job>& first_jobs = {},
+                                            const stage_planner& plan = {});
 
 /// One request, or nothing.
 std::optional<request_row> find_request(pqxx::connection& c, const std::string& request_id);

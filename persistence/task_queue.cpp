@@ -204,7 +204,7 @@ const char* prepared(pqxx::connection_base& c, const char* name, const char* sql
 }
 
 /// Inserts the tasks of `stage`; returns how many.
-size_t insert_stage(pqxx::work& tx, const std::string& job_id, int stage,
+size_t insert_stage(pqxx::transaction_base& tx, const std::string& job_id, int stage,
                     const std::vector<new_task>& tasks) {
   if (tasks.empty())
     return 0;
@@ -221,7 +221,7 @@ size_t insert_stage(pqxx::work& tx, const std::string& job_id, int stage,
 
 /// With the job row locked: while its current stage is complete, moves to the next stage (or
 /// completes the job). Stages that plan no tasks are passed at once. Returns true when it moved.
-bool advance(pqxx::work& tx, const std::string& job_id, const stage_planner& plan,
+bool advance(pqxx::transaction_base& tx, const std::string& job_id, const stage_planner& plan,
              task_outcome& out) {
   bool moved = false;
   for (;;) {
@@ -283,6 +283,84 @@ job_row read_job(const pqxx::row& r) {
 }
 
 }  // namespace
+
+namespace sql {
+
+constexpr const char* insert_jobs = R"sql(
+INSERT INTO app.jobs (job_id, job_type, parameters, total_stages, platform_request_id)
+SELECT d.job_id, d.job_type, d.params::jsonb, d.total_stages, nullif(d.request_id, '')
+FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[])
+     AS d(job_id, job_type, params, total_stages, request_id)
+ORDER BY d.job_id
+ON CONFLICT (job_id) DO NOTHING
+RETURNING job_id)sql";
+
+constexpr const char* insert_many_tasks = R"sql(
+INSERT INTO app.tasks (job_id, stage, task_index, task_type, parameters, max_attempts)
+SELECT d.job_id, 1, d.task_index, d.task_type, d.params::jsonb, d.max_attempts
+FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::int[])
+     AS d(job_id, task_index, task_type, params, max_attempts))sql";
+
+constexpr const char* job_states = R"sql(
+SELECT job_id, status, stage, coalesce(error ->> 'code', ''), coalesce(error ->> 'message', '')
+FROM app.jobs WHERE job_id = ANY($1::bpchar[]))sql";
+
+}  // namespace sql
+
+std::vector<bool> create_jobs(pqxx::transaction_base& tx, const std::vector<new_job>& jobs,
+                              const stage_planner& plan) {
+  std::vector<std::string> ids, types, params, totals, requests;
+  for (const auto& j : jobs) {
+    ids.push_back(j.job_id);
+    types.push_back(j.job_type);
+    params.push_back(j.params_json);
+    totals.push_back(std::to_string(j.total_stages));
+    requests.push_back(j.platform_request_id);
+  }
+  std::set<std::string> created;
+  for (const auto& r : tx.exec_params(sql::insert_jobs, to_pg_array(ids), to_pg_array(types),
+                                      to_pg_array(params), to_pg_array(totals),
+                                      to_pg_array(requests)))
+    created.insert(r[0].as<std::string>());
+  // The first stage's tasks of every created job in one statement; jobs whose first stage plans
+  // no task advance at once, one by one (rare).
+  std::vector<std::string> t_job, t_index, t_type, t_params, t_attempts;
+  std::vector<std::string> empty;
+  for (const auto& j : jobs) {
+    if (created.count(j.job_id) == 0)
+      continue;
+    auto tasks = plan(j.job_type, j.params_json, 1, "[]");
+    if (tasks.empty())
+      empty.push_back(j.job_id);
+    for (size_t i = 0; i < tasks.size(); ++i) {
+      t_job.push_back(j.job_id);
+      t_index.push_back(std::to_string(i));
+      t_type.push_back(tasks[i].task_type);
+      t_params.push_back(tasks[i].params_json);
+      t_attempts.push_back(std::to_string(tasks[i].max_attempts));
+    }
+  }
+  if (!t_job.empty())
+    tx.exec_params(sql::insert_many_tasks, to_pg_array(t_job), to_pg_array(t_index),
+                   to_pg_array(t_type), to_pg_array(t_params), to_pg_array(t_attempts));
+  for (const auto& id : empty) {
+    task_outcome ignored;
+    advance(tx, id, plan, ignored);
+  }
+  std::vector<bool> out;
+  for (const auto& j : jobs)
+    out.push_back(created.count(j.job_id) > 0);
+  return out;
+}
+
+std::vector<job_state> job_states(pqxx::connection& c, const std::vector<std::string>& job_ids) {
+  pqxx::nontransaction tx{c};
+  std::vector<job_state> out;
+  for (const auto& r : tx.exec_params(sql::job_states, to_pg_array(job_ids)))
+    out.push_back({r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<int>(),
+                   r[3].as<std::string>(), r[4].as<std::string>()});
+  return out;
+}
 
 bool create_job(pqxx::connection& c, const new_job& job, const stage_planner& plan) {
   pqxx::work tx{c};

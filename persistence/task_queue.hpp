@@ -44,6 +44,23 @@ struct new_job {
 /// false when a job with this id already exists (nothing is changed then).
 bool create_job(pqxx::connection& c, const new_job& job, const stage_planner& plan);
 
+/// The same for several jobs inside the caller's transaction, with one statement for the jobs and
+/// one for their first tasks. Returns, per job, whether it was created.
+std::vector<bool> create_jobs(pqxx::transaction_base& tx, const std::vector<new_job>& jobs,
+                              const stage_planner& plan);
+
+/// Where a job stands (no task counts: cheap enough to ask for many at once).
+struct job_state {
+  std::string job_id;
+  std::string status;
+  int stage = 0;
+  std::string error_code;
+  std::string error_message;
+};
+
+/// The states of the jobs that exist among `job_ids` (missing ones are left out).
+std::vector<job_state> job_states(pqxx::connection& c, const std::vector<std::string>& job_ids);
+
 /// A task a worker now holds.
 struct claimed_task {
   int64_t task_id = 0;
