@@ -49,6 +49,8 @@ struct edge_peers {
   migrator_actor migrator;
   coremachine_actor coremachine;
   registry_actor registry;
+  /// Latest views of requests, published by their actors (null: always ask the registry).
+  std::shared_ptr<class status_board> board;
 };
 
 /// Spawns the edge and starts `server` with a handler that forwards every call to it.

@@ -5,6 +5,7 @@
 
 #include "actors/db_pool.hpp"
 #include "actors/edge_handlers.hpp"
+#include "actors/status_board.hpp"
 #include "io/http/problem.hpp"
 #include "io/http/request_codec.hpp"
 #include "io/http/router.hpp"
@@ -52,19 +53,42 @@ std::string scope_of(const principal& who) {
 }
 
 /// Seconds until the client should poll again.
-std::string retry_after(const request_view& v) {
-  if (v.estimated_completion > 0) {
-    auto left = v.estimated_completion - static_cast<int64_t>(std::time(nullptr));
+std::string retry_after(int64_t eta) {
+  if (eta > 0) {
+    auto left = eta - static_cast<int64_t>(std::time(nullptr));
     return std::to_string(std::clamp<int64_t>(left, 1, 60));
   }
   return "2";
 }
 
-io::http::response status_response(edge_self* self, unsigned code, const request_view& v) {
-  auto r = json_response(code, io::http::status_body(v, self->state.opts.public_base_url));
+io::http::response status_response(edge_self* self, unsigned code, const request_view& v,
+                                   int64_t eta) {
+  auto r = json_response(code, io::http::status_body(v, self->state.opts.public_base_url, eta));
   if (!is_terminal(v.status))
-    r.headers.emplace_back("Retry-After", retry_after(v));
+    r.headers.emplace_back("Retry-After", retry_after(eta));
   return r;
+}
+
+io::http::response status_response(edge_self* self, unsigned code, const request_view& v) {
+  return status_response(self, code, v, v.estimated_completion);
+}
+
+io::http::response submit_response(edge_self* self, const request_view& v, bool created,
+                                   int64_t eta) {
+  const auto& base = self->state.opts.public_base_url;
+  auto r = json_response(created ? 202 : 200, io::http::submit_body(v, base, created, eta));
+  r.headers.emplace_back("Location", base + "/platform/status/" + v.request_id);
+  if (!is_terminal(v.status))
+    r.headers.emplace_back("Retry-After", retry_after(eta));
+  return r;
+}
+
+io::http::response conflict_response(const std::string& request_id) {
+  return problem(409, "conflict",
+                 "request " + request_id +
+                   " already exists for this dataset, resource and version with a different "
+                   "request_type, source_path or processing_config; submit a new version_id",
+                 json{{"existing_request_id", request_id}});
 }
 
 /// Errors of the registry as problem+json.
@@ -78,26 +102,24 @@ io::http::response registry_failure(const caf::error& err) {
 
 void send_submission(edge_self* self, const http_call& call, request_submission sub) {
   auto reply = call.reply;
-  auto base = self->state.opts.public_base_url;
   auto cid = call.req.correlation_id;
+  // A repeat of a known request is answered from the status board, as the registry would.
+  if (const auto& board = self->state.peers.board)
+    if (auto e = board->find(sub.request_id); e && e->view && e->has_fingerprint) {
+      if (e->fingerprint != status_board::digest(sub.fingerprint))
+        return reply(conflict_response(sub.request_id));
+      return reply(
+        submit_response(self, *e->view, false, board->estimated_completion(*e->view)));
+    }
   self->request(self->state.peers.registry, self->state.opts.request_timeout, submit_atom_v,
                 std::move(sub))
     .then(
-      [reply, base, cid](const submit_answer& a) {
+      [self, reply, cid](const submit_answer& a) {
         const auto& v = a.view;
         if (a.outcome == submit_answer::conflict)
-          return reply(problem(
-            409, "conflict",
-            "request " + v.request_id +
-              " already exists for this dataset, resource and version with a different "
-              "request_type, source_path or processing_config; submit a new version_id",
-            json{{"existing_request_id", v.request_id}}));
-        bool created = a.outcome == submit_answer::created;
-        auto r = json_response(created ? 202 : 200, io::http::submit_body(v, base, created));
-        r.headers.emplace_back("Location", base + "/platform/status/" + v.request_id);
-        if (!is_terminal(v.status))
-          r.headers.emplace_back("Retry-After", retry_after(v));
-        reply(std::move(r));
+          return reply(conflict_response(v.request_id));
+        reply(submit_response(self, v, a.outcome == submit_answer::created,
+                              v.estimated_completion));
       },
       [self, reply, cid](const caf::error& err) {
         GP_LOG_WARN("http_edge: submit not accepted: {} cid={}", self->system().render(err), cid);
@@ -171,6 +193,14 @@ void handle_platform_status(edge_self* self, http_call call, const principal& wh
   auto reply = call.reply;
   if (!is_request_id(id))
     return reply(problem(404, "not_found", "no request " + id));
+  // The latest view its actor published (or the registry, for ended ones).
+  if (const auto& board = self->state.peers.board)
+    if (auto e = board->find(id); e && e->view) {
+      auto scope = scope_of(who);
+      if (!scope.empty() && e->view->client_id != scope)
+        return reply(problem(404, "not_found", "no request " + id));
+      return reply(status_response(self, 200, *e->view, board->estimated_completion(*e->view)));
+    }
   self->request(self->state.peers.registry, self->state.opts.request_timeout, query_atom_v, id,
                 scope_of(who))
     .then([self, reply](const request_view& v) { reply(status_response(self, 200, v)); },

@@ -55,14 +55,9 @@ namespace gp {
 
 namespace {
 
-using fingerprint_t = std::array<char, 32>;
+using fingerprint_t = status_board::fingerprint_t;
 
-fingerprint_t digest(const std::string& fingerprint) {
-  auto hex = io::sha256_hex(fingerprint);
-  fingerprint_t out{};
-  std::copy_n(hex.begin(), out.size(), out.begin());
-  return out;
-}
+fingerprint_t digest(const std::string& fingerprint) { return status_board::digest(fingerprint); }
 
 /// What the registry remembers of a request (kept small: one per known request).
 struct entry {
@@ -98,10 +93,10 @@ struct registry_state {
   std::deque<waiting> queue;
   std::unordered_map<std::string, size_t> queued;  // request id → count in queue (coalescing)
   int inflight = 0;
-  /// Final views of ended requests (a terminal status never changes), oldest evicted first.
-  std::unordered_map<std::string, request_view> finals;
+  /// Ended requests shown on the board (a terminal status never changes), oldest removed first.
   std::deque<std::string> finals_order;
   std::map<std::string, average> averages;
+  std::shared_ptr<status_board> board;
   bool rehydrated = false;
   uint64_t created = 0, repeats = 0, conflicts = 0, batches = 0;
   static inline const char* name = "registry";
@@ -112,26 +107,21 @@ using reg_self = caf::stateful_actor<registry_state>;
 constexpr size_t finals_limit = 20000;
 
 void fill_eta(reg_self* self, request_view& v) {
-  if (is_terminal(v.status))
-    return;
-  auto i = self->state.averages.find(v.request_type);
-  if (i == self->state.averages.end() || i->second.samples == 0)
-    return;
-  auto created = io::http::epoch_of(v.created_at);
-  if (created > 0)
-    v.estimated_completion = created + static_cast<int64_t>(std::ceil(i->second.seconds));
+  v.estimated_completion = self->state.board->estimated_completion(v);
 }
 
+/// Shows an ended request's final view on the board; beyond finals_limit the oldest ended ones
+/// leave it (their rows answer for them).
 void remember_final(reg_self* self, const request_view& v) {
   auto& st = self->state;
-  if (st.finals.emplace(v.request_id, v).second) {
-    st.finals_order.push_back(v.request_id);
-    while (st.finals_order.size() > finals_limit) {
-      st.finals.erase(st.finals_order.front());
-      st.finals_order.pop_front();
-    }
-  } else {
-    st.finals[v.request_id] = v;
+  st.board->publish(std::make_shared<const request_view>(v));
+  st.finals_order.push_back(v.request_id);
+  while (st.finals_order.size() > finals_limit) {
+    auto id = std::move(st.finals_order.front());
+    st.finals_order.pop_front();
+    auto i = st.index.find(id);
+    if (i == st.index.end() || is_terminal(i->second.status))
+      st.board->erase(id);
   }
 }
 
@@ -140,12 +130,18 @@ entry& remember(reg_self* self, const request_row& row, const fingerprint_t& fp)
   if (st.index.size() >= st.opts.index_limit) {
     // Forget ended requests first; their rows answer for them.
     for (auto i = st.index.begin(); i != st.index.end();)
-      i = is_terminal(i->second.status) && !i->second.actor ? st.index.erase(i) : std::next(i);
+      if (is_terminal(i->second.status) && !i->second.actor) {
+        st.board->erase(i->first);
+        i = st.index.erase(i);
+      } else {
+        ++i;
+      }
   }
   auto& e = st.index[row.request_id];
   if (e.client_id.empty()) {
     e.client_id = row.client_id;
     e.fingerprint = fp;
+    st.board->set_fingerprint(row.request_id, fp);
     e.request_type = row.request_type;
     e.created = io::http::epoch_of(row.created_at);
   }
@@ -297,9 +293,9 @@ caf::response_promise submit(reg_self* self, request_submission& sub) {
     v.client_id = e.client_id;
     v.status = e.status;
     v.request_type = e.request_type;
-    auto avg = st.averages.find(e.request_type);
-    if (!is_terminal(e.status) && avg != st.averages.end() && avg->second.samples > 0)
-      v.estimated_completion = e.created + static_cast<int64_t>(std::ceil(avg->second.seconds));
+    auto avg = st.board->average(e.request_type);
+    if (!is_terminal(e.status) && avg > 0)
+      v.estimated_completion = e.created + static_cast<int64_t>(std::ceil(avg));
     rp.deliver(answer);
     return rp;
   }
@@ -344,11 +340,11 @@ caf::response_promise query(reg_self* self, const std::string& id, const std::st
     not_found();
     return rp;
   }
-  if (auto f = st.finals.find(id); f != st.finals.end()) {
-    if (!client.empty() && f->second.client_id != client)
+  if (auto f = st.board->find(id); f && f->view && is_terminal(f->view->status)) {
+    if (!client.empty() && f->view->client_id != client)
       not_found();
     else
-      rp.deliver(f->second);
+      rp.deliver(*f->view);
     return rp;
   }
   auto from_row = [=](const request_row& row) mutable {
@@ -427,8 +423,10 @@ void rehydrate(reg_self* self, std::string after) {
         }
         if (!p.rows.empty() && static_cast<int>(p.rows.size()) == page)
           return rehydrate(self, p.rows.back().request_id);
-        for (const auto& [type, seconds] : p.averages)
+        for (const auto& [type, seconds] : p.averages) {
           st.averages[type] = average{seconds, 100};
+          st.board->set_average(type, seconds);
+        }
         st.rehydrated = true;
         GP_LOG_INFO("registry: {} live requests resumed", st.index.size());
       },
@@ -444,6 +442,9 @@ caf::behavior registry_fn(reg_self* self, registry_options opts, request_options
   auto& st = self->state;
   st.opts = std::move(opts);
   request.registry = caf::actor_cast<caf::actor>(self);
+  if (!request.board)
+    request.board = std::make_shared<status_board>();
+  st.board = request.board;
   st.request_opts = std::make_shared<request_options>(std::move(request));
   if (st.request_opts->jobs != nullptr)
     st.planner = planner_for(*st.request_opts->jobs);
@@ -477,8 +478,9 @@ caf::behavior registry_fn(reg_self* self, registry_options opts, request_options
         },
         [=](const request_row& row) {
           auto& st = self->state;
-          st.finals.erase(id);
           auto& e = remember(self, row, digest(io::http::stored_fingerprint(row)));
+          // Polls see the re-opened request at once, before its actor publishes.
+          self->state.board->publish(std::make_shared<const request_view>(io::http::view_of(row)));
           start_actor(self, e, row);
           GP_LOG_INFO("registry: request {} retried", id.substr(0, 12));
         });
@@ -498,6 +500,7 @@ caf::behavior registry_fn(reg_self* self, registry_options opts, request_options
         avg.samples = std::min(avg.samples + 1, 100);
         avg.seconds += (static_cast<double>(std::max<int64_t>(took, 0)) - avg.seconds) /
                        avg.samples;
+        st.board->set_average(v.request_type, avg.seconds);
       }
     },
     [=](track_atom, const std::string& id, const caf::actor& actor) {

@@ -35,36 +35,49 @@ namespace gp {
 
 namespace {
 
+/// A state write in flight (or waiting to be tried again).
+struct write_in_flight {
+  request_view next;
+  persistence::request_state stored;
+  std::function<void()> then;
+};
+
+/// Kept lean: one of these lives per live request.
 struct request_state {
   std::shared_ptr<const request_options> opts;
-  /// The stored state: what queries see. Changes are made on `next` and take effect here only
-  /// once written.
-  request_view view;
-  request_view next;
+  /// The stored state, as published on the status board: immutable, replaced on every change.
+  std::shared_ptr<const request_view> view;
   std::string source_path;
   std::string config_json;
   int64_t version = 0;
   int step = 0;
-  /// A write in flight or waiting to be retried; what runs once it is stored.
-  bool writing = false;
-  persistence::request_state pending;
-  std::function<void()> after_write;
+  std::unique_ptr<write_in_flight> write;
   /// A job event that arrived while a write was in flight; handled once it is stored.
-  std::optional<job_event> deferred;
+  std::unique_ptr<job_event> deferred;
   std::chrono::steady_clock::time_point next_progress;
   static inline const char* name = "request";
 };
 
 using req_self = caf::stateful_actor<request_state>;
 
+const request_view& view_of(req_self* self) { return *self->state.view; }
+
 const std::vector<io::jobs::pipeline_step>& steps_of(req_self* self) {
   static const std::vector<io::jobs::pipeline_step> none;
   const auto& table = self->state.opts->pipelines;
-  auto i = table.find(self->state.view.request_type);
+  auto i = table.find(view_of(self).request_type);
   return i == table.end() ? none : i->second;
 }
 
-std::string short_id(req_self* self) { return self->state.view.request_id.substr(0, 12); }
+std::string short_id(req_self* self) { return view_of(self).request_id.substr(0, 12); }
+
+/// Makes `v` the view and shows it on the status board.
+void publish(req_self* self, request_view v) {
+  auto shared = std::make_shared<const request_view>(std::move(v));
+  if (self->state.opts->board)
+    self->state.opts->board->publish(shared);
+  self->state.view = std::move(shared);
+}
 
 /// The state to store for `v` at step `step`.
 persistence::request_state to_store(const request_view& v, int step) {
@@ -84,58 +97,59 @@ persistence::request_state to_store(const request_view& v, int step) {
 void send_write(req_self* self);
 
 /// Stores `next` (fenced by the version this actor last wrote), then makes it the view and runs
-/// `then`. Nobody hears of the new state before it is stored: queries see the old view until
-/// then, and the registry is told after the write.
+/// `then`. Nobody hears of the new state before it is stored: queries and the status board show
+/// the old view until then, and the registry is told after the write.
 void persist(req_self* self, request_view next, std::function<void()> then) {
   auto& st = self->state;
   if (st.opts->fault)
     st.opts->fault(next.status);
-  st.pending = to_store(next, st.step);
-  st.next = std::move(next);
-  st.after_write = std::move(then);
-  st.writing = true;
+  auto w = std::make_unique<write_in_flight>();
+  w->stored = to_store(next, st.step);
+  w->next = std::move(next);
+  w->then = std::move(then);
+  st.write = std::move(w);
   send_write(self);
 }
 
 void send_write(req_self* self) {
   auto& st = self->state;
-  auto id = st.view.request_id;
+  auto id = view_of(self).request_id;
   auto version = st.version;
-  auto s = st.pending;
+  auto s = st.write->stored;
   db_job write = [id, version, s](pqxx::connection& c) {
     auto times = persistence::store_request_state(c, id, version, s);
-    return caf::make_message(write_result{times.has_value(), times.value_or(persistence::stored_times{})});
+    return caf::make_message(
+      write_result{times.has_value(), times.value_or(persistence::stored_times{})});
   };
   self->request(st.opts->pool, st.opts->db_timeout, db_run_atom_v, std::move(write))
     .then(
       [=](const write_result& res) {
         auto& st = self->state;
+        if (!st.write)
+          return;
         if (!res.stored) {
           // Someone else moved the row on (a cancel, or a newer actor): this actor is stale.
           GP_LOG_INFO("request {}: state {} not written, the row moved on; stopping",
-                      short_id(self), st.pending.status);
+                      short_id(self), st.write->stored.status);
           self->quit();
           return;
         }
         ++st.version;
-        st.writing = false;
-        // Job statuses may have moved on while the write was in flight: keep the newer ones.
-        auto jobs = std::move(st.view.jobs);
-        st.view = std::move(st.next);
-        st.next = request_view{};
-        for (auto& j : st.view.jobs)
-          for (const auto& old : jobs)
+        auto w = std::move(st.write);
+        auto& v = w->next;
+        // Job statuses may have moved on while the write was in flight: keep the ended ones.
+        for (auto& j : v.jobs)
+          for (const auto& old : view_of(self).jobs)
             if (old.job_id == j.job_id && is_terminal(old.status))
               j.status = old.status;
-        st.view.progress_percent = std::max(st.view.progress_percent, st.pending.progress_percent);
-        st.view.started_at = res.times.started_at;
-        st.view.completed_at = res.times.completed_at;
-        self->send(st.opts->registry, moved_atom_v, st.view.request_id, st.view.status);
-        auto then = std::move(st.after_write);
-        st.after_write = nullptr;
-        if (then)
-          then();
-        if (st.deferred && !st.writing && !is_terminal(st.view.status)) {
+        v.started_at = res.times.started_at;
+        v.completed_at = res.times.completed_at;
+        publish(self, std::move(v));
+        self->send(st.opts->registry, moved_atom_v, view_of(self).request_id,
+                   view_of(self).status);
+        if (w->then)
+          w->then();
+        if (st.deferred && !st.write && !is_terminal(view_of(self).status)) {
           auto ev = std::move(*st.deferred);
           st.deferred.reset();
           self->send(self, job_event_atom_v, std::move(ev));
@@ -151,14 +165,14 @@ void send_write(req_self* self) {
 /// Terminal: tell the registry (which caches the final view) and stop.
 void finish(req_self* self) {
   auto& st = self->state;
-  GP_LOG_INFO("request {}: {}", short_id(self), st.view.status);
-  self->send(st.opts->registry, ended_atom_v, st.view);
+  GP_LOG_INFO("request {}: {}", short_id(self), view_of(self).status);
+  self->send(st.opts->registry, ended_atom_v, view_of(self));
   self->quit();
 }
 
 void end_with(req_self* self, const std::string& status, const std::string& code,
               const std::string& message, bool retryable) {
-  auto v = self->state.view;
+  auto v = view_of(self);
   v.status = status;
   v.message = message;
   v.error_code = status == "failed" ? code : "";
@@ -192,16 +206,17 @@ void run_step(req_self* self) {
   const auto& steps = steps_of(self);
   if (steps.empty())
     return end_with(self, "failed", "unsupported_request_type",
-                    "no steps are configured for request type " + st.view.request_type, false);
+                    "no steps are configured for request type " + view_of(self).request_type,
+                    false);
   if (st.step >= static_cast<int>(steps.size()))
     return end_with(self, "completed", "", "completed", false);
   const auto& step = steps[static_cast<size_t>(st.step)];
-  auto job_id = io::jobs::request_job_id(st.view.request_id, static_cast<size_t>(st.step),
+  auto job_id = io::jobs::request_job_id(view_of(self).request_id, static_cast<size_t>(st.step),
                                          step.job_type);
-  for (const auto& j : st.view.jobs)
+  for (const auto& j : view_of(self).jobs)
     if (j.job_id == job_id)
       return watch(self, job_id);
-  auto next = st.view;
+  auto next = view_of(self);
   const auto* def = st.opts->jobs->job(step.job_type);
   next.jobs.push_back(
     {job_id, step.job_type, "queued", 0, def ? static_cast<int>(def->stages.size()) : 0});
@@ -211,26 +226,36 @@ void run_step(req_self* self) {
   persist(self, std::move(next), [self] { submit_step(self); });
 }
 
-request_job* current_job(req_self* self) {
-  auto& jobs = self->state.view.jobs;
+const request_job* current_job(req_self* self) {
+  const auto& jobs = view_of(self).jobs;
   return jobs.empty() ? nullptr : &jobs.back();
+}
+
+/// Records what the job engine said of the current job (a new view: views are immutable).
+void update_job(req_self* self, const std::string& job_id, const std::string& status, int stage) {
+  auto v = view_of(self);
+  if (v.jobs.empty() || v.jobs.back().job_id != job_id)
+    return;
+  v.jobs.back().status = status;
+  if (stage > 0)
+    v.jobs.back().stage = stage;
+  publish(self, std::move(v));
 }
 
 void submit_step(req_self* self) {
   auto& st = self->state;
   const auto& step = steps_of(self)[static_cast<size_t>(st.step)];
-  auto* job = current_job(self);
-  io::jobs::request_facts facts{st.view.request_id, st.view.client_id, st.view.request_type,
-                                source_of(*st.opts, st.view.client_id, st.source_path),
+  const auto& v = view_of(self);
+  io::jobs::request_facts facts{v.request_id, v.client_id, v.request_type,
+                                source_of(*st.opts, v.client_id, st.source_path),
                                 json::parse(st.config_json, nullptr, false)};
   auto params = io::jobs::step_params(*st.opts->jobs, step, facts).dump();
-  auto job_id = job->job_id;
+  auto job_id = current_job(self)->job_id;
   self->request(st.opts->coremachine, st.opts->db_timeout, submit_atom_v, job_id, step.job_type,
-                params, st.view.request_id)
+                params, v.request_id)
     .then(
       [=](const job_submission& s) {
-        if (auto* j = current_job(self); j && j->job_id == job_id)
-          j->status = s.status;
+        update_job(self, job_id, s.status, 0);
         // The watch answers at once when the job already ended (e.g. before a restart).
         self->send(self->state.opts->coremachine, watch_atom_v, job_id);
       },
@@ -250,7 +275,7 @@ void refresh_progress(req_self* self, const request_job& job) {
   if (now < st.next_progress)
     return;
   st.next_progress = now + st.opts->progress_interval;
-  auto id = st.view.request_id;
+  auto id = view_of(self).request_id;
   auto job_id = job.job_id;
   int step = st.step;
   int steps = static_cast<int>(steps_of(self).size());
@@ -260,62 +285,65 @@ void refresh_progress(req_self* self, const request_job& job) {
   self->request(st.opts->pool, st.opts->db_timeout, db_run_atom_v, std::move(refresh))
     .then(
       [=](int stored) {
-        auto& v = self->state.view;
-        if (stored >= 0 && !is_terminal(v.status))
-          v.progress_percent = std::max(v.progress_percent, stored);
+        const auto& v = view_of(self);
+        if (stored > v.progress_percent && !is_terminal(v.status) && !self->state.write) {
+          auto next = v;
+          next.progress_percent = stored;
+          publish(self, std::move(next));
+        }
       },
       [](const caf::error&) {});
 }
 
 void on_job_event(req_self* self, const job_event& ev) {
   auto& st = self->state;
-  auto* job = current_job(self);
-  if (job == nullptr || job->job_id != ev.job_id || is_terminal(st.view.status))
+  const auto* job = current_job(self);
+  if (job == nullptr || job->job_id != ev.job_id || is_terminal(view_of(self).status))
     return;
-  if (st.writing) {
+  if (st.write) {
     // Ended events must not be lost; a newer event replaces an older one.
     if (!st.deferred || !is_terminal(st.deferred->status) || is_terminal(ev.status))
-      st.deferred = ev;
+      st.deferred = std::make_unique<job_event>(ev);
     return;
   }
   if (ev.status == "unknown")
     return submit_step(self);
-  if (st.view.status == "pending") {
+  if (view_of(self).status == "pending") {
     // The first sign of work: the request is processing from now on (stored first).
     const auto& steps = steps_of(self);
-    auto next = st.view;
+    auto next = view_of(self);
     next.status = "processing";
     if (st.step < static_cast<int>(steps.size()))
       next.message = "running " + steps[static_cast<size_t>(st.step)].name;
     return persist(self, std::move(next),
                    [self, ev] { self->send(self, job_event_atom_v, ev); });
   }
-  job->status = ev.status;
-  job->stage = ev.stage;
+  auto job_type = job->job_type;
+  update_job(self, ev.job_id, ev.status, ev.stage);
   if (ev.status == "completed") {
     ++st.step;
     return run_step(self);
   }
   if (ev.status == "failed")
     return end_with(self, "failed", ev.error_code.empty() ? "job_failed" : ev.error_code,
-                    ev.error_message.empty() ? "job " + job->job_type + " failed"
+                    ev.error_message.empty() ? "job " + job_type + " failed"
                                              : ev.error_message,
                     true);
   if (ev.status == "cancelled")
-    return end_with(self, "cancelled", "", "job " + job->job_type + " was cancelled", false);
-  refresh_progress(self, *job);
+    return end_with(self, "cancelled", "", "job " + job_type + " was cancelled", false);
+  refresh_progress(self, *current_job(self));
 }
 
 caf::behavior request_actor_fn(req_self* self, std::shared_ptr<const request_options> opts,
                                request_row row) {
   auto& st = self->state;
   st.opts = std::move(opts);
-  st.view = io::http::view_of(row);
+  publish(self, io::http::view_of(row));
   st.source_path = std::move(row.source_path);
   st.config_json = std::move(row.processing_config_json);
   st.version = row.state_version;
   st.step = io::http::decode_snapshot(row.snapshot_json).step;
-  if (is_terminal(st.view.status)) {
+  if (is_terminal(view_of(self).status)) {
     finish(self);
     return {};
   }
@@ -324,16 +352,16 @@ caf::behavior request_actor_fn(req_self* self, std::shared_ptr<const request_opt
   return {
     // Begin or continue the current step.
     [=](claim_atom) {
-      if (!self->state.writing)
+      if (!self->state.write)
         run_step(self);
     },
     // A failed write is tried again.
     [=](tick_atom) {
-      if (self->state.writing)
+      if (self->state.write)
         send_write(self);
     },
     [=](job_event_atom, const job_event& ev) { on_job_event(self, ev); },
-    [=](query_atom) { return self->state.view; },
+    [=](query_atom) { return view_of(self); },
     // The row was cancelled (and its jobs with it) by the registry: nothing left to do.
     [=](cancel_atom) {
       GP_LOG_INFO("request {}: cancelled", short_id(self));

@@ -11,6 +11,7 @@
 #include <caf/fwd.hpp>
 
 #include "actors/actor_types.hpp"
+#include "actors/status_board.hpp"
 #include "io/jobs/pipelines.hpp"
 #include "messages/records.hpp"
 
@@ -22,6 +23,8 @@ struct request_options {
   coremachine_actor coremachine;
   registry_actor registry;
   const io::jobs::registry* jobs = nullptr;
+  /// Where request actors publish their views for the HTTP edge (shared with it).
+  std::shared_ptr<status_board> board;
   io::jobs::pipeline_table pipelines;
   /// Sources are resolved inside <bronze_root>/<client_id>/.
   std::string bronze_root;

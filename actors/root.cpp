@@ -72,10 +72,12 @@ caf::behavior root(caf::stateful_actor<root_state>* self, root_options opts,
   request.pool = pool;
   request.coremachine = core;
   request.jobs = &io::jobs::builtin_registry();
+  request.board = std::make_shared<status_board>();
+  auto board = request.board;
   auto registry = spawn_registry(self->system(), st.opts.registry, std::move(request),
                                  st.opts.supervisor);
   auto edge = spawn_http_edge(self->system(), std::move(server),
-                              {pool, auth, migrator, core, registry}, st.opts.edge);
+                              {pool, auth, migrator, core, registry, board}, st.opts.edge);
   st.children = {{"http_edge", edge},
                  {"registry", registry},
                  {"coremachine", core},

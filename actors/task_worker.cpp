@@ -211,6 +211,11 @@ void poll(worker_self* self) {
     stops.push_back(std::make_shared<std::atomic<bool>>(false));
     self->send(st.keeper, track_atom_v,
                running_task{t.task_id, t.attempt, t.task_type, stops.back(), due});
+    // A stage's first task starting for the first time: its job's watchers learn that work began
+    // (a request leaves "pending"), without an event per task.
+    if (t.task_index == 0 && t.attempt == 1)
+      self->send(st.coremachine, job_event_atom_v,
+                 job_event{t.job_id, "processing", t.stage, false, {}, {}});
   }
   std::vector<std::pair<persistence::claimed_task, std::string>> done;
   for (size_t i = 0; i < claimed->size(); ++i) {

@@ -89,6 +89,10 @@ json stored(const std::string& text, const std::string& base_url, bool urls) {
 }  // namespace
 
 json status_body(const request_view& v, const std::string& base_url) {
+  return status_body(v, base_url, v.estimated_completion);
+}
+
+json status_body(const request_view& v, const std::string& base_url, int64_t eta) {
   json jobs = json::array();
   for (const auto& j : v.jobs)
     jobs.push_back({{"job_id", j.job_id},
@@ -114,8 +118,7 @@ json status_body(const request_view& v, const std::string& base_url) {
           {"created_at", string_or_null(v.created_at)},
           {"started_at", string_or_null(v.started_at)},
           {"completed_at", string_or_null(v.completed_at)},
-          {"estimated_completion",
-           is_terminal(v.status) ? json() : rfc3339_or_null(v.estimated_completion)},
+          {"estimated_completion", is_terminal(v.status) ? json() : rfc3339_or_null(eta)},
           {"jobs", jobs},
           {"endpoints", completed ? stored(v.endpoints_json, base_url, true) : json()},
           {"stac_metadata", completed ? stored(v.stac_metadata_json, base_url, false) : json()},
@@ -133,11 +136,14 @@ int64_t epoch_of(const std::string& text) {
 }
 
 json submit_body(const request_view& v, const std::string& base_url, bool created) {
+  return submit_body(v, base_url, created, v.estimated_completion);
+}
+
+json submit_body(const request_view& v, const std::string& base_url, bool created, int64_t eta) {
   return {{"request_id", v.request_id},
           {"status", created ? "accepted" : v.status},
           {"status_url", base_url + "/platform/status/" + v.request_id},
-          {"estimated_completion",
-           is_terminal(v.status) ? json() : rfc3339_or_null(v.estimated_completion)}};
+          {"estimated_completion", is_terminal(v.status) ? json() : rfc3339_or_null(eta)}};
 }
 
 std::string stored_fingerprint(const request_row& row) {

@@ -29,8 +29,13 @@ request_view view_of(const request_row& row);
 /// The status body of GET /platform/status/{id}; URLs made absolute with `base_url`.
 nlohmann::json status_body(const request_view& v, const std::string& base_url);
 
+/// The same with `eta` (seconds since the epoch, 0 = unknown) as estimated_completion.
+nlohmann::json status_body(const request_view& v, const std::string& base_url, int64_t eta);
+
 /// The body of a 202 (`created`: status "accepted") or 200 (the current status) submit answer.
 nlohmann::json submit_body(const request_view& v, const std::string& base_url, bool created);
+nlohmann::json submit_body(const request_view& v, const std::string& base_url, bool created,
+                           int64_t eta);
 
 /// Seconds since the epoch of an RFC 3339 UTC timestamp as the rows carry them (0 if unreadable).
 int64_t epoch_of(const std::string& rfc3339);
