@@ -12,6 +12,7 @@
 #include "actors/http_edge.hpp"
 #include "io/http/router.hpp"
 #include "messages/auth.hpp"
+#include "messages/requests.hpp"
 
 namespace gp {
 
@@ -28,6 +29,14 @@ struct http_edge_state {
   /// The auth actor's verdicts by SHA-256 of the key, reused until their reusable_until_ns:
   /// a hot key costs no actor round trip, and nothing is trusted longer than auth's own cache.
   std::unordered_map<std::string, principal> verdicts;
+  /// Status bodies rendered from status board views, by request id: rendered again only when
+  /// the view (or its estimated completion) changed.
+  struct rendered_status {
+    std::shared_ptr<const request_view> view;
+    int64_t eta = 0;
+    std::string body;
+  };
+  std::unordered_map<std::string, rendered_status> status_cache;
   static inline const char* name = "http_edge";
 };
 

@@ -76,7 +76,9 @@ io::http::response status_response(edge_self* self, unsigned code, const request
 io::http::response submit_response(edge_self* self, const request_view& v, bool created,
                                    int64_t eta) {
   const auto& base = self->state.opts.public_base_url;
-  auto r = json_response(created ? 202 : 200, io::http::submit_body(v, base, created, eta));
+  io::http::response r;
+  r.status = created ? 202 : 200;
+  r.body = io::http::submit_body_text(v, base, created, eta);
   r.headers.emplace_back("Location", base + "/platform/status/" + v.request_id);
   if (!is_terminal(v.status))
     r.headers.emplace_back("Retry-After", retry_after(eta));
@@ -100,17 +102,27 @@ io::http::response registry_failure(const caf::error& err) {
   return failure_response(err);
 }
 
+/// Answers a repeat of a known request from the status board, as the registry would (200 for
+/// the same payload, 409 for another); false when the board does not know it.
+bool answer_repeat(edge_self* self, const http_call& call, const request_submission& sub) {
+  const auto& board = self->state.peers.board;
+  if (!board)
+    return false;
+  auto e = board->find(sub.request_id);
+  if (!e || !e->view || !e->has_fingerprint)
+    return false;
+  if (e->fingerprint != status_board::digest(sub.fingerprint))
+    call.reply(conflict_response(sub.request_id));
+  else
+    call.reply(submit_response(self, *e->view, false, board->estimated_completion(*e->view)));
+  return true;
+}
+
 void send_submission(edge_self* self, const http_call& call, request_submission sub) {
   auto reply = call.reply;
   auto cid = call.req.correlation_id;
-  // A repeat of a known request is answered from the status board, as the registry would.
-  if (const auto& board = self->state.peers.board)
-    if (auto e = board->find(sub.request_id); e && e->view && e->has_fingerprint) {
-      if (e->fingerprint != status_board::digest(sub.fingerprint))
-        return reply(conflict_response(sub.request_id));
-      return reply(
-        submit_response(self, *e->view, false, board->estimated_completion(*e->view)));
-    }
+  if (answer_repeat(self, call, sub))
+    return;
   self->request(self->state.peers.registry, self->state.opts.request_timeout, submit_atom_v,
                 std::move(sub))
     .then(
@@ -136,6 +148,23 @@ void handle_platform_submit(edge_self* self, http_call call, const principal& wh
   auto req = io::http::parse_submit(body, opts.submit, errors);
   if (!errors.empty())
     return call.reply(io::http::validation_problem(errors));
+  request_submission sub;
+  sub.request_id = io::http::request_id_for(who.client_id, req.dataset_id, req.resource_id,
+                                            req.version_id);
+  sub.client_id = who.client_id;
+  sub.dataset_id = req.dataset_id;
+  sub.resource_id = req.resource_id;
+  sub.version_id = req.version_id;
+  sub.request_type = req.request_type;
+  sub.source_path = req.source_path;
+  sub.processing_config_json = req.processing_config.dump();
+  sub.callback_url = req.callback_url;
+  sub.client_request_id = req.client_request_id;
+  sub.fingerprint = io::http::payload_fingerprint(req);
+  // An identical resubmission is answered from the status board before the file system is
+  // looked at again: nothing is reprocessed, and its source may have been moved since.
+  if (sub.callback_url.empty() && answer_repeat(self, call, sub))
+    return;
   bool is_virtual = req.source_path.rfind("/vsi", 0) == 0;
   if (!is_virtual) {
     bool folder = req.request_type == "collection";
@@ -157,19 +186,6 @@ void handle_platform_submit(edge_self* self, http_call call, const principal& wh
                                   : "must be a file for a " + req.request_type + " request"}}));
     }
   }
-  request_submission sub;
-  sub.request_id = io::http::request_id_for(who.client_id, req.dataset_id, req.resource_id,
-                                            req.version_id);
-  sub.client_id = who.client_id;
-  sub.dataset_id = req.dataset_id;
-  sub.resource_id = req.resource_id;
-  sub.version_id = req.version_id;
-  sub.request_type = req.request_type;
-  sub.source_path = req.source_path;
-  sub.processing_config_json = req.processing_config.dump();
-  sub.callback_url = req.callback_url;
-  sub.client_request_id = req.client_request_id;
-  sub.fingerprint = io::http::payload_fingerprint(req);
   if (sub.callback_url.empty())
     return send_submission(self, call, std::move(sub));
   // The callback host must be on the client's allowlist.
@@ -193,13 +209,27 @@ void handle_platform_status(edge_self* self, http_call call, const principal& wh
   auto reply = call.reply;
   if (!is_request_id(id))
     return reply(problem(404, "not_found", "no request " + id));
-  // The latest view its actor published (or the registry, for ended ones).
+  // The latest view its actor published (or the registry, for ended ones), rendered once.
   if (const auto& board = self->state.peers.board)
     if (auto e = board->find(id); e && e->view) {
       auto scope = scope_of(who);
       if (!scope.empty() && e->view->client_id != scope)
         return reply(problem(404, "not_found", "no request " + id));
-      return reply(status_response(self, 200, *e->view, board->estimated_completion(*e->view)));
+      auto eta = board->estimated_completion(*e->view);
+      auto& cache = self->state.status_cache;
+      auto i = cache.find(id);
+      if (i == cache.end() || i->second.view != e->view || i->second.eta != eta) {
+        if (cache.size() >= 20000)
+          cache.clear();
+        auto r = status_response(self, 200, *e->view, eta);
+        cache[id] = {e->view, eta, r.body};
+        return reply(std::move(r));
+      }
+      io::http::response r;
+      r.body = i->second.body;
+      if (!is_terminal(e->view->status))
+        r.headers.emplace_back("Retry-After", retry_after(eta));
+      return reply(std::move(r));
     }
   self->request(self->state.peers.registry, self->state.opts.request_timeout, query_atom_v, id,
                 scope_of(who))

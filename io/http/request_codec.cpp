@@ -139,6 +139,17 @@ json submit_body(const request_view& v, const std::string& base_url, bool create
   return submit_body(v, base_url, created, v.estimated_completion);
 }
 
+std::string submit_body_text(const request_view& v, const std::string& base_url, bool created,
+                             int64_t eta) {
+  // The same document as submit_body (members in the same order), written directly: this is the
+  // answer to every resubmission, the hottest write path.
+  auto quoted = [](const std::string& x) { return json(x).dump(); };
+  auto when = is_terminal(v.status) ? json() : rfc3339_or_null(eta);
+  return "{\"estimated_completion\":" + when.dump() + ",\"request_id\":" + quoted(v.request_id) +
+         ",\"status\":" + quoted(created ? "accepted" : v.status) + ",\"status_url\":" +
+         quoted(base_url + "/platform/status/" + v.request_id) + "}";
+}
+
 json submit_body(const request_view& v, const std::string& base_url, bool created, int64_t eta) {
   return {{"request_id", v.request_id},
           {"status", created ? "accepted" : v.status},

@@ -37,6 +37,10 @@ nlohmann::json submit_body(const request_view& v, const std::string& base_url, b
 nlohmann::json submit_body(const request_view& v, const std::string& base_url, bool created,
                            int64_t eta);
 
+/// submit_body as JSON text, written without building a document.
+std::string submit_body_text(const request_view& v, const std::string& base_url, bool created,
+                             int64_t eta);
+
 /// Seconds since the epoch of an RFC 3339 UTC timestamp as the rows carry them (0 if unreadable).
 int64_t epoch_of(const std::string& rfc3339);
 

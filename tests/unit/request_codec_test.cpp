@@ -61,6 +61,19 @@ TEST(request_codec, submit_body_says_accepted_only_when_created) {
             "http://h/platform/status/" + v.request_id);
 }
 
+TEST(request_codec, the_submit_body_text_is_the_submit_body) {
+  request_view v;
+  v.request_id = std::string(32, 'c');
+  v.status = "processing";
+  for (bool created : {true, false})
+    for (int64_t eta : {int64_t{0}, int64_t{1795687200}})
+      EXPECT_EQ(json::parse(io::http::submit_body_text(v, "http://h\"x", created, eta)),
+                io::http::submit_body(v, "http://h\"x", created, eta));
+  v.status = "failed";
+  EXPECT_EQ(json::parse(io::http::submit_body_text(v, "http://h", false, 5)),
+            io::http::submit_body(v, "http://h", false, 5));
+}
+
 TEST(request_codec, stored_fingerprint_matches_the_submissions) {
   io::http::submit_request req;
   req.request_type = "raster";
