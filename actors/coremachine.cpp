@@ -1,6 +1,7 @@
 #include "actors/coremachine.hpp"
 
 #include <cmath>
+#include <deque>
 #include <unordered_map>
 
 #include <caf/all.hpp>
@@ -59,6 +60,10 @@ struct coremachine_state {
   caf::actor keeper;
   std::vector<caf::actor> workers;
   std::unordered_map<std::string, std::vector<caf::actor>> watchers;
+  /// Jobs that ended here lately without a watcher, for watches that arrive after the end
+  /// (bounded; oldest forgotten first).
+  std::unordered_map<std::string, job_event> recently_ended;
+  std::deque<std::string> recently_ended_order;
   /// Watched jobs to look up, and whether a look is in flight (looks are grouped).
   std::vector<std::string> looks;
   bool looking = false;
@@ -80,8 +85,19 @@ void notify(core_self* self, const job_event& ev) {
   bool ended = ev.status == "completed" || ev.status == "failed" || ev.status == "cancelled";
   if (ended)
     ++self->state.finished;
-  if (i == self->state.watchers.end())
+  if (i == self->state.watchers.end()) {
+    if (ended) {
+      auto& st = self->state;
+      if (st.recently_ended.emplace(ev.job_id, ev).second) {
+        st.recently_ended_order.push_back(ev.job_id);
+        if (st.recently_ended_order.size() > 20000) {
+          st.recently_ended.erase(st.recently_ended_order.front());
+          st.recently_ended_order.pop_front();
+        }
+      }
+    }
     return;
+  }
   for (auto& w : i->second)
     self->send(w, job_event_atom_v, ev);
   if (ended)
@@ -222,6 +238,24 @@ caf::behavior coremachine(core_self* self, db_pool_actor pool, engine_options op
       self->state.watchers[job_id].push_back(sender);
       self->state.looks.push_back(job_id);
       look(self);
+    },
+    // A watch of a job this node created a moment ago (a new request's first job): it exists,
+    // and if it already ended here its end is remembered, so no database look is needed. (A job
+    // finished by another node's worker is not seen this way; such nodes do not exist yet.)
+    [=](watch_atom, const std::string& job_id, bool fresh) {
+      auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+      if (!sender)
+        return;
+      auto& st = self->state;
+      if (auto i = st.recently_ended.find(job_id); fresh && i != st.recently_ended.end()) {
+        self->send(sender, job_event_atom_v, i->second);
+        return;
+      }
+      st.watchers[job_id].push_back(sender);
+      if (!fresh) {
+        st.looks.push_back(job_id);
+        look(self);
+      }
     },
     // A worker recorded a task; a job may have moved or ended.
     [=](job_event_atom, const job_event& ev) {

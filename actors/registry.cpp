@@ -149,9 +149,12 @@ entry& remember(reg_self* self, const request_row& row, const fingerprint_t& fp)
   return e;
 }
 
-void start_actor(reg_self* self, entry& e, const request_row& row) {
+void start_actor(reg_self* self, entry& e, const request_row& row, bool fresh = false) {
   e.started = true;
-  self->send(self->state.supervisor, start_atom_v, row);
+  if (fresh)
+    self->send(self->state.supervisor, start_atom_v, row, true);
+  else
+    self->send(self->state.supervisor, start_atom_v, row);
 }
 
 request_view view_with_eta(reg_self* self, const request_row& row) {
@@ -207,7 +210,7 @@ void answer_batch(reg_self* self, std::vector<waiting>& batch, const inserted& r
     if (out.created) {
       ++st.created;
       answer.outcome = submit_answer::created;
-      start_actor(self, e, out.row);
+      start_actor(self, e, out.row, out.first_job_waiting);
       GP_LOG_INFO("registry: request {} created ({} {}/{}/{})", out.row.request_id.substr(0, 12),
                   out.row.request_type, out.row.dataset_id, out.row.resource_id,
                   out.row.version_id);

@@ -55,6 +55,8 @@ struct request_state {
   /// A job event that arrived while a write was in flight; handled once it is stored.
   std::unique_ptr<job_event> deferred;
   std::chrono::steady_clock::time_point next_progress;
+  /// Its first job was created with its row by this node a moment ago.
+  bool fresh = false;
   static inline const char* name = "request";
 };
 
@@ -194,7 +196,13 @@ int progress_at(req_self* self, int step) {
 void submit_step(req_self* self);
 
 void watch(req_self* self, const std::string& job_id) {
-  self->send(self->state.opts->coremachine, watch_atom_v, job_id);
+  auto& st = self->state;
+  if (st.fresh) {
+    st.fresh = false;
+    self->send(st.opts->coremachine, watch_atom_v, job_id, true);
+    return;
+  }
+  self->send(st.opts->coremachine, watch_atom_v, job_id);
 }
 
 /// Runs the current step. A job the snapshot already names (created with the request, or before a
@@ -335,8 +343,9 @@ void on_job_event(req_self* self, const job_event& ev) {
 }
 
 caf::behavior request_actor_fn(req_self* self, std::shared_ptr<const request_options> opts,
-                               request_row row) {
+                               request_row row, bool fresh) {
   auto& st = self->state;
+  st.fresh = fresh;
   st.opts = std::move(opts);
   publish(self, io::http::view_of(row));
   st.source_path = std::move(row.source_path);
@@ -380,8 +389,8 @@ std::string source_of(const request_options& opts, const std::string& client_id,
 }
 
 request_actor spawn_request(caf::actor_system& sys, std::shared_ptr<const request_options> opts,
-                            const request_row& row) {
-  return sys.spawn(request_actor_fn, std::move(opts), row);
+                            const request_row& row, bool fresh) {
+  return sys.spawn(request_actor_fn, std::move(opts), row, fresh);
 }
 
 }  // namespace gp

@@ -44,9 +44,10 @@ std::string source_of(const request_options& opts, const std::string& client_id,
                       const std::string& source_path);
 
 /// Spawns the actor of `row` (read from the database, or just inserted). A terminal row stops at
-/// once after telling the registry.
+/// once after telling the registry. `fresh`: the row and its first job were created by this node
+/// a moment ago (the job's state need not be looked up).
 request_actor spawn_request(caf::actor_system& sys, std::shared_ptr<const request_options> opts,
-                            const request_row& row);
+                            const request_row& row, bool fresh = false);
 
 }  // namespace gp
 

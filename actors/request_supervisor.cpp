@@ -49,9 +49,9 @@ struct supervisor_state {
 
 using sup_self = caf::stateful_actor<supervisor_state>;
 
-void start(sup_self* self, const request_row& row) {
+void start(sup_self* self, const request_row& row, bool fresh = false) {
   auto& st = self->state;
-  auto actor = spawn_request(self->system(), st.opts, row);
+  auto actor = spawn_request(self->system(), st.opts, row, fresh);
   self->monitor(actor);
   st.children.emplace(actor.address(), row.request_id);
   ++st.started;
@@ -164,6 +164,8 @@ caf::behavior supervisor(sup_self* self, std::shared_ptr<const request_options> 
   });
   return {
     [=](start_atom, const request_row& row) { start(self, row); },
+    // A request the registry created a moment ago, with its first job.
+    [=](start_atom, const request_row& row, bool fresh) { start(self, row, fresh); },
     // A restart that is due (or a retried read).
     [=](start_atom, const std::string& id) {
       auto& crashes = self->state.crashes;

@@ -203,6 +203,7 @@ std::vector<insert_outcome> insert_requests(pqxx::connection& c, const std::vect
   std::vector<new_job> taskless;
   bool with_jobs = first_jobs.size() == rs.size() && plan;
   std::set<std::string> planned;
+  std::set<std::string> waiting;  // requests whose first job gets tasks now
   for (size_t i = 0; with_jobs && i < rs.size(); ++i) {
     const auto& j = first_jobs[i];
     if (j.job_id.empty() || !planned.insert(j.job_id).second)
@@ -217,6 +218,7 @@ std::vector<insert_outcome> insert_requests(pqxx::connection& c, const std::vect
     j_params.push_back(j.params_json);
     j_total.push_back(std::to_string(j.total_stages));
     j_request.push_back(j.platform_request_id);
+    waiting.insert(j.platform_request_id);
     for (size_t k = 0; k < tasks.size(); ++k) {
       t_job.push_back(j.job_id);
       t_index.push_back(std::to_string(k));
@@ -263,6 +265,7 @@ std::vector<insert_outcome> insert_requests(pqxx::connection& c, const std::vect
     if (i != rows.end())
       o.row = i->second;
     o.created = created.erase(r.request_id) > 0;
+    o.first_job_waiting = o.created && with_jobs && waiting.count(r.request_id) > 0;
     out.push_back(std::move(o));
   }
   return out;

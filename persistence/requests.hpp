@@ -34,6 +34,9 @@ struct new_request {
 struct insert_outcome {
   bool created = false;
   request_row row;
+  /// A first job was created with the row and waits for its first tasks (it cannot have ended
+  /// yet when this returns; a job whose first stage had no task may have).
+  bool first_job_waiting = false;
 };
 
 /// Inserts with ON CONFLICT DO NOTHING RETURNING; on conflict returns the existing row. Concurrent

@@ -61,15 +61,15 @@ struct registry : ::testing::Test {
 
   /// Starts the registry over a two-step vector pipeline (hello_world, then noop). `faults`
   /// writes of "processing" throw before they happen (a negative count: every one).
-  void start_registry(int max_restarts = 3) {
+  void start_registry(int max_restarts = 3,
+                      const std::string& pipelines =
+                        R"({"vector": [{"step": "ingest_vector", "job": "hello_world", "params": {"n": 2}},
+                                       {"step": "stac_catalog_vectors", "job": "noop"}]})") {
     gp::request_options r;
     r.pool = pool;
     r.coremachine = core;
     r.jobs = &gp::io::jobs::builtin_registry();
-    r.pipelines = gp::io::jobs::parse_pipelines(
-      R"({"vector": [{"step": "ingest_vector", "job": "hello_world", "params": {"n": 2}},
-                     {"step": "stac_catalog_vectors", "job": "noop"}]})",
-      gp::io::jobs::builtin_registry());
+    r.pipelines = gp::io::jobs::parse_pipelines(pipelines, gp::io::jobs::builtin_registry());
     r.retry_delay = 100ms;
     auto faults = this->faults;
     r.fault = [faults](const std::string& status) {
@@ -181,6 +181,18 @@ TEST_F(registry, a_request_runs_its_steps_to_the_end) {
   changed.fingerprint = "other";
   EXPECT_EQ(submit(changed).outcome, gp::submit_answer::conflict);
   EXPECT_EQ(scalar("SELECT count(*) FROM app.jobs"), 2);
+}
+
+TEST_F(registry, a_first_job_that_ends_as_it_is_created_is_not_waited_for) {
+  // No task in its first stage: the job is complete inside the insert transaction, and no worker
+  // will ever report it.
+  start_registry(3, R"({"vector": [{"job": "hello_world", "params": {"n": 0}},
+                                   {"job": "noop", "params": {"tasks": 0}}]})");
+  auto a = submit(submission("v1"));
+  EXPECT_EQ(a.outcome, gp::submit_answer::created);
+  auto done = wait_terminal(a.view.request_id);
+  EXPECT_EQ(done.status, "completed");
+  EXPECT_EQ(scalar("SELECT count(*) FROM app.jobs WHERE status = 'completed'"), 2);
 }
 
 TEST_F(registry, an_actor_that_throws_is_restarted_and_finishes) {
