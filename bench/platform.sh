@@ -103,7 +103,7 @@ while [ "$n" -lt "$LIVE" ]; do
 done
 # Let the actors finish starting their jobs, then read the registry's count of live actors.
 sleep 5
-ACTORS=$(curl -sf -H "X-Platform-API-Key: $KEY" "$URL/health" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("actors",{}).get("registry",{}).get("live_actors","?"))' 2>/dev/null || echo "?")
+ACTORS=$(curl -sf -H "X-Platform-API-Key: $KEY" "$URL/health" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["components"]["actors"]["members"]["registry"]["live_actors"])' 2>/dev/null || echo "?")
 RSS1=$(rss_kib)
 PER=$(python3 -c "print(round(($RSS1 - $RSS0) * 1024 / $n))")
 stop_serve
