@@ -396,7 +396,7 @@ caf::response_promise change(reg_self* self, const std::string& id, const std::s
         if (r.kind == changed_row::refused)
           return rp.deliver(caf::make_error(
             errc::conflict, "request " + id + " is " + r.row->status + "; only " +
-                              allowed_states + " requests can be changed this way"));
+                              allowed_states));
         then(*r.row);
         rp.deliver(view_with_eta(self, *r.row));
       },
@@ -461,7 +461,7 @@ caf::behavior registry_fn(reg_self* self, registry_options opts, request_options
     },
     [=](cancel_atom, const std::string& id, const std::string& client) {
       return change(
-        self, id, client, "pending or processing",
+        self, id, client, "pending or processing requests can be cancelled",
         [](pqxx::connection& c, const std::string& rid) {
           return persistence::cancel_request(c, rid);
         },
@@ -475,7 +475,7 @@ caf::behavior registry_fn(reg_self* self, registry_options opts, request_options
     },
     [=](retry_atom, const std::string& id, const std::string& client) {
       return change(
-        self, id, client, "failed",
+        self, id, client, "failed requests can be retried",
         [](pqxx::connection& c, const std::string& rid) {
           return persistence::retry_request(c, rid);
         },
