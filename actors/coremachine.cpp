@@ -60,10 +60,10 @@ struct coremachine_state {
   caf::actor keeper;
   std::vector<caf::actor> workers;
   std::unordered_map<std::string, std::vector<caf::actor>> watchers;
-  /// Jobs that ended here lately without a watcher, for watches that arrive after the end
-  /// (bounded; oldest forgotten first).
-  std::unordered_map<std::string, job_event> recently_ended;
-  std::deque<std::string> recently_ended_order;
+  /// The latest event of each job seen here, for fresh watches that arrive after it (bounded;
+  /// oldest forgotten first).
+  std::unordered_map<std::string, job_event> latest;
+  std::deque<std::string> latest_order;
   /// Watched jobs to look up, and whether a look is in flight (looks are grouped).
   std::vector<std::string> looks;
   bool looking = false;
@@ -80,28 +80,34 @@ void poke_workers(core_self* self) {
 }
 
 /// Tells the job's watchers; forgets them when the job ended.
+bool is_ended(const std::string& status) {
+  return status == "completed" || status == "failed" || status == "cancelled";
+}
+
+/// Tells the job's watchers; forgets them when the job ended. Every job's latest event is kept
+/// (bounded) for fresh watches that arrive after it.
 void notify(core_self* self, const job_event& ev) {
-  auto i = self->state.watchers.find(ev.job_id);
-  bool ended = ev.status == "completed" || ev.status == "failed" || ev.status == "cancelled";
+  auto& st = self->state;
+  bool ended = is_ended(ev.status);
   if (ended)
-    ++self->state.finished;
-  if (i == self->state.watchers.end()) {
-    if (ended) {
-      auto& st = self->state;
-      if (st.recently_ended.emplace(ev.job_id, ev).second) {
-        st.recently_ended_order.push_back(ev.job_id);
-        if (st.recently_ended_order.size() > 20000) {
-          st.recently_ended.erase(st.recently_ended_order.front());
-          st.recently_ended_order.pop_front();
-        }
-      }
+    ++st.finished;
+  auto [at, added] = st.latest.emplace(ev.job_id, ev);
+  if (added) {
+    st.latest_order.push_back(ev.job_id);
+    if (st.latest_order.size() > 20000) {
+      st.latest.erase(st.latest_order.front());
+      st.latest_order.pop_front();
     }
-    return;
+  } else if (!(is_ended(at->second.status) && !ended)) {
+    at->second = ev;
   }
+  auto i = st.watchers.find(ev.job_id);
+  if (i == st.watchers.end())
+    return;
   for (auto& w : i->second)
     self->send(w, job_event_atom_v, ev);
   if (ended)
-    self->state.watchers.erase(i);
+    st.watchers.erase(i);
 }
 
 struct looked {
@@ -148,7 +154,9 @@ void look(core_self* self) {
             continue;
           }
           const auto& s = *i->second;
-          if (s.status == "completed" || s.status == "failed" || s.status == "cancelled")
+          // Ended: the watchers hear the end. Running: they hear that (a request waiting for
+          // its job to start learns it did, e.g. while it was being restarted).
+          if (is_ended(s.status) || s.status == "processing")
             notify(self, job_event{id, s.status, s.stage, false, s.error_code, s.error_message});
         }
         look(self);
@@ -247,9 +255,10 @@ caf::behavior coremachine(core_self* self, db_pool_actor pool, engine_options op
       if (!sender)
         return;
       auto& st = self->state;
-      if (auto i = st.recently_ended.find(job_id); fresh && i != st.recently_ended.end()) {
+      if (auto i = st.latest.find(job_id); fresh && i != st.latest.end()) {
         self->send(sender, job_event_atom_v, i->second);
-        return;
+        if (is_ended(i->second.status))
+          return;
       }
       st.watchers[job_id].push_back(sender);
       if (!fresh) {

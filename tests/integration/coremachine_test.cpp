@@ -2,6 +2,8 @@
 // progress and end; submissions are idempotent; bad input is refused.
 #include "actors/coremachine.hpp"
 
+#include <thread>
+
 #include <caf/all.hpp>
 #include <gtest/gtest.h>
 
@@ -112,6 +114,42 @@ TEST_F(coremachine, a_watch_after_the_end_is_answered_at_once) {
   std::string status = "none";
   self->receive([&](gp::job_event_atom, const gp::job_event& ev) { status = ev.status; },
                 caf::after(std::chrono::seconds(10)) >> [] {});
+  EXPECT_EQ(status, "completed");
+}
+
+TEST_F(coremachine, a_fresh_watch_after_the_start_or_end_hears_of_it_at_once) {
+  caf::scoped_actor self{*sys};
+  auto s = submit(self, "sleep", R"({"ms": 1500, "tag": "fresh"})");
+  ASSERT_TRUE(s);
+  // Wait until the task runs: its "started" event found no watcher.
+  pqxx::connection c{db.url()};
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  for (;;) {
+    pqxx::nontransaction tx{c};
+    if (tx.exec_params1("SELECT count(*) FROM app.tasks WHERE job_id = $1 AND status = "
+                        "'processing'", s->job_id)[0].as<int>() == 1)
+      break;
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline);
+    std::this_thread::sleep_for(10ms);
+  }
+  std::this_thread::sleep_for(100ms);
+  self->send(core, gp::watch_atom_v, s->job_id, true);
+  std::vector<std::string> seen;
+  bool done = false;
+  self->receive_while([&] { return !done; })(
+    [&](gp::job_event_atom, const gp::job_event& ev) {
+      seen.push_back(ev.status);
+      done = ev.status == "completed";
+    },
+    caf::after(std::chrono::seconds(10)) >> [&] { done = true; });
+  ASSERT_GE(seen.size(), 2u);
+  EXPECT_EQ(seen.front(), "processing");  // at once, not when the task ends
+  EXPECT_EQ(seen.back(), "completed");
+  // A fresh watch after the end is answered from memory.
+  self->send(core, gp::watch_atom_v, s->job_id, true);
+  std::string status = "none";
+  self->receive([&](gp::job_event_atom, const gp::job_event& ev) { status = ev.status; },
+                caf::after(std::chrono::seconds(5)) >> [] {});
   EXPECT_EQ(status, "completed");
 }
 
