@@ -6,6 +6,7 @@
 #include "actors/db_pool.hpp"
 #include "actors/edge_handlers.hpp"
 #include "io/http/admin_codec.hpp"
+#include "io/http/paging.hpp"
 #include "io/http/problem.hpp"
 #include "io/http/router.hpp"
 #include "io/jobs/registry.hpp"
@@ -45,10 +46,7 @@ std::chrono::milliseconds job_timeout(edge_self* self) {
   return std::max<std::chrono::milliseconds>(self->state.opts.db_timeout, std::chrono::seconds(20));
 }
 
-bool is_job_id(const std::string& s) {
-  return s.size() == 64 &&
-         s.find_first_not_of("0123456789abcdef") == std::string::npos;
-}
+bool is_job_id(const std::string& s) { return io::http::is_hex_id(s, 64); }
 
 /// Reads one job and hands it to `then` (404 when there is none).
 template <class F>
@@ -105,27 +103,13 @@ void handle_job_get(edge_self* self, http_call call, const std::string& job_id) 
 }
 
 void handle_job_list(edge_self* self, http_call call) {
-  const auto& q = call.req.query;
   std::vector<io::http::field_error> errors;
-  auto status = io::http::query_param(q, "status").value_or("");
   static const std::vector<std::string> statuses{"queued", "processing", "completed", "failed",
                                                  "cancelled"};
-  if (!status.empty() && std::find(statuses.begin(), statuses.end(), status) == statuses.end())
-    errors.push_back({"status", "must be one of: queued, processing, completed, failed, cancelled"});
-  int limit = 50;
-  if (auto l = io::http::query_param(q, "limit")) {
-    try {
-      size_t used = 0;
-      limit = std::stoi(*l, &used);
-      if (used != l->size() || limit < 1 || limit > 500)
-        throw std::invalid_argument{"range"};
-    } catch (const std::exception&) {
-      errors.push_back({"limit", "must be an integer from 1 to 500"});
-    }
-  }
-  auto cursor = io::http::query_param(q, "cursor").value_or("");
-  if (!cursor.empty() && !is_job_id(cursor))
-    errors.push_back({"cursor", "must be the next_cursor of a previous page"});
+  auto page = io::http::parse_page_query(call.req.query, statuses, is_job_id, errors);
+  auto status = page.status;
+  auto limit = page.limit;
+  auto cursor = page.cursor;
   if (!errors.empty())
     return call.reply(io::http::validation_problem(errors));
   db_job list = [status, limit, cursor](pqxx::connection& c) {

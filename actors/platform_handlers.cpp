@@ -6,6 +6,7 @@
 #include "actors/db_pool.hpp"
 #include "actors/edge_handlers.hpp"
 #include "actors/status_board.hpp"
+#include "io/http/paging.hpp"
 #include "io/http/problem.hpp"
 #include "io/http/request_codec.hpp"
 #include "io/http/router.hpp"
@@ -43,9 +44,7 @@ namespace gp {
 
 namespace {
 
-bool is_request_id(const std::string& s) {
-  return s.size() == 32 && s.find_first_not_of("0123456789abcdef") == std::string::npos;
-}
+bool is_request_id(const std::string& s) { return io::http::is_hex_id(s, 32); }
 
 /// The client whose requests a key may see: its own, or any (empty) for admin keys.
 std::string scope_of(const principal& who) {
@@ -240,29 +239,12 @@ void handle_platform_status(edge_self* self, http_call call, const principal& wh
 void handle_platform_list(edge_self* self, http_call call, const principal& who) {
   const auto& q = call.req.query;
   std::vector<io::http::field_error> errors;
-  auto status = io::http::query_param(q, "status").value_or("");
   static const std::vector<std::string> statuses{"pending", "processing", "completed", "failed",
                                                  "cancelled"};
-  if (!status.empty() && std::find(statuses.begin(), statuses.end(), status) == statuses.end())
-    errors.push_back(
-      {"status", "must be one of: pending, processing, completed, failed, cancelled"});
+  auto page = io::http::parse_page_query(q, statuses, is_request_id, errors);
   auto dataset = io::http::query_param(q, "dataset_id").value_or("");
   if (dataset.size() > 255)
     errors.push_back({"dataset_id", "must be at most 255 characters"});
-  int limit = 50;
-  if (auto l = io::http::query_param(q, "limit")) {
-    try {
-      size_t used = 0;
-      limit = std::stoi(*l, &used);
-      if (used != l->size() || limit < 1 || limit > 500)
-        throw std::invalid_argument{"range"};
-    } catch (const std::exception&) {
-      errors.push_back({"limit", "must be an integer from 1 to 500"});
-    }
-  }
-  auto cursor = io::http::query_param(q, "cursor").value_or("");
-  if (!cursor.empty() && !is_request_id(cursor))
-    errors.push_back({"cursor", "must be the next_cursor of a previous page"});
   auto client = scope_of(who);
   if (auto c = io::http::query_param(q, "client_id")) {
     if (who.access_level != "admin")
@@ -272,6 +254,9 @@ void handle_platform_list(edge_self* self, http_call call, const principal& who)
   }
   if (!errors.empty())
     return call.reply(io::http::validation_problem(errors));
+  auto status = page.status;
+  auto limit = page.limit;
+  auto cursor = page.cursor;
   db_job list = [client, status, dataset, limit, cursor](pqxx::connection& c) {
     return caf::make_message(
       request_page{persistence::list_requests(c, client, status, dataset, limit + 1, cursor)});

@@ -4,7 +4,7 @@
 # PostgreSQL cluster:
 #   - GET /livez and pgbench -N -c8 as baselines;
 #   - new submits (each durable before its 202; concurrent ones share insert transactions);
-#   - identical resubmits (answered from the registry's memory);
+#   - identical resubmits (answered from the status board);
 #   - status polls of live requests (answered by their actors) and of ended ones (cached);
 #   - RSS of the serve process per live request actor, up to BENCH_LIVE (default 100000).
 # Targets (issue #5): new submits >= 1.5x pgbench tps; resubmits >= 0.6x and status polls >= 0.7x
@@ -71,9 +71,9 @@ run_wrk() {  # name, lua script or "", path → "rps p50 p99 non2xx"
 fresh_db
 start_serve
 read -r L_RPS L_P50 L_P99 _ < <(run_wrk livez "" /livez)
-read -r N_RPS N_P50 N_P99 N_BAD < <(run_wrk "new submits" submit_new.lua /platform/submit)
+read -r N_RPS N_P50 N_P99 N_BAD < <(run_wrk "new submits" submit.lua /platform/submit)
 NEW_ROWS=$(sql "SELECT count(*) FROM platform.requests")
-read -r R_RPS R_P50 R_P99 R_BAD < <(GP_REPEAT=500 run_wrk resubmits submit_repeat.lua /platform/submit)
+read -r R_RPS R_P50 R_P99 R_BAD < <(GP_REPEAT=500 run_wrk resubmits submit.lua /platform/submit)
 sql "SELECT request_id FROM platform.requests ORDER BY random() LIMIT 5000" > "$WORK/live.ids"
 read -r S_RPS S_P50 S_P99 S_BAD < <(GP_IDS=$WORK/live.ids run_wrk "status (live)" status.lua /)
 # Ended requests: cancel 2000 of them through the API, then poll those.
@@ -98,7 +98,7 @@ n=0
 round=0
 while [ "$n" -lt "$LIVE" ]; do
   round=$((round + 1))
-  GP_KEY=$KEY GP_PREFIX="m$round-" wrk -t2 -c64 -d5s -s bench/lua/submit_new.lua "$URL/platform/submit" >/dev/null 2>&1
+  GP_KEY=$KEY GP_PREFIX="m$round-" wrk -t2 -c64 -d5s -s bench/lua/submit.lua "$URL/platform/submit" >/dev/null 2>&1
   n=$(sql "SELECT count(*) FROM platform.requests")
 done
 # Let the actors finish starting their jobs, then read the registry's count of live actors.

@@ -10,15 +10,23 @@ namespace gp::io::http {
 
 using json = nlohmann::json;
 
+namespace {
+
+json jobs_json(const std::vector<request_job>& jobs) {
+  json out = json::array();
+  for (const auto& j : jobs)
+    out.push_back({{"job_id", j.job_id},
+                   {"job_type", j.job_type},
+                   {"status", j.status},
+                   {"stage", j.stage},
+                   {"total_stages", j.total_stages}});
+  return out;
+}
+
+}  // namespace
+
 std::string encode_snapshot(const request_snapshot& s) {
-  json jobs = json::array();
-  for (const auto& j : s.jobs)
-    jobs.push_back({{"job_id", j.job_id},
-                    {"job_type", j.job_type},
-                    {"status", j.status},
-                    {"stage", j.stage},
-                    {"total_stages", j.total_stages}});
-  return json{{"step", s.step}, {"jobs", jobs}}.dump();
+  return json{{"step", s.step}, {"jobs", jobs_json(s.jobs)}}.dump();
 }
 
 request_snapshot decode_snapshot(const std::string& json_text) {
@@ -93,13 +101,7 @@ json status_body(const request_view& v, const std::string& base_url) {
 }
 
 json status_body(const request_view& v, const std::string& base_url, int64_t eta) {
-  json jobs = json::array();
-  for (const auto& j : v.jobs)
-    jobs.push_back({{"job_id", j.job_id},
-                    {"job_type", j.job_type},
-                    {"status", j.status},
-                    {"stage", j.stage},
-                    {"total_stages", j.total_stages}});
+  auto jobs = jobs_json(v.jobs);
   bool completed = v.status == "completed";
   json error;
   if (v.status == "failed")

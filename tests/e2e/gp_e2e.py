@@ -174,3 +174,37 @@ def problem(test, response, status, code):
     for member in ("type", "title", "detail"):
         test.assertIn(member, doc)
     return doc
+
+
+class ServedTestCase(unittest.TestCase):
+    """A test class sharing one scratch database and one `serve` for all its tests. Subclasses
+    set `server_args` and may override `prepare(db_url)` (run after the database exists, before
+    the server starts); its result is kept as `cls.keys`. The server must exit with 0."""
+
+    server_args = ()
+
+    @classmethod
+    def prepare(cls, db_url):
+        return None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.db = ScratchDatabase()
+        try:
+            cls.keys = cls.prepare(cls.db.url)
+            cls.srv = Server(cls.db.url, *cls.server_args)
+            cls.srv.wait_status("/readyz", 200)
+        except BaseException:
+            cls.db.close()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.srv.stop()
+        log = cls.srv.output()
+        cls.srv.close()
+        cls.db.close()
+        assert rc == 0, "serve exited with %s:\n%s" % (rc, log[-4000:])
+
+    def setUp(self):
+        require_environment(self)

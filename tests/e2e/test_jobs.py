@@ -6,7 +6,7 @@ import signal
 import time
 import unittest
 
-from gp_e2e import ScratchDatabase, Server, problem, psql, require_environment, run
+from gp_e2e import ScratchDatabase, ServedTestCase, Server, problem, psql, require_environment, run
 
 ENGINE = ["--set", "workers.lease_ms=1000", "--set", "workers.retry_base_ms=100",
           "--set", "workers.idle_poll_max_ms=100"]
@@ -20,25 +20,17 @@ def admin_key(db_url):
     return r.stdout.strip()
 
 
-class Jobs(unittest.TestCase):
+class Jobs(ServedTestCase):
+    server_args = (*ENGINE, "--set", "workers.task_duration_limits=sleep=1")
+
+    @classmethod
+    def prepare(cls, db_url):
+        return admin_key(db_url)
+
     @classmethod
     def setUpClass(cls):
-        cls.db = ScratchDatabase()
-        cls.key = admin_key(cls.db.url)
-        cls.srv = Server(cls.db.url, *ENGINE,
-                         "--set", "workers.task_duration_limits=sleep=1")
-        cls.srv.wait_status("/readyz", 200)
-
-    @classmethod
-    def tearDownClass(cls):
-        rc = cls.srv.stop()
-        log = cls.srv.output()
-        cls.srv.close()
-        cls.db.close()
-        assert rc == 0, "serve exited with %s:\n%s" % (rc, log[-4000:])
-
-    def setUp(self):
-        require_environment(self)
+        super().setUpClass()
+        cls.key = cls.keys
 
     def api(self, method, path, body=None):
         headers = {"X-Platform-API-Key": self.key}

@@ -7,7 +7,7 @@ import threading
 import time
 import unittest
 
-from gp_e2e import ScratchDatabase, Server, problem, psql, require_environment, run
+from gp_e2e import ServedTestCase, problem, psql, run
 
 ENGINE = ["--set", "workers.lease_ms=1000", "--set", "workers.retry_base_ms=100",
           "--set", "workers.idle_poll_max_ms=100"]
@@ -86,15 +86,15 @@ def body(**kw):
     return {k: v for k, v in b.items() if v is not None}
 
 
-class Validation(unittest.TestCase):
+class Validation(ServedTestCase):
     """One test per submit rule of API.md: status 400, the code, and the named field."""
+
+    server_args = ENGINE
+    prepare = classmethod(lambda cls, url: setup_clients(url))
 
     @classmethod
     def setUpClass(cls):
-        cls.db = ScratchDatabase()
-        cls.keys = setup_clients(cls.db.url)
-        cls.srv = Server(cls.db.url, *ENGINE)
-        cls.srv.wait_status("/readyz", 200)
+        super().setUpClass()
         cls.bronze = put_sources(cls.srv)
         outside = os.path.join(cls.srv.storage, "secret.tif")
         with open(outside, "wb") as f:
@@ -106,16 +106,8 @@ class Validation(unittest.TestCase):
         shutil.copy(os.path.join(cls.bronze, "grain.tif"),
                     os.path.join(cls.srv.storage, "bronze", "other", "theirs.tif"))
 
-    @classmethod
-    def tearDownClass(cls):
-        rc = cls.srv.stop()
-        log = cls.srv.output()
-        cls.srv.close()
-        cls.db.close()
-        assert rc == 0, "serve exited with %s:\n%s" % (rc, log[-4000:])
-
     def setUp(self):
-        require_environment(self)
+        super().setUp()
         self.api = Api(self, self.srv, self.keys["internal"])
 
     def rejects(self, b, *fields, code="validation_error"):
@@ -290,27 +282,19 @@ class Validation(unittest.TestCase):
             problem(self, self.api(method, path), 404, "not_found")
 
 
-class Requests(unittest.TestCase):
+class Requests(ServedTestCase):
     """The request life cycle on the built-in pipeline (inspect_source, then noop)."""
+
+    server_args = ENGINE
+    prepare = classmethod(lambda cls, url: setup_clients(url))
 
     @classmethod
     def setUpClass(cls):
-        cls.db = ScratchDatabase()
-        cls.keys = setup_clients(cls.db.url)
-        cls.srv = Server(cls.db.url, *ENGINE)
-        cls.srv.wait_status("/readyz", 200)
+        super().setUpClass()
         cls.bronze = put_sources(cls.srv)
 
-    @classmethod
-    def tearDownClass(cls):
-        rc = cls.srv.stop()
-        log = cls.srv.output()
-        cls.srv.close()
-        cls.db.close()
-        assert rc == 0, "serve exited with %s:\n%s" % (rc, log[-4000:])
-
     def setUp(self):
-        require_environment(self)
+        super().setUp()
         self.api = Api(self, self.srv, self.keys["internal"])
 
     def submit(self, b, expect=202, key=None):

@@ -6,7 +6,7 @@ import signal
 import time
 import unittest
 
-from gp_e2e import ScratchDatabase, Server, problem, psql, require_environment
+from gp_e2e import ScratchDatabase, ServedTestCase, Server, problem, psql, require_environment
 from test_platform import Api, body, put_sources, setup_clients
 
 ENGINE = ["--set", "workers.lease_ms=1000", "--set", "workers.retry_base_ms=100",
@@ -23,25 +23,17 @@ PIPELINES = json.dumps({
 })
 
 
-class Lifecycle(unittest.TestCase):
+class Lifecycle(ServedTestCase):
+    server_args = (*ENGINE, "--set", "requests.pipelines=" + PIPELINES)
+    prepare = classmethod(lambda cls, url: setup_clients(url))
+
     @classmethod
     def setUpClass(cls):
-        cls.db = ScratchDatabase()
-        cls.keys = setup_clients(cls.db.url)
-        cls.srv = Server(cls.db.url, *ENGINE, "--set", "requests.pipelines=" + PIPELINES)
-        cls.srv.wait_status("/readyz", 200)
+        super().setUpClass()
         put_sources(cls.srv)
 
-    @classmethod
-    def tearDownClass(cls):
-        rc = cls.srv.stop()
-        log = cls.srv.output()
-        cls.srv.close()
-        cls.db.close()
-        assert rc == 0, "serve exited with %s:\n%s" % (rc, log[-4000:])
-
     def setUp(self):
-        require_environment(self)
+        super().setUp()
         self.api = Api(self, self.srv, self.keys["internal"])
 
     def test_every_state_and_progress_never_goes_back(self):

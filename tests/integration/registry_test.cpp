@@ -121,6 +121,19 @@ struct registry : ::testing::Test {
     return out;
   }
 
+  /// A request as stored directly (not through the registry).
+  static gp::persistence::new_request stored_request(const std::string& version) {
+    gp::persistence::new_request r;
+    r.client_id = "ddh";
+    r.dataset_id = "d";
+    r.resource_id = "r";
+    r.version_id = version;
+    r.request_id = gp::io::http::request_id_for("ddh", "d", "r", version);
+    r.request_type = "vector";
+    r.source_path = "a.csv";
+    return r;
+  }
+
   gp::request_view status(const std::string& id) {
     caf::scoped_actor self{*sys};
     gp::request_view out;
@@ -243,14 +256,7 @@ TEST_F(registry, concurrent_submissions_share_insert_transactions_and_make_one_a
 
 TEST_F(registry, live_requests_are_resumed_at_start_up) {
   pqxx::connection c{db.url()};
-  gp::persistence::new_request r;
-  r.client_id = "ddh";
-  r.dataset_id = "d";
-  r.resource_id = "r";
-  r.version_id = "old";
-  r.request_id = gp::io::http::request_id_for("ddh", "d", "r", "old");
-  r.request_type = "vector";
-  r.source_path = "a.csv";
+  auto r = stored_request("old");
   ASSERT_TRUE(gp::persistence::insert_request(c, r).created);
   start_registry();
   auto done = wait_terminal(r.request_id);
@@ -259,14 +265,7 @@ TEST_F(registry, live_requests_are_resumed_at_start_up) {
 
 TEST_F(registry, a_stale_actor_cannot_overwrite_newer_state) {
   pqxx::connection c{db.url()};
-  gp::persistence::new_request r;
-  r.client_id = "ddh";
-  r.dataset_id = "d";
-  r.resource_id = "r";
-  r.version_id = "stale";
-  r.request_id = gp::io::http::request_id_for("ddh", "d", "r", "stale");
-  r.request_type = "vector";
-  r.source_path = "a.csv";
+  auto r = stored_request("stale");
   auto row = gp::persistence::insert_request(c, r).row;
   // Another writer moved the row on after this snapshot was read.
   gp::persistence::request_state s;
