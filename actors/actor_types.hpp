@@ -34,7 +34,7 @@ using coremachine_actor = caf::actor;
 /// registry: (submit_atom, request_submission) → submit_answer; (query_atom, request_id,
 ///           client_id) → request_view or errc::not_found; (cancel_atom, request_id, client_id)
 ///           and (retry_atom, request_id, client_id) → request_view, errc::not_found or
-///           errc::conflict; from request actors (moved_atom, request_id, status) and
+///           errc::conflict; from request actors (moved_atom, request_id, status, version) and
 ///           (ended_atom, request_view); from the supervisor (track_atom, request_id, actor) and
 ///           (untrack_atom, request_id); (status_atom) → status_report.
 using registry_actor = caf::actor;

@@ -1,5 +1,6 @@
 #include "actors/coremachine.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <deque>
 #include <unordered_map>
@@ -110,6 +111,14 @@ void notify(core_self* self, const job_event& ev) {
     st.watchers.erase(i);
 }
 
+/// Adds a watcher once (a watcher that watches again, e.g. to have the job looked up, is not
+/// told twice).
+void add_watcher(core_self* self, const std::string& job_id, const caf::actor& who) {
+  auto& list = self->state.watchers[job_id];
+  if (std::find(list.begin(), list.end(), who) == list.end())
+    list.push_back(who);
+}
+
 struct looked {
   std::vector<persistence::job_state> states;
 };
@@ -192,7 +201,7 @@ caf::result<job_submission> submit(core_self* self, const std::string& type,
   job.platform_request_id = request_id;
   auto plan = planner_for(*self->state.reg);
   db_job create = [job, plan](pqxx::connection& c) {
-    bool created = persistence::create_job(c, job, plan);
+    bool created = persistence::create_job(c, job, plan);  // conflict: its request ended
     auto row = persistence::find_job(c, job.job_id);
     return caf::make_message(job_submission{job.job_id, created, row ? row->status : "unknown"});
   };
@@ -243,7 +252,7 @@ caf::behavior coremachine(core_self* self, db_pool_actor pool, engine_options op
       auto sender = caf::actor_cast<caf::actor>(self->current_sender());
       if (!sender)
         return;
-      self->state.watchers[job_id].push_back(sender);
+      add_watcher(self, job_id, sender);
       self->state.looks.push_back(job_id);
       look(self);
     },
@@ -260,7 +269,7 @@ caf::behavior coremachine(core_self* self, db_pool_actor pool, engine_options op
         if (is_ended(i->second.status))
           return;
       }
-      st.watchers[job_id].push_back(sender);
+      add_watcher(self, job_id, sender);
       if (!fresh) {
         st.looks.push_back(job_id);
         look(self);

@@ -1,11 +1,16 @@
 // The /platform request routes of the http_edge actor (internal and admin keys): submit, status,
 // list, cancel and retry. Validation happens here; the registry owns the requests.
+#include <fnmatch.h>
+
+#include <filesystem>
+
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
 #include "actors/db_pool.hpp"
 #include "actors/edge_handlers.hpp"
 #include "actors/status_board.hpp"
+#include "io/geodata/raster_probe.hpp"
 #include "io/http/paging.hpp"
 #include "io/http/problem.hpp"
 #include "io/http/request_codec.hpp"
@@ -138,6 +143,10 @@ void send_submission(edge_self* self, const http_call& call, request_submission 
       });
 }
 
+void check_callback_then_submit(edge_self* self, http_call call, request_submission sub);
+std::string first_match(const std::string& folder, const std::string& pattern);
+void check_jpeg(edge_self* self, http_call call, request_submission sub, std::string path);
+
 }  // namespace
 
 void handle_platform_submit(edge_self* self, http_call call, const principal& who,
@@ -185,10 +194,66 @@ void handle_platform_submit(edge_self* self, http_call call, const principal& wh
                                   : "must be a file for a " + req.request_type + " request"}}));
     }
   }
+  if (!is_virtual && req.processing_config.value("compression", "") == "jpeg") {
+    auto path = opts.bronze_root + "/" + who.client_id + "/" + req.source_path;
+    if (req.request_type == "collection")
+      path = first_match(path, req.processing_config.value("pattern", "*.tif"));
+    return check_jpeg(self, std::move(call), std::move(sub), path);
+  }
+  check_callback_then_submit(self, std::move(call), std::move(sub));
+}
+
+namespace {
+
+/// The first file (by name) in `folder` matching `pattern`, or "" when none does.
+std::string first_match(const std::string& folder, const std::string& pattern) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::string best;
+  for (const auto& e : fs::directory_iterator(folder, ec)) {
+    auto name = e.path().filename().string();
+    if (e.is_regular_file(ec) && fnmatch(pattern.c_str(), name.c_str(), 0) == 0 &&
+        (best.empty() || name < best))
+      best = name;
+  }
+  return best.empty() ? best : folder + "/" + best;
+}
+
+/// JPEG compression takes 8-bit data with 1 or 3 bands: the raster (a collection's first file) is
+/// opened with GDAL to see, on a thread of its own (never on the scheduler's).
+void check_jpeg(edge_self* self, http_call call, request_submission sub, std::string path) {
+  if (path.empty())  // an empty collection folder: its job reports that
+    return check_callback_then_submit(self, std::move(call), std::move(sub));
+  auto probe = self->system().spawn<caf::detached>([path](caf::event_based_actor* p) {
+    return caf::behavior{[p, path](tick_atom) {
+      p->quit();
+      auto shape = io::geodata::probe_raster(path);
+      return shape ? io::geodata::jpeg_unsuitable(*shape)
+                   : std::string{"jpeg needs a raster GDAL can read (GeoTIFF, PNG or JPEG)"};
+    }};
+  });
+  auto reply = call.reply;
+  self->request(probe, self->state.opts.request_timeout, tick_atom_v)
+    .then(
+      [self, call, sub](const std::string& why) mutable {
+        if (!why.empty())
+          return call.reply(
+            io::http::validation_problem({{"processing_config.compression", why}}));
+        check_callback_then_submit(self, std::move(call), std::move(sub));
+      },
+      [reply](const caf::error& err) { reply(failure_response(err)); });
+}
+
+}  // namespace
+
+namespace {
+
+/// The callback host must be on the client's allowlist; then the registry takes the submission.
+void check_callback_then_submit(edge_self* self, http_call call, request_submission sub) {
   if (sub.callback_url.empty())
     return send_submission(self, call, std::move(sub));
-  // The callback host must be on the client's allowlist.
-  auto client = who.client_id;
+  const auto& opts = self->state.opts;
+  auto client = sub.client_id;
   db_job hosts = [client](pqxx::connection& c) {
     return caf::make_message(host_list{persistence::callback_hosts_of(c, client)});
   };
@@ -202,6 +267,8 @@ void handle_platform_submit(edge_self* self, http_call call, const principal& wh
       },
       [reply](const caf::error& err) { reply(failure_response(err)); });
 }
+
+}  // namespace
 
 void handle_platform_status(edge_self* self, http_call call, const principal& who,
                             const std::string& id) {

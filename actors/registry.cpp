@@ -3,6 +3,7 @@
 #include <array>
 #include <cmath>
 #include <deque>
+#include <set>
 #include <unordered_map>
 
 #include <caf/all.hpp>
@@ -16,6 +17,7 @@
 #include "messages/atoms.hpp"
 #include "messages/errors.hpp"
 #include "messages/health.hpp"
+#include "messages/jobs.hpp"
 #include "messages/requests.hpp"
 #include "persistence/requests.hpp"
 
@@ -64,6 +66,8 @@ struct entry {
   std::string client_id;
   fingerprint_t fingerprint{};
   std::string status;
+  /// The state_version `status` was read or reported at (older news is ignored).
+  int64_t version = -1;
   std::string request_type;
   int64_t created = 0;
   /// The live actor on this node, once the supervisor reported it.
@@ -145,7 +149,10 @@ entry& remember(reg_self* self, const request_row& row, const fingerprint_t& fp)
     e.request_type = row.request_type;
     e.created = io::http::epoch_of(row.created_at);
   }
-  e.status = row.status;
+  if (row.state_version >= e.version) {
+    e.status = row.status;
+    e.version = row.state_version;
+  }
   return e;
 }
 
@@ -221,6 +228,10 @@ void answer_batch(reg_self* self, std::vector<waiting>& batch, const inserted& r
       ++st.conflicts;
       answer.outcome = submit_answer::conflict;
     }
+    // A live row without an actor here: created by a transaction whose answer came too late
+    // (the submitter got a 503), or found while resuming. It gets its actor now.
+    if (!out.created && !is_terminal(out.row.status) && !e.started && st.rehydrated)
+      start_actor(self, e, out.row);
     // Identical submissions that shared this insert: the first one created the request, the
     // others repeat it.
     for (auto& p : w.promises) {
@@ -240,8 +251,15 @@ void flush(reg_self* self) {
     auto batch = std::make_shared<std::vector<waiting>>();
     std::vector<persistence::new_request> rows;
     std::vector<persistence::new_job> jobs;
+    std::set<std::string> ids;
+    std::deque<waiting> later;  // the same id with another payload: the next group decides it
     while (!st.queue.empty() && batch->size() < st.opts.max_batch) {
       auto& w = st.queue.front();
+      if (!ids.insert(w.sub.request_id).second) {
+        later.push_back(std::move(w));
+        st.queue.pop_front();
+        continue;
+      }
       const auto& s = w.sub;
       rows.push_back({s.request_id, s.client_id, s.dataset_id, s.resource_id, s.version_id,
                       s.request_type, s.source_path, s.processing_config_json, s.callback_url,
@@ -250,6 +268,8 @@ void flush(reg_self* self) {
       batch->push_back(std::move(w));
       st.queue.pop_front();
     }
+    for (auto i = later.rbegin(); i != later.rend(); ++i)
+      st.queue.push_front(std::move(*i));
     ++st.inflight;
     ++st.batches;
     db_job insert = [rows = std::move(rows), jobs = std::move(jobs),
@@ -421,7 +441,7 @@ void rehydrate(reg_self* self, std::string after) {
         auto& st = self->state;
         for (const auto& row : p.rows) {
           auto& e = remember(self, row, digest(io::http::stored_fingerprint(row)));
-          if (!e.started)
+          if (!e.started && !is_terminal(e.status))
             start_actor(self, e, row);
         }
         if (!p.rows.empty() && static_cast<int>(p.rows.size()) == page)
@@ -469,6 +489,11 @@ caf::behavior registry_fn(reg_self* self, registry_options opts, request_options
           auto& e = remember(self, row, digest(io::http::stored_fingerprint(row)));
           if (e.actor)
             self->send(e.actor, cancel_atom_v);
+          // Their watchers (the actor, if it did not hear of the cancel yet) learn that its
+          // jobs ended; the coremachine forgets them.
+          for (const auto& j : io::http::decode_snapshot(row.snapshot_json).jobs)
+            self->send(self->state.request_opts->coremachine, job_event_atom_v,
+                       job_event{j.job_id, "cancelled", j.stage, false, {}, {}});
           remember_final(self, io::http::view_of(row));
           GP_LOG_INFO("registry: request {} cancelled", id.substr(0, 12));
         });
@@ -480,22 +505,29 @@ caf::behavior registry_fn(reg_self* self, registry_options opts, request_options
           return persistence::retry_request(c, rid);
         },
         [=](const request_row& row) {
-          auto& st = self->state;
           auto& e = remember(self, row, digest(io::http::stored_fingerprint(row)));
           // Polls see the re-opened request at once, before its actor publishes.
           self->state.board->publish(std::make_shared<const request_view>(io::http::view_of(row)));
           start_actor(self, e, row);
+          // Its reset tasks wait in the queue: wake the task workers.
+          self->send(self->state.request_opts->coremachine, work_atom_v);
           GP_LOG_INFO("registry: request {} retried", id.substr(0, 12));
         });
     },
-    [=](moved_atom, const std::string& id, const std::string& status) {
-      if (auto i = self->state.index.find(id); i != self->state.index.end())
+    [=](moved_atom, const std::string& id, const std::string& status, int64_t version) {
+      if (auto i = self->state.index.find(id);
+          i != self->state.index.end() && version >= i->second.version) {
         i->second.status = status;
+        i->second.version = version;
+      }
     },
     [=](ended_atom, const request_view& v) {
       auto& st = self->state;
-      if (auto i = st.index.find(v.request_id); i != st.index.end())
+      if (auto i = st.index.find(v.request_id);
+          i != st.index.end() && v.state_version >= i->second.version) {
         i->second.status = v.status;
+        i->second.version = v.state_version;
+      }
       remember_final(self, v);
       if (v.status == "completed") {
         auto took = io::http::epoch_of(v.completed_at) - io::http::epoch_of(v.created_at);
@@ -507,7 +539,12 @@ caf::behavior registry_fn(reg_self* self, registry_options opts, request_options
       }
     },
     [=](track_atom, const std::string& id, const caf::actor& actor) {
-      self->state.index[id].actor = actor;
+      auto& e = self->state.index[id];
+      e.actor = actor;
+      e.started = true;
+      // Cancelled (or ended) before its actor was known here: it has nothing to do.
+      if (is_terminal(e.status))
+        self->send(actor, cancel_atom_v);
     },
     [=](untrack_atom, const std::string& id, const caf::actor_addr& addr) {
       if (auto i = self->state.index.find(id); i != self->state.index.end())

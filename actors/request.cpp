@@ -25,11 +25,16 @@ struct write_result {
   persistence::stored_times times;
 };
 
+struct row_lookup {
+  std::optional<request_row> row;
+};
+
 }  // namespace
 
 }  // namespace gp
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::write_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::row_lookup)
 
 namespace gp {
 
@@ -57,6 +62,9 @@ struct request_state {
   std::chrono::steady_clock::time_point next_progress;
   /// Its first job was created with its row by this node a moment ago.
   bool fresh = false;
+  /// Seconds until the current job is looked up again (a safety net for events that cannot
+  /// reach this node); 0 while no look-up is scheduled.
+  uint16_t refresh_s = 0;
   static inline const char* name = "request";
 };
 
@@ -113,6 +121,70 @@ void persist(req_self* self, request_view next, std::function<void()> then) {
   send_write(self);
 }
 
+/// The write in flight is stored (as of `version`): its view becomes the published one, the
+/// registry hears of it, and what waited for it runs.
+void stored(req_self* self, const persistence::stored_times& times) {
+  auto& st = self->state;
+  ++st.version;
+  auto w = std::move(st.write);
+  auto& v = w->next;
+  // Job statuses may have moved on while the write was in flight: keep the ended ones.
+  for (auto& j : v.jobs)
+    for (const auto& old : view_of(self).jobs)
+      if (old.job_id == j.job_id && is_terminal(old.status))
+        j.status = old.status;
+  v.started_at = times.started_at;
+  v.completed_at = times.completed_at;
+  v.state_version = st.version;
+  publish(self, std::move(v));
+  self->send(st.opts->registry, moved_atom_v, view_of(self).request_id, view_of(self).status,
+             st.version);
+  if (w->then)
+    w->then();
+  if (st.deferred && !st.write && !is_terminal(view_of(self).status)) {
+    auto ev = std::move(*st.deferred);
+    st.deferred.reset();
+    self->send(self, job_event_atom_v, std::move(ev));
+  }
+}
+
+/// A write was refused: the row's version moved on. It may have been this actor's own earlier
+/// attempt, which timed out here but committed (then the row holds exactly what was to be
+/// written). Otherwise someone else moved it: a cancel (the row ended: stop), or a write this
+/// actor did not make (stop abnormally, so the supervisor restarts from the row).
+void refused(req_self* self) {
+  auto& st = self->state;
+  auto id = view_of(self).request_id;
+  db_job find = [id](pqxx::connection& c) {
+    return caf::make_message(row_lookup{persistence::find_request(c, id)});
+  };
+  self->request(st.opts->pool, st.opts->db_timeout, db_run_atom_v, std::move(find))
+    .then(
+      [=](const row_lookup& found) {
+        auto& st = self->state;
+        if (!st.write)
+          return;
+        const auto& row = found.row;
+        if (row && row->state_version == st.version + 1 && row->status == st.write->stored.status &&
+            io::http::decode_snapshot(row->snapshot_json).step == st.step &&
+            row->progress_percent >= st.write->stored.progress_percent)
+          return stored(self, {row->started_at, row->completed_at});
+        if (!row || is_terminal(row->status)) {
+          GP_LOG_INFO("request {}: its row ended elsewhere ({}); stopping", short_id(self),
+                      row ? row->status : "gone");
+          return self->quit();
+        }
+        GP_LOG_WARN("request {}: its row was changed by another writer; restarting from it",
+                    short_id(self));
+        self->quit(caf::make_error(errc::conflict, std::string{"request row moved on"}));
+      },
+      [=](const caf::error& err) {
+        GP_LOG_WARN("request {}: cannot read its row ({}); restarting", short_id(self),
+                    self->system().render(err));
+        self->quit(err);
+      });
+}
+
 void send_write(req_self* self) {
   auto& st = self->state;
   auto id = view_of(self).request_id;
@@ -126,36 +198,11 @@ void send_write(req_self* self) {
   self->request(st.opts->pool, st.opts->db_timeout, db_run_atom_v, std::move(write))
     .then(
       [=](const write_result& res) {
-        auto& st = self->state;
-        if (!st.write)
+        if (!self->state.write)
           return;
-        if (!res.stored) {
-          // Someone else moved the row on (a cancel, or a newer actor): this actor is stale.
-          GP_LOG_INFO("request {}: state {} not written, the row moved on; stopping",
-                      short_id(self), st.write->stored.status);
-          self->quit();
-          return;
-        }
-        ++st.version;
-        auto w = std::move(st.write);
-        auto& v = w->next;
-        // Job statuses may have moved on while the write was in flight: keep the ended ones.
-        for (auto& j : v.jobs)
-          for (const auto& old : view_of(self).jobs)
-            if (old.job_id == j.job_id && is_terminal(old.status))
-              j.status = old.status;
-        v.started_at = res.times.started_at;
-        v.completed_at = res.times.completed_at;
-        publish(self, std::move(v));
-        self->send(st.opts->registry, moved_atom_v, view_of(self).request_id,
-                   view_of(self).status);
-        if (w->then)
-          w->then();
-        if (st.deferred && !st.write && !is_terminal(view_of(self).status)) {
-          auto ev = std::move(*st.deferred);
-          st.deferred.reset();
-          self->send(self, job_event_atom_v, std::move(ev));
-        }
+        if (res.stored)
+          return stored(self, res.times);
+        refused(self);
       },
       [=](const caf::error& err) {
         GP_LOG_WARN("request {}: cannot store its state ({}); trying again", short_id(self),
@@ -197,6 +244,12 @@ void submit_step(req_self* self);
 
 void watch(req_self* self, const std::string& job_id) {
   auto& st = self->state;
+  if (st.refresh_s == 0) {
+    // Now and then the job is looked up in the database, in case an event cannot reach this
+    // node (its job ran elsewhere): after 30 s, doubling up to 10 minutes.
+    st.refresh_s = 30;
+    self->delayed_send(self, std::chrono::seconds(st.refresh_s), watch_atom_v);
+  }
   if (st.fresh) {
     st.fresh = false;
     self->send(st.opts->coremachine, watch_atom_v, job_id, true);
@@ -270,6 +323,11 @@ void submit_step(req_self* self) {
       [=](const caf::error& err) {
         if (is(err, errc::invalid_input))
           return end_with(self, "failed", "invalid_job_parameters", error_detail(err), false);
+        if (is(err, errc::conflict)) {
+          // Its row ended meanwhile (a cancel): nothing is left to run.
+          GP_LOG_INFO("request {}: ended elsewhere; stopping", short_id(self));
+          return self->quit();
+        }
         GP_LOG_WARN("request {}: cannot submit its job ({}); trying again", short_id(self),
                     self->system().render(err));
         self->delayed_send(self, self->state.opts->retry_delay, claim_atom_v);
@@ -370,6 +428,14 @@ caf::behavior request_actor_fn(req_self* self, std::shared_ptr<const request_opt
         send_write(self);
     },
     [=](job_event_atom, const job_event& ev) { on_job_event(self, ev); },
+    // Look the current job up again (watching twice is harmless: the coremachine keeps one entry).
+    [=](watch_atom) {
+      auto& st = self->state;
+      st.refresh_s = static_cast<uint16_t>(std::min(st.refresh_s * 2, 600));
+      self->delayed_send(self, std::chrono::seconds(st.refresh_s), watch_atom_v);
+      if (const auto* job = current_job(self); job && !st.write && !is_terminal(view_of(self).status))
+        self->send(st.opts->coremachine, watch_atom_v, job->job_id);
+    },
     [=](query_atom) { return view_of(self); },
     // The row was cancelled (and its jobs with it) by the registry: nothing left to do.
     [=](cancel_atom) {

@@ -13,11 +13,16 @@ status_board::shard& status_board::of(const std::string& id) const {
   return shards_[std::hash<std::string>{}(id) % shards];
 }
 
-void status_board::publish(std::shared_ptr<const request_view> view) {
+bool status_board::publish(std::shared_ptr<const request_view> view) {
   auto& s = of(view->request_id);
   std::lock_guard<std::mutex> guard{s.mtx};
   auto& e = s.map[view->request_id];
+  if (e.view && (e.view->state_version > view->state_version ||
+                 (e.view->state_version == view->state_version &&
+                  is_terminal(e.view->status) && !is_terminal(view->status))))
+    return false;  // a late publisher (an actor a cancel overtook) does not undo newer state
   e.view = std::move(view);
+  return true;
 }
 
 void status_board::set_fingerprint(const std::string& request_id, const fingerprint_t& fp) {

@@ -27,8 +27,9 @@ public:
     bool has_fingerprint = false;
   };
 
-  /// Publishes a request's latest stored view (replacing the previous one).
-  void publish(std::shared_ptr<const request_view> view);
+  /// Publishes a request's latest stored view, unless the board has a newer one (a higher
+  /// state_version, or an ended view of the same version). Returns whether it was taken.
+  bool publish(std::shared_ptr<const request_view> view);
 
   /// Records what a request was submitted with (for answering identical resubmissions).
   void set_fingerprint(const std::string& request_id, const fingerprint_t& fp);

@@ -50,6 +50,6 @@ CAF_ADD_ATOM(gp, gp, retry_atom, "retry")
 CAF_ADD_ATOM(gp, gp, start_atom, "start")
 /// A request actor reached a terminal state: (ended_atom, request_view).
 CAF_ADD_ATOM(gp, gp, ended_atom, "ended")
-/// A request changed state: (moved_atom, request_id, status).
+/// A request changed state: (moved_atom, request_id, status, state_version).
 CAF_ADD_ATOM(gp, gp, moved_atom, "moved")
 CAF_END_TYPE_ID_BLOCK(gp)

@@ -42,6 +42,8 @@ struct request_view {
   bool error_retryable = false;
   /// Seconds since the epoch when the request is expected to end (0 = unknown).
   int64_t estimated_completion = 0;
+  /// The row's state_version this view was stored as: a view never replaces a newer one.
+  int64_t state_version = 0;
 };
 
 template <class Inspector>
@@ -50,7 +52,7 @@ typename Inspector::result_type inspect(Inspector& f, request_view& x) {
            x.progress_percent, x.message, x.dataset_id, x.resource_id, x.version_id,
            x.request_type, x.client_request_id, x.created_at, x.started_at, x.completed_at,
            x.jobs, x.endpoints_json, x.stac_metadata_json, x.error_code, x.error_message,
-           x.error_retryable, x.estimated_completion);
+           x.error_retryable, x.estimated_completion, x.state_version);
 }
 
 inline bool is_terminal(const std::string& status) {

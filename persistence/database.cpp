@@ -66,6 +66,8 @@ caf::error current_exception_to_error() {
     return caf::make_error(errc::schema_not_ready, std::string{e.what()});
   } catch (const pqxx::in_doubt_error& e) {
     return caf::make_error(errc::database_unavailable, std::string{e.what()});
+  } catch (const conflict_error& e) {
+    return caf::make_error(errc::conflict, std::string{e.what()});
   } catch (const std::exception& e) {
     return caf::make_error(errc::internal, std::string{e.what()});
   } catch (...) {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include <caf/error.hpp>
@@ -27,6 +28,12 @@ std::string connection_string(const db_options& opts);
 
 /// `url` with any password replaced by "***" (safe to log).
 std::string redact_url(const std::string& url);
+
+/// Thrown by a repository when the state of a row does not allow the operation (becomes
+/// errc::conflict).
+struct conflict_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 /// Translates the exception in flight (call inside a catch block) into a gp error.
 caf::error current_exception_to_error();

@@ -5,6 +5,7 @@
 
 #include <pqxx/pqxx>
 
+#include "persistence/database.hpp"
 #include "persistence/pg_array.hpp"
 
 namespace gp::persistence {
@@ -365,6 +366,15 @@ std::vector<job_state> job_states(pqxx::connection& c, const std::vector<std::st
 bool create_job(pqxx::connection& c, const new_job& job, const stage_planner& plan) {
   pqxx::work tx{c};
   const char* request = job.platform_request_id.empty() ? nullptr : job.platform_request_id.c_str();
+  // A request's job only while the request is live: a cancel that committed first wins (the
+  // row lock orders the two).
+  if (request != nullptr) {
+    auto r = tx.exec_params("SELECT status FROM platform.requests WHERE request_id = $1 FOR SHARE",
+                            job.platform_request_id);
+    if (!r.empty() && r[0][0].as<std::string>() != "pending" &&
+        r[0][0].as<std::string>() != "processing")
+      throw conflict_error{"the job's request has ended"};
+  }
   if (tx.exec_params(sql::insert_job, job.job_id, job.job_type, job.params_json, job.total_stages,
                      request)
         .empty())

@@ -41,7 +41,8 @@ struct new_job {
 };
 
 /// Inserts the job and its first stage's tasks (advancing over stages without tasks). Returns
-/// false when a job with this id already exists (nothing is changed then).
+/// false when a job with this id already exists (nothing is changed then). Throws conflict_error
+/// when the job belongs to a platform request that ended (e.g. was cancelled meanwhile).
 bool create_job(pqxx::connection& c, const new_job& job, const stage_planner& plan);
 
 /// The same for several jobs inside the caller's transaction, with one statement for the jobs and

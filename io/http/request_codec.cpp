@@ -66,6 +66,7 @@ request_view view_of(const request_row& r) {
   v.error_code = r.error_code;
   v.error_message = r.error_message;
   v.error_retryable = r.error_retryable;
+  v.state_version = r.state_version;
   return v;
 }
 

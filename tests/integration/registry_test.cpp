@@ -4,6 +4,7 @@
 // stale actor's write is refused.
 #include "actors/registry.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -252,6 +253,28 @@ TEST_F(registry, concurrent_submissions_share_insert_transactions_and_make_one_a
   for (int i = 0; i < n; ++i)
     wait_terminal(gp::io::http::request_id_for("ddh", "d", "r", "v" + std::to_string(i)));
   EXPECT_EQ(scalar("SELECT count(*) FROM app.jobs"), 2 * n);
+}
+
+TEST_F(registry, one_identity_with_two_payloads_in_one_group_is_one_request_and_one_conflict) {
+  start_registry();
+  caf::scoped_actor self{*sys};
+  auto a = submission("v1");
+  auto b = submission("v1");
+  b.source_path = "b.csv";
+  b.fingerprint += "-other";
+  self->send(reg, gp::submit_atom_v, a);
+  self->send(reg, gp::submit_atom_v, b);
+  std::vector<int> outcomes;
+  for (int i = 0; i < 2; ++i)
+    self->receive([&](gp::submit_answer& x) { outcomes.push_back(x.outcome); },
+                  [&](caf::error& e) { ADD_FAILURE() << sys->render(e); });
+  std::sort(outcomes.begin(), outcomes.end());
+  EXPECT_EQ(outcomes, (std::vector<int>{gp::submit_answer::created, gp::submit_answer::conflict}));
+  EXPECT_EQ(scalar("SELECT count(*) FROM platform.requests"), 1);
+  // The stored payload is the first one's, and it has one job per step only.
+  EXPECT_EQ(scalar("SELECT count(*) FROM platform.requests WHERE source_path = 'a.csv'"), 1);
+  wait_terminal(a.request_id);
+  EXPECT_EQ(scalar("SELECT count(*) FROM app.jobs"), 2);
 }
 
 TEST_F(registry, live_requests_are_resumed_at_start_up) {

@@ -10,6 +10,7 @@
 
 #include "io/http/submit_codec.hpp"
 #include "persistence/clients.hpp"
+#include "persistence/database.hpp"
 #include "persistence/migrations.hpp"
 #include "test_database.hpp"
 
@@ -273,4 +274,19 @@ TEST_F(requests, live_requests_page_and_averages_of_completed_ones) {
   EXPECT_EQ(avg[0].first, "vector");
   EXPECT_NEAR(avg[0].second, 15.0, 0.01);
   EXPECT_EQ(live_requests(c, 10, "").size(), 3u);
+}
+
+TEST_F(requests, a_job_of_a_request_that_ended_is_not_created) {
+  auto row = insert_request(c, sample()).row;
+  ASSERT_TRUE(cancel_request(c, row.request_id).changed);
+  new_job job;
+  job.job_id = std::string(64, 'e');
+  job.job_type = "noop";
+  job.params_json = "{}";
+  job.platform_request_id = row.request_id;
+  stage_planner plan = [](const std::string&, const std::string&, int, const std::string&) {
+    return std::vector<new_task>{{"noop", "{}", 1}};
+  };
+  EXPECT_THROW(create_job(c, job, plan), gp::persistence::conflict_error);
+  EXPECT_EQ(scalar("SELECT count(*) FROM app.jobs"), 0);
 }

@@ -148,3 +148,29 @@ TEST(pipelines, job_ids_are_per_request_and_step) {
   EXPECT_NE(a, io::jobs::request_job_id("r1", 1, "noop"));
   EXPECT_EQ(a.size(), 64u);
 }
+
+#include "actors/status_board.hpp"
+
+TEST(status_board, a_late_publisher_does_not_undo_newer_state) {
+  status_board board;
+  auto view = [](const char* status, int64_t version) {
+    auto v = std::make_shared<request_view>();
+    v->request_id = std::string(32, 'd');
+    v->status = status;
+    v->state_version = version;
+    return std::shared_ptr<const request_view>(v);
+  };
+  EXPECT_TRUE(board.publish(view("processing", 1)));
+  EXPECT_TRUE(board.publish(view("cancelled", 3)));       // a cancel
+  EXPECT_FALSE(board.publish(view("processing", 2)));     // the actor's write it overtook
+  EXPECT_FALSE(board.publish(view("processing", 3)));     // same version, but not ended
+  EXPECT_EQ(board.find(std::string(32, 'd'))->view->status, "cancelled");
+  EXPECT_TRUE(board.publish(view("processing", 4)));      // a retry re-opened it
+  board.set_fingerprint(std::string(32, 'd'), status_board::digest("fp"));
+  auto e = board.find(std::string(32, 'd'));
+  ASSERT_TRUE(e);
+  EXPECT_TRUE(e->has_fingerprint);
+  EXPECT_EQ(e->view->state_version, 4);
+  board.erase(std::string(32, 'd'));
+  EXPECT_FALSE(board.find(std::string(32, 'd')));
+}
