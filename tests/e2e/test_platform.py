@@ -3,6 +3,7 @@
 import json
 import os
 import shutil
+import subprocess
 import threading
 import time
 import unittest
@@ -205,6 +206,37 @@ class Validation(ServedTestCase):
     def test_compression(self):
         self.rejects(body(processing_config={"compression": "gzip"}),
                      "processing_config.compression")
+
+    def test_jpeg_needs_8_bit_data_with_1_or_3_bands(self):
+        def raster(name, bands, dtype):
+            out = subprocess.run(["gdal_create", "-of", "GTiff", "-outsize", "16", "16",
+                                  "-bands", str(bands), "-ot", dtype, "-burn", "7",
+                                  "-a_srs", "EPSG:4326", "-a_ullr", "0", "1", "1", "0",
+                                  os.path.join(self.bronze, name)], capture_output=True, text=True)
+            self.assertEqual(out.returncode, 0, out.stderr)
+        raster("rgb8.tif", 3, "Byte")
+        raster("dem16.tif", 1, "UInt16")
+        raster("rgba8.tif", 4, "Byte")
+        jpeg = {"compression": "jpeg"}
+        st, _, raw = self.api("POST", "/platform/submit",
+                              body(dataset_id="jpeg-ok", source_path="rgb8.tif",
+                                   processing_config=jpeg))
+        self.assertEqual(st, 202, raw)
+        doc = self.rejects(body(dataset_id="rejected", source_path="dem16.tif",
+                                processing_config=jpeg), "processing_config.compression")
+        self.assertIn("8-bit", doc["errors"][0]["message"])
+        doc = self.rejects(body(dataset_id="rejected", source_path="rgba8.tif",
+                                processing_config=jpeg), "processing_config.compression")
+        self.assertIn("1 or 3 bands", doc["errors"][0]["message"])
+        doc = self.rejects(body(dataset_id="rejected", source_path="pt.csv", request_type="raster",
+                                processing_config=jpeg), "processing_config.compression")
+        self.assertIn("GDAL can read", doc["errors"][0]["message"])
+        # A collection is checked on its first matching file.
+        os.makedirs(os.path.join(self.bronze, "deep"), exist_ok=True)
+        os.rename(os.path.join(self.bronze, "dem16.tif"),
+                  os.path.join(self.bronze, "deep", "a.tif"))
+        self.rejects(body(dataset_id="rejected", request_type="collection", source_path="deep",
+                          processing_config=jpeg), "processing_config.compression")
 
     def test_nodata_is_a_number(self):
         self.rejects(body(processing_config={"nodata": "none"}), "processing_config.nodata")
