@@ -473,6 +473,14 @@ caf::behavior registry_fn(reg_self* self, registry_options opts, request_options
     st.planner = planner_for(*st.request_opts->jobs);
   st.supervisor = spawn_request_supervisor(self->system(), st.request_opts, sup);
   self->link_to(st.supervisor);
+  // When the registry stops, its supervisor stops the request actors. The handle held here keeps
+  // the supervisor reachable until it got the message (else it would end as "unreachable"
+  // without running its exit handler, leaving the request actors, which re-arm their own timers,
+  // running, and the actor system waiting for them for ever).
+  self->attach_functor([sup = st.supervisor](const caf::error& reason) {
+    static_cast<void>(reason);
+    caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
+  });
   self->send(self, tick_atom_v, std::string{});
   return {
     [=](submit_atom, request_submission& sub) { return submit(self, sub); },

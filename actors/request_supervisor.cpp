@@ -156,6 +156,8 @@ caf::behavior supervisor(sup_self* self, std::shared_ptr<const request_options> 
   // Children are monitored, not linked (a crash must not take the supervisor down); when the
   // registry it is linked to stops, they stop with it.
   self->set_exit_handler([=](const caf::exit_msg& msg) {
+    GP_LOG_DEBUG("request_supervisor: stopping with {} request actors",
+                 self->state.children.size());
     for (const auto& [addr, _] : self->state.children)
       if (auto a = caf::actor_cast<caf::actor>(addr))
         self->send_exit(a, caf::exit_reason::user_shutdown);

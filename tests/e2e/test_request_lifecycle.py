@@ -115,6 +115,44 @@ class Lifecycle(ServedTestCase):
         self.assertEqual((st, again["status"]), (200, "cancelled"))
 
 
+class AcceptOnlyNode(unittest.TestCase):
+    def setUp(self):
+        require_environment(self)
+
+    def test_pending_until_a_node_with_workers_runs_it(self):
+        with ScratchDatabase() as db:
+            keys = setup_clients(db.url)
+            srv = Server(db.url, *ENGINE, "--set", "workers.task_workers=0")
+            try:
+                srv.wait_status("/readyz", 200)
+                put_sources(srv)
+                api = Api(self, srv, keys["internal"])
+                st, _, doc = api.json("POST", "/platform/submit",
+                                      body(dataset_id="later", source_path="grain.tif"))
+                self.assertEqual(st, 202, doc)
+                rid = doc["request_id"]
+                time.sleep(1)
+                st, hdrs, doc = api.json("GET", "/platform/status/" + rid)
+                self.assertEqual((st, doc["status"], doc["progress_percent"]), (200, "pending", 0))
+                self.assertIsNone(doc["started_at"])
+                self.assertEqual([j["status"] for j in doc["jobs"]], ["queued"])
+                self.assertIn("retry-after", hdrs)
+                self.assertEqual(srv.stop(), 0)
+                storage = srv.storage
+            finally:
+                srv.close()
+            # A node with workers (the same database) resumes it and runs it to the end.
+            srv = Server(db.url, *ENGINE, env={
+                "GEOPLATFORM_STORAGE_BRONZE_ROOT": os.path.join(storage, "bronze")})
+            try:
+                done = Api(self, srv, keys["internal"]).wait(rid)
+                self.assertEqual(done["status"], "completed", done)
+                self.assertIsNotNone(done["started_at"])
+                self.assertEqual(srv.stop(), 0)
+            finally:
+                srv.close()
+
+
 class CrashRecovery(unittest.TestCase):
     def setUp(self):
         require_environment(self)
