@@ -145,7 +145,8 @@ void send_submission(edge_self* self, const http_call& call, request_submission 
 
 void check_callback_then_submit(edge_self* self, http_call call, request_submission sub);
 std::string first_match(const std::string& folder, const std::string& pattern);
-void check_jpeg(edge_self* self, http_call call, request_submission sub, std::string path);
+void check_jpeg(edge_self* self, http_call call, request_submission sub, std::string path,
+                std::string pattern);
 
 }  // namespace
 
@@ -196,9 +197,10 @@ void handle_platform_submit(edge_self* self, http_call call, const principal& wh
   }
   if (!is_virtual && req.processing_config.value("compression", "") == "jpeg") {
     auto path = opts.bronze_root + "/" + who.client_id + "/" + req.source_path;
-    if (req.request_type == "collection")
-      path = first_match(path, req.processing_config.value("pattern", "*.tif"));
-    return check_jpeg(self, std::move(call), std::move(sub), path);
+    auto pattern = req.request_type == "collection"
+                     ? req.processing_config.value("pattern", "*.tif")
+                     : std::string{};
+    return check_jpeg(self, std::move(call), std::move(sub), path, pattern);
   }
   check_callback_then_submit(self, std::move(call), std::move(sub));
 }
@@ -219,15 +221,18 @@ std::string first_match(const std::string& folder, const std::string& pattern) {
   return best.empty() ? best : folder + "/" + best;
 }
 
-/// JPEG compression takes 8-bit data with 1 or 3 bands: the raster (a collection's first file) is
-/// opened with GDAL to see, on a thread of its own (never on the scheduler's).
-void check_jpeg(edge_self* self, http_call call, request_submission sub, std::string path) {
-  if (path.empty())  // an empty collection folder: its job reports that
-    return check_callback_then_submit(self, std::move(call), std::move(sub));
-  auto probe = self->system().spawn<caf::detached>([path](caf::event_based_actor* p) {
-    return caf::behavior{[p, path](tick_atom) {
+/// JPEG compression takes 8-bit data with 1 or 3 bands: the raster (with a `pattern`, the folder's
+/// first matching file) is opened with GDAL to see, on a thread of its own (the folder listing and
+/// the file reads never block the scheduler).
+void check_jpeg(edge_self* self, http_call call, request_submission sub, std::string path,
+                std::string pattern) {
+  auto probe = self->system().spawn<caf::detached>([path, pattern](caf::event_based_actor* p) {
+    return caf::behavior{[p, path, pattern](tick_atom) {
       p->quit();
-      auto shape = io::geodata::probe_raster(path);
+      auto file = pattern.empty() ? path : first_match(path, pattern);
+      if (file.empty())  // an empty collection folder: its job reports that
+        return std::string{};
+      auto shape = io::geodata::probe_raster(file);
       return shape ? io::geodata::jpeg_unsuitable(*shape)
                    : std::string{"jpeg needs a raster GDAL can read (GeoTIFF, PNG or JPEG)"};
     }};
