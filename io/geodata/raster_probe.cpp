@@ -1,5 +1,7 @@
 #include "io/geodata/raster_probe.hpp"
 
+#include "io/geodata/raster_facts.hpp"
+
 #include <mutex>
 
 #include <gdal.h>
@@ -9,8 +11,7 @@
 namespace gp::io::geodata {
 
 std::optional<raster_shape> probe_raster(const std::string& path) {
-  static std::once_flag registered;
-  std::call_once(registered, [] { GDALAllRegister(); });
+  ensure_gdal();
   static const char* const drivers[] = {"GTiff", "COG", "PNG", "JPEG", nullptr};
   // A file GDAL cannot read is an answer here, not an error for the log.
   CPLPushErrorHandler(CPLQuietErrorHandler);

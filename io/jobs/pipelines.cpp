@@ -12,7 +12,7 @@ const pipeline_table& default_pipelines() {
      {{"ingest_vector", "inspect_source", json::object()},
       {"stac_catalog_vectors", "noop", json::object()}}},
     {"raster",
-     {{"validate_raster", "inspect_source", json::object()},
+     {{"validate_raster", "validate_raster", json::object()},
       {"process_raster", "noop", json::object()}}},
     {"collection",
      {{"process_raster_collection", "inspect_source", json::object()},

@@ -9,6 +9,7 @@
 
 #include <openssl/evp.h>
 
+#include "io/geodata/raster_facts.hpp"
 #include "io/jobs/registry.hpp"
 
 namespace gp::io::jobs {
@@ -93,24 +94,55 @@ json inspect_source(const task_context& ctx) {
   return json{{"kind", "file"}, {"bytes", bytes}, {"sha256", digest}};
 }
 
+/// The parameters of a job that works on a request: only "request".
+std::vector<http::field_error> request_only(json& p) {
+  std::vector<http::field_error> errors;
+  for (const auto& [k, _] : p.items())
+    if (k != "request")
+      errors.push_back({k, "is not a parameter of this job type"});
+  auto i = p.find("request");
+  if (i == p.end() || !i->is_object() || !i->contains("request_id"))
+    errors.push_back({"request", "is required (the job runs for a request)"});
+  return errors;
+}
+
+/// validate_raster: the raster is described with GDAL (or refused with a code the client can act
+/// on), and its bytes hashed.
+json validate_raster(const task_context& ctx) {
+  const auto& req = ctx.params.at("request");
+  auto source = req.at("source").get<std::string>();
+  auto config = req.value("processing_config", json::object());
+  auto source_crs = config.value("source_crs", "");
+  json facts;
+  try {
+    facts = geodata::describe_raster(source, source_crs, [&] { ctx.check_stop(); });
+  } catch (const geodata::raster_rejected& e) {
+    throw task_failure(true, e.code, e.what());
+  }
+  if (source.rfind("/vsi", 0) != 0) {
+    uint64_t bytes = 0;
+    facts["sha256"] = hash_file(source, ctx, bytes);
+    facts["bytes"] = bytes;
+  }
+  return facts;
+}
+
 }  // namespace
 
 void add_request_jobs(registry& r) {
+  r.add(task_type_def{"validate_raster", validate_raster, 3});
+  r.add(job_def{"validate_raster",
+                "Describes a request's raster with GDAL (size, bands, types, nodata, CRS, "
+                "resolution, extent in EPSG:4326, SHA-256), or refuses it with a code.",
+                {stage_def{"validate", "validate_raster", stage_kind::single, nullptr}},
+                request_only,
+                true});
   r.add(task_type_def{"inspect_source", inspect_source, 3});
   r.add(job_def{"inspect_source",
                 "Checks a request's source (a file, or a folder's files matching the pattern) "
                 "and records its size and SHA-256.",
                 {stage_def{"inspect", "inspect_source", stage_kind::single, nullptr}},
-                [](json& p) {
-                  std::vector<http::field_error> errors;
-                  for (const auto& [k, _] : p.items())
-                    if (k != "request")
-                      errors.push_back({k, "is not a parameter of this job type"});
-                  auto i = p.find("request");
-                  if (i == p.end() || !i->is_object() || !i->contains("request_id"))
-                    errors.push_back({"request", "is required (the job runs for a request)"});
-                  return errors;
-                },
+                request_only,
                 true});
 }
 

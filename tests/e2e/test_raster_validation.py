@@ -1,0 +1,103 @@
+"""validate_raster, the first step of raster requests: real GeoTIFFs made with GDAL are described
+(bands, types, nodata, CRS, resolution, extent in EPSG:4326, hash); rasters that cannot be
+published fail the request with a code the client can act on."""
+import json
+import os
+import subprocess
+
+from gp_e2e import ServedTestCase, psql
+from test_platform import ENGINE, Api, body, make_raster, setup_clients
+
+
+class RasterValidation(ServedTestCase):
+    server_args = ENGINE
+    prepare = classmethod(lambda cls, url: setup_clients(url))
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.bronze = os.path.join(cls.srv.storage, "bronze", "ddh")
+        os.makedirs(cls.bronze, exist_ok=True)
+
+    def setUp(self):
+        super().setUp()
+        self.api = Api(self, self.srv, self.keys["internal"])
+
+    def run_request(self, name, **config):
+        st, _, doc = self.api.json("POST", "/platform/submit",
+                                   body(dataset_id="r-" + name.replace(".", "-"),
+                                        source_path=name, processing_config=config or None))
+        self.assertEqual(st, 202, doc)
+        return self.api.wait(doc["request_id"])
+
+    def facts(self, done):
+        return json.loads(psql(self.db.url, "SELECT result FROM app.jobs WHERE job_id = '%s'"
+                               % done["jobs"][0]["job_id"]))
+
+    def test_a_projected_raster_is_described_with_its_extent_in_4326(self):
+        # New York State Plane (EPSG:2263, US feet), around Manhattan.
+        make_raster(os.path.join(self.bronze, "nyc.tif"), bands=1, dtype="UInt16",
+                    srs="EPSG:2263", ullr=("980000", "220000", "1000000", "200000"))
+        done = self.run_request("nyc.tif")
+        self.assertEqual(done["status"], "completed", done)
+        self.assertEqual(done["jobs"][0]["job_type"], "validate_raster")
+        f = self.facts(done)
+        self.assertEqual((f["driver"], f["width"], f["bands"], f["data_types"]),
+                         ("GTiff", 32, 1, ["UInt16"]))
+        self.assertEqual(f["crs"]["epsg"], 2263)
+        self.assertIn("PROJCRS", f["crs"]["wkt2"])
+        self.assertEqual(f["crs_from"], "file")
+        self.assertAlmostEqual(f["resolution"][0], 625.0)
+        west, south, east, north = f["extent_4326"]
+        self.assertTrue(-74.05 < west < east < -73.9, f["extent_4326"])
+        self.assertTrue(40.7 < south < north < 40.8, f["extent_4326"])
+        self.assertRegex(f["sha256"], r"^[0-9a-f]{64}$")
+        self.assertEqual(f["bytes"], os.path.getsize(os.path.join(self.bronze, "nyc.tif")))
+
+    def test_nodata_is_recorded(self):
+        plain = os.path.join(self.bronze, "plain16.tif")
+        make_raster(plain, bands=2, dtype="Int16")
+        out = subprocess.run(["gdal_translate", "-q", "-a_nodata", "-9999", plain,
+                              os.path.join(self.bronze, "nodata.tif")],
+                             capture_output=True, text=True)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        done = self.run_request("nodata.tif")
+        self.assertEqual(done["status"], "completed", done)
+        f = self.facts(done)
+        self.assertEqual(f["nodata"], [-9999.0, -9999.0])
+        self.assertEqual(f["data_types"], ["Int16", "Int16"])
+
+    def test_a_raster_without_georeferencing_fails(self):
+        make_raster(os.path.join(self.bronze, "logo.tif"), srs=None, ullr=None)
+        done = self.run_request("logo.tif")
+        self.assertEqual(done["status"], "failed")
+        self.assertEqual(done["error"]["code"], "not_georeferenced")
+        self.assertIn("georeferencing", done["error"]["message"])
+
+    def test_a_raster_without_crs_needs_source_crs(self):
+        make_raster(os.path.join(self.bronze, "nocrs.tif"), srs=None)
+        done = self.run_request("nocrs.tif")
+        self.assertEqual((done["status"], done["error"]["code"]), ("failed", "crs_unknown"))
+        self.assertIn("source_crs", done["error"]["message"])
+        os.link(os.path.join(self.bronze, "nocrs.tif"), os.path.join(self.bronze, "nocrs2.tif"))
+        done = self.run_request("nocrs2.tif", source_crs="EPSG:4326")
+        self.assertEqual(done["status"], "completed", done)
+        f = self.facts(done)
+        self.assertEqual((f["crs"]["epsg"], f["crs_from"]), (4326, "source_crs"))
+        self.assertEqual(f["extent_4326"], [5.0, 49.0, 6.0, 50.0])
+
+    def test_bytes_that_are_not_a_raster_fail(self):
+        with open(os.path.join(self.bronze, "noise.tif"), "wb") as f:
+            f.write(os.urandom(5000))
+        done = self.run_request("noise.tif")
+        self.assertEqual((done["status"], done["error"]["code"]), ("failed", "unreadable"))
+        self.assertFalse(done["error"]["retryable"] is None)
+
+    def test_a_truncated_geotiff_fails(self):
+        path = os.path.join(self.bronze, "cut.tif")
+        make_raster(path, size=512)
+        with open(path, "r+b") as f:
+            f.truncate(os.path.getsize(path) // 2)
+        done = self.run_request("cut.tif")
+        self.assertEqual((done["status"], done["error"]["code"]), ("failed", "unreadable"))
+        self.assertNotIn(self.srv.storage, done["error"]["message"])
