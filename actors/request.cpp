@@ -309,7 +309,9 @@ void submit_step(req_self* self) {
   const auto& v = view_of(self);
   io::jobs::request_facts facts{v.request_id, v.client_id, v.request_type,
                                 source_of(*st.opts, v.client_id, st.source_path),
-                                json::parse(st.config_json, nullptr, false)};
+                                json::parse(st.config_json, nullptr, false),
+                                output_dir_of(*st.opts, v.client_id, v.dataset_id, v.resource_id,
+                                              v.version_id)};
   auto params = io::jobs::step_params(*st.opts->jobs, step, facts).dump();
   auto job_id = current_job(self)->job_id;
   self->request(st.opts->coremachine, st.opts->db_timeout, submit_atom_v, job_id, step.job_type,
@@ -452,6 +454,13 @@ std::string source_of(const request_options& opts, const std::string& client_id,
   if (source_path.rfind("/vsi", 0) == 0)
     return source_path;
   return opts.bronze_root + "/" + client_id + "/" + source_path;
+}
+
+std::string output_dir_of(const request_options& opts, const std::string& client_id,
+                          const std::string& dataset_id, const std::string& resource_id,
+                          const std::string& version_id) {
+  return opts.silver_root + "/" + client_id + "/" + dataset_id + "/" + resource_id + "/" +
+         version_id;
 }
 
 request_actor spawn_request(caf::actor_system& sys, std::shared_ptr<const request_options> opts,

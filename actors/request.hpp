@@ -28,6 +28,8 @@ struct request_options {
   io::jobs::pipeline_table pipelines;
   /// Sources are resolved inside <bronze_root>/<client_id>/.
   std::string bronze_root;
+  /// Outputs go to <silver_root>/<client>/<dataset>/<resource>/<version>/.
+  std::string silver_root;
   std::chrono::milliseconds db_timeout{20000};
   /// Pause before trying a failed database write or job submission again.
   std::chrono::milliseconds retry_delay{1000};
@@ -42,6 +44,11 @@ struct request_options {
 /// folder.
 std::string source_of(const request_options& opts, const std::string& client_id,
                       const std::string& source_path);
+
+/// Where a request's outputs go.
+std::string output_dir_of(const request_options& opts, const std::string& client_id,
+                          const std::string& dataset_id, const std::string& resource_id,
+                          const std::string& version_id);
 
 /// Spawns the actor of `row` (read from the database, or just inserted). A terminal row stops at
 /// once after telling the registry. `fresh`: the row and its first job were created by this node

@@ -72,6 +72,10 @@ root_options root_options_of(const config& cfg) {
   o.registry.db_timeout = o.edge.db_timeout;
   o.registry.max_batch = static_cast<size_t>(cfg.requests.insert_batch);
   o.requests.bronze_root = bronze;
+  auto silver = std::filesystem::absolute(cfg.storage.silver_root).lexically_normal().string();
+  while (silver.size() > 1 && silver.back() == '/')
+    silver.pop_back();
+  o.requests.silver_root = silver;
   o.requests.db_timeout = std::max<std::chrono::milliseconds>(o.edge.db_timeout, 20s);
   o.requests.pipelines = cfg.requests.pipelines == "-"
                            ? io::jobs::default_pipelines()

@@ -13,7 +13,7 @@ const pipeline_table& default_pipelines() {
       {"stac_catalog_vectors", "noop", json::object()}}},
     {"raster",
      {{"validate_raster", "validate_raster", json::object()},
-      {"process_raster", "noop", json::object()}}},
+      {"process_raster", "process_raster", json::object()}}},
     {"collection",
      {{"process_raster_collection", "inspect_source", json::object()},
       {"create_mosaic_json", "noop", json::object()}}},
@@ -45,7 +45,7 @@ pipeline_table parse_pipelines(const std::string& json_text, const registry& reg
         throw std::invalid_argument{type + ": unknown job type '" + step.job_type + "'"};
       if (!step.params.is_object())
         throw std::invalid_argument{type + "." + step.name + ": params must be an object"};
-      request_facts probe{"0", "c", type, "x", json::object()};
+      request_facts probe{"0", "c", type, "x", json::object(), "out"};
       auto trial = step.params;
       if (job->takes_request)
         trial["request"] = json{{"request_id", probe.request_id}};
@@ -68,7 +68,8 @@ json step_params(const registry& reg, const pipeline_step& step, const request_f
                              {"client_id", facts.client_id},
                              {"request_type", facts.request_type},
                              {"source", facts.source},
-                             {"processing_config", facts.processing_config}};
+                             {"processing_config", facts.processing_config},
+                             {"output_dir", facts.output_dir}};
   if (job != nullptr && job->validate)
     job->validate(params);
   return params;

@@ -9,6 +9,7 @@
 
 #include <openssl/evp.h>
 
+#include "io/geodata/cog.hpp"
 #include "io/geodata/raster_facts.hpp"
 #include "io/jobs/registry.hpp"
 
@@ -127,9 +128,45 @@ json validate_raster(const task_context& ctx) {
   return facts;
 }
 
+/// process_raster: the raster as a Cloud-Optimized GeoTIFF in the request's output folder,
+/// named after the source (`<stem>.tif`). A re-run replaces the file.
+json process_raster(const task_context& ctx) {
+  const auto& req = ctx.params.at("request");
+  auto source = req.at("source").get<std::string>();
+  auto config = req.value("processing_config", json::object());
+  geodata::cog_options opts;
+  opts.compression = config.value("compression", "deflate");
+  opts.blocksize = config.value("blocksize", 512);
+  opts.source_crs = config.value("source_crs", "");
+  if (auto n = config.find("nodata"); n != config.end() && n->is_number()) {
+    opts.has_nodata = true;
+    opts.nodata = n->get<double>();
+  }
+  auto out_dir = req.at("output_dir").get<std::string>();
+  auto name = fs::path{source}.stem().string() + ".tif";
+  try {
+    auto out = geodata::write_cog(source, out_dir + "/" + name, opts,
+                                  [&] { return !ctx.stop.load(); });
+    out["file"] = name;
+    return out;
+  } catch (const geodata::raster_rejected& e) {
+    if (e.code == "stopped")
+      ctx.check_stop();
+    // A file that validated but cannot be written is worth another attempt (disk, memory).
+    throw task_failure(e.code != "cog_failed" || ctx.attempt >= 3, e.code, e.what());
+  }
+}
+
 }  // namespace
 
 void add_request_jobs(registry& r) {
+  r.add(task_type_def{"process_raster", process_raster, 3});
+  r.add(job_def{"process_raster",
+                "Writes a request's raster as a Cloud-Optimized GeoTIFF (its compression, "
+                "overviews, tiles) in its output folder, with band statistics.",
+                {stage_def{"cog", "process_raster", stage_kind::single, nullptr}},
+                request_only,
+                true});
   r.add(task_type_def{"validate_raster", validate_raster, 3});
   r.add(job_def{"validate_raster",
                 "Describes a request's raster with GDAL (size, bands, types, nodata, CRS, "

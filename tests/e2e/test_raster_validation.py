@@ -1,6 +1,6 @@
-"""validate_raster, the first step of raster requests: real GeoTIFFs made with GDAL are described
-(bands, types, nodata, CRS, resolution, extent in EPSG:4326, hash); rasters that cannot be
-published fail the request with a code the client can act on."""
+"""Raster requests with GDAL: validate_raster describes real GeoTIFFs (bands, types, nodata, CRS,
+resolution, extent in EPSG:4326, hash) or fails the request with a code the client can act on;
+process_raster writes a Cloud-Optimized GeoTIFF that GDAL's COG validator accepts."""
 import json
 import os
 import subprocess
@@ -101,3 +101,43 @@ class RasterValidation(ServedTestCase):
         done = self.run_request("cut.tif")
         self.assertEqual((done["status"], done["error"]["code"]), ("failed", "unreadable"))
         self.assertNotIn(self.srv.storage, done["error"]["message"])
+
+    def cog_of(self, done, name):
+        path = os.path.join(self.srv.storage, "silver", "ddh", done["dataset_id"], "main", "v1",
+                            name)
+        self.assertTrue(os.path.exists(path), os.listdir(os.path.dirname(path)))
+        leftovers = [n for n in os.listdir(os.path.dirname(path)) if "partial" in n]
+        self.assertEqual(leftovers, [])
+        return path
+
+    def test_the_cog_passes_the_validator(self):
+        make_raster(os.path.join(self.bronze, "big.tif"), size=1200)
+        done = self.run_request("big.tif", compression="zstd", blocksize=256)
+        self.assertEqual(done["status"], "completed", done)
+        self.assertEqual([j["job_type"] for j in done["jobs"]], ["validate_raster", "process_raster"])
+        path = self.cog_of(done, "big.tif")
+        check = subprocess.run(["/usr/bin/python3", "-m",
+                                "osgeo_utils.samples.validate_cloud_optimized_geotiff", path],
+                               capture_output=True, text=True)
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+        info = json.loads(subprocess.run(["gdalinfo", "-json", path], capture_output=True,
+                                         text=True, check=True).stdout)
+        self.assertEqual(info["metadata"]["IMAGE_STRUCTURE"]["COMPRESSION"], "ZSTD")
+        self.assertEqual(info["metadata"]["IMAGE_STRUCTURE"]["LAYOUT"], "COG")
+        self.assertEqual(info["bands"][0]["block"], [256, 256])
+        self.assertTrue(info["bands"][0]["overviews"], "no overviews")
+        result = json.loads(psql(self.db.url, "SELECT result FROM app.jobs WHERE job_id = '%s'"
+                                 % done["jobs"][1]["job_id"]))
+        self.assertEqual((result["file"], result["compression"]), ("big.tif", "zstd"))
+        self.assertEqual(len(result["bands"]), 3)
+        self.assertAlmostEqual(result["bands"][0]["mean"], 7.0)
+        self.assertEqual(result["bytes"], os.path.getsize(path))
+
+    def test_default_compression_and_a_source_crs_given_by_the_client(self):
+        make_raster(os.path.join(self.bronze, "plain.tif"), srs=None)
+        done = self.run_request("plain.tif", source_crs="EPSG:4326")
+        self.assertEqual(done["status"], "completed", done)
+        info = json.loads(subprocess.run(["gdalinfo", "-json", self.cog_of(done, "plain.tif")],
+                                         capture_output=True, text=True, check=True).stdout)
+        self.assertEqual(info["metadata"]["IMAGE_STRUCTURE"]["COMPRESSION"], "DEFLATE")
+        self.assertIn("4326", json.dumps(info["coordinateSystem"]))
