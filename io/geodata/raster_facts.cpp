@@ -92,6 +92,10 @@ json describe_raster(const std::string& path, const std::string& source_crs,
   OGRSpatialReference srs;
   std::string crs_from = "file";
   if (const auto* own = ds->GetSpatialRef(); own != nullptr && !own->IsEmpty()) {
+    if (own->IsLocal())
+      throw raster_rejected("not_georeferenced",
+                            "the raster's coordinates are in a local engineering system (e.g. "
+                            "pixels or metres on a drawing), not a place on Earth");
     srs = *own;
   } else if (!source_crs.empty()) {
     if (srs.SetFromUserInput(source_crs.c_str()) != OGRERR_NONE)

@@ -3,10 +3,13 @@ resolution, extent in EPSG:4326, hash) or fails the request with a code the clie
 process_raster writes a Cloud-Optimized GeoTIFF that GDAL's COG validator accepts."""
 import json
 import os
+import shutil
 import subprocess
 
 from gp_e2e import ServedTestCase, psql
 from test_platform import ENGINE, Api, body, make_raster, setup_clients
+
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data")
 
 
 class RasterValidation(ServedTestCase):
@@ -141,3 +144,35 @@ class RasterValidation(ServedTestCase):
                                          capture_output=True, text=True, check=True).stdout)
         self.assertEqual(info["metadata"]["IMAGE_STRUCTURE"]["COMPRESSION"], "DEFLATE")
         self.assertIn("4326", json.dumps(info["coordinateSystem"]))
+
+    # Real files (tests/data, from Debian packages).
+    def real(self, name):
+        shutil.copy(os.path.join(DATA, name), os.path.join(self.bronze, name))
+
+    def test_real_elevation_grid_becomes_a_valid_cog(self):
+        self.real("lux_elev.tif")
+        done = self.run_request("lux_elev.tif")
+        self.assertEqual(done["status"], "completed", done)
+        f = self.facts(done)
+        self.assertEqual((f["width"], f["height"], f["data_types"], f["nodata"]),
+                         (95, 90, ["Int16"], [-32768.0]))
+        self.assertEqual(f["crs"]["epsg"], 4326)
+        for got, want in zip(f["extent_4326"], [5.7417, 49.4417, 6.5333, 50.1917]):
+            self.assertAlmostEqual(got, want, places=3)
+        path = self.cog_of(done, "lux_elev.tif")
+        check = subprocess.run(["/usr/bin/python3", "-m",
+                                "osgeo_utils.samples.validate_cloud_optimized_geotiff", path],
+                               capture_output=True, text=True)
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+
+    def test_real_tiny_raster(self):
+        self.real("grain.tif")
+        done = self.run_request("grain.tif")
+        self.assertEqual(done["status"], "completed", done)
+        self.assertEqual(self.facts(done)["width"], 6)
+
+    def test_real_logo_without_georeferencing_fails(self):
+        self.real("rgb_logo.tif")
+        done = self.run_request("rgb_logo.tif")
+        self.assertEqual((done["status"], done["error"]["code"]), ("failed", "not_georeferenced"))
+        self.assertIn("engineering", done["error"]["message"])
