@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Benchmark: a raster platform request (validate_raster, then process_raster to a COG) on an
+# 8000x8000 3-band noisy GeoTIFF, next to bare
+#   gdal_translate -of COG -co COMPRESS=DEFLATE -co NUM_THREADS=ALL_CPUS
+# on the same file in the same run, each with its peak RSS (/usr/bin/time -v for gdal_translate,
+# VmHWM of the serve process for the request).
+# Target (issue #6): request time <= 1.15x gdal_translate, streaming (no whole file in memory).
+# Usage: bench/raster.sh [size, default 8000]. Appends to bench/RESULTS.md.
+set -euo pipefail
+source "$(dirname "$0")/../scripts/lib.sh"
+cd "$GP_ROOT"
+SIZE=${1:-8000}
+
+gp_install_packages time
+gp_build geoplatform
+gp_pg_up
+BIN=$GP_BUILD_DIR/app/geoplatform
+WORK=$(mktemp -d /tmp/gp_bench_raster.XXXX)
+DB=gp_bench_raster
+PID=
+trap '[ -n "$PID" ] && kill -INT $PID 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; gp_psql -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
+mkdir -p "$WORK/bronze/bench" "$WORK/silver"
+SRC=$WORK/bronze/bench/noise.tif
+
+# The input: SIZE x SIZE x 3 bytes of noise (incompressible), written row block by row block.
+/usr/bin/python3 - "$SRC" "$SIZE" <<'PY'
+import os, sys
+from osgeo import gdal
+path, n = sys.argv[1], int(sys.argv[2])
+ds = gdal.GetDriverByName("GTiff").Create(path, n, n, 3, gdal.GDT_Byte, ["TILED=YES"])
+ds.SetGeoTransform([5.0, 1.0 / n, 0, 50.0, 0, -1.0 / n])
+ds.SetProjection('GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433],AUTHORITY["EPSG","4326"]]')
+rows = 256
+for b in range(1, 4):
+    band = ds.GetRasterBand(b)
+    for y in range(0, n, rows):
+        h = min(rows, n - y)
+        band.WriteRaster(0, y, n, h, os.urandom(n * h))
+ds = None
+PY
+echo "input: $(du -h "$SRC" | cut -f1)" >&2
+
+# Baseline: gdal_translate alone.
+START=$(date +%s.%N)
+/usr/bin/time -v gdal_translate -q -of COG -co COMPRESS=DEFLATE -co NUM_THREADS=ALL_CPUS "$SRC" "$WORK/baseline.tif" 2> "$WORK/time.txt"
+END=$(date +%s.%N)
+BASE_S=$(python3 -c "print(round($END - $START, 2))")
+BASE_RSS=$(awk -F': ' '/Maximum resident/ {print int($2 / 1024)}' "$WORK/time.txt")
+echo "gdal_translate: $BASE_S s, $BASE_RSS MiB" >&2
+
+# The service: one raster request, submit -> completed.
+gp_psql -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB OWNER $GP_DB_USER TEMPLATE geoplatform_template" >/dev/null
+export GEOPLATFORM_DATABASE_URL=$(gp_db_url $DB)
+"$BIN" migrate >/dev/null
+"$BIN" clients create bench >/dev/null 2>&1
+KEY=$("$BIN" keys create --client bench --level internal 2>/dev/null)
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$BIN" serve --port "$PORT" --log-level warn --set workers.idle_poll_max_ms=20 \
+  --set storage.bronze_root="$WORK/bronze" --set storage.silver_root="$WORK/silver" 2>"$WORK/serve.log" &
+PID=$!
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+RSS0=$(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$PID/status")
+# One small client submits and polls every 50 ms (no process started per poll: that would
+# take CPU from GDAL).
+REQ_S=$(/usr/bin/python3 - "$PORT" "$KEY" <<'PY'
+import http.client, json, sys, time
+port, key = int(sys.argv[1]), sys.argv[2]
+c = http.client.HTTPConnection("127.0.0.1", port)
+h = {"X-Platform-API-Key": key, "Content-Type": "application/json"}
+start = time.time()
+c.request("POST", "/platform/submit", json.dumps({
+    "dataset_id": "noise", "resource_id": "r", "version_id": "v1", "request_type": "raster",
+    "source_path": "noise.tif"}), h)
+rid = json.loads(c.getresponse().read())["request_id"]
+while True:
+    c.request("GET", "/platform/status/" + rid, headers=h)
+    st = json.loads(c.getresponse().read())["status"]
+    if st == "completed":
+        break
+    if st != "pending" and st != "processing":
+        sys.exit("the request ended " + st)
+    time.sleep(0.05)
+print(round(time.time() - start, 2))
+PY
+)
+REQ_RSS=$(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$PID/status")
+STEPS=$(gp_psql -d "$DB" -tAc "SELECT string_agg(job_type || ' ' || round(extract(epoch FROM completed_at - started_at)::numeric, 2) || ' s', ', ' ORDER BY created_at) FROM app.jobs")
+echo "request: $REQ_S s ($STEPS), peak RSS $REQ_RSS MiB" >&2
+/usr/bin/python3 -m osgeo_utils.samples.validate_cloud_optimized_geotiff -q "$WORK/silver/bench/noise/r/v1/noise.tif" && VALID=yes || VALID=no
+
+CPU=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
+{
+  echo
+  echo "### Raster request (validate_raster + process_raster) vs gdal_translate — $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "Machine: $(nproc) cores ($CPU), $(free -g | awk '/Mem:/ {print $2}') GiB; geoplatform $("$BIN" version | cut -d' ' -f2), GDAL $(gdal-config --version); input ${SIZE}x${SIZE}x3 Byte noise GeoTIFF ($(du -h "$SRC" | cut -f1)), COG with DEFLATE and NUM_THREADS=ALL_CPUS on both sides."
+  echo
+  echo "| | time | ratio | peak RSS |"
+  echo "|---|---|---|---|"
+  echo "| gdal_translate -of COG (baseline) | $BASE_S s | 1 | $BASE_RSS MiB |"
+  echo "| raster request, submit → completed | $REQ_S s | $(python3 -c "print(f'{$REQ_S / $BASE_S:.2f}')") | $REQ_RSS MiB (the whole serve process; $RSS0 MiB at start) |"
+  echo
+  echo "Jobs: $STEPS. The COG passes the validator: $VALID. Target: request <= 1.15x gdal_translate."
+} | tee -a bench/RESULTS.md
