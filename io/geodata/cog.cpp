@@ -45,6 +45,12 @@ nlohmann::json write_cog(const std::string& source, const std::string& target,
   fs::create_directories(fs::path{target}.parent_path(), ec);
   if (ec)
     throw raster_rejected("cog_failed", "the output folder cannot be created");
+  // Temporary files of earlier attempts (a node killed mid-write) go first: their tasks were
+  // claimed again, which is why this attempt runs.
+  auto prefix = "." + fs::path{target}.filename().string() + ".partial-";
+  for (const auto& e : fs::directory_iterator(fs::path{target}.parent_path(), ec))
+    if (e.path().filename().string().rfind(prefix, 0) == 0)
+      fs::remove(e.path(), ec);
   // Unique per process and call: a retried or concurrent attempt never writes into this one.
   auto temp = (fs::path{target}.parent_path() /
                ("." + fs::path{target}.filename().string() + ".partial-" +
@@ -115,7 +121,9 @@ nlohmann::json write_cog(const std::string& source, const std::string& target,
       else
         bands.push_back(nullptr);
     }
-  // GetStatistics may leave an .aux.xml beside the COG: the COG itself is what is served.
+  // Statistics are kept in an .aux.xml written when the dataset closes: close it, then remove
+  // that file (the COG itself is what is served).
+  cog.reset();
   fs::remove(target + ".aux.xml", ec);
   return {{"bytes", static_cast<uint64_t>(fs::file_size(target, ec))},
           {"compression", opts.compression},

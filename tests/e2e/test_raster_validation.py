@@ -136,6 +136,16 @@ class RasterValidation(ServedTestCase):
         self.assertAlmostEqual(result["bands"][0]["mean"], 7.0)
         self.assertEqual(result["bytes"], os.path.getsize(path))
 
+    def test_a_half_file_of_an_earlier_attempt_is_removed(self):
+        make_raster(os.path.join(self.bronze, "again.tif"))
+        out = os.path.join(self.srv.storage, "silver", "ddh", "r-again-tif", "main", "v1")
+        os.makedirs(out, exist_ok=True)
+        with open(os.path.join(out, ".again.tif.partial-1234-5678"), "wb") as f:
+            f.write(b"half a file from a node that died")
+        done = self.run_request("again.tif")
+        self.assertEqual(done["status"], "completed", done)
+        self.assertEqual(os.listdir(out), ["again.tif"])
+
     def test_default_compression_and_a_source_crs_given_by_the_client(self):
         make_raster(os.path.join(self.bronze, "plain.tif"), srs=None)
         done = self.run_request("plain.tif", source_crs="EPSG:4326")
