@@ -81,15 +81,11 @@ void poke_workers(core_self* self) {
 }
 
 /// Tells the job's watchers; forgets them when the job ended.
-bool is_ended(const std::string& status) {
-  return status == "completed" || status == "failed" || status == "cancelled";
-}
-
 /// Tells the job's watchers; forgets them when the job ended. Every job's latest event is kept
 /// (bounded) for fresh watches that arrive after it.
 void notify(core_self* self, const job_event& ev) {
   auto& st = self->state;
-  bool ended = is_ended(ev.status);
+  bool ended = is_terminal(ev.status);
   if (ended)
     ++st.finished;
   auto [at, added] = st.latest.emplace(ev.job_id, ev);
@@ -99,7 +95,7 @@ void notify(core_self* self, const job_event& ev) {
       st.latest.erase(st.latest_order.front());
       st.latest_order.pop_front();
     }
-  } else if (!(is_ended(at->second.status) && !ended)) {
+  } else if (!(is_terminal(at->second.status) && !ended)) {
     at->second = ev;
   }
   auto i = st.watchers.find(ev.job_id);
@@ -165,7 +161,7 @@ void look(core_self* self) {
           const auto& s = *i->second;
           // Ended: the watchers hear the end. Running: they hear that (a request waiting for
           // its job to start learns it did, e.g. while it was being restarted).
-          if (is_ended(s.status) || s.status == "processing")
+          if (is_terminal(s.status) || s.status == "processing")
             notify(self, job_event{id, s.status, s.stage, false, s.error_code, s.error_message});
         }
         look(self);
@@ -266,7 +262,7 @@ caf::behavior coremachine(core_self* self, db_pool_actor pool, engine_options op
       auto& st = self->state;
       if (auto i = st.latest.find(job_id); fresh && i != st.latest.end()) {
         self->send(sender, job_event_atom_v, i->second);
-        if (is_ended(i->second.status))
+        if (is_terminal(i->second.status))
           return;
       }
       add_watcher(self, job_id, sender);

@@ -232,9 +232,7 @@ void check_jpeg(edge_self* self, http_call call, request_submission sub, std::st
       auto file = pattern.empty() ? path : first_match(path, pattern);
       if (file.empty())  // an empty collection folder: its job reports that
         return std::string{};
-      auto shape = io::geodata::probe_raster(file);
-      return shape ? io::geodata::jpeg_unsuitable(*shape)
-                   : std::string{"jpeg needs a raster GDAL can read (GeoTIFF, PNG or JPEG)"};
+      return io::geodata::jpeg_unsuitable(file);
     }};
   });
   auto reply = call.reply;

@@ -29,9 +29,6 @@ struct inserted {
   std::vector<persistence::insert_outcome> outcomes;
 };
 
-struct found_row {
-  std::optional<request_row> row;
-};
 
 /// The outcome of a cancel or retry done in the database.
 struct changed_row {
@@ -49,7 +46,6 @@ struct live_page {
 }  // namespace gp
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::inserted)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::found_row)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::changed_row)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::live_page)
 
@@ -343,12 +339,12 @@ template <class F>
 void with_row(reg_self* self, const std::string& id, const std::string& client,
               caf::response_promise rp, F then) {
   db_job find = [id](pqxx::connection& c) {
-    return caf::make_message(found_row{persistence::find_request(c, id)});
+    return caf::make_message(request_lookup{persistence::find_request(c, id)});
   };
   self->request(self->state.request_opts->pool, self->state.opts.db_timeout, db_run_atom_v,
                 std::move(find))
     .then(
-      [=](const found_row& f) mutable {
+      [=](const request_lookup& f) mutable {
         if (!f.row || (!client.empty() && f.row->client_id != client))
           return rp.deliver(caf::make_error(errc::not_found, "no request " + id));
         then(*f.row);

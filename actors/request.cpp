@@ -25,16 +25,12 @@ struct write_result {
   persistence::stored_times times;
 };
 
-struct row_lookup {
-  std::optional<request_row> row;
-};
 
 }  // namespace
 
 }  // namespace gp
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::write_result)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::row_lookup)
 
 namespace gp {
 
@@ -156,11 +152,11 @@ void refused(req_self* self) {
   auto& st = self->state;
   auto id = view_of(self).request_id;
   db_job find = [id](pqxx::connection& c) {
-    return caf::make_message(row_lookup{persistence::find_request(c, id)});
+    return caf::make_message(request_lookup{persistence::find_request(c, id)});
   };
   self->request(st.opts->pool, st.opts->db_timeout, db_run_atom_v, std::move(find))
     .then(
-      [=](const row_lookup& found) {
+      [=](const request_lookup& found) {
         auto& st = self->state;
         if (!st.write)
           return;

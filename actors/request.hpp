@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -40,6 +41,11 @@ struct request_options {
   std::function<void(const std::string& status)> fault;
 };
 
+/// The pool's answer when a request row is read (none: no such request). Local only.
+struct request_lookup {
+  std::optional<request_row> row;
+};
+
 /// Where a request's source is: a GDAL virtual path as given, else inside the client's bronze
 /// folder.
 std::string source_of(const request_options& opts, const std::string& client_id,
@@ -59,3 +65,4 @@ request_actor spawn_request(caf::actor_system& sys, std::shared_ptr<const reques
 }  // namespace gp
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::request_row)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::request_lookup)

@@ -18,20 +18,6 @@ namespace gp {
 
 namespace {
 
-struct lookup {
-  std::optional<request_row> row;
-};
-
-}  // namespace
-
-}  // namespace gp
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::lookup)
-
-namespace gp {
-
-namespace {
-
 using clock_type = std::chrono::steady_clock;
 
 struct supervisor_state {
@@ -62,11 +48,11 @@ void start(sup_self* self, const request_row& row, bool fresh = false) {
 void restart(sup_self* self, const std::string& id) {
   auto& st = self->state;
   db_job find = [id](pqxx::connection& c) {
-    return caf::make_message(lookup{persistence::find_request(c, id)});
+    return caf::make_message(request_lookup{persistence::find_request(c, id)});
   };
   self->request(st.opts->pool, st.opts->db_timeout, db_run_atom_v, std::move(find))
     .then(
-      [=](const lookup& found) {
+      [=](const request_lookup& found) {
         if (!found.row || is_terminal(found.row->status)) {
           self->state.crashes.erase(id);
           return;
@@ -94,7 +80,7 @@ void give_up(sup_self* self, const std::string& id, size_t crashes) {
   db_job fail = [id, message](pqxx::connection& c) {
     auto row = persistence::find_request(c, id);
     if (!row || is_terminal(row->status))
-      return caf::make_message(lookup{row});
+      return caf::make_message(request_lookup{row});
     persistence::request_state s;
     s.status = "failed";
     s.progress_percent = row->progress_percent;
@@ -106,11 +92,11 @@ void give_up(sup_self* self, const std::string& id, size_t crashes) {
     s.error_retryable = true;
     s.snapshot_json = row->snapshot_json;
     persistence::save_request_state(c, id, row->state_version, s);
-    return caf::make_message(lookup{persistence::find_request(c, id)});
+    return caf::make_message(request_lookup{persistence::find_request(c, id)});
   };
   self->request(st.opts->pool, st.opts->db_timeout, db_run_atom_v, std::move(fail))
     .then(
-      [=](const lookup& found) {
+      [=](const request_lookup& found) {
         self->state.crashes.erase(id);
         if (found.row)
           self->send(self->state.opts->registry, ended_atom_v, io::http::view_of(*found.row));

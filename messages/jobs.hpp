@@ -7,6 +7,11 @@
 
 namespace gp {
 
+/// Whether a job or platform request status is final (completed, failed or cancelled).
+inline bool is_terminal(const std::string& status) {
+  return status == "completed" || status == "failed" || status == "cancelled";
+}
+
 /// The answer to a job submission.
 struct job_submission {
   std::string job_id;

@@ -7,6 +7,8 @@
 
 #include <caf/meta/type_name.hpp>
 
+#include "messages/jobs.hpp"
+
 namespace gp {
 
 /// One job of a request, as the status body lists it.
@@ -53,10 +55,6 @@ typename Inspector::result_type inspect(Inspector& f, request_view& x) {
            x.request_type, x.client_request_id, x.created_at, x.started_at, x.completed_at,
            x.jobs, x.endpoints_json, x.stac_metadata_json, x.error_code, x.error_message,
            x.error_retryable, x.estimated_completion, x.state_version);
-}
-
-inline bool is_terminal(const std::string& status) {
-  return status == "completed" || status == "failed" || status == "cancelled";
 }
 
 /// A validated POST /platform/submit, with the caller's client and the derived request id.

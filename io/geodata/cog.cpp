@@ -11,6 +11,7 @@
 #include <gdal_priv.h>
 #include <gdal_utils.h>
 
+#include "io/geodata/gdal_common.hpp"
 #include "io/geodata/raster_facts.hpp"
 
 namespace gp::io::geodata {
@@ -34,11 +35,7 @@ std::string upper(std::string s) {
 
 nlohmann::json write_cog(const std::string& source, const std::string& target,
                          const cog_options& opts, const std::function<bool()>& keep_going) {
-  ensure_gdal();
-  static const char* const drivers[] = {"GTiff", "COG",     "PNG", "JPEG",
-                                        "JP2OpenJPEG", "AAIGrid", "HFA", nullptr};
-  GDALDatasetUniquePtr src{GDALDataset::FromHandle(
-    GDALOpenEx(source.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, drivers, nullptr, nullptr))};
+  auto src = open_client_raster(source);
   if (!src)
     throw raster_rejected("unreadable", "the source raster cannot be opened");
   std::error_code ec;
@@ -80,12 +77,14 @@ nlohmann::json write_cog(const std::string& source, const std::string& target,
   GDALTranslateOptionsSetProgress(translate, progress,
                                   const_cast<std::function<bool()>*>(&keep_going));
   int usage_error = FALSE;
-  CPLPushErrorHandler(CPLQuietErrorHandler);
-  CPLErrorReset();
-  GDALDatasetH out = GDALTranslate(temp.c_str(), GDALDataset::ToHandle(src.get()), translate,
-                                   &usage_error);
-  std::string why = CPLGetLastErrorMsg();
-  CPLPopErrorHandler();
+  GDALDatasetH out = nullptr;
+  std::string why;
+  {
+    quiet_gdal quiet;
+    CPLErrorReset();
+    out = GDALTranslate(temp.c_str(), GDALDataset::ToHandle(src.get()), translate, &usage_error);
+    why = client_gdal_error(source);
+  }
   GDALTranslateOptionsFree(translate);
   bool ok = out != nullptr && !usage_error;
   if (out != nullptr) {
@@ -98,9 +97,6 @@ nlohmann::json write_cog(const std::string& source, const std::string& target,
     fs::remove(temp, ec);
     if (!keep_going())
       throw raster_rejected("stopped", "the conversion was stopped");
-    auto name = fs::path{source}.filename().string();
-    for (auto at = why.find(source); at != std::string::npos; at = why.find(source))
-      why.replace(at, source.size(), name);
     throw raster_rejected("cog_failed",
                           "the Cloud-Optimized GeoTIFF could not be written" +
                             (why.empty() ? std::string{} : ": " + why.substr(0, 300)));

@@ -1,5 +1,7 @@
 #include "io/geodata/raster_facts.hpp"
 
+#include "io/geodata/gdal_common.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -22,42 +24,23 @@ void ensure_gdal() {
 
 namespace {
 
-/// Keeps GDAL's own error output out of the log while a client's file is read.
-struct quiet_gdal {
-  quiet_gdal() { CPLPushErrorHandler(CPLQuietErrorHandler); }
-  ~quiet_gdal() { CPLPopErrorHandler(); }
-  quiet_gdal(const quiet_gdal&) = delete;
-  quiet_gdal& operator=(const quiet_gdal&) = delete;
-};
-
-/// GDAL's last error message for the client, with the file's path (which would reveal the
-/// storage layout) replaced by its name.
+/// ": <GDAL's message>" for the client, or nothing.
 std::string last_gdal_error(const std::string& path) {
-  const char* raw = CPLGetLastErrorMsg();
-  if (raw == nullptr || *raw == '\0')
-    return {};
-  std::string msg = raw;
-  auto name = path.substr(path.find_last_of('/') + 1);
-  for (auto at = msg.find(path); at != std::string::npos; at = msg.find(path, at + name.size()))
-    msg.replace(at, path.size(), name);
-  return ": " + msg;
+  auto msg = client_gdal_error(path);
+  return msg.empty() ? msg : ": " + msg;
 }
 
 }  // namespace
 
 json describe_raster(const std::string& path, const std::string& source_crs,
                      const std::function<void()>& check_stop) {
-  ensure_gdal();
   quiet_gdal quiet;
   CPLErrorReset();
-  static const char* const drivers[] = {"GTiff", "COG",     "PNG", "JPEG",
-                                        "JP2OpenJPEG", "AAIGrid", "HFA", nullptr};
-  GDALDatasetUniquePtr ds{GDALDataset::FromHandle(
-    GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, drivers, nullptr, nullptr))};
+  auto ds = open_client_raster(path);
   if (!ds)
-    throw raster_rejected("unreadable",
-                          "the source is not a raster this service can read (GeoTIFF, PNG, JPEG, "
-                          "JPEG 2000, ASCII grid or Erdas Imagine)" + last_gdal_error(path));
+    throw raster_rejected("unreadable", std::string{"the source is not a raster this service can "
+                                                    "read ("} +
+                                          client_raster_formats + ")" + last_gdal_error(path));
   int width = ds->GetRasterXSize();
   int height = ds->GetRasterYSize();
   int bands = ds->GetRasterCount();

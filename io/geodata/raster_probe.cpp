@@ -1,23 +1,13 @@
 #include "io/geodata/raster_probe.hpp"
 
-#include "io/geodata/raster_facts.hpp"
-
-#include <mutex>
-
-#include <gdal.h>
-#include <cpl_error.h>
-#include <gdal_priv.h>
+#include "io/geodata/gdal_common.hpp"
 
 namespace gp::io::geodata {
 
 std::optional<raster_shape> probe_raster(const std::string& path) {
-  ensure_gdal();
-  static const char* const drivers[] = {"GTiff", "COG", "PNG", "JPEG", nullptr};
   // A file GDAL cannot read is an answer here, not an error for the log.
-  CPLPushErrorHandler(CPLQuietErrorHandler);
-  GDALDatasetUniquePtr ds{GDALDataset::FromHandle(
-    GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, drivers, nullptr, nullptr))};
-  CPLPopErrorHandler();
+  quiet_gdal quiet;
+  auto ds = open_client_raster(path);
   if (!ds)
     return std::nullopt;
   raster_shape out;
@@ -34,6 +24,13 @@ std::string jpeg_unsuitable(const raster_shape& shape) {
     if (t != "Byte")
       return "jpeg needs 8-bit samples; this raster has " + t;
   return {};
+}
+
+std::string jpeg_unsuitable(const std::string& path) {
+  auto shape = probe_raster(path);
+  if (!shape)
+    return std::string{"jpeg needs a raster GDAL can read ("} + client_raster_formats + ")";
+  return jpeg_unsuitable(*shape);
 }
 
 }  // namespace gp::io::geodata

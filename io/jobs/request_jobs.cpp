@@ -157,30 +157,32 @@ json process_raster(const task_context& ctx) {
   }
 }
 
+/// A job of one single-task stage that works on a request, with its task type of the same name.
+void add_single_task_request_job(registry& r, const char* name, const char* stage,
+                                 const char* description, task_handler handler) {
+  r.add(task_type_def{name, std::move(handler), 3});
+  r.add(job_def{name, description, {stage_def{stage, name, stage_kind::single, nullptr}},
+                request_only, true});
+}
+
 }  // namespace
 
 void add_request_jobs(registry& r) {
-  r.add(task_type_def{"process_raster", process_raster, 3});
-  r.add(job_def{"process_raster",
-                "Writes a request's raster as a Cloud-Optimized GeoTIFF (its compression, "
-                "overviews, tiles) in its output folder, with band statistics.",
-                {stage_def{"cog", "process_raster", stage_kind::single, nullptr}},
-                request_only,
-                true});
-  r.add(task_type_def{"validate_raster", validate_raster, 3});
-  r.add(job_def{"validate_raster",
-                "Describes a request's raster with GDAL (size, bands, types, nodata, CRS, "
-                "resolution, extent in EPSG:4326, SHA-256), or refuses it with a code.",
-                {stage_def{"validate", "validate_raster", stage_kind::single, nullptr}},
-                request_only,
-                true});
-  r.add(task_type_def{"inspect_source", inspect_source, 3});
-  r.add(job_def{"inspect_source",
-                "Checks a request's source (a file, or a folder's files matching the pattern) "
-                "and records its size and SHA-256.",
-                {stage_def{"inspect", "inspect_source", stage_kind::single, nullptr}},
-                request_only,
-                true});
+  add_single_task_request_job(
+    r, "inspect_source", "inspect",
+    "Checks a request's source (a file, or a folder's files matching the pattern) and records its "
+    "size and SHA-256.",
+    inspect_source);
+  add_single_task_request_job(
+    r, "validate_raster", "validate",
+    "Describes a request's raster with GDAL (size, bands, types, nodata, CRS, resolution, extent "
+    "in EPSG:4326, SHA-256), or refuses it with a code.",
+    validate_raster);
+  add_single_task_request_job(
+    r, "process_raster", "cog",
+    "Writes a request's raster as a Cloud-Optimized GeoTIFF (its compression, overviews, tiles) "
+    "in its output folder, with band statistics.",
+    process_raster);
 }
 
 }  // namespace gp::io::jobs
