@@ -199,6 +199,21 @@ TEST(config, task_duration_limits_are_parsed_and_bounded) {
   EXPECT_TRUE(config_loader{}.build().workers.task_duration_limits.empty());
 }
 
+TEST(config, request_pipelines_are_checked_against_the_job_library) {
+  config_loader l;
+  std::string good = R"({"vector": [{"job": "sleep", "params": {"ms": 5}}]})";
+  l.set("requests.pipelines", good);
+  EXPECT_EQ(l.build().requests.pipelines, good);
+  for (auto bad : {"not json", R"({"mesh": []})", R"({"vector": [{"job": "nope"}]})",
+                   R"({"vector": [{"job": "sleep", "params": {"ms": -1}}]})"}) {
+    config_loader b;
+    b.set("requests.pipelines", bad);
+    auto e = error_of([&] { b.build(); });
+    EXPECT_NE(e.find("[requests] pipelines"), std::string::npos) << bad << ": " << e;
+  }
+  EXPECT_EQ(config_loader{}.build().requests.pipelines, "-");
+}
+
 TEST(config, unrelated_environment_variables_are_ignored) {
   config_loader l;
   l.load_environment({{"GEOPLATFORM_PORT", "1"}, {"GEOPLATFORM_HTTP_NOPE", "x"}});
