@@ -11,6 +11,7 @@
 #include <caf/fwd.hpp>
 
 #include "actors/actor_types.hpp"
+#include "io/jobs/registry.hpp"
 #include "persistence/database.hpp"
 #include "persistence/task_queue.hpp"
 
@@ -37,6 +38,8 @@ struct engine_options {
   std::map<std::string, std::chrono::milliseconds> max_duration_by_type;
   /// Workers own one connection each (they block in handlers and transactions).
   persistence::db_options db;
+  /// Handed to every handler (database for bulk work, source limits).
+  io::jobs::task_environment env;
 };
 
 /// Spawns the coremachine with its lease keeper and `opts.workers` task workers (all linked to

@@ -61,7 +61,7 @@ run_result run_handler(worker_self* self, const persistence::claimed_task& t,
   }
   try {
     auto params = json::parse(t.params_json);
-    io::jobs::task_context ctx{params, t.attempt, *rt.stop};
+    io::jobs::task_context ctx{params, t.attempt, *rt.stop, self->state.opts.env};
     r.result_json = type->handler(ctx).dump(-1, ' ', false, json::error_handler_t::replace);
     if (r.result_json.find("\\u0000") != std::string::npos)
       throw io::jobs::task_failure(true, "invalid_result",

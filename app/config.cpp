@@ -181,6 +181,21 @@ const std::vector<key_spec>& config_keys() {
          "{\"vector\": [{\"step\": \"ingest_vector\", \"job\": \"sleep\", "
          "\"params\": {\"ms\": 500}}]} (\"-\" for the built-in table; for staging and "
          "tests)."),
+    integer("limits", "max_source_mib", 20480, 1, 16777216,
+            "Largest source a request may name (a file, or a folder's matching files), in MiB; "
+            "larger fails with source_too_large."),
+    integer("limits", "max_expanded_mib", 20480, 1, 16777216,
+            "Most a client's archive (a zipped Shapefile) may expand to, in MiB; more fails "
+            "with archive_too_large."),
+    integer("limits", "max_expansion_ratio", 200, 2, 100000,
+            "Largest expansion ratio of a client's archive (zip bombs); more fails with "
+            "archive_too_large."),
+    integer("limits", "max_megapixels", 4000, 1, 2000000000,
+            "Most pixels of one raster, in millions; more fails with raster_too_large."),
+    integer("limits", "max_features", 100000000, 1, 2000000000,
+            "Most features of one vector source; more fails with too_many_features."),
+    integer("limits", "copy_writers", 2, 1, 64,
+            "Parallel COPY connections of one vector load (one reader feeds them)."),
     integer("requests", "max_restarts", 5, 0, 1000,
             "Restarts of a crashed request actor allowed within restart_window_s; one more "
             "fails the request (error request_actor_crashed)."),
@@ -342,6 +357,9 @@ config config_loader::build() const {
   c.auth = {i("auth.cache_ttl_ms"), b("auth.health_requires_key")};
   c.storage = {strs.at("storage.bronze_root"), strs.at("storage.silver_root"),
                b("storage.allow_virtual_sources")};
+  c.limits = {i("limits.max_source_mib"), i("limits.max_expanded_mib"),
+              i("limits.max_expansion_ratio"), i("limits.max_megapixels"),
+              i("limits.max_features"), i("limits.copy_writers")};
   c.requests = {strs.at("requests.default_compression"), strs.at("requests.pipelines"),
                 i("requests.max_restarts"), i("requests.restart_window_s"),
                 i("requests.restart_backoff_ms"), i("requests.insert_batch")};

@@ -42,6 +42,14 @@ struct config {
     std::string silver_root;
     bool allow_virtual_sources;
   } storage;
+  struct limits_t {
+    int max_source_mib;
+    int max_expanded_mib;
+    int max_expansion_ratio;
+    int max_megapixels;
+    int max_features;
+    int copy_writers;
+  } limits;
   struct requests_t {
     std::string default_compression;
     /// "-" or a JSON override of the request types' jobs.

@@ -61,6 +61,13 @@ root_options root_options_of(const config& cfg) {
   for (const auto& [type, secs] : cfg.workers.task_duration_limits)
     e.max_duration_by_type[type] = std::chrono::seconds{secs};
   e.db = o.db;
+  e.env.database_url = persistence::connection_string(o.db);
+  e.env.limits.max_source_bytes = static_cast<uint64_t>(cfg.limits.max_source_mib) << 20;
+  e.env.limits.max_expanded_bytes = static_cast<uint64_t>(cfg.limits.max_expanded_mib) << 20;
+  e.env.limits.max_expansion_ratio = static_cast<uint64_t>(cfg.limits.max_expansion_ratio);
+  e.env.limits.max_pixels = static_cast<uint64_t>(cfg.limits.max_megapixels) * 1000000ull;
+  e.env.limits.max_features = static_cast<uint64_t>(cfg.limits.max_features);
+  e.env.copy_writers = cfg.limits.copy_writers;
   auto bronze = std::filesystem::absolute(cfg.storage.bronze_root).lexically_normal().string();
   while (bronze.size() > 1 && bronze.back() == '/')
     bronze.pop_back();

@@ -3,6 +3,7 @@
 // handlers of their task types. Pure: no actors, no database.
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <stdexcept>
@@ -26,12 +27,37 @@ struct task_failure : std::runtime_error {
   std::string code;
 };
 
+/// Limits on what a client's source may cost (the [limits] configuration section).
+struct source_limits {
+  /// Largest source file (or sum of a folder's matching files), in bytes.
+  uint64_t max_source_bytes = 20ull << 30;
+  /// Most bytes an archive (a zipped Shapefile) may expand to.
+  uint64_t max_expanded_bytes = 20ull << 30;
+  /// Largest expansion ratio of an archive (expanded / compressed).
+  uint64_t max_expansion_ratio = 200;
+  /// Most pixels (width × height) of one raster.
+  uint64_t max_pixels = 4000ull * 1000 * 1000;
+  /// Most features of one vector source.
+  uint64_t max_features = 100ull * 1000 * 1000;
+};
+
+/// What handlers may reach beyond their parameters: the node's database (a handler opens its own
+/// connection for bulk work such as COPY) and the source limits.
+struct task_environment {
+  /// libpq connection string (no statement timeout: bulk loads may be long).
+  std::string database_url;
+  source_limits limits;
+  /// Parallel COPY writers of one vector load.
+  int copy_writers = 2;
+};
+
 /// What a handler sees of its task.
 struct task_context {
   const json& params;
   int attempt;
   /// Set when the task must stop (past its maximum duration, or its job was cancelled).
   const std::atomic<bool>& stop;
+  const task_environment& env;
 
   /// Throws a transient task_failure("stopped") when the task was asked to stop.
   void check_stop() const;
