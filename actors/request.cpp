@@ -307,7 +307,8 @@ void submit_step(req_self* self) {
                                 source_of(*st.opts, v.client_id, st.source_path),
                                 json::parse(st.config_json, nullptr, false),
                                 output_dir_of(*st.opts, v.client_id, v.dataset_id, v.resource_id,
-                                              v.version_id)};
+                                              v.version_id),
+                                v.dataset_id, v.resource_id, v.version_id};
   auto params = io::jobs::step_params(*st.opts->jobs, step, facts).dump();
   auto job_id = current_job(self)->job_id;
   self->request(st.opts->coremachine, st.opts->db_timeout, submit_atom_v, job_id, step.job_type,

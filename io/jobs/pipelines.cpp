@@ -69,7 +69,10 @@ json step_params(const registry& reg, const pipeline_step& step, const request_f
                              {"request_type", facts.request_type},
                              {"source", facts.source},
                              {"processing_config", facts.processing_config},
-                             {"output_dir", facts.output_dir}};
+                             {"output_dir", facts.output_dir},
+                             {"dataset_id", facts.dataset_id},
+                             {"resource_id", facts.resource_id},
+                             {"version_id", facts.version_id}};
   if (job != nullptr && job->validate)
     job->validate(params);
   return params;

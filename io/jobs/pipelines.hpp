@@ -48,6 +48,10 @@ struct request_facts {
   json processing_config = json::object();
   /// Where its outputs go: <silver root>/<client>/<dataset>/<resource>/<version>.
   std::string output_dir;
+  /// The request's identity (with client_id): names derived from it, e.g. its geo table.
+  std::string dataset_id;
+  std::string resource_id;
+  std::string version_id;
 };
 
 /// The parameters of `step`'s job for one request (defaults applied).
