@@ -1,5 +1,6 @@
 #include "actors/request.hpp"
 
+#include <filesystem>
 #include <optional>
 
 #include <caf/all.hpp>
@@ -7,6 +8,7 @@
 
 #include "actors/db_pool.hpp"
 #include "io/http/request_codec.hpp"
+#include "io/jobs/outputs.hpp"
 #include "io/logging.hpp"
 #include "messages/atoms.hpp"
 #include "messages/errors.hpp"
@@ -25,12 +27,17 @@ struct write_result {
   persistence::stored_times times;
 };
 
+struct outputs_answer {
+  persistence::produced_outputs produced;
+};
+
 
 }  // namespace
 
 }  // namespace gp
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::write_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::outputs_answer)
 
 namespace gp {
 
@@ -97,6 +104,7 @@ persistence::request_state to_store(const request_view& v, int step) {
   s.error_message = v.error_message;
   s.error_retryable = v.error_retryable;
   s.snapshot_json = io::http::encode_snapshot({step, v.jobs});
+  s.reused_from = v.reused_from;
   return s;
 }
 
@@ -105,12 +113,14 @@ void send_write(req_self* self);
 /// Stores `next` (fenced by the version this actor last wrote), then makes it the view and runs
 /// `then`. Nobody hears of the new state before it is stored: queries and the status board show
 /// the old view until then, and the registry is told after the write.
-void persist(req_self* self, request_view next, std::function<void()> then) {
+void persist(req_self* self, request_view next, std::function<void()> then,
+             std::string outputs_json = {}) {
   auto& st = self->state;
   if (st.opts->fault)
     st.opts->fault(next.status);
   auto w = std::make_unique<write_in_flight>();
   w->stored = to_store(next, st.step);
+  w->stored.outputs_json = std::move(outputs_json);
   w->next = std::move(next);
   w->then = std::move(then);
   st.write = std::move(w);
@@ -215,6 +225,22 @@ void finish(req_self* self) {
   self->quit();
 }
 
+std::string output_dir(req_self* self) {
+  const auto& v = view_of(self);
+  return output_dir_of(*self->state.opts, v.client_id, v.dataset_id, v.resource_id,
+                       v.version_id);
+}
+
+/// A request that ended without completing leaves no files behind (its jobs write under
+/// temporary names, but a finished COG of a failed collection would otherwise stay).
+void discard_outputs(req_self* self) {
+  auto dir = output_dir(self);
+  self->spawn<caf::detached>([dir] {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  });
+}
+
 void end_with(req_self* self, const std::string& status, const std::string& code,
               const std::string& message, bool retryable) {
   auto v = view_of(self);
@@ -223,12 +249,69 @@ void end_with(req_self* self, const std::string& status, const std::string& code
   v.error_code = status == "failed" ? code : "";
   v.error_message = status == "failed" ? message : "";
   v.error_retryable = status == "failed" && retryable;
-  if (status == "completed") {
-    v.progress_percent = 100;
-    // Endpoints appear as the capabilities behind them land (downloads, features, STAC).
-    v.endpoints_json = "{}";
+  persist(self, std::move(v), [self] {
+    discard_outputs(self);
+    finish(self);
+  });
+}
+
+/// Completed: what the jobs produced (or the reused request's outputs) is stored with the final
+/// state, and the endpoints that serve it.
+void complete(req_self* self, const persistence::produced_outputs& produced) {
+  auto v = view_of(self);
+  json outputs;
+  if (produced.reused_from.empty()) {
+    outputs = io::jobs::merge_outputs(json::parse(produced.outputs_json, nullptr, false));
+    outputs["dir"] = output_dir(self);
+  } else {
+    outputs = json::parse(produced.outputs_json, nullptr, false);
+    if (!outputs.is_object())
+      outputs = json::object();
+    v.reused_from = produced.reused_from;
   }
-  persist(self, std::move(v), [self] { finish(self); });
+  v.status = "completed";
+  v.progress_percent = 100;
+  v.message = produced.reused_from.empty()
+                ? "completed"
+                : "completed: the source and settings equal those of request " +
+                    produced.reused_from + ", whose outputs this version serves";
+  v.endpoints_json = io::jobs::endpoints_for(v.request_type, v.request_id, outputs).dump();
+  persist(self, std::move(v), [self] { finish(self); }, outputs.dump());
+}
+
+void run_step(req_self* self);
+
+/// A step's job completed. The first step may have found a completed version with the same
+/// source and settings (its outputs are reused and nothing else runs); the last step completes
+/// the request with what its jobs produced. Other steps simply lead to the next.
+void step_done(req_self* self) {
+  auto& st = self->state;
+  bool last = st.step + 1 >= static_cast<int>(steps_of(self).size());
+  if (!last && st.step != 0) {
+    ++st.step;
+    return run_step(self);
+  }
+  auto id = view_of(self).request_id;
+  db_job gather = [id](pqxx::connection& c) {
+    return caf::make_message(outputs_answer{persistence::gather_outputs(c, id)});
+  };
+  self->request(st.opts->pool, st.opts->db_timeout, db_run_atom_v, std::move(gather))
+    .then(
+      [=](const outputs_answer& a) {
+        auto& st = self->state;
+        if (st.write || is_terminal(view_of(self).status))
+          return;
+        if (!a.produced.reused_from.empty() || last)
+          return complete(self, a.produced);
+        ++st.step;
+        run_step(self);
+      },
+      [=](const caf::error& err) {
+        GP_LOG_WARN("request {}: cannot read what its jobs produced ({}); trying again",
+                    short_id(self), self->system().render(err));
+        // The step is still the current one: its job is watched again and completes at once.
+        self->delayed_send(self, self->state.opts->retry_delay, claim_atom_v);
+      });
 }
 
 int progress_at(req_self* self, int step) {
@@ -265,8 +348,11 @@ void run_step(req_self* self) {
     return end_with(self, "failed", "unsupported_request_type",
                     "no steps are configured for request type " + view_of(self).request_type,
                     false);
-  if (st.step >= static_cast<int>(steps.size()))
-    return end_with(self, "completed", "", "completed", false);
+  if (st.step >= static_cast<int>(steps.size())) {
+    // Resumed after its last step (snapshots from before outputs were gathered here).
+    st.step = static_cast<int>(steps.size()) - 1;
+    return step_done(self);
+  }
   const auto& step = steps[static_cast<size_t>(st.step)];
   auto job_id = io::jobs::request_job_id(view_of(self).request_id, static_cast<size_t>(st.step),
                                          step.job_type);
@@ -385,10 +471,8 @@ void on_job_event(req_self* self, const job_event& ev) {
   }
   auto job_type = job->job_type;
   update_job(self, ev.job_id, ev.status, ev.stage);
-  if (ev.status == "completed") {
-    ++st.step;
-    return run_step(self);
-  }
+  if (ev.status == "completed")
+    return step_done(self);
   if (ev.status == "failed")
     return end_with(self, "failed", ev.error_code.empty() ? "job_failed" : ev.error_code,
                     ev.error_message.empty() ? "job " + job_type + " failed"
@@ -439,6 +523,7 @@ caf::behavior request_actor_fn(req_self* self, std::shared_ptr<const request_opt
     // The row was cancelled (and its jobs with it) by the registry: nothing left to do.
     [=](cancel_atom) {
       GP_LOG_INFO("request {}: cancelled", short_id(self));
+      discard_outputs(self);
       self->quit();
     },
   };

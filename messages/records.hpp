@@ -76,6 +76,8 @@ struct request_row {
   int64_t state_version = 0;
   std::string snapshot_json;
   std::string created_at, started_at, completed_at;  ///< RFC 3339 or empty
+  /// The completed request whose outputs this one serves (same source and configuration).
+  std::string reused_from;
 };
 
 }  // namespace gp

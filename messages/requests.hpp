@@ -46,6 +46,8 @@ struct request_view {
   int64_t estimated_completion = 0;
   /// The row's state_version this view was stored as: a view never replaces a newer one.
   int64_t state_version = 0;
+  /// The completed request whose outputs this one serves instead of processing (empty: none).
+  std::string reused_from;
 };
 
 template <class Inspector>
@@ -54,7 +56,7 @@ typename Inspector::result_type inspect(Inspector& f, request_view& x) {
            x.progress_percent, x.message, x.dataset_id, x.resource_id, x.version_id,
            x.request_type, x.client_request_id, x.created_at, x.started_at, x.completed_at,
            x.jobs, x.endpoints_json, x.stac_metadata_json, x.error_code, x.error_message,
-           x.error_retryable, x.estimated_completion, x.state_version);
+           x.error_retryable, x.estimated_completion, x.state_version, x.reused_from);
 }
 
 /// A validated POST /platform/submit, with the caller's client and the derived request id.

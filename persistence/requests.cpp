@@ -21,7 +21,8 @@ constexpr const char* column_list = R"sql(
        state_version, snapshot::text,
        to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
        coalesce(to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), ''),
-       coalesce(to_char(completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), ''))sql";
+       coalesce(to_char(completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), ''),
+       coalesce(reused_from, ''))sql";
 
 const std::string columns = std::string{"SELECT "} + column_list + " FROM platform.requests ";
 
@@ -38,6 +39,7 @@ UPDATE platform.requests
 SET status = $3, progress_percent = greatest(progress_percent, $4), message = $5,
     endpoints = $6::jsonb, stac_metadata = $7::jsonb, error_code = nullif($8, ''),
     error_message = nullif($9, ''), error_retryable = $10, snapshot = $11::jsonb,
+    outputs = coalesce($12::jsonb, outputs), reused_from = coalesce(nullif($13, ''), reused_from),
     state_version = state_version + 1, updated_at = now(),
     started_at = CASE WHEN $3 <> 'pending' THEN coalesce(started_at, now()) ELSE started_at END,
     completed_at = CASE WHEN $3 IN ('completed', 'failed', 'cancelled') THEN now() ELSE NULL END
@@ -161,6 +163,7 @@ request_row read_row(const pqxx::row& r) {
   x.created_at = r[21].as<std::string>();
   x.started_at = r[22].as<std::string>();
   x.completed_at = r[23].as<std::string>();
+  x.reused_from = r[24].as<std::string>();
   return x;
 }
 
@@ -286,7 +289,9 @@ std::optional<stored_times> store_request_state(pqxx::connection& c, const std::
   pqxx::work tx{c};
   auto r = tx.exec_params(sql::save_state, request_id, expected_version, s.status,
                           s.progress_percent, s.message, s.endpoints_json, s.stac_metadata_json,
-                          s.error_code, s.error_message, s.error_retryable, s.snapshot_json);
+                          s.error_code, s.error_message, s.error_retryable, s.snapshot_json,
+                          s.outputs_json.empty() ? nullptr : s.outputs_json.c_str(),
+                          s.reused_from);
   tx.commit();
   if (r.empty())
     return std::nullopt;
@@ -381,6 +386,55 @@ std::vector<std::string> live_request_ids(pqxx::connection& c) {
   for (const auto& r : tx.exec(sql::live))
     out.push_back(r[0].as<std::string>());
   return out;
+}
+
+namespace {
+
+constexpr const char* task_outputs = R"sql(
+SELECT coalesce(jsonb_agg(t.result -> 'outputs' ORDER BY j.created_at, j.job_id, t.stage,
+                          t.task_index) FILTER (WHERE t.result ? 'outputs'), '[]'::jsonb)::text,
+       coalesce(max(t.result ->> 'reused_from'), '')
+FROM app.jobs j JOIN app.tasks t ON t.job_id = j.job_id
+WHERE j.platform_request_id = $1 AND t.status = 'completed' AND t.result IS NOT NULL)sql";
+
+constexpr const char* outputs_of = R"sql(
+SELECT coalesce(outputs::text, '{}') FROM platform.requests WHERE request_id = $1)sql";
+
+constexpr const char* reusable = R"sql(
+WITH me AS (
+  UPDATE platform.requests SET source_sha256 = $2 WHERE request_id = $1
+  RETURNING client_id, dataset_id, resource_id, request_type, processing_config)
+SELECT r.request_id FROM platform.requests r, me
+WHERE r.client_id = me.client_id AND r.dataset_id = me.dataset_id
+  AND r.resource_id = me.resource_id AND r.source_sha256 = $2 AND r.status = 'completed'
+  AND r.request_type = me.request_type AND r.processing_config = me.processing_config
+  AND r.outputs IS NOT NULL AND r.request_id <> $1
+ORDER BY r.completed_at DESC LIMIT 1)sql";
+
+}  // namespace
+
+produced_outputs gather_outputs(pqxx::connection& c, const std::string& request_id) {
+  pqxx::nontransaction tx{c};
+  auto r = tx.exec_params1(task_outputs, request_id);
+  produced_outputs out;
+  out.reused_from = r[1].as<std::string>();
+  if (out.reused_from.empty()) {
+    out.outputs_json = r[0].as<std::string>();
+    return out;
+  }
+  auto o = tx.exec_params(outputs_of, out.reused_from);
+  out.outputs_json = o.empty() ? "{}" : o[0][0].as<std::string>();
+  return out;
+}
+
+std::optional<std::string> find_reusable(pqxx::connection& c, const std::string& request_id,
+                                         const std::string& sha256) {
+  pqxx::work tx{c};
+  auto r = tx.exec_params(reusable, request_id, sha256);
+  tx.commit();
+  if (r.empty())
+    return std::nullopt;
+  return r[0][0].as<std::string>();
 }
 
 }  // namespace gp::persistence

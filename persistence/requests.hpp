@@ -65,6 +65,10 @@ struct request_state {
   std::string error_message;
   bool error_retryable = false;
   std::string snapshot_json = "{}";
+  /// platform.requests.outputs (see migration 0006); empty keeps what is stored.
+  std::string outputs_json;
+  /// Empty keeps what is stored.
+  std::string reused_from;
 };
 
 /// Writes `s` only if the row's state_version is still `expected_version` (then it becomes
@@ -124,5 +128,24 @@ request_change cancel_request(pqxx::connection& c, const std::string& request_id
 /// tasks wait again with fresh attempts, finished ones are kept) and the row becomes processing
 /// with the error cleared.
 request_change retry_request(pqxx::connection& c, const std::string& request_id);
+
+/// What the jobs of a request produced, read when one of its jobs completes.
+struct produced_outputs {
+  /// Set when a task of the request found a completed request with the same source and
+  /// configuration (its result's "reused_from"): that request's stored outputs follow.
+  std::string reused_from;
+  /// Reused: the other request's platform.requests.outputs. Otherwise a JSON array of the
+  /// "outputs" objects of the request's completed tasks, in job, stage and task order (merged by
+  /// io::jobs::merge_outputs).
+  std::string outputs_json = "[]";
+};
+
+produced_outputs gather_outputs(pqxx::connection& c, const std::string& request_id);
+
+/// Records `sha256` as the request's source hash and returns the newest other completed request
+/// of the same client, dataset and resource with the same type, processing_config and source
+/// hash whose outputs exist (incremental reuse), if any.
+std::optional<std::string> find_reusable(pqxx::connection& c, const std::string& request_id,
+                                         const std::string& sha256);
 
 }  // namespace gp::persistence

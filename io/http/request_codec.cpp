@@ -66,6 +66,7 @@ request_view view_of(const request_row& r) {
   v.error_code = r.error_code;
   v.error_message = r.error_message;
   v.error_retryable = r.error_retryable;
+  v.reused_from = r.reused_from;
   v.state_version = r.state_version;
   return v;
 }
@@ -126,6 +127,7 @@ json status_body(const request_view& v, const std::string& base_url, int64_t eta
           {"endpoints", completed ? stored(v.endpoints_json, base_url, true) : json()},
           {"stac_metadata", completed ? stored(v.stac_metadata_json, base_url, false) : json()},
           {"error", error},
+          {"reused_from", string_or_null(v.reused_from)},
           {"callback_status", json()},
           {"status_url", base_url + "/platform/status/" + v.request_id}};
 }

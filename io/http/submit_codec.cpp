@@ -53,10 +53,11 @@ void config_string(const json& cfg, const std::string& key, std::vector<field_er
 void check_config(const std::string& type, json& cfg, const submit_policy& policy,
                   std::vector<field_error>& errors) {
   static const std::vector<std::string> vector_keys{"layer_name", "lat_column", "lon_column",
-                                                    "wkt_column", "source_crs"};
+                                                    "wkt_column", "source_crs", "reuse"};
   static const std::vector<std::string> raster_keys{"compression", "source_crs", "nodata",
-                                                    "blocksize"};
-  static const std::vector<std::string> collection_keys{"pattern", "compression", "source_crs"};
+                                                    "blocksize", "reuse"};
+  static const std::vector<std::string> collection_keys{"pattern", "compression", "source_crs",
+                                                        "reuse"};
   const auto& keys = type == "vector" ? vector_keys : type == "raster" ? raster_keys
                                                                       : collection_keys;
   for (const auto& [k, v] : cfg.items()) {
@@ -80,6 +81,11 @@ void check_config(const std::string& type, json& cfg, const submit_policy& polic
     } else if (k == "nodata") {
       if (!v.is_number())
         errors.push_back({"processing_config.nodata", "must be a number"});
+    } else if (k == "reuse") {
+      if (!v.is_boolean())
+        errors.push_back({"processing_config.reuse",
+                          "must be true or false (false: process even when a completed version "
+                          "has the same source)"});
     } else if (k == "blocksize") {
       if (!v.is_number_integer() ||
           (v.get<int64_t>() != 256 && v.get<int64_t>() != 512 && v.get<int64_t>() != 1024))

@@ -130,6 +130,7 @@ registry make_builtins() {
                   return errors;
                 }});
   add_request_jobs(r);
+  add_collection_jobs(r);
   return r;
 }
 

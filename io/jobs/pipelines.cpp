@@ -15,8 +15,8 @@ const pipeline_table& default_pipelines() {
      {{"validate_raster", "validate_raster", json::object()},
       {"process_raster", "process_raster", json::object()}}},
     {"collection",
-     {{"process_raster_collection", "inspect_source", json::object()},
-      {"create_mosaic_json", "noop", json::object()}}},
+     {{"process_raster_collection", "process_raster_collection", json::object()},
+      {"create_mosaic_json", "create_mosaic_json", json::object()}}},
   };
   return table;
 }

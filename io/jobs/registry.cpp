@@ -44,6 +44,17 @@ std::vector<http::field_error> validate_job(const registry& reg, const std::stri
   return job->validate ? job->validate(params) : std::vector<http::field_error>{};
 }
 
+std::vector<http::field_error> request_only(json& p) {
+  std::vector<http::field_error> errors;
+  for (const auto& [k, _] : p.items())
+    if (k != "request")
+      errors.push_back({k, "is not a parameter of this job type"});
+  auto i = p.find("request");
+  if (i == p.end() || !i->is_object() || !i->contains("request_id"))
+    errors.push_back({"request", "is required (the job runs for a request)"});
+  return errors;
+}
+
 std::string job_id_for(const std::string& type, const json& params) {
   return sha256_hex(type + "\n" + params.dump());
 }

@@ -122,6 +122,13 @@ const registry& builtin_registry();
 /// Adds the jobs that platform requests run (inspect_source until the GDAL jobs exist).
 void add_request_jobs(registry& r);
 
+/// Adds process_raster_collection and create_mosaic_json.
+void add_collection_jobs(registry& r);
+
+/// The parameter rule of jobs that work on a platform request: only "request" (an object with a
+/// "request_id"), which the request actor fills in.
+std::vector<http::field_error> request_only(json& params);
+
 /// Validates `params` for `type` (applying defaults); unknown types are reported on "job_type".
 std::vector<http::field_error> validate_job(const registry& reg, const std::string& type,
                                             json& params);

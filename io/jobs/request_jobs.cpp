@@ -1,17 +1,13 @@
 // The jobs that platform requests run. inspect_source is the first step of every request type
 // until the GDAL jobs exist: it checks that the source is still where the submission found it,
 // and records its size and content hash (the key of incremental reuse later).
-#include <fnmatch.h>
-
 #include <filesystem>
-#include <fstream>
-#include <memory>
-
-#include <openssl/evp.h>
 
 #include "io/geodata/cog.hpp"
 #include "io/geodata/raster_facts.hpp"
+#include "io/jobs/outputs.hpp"
 #include "io/jobs/registry.hpp"
+#include "io/jobs/source_files.hpp"
 
 namespace gp::io::jobs {
 
@@ -19,62 +15,16 @@ namespace {
 
 namespace fs = std::filesystem;
 
-/// SHA-256 of a file, read in 1 MiB pieces (never the whole file in memory), stopping when asked.
-std::string hash_file(const fs::path& path, const task_context& ctx, uint64_t& bytes) {
-  std::ifstream in{path, std::ios::binary};
-  if (!in)
-    throw task_failure(true, "source_unreadable", "the source file cannot be opened");
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> md{EVP_MD_CTX_new(), EVP_MD_CTX_free};
-  EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr);
-  std::vector<char> buf(1 << 20);
-  bytes = 0;
-  while (in) {
-    ctx.check_stop();
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    auto n = in.gcount();
-    if (n <= 0)
-      break;
-    EVP_DigestUpdate(md.get(), buf.data(), static_cast<size_t>(n));
-    bytes += static_cast<uint64_t>(n);
-  }
-  if (in.bad())
-    throw task_failure(true, "source_unreadable", "reading the source file failed");
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(md.get(), digest, &len);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 15];
-  }
-  return out;
-}
-
 json inspect_folder(const fs::path& dir, const std::string& pattern, const task_context& ctx) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec))
-    throw task_failure(true, "source_not_found", "the source folder no longer exists");
   json files = json::array();
   uint64_t total = 0;
-  size_t count = 0;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    ctx.check_stop();
-    auto name = entry.path().filename().string();
-    if (!entry.is_regular_file(ec) || fnmatch(pattern.c_str(), name.c_str(), 0) != 0)
-      continue;
-    auto size = entry.file_size(ec);
-    ++count;
-    total += size;
+  auto found = matching_files(dir, pattern, ctx);
+  for (const auto& f : found) {
+    total += f.bytes;
     if (files.size() < 10000)
-      files.push_back(json{{"name", name}, {"bytes", size}});
+      files.push_back(json{{"name", f.name}, {"bytes", f.bytes}});
   }
-  if (ec)
-    throw task_failure(true, "source_unreadable", "the source folder cannot be listed");
-  if (count == 0)
-    throw task_failure(true, "no_matching_files",
-                       "the source folder has no file matching '" + pattern + "'");
-  return json{{"kind", "folder"}, {"pattern", pattern}, {"count", count}, {"bytes", total},
+  return json{{"kind", "folder"}, {"pattern", pattern}, {"count", found.size()}, {"bytes", total},
               {"files", files}};
 }
 
@@ -90,22 +40,12 @@ json inspect_source(const task_context& ctx) {
   std::error_code ec;
   if (!fs::is_regular_file(source, ec))
     throw task_failure(true, "source_not_found", "the source file no longer exists");
+  check_source_size(fs::file_size(source, ec), ctx);
   uint64_t bytes = 0;
   auto digest = hash_file(source, ctx, bytes);
   return json{{"kind", "file"}, {"bytes", bytes}, {"sha256", digest}};
 }
 
-/// The parameters of a job that works on a request: only "request".
-std::vector<http::field_error> request_only(json& p) {
-  std::vector<http::field_error> errors;
-  for (const auto& [k, _] : p.items())
-    if (k != "request")
-      errors.push_back({k, "is not a parameter of this job type"});
-  auto i = p.find("request");
-  if (i == p.end() || !i->is_object() || !i->contains("request_id"))
-    errors.push_back({"request", "is required (the job runs for a request)"});
-  return errors;
-}
 
 /// validate_raster: the raster is described with GDAL (or refused with a code the client can act
 /// on), and its bytes hashed.
@@ -114,16 +54,23 @@ json validate_raster(const task_context& ctx) {
   auto source = req.at("source").get<std::string>();
   auto config = req.value("processing_config", json::object());
   auto source_crs = config.value("source_crs", "");
+  bool local = source.rfind("/vsi", 0) != 0;
+  std::error_code ec;
+  if (local && fs::is_regular_file(source, ec))
+    check_source_size(fs::file_size(source, ec), ctx);
   json facts;
   try {
     facts = geodata::describe_raster(source, source_crs, [&] { ctx.check_stop(); });
   } catch (const geodata::raster_rejected& e) {
     throw task_failure(true, e.code, e.what());
   }
-  if (source.rfind("/vsi", 0) != 0) {
+  check_pixels(facts, ctx);
+  if (local) {
     uint64_t bytes = 0;
     facts["sha256"] = hash_file(source, ctx, bytes);
     facts["bytes"] = bytes;
+    if (auto earlier = find_reusable(ctx, facts["sha256"]); !earlier.empty())
+      facts["reused_from"] = earlier;
   }
   return facts;
 }
@@ -148,6 +95,7 @@ json process_raster(const task_context& ctx) {
     auto out = geodata::write_cog(source, out_dir + "/" + name, opts,
                                   [&] { return !ctx.stop.load(); });
     out["file"] = name;
+    out["outputs"] = json{{"download", name}};
     return out;
   } catch (const geodata::raster_rejected& e) {
     if (e.code == "stopped")

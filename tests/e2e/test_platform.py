@@ -416,9 +416,14 @@ class Requests(ServedTestCase):
                                   source_path="tiles", processing_config={"pattern": "t*.tif"}))
         done = self.api.wait(doc["request_id"])
         self.assertEqual(done["status"], "completed", done)
-        result = json.loads(psql(self.db.url, "SELECT result FROM app.jobs WHERE job_id = '%s'"
-                                 % done["jobs"][0]["job_id"]))
+        self.assertEqual([j["job_type"] for j in done["jobs"]],
+                         ["process_raster_collection", "create_mosaic_json"])
+        # The first stage listed and hashed the two matching files.
+        result = json.loads(psql(self.db.url, "SELECT result FROM app.tasks WHERE job_id = '%s' "
+                                 "AND stage = 1" % done["jobs"][0]["job_id"]))
         self.assertEqual(result["count"], 2)
+        self.assertEqual(done["endpoints"]["mosaic"], "http://127.0.0.1:%d/platform/data/%s/"
+                         "mosaic.json" % (self.srv.port, doc["request_id"]))
 
     def test_an_empty_folder_fails_with_a_specific_code(self):
         os.makedirs(os.path.join(self.bronze, "empty"), exist_ok=True)
@@ -453,7 +458,7 @@ class Requests(ServedTestCase):
                                            "platform_request_id = '%s'" % rid), "2")
         self.assertEqual(done["jobs"][0]["job_id"], failed["jobs"][0]["job_id"])
         self.assertEqual(psql(self.db.url, "SELECT attempts FROM app.tasks t JOIN app.jobs j "
-                                           "USING (job_id) WHERE j.job_id = '%s'"
+                                           "USING (job_id) WHERE j.job_id = '%s' AND t.stage = 1"
                               % failed["jobs"][0]["job_id"]), "1")
         problem(self, self.api("POST", "/platform/requests/%s/retry" % rid), 409, "conflict")
 

@@ -1,0 +1,66 @@
+#include "io/jobs/outputs.hpp"
+
+#include <pqxx/pqxx>
+
+#include "io/logging.hpp"
+#include "persistence/requests.hpp"
+
+namespace gp::io::jobs {
+
+json merge_outputs(const json& list) {
+  json out = json::object();
+  if (!list.is_array())
+    return out;
+  for (const auto& o : list) {
+    if (!o.is_object())
+      continue;
+    for (const auto& [k, v] : o.items()) {
+      if (k != "files" || !v.is_array()) {
+        out[k] = v;
+        continue;
+      }
+      auto& files = out["files"];
+      if (!files.is_array())
+        files = json::array();
+      for (const auto& f : v)
+        if (std::find(files.begin(), files.end(), f) == files.end())
+          files.push_back(f);
+    }
+  }
+  return out;
+}
+
+json endpoints_for(const std::string& request_type, const std::string& request_id,
+                   const json& outputs) {
+  json out = json::object();
+  if (!outputs.is_object())
+    return out;
+  auto data = "/platform/data/" + request_id;
+  if (outputs.contains("download") && request_type != "collection")
+    out["download"] = data + "/download";
+  if (auto c = outputs.find("collection"); c != outputs.end() && c->is_string())
+    out["features"] = "/features/collections/" + c->get<std::string>() + "/items";
+  if (outputs.value("mosaic", false))
+    out["mosaic"] = data + "/mosaic.json";
+  return out;
+}
+
+std::string find_reusable(const task_context& ctx, const std::string& sha256) {
+  const auto& req = ctx.params.at("request");
+  if (ctx.env.database_url.empty() || sha256.empty())
+    return {};
+  auto config = req.value("processing_config", json::object());
+  if (config.is_object() && config.value("reuse", true) == false)
+    return {};
+  try {
+    pqxx::connection c{ctx.env.database_url};
+    auto found = persistence::find_reusable(c, req.at("request_id").get<std::string>(), sha256);
+    return found.value_or("");
+  } catch (const std::exception& e) {
+    GP_LOG_WARN("request {}: reuse look-up failed ({}); processing the source",
+                req.value("request_id", "").substr(0, 12), e.what());
+    return {};
+  }
+}
+
+}  // namespace gp::io::jobs

@@ -1,0 +1,166 @@
+"""What geodata requests leave behind: the outputs and endpoints of completed raster and
+collection requests, MosaicJSON over a collection's COGs, incremental reuse of a completed
+version with the same source and settings, source limits, and no files left by a request that
+failed."""
+import json
+import os
+import shutil
+import subprocess
+import time
+
+from gp_e2e import ServedTestCase, psql
+from test_platform import ENGINE, Api, body, make_raster, setup_clients
+
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data")
+LIMITS = ["--set", "limits.max_megapixels=1", "--set", "limits.max_source_mib=2"]
+
+
+def cog_valid(path):
+    out = subprocess.run(["/usr/bin/python3", "-m",
+                          "osgeo_utils.samples.validate_cloud_optimized_geotiff", path],
+                         capture_output=True, text=True)
+    return out.returncode == 0, out.stdout + out.stderr
+
+
+class GeodataOutputs(ServedTestCase):
+    server_args = ENGINE + LIMITS
+    prepare = classmethod(lambda cls, url: setup_clients(url))
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.bronze = os.path.join(cls.srv.storage, "bronze", "ddh")
+        cls.silver = os.path.join(cls.srv.storage, "silver", "ddh")
+        os.makedirs(cls.bronze, exist_ok=True)
+        for name in ("lux_elev.tif", "grain.tif", "rgb_logo.tif"):
+            shutil.copy(os.path.join(DATA, name), cls.bronze)
+
+    def setUp(self):
+        super().setUp()
+        self.api = Api(self, self.srv, self.keys["internal"])
+
+    def run_request(self, **kw):
+        st, _, doc = self.api.json("POST", "/platform/submit", body(**kw))
+        self.assertEqual(st, 202, doc)
+        return self.api.wait(doc["request_id"])
+
+    def outputs(self, rid):
+        return json.loads(psql(self.db.url, "SELECT coalesce(outputs::text, 'null') FROM "
+                               "platform.requests WHERE request_id = '%s'" % rid))
+
+    def collection(self, name, files):
+        folder = os.path.join(self.bronze, name)
+        os.makedirs(folder, exist_ok=True)
+        for f in files:
+            shutil.copy(os.path.join(self.bronze, f), folder)
+        return name
+
+    def test_a_completed_raster_names_its_cog_and_its_download(self):
+        done = self.run_request(dataset_id="out-raster", source_path="lux_elev.tif")
+        self.assertEqual(done["status"], "completed", done)
+        rid = done["request_id"]
+        self.assertEqual(done["endpoints"],
+                         {"download": self.srv_base() + "/platform/data/%s/download" % rid})
+        self.assertIsNone(done["reused_from"])
+        out = self.outputs(rid)
+        self.assertEqual(out["download"], "lux_elev.tif")
+        self.assertEqual(out["dir"], os.path.join(self.silver, "out-raster", "main", "v1"))
+        self.assertTrue(os.path.isfile(os.path.join(out["dir"], "lux_elev.tif")))
+
+    def srv_base(self):
+        return "http://127.0.0.1:%d" % self.srv.port
+
+    def test_a_new_version_with_the_same_source_and_settings_reuses_the_outputs(self):
+        first = self.run_request(dataset_id="reuse", version_id="v1", source_path="grain.tif")
+        self.assertEqual(first["status"], "completed", first)
+        second = self.run_request(dataset_id="reuse", version_id="v2", source_path="grain.tif")
+        self.assertEqual(second["status"], "completed", second)
+        self.assertEqual(second["reused_from"], first["request_id"])
+        self.assertIn(first["request_id"], second["message"])
+        # Only the validation (which hashes the source) ran; nothing was written again.
+        self.assertEqual([j["job_type"] for j in second["jobs"]], ["validate_raster"])
+        self.assertFalse(os.path.exists(os.path.join(self.silver, "reuse", "main", "v2")))
+        self.assertEqual(self.outputs(second["request_id"]), self.outputs(first["request_id"]))
+        self.assertEqual(second["endpoints"]["download"], self.srv_base() +
+                         "/platform/data/%s/download" % second["request_id"])
+        # Other settings, another resource, or reuse turned off: processed again.
+        for kw in ({"version_id": "v3", "processing_config": {"compression": "lzw"}},
+                   {"version_id": "v4", "resource_id": "other"},
+                   {"version_id": "v5", "processing_config": {"reuse": False}}):
+            again = self.run_request(dataset_id="reuse", source_path="grain.tif", **kw)
+            self.assertEqual(again["status"], "completed", again)
+            self.assertIsNone(again["reused_from"], kw)
+            self.assertEqual(len(again["jobs"]), 2, kw)
+
+    def test_reuse_must_be_a_boolean(self):
+        st, _, doc = self.api.json("POST", "/platform/submit",
+                                   body(dataset_id="reuse-bad",
+                                        processing_config={"reuse": "no"}))
+        self.assertEqual(st, 400, doc)
+        self.assertEqual(doc["errors"][0]["field"], "processing_config.reuse")
+
+    def test_a_collection_becomes_cogs_and_a_mosaic(self):
+        make_raster(os.path.join(self.bronze, "east.tif"), bands=1, dtype="Int16",
+                    ullr=("6", "50", "7", "49"))
+        folder = self.collection("mosaic-src", ["lux_elev.tif", "grain.tif", "east.tif"])
+        done = self.run_request(dataset_id="mosaic", request_type="collection",
+                                source_path=folder)
+        self.assertEqual(done["status"], "completed", done)
+        rid = done["request_id"]
+        self.assertEqual(done["endpoints"],
+                         {"mosaic": self.srv_base() + "/platform/data/%s/mosaic.json" % rid})
+        out = self.outputs(rid)
+        self.assertEqual(sorted(out["files"]), ["east.tif", "grain.tif", "lux_elev.tif"])
+        self.assertTrue(out["mosaic"])
+        for name in out["files"]:
+            ok, report = cog_valid(os.path.join(out["dir"], name))
+            self.assertTrue(ok, report)
+        with open(os.path.join(out["dir"], "mosaic.json")) as f:
+            mosaic = json.load(f)
+        self.assertEqual(mosaic["mosaicjson"], "0.0.3")
+        west, south, east, north = mosaic["bounds"]
+        # The union of grain.tif (-1.5..1.5), lux_elev.tif (5.75..6.53, 49.44..50.19) and
+        # east.tif (6..7, 49..50).
+        self.assertAlmostEqual(west, -1.5, places=3)
+        self.assertAlmostEqual(south, -1.5, places=3)
+        self.assertAlmostEqual(east, 7.0, places=3)
+        self.assertTrue(50.1 < north < 50.2, mosaic["bounds"])
+        self.assertLessEqual(mosaic["minzoom"], mosaic["maxzoom"])
+        named = {f for files in mosaic["tiles"].values() for f in files}
+        self.assertEqual(named, set(out["files"]))
+        for key in mosaic["tiles"]:
+            self.assertEqual(len(key), mosaic["quadkey_zoom"])
+        # The fan-out ran one task per file.
+        self.assertEqual(psql(self.db.url, "SELECT count(*) FROM app.tasks WHERE job_id = '%s' "
+                                           "AND stage = 2" % done["jobs"][0]["job_id"]), "3")
+        # No temporary file is left beside the outputs.
+        self.assertEqual([n for n in os.listdir(out["dir"]) if n.startswith(".")], [])
+
+    def test_a_collection_with_an_unpublishable_file_fails_and_leaves_nothing(self):
+        folder = self.collection("bad-src", ["grain.tif", "rgb_logo.tif"])
+        done = self.run_request(dataset_id="bad-mosaic", request_type="collection",
+                                source_path=folder)
+        self.assertEqual(done["status"], "failed", done)
+        self.assertEqual(done["error"]["code"], "not_georeferenced")
+        self.assertIn("rgb_logo.tif", done["error"]["message"])
+        self.assertNotIn(self.srv.storage, done["error"]["message"])
+        dir_ = os.path.join(self.silver, "bad-mosaic", "main", "v1")
+        deadline = time.time() + 5
+        while os.path.exists(dir_) and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertFalse(os.path.exists(dir_), os.listdir(dir_) if os.path.exists(dir_) else "")
+
+    def test_a_raster_over_the_pixel_limit_fails_with_a_specific_code(self):
+        make_raster(os.path.join(self.bronze, "big.tif"), bands=1, size=1001)
+        done = self.run_request(dataset_id="too-big", source_path="big.tif")
+        self.assertEqual(done["status"], "failed", done)
+        self.assertEqual(done["error"]["code"], "raster_too_large")
+        self.assertIn("limits.max_megapixels", done["error"]["message"])
+
+    def test_a_source_over_the_size_limit_fails_with_a_specific_code(self):
+        # 800 x 800 pixels (under the 1-megapixel limit) x 3 bands x 2 bytes: 3.7 MiB.
+        make_raster(os.path.join(self.bronze, "heavy.tif"), bands=3, dtype="Int16", size=800)
+        done = self.run_request(dataset_id="too-heavy", source_path="heavy.tif")
+        self.assertEqual(done["status"], "failed", done)
+        self.assertEqual(done["error"]["code"], "source_too_large")
+        self.assertIn("limits.max_source_mib", done["error"]["message"])

@@ -1,0 +1,109 @@
+// Pure geodata helpers: derived names, MosaicJSON tiling, request outputs and endpoints.
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "io/geodata/mosaic.hpp"
+#include "io/geodata/naming.hpp"
+#include "io/jobs/outputs.hpp"
+
+namespace gp {
+namespace {
+
+using json = nlohmann::json;
+using namespace io::geodata;
+
+TEST(naming, table_names_are_safe_identifiers_within_63_characters) {
+  auto t = table_name_for("ddh", "World Bank/Roads", "résumé", "v1.0");
+  EXPECT_LE(t.size(), 63u);
+  EXPECT_EQ(t.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_"), std::string::npos) << t;
+  EXPECT_EQ(t.rfind("ddh_world_bank_roads_r_sum_v1_0_", 0), 0u) << t;
+  auto long_name = table_name_for("ddh", std::string(200, 'a'), "r", "v");
+  EXPECT_EQ(long_name.size(), 63u);
+  EXPECT_NE(long_name.back(), '_');
+}
+
+TEST(naming, distinct_identities_get_distinct_names_even_when_their_slugs_agree) {
+  EXPECT_NE(table_name_for("ddh", "a.b", "r", "v"), table_name_for("ddh", "a-b", "r", "v"));
+  EXPECT_EQ(table_name_for("ddh", "a", "r", "v"), table_name_for("ddh", "a", "r", "v"));
+  EXPECT_EQ(table_name_for("9lives", "d", "r", "v").rfind("t_9lives_", 0), 0u);
+}
+
+TEST(naming, column_names_are_sanitised) {
+  EXPECT_EQ(sanitize_column_name("Pop Est (2020)"), "pop_est_2020");
+  EXPECT_EQ(sanitize_column_name("2020"), "c_2020");
+  EXPECT_EQ(sanitize_column_name("geom"), "geom_1");
+  EXPECT_EQ(sanitize_column_name("FID"), "fid_1");
+  EXPECT_EQ(sanitize_column_name("***"), "column");
+  EXPECT_EQ(sanitize_column_name(std::string(100, 'x')).size(), 63u);
+}
+
+TEST(mosaic, quadkeys_cover_the_bounds_at_a_zoom) {
+  // The whole world at zoom 1 is four tiles.
+  auto all = quadkeys_covering({-180, -85, 180, 85}, 1);
+  EXPECT_EQ(all, (std::vector<std::string>{"0", "1", "2", "3"}));
+  // Luxembourg at zoom 8 lies in one tile (x 132, y 87): quadkey 12020322.
+  auto lux = quadkeys_covering({6.0, 49.5, 6.1, 49.6}, 8);
+  ASSERT_EQ(lux.size(), 1u);
+  EXPECT_EQ(lux[0], "12020322");
+  EXPECT_EQ(quadkeys_covering({0, 0, 0, 0}, 0), std::vector<std::string>{""});
+}
+
+TEST(mosaic, zooms_follow_the_resolution_and_size) {
+  // 0.0083° pixels (about 1 km): zoom 8 pixels are 611 m, zoom 7 1.2 km.
+  mosaic_source s{"a.tif", {5.74, 49.45, 6.53, 50.19}, 95, 90};
+  EXPECT_EQ(native_zoom(s), 8);
+  EXPECT_EQ(overview_zoom(s), 8);  // fits one tile already
+  mosaic_source big{"b.tif", {0, 0, 1, 1}, 8000, 8000};
+  EXPECT_EQ(native_zoom(big), 14);  // 13.9 m pixels
+  EXPECT_EQ(overview_zoom(big), 14 - 5);  // 8000 px = 2^5 tiles of 256
+}
+
+TEST(mosaic, document_is_mosaicjson_0_0_3) {
+  std::vector<mosaic_source> sources{{"west.tif", {0, 0, 1, 1}, 256, 256},
+                                     {"east.tif", {1, 0, 2, 1}, 256, 256}};
+  auto doc = mosaic_document(sources, "r1");
+  EXPECT_EQ(doc["mosaicjson"], "0.0.3");
+  EXPECT_EQ(doc["bounds"], json::array({0.0, 0.0, 2.0, 1.0}));
+  EXPECT_LE(doc["minzoom"].get<int>(), doc["maxzoom"].get<int>());
+  EXPECT_EQ(doc["quadkey_zoom"], doc["minzoom"]);
+  std::set<std::string> named;
+  for (const auto& [key, files] : doc["tiles"].items()) {
+    EXPECT_EQ(key.size(), doc["quadkey_zoom"].get<size_t>());
+    for (const auto& f : files)
+      named.insert(f.get<std::string>());
+  }
+  EXPECT_EQ(named, (std::set<std::string>{"west.tif", "east.tif"}));
+  EXPECT_THROW(mosaic_document({}, "x"), std::invalid_argument);
+}
+
+TEST(mosaic, a_huge_tile_map_is_indexed_at_a_coarser_zoom) {
+  std::vector<mosaic_source> sources{{"a.tif", {-10, -10, 10, 10}, 4000000, 4000000}};
+  auto doc = mosaic_document(sources, "r", 1000);
+  EXPECT_LE(doc["tiles"].size(), 1000u);
+  EXPECT_LE(doc["minzoom"].get<int>(), doc["quadkey_zoom"].get<int>());
+}
+
+TEST(outputs, are_merged_in_order_with_files_listed_once) {
+  auto merged = io::jobs::merge_outputs(json::parse(
+    R"([{"download": "a.tif"}, {"files": ["x.tif"]}, {"files": ["x.tif", "y.tif"], "mosaic": true},
+        {"download": "b.tif"}, null, 3])"));
+  EXPECT_EQ(merged, json::parse(R"({"download": "b.tif", "files": ["x.tif", "y.tif"],
+                                     "mosaic": true})"));
+  EXPECT_EQ(io::jobs::merge_outputs(json::object()), json::object());
+}
+
+TEST(outputs, endpoints_name_only_what_the_outputs_hold) {
+  using io::jobs::endpoints_for;
+  EXPECT_EQ(endpoints_for("raster", "r1", json{{"download", "a.tif"}}),
+            json({{"download", "/platform/data/r1/download"}}));
+  EXPECT_EQ(endpoints_for("vector", "r1", json{{"download", "t.gpkg"}, {"collection", "t"}}),
+            json({{"download", "/platform/data/r1/download"},
+                  {"features", "/features/collections/t/items"}}));
+  EXPECT_EQ(endpoints_for("collection", "r1", json{{"files", {"a.tif"}}, {"mosaic", true}}),
+            json({{"mosaic", "/platform/data/r1/mosaic.json"}}));
+  EXPECT_EQ(endpoints_for("raster", "r1", json::object()), json::object());
+}
+
+}  // namespace
+}  // namespace gp
