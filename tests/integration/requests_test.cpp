@@ -290,3 +290,61 @@ TEST_F(requests, a_job_of_a_request_that_ended_is_not_created) {
   EXPECT_THROW(create_job(c, job, plan), gp::persistence::conflict_error);
   EXPECT_EQ(scalar("SELECT count(*) FROM app.jobs"), 0);
 }
+
+TEST_F(requests, reuse_finds_only_a_completed_version_with_the_same_source_and_settings) {
+  auto done = insert_request(c, sample("v1")).row;
+  auto same = insert_request(c, sample("v2")).row;
+  auto other_config = sample("v3");
+  other_config.processing_config_json = R"({"layer_name": "y"})";
+  auto other = insert_request(c, other_config).row;
+  // Nothing is completed yet: nothing to reuse, but the hash is recorded.
+  EXPECT_FALSE(find_reusable(c, done.request_id, "h1"));
+  EXPECT_EQ(scalar("SELECT count(*) FROM platform.requests WHERE source_sha256 = 'h1'"), 1);
+  request_state s;
+  s.status = "completed";
+  s.outputs_json = R"({"dir": "/s/ddh/d/r/v1", "download": "a.gpkg"})";
+  ASSERT_TRUE(save_request_state(c, done.request_id, done.state_version, s));
+  EXPECT_EQ(find_reusable(c, same.request_id, "h1"), done.request_id);
+  EXPECT_FALSE(find_reusable(c, same.request_id, "h2"));   // other bytes
+  EXPECT_FALSE(find_reusable(c, other.request_id, "h1"));  // other settings
+  EXPECT_FALSE(find_reusable(c, done.request_id, "h1"));   // never itself
+}
+
+TEST_F(requests, gathered_outputs_are_the_tasks_outputs_or_the_reused_requests) {
+  auto r = insert_request(c, sample("v1")).row;
+  {
+    pqxx::work tx{c};
+    tx.exec_params(R"sql(
+      INSERT INTO app.jobs (job_id, job_type, total_stages, platform_request_id, status)
+      VALUES (repeat('a', 64), 'x', 2, $1, 'completed'))sql", r.request_id);
+    tx.exec(R"sql(
+      INSERT INTO app.tasks (job_id, stage, task_index, task_type, status, result) VALUES
+        (repeat('a', 64), 1, 0, 't', 'completed', '{"outputs": {"files": ["b.tif"]}}'),
+        (repeat('a', 64), 1, 1, 't', 'completed', '{"outputs": {"files": ["c.tif"]}}'),
+        (repeat('a', 64), 2, 0, 't', 'completed', '{"outputs": {"mosaic": true}}'),
+        (repeat('a', 64), 2, 1, 't', 'failed', '{"outputs": {"ignored": true}}'),
+        (repeat('a', 64), 2, 2, 't', 'completed', '{"count": 2}'))sql");
+    tx.commit();
+  }
+  auto got = gather_outputs(c, r.request_id);
+  EXPECT_EQ(got.reused_from, "");
+  EXPECT_EQ(got.outputs_json,
+            R"([{"files": ["b.tif"]}, {"files": ["c.tif"]}, {"mosaic": true}])");
+  // A task that found a reusable version: its outputs are that request's.
+  auto earlier = insert_request(c, sample("v0")).row;
+  request_state s;
+  s.status = "completed";
+  s.outputs_json = R"({"dir": "/s/v0", "download": "a.tif"})";
+  ASSERT_TRUE(save_request_state(c, earlier.request_id, earlier.state_version, s));
+  {
+    pqxx::work tx{c};
+    tx.exec_params(R"sql(
+      INSERT INTO app.tasks (job_id, stage, task_index, task_type, status, result)
+      VALUES (repeat('a', 64), 3, 0, 't', 'completed', jsonb_build_object('reused_from', $1::text)))sql",
+                   earlier.request_id);
+    tx.commit();
+  }
+  got = gather_outputs(c, r.request_id);
+  EXPECT_EQ(got.reused_from, earlier.request_id);
+  EXPECT_EQ(got.outputs_json, R"({"dir": "/s/v0", "download": "a.tif"})");
+}
