@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/edge_handlers.hpp"
+#include "actors/features_handlers.hpp"
 #include "io/crypto.hpp"
 #include "io/http/access.hpp"
 #include "io/http/json_body.hpp"
@@ -41,6 +42,12 @@ enum route : int {
   platform_list,
   platform_cancel,
   platform_retry,
+  features_landing,
+  features_conformance,
+  features_collections,
+  features_collection,
+  features_items,
+  features_item,
 };
 
 /// One row of the route table: method, path pattern, id, who may call, whether it takes a body.
@@ -71,6 +78,12 @@ constexpr route_def route_table[] = {
   {"DELETE", "/platform/requests/{request_id}", platform_cancel, route_access::platform, false},
   {"POST", "/platform/requests/{request_id}/retry", platform_retry, route_access::platform,
    false},
+  {"GET", "/features", features_landing, route_access::any_key, false},
+  {"GET", "/features/conformance", features_conformance, route_access::any_key, false},
+  {"GET", "/features/collections", features_collections, route_access::any_key, false},
+  {"GET", "/features/collections/{cid}", features_collection, route_access::any_key, false},
+  {"GET", "/features/collections/{cid}/items", features_items, route_access::any_key, false},
+  {"GET", "/features/collections/{cid}/items/{fid}", features_item, route_access::any_key, false},
 };
 
 const route_def& definition(int id) {
@@ -122,6 +135,15 @@ void run(edge_self* self, http_call call, const route_def& def, const principal&
       return handle_platform_cancel(self, std::move(call), who, params.at("request_id"));
     case platform_retry:
       return handle_platform_retry(self, std::move(call), who, params.at("request_id"));
+    case features_landing: return handle_features_landing(self, std::move(call));
+    case features_conformance: return handle_features_conformance(self, std::move(call));
+    case features_collections: return handle_features_collections(self, std::move(call), who);
+    case features_collection:
+      return handle_features_collection(self, std::move(call), who, params.at("cid"));
+    case features_items:
+      return handle_features_items(self, std::move(call), who, params.at("cid"));
+    case features_item:
+      return handle_features_item(self, std::move(call), who, params.at("cid"), params.at("fid"));
   }
 }
 

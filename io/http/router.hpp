@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace gp::io::http {
@@ -39,6 +40,10 @@ private:
 
 /// The percent-decoded value of `name` in a query string ("a=1&b=x%20y"), if present.
 std::optional<std::string> query_param(std::string_view query, std::string_view name);
+
+/// Every name=value pair of a query string, percent-decoded, in order (a pair without `=` has an
+/// empty value; empty pairs from `&&` are skipped).
+std::vector<std::pair<std::string, std::string>> query_pairs(std::string_view query);
 
 /// Splits "/a/b/c" into {"a","b","c"}; "/" gives {}.
 std::vector<std::string> split_path(std::string_view path);

@@ -62,3 +62,10 @@ TEST(router, split_path_keeps_empty_trailing_segment) {
   EXPECT_EQ(split_path("/a/b"), (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(split_path("/a/"), (std::vector<std::string>{"a", ""}));
 }
+
+TEST(router, query_pairs_are_decoded_in_order_and_empty_pairs_skipped) {
+  using pairs = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(gp::io::http::query_pairs(""), pairs{});
+  EXPECT_EQ(gp::io::http::query_pairs("a=1&&b&c=x%20y+z&a=2&%62b="),
+            (pairs{{"a", "1"}, {"b", ""}, {"c", "x y z"}, {"a", "2"}, {"bb", ""}}));
+}

@@ -1,0 +1,196 @@
+// The /features routes of the http_edge actor: OGC API - Features over the loaded vector layers.
+// Parameters are checked here before any database work; the catalogue look-up and the page read
+// run as one pool job, so a page costs one round trip to the pool.
+#include "actors/features_handlers.hpp"
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/db_pool.hpp"
+#include "actors/edge_handlers.hpp"
+#include "io/http/features_codec.hpp"
+#include "io/http/problem.hpp"
+#include "messages/atoms.hpp"
+#include "persistence/features.hpp"
+
+namespace gp {
+
+namespace {
+
+struct layer_list {
+  std::vector<persistence::vector_layer> layers;
+};
+struct layer_lookup {
+  std::optional<persistence::vector_layer> layer;
+};
+struct items_answer {
+  std::optional<persistence::vector_layer> layer;
+  persistence::items_page page;
+};
+struct item_answer {
+  std::optional<persistence::vector_layer> layer;
+  std::optional<std::string> feature;
+};
+
+}  // namespace
+
+}  // namespace gp
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::layer_list)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::layer_lookup)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::items_answer)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::item_answer)
+
+namespace gp {
+
+namespace {
+
+using io::http::json_response;
+using io::http::problem;
+
+constexpr const char* geojson_type = "application/geo+json";
+
+/// The client whose layers a key sees: an internal key its own client's; trusted and admin keys
+/// (read-only partners and operators) every client's (empty).
+std::string scope_of(const principal& who) {
+  return who.access_level == "internal" ? who.client_id : std::string{};
+}
+
+/// A page of up to 10000 features may take longer than a small admin query.
+std::chrono::milliseconds features_timeout(edge_self* self) {
+  return std::max<std::chrono::milliseconds>(self->state.opts.db_timeout,
+                                             std::chrono::seconds(10));
+}
+
+io::http::response no_collection(const std::string& cid) {
+  return problem(404, "not_found", "no collection " + cid);
+}
+
+/// Sends `job` to the pool and hands its typed answer to `on_ok`; failures answer the call.
+template <class T, class F>
+void with_db(edge_self* self, const http_call& call, db_job job, F on_ok) {
+  auto reply = call.reply;
+  self->request(self->state.peers.pool, features_timeout(self), db_run_atom_v, std::move(job))
+    .then([on_ok](const T& value) mutable { on_ok(value); },
+          [reply](const caf::error& err) { reply(failure_response(err)); });
+}
+
+/// Answers 400 for a bad query of a route that takes only `f`; true when it did.
+bool refuse_query(const http_call& call, bool geojson_too) {
+  std::vector<io::http::field_error> errors;
+  io::http::check_plain_query(call.req.query, geojson_too, errors);
+  if (errors.empty())
+    return false;
+  call.reply(io::http::validation_problem(errors));
+  return true;
+}
+
+}  // namespace
+
+void handle_features_landing(edge_self* self, http_call call) {
+  if (refuse_query(call, false))
+    return;
+  call.reply(json_response(200, io::http::features_landing(self->state.opts.public_base_url)));
+}
+
+void handle_features_conformance(edge_self*, http_call call) {
+  if (refuse_query(call, false))
+    return;
+  call.reply(json_response(200, io::http::features_conformance()));
+}
+
+void handle_features_collections(edge_self* self, http_call call, const principal& who) {
+  if (refuse_query(call, false))
+    return;
+  auto scope = scope_of(who);
+  db_job job = [scope](pqxx::connection& c) {
+    return caf::make_message(layer_list{persistence::list_vector_layers(c, scope)});
+  };
+  auto reply = call.reply;
+  auto base = self->state.opts.public_base_url;
+  with_db<layer_list>(self, call, std::move(job), [reply, base](const layer_list& list) {
+    reply(json_response(200, io::http::collections_body(list.layers, base)));
+  });
+}
+
+void handle_features_collection(edge_self* self, http_call call, const principal& who,
+                                const std::string& cid) {
+  if (!io::http::is_collection_id(cid))
+    return call.reply(no_collection(cid));
+  if (refuse_query(call, false))
+    return;
+  auto scope = scope_of(who);
+  db_job job = [cid, scope](pqxx::connection& c) {
+    return caf::make_message(layer_lookup{persistence::find_vector_layer(c, cid, scope)});
+  };
+  auto reply = call.reply;
+  auto base = self->state.opts.public_base_url;
+  with_db<layer_lookup>(self, call, std::move(job), [reply, base, cid](const layer_lookup& l) {
+    if (!l.layer)
+      return reply(no_collection(cid));
+    reply(json_response(200, io::http::collection_body(*l.layer, base)));
+  });
+}
+
+void handle_features_items(edge_self* self, http_call call, const principal& who,
+                           const std::string& cid) {
+  if (!io::http::is_collection_id(cid))
+    return call.reply(no_collection(cid));
+  std::vector<io::http::field_error> errors;
+  auto selection = io::http::parse_items_query(call.req.query, errors);
+  if (!errors.empty())
+    return call.reply(io::http::validation_problem(errors));
+  auto scope = scope_of(who);
+  db_job job = [cid, scope, selection](pqxx::connection& c) {
+    items_answer a;
+    a.layer = persistence::find_vector_layer(c, cid, scope);
+    if (a.layer)
+      a.page = persistence::read_items(c, *a.layer, selection);
+    return caf::make_message(std::move(a));
+  };
+  auto reply = call.reply;
+  auto base = self->state.opts.public_base_url;
+  with_db<items_answer>(self, call, std::move(job),
+                        [reply, base, cid, selection](const items_answer& a) {
+                          if (!a.layer)
+                            return reply(no_collection(cid));
+                          io::http::response r;
+                          r.content_type = geojson_type;
+                          r.body = io::http::items_body(*a.layer, selection, a.page, base);
+                          reply(std::move(r));
+                        });
+}
+
+void handle_features_item(edge_self* self, http_call call, const principal& who,
+                          const std::string& cid, const std::string& fid) {
+  if (!io::http::is_collection_id(cid))
+    return call.reply(no_collection(cid));
+  auto id = io::http::parse_feature_id(fid);
+  if (!id)
+    return call.reply(problem(404, "not_found", "no feature " + fid + " in collection " + cid));
+  if (refuse_query(call, true))
+    return;
+  auto scope = scope_of(who);
+  db_job job = [cid, scope, id = *id](pqxx::connection& c) {
+    item_answer a;
+    a.layer = persistence::find_vector_layer(c, cid, scope);
+    if (a.layer)
+      a.feature = persistence::read_item(c, *a.layer, id);
+    return caf::make_message(std::move(a));
+  };
+  auto reply = call.reply;
+  auto base = self->state.opts.public_base_url;
+  with_db<item_answer>(self, call, std::move(job), [reply, base, cid, fid, id = *id](
+                                                     const item_answer& a) {
+    if (!a.layer)
+      return reply(no_collection(cid));
+    if (!a.feature)
+      return reply(problem(404, "not_found", "no feature " + fid + " in collection " + cid));
+    io::http::response r;
+    r.content_type = geojson_type;
+    r.body = io::http::item_body(*a.layer, id, *a.feature, base);
+    reply(std::move(r));
+  });
+}
+
+}  // namespace gp
