@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/data_handlers.hpp"
 #include "actors/edge_handlers.hpp"
 #include "io/crypto.hpp"
 #include "io/http/access.hpp"
@@ -41,6 +42,9 @@ enum route : int {
   platform_list,
   platform_cancel,
   platform_retry,
+  data_download,
+  data_file,
+  data_mosaic,
 };
 
 /// One row of the route table: method, path pattern, id, who may call, whether it takes a body.
@@ -71,6 +75,9 @@ constexpr route_def route_table[] = {
   {"DELETE", "/platform/requests/{request_id}", platform_cancel, route_access::platform, false},
   {"POST", "/platform/requests/{request_id}/retry", platform_retry, route_access::platform,
    false},
+  {"GET", "/platform/data/{request_id}/download", data_download, route_access::any_key, false},
+  {"GET", "/platform/data/{request_id}/files/{name}", data_file, route_access::any_key, false},
+  {"GET", "/platform/data/{request_id}/mosaic.json", data_mosaic, route_access::any_key, false},
 };
 
 const route_def& definition(int id) {
@@ -122,6 +129,13 @@ void run(edge_self* self, http_call call, const route_def& def, const principal&
       return handle_platform_cancel(self, std::move(call), who, params.at("request_id"));
     case platform_retry:
       return handle_platform_retry(self, std::move(call), who, params.at("request_id"));
+    case data_download:
+      return handle_data_download(self, std::move(call), who, params.at("request_id"));
+    case data_file:
+      return handle_data_file(self, std::move(call), who, params.at("request_id"),
+                              params.at("name"));
+    case data_mosaic:
+      return handle_data_mosaic(self, std::move(call), who, params.at("request_id"));
   }
 }
 

@@ -1,5 +1,7 @@
 #include "io/http/server.hpp"
 
+#include <unistd.h>
+
 #include <array>
 #include <atomic>
 #include <mutex>
@@ -13,6 +15,7 @@
 #include <boost/beast/http.hpp>
 
 #include "io/http/correlation.hpp"
+#include "io/http/open_file.hpp"
 #include "io/http/problem.hpp"
 #include "io/logging.hpp"
 
@@ -31,6 +34,62 @@ std::string_view request::header(std::string_view name) const {
 }
 
 bool iequals(std::string_view a, std::string_view b) { return beast::iequals(a, b); }
+
+namespace {
+
+/// A Beast body reading `length` bytes of an open file from `offset`, one bounded chunk at a
+/// time with pread (the descriptor is shared, so no file position is involved).
+struct file_range_body {
+  using value_type = file_part;
+
+  static std::uint64_t size(const value_type& v) { return v.length; }
+
+  class writer {
+  public:
+    using const_buffers_type = net::const_buffer;
+
+    template <bool isRequest, class Fields>
+    writer(const bhttp::header<isRequest, Fields>&, const value_type& v)
+      : file_(v.file), position_(v.offset), remain_(v.length) {}
+
+    void init(beast::error_code& ec) {
+      buffer_ = std::make_unique<char[]>(chunk_size);
+      ec = {};
+    }
+
+    boost::optional<std::pair<const_buffers_type, bool>> get(beast::error_code& ec) {
+      ec = {};
+      if (remain_ == 0)
+        return boost::none;
+      auto want = static_cast<size_t>(std::min<uint64_t>(remain_, chunk_size));
+      ssize_t n;
+      do
+        n = ::pread(file_->fd(), buffer_.get(), want, static_cast<off_t>(position_));
+      while (n < 0 && errno == EINTR);
+      if (n < 0) {
+        ec.assign(errno, beast::system_category());
+        return boost::none;
+      }
+      if (n == 0) {  // the file shrank under us: the promised length cannot be sent
+        ec = net::error::eof;
+        return boost::none;
+      }
+      position_ += static_cast<uint64_t>(n);
+      remain_ -= static_cast<uint64_t>(n);
+      return std::make_pair(net::const_buffer(buffer_.get(), static_cast<size_t>(n)),
+                            remain_ > 0);
+    }
+
+  private:
+    static constexpr size_t chunk_size = 128 * 1024;
+    std::shared_ptr<const open_file> file_;
+    uint64_t position_;
+    uint64_t remain_;
+    std::unique_ptr<char[]> buffer_;
+  };
+};
+
+}  // namespace
 
 class session;
 
@@ -201,27 +260,68 @@ private:
   }
 
   void write(response r, bool close) {
-    auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
-      static_cast<bhttp::status>(r.status), version_);
-    if (!r.content_type.empty())
-      res->set(bhttp::field::content_type, r.content_type);
-    for (auto& [k, v] : r.headers)
-      res->set(k, v);
-    res->set("X-Correlation-Id", cid_);
     bool keep = keep_alive_ && !close && !srv_.draining;
-    res->keep_alive(keep);
-    auto size = r.body.size();
-    if (head_) {
-      res->content_length(size);
-    } else {
-      res->body() = std::move(r.body);
-      res->prepare_payload();
-    }
     status_ = r.status;
-    res_ = res;
+    if (r.file && !head_) {
+      bhttp::response<file_range_body> res{static_cast<bhttp::status>(r.status), version_};
+      set_headers(res, r, keep);
+      res.content_length(r.file->length);
+      res.body() = std::move(*r.file);
+      return send(std::move(res), !keep);
+    }
+    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version_};
+    set_headers(res, r, keep);
+    if (r.status == 304 || r.status == 204) {
+      // No body and no Content-Length (a 304's would have to be that of the 200).
+    } else if (head_) {
+      res.content_length(r.file ? r.file->length : r.body.size());
+    } else {
+      res.body() = std::move(r.body);
+      res.prepare_payload();
+    }
+    send(std::move(res), !keep);
+  }
+
+  template <class Message>
+  void set_headers(Message& res, const response& r, bool keep) {
+    if (!r.content_type.empty())
+      res.set(bhttp::field::content_type, r.content_type);
+    for (auto& [k, v] : r.headers)
+      res.set(k, v);
+    res.set("X-Correlation-Id", cid_);
+    res.keep_alive(keep);
+  }
+
+  /// A message and its serializer (which refers to it), released together after the write.
+  template <class Body>
+  struct outgoing {
+    explicit outgoing(bhttp::response<Body>&& m) : msg(std::move(m)) { sr.emplace(msg); }
+    bhttp::response<Body> msg;
+    std::optional<bhttp::response_serializer<Body>> sr;
+  };
+
+  /// Writes a message a piece at a time, restarting the write timeout before each piece: a large
+  /// body over a slow link takes as long as it needs, while a peer that stops reading for
+  /// write_timeout is dropped.
+  template <class Body>
+  void send(bhttp::response<Body>&& res, bool close) {
+    auto out = std::make_shared<outgoing<Body>>(std::move(res));
+    res_ = out;
+    write_some(std::move(out), close);
+  }
+
+  template <class Body>
+  void write_some(std::shared_ptr<outgoing<Body>> out, bool close) {
     stream_.expires_after(srv_.opts.write_timeout);
-    bhttp::async_write(stream_, *res_,
-                       beast::bind_front_handler(&session::on_write, shared_from_this(), !keep));
+    auto& sr = *out->sr;
+    bhttp::async_write_some(
+      stream_, sr,
+      [self = shared_from_this(), out = std::move(out), close](beast::error_code ec,
+                                                               std::size_t) mutable {
+        if (!ec && !out->sr->is_done())
+          return self->write_some(std::move(out), close);
+        self->on_write(close, ec, 0);
+      });
   }
 
   void on_write(bool close, beast::error_code ec, std::size_t) {
@@ -270,7 +370,8 @@ private:
   server::impl& srv_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  std::shared_ptr<bhttp::response<bhttp::string_body>> res_;
+  /// The response being written (a string or a file body), kept until its write completes.
+  std::shared_ptr<void> res_;
   std::shared_ptr<std::array<char, 4096>> drain_buf_;
   bool first_request_ = true;
   bool busy_ = false;
