@@ -148,6 +148,8 @@ json process_raster(const task_context& ctx) {
     auto out = geodata::write_cog(source, out_dir + "/" + name, opts,
                                   [&] { return !ctx.stop.load(); });
     out["file"] = name;
+    // What the request serves, in the shape of platform.requests.outputs (migration 0006).
+    out["outputs"] = {{"dir", out_dir}, {"download", name}};
     return out;
   } catch (const geodata::raster_rejected& e) {
     if (e.code == "stopped")

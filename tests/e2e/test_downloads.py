@@ -78,11 +78,14 @@ class Downloads(ServedTestCase):
         cls.raster_dir = os.path.join(srv.storage, "silver", "ddh", "lux", "main", "v1")
         cls.cog_path = os.path.join(cls.raster_dir, "lux_elev.tif")
         assert os.path.exists(cls.cog_path), os.listdir(cls.raster_dir)
-        # The request's completion writes its outputs once that is wired in; until then (and
-        # harmlessly after) the test records them as the contract of migration 0006 says.
+        # process_raster reports what the request serves; its completion stores that in the
+        # row once that is wired in (until then, and harmlessly after, the test stores it).
+        result = json.loads(psql(cls.db.url, "SELECT result FROM app.jobs WHERE job_id = '%s'"
+                                 % done["jobs"][1]["job_id"]))
+        cls.outputs = result["outputs"]
         psql(cls.db.url, """UPDATE platform.requests SET outputs = '%s'::jsonb
                             WHERE request_id = '%s' AND outputs IS NULL""" % (
-            json.dumps({"dir": cls.raster_dir, "download": "lux_elev.tif"}), cls.raster_id))
+            json.dumps(cls.outputs), cls.raster_id))
         with open(cls.cog_path, "rb") as f:
             cls.cog_bytes = f.read()
 
@@ -159,6 +162,12 @@ class Downloads(ServedTestCase):
                                              r"\d\d:\d\d:\d\d GMT$")
         self.assertEqual(h["content-disposition"], 'attachment; filename="lux_elev.tif"')
         self.assertEqual(h["cache-control"], "private, no-cache")
+
+    def test_process_raster_reports_the_outputs(self):
+        self.assertEqual(self.outputs, {"dir": self.raster_dir, "download": "lux_elev.tif"})
+        stored = json.loads(psql(self.db.url, "SELECT outputs FROM platform.requests "
+                                 "WHERE request_id = '%s'" % self.raster_id))
+        self.assertEqual(stored, self.outputs)
 
     def test_head_has_the_same_headers_and_no_body(self):
         _, get_h, _ = self.get(self.download())
