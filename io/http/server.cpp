@@ -1,7 +1,5 @@
 #include "io/http/server.hpp"
 
-#include <unistd.h>
-
 #include <array>
 #include <atomic>
 #include <mutex>
@@ -15,7 +13,7 @@
 #include <boost/beast/http.hpp>
 
 #include "io/http/correlation.hpp"
-#include "io/http/open_file.hpp"
+#include "io/http/file_body.hpp"
 #include "io/http/problem.hpp"
 #include "io/logging.hpp"
 
@@ -34,62 +32,6 @@ std::string_view request::header(std::string_view name) const {
 }
 
 bool iequals(std::string_view a, std::string_view b) { return beast::iequals(a, b); }
-
-namespace {
-
-/// A Beast body reading `length` bytes of an open file from `offset`, one bounded chunk at a
-/// time with pread (the descriptor is shared, so no file position is involved).
-struct file_range_body {
-  using value_type = file_part;
-
-  static std::uint64_t size(const value_type& v) { return v.length; }
-
-  class writer {
-  public:
-    using const_buffers_type = net::const_buffer;
-
-    template <bool isRequest, class Fields>
-    writer(const bhttp::header<isRequest, Fields>&, const value_type& v)
-      : file_(v.file), position_(v.offset), remain_(v.length) {}
-
-    void init(beast::error_code& ec) {
-      buffer_ = std::make_unique<char[]>(chunk_size);
-      ec = {};
-    }
-
-    boost::optional<std::pair<const_buffers_type, bool>> get(beast::error_code& ec) {
-      ec = {};
-      if (remain_ == 0)
-        return boost::none;
-      auto want = static_cast<size_t>(std::min<uint64_t>(remain_, chunk_size));
-      ssize_t n;
-      do
-        n = ::pread(file_->fd(), buffer_.get(), want, static_cast<off_t>(position_));
-      while (n < 0 && errno == EINTR);
-      if (n < 0) {
-        ec.assign(errno, beast::system_category());
-        return boost::none;
-      }
-      if (n == 0) {  // the file shrank under us: the promised length cannot be sent
-        ec = net::error::eof;
-        return boost::none;
-      }
-      position_ += static_cast<uint64_t>(n);
-      remain_ -= static_cast<uint64_t>(n);
-      return std::make_pair(net::const_buffer(buffer_.get(), static_cast<size_t>(n)),
-                            remain_ > 0);
-    }
-
-  private:
-    static constexpr size_t chunk_size = 128 * 1024;
-    std::shared_ptr<const open_file> file_;
-    uint64_t position_;
-    uint64_t remain_;
-    std::unique_ptr<char[]> buffer_;
-  };
-};
-
-}  // namespace
 
 class session;
 
