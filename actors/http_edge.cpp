@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/data_handlers.hpp"
 #include "actors/edge_handlers.hpp"
 #include "actors/features_handlers.hpp"
 #include "io/crypto.hpp"
@@ -48,6 +49,9 @@ enum route : int {
   features_collection,
   features_items,
   features_item,
+  data_download,
+  data_file,
+  data_mosaic,
 };
 
 /// One row of the route table: method, path pattern, id, who may call, whether it takes a body.
@@ -84,6 +88,9 @@ constexpr route_def route_table[] = {
   {"GET", "/features/collections/{cid}", features_collection, route_access::any_key, false},
   {"GET", "/features/collections/{cid}/items", features_items, route_access::any_key, false},
   {"GET", "/features/collections/{cid}/items/{fid}", features_item, route_access::any_key, false},
+  {"GET", "/platform/data/{request_id}/download", data_download, route_access::any_key, false},
+  {"GET", "/platform/data/{request_id}/files/{name}", data_file, route_access::any_key, false},
+  {"GET", "/platform/data/{request_id}/mosaic.json", data_mosaic, route_access::any_key, false},
 };
 
 const route_def& definition(int id) {
@@ -144,6 +151,13 @@ void run(edge_self* self, http_call call, const route_def& def, const principal&
       return handle_features_items(self, std::move(call), who, params.at("cid"));
     case features_item:
       return handle_features_item(self, std::move(call), who, params.at("cid"), params.at("fid"));
+    case data_download:
+      return handle_data_download(self, std::move(call), who, params.at("request_id"));
+    case data_file:
+      return handle_data_file(self, std::move(call), who, params.at("request_id"),
+                              params.at("name"));
+    case data_mosaic:
+      return handle_data_mosaic(self, std::move(call), who, params.at("request_id"));
   }
 }
 

@@ -38,6 +38,8 @@ struct http_edge_options {
   std::chrono::milliseconds request_timeout{20000};
   /// Inputs: <bronze_root>/<client_id>/<source_path>.
   std::string bronze_root;
+  /// Outputs: only files under this folder are served (empty: no check).
+  std::string silver_root;
   /// Submission rules the operator sets (virtual paths, default compression).
   io::http::submit_policy submit;
 };

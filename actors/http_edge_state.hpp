@@ -10,6 +10,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/http_edge.hpp"
+#include "io/http/outputs.hpp"
 #include "io/http/router.hpp"
 #include "messages/auth.hpp"
 #include "messages/requests.hpp"
@@ -37,6 +38,14 @@ struct http_edge_state {
     std::string body;
   };
   std::unordered_map<std::string, rendered_status> status_cache;
+  /// Outputs of completed requests by request id (they never change once completed), so a
+  /// download's many range reads cost one database round trip.
+  struct served_outputs {
+    std::string client_id;
+    std::string request_type;
+    io::http::request_outputs outputs;
+  };
+  std::unordered_map<std::string, served_outputs> outputs_cache;
   static inline const char* name = "http_edge";
 };
 

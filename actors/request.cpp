@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/db_pool.hpp"
+#include "io/http/outputs.hpp"
 #include "io/http/request_codec.hpp"
 #include "io/jobs/outputs.hpp"
 #include "io/logging.hpp"
@@ -275,7 +276,7 @@ void complete(req_self* self, const persistence::produced_outputs& produced) {
                 ? "completed"
                 : "completed: the source and settings equal those of request " +
                     produced.reused_from + ", whose outputs this version serves";
-  v.endpoints_json = io::jobs::endpoints_for(v.request_type, v.request_id, outputs).dump();
+  v.endpoints_json = io::http::endpoints_for(v.request_type, v.request_id, outputs).dump();
   persist(self, std::move(v), [self] { finish(self); }, outputs.dump());
 }
 

@@ -162,6 +162,8 @@ const std::vector<key_spec>& config_keys() {
             "Longest accepted request target, path plus query (414 above)."),
     integer("http", "read_timeout_s", 30, 1, 3600, "Time to receive one whole request."),
     integer("http", "idle_timeout_s", 60, 1, 3600, "Time a keep-alive connection may stay idle."),
+    integer("http", "write_timeout_s", 30, 1, 3600,
+            "Time a response may wait for the client to take its next piece."),
     integer("http", "max_connections", 1024, 1, 1000000, "Open connections accepted at once."),
     integer("http", "shutdown_grace_s", 10, 0, 600,
             "On SIGINT/SIGTERM, how long in-flight calls may take to finish."),
@@ -349,7 +351,8 @@ config config_loader::build() const {
   c.http = {strs.at("http.listen_address"), i("http.port"), strs.at("http.public_base_url"),
             false, i("http.io_threads"), i("http.body_limit_bytes"), i("http.header_limit_bytes"),
             i("http.url_limit_bytes"),
-            i("http.read_timeout_s"), i("http.idle_timeout_s"), i("http.max_connections"),
+            i("http.read_timeout_s"), i("http.idle_timeout_s"), i("http.write_timeout_s"),
+            i("http.max_connections"),
             i("http.shutdown_grace_s")};
   c.http.public_base_url_derived = c.http.public_base_url.empty();
   if (c.http.public_base_url_derived)

@@ -30,6 +30,7 @@ struct config {
     int url_limit_bytes;
     int read_timeout_s;
     int idle_timeout_s;
+    int write_timeout_s;
     int max_connections;
     int shutdown_grace_s;
   } http;

@@ -83,6 +83,7 @@ root_options root_options_of(const config& cfg) {
   while (silver.size() > 1 && silver.back() == '/')
     silver.pop_back();
   o.requests.silver_root = silver;
+  o.edge.silver_root = silver;
   o.requests.db_timeout = std::max<std::chrono::milliseconds>(o.edge.db_timeout, 20s);
   o.requests.pipelines = cfg.requests.pipelines == "-"
                            ? io::jobs::default_pipelines()
@@ -104,6 +105,7 @@ io::http::server_options server_options_of(const config& cfg) {
   o.url_limit = static_cast<size_t>(cfg.http.url_limit_bytes);
   o.read_timeout = std::chrono::seconds{cfg.http.read_timeout_s};
   o.idle_timeout = std::chrono::seconds{cfg.http.idle_timeout_s};
+  o.write_timeout = std::chrono::seconds{cfg.http.write_timeout_s};
   o.max_connections = static_cast<size_t>(cfg.http.max_connections);
   return o;
 }

@@ -13,6 +13,7 @@
 #include <boost/beast/http.hpp>
 
 #include "io/http/correlation.hpp"
+#include "io/http/file_body.hpp"
 #include "io/http/problem.hpp"
 #include "io/logging.hpp"
 
@@ -201,27 +202,68 @@ private:
   }
 
   void write(response r, bool close) {
-    auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
-      static_cast<bhttp::status>(r.status), version_);
-    if (!r.content_type.empty())
-      res->set(bhttp::field::content_type, r.content_type);
-    for (auto& [k, v] : r.headers)
-      res->set(k, v);
-    res->set("X-Correlation-Id", cid_);
     bool keep = keep_alive_ && !close && !srv_.draining;
-    res->keep_alive(keep);
-    auto size = r.body.size();
-    if (head_) {
-      res->content_length(size);
-    } else {
-      res->body() = std::move(r.body);
-      res->prepare_payload();
-    }
     status_ = r.status;
-    res_ = res;
+    if (r.file && !head_) {
+      bhttp::response<file_range_body> res{static_cast<bhttp::status>(r.status), version_};
+      set_headers(res, r, keep);
+      res.content_length(r.file->length);
+      res.body() = std::move(*r.file);
+      return send(std::move(res), !keep);
+    }
+    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version_};
+    set_headers(res, r, keep);
+    if (r.status == 304 || r.status == 204) {
+      // No body and no Content-Length (a 304's would have to be that of the 200).
+    } else if (head_) {
+      res.content_length(r.file ? r.file->length : r.body.size());
+    } else {
+      res.body() = std::move(r.body);
+      res.prepare_payload();
+    }
+    send(std::move(res), !keep);
+  }
+
+  template <class Message>
+  void set_headers(Message& res, const response& r, bool keep) {
+    if (!r.content_type.empty())
+      res.set(bhttp::field::content_type, r.content_type);
+    for (auto& [k, v] : r.headers)
+      res.set(k, v);
+    res.set("X-Correlation-Id", cid_);
+    res.keep_alive(keep);
+  }
+
+  /// A message and its serializer (which refers to it), released together after the write.
+  template <class Body>
+  struct outgoing {
+    explicit outgoing(bhttp::response<Body>&& m) : msg(std::move(m)) { sr.emplace(msg); }
+    bhttp::response<Body> msg;
+    std::optional<bhttp::response_serializer<Body>> sr;
+  };
+
+  /// Writes a message a piece at a time, restarting the write timeout before each piece: a large
+  /// body over a slow link takes as long as it needs, while a peer that stops reading for
+  /// write_timeout is dropped.
+  template <class Body>
+  void send(bhttp::response<Body>&& res, bool close) {
+    auto out = std::make_shared<outgoing<Body>>(std::move(res));
+    res_ = out;
+    write_some(std::move(out), close);
+  }
+
+  template <class Body>
+  void write_some(std::shared_ptr<outgoing<Body>> out, bool close) {
     stream_.expires_after(srv_.opts.write_timeout);
-    bhttp::async_write(stream_, *res_,
-                       beast::bind_front_handler(&session::on_write, shared_from_this(), !keep));
+    auto& sr = *out->sr;
+    bhttp::async_write_some(
+      stream_, sr,
+      [self = shared_from_this(), out = std::move(out), close](beast::error_code ec,
+                                                               std::size_t) mutable {
+        if (!ec && !out->sr->is_done())
+          return self->write_some(std::move(out), close);
+        self->on_write(close, ec, 0);
+      });
   }
 
   void on_write(bool close, beast::error_code ec, std::size_t) {
@@ -270,7 +312,8 @@ private:
   server::impl& srv_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  std::shared_ptr<bhttp::response<bhttp::string_body>> res_;
+  /// The response being written (a string or a file body), kept until its write completes.
+  std::shared_ptr<void> res_;
   std::shared_ptr<std::array<char, 4096>> drain_buf_;
   bool first_request_ = true;
   bool busy_ = false;

@@ -24,6 +24,8 @@ struct server_options {
   std::chrono::seconds read_timeout{30};
   /// Time a keep-alive connection may sit idle between requests.
   std::chrono::seconds idle_timeout{60};
+  /// Time a response may wait for the client to take its next piece (restarted per piece, so a
+  /// long download is not cut while it moves).
   std::chrono::seconds write_timeout{30};
   size_t max_connections = 1024;
 };

@@ -1,7 +1,10 @@
 #pragma once
 // Plain HTTP request/response values handed between the Beast server and the edge actor.
 // No Beast types here, so actors can hold them.
+#include <cstdint>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -25,12 +28,25 @@ struct request {
   std::string_view header(std::string_view name) const;
 };
 
-/// A response to send. `content_type` is set as the Content-Type header when not empty.
+class open_file;  // io/http/open_file.hpp
+
+/// A body streamed from an open file: `length` bytes from `offset`. The server reads it in
+/// bounded chunks while writing, so the file is never held in memory.
+struct file_part {
+  std::shared_ptr<const open_file> file;
+  uint64_t offset = 0;
+  uint64_t length = 0;
+};
+
+/// A response to send. `content_type` is set as the Content-Type header when not empty. The body
+/// is `file` when set (then `body` is ignored), else `body`. For HEAD the server sends the
+/// headers (Content-Length included) and no body.
 struct response {
   unsigned status = 200;
   std::string content_type = "application/json";
   header_list headers;
   std::string body;
+  std::optional<file_part> file;
 };
 
 /// Sends the response for one request; callable from any thread, exactly once.

@@ -30,21 +30,6 @@ json merge_outputs(const json& list) {
   return out;
 }
 
-json endpoints_for(const std::string& request_type, const std::string& request_id,
-                   const json& outputs) {
-  json out = json::object();
-  if (!outputs.is_object())
-    return out;
-  auto data = "/platform/data/" + request_id;
-  if (outputs.contains("download") && request_type != "collection")
-    out["download"] = data + "/download";
-  if (auto c = outputs.find("collection"); c != outputs.end() && c->is_string())
-    out["features"] = "/features/collections/" + c->get<std::string>() + "/items";
-  if (outputs.value("mosaic", false))
-    out["mosaic"] = data + "/mosaic.json";
-  return out;
-}
-
 std::string find_reusable(const task_context& ctx, const std::string& sha256) {
   const auto& req = ctx.params.at("request");
   if (ctx.env.database_url.empty() || sha256.empty())

@@ -14,12 +14,6 @@ namespace gp::io::jobs {
 /// without repeats, other members are taken from the last object that has them.
 json merge_outputs(const json& list);
 
-/// The endpoints of a completed request (paths; the status body makes them absolute), for what
-/// its outputs hold: "download" when there is a download file, "features" for a loaded table
-/// ("collection"), "mosaic" for a mosaic. A capability without outputs gets no key.
-json endpoints_for(const std::string& request_type, const std::string& request_id,
-                   const json& outputs);
-
 /// Records `sha256` as the source hash of the task's request and returns the id of a completed
 /// request it may reuse (same client, dataset, resource, type, processing_config and source
 /// hash), or "" when there is none, when the request's processing_config says "reuse": false,

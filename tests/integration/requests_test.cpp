@@ -6,12 +6,14 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
 #include "io/http/submit_codec.hpp"
 #include "persistence/clients.hpp"
 #include "persistence/database.hpp"
 #include "persistence/migrations.hpp"
+#include "persistence/outputs.hpp"
 #include "test_database.hpp"
 
 using namespace gp::persistence;
@@ -347,4 +349,29 @@ TEST_F(requests, gathered_outputs_are_the_tasks_outputs_or_the_reused_requests) 
   got = gather_outputs(c, r.request_id);
   EXPECT_EQ(got.reused_from, earlier.request_id);
   EXPECT_EQ(got.outputs_json, R"({"dir": "/s/v0", "download": "a.tif"})");
+}
+
+TEST_F(requests, outputs_are_read_with_owner_type_and_status) {
+  EXPECT_FALSE(find_request_outputs(c, std::string(32, 'f')));
+  auto r = sample();
+  insert_request(c, r);
+  auto row = find_request_outputs(c, r.request_id);
+  ASSERT_TRUE(row);
+  EXPECT_EQ(row->request_id, r.request_id);
+  EXPECT_EQ(row->client_id, "ddh");
+  EXPECT_EQ(row->request_type, "vector");
+  EXPECT_EQ(row->status, "pending");
+  EXPECT_EQ(row->outputs_json, "null");
+  {
+    pqxx::work tx{c};
+    tx.exec_params("UPDATE platform.requests SET status = 'completed', outputs = $2::jsonb "
+                   "WHERE request_id = $1",
+                   r.request_id, R"({"dir": "/srv/x", "download": "a.gpkg"})");
+    tx.commit();
+  }
+  row = find_request_outputs(c, r.request_id);
+  ASSERT_TRUE(row);
+  EXPECT_EQ(row->status, "completed");
+  EXPECT_EQ(nlohmann::json::parse(row->outputs_json),
+            (nlohmann::json{{"dir", "/srv/x"}, {"download", "a.gpkg"}}));
 }

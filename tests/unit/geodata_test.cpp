@@ -93,17 +93,5 @@ TEST(outputs, are_merged_in_order_with_files_listed_once) {
   EXPECT_EQ(io::jobs::merge_outputs(json::object()), json::object());
 }
 
-TEST(outputs, endpoints_name_only_what_the_outputs_hold) {
-  using io::jobs::endpoints_for;
-  EXPECT_EQ(endpoints_for("raster", "r1", json{{"download", "a.tif"}}),
-            json({{"download", "/platform/data/r1/download"}}));
-  EXPECT_EQ(endpoints_for("vector", "r1", json{{"download", "t.gpkg"}, {"collection", "t"}}),
-            json({{"download", "/platform/data/r1/download"},
-                  {"features", "/features/collections/t/items"}}));
-  EXPECT_EQ(endpoints_for("collection", "r1", json{{"files", {"a.tif"}}, {"mosaic", true}}),
-            json({{"mosaic", "/platform/data/r1/mosaic.json"}}));
-  EXPECT_EQ(endpoints_for("raster", "r1", json::object()), json::object());
-}
-
 }  // namespace
 }  // namespace gp

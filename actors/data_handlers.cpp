@@ -1,0 +1,252 @@
+// The /platform/data routes of the http_edge actor: a completed request's outputs (stored with
+// its row, see migration 0006) served from the silver storage. The row is read once through the
+// pool and kept while the request stays completed; file bodies are streamed by the server.
+#include "actors/data_handlers.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <filesystem>
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/db_pool.hpp"
+#include "actors/edge_handlers.hpp"
+#include "io/http/file_response.hpp"
+#include "io/http/open_file.hpp"
+#include "io/http/paging.hpp"
+#include "io/http/problem.hpp"
+#include "io/logging.hpp"
+#include "messages/atoms.hpp"
+#include "persistence/outputs.hpp"
+
+namespace gp {
+
+namespace {
+
+struct outputs_lookup {
+  std::optional<persistence::request_outputs_row> row;
+};
+
+}  // namespace
+
+}  // namespace gp
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::outputs_lookup)
+
+namespace gp {
+
+namespace {
+
+using json = nlohmann::json;
+using io::http::problem;
+using served_outputs = http_edge_state::served_outputs;
+
+/// Which part of a request's outputs a call asks for.
+enum class data_item { download, file, mosaic };
+
+/// Completed requests whose outputs the edge keeps; the map is emptied when full.
+constexpr size_t outputs_cache_limit = 10000;
+
+/// A MosaicJSON larger than this is refused rather than read into memory.
+constexpr uint64_t mosaic_limit = 16 << 20;
+
+io::http::response no_request(const std::string& id) {
+  return problem(404, "not_found", "no request " + id);
+}
+
+/// The client whose outputs a key may read: its own, or any (empty) for admin keys.
+std::string scope_of(const principal& who) {
+  return who.access_level == "admin" ? std::string{} : who.client_id;
+}
+
+/// Whether `dir` lies inside `root` (lexically; both absolute).
+bool inside(const std::string& root, const std::string& dir) {
+  if (root.empty())
+    return true;
+  auto d = std::filesystem::path{dir}.lexically_normal().string();
+  return d.size() > root.size() && d.compare(0, root.size(), root) == 0 && d[root.size()] == '/';
+}
+
+/// `attachment; filename="…"` for names that need no quoting, else nothing.
+std::optional<std::string> disposition(const std::string& name) {
+  for (char ch : name)
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '_' && ch != '-')
+      return std::nullopt;
+  return "attachment; filename=\"" + name + "\"";
+}
+
+/// Opens `dir/name` and answers it (a missing file is a 404, anything else a 500).
+io::http::response send_file(const http_call& call, const std::string& id, const std::string& dir,
+                             const std::string& name, const std::string& media_type,
+                             io::http::header_list extra) {
+  io::http::open_file::failure why;
+  std::string detail;
+  auto f = io::http::open_file::open(dir + "/" + name, why, detail);
+  if (!f) {
+    if (why == io::http::open_file::failure::not_found) {
+      GP_LOG_WARN("http_edge: output {} of request {} is missing: {} cid={}", name, id, detail,
+                  call.req.correlation_id);
+      return problem(404, "not_found", "the file " + io::http::encode_segment(name) +
+                                         " of request " + id + " is no longer stored");
+    }
+    GP_LOG_ERROR("http_edge: cannot open output {}/{} of request {}: {} cid={}", dir, name, id,
+                 detail, call.req.correlation_id);
+    return problem(500, "internal", "an internal error occurred");
+  }
+  return io::http::file_response(call.req, std::move(f), media_type, std::move(extra));
+}
+
+/// The MosaicJSON of a collection with every file name turned into its absolute URL.
+io::http::response send_mosaic(edge_self* self, const http_call& call, const std::string& id,
+                               const std::string& dir) {
+  auto fail = [&](const std::string& why) {
+    GP_LOG_ERROR("http_edge: mosaic of request {} not served: {} cid={}", id, why,
+                 call.req.correlation_id);
+    return problem(500, "internal", "an internal error occurred");
+  };
+  io::http::open_file::failure failed;
+  std::string detail;
+  auto f = io::http::open_file::open(dir + "/mosaic.json", failed, detail);
+  if (!f) {
+    if (failed == io::http::open_file::failure::not_found)
+      return problem(404, "not_found", "the mosaic of request " + id + " is no longer stored");
+    return fail(detail);
+  }
+  if (f->size() > mosaic_limit)
+    return fail("mosaic.json has " + std::to_string(f->size()) + " bytes");
+  std::string text(f->size(), '\0');
+  size_t got = 0;
+  while (got < text.size()) {
+    auto n = ::pread(f->fd(), text.data() + got, text.size() - got, static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return fail("mosaic.json could not be read");
+    got += static_cast<size_t>(n);
+  }
+  auto doc = json::parse(text, nullptr, false);
+  if (doc.is_discarded())
+    return fail("mosaic.json is not JSON");
+  auto files_url = self->state.opts.public_base_url + "/platform/data/" + id + "/files/";
+  if (auto why = io::http::mosaic_with_urls(doc, files_url))
+    return fail(*why);
+  auto r = io::http::json_response(200, doc);
+  r.headers.emplace_back("Cache-Control", "private, no-cache");
+  return r;
+}
+
+/// Answers a call from a completed request's outputs.
+void answer(edge_self* self, http_call& call, const std::string& id, const served_outputs& s,
+            data_item what, const std::string& raw_name) {
+  const auto& out = s.outputs;
+  switch (what) {
+    case data_item::download: {
+      if (out.download.empty())
+        return call.reply(problem(404, "not_found", "request " + id + " has no download"));
+      io::http::header_list extra;
+      if (auto d = disposition(out.download))
+        extra.emplace_back("Content-Disposition", *d);
+      return call.reply(send_file(call, id, out.dir, out.download,
+                                  io::http::download_media_type(s.request_type),
+                                  std::move(extra)));
+    }
+    case data_item::file: {
+      // Only a plain name listed in the outputs: no path, no dot files, nothing else on disk.
+      auto name = io::http::decode_segment(raw_name);
+      bool listed = name && io::http::is_plain_file_name(*name) &&
+                    std::find(out.files.begin(), out.files.end(), *name) != out.files.end();
+      if (!listed)
+        return call.reply(problem(404, "not_found",
+                                  "request " + id + " has no file " +
+                                    io::http::encode_segment(name ? *name : raw_name)));
+      return call.reply(
+        send_file(call, id, out.dir, *name, io::http::file_media_type(*name), {}));
+    }
+    case data_item::mosaic:
+      if (!out.mosaic)
+        return call.reply(problem(404, "not_found", "request " + id + " has no mosaic"));
+      return call.reply(send_mosaic(self, call, id, out.dir));
+  }
+}
+
+/// Checks the stored row (owner, status, outputs), keeps completed outputs and answers.
+void answer_row(edge_self* self, http_call& call, const principal& who, const std::string& id,
+                const persistence::request_outputs_row& row, data_item what,
+                const std::string& name) {
+  auto scope = scope_of(who);
+  if (!scope.empty() && row.client_id != scope)
+    return call.reply(no_request(id));
+  if (row.status != "completed")
+    return call.reply(problem(409, "not_ready",
+                              "request " + id + " is " + row.status +
+                                "; its outputs are served once it has completed",
+                              json{{"request_status", row.status}}));
+  std::string why;
+  auto outputs = io::http::parse_outputs(row.outputs_json, why);
+  if (!why.empty()) {
+    GP_LOG_ERROR("http_edge: request {} has unusable outputs: {} cid={}", id, why,
+                 call.req.correlation_id);
+    return call.reply(problem(500, "internal", "an internal error occurred"));
+  }
+  if (!outputs)
+    return call.reply(problem(404, "not_found", "request " + id + " has no outputs to serve"));
+  if (!inside(self->state.opts.silver_root, outputs->dir)) {
+    GP_LOG_ERROR("http_edge: outputs of request {} lie outside the silver root cid={}", id,
+                 call.req.correlation_id);
+    return call.reply(problem(500, "internal", "an internal error occurred"));
+  }
+  auto& cache = self->state.outputs_cache;
+  if (cache.size() >= outputs_cache_limit)
+    cache.clear();
+  auto& entry = cache[id] = served_outputs{row.client_id, row.request_type, std::move(*outputs)};
+  answer(self, call, id, entry, what, name);
+}
+
+void serve(edge_self* self, http_call call, const principal& who, const std::string& id,
+           data_item what, const std::string& name) {
+  if (!io::http::is_hex_id(id, 32))
+    return call.reply(no_request(id));
+  auto& cache = self->state.outputs_cache;
+  if (auto i = cache.find(id); i != cache.end()) {
+    auto scope = scope_of(who);
+    if (!scope.empty() && i->second.client_id != scope)
+      return call.reply(no_request(id));
+    return answer(self, call, id, i->second, what, name);
+  }
+  db_job find = [id](pqxx::connection& c) {
+    return caf::make_message(outputs_lookup{persistence::find_request_outputs(c, id)});
+  };
+  auto reply = call.reply;
+  self->request(self->state.peers.pool, self->state.opts.db_timeout, db_run_atom_v,
+                std::move(find))
+    .then(
+      [self, call, who, id, what, name](const outputs_lookup& found) mutable {
+        if (!found.row)
+          return call.reply(no_request(id));
+        answer_row(self, call, who, id, *found.row, what, name);
+      },
+      [reply](const caf::error& err) { reply(failure_response(err)); });
+}
+
+}  // namespace
+
+void handle_data_download(edge_self* self, http_call call, const principal& who,
+                          const std::string& id) {
+  serve(self, std::move(call), who, id, data_item::download, {});
+}
+
+void handle_data_file(edge_self* self, http_call call, const principal& who, const std::string& id,
+                      const std::string& name) {
+  serve(self, std::move(call), who, id, data_item::file, name);
+}
+
+void handle_data_mosaic(edge_self* self, http_call call, const principal& who,
+                        const std::string& id) {
+  serve(self, std::move(call), who, id, data_item::mosaic, {});
+}
+
+}  // namespace gp
