@@ -64,14 +64,13 @@ class DownloadsCase(ServedTestCase):
         cls.raster_dir = os.path.join(srv.storage, "silver", "ddh", "lux", "main", "v1")
         cls.cog_path = os.path.join(cls.raster_dir, "lux_elev.tif")
         assert os.path.exists(cls.cog_path), os.listdir(cls.raster_dir)
-        # process_raster reports what the request serves; its completion stores that in the
-        # row once that is wired in (until then, and harmlessly after, the test stores it).
+        # process_raster reports the file it wrote; the completion stores it with the folder.
         result = json.loads(psql(cls.db.url, "SELECT result FROM app.jobs WHERE job_id = '%s'"
                                  % done["jobs"][1]["job_id"]))
-        cls.outputs = result["outputs"]
-        psql(cls.db.url, """UPDATE platform.requests SET outputs = '%s'::jsonb
-                            WHERE request_id = '%s' AND outputs IS NULL""" % (
-            json.dumps(cls.outputs), cls.raster_id))
+        cls.job_outputs = result["outputs"]
+        cls.outputs = json.loads(psql(cls.db.url, "SELECT outputs FROM platform.requests "
+                                      "WHERE request_id = '%s'" % cls.raster_id))
+        cls.endpoints = done["endpoints"]
         with open(cls.cog_path, "rb") as f:
             cls.cog_bytes = f.read()
 

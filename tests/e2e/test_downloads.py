@@ -26,11 +26,15 @@ class Downloads(DownloadsCase):
         self.assertEqual(h["content-disposition"], 'attachment; filename="lux_elev.tif"')
         self.assertEqual(h["cache-control"], "private, no-cache")
 
-    def test_process_raster_reports_the_outputs(self):
+    def test_the_completion_stores_the_outputs_and_its_endpoints_answer(self):
+        self.assertEqual(self.job_outputs, {"download": "lux_elev.tif"})
         self.assertEqual(self.outputs, {"dir": self.raster_dir, "download": "lux_elev.tif"})
-        stored = json.loads(psql(self.db.url, "SELECT outputs FROM platform.requests "
-                                 "WHERE request_id = '%s'" % self.raster_id))
-        self.assertEqual(stored, self.outputs)
+        self.assertEqual(list(self.endpoints), ["download"])
+        for url in self.endpoints.values():
+            # Absolute, from http.public_base_url.
+            self.assertTrue(url.startswith(BASE + "/"), url)
+            st, _, _ = self.get(url[len(BASE):])
+            self.assertEqual(st, 200, url)
 
     def test_head_has_the_same_headers_and_no_body(self):
         _, get_h, _ = self.get(self.download())

@@ -61,6 +61,10 @@ class GeodataOutputs(ServedTestCase):
         rid = done["request_id"]
         self.assertEqual(done["endpoints"],
                          {"download": self.srv_base() + "/platform/data/%s/download" % rid})
+        st, _, data = self.api("GET", "/platform/data/%s/download" % rid)
+        self.assertEqual(st, 200)
+        with open(os.path.join(self.silver, "out-raster", "main", "v1", "lux_elev.tif"), "rb") as f:
+            self.assertEqual(data, f.read())
         self.assertIsNone(done["reused_from"])
         out = self.outputs(rid)
         self.assertEqual(out["download"], "lux_elev.tif")
@@ -83,6 +87,11 @@ class GeodataOutputs(ServedTestCase):
         self.assertEqual(self.outputs(second["request_id"]), self.outputs(first["request_id"]))
         self.assertEqual(second["endpoints"]["download"], self.srv_base() +
                          "/platform/data/%s/download" % second["request_id"])
+        # The reused version's download is the first version's file.
+        st, _, data = self.api("GET", "/platform/data/%s/download" % second["request_id"])
+        self.assertEqual(st, 200)
+        st, _, original = self.api("GET", "/platform/data/%s/download" % first["request_id"])
+        self.assertEqual(data, original)
         # Other settings, another resource, or reuse turned off: processed again.
         for kw in ({"version_id": "v3", "processing_config": {"compression": "lzw"}},
                    {"version_id": "v4", "resource_id": "other"},
@@ -135,6 +144,18 @@ class GeodataOutputs(ServedTestCase):
                                            "AND stage = 2" % done["jobs"][0]["job_id"]), "3")
         # No temporary file is left beside the outputs.
         self.assertEqual([n for n in os.listdir(out["dir"]) if n.startswith(".")], [])
+        # The mosaic endpoint answers, its tiles name the files' URLs, and each URL answers the
+        # COG (GDAL reads it in place through one range request).
+        base = self.srv_base()
+        st, _, served = self.api.json("GET", done["endpoints"]["mosaic"][len(base):])
+        self.assertEqual(st, 200, served)
+        urls = {u for files in served["tiles"].values() for u in files}
+        self.assertEqual(urls, {base + "/platform/data/%s/files/%s" % (rid, n)
+                                for n in out["files"]})
+        for url in sorted(urls):
+            st, hdrs, data = self.api("GET", url[len(base):], headers={"Range": "bytes=0-3"})
+            self.assertEqual(st, 206, url)
+            self.assertIn(data, (b"II*\x00", b"MM\x00*"))
 
     def test_a_collection_with_an_unpublishable_file_fails_and_leaves_nothing(self):
         folder = self.collection("bad-src", ["grain.tif", "rgb_logo.tif"])
