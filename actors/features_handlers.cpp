@@ -50,10 +50,11 @@ using io::http::problem;
 
 constexpr const char* geojson_type = "application/geo+json";
 
-/// The client whose layers a key sees: an internal key its own client's; trusted and admin keys
-/// (read-only partners and operators) every client's (empty).
+/// The client whose layers a key sees: internal and trusted keys their own client's (API.md: an
+/// output of another client answers 404; a read-only partner gets a trusted key of the client
+/// whose data it reads), admin keys every client's (empty).
 std::string scope_of(const principal& who) {
-  return who.access_level == "internal" ? who.client_id : std::string{};
+  return who.access_level == "admin" ? std::string{} : who.client_id;
 }
 
 /// A page of up to 10000 features may take longer than a small admin query.

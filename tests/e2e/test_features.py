@@ -145,13 +145,18 @@ class Features(ServedTestCase):
         other = self.get_json("/features/collections", key="other")
         self.assertEqual([c["id"] for c in other["collections"]], ["other_cities"])
 
-    def test_trusted_and_admin_keys_see_every_clients_collections(self):
-        for key in ("trusted", "admin"):
-            doc = self.get_json("/features/collections", key=key)
-            self.assertEqual(sorted(c["id"] for c in doc["collections"]),
-                             ["ddh_countries", "other_cities"], key)
-            self.assertEqual(self.get_json("/features/collections/ddh_countries", key=key)["id"],
-                             "ddh_countries")
+    def test_admin_keys_see_every_clients_collections_trusted_keys_their_own(self):
+        doc = self.get_json("/features/collections", key="admin")
+        self.assertEqual(sorted(c["id"] for c in doc["collections"]),
+                         ["ddh_countries", "other_cities"])
+        self.assertEqual(self.get_json("/features/collections/ddh_countries", key="admin")["id"],
+                         "ddh_countries")
+        # The trusted key belongs to client "other": a read-only partner of that client.
+        doc = self.get_json("/features/collections", key="trusted")
+        self.assertEqual([c["id"] for c in doc["collections"]], ["other_cities"])
+        st, _, _ = self.srv.call("GET", "/features/collections/ddh_countries",
+                                 headers={"X-Platform-API-Key": self.keys["trusted"]})
+        self.assertEqual(st, 404)
 
     def test_one_collection(self):
         doc = self.get_json("/features/collections/ddh_countries")
