@@ -11,15 +11,12 @@
 
 #include "io/geodata/cog.hpp"
 #include "io/geodata/raster_facts.hpp"
-#include "io/jobs/registry.hpp"
+#include "io/jobs/request_jobs.hpp"
 
 namespace gp::io::jobs {
 
-namespace {
-
 namespace fs = std::filesystem;
 
-/// SHA-256 of a file, read in 1 MiB pieces (never the whole file in memory), stopping when asked.
 std::string hash_file(const fs::path& path, const task_context& ctx, uint64_t& bytes) {
   std::ifstream in{path, std::ios::binary};
   if (!in)
@@ -50,6 +47,19 @@ std::string hash_file(const fs::path& path, const task_context& ctx, uint64_t& b
   }
   return out;
 }
+
+std::vector<http::field_error> request_only(json& p) {
+  std::vector<http::field_error> errors;
+  for (const auto& [k, _] : p.items())
+    if (k != "request")
+      errors.push_back({k, "is not a parameter of this job type"});
+  auto i = p.find("request");
+  if (i == p.end() || !i->is_object() || !i->contains("request_id"))
+    errors.push_back({"request", "is required (the job runs for a request)"});
+  return errors;
+}
+
+namespace {
 
 json inspect_folder(const fs::path& dir, const std::string& pattern, const task_context& ctx) {
   std::error_code ec;
@@ -93,18 +103,6 @@ json inspect_source(const task_context& ctx) {
   uint64_t bytes = 0;
   auto digest = hash_file(source, ctx, bytes);
   return json{{"kind", "file"}, {"bytes", bytes}, {"sha256", digest}};
-}
-
-/// The parameters of a job that works on a request: only "request".
-std::vector<http::field_error> request_only(json& p) {
-  std::vector<http::field_error> errors;
-  for (const auto& [k, _] : p.items())
-    if (k != "request")
-      errors.push_back({k, "is not a parameter of this job type"});
-  auto i = p.find("request");
-  if (i == p.end() || !i->is_object() || !i->contains("request_id"))
-    errors.push_back({"request", "is required (the job runs for a request)"});
-  return errors;
 }
 
 /// validate_raster: the raster is described with GDAL (or refused with a code the client can act
@@ -183,6 +181,7 @@ void add_request_jobs(registry& r) {
     "Writes a request's raster as a Cloud-Optimized GeoTIFF (its compression, overviews, tiles) "
     "in its output folder, with band statistics.",
     process_raster);
+  add_vector_jobs(r);
 }
 
 }  // namespace gp::io::jobs
