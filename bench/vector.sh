@@ -96,7 +96,7 @@ STAGES=$(gp_psql -d "$DB" -tAc "SELECT string_agg(task_type || ' ' || round(extr
 TABLE=$(gp_psql -d "$DB" -tAc "SELECT table_name FROM platform.vector_layers")
 ROWS=$(gp_psql -d "$DB" -tAc "SELECT count(*) FROM geo.\"$TABLE\"")
 GPKG=$(ls "$WORK/silver/bench/pts/r/v1/")
-GPKG_ROWS=$(/usr/bin/python3 -c "from osgeo import ogr; print(ogr.Open('$WORK/silver/bench/pts/r/v1/$GPKG').GetLayer(0).GetFeatureCount())")
+GPKG_ROWS=$(/usr/bin/python3 -c "from osgeo import ogr; ds = ogr.Open('$WORK/silver/bench/pts/r/v1/$GPKG'); print(ds.GetLayer(0).GetFeatureCount())")
 echo "request: $REQ_S s ($STAGES), peak RSS $REQ_RSS MiB, $ROWS rows, GeoPackage $GPKG_ROWS features" >&2
 
 CPU=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)

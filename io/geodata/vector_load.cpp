@@ -398,7 +398,8 @@ OGRGeometry* polygonal_part(OGRGeometry* g) {
 void write_gpkg(const std::string& path, const std::string& layer_name,
                 OGRwkbGeometryType type,
                 const std::vector<std::unique_ptr<OGRFieldDefn>>& fields,
-                bounded_queue<std::vector<OGRFeatureUniquePtr>>& q, failure_slot& failure) {
+                uint64_t index_max_features, bounded_queue<std::vector<OGRFeatureUniquePtr>>& q,
+                failure_slot& failure) {
   CPLSetThreadLocalConfigOption("OGR_SQLITE_JOURNAL", "OFF");
   CPLSetThreadLocalConfigOption("OGR_SQLITE_SYNCHRONOUS", "OFF");
   quiet_gdal quiet;
@@ -418,7 +419,8 @@ void write_gpkg(const std::string& path, const std::string& layer_name,
   CPLStringList lco;
   lco.SetNameValue("FID", "fid");
   lco.SetNameValue("GEOMETRY_NAME", "geom");
-  lco.SetNameValue("SPATIAL_INDEX", "YES");
+  // The spatial index is built at the end, and only for layers small enough (see below).
+  lco.SetNameValue("SPATIAL_INDEX", "NO");
   auto* layer = ds->CreateLayer(layer_name.c_str(), &wgs84, type, lco.List());
   if (layer == nullptr)
     return fail("cannot create the layer");
@@ -430,7 +432,9 @@ void write_gpkg(const std::string& path, const std::string& layer_name,
     map[i] = static_cast<int>(i);
   ds->StartTransaction();
   OGRFeature out{layer->GetLayerDefn()};
+  uint64_t n = 0;
   while (auto batch = q.pop()) {
+    n += batch->size();
     for (auto& f : *batch) {
       out.SetFieldsFrom(f.get(), map.data(), TRUE);
       out.SetGeometryDirectly(f->StealGeometry());
@@ -441,6 +445,15 @@ void write_gpkg(const std::string& path, const std::string& layer_name,
   }
   if (ds->CommitTransaction() != OGRERR_NONE)
     return fail("the transaction did not commit");
+  // Built in one pass at the end, only for layers small enough (vector_load_options): SQLite's
+  // R-tree is slow to fill, with random or spatially sorted input alike.
+  if (n <= index_max_features) {
+    auto sql = "SELECT CreateSpatialIndex('" + layer_name + "', 'geom')";
+    CPLErrorReset();
+    ds->ReleaseResultSet(ds->ExecuteSQL(sql.c_str(), nullptr, nullptr));
+    if (CPLGetLastErrorType() == CE_Failure)
+      return fail("the spatial index could not be built");
+  }
   CPLErrorReset();
   ds.reset();  // builds the spatial index and closes the file
   if (CPLGetLastErrorType() == CE_Failure || CPLGetLastErrorType() == CE_Fatal)
@@ -594,7 +607,8 @@ json load_vector(const vector_load_options& opts) {
       });
     if (!gpkg_path.empty())
       threads.emplace_back([&] {
-        write_gpkg(gpkg_path, opts.table, target, gpkg_fields, gpkg_q, failure);
+        write_gpkg(gpkg_path, opts.table, target, gpkg_fields, opts.gpkg_index_max_features,
+                   gpkg_q, failure);
       });
 
     constexpr size_t batch_bytes = 1 << 20;

@@ -27,6 +27,10 @@ struct vector_load_options {
   std::string database_url;
   int copy_writers = 2;
   uint64_t max_features = 0;
+  /// The GeoPackage gets a spatial index when the layer has at most this many features: SQLite's
+  /// R-tree costs about 12 s of CPU per million features on the reference machine, more than the
+  /// whole load into PostgreSQL (bench/vector.sh). A GIS builds one when it opens a larger file.
+  uint64_t gpkg_index_max_features = 250000;
   /// Asked between features; false stops the load.
   std::function<bool()> keep_going;
 };

@@ -242,4 +242,29 @@ TEST_F(vector_failures, discard_vector_outputs_removes_what_a_request_left) {
   EXPECT_TRUE(output_files(req).empty());
 }
 
+TEST_F(vector_failures, large_layers_get_a_geopackage_without_spatial_index) {
+  auto req = request(copy("naturalearth_cities.zip"));
+  auto facts = run_task("vector_inspect", json{{"request", req}});
+  auto has_index = [&](uint64_t limit) {
+    gp::io::geodata::vector_load_options o;
+    o.source = req["source"];
+    o.facts = facts;
+    o.table = facts["table"];
+    o.staging = gp::io::geodata::staging_table_name(o.table);
+    o.output_dir = req["output_dir"];
+    o.database_url = db.url();
+    o.max_features = 1000;
+    o.gpkg_index_max_features = limit;
+    o.keep_going = [] { return true; };
+    auto load = gp::io::geodata::load_vector(o);
+    auto path = fs::path{o.output_dir} / load["gpkg_partial"].get<std::string>();
+    GDALDatasetUniquePtr ds{GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY)};
+    EXPECT_TRUE(ds);
+    EXPECT_EQ(ds->GetLayer(0)->GetFeatureCount(TRUE), 243);
+    return ds->GetLayer(0)->TestCapability(OLCFastSpatialFilter) != 0;
+  };
+  EXPECT_TRUE(has_index(243));
+  EXPECT_FALSE(has_index(242));
+}
+
 }  // namespace
