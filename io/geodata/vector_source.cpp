@@ -24,9 +24,10 @@ using json = nlohmann::json;
 namespace {
 
 /// The only drivers a client's vector file is opened with: none of them follows references to
-/// other files or to the network (no VRT, no OGR_VRT, no WFS).
-const char* const vector_drivers[] = {"GeoJSON", "GPKG", "ESRI Shapefile", "CSV",
-                                      "KML",     "LIBKML", nullptr};
+/// other files or to the network (no VRT, no OGR_VRT, no WFS; KML is read by the plain KML
+/// driver, the smaller of the two, not LIBKML).
+const char* const vector_drivers[] = {"GeoJSON", "GPKG", "ESRI Shapefile", "CSV", "KML",
+                                      nullptr};
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
