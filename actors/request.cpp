@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/db_pool.hpp"
+#include "io/geodata/naming.hpp"
+#include "io/geodata/vector_load.hpp"
 #include "io/http/outputs.hpp"
 #include "io/http/request_codec.hpp"
 #include "io/jobs/outputs.hpp"
@@ -232,11 +234,19 @@ std::string output_dir(req_self* self) {
                        v.version_id);
 }
 
-/// A request that ended without completing leaves no files behind (its jobs write under
-/// temporary names, but a finished COG of a failed collection would otherwise stay).
+/// A request that ended without completing leaves nothing behind: its jobs write under temporary
+/// names, but a finished COG of a failed collection, or a vector request's staging table (and a
+/// table published before a later step failed) would otherwise stay. On a thread of its own.
 void discard_outputs(req_self* self) {
   auto dir = output_dir(self);
-  self->spawn<caf::detached>([dir] {
+  const auto& v = view_of(self);
+  std::string table;
+  if (v.request_type == "vector")
+    table = io::geodata::table_name_for(v.client_id, v.dataset_id, v.resource_id, v.version_id);
+  auto env = self->state.opts->env;
+  self->spawn<caf::detached>([dir, table, env] {
+    if (!table.empty() && !env.database_url.empty())
+      io::geodata::discard_vector_outputs(env, table, dir, true);
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
   });

@@ -31,6 +31,8 @@ struct request_options {
   std::string bronze_root;
   /// Outputs go to <silver_root>/<client>/<dataset>/<resource>/<version>/.
   std::string silver_root;
+  /// For cleaning up after a failed or cancelled request (its half-loaded tables).
+  io::jobs::task_environment env;
   std::chrono::milliseconds db_timeout{20000};
   /// Pause before trying a failed database write or job submission again.
   std::chrono::milliseconds retry_delay{1000};

@@ -83,6 +83,7 @@ root_options root_options_of(const config& cfg) {
   while (silver.size() > 1 && silver.back() == '/')
     silver.pop_back();
   o.requests.silver_root = silver;
+  o.requests.env = e.env;
   o.edge.silver_root = silver;
   o.requests.db_timeout = std::max<std::chrono::milliseconds>(o.edge.db_timeout, 20s);
   o.requests.pipelines = cfg.requests.pipelines == "-"

@@ -1,5 +1,7 @@
 #include "io/geodata/naming.hpp"
 
+#include <set>
+
 #include "io/crypto.hpp"
 
 namespace gp::io::geodata {
@@ -63,6 +65,35 @@ std::string sanitize_column_name(const std::string& name) {
   if (s == "fid" || s == "geom")
     s += "_1";
   return s;
+}
+
+std::vector<std::string> unique_column_names(const std::vector<std::string>& names) {
+  std::vector<std::string> out;
+  std::set<std::string> taken{"fid", "geom"};
+  for (const auto& n : names) {
+    auto base = sanitize_column_name(n);
+    auto name = base;
+    for (int i = 2; taken.count(name) != 0; ++i) {
+      auto suffix = "_" + std::to_string(i);
+      name = base.substr(0, 63 - suffix.size()) + suffix;
+    }
+    taken.insert(name);
+    out.push_back(name);
+  }
+  return out;
+}
+
+std::string staging_table_name(const std::string& table) {
+  constexpr size_t max_len = 63;
+  const std::string prefix = "_stg_";
+  if (prefix.size() + table.size() <= max_len)
+    return prefix + table;
+  // Keep the `_<hash>` suffix (the part that makes the name unique), cut the readable part.
+  auto cut = table.rfind('_');
+  auto suffix = cut == std::string::npos ? std::string{} : table.substr(cut);
+  if (suffix.size() > 20)
+    suffix.clear();
+  return prefix + table.substr(0, max_len - prefix.size() - suffix.size()) + suffix;
 }
 
 }  // namespace gp::io::geodata

@@ -131,6 +131,7 @@ registry make_builtins() {
                 }});
   add_request_jobs(r);
   add_collection_jobs(r);
+  add_vector_jobs(r);
   return r;
 }
 

@@ -9,8 +9,8 @@ namespace gp::io::jobs {
 const pipeline_table& default_pipelines() {
   static const pipeline_table table = {
     {"vector",
-     {{"ingest_vector", "inspect_source", json::object()},
-      {"stac_catalog_vectors", "noop", json::object()}}},
+     {{"ingest_vector", "ingest_vector", json::object()},
+      {"stac_catalog_vectors", "stac_catalog_vectors", json::object()}}},
     {"raster",
      {{"validate_raster", "validate_raster", json::object()},
       {"process_raster", "process_raster", json::object()}}},

@@ -26,10 +26,10 @@ struct pipeline_step {
 using pipeline_table = std::map<std::string, std::vector<pipeline_step>>;
 
 /// vector: ingest_vector → stac_catalog_vectors; raster: validate_raster → process_raster;
-/// collection: process_raster_collection → create_mosaic_json. The raster steps are the real
-/// GDAL jobs; until the other GDAL jobs exist, the first step of vector and collection requests
-/// runs inspect_source (the source is still there and readable; size and content hash) and
-/// their second steps run noop.
+/// collection: process_raster_collection → create_mosaic_json. The raster and vector steps are
+/// the real GDAL jobs; until the collection jobs exist, the first step of collection requests
+/// runs inspect_source (the source is still there and readable; size and content hash) and its
+/// second step runs noop.
 const pipeline_table& default_pipelines();
 
 /// Reads an override, e.g. {"vector": [{"step": "ingest_vector", "job": "sleep",

@@ -125,6 +125,9 @@ void add_request_jobs(registry& r);
 /// Adds process_raster_collection and create_mosaic_json.
 void add_collection_jobs(registry& r);
 
+/// Adds ingest_vector and stac_catalog_vectors.
+void add_vector_jobs(registry& r);
+
 /// The parameter rule of jobs that work on a platform request: only "request" (an object with a
 /// "request_id"), which the request actor fills in.
 std::vector<http::field_error> request_only(json& params);

@@ -1,6 +1,6 @@
-// The jobs that platform requests run. inspect_source is the first step of every request type
-// until the GDAL jobs exist: it checks that the source is still where the submission found it,
-// and records its size and content hash (the key of incremental reuse later).
+// The raster jobs of platform requests (validate_raster, process_raster), and inspect_source: a
+// source's size and content hash, or a folder's matching files (for pipelines that override the
+// built-in steps).
 #include <filesystem>
 
 #include "io/geodata/cog.hpp"

@@ -1,0 +1,173 @@
+#include "persistence/vector_tables.hpp"
+
+#include <cstdio>
+#include <stdexcept>
+
+#include <libpq-fe.h>
+#include <pqxx/pqxx>
+
+namespace gp::persistence {
+
+namespace {
+
+std::string geo(pqxx::connection& c, const std::string& name) {
+  return "geo." + c.quote_name(name);
+}
+
+}  // namespace
+
+void create_staging_table(pqxx::connection& c, const std::string& staging,
+                          const std::vector<vector_column>& columns,
+                          const std::string& geometry_type) {
+  std::string ddl = "CREATE TABLE " + geo(c, staging) + " (fid bigint NOT NULL";
+  for (const auto& col : columns)
+    ddl += ", " + c.quote_name(col.name) + " " + col.type;
+  ddl += ", geom geometry(" + geometry_type + ", 4326))";
+  pqxx::work tx{c};
+  tx.exec("DROP TABLE IF EXISTS " + geo(c, staging));
+  tx.exec(ddl);
+  tx.commit();
+}
+
+void drop_geo_table(pqxx::connection& c, const std::string& name) {
+  pqxx::nontransaction tx{c};
+  tx.exec("DROP TABLE IF EXISTS " + geo(c, name));
+}
+
+void forget_vector_table(pqxx::connection& c, const std::string& name) {
+  pqxx::work tx{c};
+  tx.exec("DROP TABLE IF EXISTS " + geo(c, name));
+  tx.exec_params("DELETE FROM platform.vector_layers WHERE table_name = $1", name);
+  tx.commit();
+}
+
+bool geo_table_exists(pqxx::connection& c, const std::string& name) {
+  pqxx::nontransaction tx{c};
+  return tx.exec_params1("SELECT to_regclass($1) IS NOT NULL", "geo." + c.quote_name(name))[0]
+    .as<bool>();
+}
+
+namespace sql {
+
+constexpr const char* upsert_layer = R"sql(
+INSERT INTO platform.vector_layers (table_name, request_id, client_id, title, feature_count,
+                                    geometry_type, bbox, source_crs, columns)
+VALUES ($1, $2, $3, $4, $5, $6, $7::double precision[], $8, $9::jsonb)
+ON CONFLICT (table_name) DO UPDATE
+SET request_id = excluded.request_id, client_id = excluded.client_id, title = excluded.title,
+    feature_count = excluded.feature_count, geometry_type = excluded.geometry_type,
+    bbox = excluded.bbox, source_crs = excluded.source_crs, columns = excluded.columns,
+    created_at = now())sql";
+
+constexpr const char* find_layer = R"sql(
+SELECT json_build_object(
+  'table_name', table_name, 'request_id', request_id, 'client_id', client_id, 'title', title,
+  'feature_count', feature_count, 'geometry_type', geometry_type, 'bbox', to_json(bbox),
+  'source_crs', source_crs, 'columns', columns,
+  'created_at', to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))::text
+FROM platform.vector_layers WHERE table_name = $1)sql";
+
+}  // namespace sql
+
+void publish_vector_table(pqxx::connection& c, const std::string& staging,
+                          const vector_layer_row& row) {
+  std::string bbox;
+  if (!row.bbox.empty()) {
+    bbox = "{";
+    for (size_t i = 0; i < row.bbox.size(); ++i) {
+      char buf[40];
+      std::snprintf(buf, sizeof buf, "%.17g", row.bbox[i]);
+      bbox += (i == 0 ? "" : ",") + std::string{buf};
+    }
+    bbox += "}";
+  }
+  pqxx::work tx{c};
+  // Index builds may take long: no statement timeout here.
+  tx.exec("SET LOCAL statement_timeout = 0");
+  tx.exec("SET LOCAL maintenance_work_mem = '256MB'");
+  tx.exec("ALTER TABLE " + geo(c, staging) + " ADD PRIMARY KEY (fid)");
+  tx.exec("CREATE INDEX ON " + geo(c, staging) + " USING gist (geom)");
+  tx.exec("ANALYZE " + geo(c, staging));
+  tx.exec("DROP TABLE IF EXISTS " + geo(c, row.table_name));
+  tx.exec("ALTER TABLE " + geo(c, staging) + " RENAME TO " + c.quote_name(row.table_name));
+  tx.exec_params(sql::upsert_layer, row.table_name, row.request_id, row.client_id, row.title,
+                 row.feature_count, row.geometry_type,
+                 bbox.empty() ? nullptr : bbox.c_str(), row.source_crs, row.columns_json);
+  tx.commit();
+}
+
+std::optional<std::string> find_vector_layer(pqxx::connection& c, const std::string& table_name) {
+  pqxx::nontransaction tx{c};
+  auto r = tx.exec_params(sql::find_layer, table_name);
+  if (r.empty())
+    return std::nullopt;
+  return r[0][0].as<std::string>();
+}
+
+copy_stream::copy_stream(const std::string& url, const std::string& table,
+                         const std::vector<std::string>& columns) {
+  conn_ = PQconnectdb(url.c_str());
+  if (PQstatus(conn_) != CONNECTION_OK)
+    throw std::runtime_error("cannot connect to the database: " + error_text());
+  auto run = [&](const std::string& sql, ExecStatusType want) {
+    PGresult* r = PQexec(conn_, sql.c_str());
+    bool ok = PQresultStatus(r) == want;
+    PQclear(r);
+    if (!ok)
+      throw std::runtime_error(error_text());
+  };
+  run("SET TimeZone = 'UTC'; SET synchronous_commit = off; SET statement_timeout = 0",
+      PGRES_COMMAND_OK);
+  std::string sql = "COPY geo.\"" + table + "\" (";
+  for (size_t i = 0; i < columns.size(); ++i)
+    sql += (i == 0 ? "\"" : ", \"") + columns[i] + "\"";
+  sql += ") FROM STDIN";
+  run(sql, PGRES_COPY_IN);
+  open_ = true;
+}
+
+copy_stream::~copy_stream() {
+  abort();
+  if (conn_ != nullptr)
+    PQfinish(conn_);
+}
+
+std::string copy_stream::error_text() const {
+  std::string msg = conn_ != nullptr ? PQerrorMessage(conn_) : "out of memory";
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' '))
+    msg.pop_back();
+  return msg;
+}
+
+void copy_stream::put(const std::string& rows) {
+  if (PQputCopyData(conn_, rows.data(), static_cast<int>(rows.size())) != 1)
+    throw std::runtime_error(error_text());
+}
+
+void copy_stream::finish() {
+  open_ = false;
+  if (PQputCopyEnd(conn_, nullptr) != 1)
+    throw std::runtime_error(error_text());
+  std::string failure;
+  while (PGresult* r = PQgetResult(conn_)) {
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && failure.empty())
+      failure = PQresultErrorMessage(r);
+    PQclear(r);
+  }
+  if (!failure.empty()) {
+    while (!failure.empty() && failure.back() == '\n')
+      failure.pop_back();
+    throw std::runtime_error(failure);
+  }
+}
+
+void copy_stream::abort() noexcept {
+  if (!open_ || conn_ == nullptr)
+    return;
+  open_ = false;
+  if (PQputCopyEnd(conn_, "the load was abandoned") == 1)
+    while (PGresult* r = PQgetResult(conn_))
+      PQclear(r);
+}
+
+}  // namespace gp::persistence
