@@ -185,3 +185,75 @@ class GeodataOutputs(ServedTestCase):
         self.assertEqual(done["status"], "failed", done)
         self.assertEqual(done["error"]["code"], "source_too_large")
         self.assertIn("limits.max_source_mib", done["error"]["message"])
+
+
+class VectorCase(ServedTestCase):
+    """A served node with naturalearth_cities.zip in the client's bronze folder (no tests)."""
+    server_args = ENGINE
+    prepare = classmethod(lambda cls, url: setup_clients(url))
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.bronze = os.path.join(cls.srv.storage, "bronze", "ddh")
+        os.makedirs(cls.bronze, exist_ok=True)
+        shutil.copy(os.path.join(DATA, "naturalearth_cities.zip"), cls.bronze)
+
+    def setUp(self):
+        super().setUp()
+        self.api = Api(self, self.srv, self.keys["internal"])
+
+    def run_request(self, **kw):
+        st, _, doc = self.api.json("POST", "/platform/submit",
+                                   body(request_type="vector",
+                                        source_path="naturalearth_cities.zip", **kw))
+        self.assertEqual(st, 202, doc)
+        return self.api.wait(doc["request_id"], timeout=60)
+
+
+class VectorOutputs(VectorCase):
+    def test_a_new_version_with_the_same_source_reuses_the_loaded_table(self):
+        first = self.run_request(dataset_id="cities", version_id="v1")
+        self.assertEqual(first["status"], "completed", first)
+        second = self.run_request(dataset_id="cities", version_id="v2")
+        self.assertEqual(second["status"], "completed", second)
+        self.assertEqual(second["reused_from"], first["request_id"])
+        self.assertEqual([j["job_type"] for j in second["jobs"]], ["ingest_vector"])
+        # Only the inspection ran: no load, no second table.
+        self.assertEqual(psql(self.db.url, "SELECT count(*) FROM app.tasks WHERE job_id = '%s'"
+                              % second["jobs"][0]["job_id"]), "1")
+        self.assertEqual(psql(self.db.url, "SELECT count(*) FROM platform.vector_layers"), "1")
+        self.assertEqual(second["endpoints"]["features"], first["endpoints"]["features"])
+        base = "http://127.0.0.1:%d" % self.srv.port
+        st, _, data = self.api("GET", second["endpoints"]["features"][len(base):])
+        self.assertEqual(st, 200)
+        self.assertEqual(json.loads(data)["numberMatched"], 243)
+
+
+class FailedVectorLeavesNothing(VectorCase):
+    """A request that fails after its table was published (a failing second step, through
+    requests.pipelines) leaves no table, catalogue row or file behind."""
+    PIPELINES = json.dumps({"vector": [
+        {"step": "ingest_vector", "job": "ingest_vector"},
+        {"step": "stac_catalog_vectors", "job": "fail", "params": {"mode": "permanent"}}]})
+    server_args = (*ENGINE, "--set", "requests.pipelines=" + PIPELINES)
+
+    def test_a_request_failing_after_its_table_was_published_leaves_nothing(self):
+        done = self.run_request(dataset_id="gone", version_id="v1")
+        self.assertEqual(done["status"], "failed", done)
+        self.assertEqual(done["error"]["code"], "bad_input")
+        # The table was loaded and published by the first step …
+        self.assertEqual(psql(self.db.url, "SELECT status FROM app.jobs WHERE job_id = '%s'"
+                              % done["jobs"][0]["job_id"]), "completed")
+        # … and is gone with the failure, with its catalogue row, staging table and files.
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            left = psql(self.db.url, "SELECT count(*) FROM pg_tables WHERE schemaname = 'geo'")
+            if left == "0":
+                break
+            time.sleep(0.1)
+        self.assertEqual(left, "0", psql(self.db.url, "SELECT tablename FROM pg_tables "
+                                                      "WHERE schemaname = 'geo'"))
+        self.assertEqual(psql(self.db.url, "SELECT count(*) FROM platform.vector_layers"), "0")
+        self.assertFalse(os.path.exists(os.path.join(self.srv.storage, "silver", "ddh", "gone")
+                                        + "/main/v1"))
