@@ -186,7 +186,8 @@ persistence::new_job first_job(reg_self* self, const request_submission& s,
                                 nlohmann::json::parse(s.processing_config_json, nullptr, false),
                                 output_dir_of(opts, s.client_id, s.dataset_id, s.resource_id,
                                               s.version_id),
-                                s.dataset_id, s.resource_id, s.version_id};
+                                s.dataset_id, s.resource_id, s.version_id,
+                                source_root_of(opts, s.client_id, s.source_path)};
   job.job_id = io::jobs::request_job_id(s.request_id, 0, step.job_type);
   job.job_type = step.job_type;
   job.params_json = io::jobs::step_params(*opts.jobs, step, facts).dump();

@@ -68,6 +68,9 @@ struct request_state {
   std::chrono::steady_clock::time_point next_progress;
   /// Its first job was created with its row by this node a moment ago.
   bool fresh = false;
+  /// What a completed step produced is being read: further events of that job (a duplicate
+  /// "completed" from a watch and a worker) are ignored until the answer moves the step on.
+  bool gathering = false;
   /// Seconds until the current job is looked up again (a safety net for events that cannot
   /// reach this node); 0 while no look-up is scheduled.
   uint16_t refresh_s = 0;
@@ -234,21 +237,32 @@ std::string output_dir(req_self* self) {
                        v.version_id);
 }
 
-/// A request that ended without completing leaves nothing behind: its jobs write under temporary
-/// names, but a finished COG of a failed collection, or a vector request's staging table (and a
-/// table published before a later step failed) would otherwise stay. On a thread of its own.
-void discard_outputs(req_self* self) {
+/// What a request that ended without completing leaves behind, removed on a thread of its own.
+/// A failed request (which may be retried: a retry re-runs only the failed tasks, so what its
+/// completed tasks wrote must stay) loses its partial work: temporary files and a vector
+/// request's staging table. A cancelled one (never resumed) loses everything: its output folder,
+/// and a vector request's table and catalogue row. Nothing of either is served: only completed
+/// requests have outputs, and features list only layers of completed requests.
+void discard_outputs(req_self* self, bool everything) {
   auto dir = output_dir(self);
   const auto& v = view_of(self);
   std::string table;
   if (v.request_type == "vector")
     table = io::geodata::table_name_for(v.client_id, v.dataset_id, v.resource_id, v.version_id);
   auto env = self->state.opts->env;
-  self->spawn<caf::detached>([dir, table, env] {
+  self->spawn<caf::detached>([dir, table, env, everything] {
     if (!table.empty() && !env.database_url.empty())
-      io::geodata::discard_vector_outputs(env, table, dir, true);
+      io::geodata::discard_vector_outputs(env, table, dir, everything);
     std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
+    if (everything) {
+      std::filesystem::remove_all(dir, ec);
+      return;
+    }
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+      auto name = entry.path().filename().string();
+      if (name.size() > 1 && name[0] == '.' && name.find(".partial-") != std::string::npos)
+        std::filesystem::remove(entry.path(), ec);
+    }
   });
 }
 
@@ -260,8 +274,9 @@ void end_with(req_self* self, const std::string& status, const std::string& code
   v.error_code = status == "failed" ? code : "";
   v.error_message = status == "failed" ? message : "";
   v.error_retryable = status == "failed" && retryable;
-  persist(self, std::move(v), [self] {
-    discard_outputs(self);
+  bool cancelled = status == "cancelled";
+  persist(self, std::move(v), [self, cancelled] {
+    discard_outputs(self, cancelled);
     finish(self);
   });
 }
@@ -303,14 +318,17 @@ void step_done(req_self* self) {
     return run_step(self);
   }
   auto id = view_of(self).request_id;
+  int step = st.step;
   db_job gather = [id](pqxx::connection& c) {
     return caf::make_message(outputs_answer{persistence::gather_outputs(c, id)});
   };
+  st.gathering = true;
   self->request(st.opts->pool, st.opts->db_timeout, db_run_atom_v, std::move(gather))
     .then(
       [=](const outputs_answer& a) {
         auto& st = self->state;
-        if (st.write || is_terminal(view_of(self).status))
+        st.gathering = false;
+        if (st.write || is_terminal(view_of(self).status) || st.step != step)
           return;
         if (!a.produced.reused_from.empty() || last)
           return complete(self, a.produced);
@@ -318,6 +336,7 @@ void step_done(req_self* self) {
         run_step(self);
       },
       [=](const caf::error& err) {
+        self->state.gathering = false;
         GP_LOG_WARN("request {}: cannot read what its jobs produced ({}); trying again",
                     short_id(self), self->system().render(err));
         // The step is still the current one: its job is watched again and completes at once.
@@ -405,7 +424,8 @@ void submit_step(req_self* self) {
                                 json::parse(st.config_json, nullptr, false),
                                 output_dir_of(*st.opts, v.client_id, v.dataset_id, v.resource_id,
                                               v.version_id),
-                                v.dataset_id, v.resource_id, v.version_id};
+                                v.dataset_id, v.resource_id, v.version_id,
+                                source_root_of(*st.opts, v.client_id, st.source_path)};
   auto params = io::jobs::step_params(*st.opts->jobs, step, facts).dump();
   auto job_id = current_job(self)->job_id;
   self->request(st.opts->coremachine, st.opts->db_timeout, submit_atom_v, job_id, step.job_type,
@@ -460,7 +480,8 @@ void refresh_progress(req_self* self, const request_job& job) {
 void on_job_event(req_self* self, const job_event& ev) {
   auto& st = self->state;
   const auto* job = current_job(self);
-  if (job == nullptr || job->job_id != ev.job_id || is_terminal(view_of(self).status))
+  if (job == nullptr || job->job_id != ev.job_id || is_terminal(view_of(self).status) ||
+      st.gathering)
     return;
   if (st.write) {
     // Ended events must not be lost; a newer event replaces an older one.
@@ -513,7 +534,7 @@ caf::behavior request_actor_fn(req_self* self, std::shared_ptr<const request_opt
   return {
     // Begin or continue the current step.
     [=](claim_atom) {
-      if (!self->state.write)
+      if (!self->state.write && !self->state.gathering)
         run_step(self);
     },
     // A failed write is tried again.
@@ -534,7 +555,7 @@ caf::behavior request_actor_fn(req_self* self, std::shared_ptr<const request_opt
     // The row was cancelled (and its jobs with it) by the registry: nothing left to do.
     [=](cancel_atom) {
       GP_LOG_INFO("request {}: cancelled", short_id(self));
-      discard_outputs(self);
+      discard_outputs(self, true);
       self->quit();
     },
   };
@@ -547,6 +568,13 @@ std::string source_of(const request_options& opts, const std::string& client_id,
   if (source_path.rfind("/vsi", 0) == 0)
     return source_path;
   return opts.bronze_root + "/" + client_id + "/" + source_path;
+}
+
+std::string source_root_of(const request_options& opts, const std::string& client_id,
+                           const std::string& source_path) {
+  if (source_path.rfind("/vsi", 0) == 0)
+    return {};
+  return opts.bronze_root + "/" + client_id;
 }
 
 std::string output_dir_of(const request_options& opts, const std::string& client_id,

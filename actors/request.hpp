@@ -53,6 +53,10 @@ struct request_lookup {
 std::string source_of(const request_options& opts, const std::string& client_id,
                       const std::string& source_path);
 
+/// The client's bronze folder a request's source must stay inside (empty for a virtual path).
+std::string source_root_of(const request_options& opts, const std::string& client_id,
+                           const std::string& source_path);
+
 /// Where a request's outputs go.
 std::string output_dir_of(const request_options& opts, const std::string& client_id,
                           const std::string& dataset_id, const std::string& resource_id,

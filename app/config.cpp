@@ -196,6 +196,9 @@ const std::vector<key_spec>& config_keys() {
             "Most pixels of one raster, in millions; more fails with raster_too_large."),
     integer("limits", "max_features", 100000000, 1, 2000000000,
             "Most features of one vector source; more fails with too_many_features."),
+    integer("limits", "max_kml_mib", 64, 1, 16777216,
+            "Largest KML source in MiB (GDAL's KML driver holds the whole document in memory); "
+            "larger fails with source_too_large."),
     integer("limits", "copy_writers", 2, 1, 64,
             "Parallel COPY connections of one vector load (one reader feeds them)."),
     integer("requests", "max_restarts", 5, 0, 1000,
@@ -362,7 +365,7 @@ config config_loader::build() const {
                b("storage.allow_virtual_sources")};
   c.limits = {i("limits.max_source_mib"), i("limits.max_expanded_mib"),
               i("limits.max_expansion_ratio"), i("limits.max_megapixels"),
-              i("limits.max_features"), i("limits.copy_writers")};
+              i("limits.max_features"), i("limits.max_kml_mib"), i("limits.copy_writers")};
   c.requests = {strs.at("requests.default_compression"), strs.at("requests.pipelines"),
                 i("requests.max_restarts"), i("requests.restart_window_s"),
                 i("requests.restart_backoff_ms"), i("requests.insert_batch")};

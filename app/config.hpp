@@ -49,6 +49,7 @@ struct config {
     int max_expansion_ratio;
     int max_megapixels;
     int max_features;
+    int max_kml_mib;
     int copy_writers;
   } limits;
   struct requests_t {

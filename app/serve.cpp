@@ -67,6 +67,7 @@ root_options root_options_of(const config& cfg) {
   e.env.limits.max_expansion_ratio = static_cast<uint64_t>(cfg.limits.max_expansion_ratio);
   e.env.limits.max_pixels = static_cast<uint64_t>(cfg.limits.max_megapixels) * 1000000ull;
   e.env.limits.max_features = static_cast<uint64_t>(cfg.limits.max_features);
+  e.env.limits.max_kml_bytes = static_cast<uint64_t>(cfg.limits.max_kml_mib) << 20;
   e.env.copy_writers = cfg.limits.copy_writers;
   auto bronze = std::filesystem::absolute(cfg.storage.bronze_root).lexically_normal().string();
   while (bronze.size() > 1 && bronze.back() == '/')

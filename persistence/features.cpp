@@ -11,14 +11,18 @@ namespace gp::persistence {
 namespace sql {
 
 // A catalogue row counts only while its table exists (a layer being replaced, or a row left by a
-// failed load, is not served). $1: client id, '' for every client.
+// failed load, is not served) and the request that loaded it has completed (a layer published by
+// a request that is still running, or that failed at a later step and may be retried, is not
+// served). $1: client id, '' for every client.
 constexpr const char* layer_columns = R"sql(
 SELECT l.table_name, l.request_id, l.client_id, l.title, l.feature_count, l.geometry_type,
        l.bbox[1], l.bbox[2], l.bbox[3], l.bbox[4], coalesce(l.source_crs, ''),
        to_char(l.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
 FROM platform.vector_layers l
 WHERE ($1 = '' OR l.client_id = $1)
-  AND to_regclass(format('geo.%I', l.table_name)) IS NOT NULL)sql";
+  AND to_regclass(format('geo.%I', l.table_name)) IS NOT NULL
+  AND EXISTS (SELECT 1 FROM platform.requests r
+              WHERE r.request_id = l.request_id AND r.status = 'completed'))sql";
 
 const std::string list_layers = std::string{layer_columns} + " ORDER BY l.table_name";
 

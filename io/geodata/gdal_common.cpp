@@ -12,8 +12,10 @@ quiet_gdal::~quiet_gdal() { CPLPopErrorHandler(); }
 
 GDALDatasetUniquePtr open_client_raster(const std::string& path) {
   ensure_gdal();
-  static const char* const drivers[] = {"GTiff",       "COG",     "PNG", "JPEG",
-                                        "JP2OpenJPEG", "AAIGrid", "HFA", nullptr};
+  // Not HFA (Erdas Imagine): it opens "dependent" files named inside the file, which could
+  // reach outside the client's folder.
+  static const char* const drivers[] = {"GTiff", "COG",         "PNG",
+                                        "JPEG",  "JP2OpenJPEG", "AAIGrid", nullptr};
   return GDALDatasetUniquePtr{GDALDataset::FromHandle(
     GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY, drivers, nullptr, nullptr))};
 }

@@ -16,13 +16,13 @@ struct quiet_gdal {
   quiet_gdal& operator=(const quiet_gdal&) = delete;
 };
 
-/// Opens a client's raster read-only with GTiff, COG, PNG, JPEG, JP2OpenJPEG, AAIGrid or HFA only
+/// Opens a client's raster read-only with GTiff, COG, PNG, JPEG, JP2OpenJPEG, or AAIGrid only
 /// (never VRT or any driver that reaches other files or the network); null when none can.
 GDALDatasetUniquePtr open_client_raster(const std::string& path);
 
 /// The formats open_client_raster reads, for messages.
 inline constexpr const char* client_raster_formats =
-  "GeoTIFF, PNG, JPEG, JPEG 2000, ASCII grid or Erdas Imagine";
+  "GeoTIFF, PNG, JPEG, JPEG 2000 or ASCII grid";
 
 /// GDAL's last error message with `path` (which would reveal the storage layout) replaced by
 /// its file name; empty when there is none.

@@ -1,5 +1,7 @@
 #include "io/geodata/raster_facts.hpp"
 
+#include <cpl_http.h>
+
 #include "io/geodata/gdal_common.hpp"
 
 #include <algorithm>
@@ -17,9 +19,30 @@ namespace gp::io::geodata {
 
 using json = nlohmann::json;
 
+namespace {
+
+/// GDAL's HTTP fetches (CPLHTTPFetch: a GeoJSON "crs" of type link, a CRS given as a URL, …)
+/// all fail: a client's file must never make this node reach the network (its own metadata
+/// service, other hosts). Virtual sources (/vsicurl/, /vsis3/, …) use GDAL's virtual file
+/// systems, not this path, so an operator can still enable them.
+CPLHTTPResult* refuse_http(const char* url, CSLConstList, GDALProgressFunc, void*,
+                           CPLHTTPFetchWriteFunc, void*, void*) {
+  auto* r = static_cast<CPLHTTPResult*>(CPLCalloc(1, sizeof(CPLHTTPResult)));
+  r->nStatus = 1;
+  r->pszErrBuf = CPLStrdup("network access from a client's file is not allowed");
+  CPLError(CE_Failure, CPLE_AppDefined, "refused to fetch %s: network access from a client's "
+           "file is not allowed", url != nullptr ? url : "a URL");
+  return r;
+}
+
+}  // namespace
+
 void ensure_gdal() {
   static std::once_flag registered;
-  std::call_once(registered, [] { GDALAllRegister(); });
+  std::call_once(registered, [] {
+    GDALAllRegister();
+    CPLHTTPSetFetchCallback(refuse_http, nullptr);
+  });
 }
 
 namespace {

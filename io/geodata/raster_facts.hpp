@@ -20,7 +20,7 @@ struct raster_rejected : std::runtime_error {
 };
 
 /// Opens `path` with the raster drivers a client's file may use (GTiff, COG, PNG, JPEG,
-/// JP2OpenJPEG, AAIGrid, HFA; never VRT or anything that reaches other files) and describes it:
+/// JP2OpenJPEG, AAIGrid; never VRT, HFA or anything that reaches other files) and describes it:
 /// {"driver", "width", "height", "bands", "data_types": [...], "nodata": [number|null...],
 ///  "crs": {"epsg": n|null, "wkt2": "..."}, "crs_from": "file"|"source_crs",
 ///  "resolution": [x, y], "extent_4326": [west, south, east, north]}.

@@ -58,6 +58,15 @@ std::string gdal_reason(const std::string& path) {
   return msg.empty() ? msg : ": " + msg.substr(0, 300);
 }
 
+/// Whether the file's first 4 KiB name a KML document.
+bool looks_like_kml(const std::string& path) {
+  std::ifstream in{path, std::ios::binary};
+  std::string head(4096, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(std::max<std::streamsize>(0, in.gcount())));
+  return head.find("<kml") != std::string::npos;
+}
+
 bool starts_with_zip_magic(const std::string& path) {
   std::ifstream in{path, std::ios::binary};
   char magic[4] = {};
@@ -282,6 +291,7 @@ json inspect_vector(const std::string& source, const json& config,
   json facts;
   facts["member"] = nullptr;
   bool is_virtual = source.rfind("/vsi", 0) == 0;
+  uint64_t kml_bytes = 0;
   if (!is_virtual) {
     VSIStatBufL st;
     if (VSIStatL(source.c_str(), &st) != 0)
@@ -303,7 +313,20 @@ json inspect_vector(const std::string& source, const json& config,
             std::to_string(limits.max_expansion_ratio) + " times");
       facts["member"] = archive_member(zip);
       facts["expanded_bytes"] = zip.expanded;
+      if (facts["member"].is_string() && extension(facts["member"].get<std::string>()) == "kml")
+        kml_bytes = zip.expanded;
+    } else if (extension(source) == "kml" || looks_like_kml(source)) {
+      kml_bytes = static_cast<uint64_t>(st.st_size);
     }
+    // GDAL's KML driver reads the whole document into memory: a large one could exhaust the
+    // node, so it is refused before it is opened.
+    if (kml_bytes > limits.max_kml_bytes)
+      throw vector_rejected("source_too_large",
+                            "the KML document has " + std::to_string(kml_bytes) +
+                              " bytes; KML sources are read whole, so this service accepts " +
+                              std::to_string(limits.max_kml_bytes) +
+                              " at most (limits.max_kml_mib); GeoPackage, GeoJSON or a zipped "
+                              "Shapefile have no such limit");
   }
   check_stop();
   auto path = gdal_path_of(source, facts["member"]);

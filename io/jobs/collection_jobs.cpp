@@ -79,6 +79,7 @@ json collection_cog(const task_context& ctx) {
   auto file = ctx.params.at("file").get<std::string>();
   auto output = ctx.params.at("output").get<std::string>();
   auto source = (fs::path{req.at("source").get<std::string>()} / file).string();
+  check_inside_source_root(source, ctx);
   auto config = req.value("processing_config", json::object());
   geodata::cog_options opts;
   opts.compression = config.value("compression", "deflate");

@@ -72,7 +72,8 @@ json step_params(const registry& reg, const pipeline_step& step, const request_f
                              {"output_dir", facts.output_dir},
                              {"dataset_id", facts.dataset_id},
                              {"resource_id", facts.resource_id},
-                             {"version_id", facts.version_id}};
+                             {"version_id", facts.version_id},
+                             {"source_root", facts.source_root}};
   if (job != nullptr && job->validate)
     job->validate(params);
   return params;

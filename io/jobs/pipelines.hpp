@@ -52,6 +52,9 @@ struct request_facts {
   std::string dataset_id;
   std::string resource_id;
   std::string version_id;
+  /// The client's bronze folder (empty for a GDAL virtual path): jobs check that what they open
+  /// resolves inside it (a symlink placed after the submission must not reach other files).
+  std::string source_root;
 };
 
 /// The parameters of `step`'s job for one request (defaults applied).

@@ -39,6 +39,8 @@ struct source_limits {
   uint64_t max_pixels = 4000ull * 1000 * 1000;
   /// Most features of one vector source.
   uint64_t max_features = 100ull * 1000 * 1000;
+  /// Largest KML source (GDAL's KML driver holds the whole document in memory).
+  uint64_t max_kml_bytes = 64ull << 20;
 };
 
 /// What handlers may reach beyond their parameters: the node's database (a handler opens its own

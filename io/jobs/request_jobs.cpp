@@ -31,6 +31,7 @@ json inspect_folder(const fs::path& dir, const std::string& pattern, const task_
 json inspect_source(const task_context& ctx) {
   const auto& req = ctx.params.at("request");
   auto source = req.at("source").get<std::string>();
+  check_inside_source_root(source, ctx);
   if (source.rfind("/vsi", 0) == 0)
     return json{{"kind", "virtual"}, {"source", source}};
   if (req.value("request_type", "") == "collection") {
@@ -52,6 +53,7 @@ json inspect_source(const task_context& ctx) {
 json validate_raster(const task_context& ctx) {
   const auto& req = ctx.params.at("request");
   auto source = req.at("source").get<std::string>();
+  check_inside_source_root(source, ctx);
   auto config = req.value("processing_config", json::object());
   auto source_crs = config.value("source_crs", "");
   bool local = source.rfind("/vsi", 0) != 0;
@@ -80,6 +82,7 @@ json validate_raster(const task_context& ctx) {
 json process_raster(const task_context& ctx) {
   const auto& req = ctx.params.at("request");
   auto source = req.at("source").get<std::string>();
+  check_inside_source_root(source, ctx);
   auto config = req.value("processing_config", json::object());
   geodata::cog_options opts;
   opts.compression = config.value("compression", "deflate");

@@ -26,6 +26,12 @@ struct source_file {
 std::vector<source_file> matching_files(const std::filesystem::path& dir,
                                         const std::string& pattern, const task_context& ctx);
 
+/// Throws a permanent task_failure("source_outside_folder") when `path` (a file or folder of the
+/// request's source) resolves, symlinks followed, outside the request's "source_root" (the
+/// client's bronze folder). Nothing is checked without a source_root (a virtual path) or when
+/// `path` does not exist (the opener reports that).
+void check_inside_source_root(const std::string& path, const task_context& ctx);
+
 /// Throws a permanent task_failure("source_too_large") when `bytes` exceeds the limit.
 void check_source_size(uint64_t bytes, const task_context& ctx);
 

@@ -37,6 +37,7 @@ std::string table_of(const json& req) {
 json vector_inspect(const task_context& ctx) {
   const auto& req = ctx.params.at("request");
   auto source = req.at("source").get<std::string>();
+  check_inside_source_root(source, ctx);
   auto config = req.value("processing_config", json::object());
   json facts;
   try {
@@ -61,6 +62,7 @@ json vector_load(const task_context& ctx) {
   const auto& facts = ctx.params.at("inspect");
   geodata::vector_load_options opts;
   opts.source = req.at("source").get<std::string>();
+  check_inside_source_root(opts.source, ctx);
   opts.facts = facts;
   opts.table = facts.at("table").get<std::string>();
   opts.staging = geodata::staging_table_name(opts.table);

@@ -37,6 +37,11 @@ def load_layer(db_url, source, table, client, title, geometry_type, promote=Fals
     out = subprocess.run(args, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     psql(db_url, """
+        INSERT INTO platform.requests (request_id, client_id, dataset_id, resource_id,
+                                       version_id, request_type, source_path, status)
+        VALUES (md5('{t}'), '{c}', '{t}', 'main', 'v1', 'vector', '{t}.zip', 'completed')
+        """.format(t=table, c=client))
+    psql(db_url, """
         INSERT INTO platform.vector_layers (table_name, request_id, client_id, title, feature_count,
                                             geometry_type, bbox, source_crs, columns)
         SELECT '{t}', md5('{t}'), '{c}', '{title}', count(*), '{g}',

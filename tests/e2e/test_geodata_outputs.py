@@ -2,17 +2,20 @@
 collection requests, MosaicJSON over a collection's COGs, incremental reuse of a completed
 version with the same source and settings, source limits, and no files left by a request that
 failed."""
+import http.server
 import json
 import os
 import shutil
 import subprocess
+import threading
 import time
 
 from gp_e2e import ServedTestCase, psql
 from test_platform import ENGINE, Api, body, make_raster, setup_clients
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data")
-LIMITS = ["--set", "limits.max_megapixels=1", "--set", "limits.max_source_mib=2"]
+LIMITS = ["--set", "limits.max_megapixels=1", "--set", "limits.max_source_mib=2",
+          "--set", "limits.max_kml_mib=1"]
 
 
 def cog_valid(path):
@@ -157,19 +160,74 @@ class GeodataOutputs(ServedTestCase):
             self.assertEqual(st, 206, url)
             self.assertIn(data, (b"II*\x00", b"MM\x00*"))
 
-    def test_a_collection_with_an_unpublishable_file_fails_and_leaves_nothing(self):
-        folder = self.collection("bad-src", ["grain.tif", "rgb_logo.tif"])
+    def test_a_collection_with_an_unpublishable_file_fails_then_a_retry_completes_it(self):
+        folder = self.collection("bad-src", ["grain.tif", "rgb_logo.tif", "lux_elev.tif"])
         done = self.run_request(dataset_id="bad-mosaic", request_type="collection",
                                 source_path=folder)
         self.assertEqual(done["status"], "failed", done)
         self.assertEqual(done["error"]["code"], "not_georeferenced")
         self.assertIn("rgb_logo.tif", done["error"]["message"])
         self.assertNotIn(self.srv.storage, done["error"]["message"])
+        rid = done["request_id"]
+        # Nothing is served, and no temporary file is left.
+        st, _, _ = self.api("GET", "/platform/data/%s/mosaic.json" % rid)
+        self.assertEqual(st, 409)
         dir_ = os.path.join(self.silver, "bad-mosaic", "main", "v1")
-        deadline = time.time() + 5
-        while os.path.exists(dir_) and time.time() < deadline:
-            time.sleep(0.1)
-        self.assertFalse(os.path.exists(dir_), os.listdir(dir_) if os.path.exists(dir_) else "")
+        time.sleep(0.3)
+        if os.path.exists(dir_):
+            self.assertEqual([n for n in os.listdir(dir_) if n.startswith(".")], [])
+        # The client fixes the file and retries: only the failed file is processed again, and the
+        # mosaic has all three.
+        make_raster(os.path.join(self.bronze, folder, "rgb_logo.tif"), bands=3)
+        st, _, _ = self.api("POST", "/platform/requests/%s/retry" % rid)
+        self.assertEqual(st, 202)
+        done = self.api.wait(rid)
+        self.assertEqual(done["status"], "completed", done)
+        self.assertEqual(sorted(self.outputs(rid)["files"]),
+                         ["grain.tif", "lux_elev.tif", "rgb_logo.tif"])
+        with open(os.path.join(dir_, "mosaic.json")) as f:
+            named = {n for files in json.load(f)["tiles"].values() for n in files}
+        self.assertEqual(named, {"grain.tif", "lux_elev.tif", "rgb_logo.tif"})
+
+    def test_a_symlink_in_a_collection_leading_out_of_the_clients_folder_is_refused(self):
+        # Another client's raster, linked from inside this client's collection folder (the
+        # folder itself passed the submission's checks).
+        other = os.path.join(self.srv.storage, "bronze", "other")
+        os.makedirs(other, exist_ok=True)
+        shutil.copy(os.path.join(DATA, "grain.tif"), os.path.join(other, "secret.tif"))
+        folder = self.collection("linked-src", ["lux_elev.tif"])
+        os.symlink(os.path.join(other, "secret.tif"),
+                   os.path.join(self.bronze, folder, "secret.tif"))
+        done = self.run_request(dataset_id="linked", request_type="collection",
+                                source_path=folder)
+        self.assertEqual(done["status"], "failed", done)
+        self.assertEqual(done["error"]["code"], "source_outside_folder")
+        self.assertIn("secret.tif", done["error"]["message"])
+        self.assertNotIn(self.srv.storage, done["error"]["message"])
+
+    def test_a_kml_over_its_limit_is_refused_before_it_is_read(self):
+        placemarks = "".join(
+            "<Placemark><name>site %d</name><Point><coordinates>%f,%f</coordinates></Point>"
+            "</Placemark>\n" % (i, (i % 360) - 180 + 0.5, (i % 170) - 85 + 0.5)
+            for i in range(14000))
+        with open(os.path.join(self.bronze, "big.kml"), "w") as f:
+            f.write('<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="http://www.opengis.net/'
+                    'kml/2.2"><Document>\n' + placemarks + "</Document></kml>\n")
+        self.assertGreater(os.path.getsize(os.path.join(self.bronze, "big.kml")), 1 << 20)
+        done = self.run_request(dataset_id="big-kml", request_type="vector",
+                                source_path="big.kml")
+        self.assertEqual(done["status"], "failed", done)
+        self.assertEqual(done["error"]["code"], "source_too_large")
+        self.assertIn("limits.max_kml_mib", done["error"]["message"])
+
+    def test_a_collection_file_name_that_is_not_utf8_fails_with_a_specific_code(self):
+        folder = self.collection("latin1-src", ["grain.tif"])
+        shutil.copy(os.path.join(self.bronze, "grain.tif"),
+                    os.path.join(os.fsencode(self.bronze), folder.encode(), b"caf\xe9.tif"))
+        done = self.run_request(dataset_id="latin1", request_type="collection",
+                                source_path=folder)
+        self.assertEqual(done["status"], "failed", done)
+        self.assertEqual(done["error"]["code"], "invalid_file_name")
 
     def test_a_raster_over_the_pixel_limit_fails_with_a_specific_code(self):
         make_raster(os.path.join(self.bronze, "big.tif"), bands=1, size=1001)
@@ -204,14 +262,45 @@ class VectorCase(ServedTestCase):
         self.api = Api(self, self.srv, self.keys["internal"])
 
     def run_request(self, **kw):
-        st, _, doc = self.api.json("POST", "/platform/submit",
-                                   body(request_type="vector",
-                                        source_path="naturalearth_cities.zip", **kw))
+        kw.setdefault("source_path", "naturalearth_cities.zip")
+        st, _, doc = self.api.json("POST", "/platform/submit", body(request_type="vector", **kw))
         self.assertEqual(st, 202, doc)
         return self.api.wait(doc["request_id"], timeout=60)
 
 
 class VectorOutputs(VectorCase):
+    def test_a_client_file_never_makes_the_node_fetch_a_url(self):
+        hits = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                hits.append(self.path)
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,'
+                                 b'298.257223563]],PRIMEM["Greenwich",0],UNIT["degree",'
+                                 b'0.0174532925199433]]')
+
+            def log_message(self, *args):
+                pass
+
+        listener = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=listener.serve_forever, daemon=True).start()
+        try:
+            url = "http://127.0.0.1:%d/crs.wkt" % listener.server_port
+            doc = {"type": "FeatureCollection",
+                   "crs": {"type": "link", "properties": {"href": url, "type": "ogcwkt"}},
+                   "features": [{"type": "Feature", "properties": {"n": 1},
+                                 "geometry": {"type": "Point", "coordinates": [6.1, 49.6]}}]}
+            with open(os.path.join(self.bronze, "linked.geojson"), "w") as f:
+                json.dump(doc, f)
+            done = self.run_request(dataset_id="linked", source_path="linked.geojson")
+            self.assertIn(done["status"], ("completed", "failed"), done)
+            self.assertEqual(hits, [])
+        finally:
+            listener.shutdown()
+            listener.server_close()
+
     def test_a_new_version_with_the_same_source_reuses_the_loaded_table(self):
         first = self.run_request(dataset_id="cities", version_id="v1")
         self.assertEqual(first["status"], "completed", first)
@@ -222,7 +311,9 @@ class VectorOutputs(VectorCase):
         # Only the inspection ran: no load, no second table.
         self.assertEqual(psql(self.db.url, "SELECT count(*) FROM app.tasks WHERE job_id = '%s'"
                               % second["jobs"][0]["job_id"]), "1")
-        self.assertEqual(psql(self.db.url, "SELECT count(*) FROM platform.vector_layers"), "1")
+        self.assertEqual(psql(self.db.url, "SELECT count(*) FROM platform.vector_layers WHERE "
+                              "request_id IN ('%s', '%s')" % (first["request_id"],
+                                                             second["request_id"])), "1")
         self.assertEqual(second["endpoints"]["features"], first["endpoints"]["features"])
         base = "http://127.0.0.1:%d" % self.srv.port
         st, _, data = self.api("GET", second["endpoints"]["features"][len(base):])
@@ -230,30 +321,63 @@ class VectorOutputs(VectorCase):
         self.assertEqual(json.loads(data)["numberMatched"], 243)
 
 
-class FailedVectorLeavesNothing(VectorCase):
-    """A request that fails after its table was published (a failing second step, through
-    requests.pipelines) leaves no table, catalogue row or file behind."""
+class VectorFailureAndCancel(VectorCase):
+    """A vector request whose table was published by its first step, then fails (or is
+    cancelled) in a later one (through requests.pipelines: a pause, then a failing step)."""
     PIPELINES = json.dumps({"vector": [
         {"step": "ingest_vector", "job": "ingest_vector"},
+        {"step": "pause", "job": "sleep", "params": {"ms": 1500}},
         {"step": "stac_catalog_vectors", "job": "fail", "params": {"mode": "permanent"}}]})
     server_args = (*ENGINE, "--set", "requests.pipelines=" + PIPELINES)
 
-    def test_a_request_failing_after_its_table_was_published_leaves_nothing(self):
-        done = self.run_request(dataset_id="gone", version_id="v1")
+    def geo_tables(self):
+        return psql(self.db.url, "SELECT coalesce(string_agg(tablename, ',' ORDER BY tablename), "
+                                 "'') FROM pg_tables WHERE schemaname = 'geo'")
+
+    def collections(self):
+        st, _, doc = self.api.json("GET", "/features/collections")
+        self.assertEqual(st, 200)
+        return [c["id"] for c in doc["collections"]]
+
+    def test_a_failed_request_serves_nothing_and_keeps_its_table_for_a_retry(self):
+        done = self.run_request(dataset_id="failing", version_id="v1")
         self.assertEqual(done["status"], "failed", done)
         self.assertEqual(done["error"]["code"], "bad_input")
-        # The table was loaded and published by the first step …
-        self.assertEqual(psql(self.db.url, "SELECT status FROM app.jobs WHERE job_id = '%s'"
-                              % done["jobs"][0]["job_id"]), "completed")
-        # … and is gone with the failure, with its catalogue row, staging table and files.
-        deadline = time.time() + 10
+        table = json.loads(psql(self.db.url, "SELECT result FROM app.jobs WHERE job_id = '%s'"
+                                % done["jobs"][0]["job_id"]))["outputs"]["collection"]
+        # Published by the first step, kept (a retry resumes at the failed step) but not served.
+        time.sleep(0.3)
+        self.assertIn(table, self.geo_tables().split(","))
+        self.assertNotIn("_stg_", self.geo_tables())
+        self.assertNotIn(table, self.collections())
+        st, _, _ = self.api("GET", "/features/collections/%s/items" % table)
+        self.assertEqual(st, 404)
+
+    def test_a_cancelled_request_leaves_no_table_row_or_file(self):
+        st, _, doc = self.api.json("POST", "/platform/submit",
+                                   body(request_type="vector", dataset_id="cancelled",
+                                        source_path="naturalearth_cities.zip"))
+        self.assertEqual(st, 202, doc)
+        rid = doc["request_id"]
+        # Wait until the table is published and the pause runs, then cancel.
+        deadline = time.time() + 30
         while time.time() < deadline:
-            left = psql(self.db.url, "SELECT count(*) FROM pg_tables WHERE schemaname = 'geo'")
-            if left == "0":
+            _, _, status = self.api.json("GET", "/platform/status/" + rid)
+            if len(status["jobs"]) >= 2:
                 break
+            time.sleep(0.05)
+        self.assertEqual(status["jobs"][0]["status"], "completed", status)
+        table = json.loads(psql(self.db.url, "SELECT result FROM app.jobs WHERE job_id = '%s'"
+                                % status["jobs"][0]["job_id"]))["outputs"]["collection"]
+        st, _, _ = self.api("DELETE", "/platform/requests/" + rid)
+        self.assertEqual(st, 200)
+        deadline = time.time() + 10
+        while table in self.geo_tables() and time.time() < deadline:
             time.sleep(0.1)
-        self.assertEqual(left, "0", psql(self.db.url, "SELECT tablename FROM pg_tables "
-                                                      "WHERE schemaname = 'geo'"))
-        self.assertEqual(psql(self.db.url, "SELECT count(*) FROM platform.vector_layers"), "0")
-        self.assertFalse(os.path.exists(os.path.join(self.srv.storage, "silver", "ddh", "gone")
-                                        + "/main/v1"))
+        self.assertNotIn(table, self.geo_tables())
+        self.assertEqual(psql(self.db.url, "SELECT count(*) FROM platform.vector_layers WHERE "
+                                           "table_name = '%s'" % table), "0")
+        out = os.path.join(self.srv.storage, "silver", "ddh", "cancelled", "main", "v1")
+        while os.path.exists(out) and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertFalse(os.path.exists(out))

@@ -36,8 +36,19 @@ UPDATE geo.ddh_grid SET name = NULL WHERE fid = 5;
 CREATE TABLE geo."user" (fid bigint PRIMARY KEY, geom geometry(Point, 4326));
 INSERT INTO geo."user" VALUES (1, 'SRID=4326;POINT(175 0)'), (2, 'SRID=4326;POINT(-175 0)'),
                               (3, 'SRID=4326;POINT(0 0)'), (4, NULL);
+CREATE TABLE geo.ddh_running (fid bigint PRIMARY KEY, geom geometry(Point, 4326));
+INSERT INTO platform.clients (client_id, name, webhook_secret)
+VALUES ('ddh', 'DDH', 'x'), ('other', 'Other', 'x');
+INSERT INTO platform.requests (request_id, client_id, dataset_id, resource_id, version_id,
+                               request_type, source_path, status) VALUES
+ (repeat('a', 32), 'ddh', 'grid', 'r', 'v1', 'vector', 'grid.csv', 'completed'),
+ (repeat('b', 32), 'other', 'user', 'r', 'v1', 'vector', 'user.csv', 'completed'),
+ (repeat('c', 32), 'ddh', 'gone', 'r', 'v1', 'vector', 'gone.csv', 'completed'),
+ (repeat('d', 32), 'ddh', 'running', 'r', 'v1', 'vector', 'running.csv', 'processing');
 INSERT INTO platform.vector_layers (table_name, request_id, client_id, title, feature_count,
                                     geometry_type, bbox, source_crs, columns) VALUES
+ ('ddh_running', repeat('d', 32), 'ddh', 'Published by a request still running', 0, 'Point',
+  NULL, NULL, '[]'),
  ('ddh_grid', repeat('a', 32), 'ddh', 'Grid', 900, 'Point', '{0,0,29,29}', 'EPSG:4326',
   '[{"name":"name","type":"text","source_name":"Name"}]'),
  ('user', repeat('b', 32), 'other', 'Other client''s points', 4, 'Point', '{-175,0,175,0}', NULL, '[]'),
@@ -77,7 +88,7 @@ std::vector<int64_t> ids_of(const items_page& p) {
 
 TEST_F(features, the_catalogue_is_scoped_to_a_client_and_lists_only_existing_tables) {
   auto all = list_vector_layers(c, "");
-  ASSERT_EQ(all.size(), 2u);  // ddh_gone has no table
+  ASSERT_EQ(all.size(), 2u);  // ddh_gone has no table, ddh_running's request has not completed
   EXPECT_EQ(all[0].table_name, "ddh_grid");
   EXPECT_EQ(all[1].table_name, "user");
   auto own = list_vector_layers(c, "ddh");
@@ -95,6 +106,9 @@ TEST_F(features, the_catalogue_is_scoped_to_a_client_and_lists_only_existing_tab
   EXPECT_FALSE(find_vector_layer(c, "user", "ddh"));  // another client's
   EXPECT_TRUE(find_vector_layer(c, "user", ""));
   EXPECT_FALSE(find_vector_layer(c, "ddh_gone", ""));
+  EXPECT_FALSE(find_vector_layer(c, "ddh_running", ""));
+  exec("UPDATE platform.requests SET status = 'completed' WHERE request_id = repeat('d', 32)");
+  EXPECT_TRUE(find_vector_layer(c, "ddh_running", ""));
   EXPECT_FALSE(find_vector_layer(c, "nope", ""));
   EXPECT_FALSE(find_vector_layer(c, "ddh_grid'; --", ""));
 }
