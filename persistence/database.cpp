@@ -105,4 +105,15 @@ void db_session::drop_if_broken(const caf::error& err) {
     conn_.reset();
 }
 
+std::string db_error_for_client(const std::exception& e) {
+  if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
+    std::string text = sql->what();
+    auto nl = text.find('\n');
+    return nl == std::string::npos ? text : text.substr(0, nl);
+  }
+  if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr)
+    return "the database cannot be reached";
+  return "an internal error";
+}
+
 }  // namespace gp::persistence

@@ -29,6 +29,12 @@ std::string connection_string(const db_options& opts);
 /// `url` with any password replaced by "***" (safe to log).
 std::string redact_url(const std::string& url);
 
+/// What a client may read of a database error: an SQL error's first line (about the data, e.g.
+/// a value of the wrong type), "the database cannot be reached" for a lost or refused
+/// connection (whose text names hosts and users), else "an internal error". Callers log the
+/// full text.
+std::string db_error_for_client(const std::exception& e);
+
 /// Thrown by a repository when the state of a row does not allow the operation (becomes
 /// errc::conflict).
 struct conflict_error : std::runtime_error {

@@ -27,6 +27,8 @@
 #include "io/geodata/naming.hpp"
 #include "io/geodata/vector_source.hpp"
 #include "io/jobs/registry.hpp"
+#include "io/logging.hpp"
+#include "persistence/database.hpp"
 #include "persistence/vector_tables.hpp"
 
 namespace gp::io::geodata {
@@ -34,6 +36,12 @@ namespace gp::io::geodata {
 using json = nlohmann::json;
 
 namespace {
+
+/// The client's part of a database error; the whole of it goes to the log.
+std::string client_db_error(const std::exception& e) {
+  GP_LOG_WARN("vector job: database error: {}", e.what());
+  return persistence::db_error_for_client(e);
+}
 
 namespace fs = std::filesystem;
 
@@ -311,7 +319,8 @@ json load_vector(const vector_load_options& opts) {
     persistence::create_staging_table(c, opts.staging, columns, postgis_type_name(target));
   } catch (const std::exception& e) {
     throw vector_rejected("load_failed",
-                          std::string{"the staging table could not be created: "} + e.what(),
+                          std::string{"the staging table could not be created: "} +
+                            client_db_error(e),
                           false);
   }
   std::string gpkg_path, gpkg_name;
@@ -372,7 +381,8 @@ json load_vector(const vector_load_options& opts) {
           else
             stream.finish();
         } catch (const std::exception& e) {
-          failure.set("load_failed", std::string{"loading into the database failed: "} + e.what(),
+          failure.set("load_failed", std::string{"loading into the database failed: "} +
+                        client_db_error(e),
                       false);
           copy_q.close();
         }

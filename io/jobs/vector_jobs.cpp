@@ -12,11 +12,19 @@
 #include "io/jobs/outputs.hpp"
 #include "io/jobs/registry.hpp"
 #include "io/jobs/source_files.hpp"
+#include "io/logging.hpp"
+#include "persistence/database.hpp"
 #include "persistence/vector_tables.hpp"
 
 namespace gp::io::jobs {
 
 namespace {
+
+/// The client's part of a database error; the whole of it goes to the log.
+std::string client_db_error(const std::exception& e) {
+  GP_LOG_WARN("vector job: database error: {}", e.what());
+  return persistence::db_error_for_client(e);
+}
 
 namespace fs = std::filesystem;
 
@@ -134,7 +142,8 @@ json vector_finalize(const task_context& ctx) {
     throw;
   } catch (const std::exception& e) {
     throw task_failure(ctx.attempt >= 3, "publish_failed",
-                       std::string{"the table could not be published: "} + e.what());
+                       std::string{"the table could not be published: "} +
+                         client_db_error(e));
   }
   return {{"outputs", {{"download", download}, {"collection", table}}},
           {"facts",
@@ -156,7 +165,8 @@ json stac_catalog_vectors(const task_context& ctx) {
     layer = persistence::find_vector_layer(c, table);
   } catch (const std::exception& e) {
     throw task_failure(false, "database_unavailable",
-                       std::string{"the layer catalogue cannot be read: "} + e.what());
+                       std::string{"the layer catalogue cannot be read: "} +
+                         client_db_error(e));
   }
   if (!layer)
     throw task_failure(true, "layer_not_loaded", "the request's layer has not been loaded");

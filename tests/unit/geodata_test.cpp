@@ -6,6 +6,9 @@
 #include "io/geodata/mosaic.hpp"
 #include "io/geodata/naming.hpp"
 #include "io/jobs/outputs.hpp"
+#include "persistence/database.hpp"
+
+#include <pqxx/pqxx>
 
 namespace gp {
 namespace {
@@ -91,6 +94,18 @@ TEST(outputs, are_merged_in_order_with_files_listed_once) {
   EXPECT_EQ(merged, json::parse(R"({"download": "b.tif", "files": ["x.tif", "y.tif"],
                                      "mosaic": true})"));
   EXPECT_EQ(io::jobs::merge_outputs(json::object()), json::object());
+}
+
+TEST(database_errors, clients_see_sql_errors_but_not_connection_details) {
+  using persistence::db_error_for_client;
+  pqxx::sql_error data{"ERROR:  invalid input syntax for type integer: \"x\"\nLINE 1: …",
+                       "COPY …"};
+  EXPECT_EQ(db_error_for_client(data), "ERROR:  invalid input syntax for type integer: \"x\"");
+  pqxx::broken_connection lost{
+    "connection to server at \"10.0.0.5\", port 5432 failed: FATAL:  password authentication "
+    "failed for user \"geoplatform\""};
+  EXPECT_EQ(db_error_for_client(lost), "the database cannot be reached");
+  EXPECT_EQ(db_error_for_client(std::runtime_error{"secret detail"}), "an internal error");
 }
 
 }  // namespace
