@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <random>
 #include <thread>
 
 #include <caf/all.hpp>
@@ -319,4 +320,59 @@ TEST_F(registry, a_stale_actor_cannot_overwrite_newer_state) {
   EXPECT_EQ(now.message, "newer");
   EXPECT_EQ(now.state_version, 1);
   EXPECT_EQ(scalar("SELECT count(*) FROM app.jobs"), 0);
+}
+
+/// A pool in front of the real one that holds each job for a random 0-100 ms first, so answers
+/// come back in another order than the jobs were sent (as they may from a busy pool).
+caf::behavior shuffling_pool(caf::event_based_actor* self, caf::actor real) {
+  auto rng = std::make_shared<std::mt19937>(7);
+  return {[=](gp::db_run_atom atm, gp::db_job& job) {
+    auto delay = std::chrono::milliseconds((*rng)() % 100);
+    auto holder = self->spawn<caf::detached>([real, delay](caf::event_based_actor* h) {
+      return caf::behavior{[=](gp::db_run_atom a, gp::db_job& j) {
+        std::this_thread::sleep_for(delay);
+        h->quit();
+        return h->delegate(real, a, std::move(j));
+      }};
+    });
+    return self->delegate(holder, atm, std::move(job));
+  }};
+}
+
+TEST_F(registry, duplicate_completed_events_never_skip_a_step) {
+  // A watch's look-up and the worker's report can both say that a job completed; while the
+  // actor reads what that step produced, the duplicates must not start another step.
+  pqxx::connection c{db.url()};
+  auto r = stored_request("dup");
+  auto row = gp::persistence::insert_request(c, r).row;
+  auto opts = std::make_shared<gp::request_options>();
+  opts->pool = sys->spawn(shuffling_pool, pool);
+  opts->coremachine = core;
+  opts->jobs = &gp::io::jobs::builtin_registry();
+  opts->pipelines = gp::io::jobs::parse_pipelines(
+    R"({"vector": [{"step": "a", "job": "noop"},
+                   {"step": "b", "job": "sleep", "params": {"ms": 300}},
+                   {"step": "c", "job": "noop"}]})",
+    gp::io::jobs::builtin_registry());
+  caf::scoped_actor self{*sys};
+  opts->registry = self;
+  auto actor = gp::spawn_request(*sys, opts, row);
+  self->monitor(actor);
+  auto first = gp::io::jobs::request_job_id(r.request_id, 0, "noop");
+  gp::job_event done{first, "completed", 1, true, {}, {}};
+  for (int i = 0; i < 200; ++i) {
+    caf::anon_send(actor, gp::job_event_atom_v, done);
+    std::this_thread::sleep_for(1ms);
+  }
+  bool down = false;
+  gp::request_view last;
+  self->receive_while([&] { return !down; })(
+    [&](caf::down_msg&) { down = true; }, [&](gp::ended_atom, gp::request_view& v) { last = v; },
+    [&](gp::moved_atom, std::string&, std::string&, int64_t) {});
+  EXPECT_EQ(last.status, "completed");
+  ASSERT_EQ(last.jobs.size(), 3u);
+  EXPECT_EQ(last.jobs[1].job_type, "sleep");
+  EXPECT_EQ(scalar("SELECT count(*) FROM app.jobs WHERE platform_request_id = '" +
+                   r.request_id + "' AND status = 'completed'"),
+            3);
 }
