@@ -134,9 +134,14 @@ items_page read_items(pqxx::connection& c, const vector_layer& layer,
   }
   // The page's fids first, then the GeoJSON of those rows only: with the feature expression in
   // the same select, PostgreSQL would build it for every skipped row of a large offset too.
-  auto page_sql = "SELECT count(*), coalesce(json_agg(" + feature +
-                  " ORDER BY t.fid), '[]')::text FROM (SELECT t.fid FROM " + table + " t" + where +
-                  " ORDER BY t.fid LIMIT $1 OFFSET $2) k JOIN " + table + " t ON t.fid = k.fid";
+  // A page stops early once its features reach page_byte_budget (large polygons): the rest come
+  // through the next link, whose offset follows numberReturned.
+  auto page_sql =
+    "SELECT count(*), coalesce(json_agg(pg.f ORDER BY pg.fid), '[]')::text FROM (SELECT k.fid, "
+    "x.f, sum(octet_length(x.f::text)) OVER (ORDER BY k.fid) - octet_length(x.f::text) AS before "
+    "FROM (SELECT t.fid FROM " + table + " t" + where + " ORDER BY t.fid LIMIT $1 OFFSET $2) k "
+    "JOIN " + table + " t ON t.fid = k.fid, LATERAL (SELECT " + feature + " AS f) x) pg "
+    "WHERE pg.before < " + std::to_string(std::max<int64_t>(1, selection.max_bytes));
   auto count_sql = "SELECT count(*) FROM " + table + " t" +
                    (selection.box ? " WHERE " + box_condition(*selection.box, 1) : "");
   auto counted = selection.box ? tx.exec_params1(count_sql, box[0], box[1], box[2], box[3])

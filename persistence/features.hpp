@@ -39,10 +39,15 @@ struct lon_lat_box {
 
 /// What to read from a layer's table: features intersecting `box` (all when absent), ordered by
 /// fid, `limit` of them after skipping `offset`.
+/// Most bytes of features in one page by default (at least one feature is always returned).
+constexpr int64_t page_byte_budget = 32 << 20;
+
 struct items_selection {
   std::optional<lon_lat_box> box;
   int64_t limit = 10;
   int64_t offset = 0;
+  /// The page ends early once its features reach this many bytes.
+  int64_t max_bytes = page_byte_budget;
 };
 
 /// One page of a layer's features.
@@ -65,6 +70,7 @@ std::optional<vector_layer> find_vector_layer(pqxx::connection& c, const std::st
                                               const std::string& client_id);
 
 /// A page of `layer`'s features and an exact count of the matching rows, read in one snapshot.
+/// The page ends early when its features reach selection.max_bytes (returned says how many).
 items_page read_items(pqxx::connection& c, const vector_layer& layer,
                       const items_selection& selection);
 

@@ -6,6 +6,8 @@
 #include <libpq-fe.h>
 #include <pqxx/pqxx>
 
+#include "persistence/database.hpp"
+
 namespace gp::persistence {
 
 namespace {
@@ -82,6 +84,12 @@ void publish_vector_table(pqxx::connection& c, const std::string& staging,
     bbox += "}";
   }
   pqxx::work tx{c};
+  // A cancel of the request waits for this transaction (the row is shared-locked), or this one
+  // sees it and publishes nothing: a cancelled request never gains a table after its clean-up.
+  auto owner = tx.exec_params(
+    "SELECT status FROM platform.requests WHERE request_id = $1 FOR SHARE", row.request_id);
+  if (!owner.empty() && owner[0][0].as<std::string>() == "cancelled")
+    throw conflict_error{"the request was cancelled"};
   // Index builds may take long: no statement timeout here.
   tx.exec("SET LOCAL statement_timeout = 0");
   tx.exec("SET LOCAL maintenance_work_mem = '256MB'");

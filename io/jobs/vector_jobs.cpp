@@ -140,6 +140,9 @@ json vector_finalize(const task_context& ctx) {
     }
   } catch (const task_failure&) {
     throw;
+  } catch (const persistence::conflict_error&) {
+    throw task_failure(true, "request_cancelled",
+                       "the request was cancelled while its table was being published");
   } catch (const std::exception& e) {
     throw task_failure(ctx.attempt >= 3, "publish_failed",
                        std::string{"the table could not be published: "} +

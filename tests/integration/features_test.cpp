@@ -132,6 +132,25 @@ TEST_F(features, pages_cover_every_feature_once_in_fid_order) {
   EXPECT_EQ(past.features, "[]");
 }
 
+TEST_F(features, a_page_ends_early_at_its_byte_budget_and_the_next_offset_continues_it) {
+  items_selection s;
+  s.limit = 100;
+  s.max_bytes = 1000;  // a grid feature is about 150 bytes
+  auto first = read_items(c, layer("ddh_grid"), s);
+  EXPECT_EQ(first.matched, 900);
+  EXPECT_GT(first.returned, 1);
+  EXPECT_LT(first.returned, 10);
+  EXPECT_LT(first.features.size(), 1000u + 400u);  // the budget, plus at most one feature
+  auto ids = ids_of(first);
+  ASSERT_EQ(static_cast<int64_t>(ids.size()), first.returned);
+  s.offset = first.returned;
+  auto next = read_items(c, layer("ddh_grid"), s);
+  EXPECT_EQ(ids_of(next).front(), ids.back() + 1);
+  // One feature is always returned, however small the budget.
+  s.max_bytes = 1;
+  EXPECT_EQ(read_items(c, layer("ddh_grid"), s).returned, 1);
+}
+
 TEST_F(features, features_are_geojson_with_typed_properties_in_table_order) {
   auto p = page("ddh_grid", 5, 3);
   auto doc = json::parse(p.features);

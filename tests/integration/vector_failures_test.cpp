@@ -268,3 +268,27 @@ TEST_F(vector_failures, large_layers_get_a_geopackage_without_spatial_index) {
 }
 
 }  // namespace
+
+TEST_F(vector_failures, a_cancelled_request_never_publishes_its_table) {
+  auto req = request(copy("naturalearth_cities.zip"));
+  auto facts = run_task("vector_inspect", json{{"request", req}});
+  auto load = run_task("vector_load", json{{"request", req}, {"inspect", facts}});
+  // The request was cancelled (and cleaned up) while its load ran.
+  query("INSERT INTO platform.clients (client_id, name, webhook_secret) VALUES ('ddh', 'D', 'x') "
+        "ON CONFLICT DO NOTHING");
+  query("INSERT INTO platform.requests (request_id, client_id, dataset_id, resource_id, "
+        "version_id, request_type, source_path, status) VALUES ('" +
+        req["request_id"].get<std::string>() +
+        "', 'ddh', 'd', 'r', 'v', 'vector', 'x.zip', 'cancelled') RETURNING 1");
+  try {
+    run_task("vector_finalize", json{{"request", req}, {"load", load}});
+    ADD_FAILURE() << "a cancelled request's table was published";
+  } catch (const gp::io::jobs::task_failure& e) {
+    EXPECT_EQ(e.code, "request_cancelled");
+    EXPECT_TRUE(e.permanent);
+  }
+  EXPECT_EQ(query("SELECT count(*) FROM platform.vector_layers"), "0");
+  EXPECT_EQ(query("SELECT count(*) FROM pg_tables WHERE schemaname = 'geo' AND tablename = '" +
+                  load["table"].get<std::string>() + "'"),
+            "0");
+}
