@@ -157,7 +157,10 @@ void append_field(std::string& row, OGRFeature& f, int i, field_kind k, feature_
         v = fixed;
         ++warn.recoded_texts;
       }
-      if (k == field_kind::json_text && !json::accept(v)) {
+      // jsonb refuses \u0000 (valid JSON otherwise): such a value is invalid here too, rather
+      // than failing the whole COPY.
+      if (k == field_kind::json_text &&
+          (!json::accept(v) || v.find("\\u0000") != std::string_view::npos)) {
         f.SetFieldNull(i);
         ++warn.invalid_values;
         row += "\\N";

@@ -280,6 +280,36 @@ std::string make_two_layer_gpkg(const fs::path& path) {
   return path.string();
 }
 
+TEST_F(vector_ingest, a_json_value_that_jsonb_refuses_is_null_not_a_failed_load) {
+  // JSON allows the escape \u0000; jsonb does not. One such value (in a GeoPackage's JSON
+  // column) must not fail the COPY of the whole layer.
+  gp::io::geodata::ensure_gdal();
+  auto path = root / "bronze" / "nul.gpkg";
+  {
+    auto* drv = GetGDALDriverManager()->GetDriverByName("GPKG");
+    GDALDatasetUniquePtr ds{drv->Create(path.c_str(), 0, 0, 0, GDT_Unknown, nullptr)};
+    OGRSpatialReference srs;
+    srs.importFromEPSG(4326);
+    auto* l = ds->CreateLayer("tagged", &srs, wkbPoint, nullptr);
+    OGRFieldDefn tags{"tags", OFTString};
+    tags.SetSubType(OFSTJSON);
+    l->CreateField(&tags);
+    for (const char* v : {R"(["a\u0000b"])", R"(["c"])"}) {
+      OGRFeature f{l->GetLayerDefn()};
+      f.SetField("tags", v);
+      OGRPoint p{1, 2};
+      f.SetGeometry(&p);
+      EXPECT_EQ(l->CreateFeature(&f), OGRERR_NONE);
+    }
+  }
+  auto r = ingest(request(path.string()));
+  auto t = table(r);
+  EXPECT_EQ(r["facts"]["feature_count"], 2);
+  EXPECT_EQ(column_type(t, "tags"), "jsonb");
+  EXPECT_EQ(query("SELECT count(*) FROM geo.\"" + t + "\" WHERE tags IS NULL"), "1");
+  EXPECT_EQ(query("SELECT tags::text FROM geo.\"" + t + "\" WHERE fid = 2"), "[\"c\"]");
+}
+
 TEST_F(vector_ingest, a_geopackage_layer_is_chosen_by_name) {
   auto src = make_two_layer_gpkg(root / "bronze" / "two.gpkg");
   auto r = ingest(request(src, {{"layer_name", "rivers"}}));
