@@ -100,9 +100,10 @@ io::http::response send_file(const http_call& call, const std::string& id, const
   return io::http::file_response(call.req, std::move(f), media_type, std::move(extra));
 }
 
-/// The MosaicJSON of a collection with every file name turned into its absolute URL.
-io::http::response send_mosaic(edge_self* self, const http_call& call, const std::string& id,
-                               const std::string& dir) {
+/// The MosaicJSON of a collection with every file name turned into its absolute URL. Reads and
+/// rewrites up to mosaic_limit bytes: run on a thread of its own, never on the edge.
+io::http::response send_mosaic(const http_call& call, const std::string& id,
+                               const std::string& dir, const std::string& base_url) {
   auto fail = [&](const std::string& why) {
     GP_LOG_ERROR("http_edge: mosaic of request {} not served: {} cid={}", id, why,
                  call.req.correlation_id);
@@ -131,7 +132,7 @@ io::http::response send_mosaic(edge_self* self, const http_call& call, const std
   auto doc = json::parse(text, nullptr, false);
   if (doc.is_discarded())
     return fail("mosaic.json is not JSON");
-  auto files_url = self->state.opts.public_base_url + "/platform/data/" + id + "/files/";
+  auto files_url = base_url + "/platform/data/" + id + "/files/";
   if (auto why = io::http::mosaic_with_urls(doc, files_url))
     return fail(*why);
   auto r = io::http::json_response(200, doc);
@@ -169,7 +170,11 @@ void answer(edge_self* self, http_call& call, const std::string& id, const serve
     case data_item::mosaic:
       if (!out.mosaic)
         return call.reply(problem(404, "not_found", "request " + id + " has no mosaic"));
-      return call.reply(send_mosaic(self, call, id, out.dir));
+      self->system().spawn([call, id, dir = out.dir,
+                            base = self->state.opts.public_base_url](caf::blocking_actor*) {
+        call.reply(send_mosaic(call, id, dir, base));
+      });
+      return;
   }
 }
 
