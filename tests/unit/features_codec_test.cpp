@@ -205,11 +205,11 @@ TEST(features_codec, plain_routes_take_only_f) {
 }
 
 TEST(features_codec, collection_ids_are_catalogue_table_names) {
-  for (const std::string ok :
+  for (const std::string& ok :
        {std::string{"a"}, std::string{"_"}, std::string{"ddh_countries_0123456789"},
         std::string(63, 'x')})
     EXPECT_TRUE(io::http::is_collection_id(ok)) << ok;
-  for (const std::string bad :
+  for (const std::string& bad :
        {std::string{}, std::string(64, 'x'), std::string{"1abc"}, std::string{"Abc"},
         std::string{"a-b"}, std::string{"a.b"}, std::string{"a%20b"}, std::string{"a\"b"},
         std::string{"geo.x"}, std::string{"x;drop"}})

@@ -130,12 +130,15 @@ TEST(pipelines, an_override_replaces_only_the_types_it_names) {
 
 TEST(pipelines, jobs_that_take_the_request_get_its_facts) {
   const auto& reg = io::jobs::builtin_registry();
-  io::jobs::request_facts facts{"r1", "ddh", "raster", "/b/ddh/a.tif", json{{"nodata", 0}},
-                                "/s/ddh/d/r/v1"};
+  io::jobs::request_facts facts{"r1",     "ddh", "raster", "/b/ddh/a.tif", json{{"nodata", 0}},
+                                "/s/ddh/d/r/v1", "d",   "r",      "v1",           "/b/ddh"};
   auto inspect = io::jobs::step_params(reg, {"validate_raster", "inspect_source", {}}, facts);
   EXPECT_EQ(inspect["request"]["source"], "/b/ddh/a.tif");
   EXPECT_EQ(inspect["request"]["processing_config"]["nodata"], 0);
   EXPECT_EQ(inspect["request"]["output_dir"], "/s/ddh/d/r/v1");
+  EXPECT_EQ(inspect["request"]["dataset_id"], "d");
+  EXPECT_EQ(inspect["request"]["version_id"], "v1");
+  EXPECT_EQ(inspect["request"]["source_root"], "/b/ddh");
   json p = inspect;
   EXPECT_TRUE(io::jobs::validate_job(reg, "inspect_source", p).empty());
   auto sleep = io::jobs::step_params(reg, {"x", "sleep", json{{"ms", 5}}}, facts);
