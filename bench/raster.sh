@@ -8,6 +8,7 @@
 # Usage: bench/raster.sh [size, default 8000]. Appends to bench/RESULTS.md.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
+source "$(dirname "$0")/lib.sh"
 cd "$GP_ROOT"
 SIZE=${1:-8000}
 
@@ -51,38 +52,8 @@ echo "gdal_translate: $BASE_S s, $BASE_RSS MiB" >&2
 # The service: one raster request, submit -> completed.
 gp_psql -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB OWNER $GP_DB_USER TEMPLATE geoplatform_template" >/dev/null
 export GEOPLATFORM_DATABASE_URL=$(gp_db_url $DB)
-"$BIN" migrate >/dev/null
-"$BIN" clients create bench >/dev/null 2>&1
-KEY=$("$BIN" keys create --client bench --level internal 2>/dev/null)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$BIN" serve --port "$PORT" --log-level warn --set workers.idle_poll_max_ms=20 \
-  --set storage.bronze_root="$WORK/bronze" --set storage.silver_root="$WORK/silver" 2>"$WORK/serve.log" &
-PID=$!
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
-RSS0=$(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$PID/status")
-# One small client submits and polls every 50 ms (no process started per poll: that would
-# take CPU from GDAL).
-REQ_S=$(/usr/bin/python3 - "$PORT" "$KEY" <<'PY'
-import http.client, json, sys, time
-port, key = int(sys.argv[1]), sys.argv[2]
-c = http.client.HTTPConnection("127.0.0.1", port)
-h = {"X-Platform-API-Key": key, "Content-Type": "application/json"}
-start = time.time()
-c.request("POST", "/platform/submit", json.dumps({
-    "dataset_id": "noise", "resource_id": "r", "version_id": "v1", "request_type": "raster",
-    "source_path": "noise.tif"}), h)
-rid = json.loads(c.getresponse().read())["request_id"]
-while True:
-    c.request("GET", "/platform/status/" + rid, headers=h)
-    st = json.loads(c.getresponse().read())["status"]
-    if st == "completed":
-        break
-    if st != "pending" and st != "processing":
-        sys.exit("the request ended " + st)
-    time.sleep(0.05)
-print(round(time.time() - start, 2))
-PY
-)
+bench_start_service
+REQ_S=$(bench_run_request noise raster noise.tif)
 REQ_RSS=$(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$PID/status")
 STEPS=$(gp_psql -d "$DB" -tAc "SELECT string_agg(job_type || ' ' || round(extract(epoch FROM completed_at - started_at)::numeric, 2) || ' s', ', ' ORDER BY created_at) FROM app.jobs")
 echo "request: $REQ_S s ($STEPS), peak RSS $REQ_RSS MiB" >&2

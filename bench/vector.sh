@@ -11,6 +11,7 @@
 # Usage: bench/vector.sh [points, default 1000000]. Appends to bench/RESULTS.md.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
+source "$(dirname "$0")/lib.sh"
 cd "$GP_ROOT"
 POINTS=${1:-1000000}
 
@@ -60,37 +61,8 @@ gp_psql -d "$DB" -c "DROP TABLE public.bench" >/dev/null
 
 # The service: one vector request, submit -> completed.
 export GEOPLATFORM_DATABASE_URL=$URL
-"$BIN" migrate >/dev/null
-"$BIN" clients create bench >/dev/null 2>&1
-KEY=$("$BIN" keys create --client bench --level internal 2>/dev/null)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$BIN" serve --port "$PORT" --log-level warn --set workers.idle_poll_max_ms=20 \
-  --set storage.bronze_root="$WORK/bronze" --set storage.silver_root="$WORK/silver" 2>"$WORK/serve.log" &
-PID=$!
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
-RSS0=$(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$PID/status")
-# One small client submits and polls every 50 ms.
-REQ_S=$(/usr/bin/python3 - "$PORT" "$KEY" <<'PY'
-import http.client, json, sys, time
-port, key = int(sys.argv[1]), sys.argv[2]
-c = http.client.HTTPConnection("127.0.0.1", port)
-h = {"X-Platform-API-Key": key, "Content-Type": "application/json"}
-start = time.time()
-c.request("POST", "/platform/submit", json.dumps({
-    "dataset_id": "pts", "resource_id": "r", "version_id": "v1", "request_type": "vector",
-    "source_path": "pts.csv"}), h)
-rid = json.loads(c.getresponse().read())["request_id"]
-while True:
-    c.request("GET", "/platform/status/" + rid, headers=h)
-    doc = json.loads(c.getresponse().read())
-    if doc["status"] == "completed":
-        break
-    if doc["status"] not in ("pending", "processing"):
-        sys.exit("the request ended %s: %s" % (doc["status"], doc.get("error")))
-    time.sleep(0.05)
-print(round(time.time() - start, 2))
-PY
-)
+bench_start_service
+REQ_S=$(bench_run_request pts vector pts.csv)
 REQ_RSS=$(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$PID/status")
 STAGES=$(gp_psql -d "$DB" -tAc "SELECT string_agg(task_type || ' ' || round(extract(epoch FROM completed_at - started_at)::numeric, 2) || ' s', ', ' ORDER BY created_at) FROM app.tasks")
 TABLE=$(gp_psql -d "$DB" -tAc "SELECT table_name FROM platform.vector_layers")

@@ -1,0 +1,44 @@
+# Shared by the geodata benchmarks (raster.sh, vector.sh): a fresh `serve` on a free port over the
+# database in $GEOPLATFORM_DATABASE_URL with bronze and silver folders under $WORK, and one client
+# that submits a request and polls it to the end. Source after scripts/lib.sh; needs $BIN, $WORK.
+
+# Migrates, creates the client `bench` and an internal key, starts serve. Sets KEY, PORT, PID and
+# RSS0 (MiB at start).
+bench_start_service() {
+  "$BIN" migrate >/dev/null
+  "$BIN" clients create bench >/dev/null 2>&1
+  KEY=$("$BIN" keys create --client bench --level internal 2>/dev/null)
+  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  "$BIN" serve --port "$PORT" --log-level warn --set workers.idle_poll_max_ms=20 \
+    --set storage.bronze_root="$WORK/bronze" --set storage.silver_root="$WORK/silver" \
+    2>"$WORK/serve.log" &
+  PID=$!
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+  RSS0=$(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$PID/status")
+}
+
+# Submits one request (dataset_id $1, request_type $2, source_path $3; resource r, version v1),
+# polls its status every 50 ms on one connection (no process started per poll: that would take
+# CPU from the work measured) and prints the seconds from submit to completed.
+bench_run_request() {
+  /usr/bin/python3 - "$PORT" "$KEY" "$1" "$2" "$3" <<'PY'
+import http.client, json, sys, time
+port, key, dataset, kind, source = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+c = http.client.HTTPConnection("127.0.0.1", port)
+h = {"X-Platform-API-Key": key, "Content-Type": "application/json"}
+start = time.time()
+c.request("POST", "/platform/submit", json.dumps({
+    "dataset_id": dataset, "resource_id": "r", "version_id": "v1", "request_type": kind,
+    "source_path": source}), h)
+rid = json.loads(c.getresponse().read())["request_id"]
+while True:
+    c.request("GET", "/platform/status/" + rid, headers=h)
+    doc = json.loads(c.getresponse().read())
+    if doc["status"] == "completed":
+        break
+    if doc["status"] not in ("pending", "processing"):
+        sys.exit("the request ended %s: %s" % (doc["status"], doc.get("error")))
+    time.sleep(0.05)
+print(round(time.time() - start, 2))
+PY
+}
