@@ -2,6 +2,7 @@
 // limits, hashed) → load (streamed into a staging table and a GeoPackage) → publish (indexes, the
 // table put in place, the catalogue row). stac_catalog_vectors: the published layer's facts, for
 // the STAC catalogue.
+#include <cctype>
 #include <filesystem>
 
 #include <pqxx/pqxx>
@@ -41,11 +42,27 @@ std::string table_of(const json& req) {
   throw task_failure(e.permanent, e.code, e.what());
 }
 
+/// A Shapefile is several files: GDAL opens the companions beside a .shp (.dbf, .shx, .prj,
+/// .cpg, …) by name, so each must resolve inside the client's folder too.
+void check_companions(const std::string& source, const task_context& ctx) {
+  fs::path shp{source};
+  auto ext = shp.extension().string();
+  for (auto& c : ext)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (ext != ".shp" || source.rfind("/vsi", 0) == 0)
+    return;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(shp.parent_path(), ec))
+    if (entry.path().stem() == shp.stem())
+      check_inside_source_root(entry.path().string(), ctx);
+}
+
 /// Stage 1: what the source is (see geodata::inspect_vector), its SHA-256 and the table it goes to.
 json vector_inspect(const task_context& ctx) {
   const auto& req = ctx.params.at("request");
   auto source = req.at("source").get<std::string>();
   check_inside_source_root(source, ctx);
+  check_companions(source, ctx);
   auto config = req.value("processing_config", json::object());
   json facts;
   try {
@@ -71,6 +88,7 @@ json vector_load(const task_context& ctx) {
   geodata::vector_load_options opts;
   opts.source = req.at("source").get<std::string>();
   check_inside_source_root(opts.source, ctx);
+  check_companions(opts.source, ctx);
   opts.facts = facts;
   opts.table = facts.at("table").get<std::string>();
   opts.staging = geodata::staging_table_name(opts.table);

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import threading
 import time
+import zipfile
 
 from gp_e2e import ServedTestCase, psql
 from test_platform import ENGINE, Api, body, make_raster, setup_clients
@@ -319,6 +320,29 @@ class VectorOutputs(VectorCase):
         st, _, data = self.api("GET", second["endpoints"]["features"][len(base):])
         self.assertEqual(st, 200)
         self.assertEqual(json.loads(data)["numberMatched"], 243)
+
+
+class VectorSymlinks(VectorCase):
+    def test_a_shapefile_companion_leading_out_of_the_clients_folder_is_refused(self):
+        # An unzipped Shapefile whose .dbf is a link to another client's file.
+        other = os.path.join(self.srv.storage, "bronze", "other")
+        os.makedirs(other, exist_ok=True)
+        folder = os.path.join(self.bronze, "shp")
+        with zipfile.ZipFile(os.path.join(DATA, "naturalearth_cities.zip")) as z:
+            z.extractall(folder)
+            z.extract("naturalearth_cities.dbf", other)
+        os.remove(os.path.join(folder, "naturalearth_cities.dbf"))
+        os.symlink(os.path.join(other, "naturalearth_cities.dbf"),
+                   os.path.join(folder, "naturalearth_cities.dbf"))
+        done = self.run_request(dataset_id="shp-link", source_path="shp/naturalearth_cities.shp")
+        self.assertEqual(done["status"], "failed", done)
+        self.assertEqual(done["error"]["code"], "source_outside_folder")
+        self.assertIn("naturalearth_cities.dbf", done["error"]["message"])
+        # Without the link, the same Shapefile loads.
+        os.remove(os.path.join(folder, "naturalearth_cities.dbf"))
+        shutil.copy(os.path.join(other, "naturalearth_cities.dbf"), folder)
+        done = self.run_request(dataset_id="shp-copy", source_path="shp/naturalearth_cities.shp")
+        self.assertEqual(done["status"], "completed", done)
 
 
 class VectorFailureAndCancel(VectorCase):
