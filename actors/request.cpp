@@ -328,8 +328,14 @@ void step_done(req_self* self) {
       [=](const outputs_answer& a) {
         auto& st = self->state;
         st.gathering = false;
-        if (st.write || is_terminal(view_of(self).status) || st.step != step)
+        if (is_terminal(view_of(self).status) || st.step != step)
           return;
+        if (st.write) {
+          // Not expected (nothing else writes while a step's outputs are read), but never left
+          // hanging: the step's job is watched again once the write is through.
+          self->delayed_send(self, st.opts->retry_delay, claim_atom_v);
+          return;
+        }
         if (!a.produced.reused_from.empty() || last)
           return complete(self, a.produced);
         ++st.step;
