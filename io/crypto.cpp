@@ -24,11 +24,9 @@ bool in(std::string_view alphabet, char ch) { return alphabet.find(ch) != std::s
 
 }  // namespace
 
-std::string sha256_hex(std::string_view data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_sha256(), nullptr) != 1)
-    throw std::runtime_error{"SHA-256 failed"};
+namespace {
+
+std::string lower_hex(const unsigned char* md, unsigned len) {
   static constexpr char hex[] = "0123456789abcdef";
   std::string out;
   out.reserve(len * 2);
@@ -37,6 +35,34 @@ std::string sha256_hex(std::string_view data) {
     out += hex[md[i] & 0xf];
   }
   return out;
+}
+
+}  // namespace
+
+std::string sha256_hex(std::string_view data) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_sha256(), nullptr) != 1)
+    throw std::runtime_error{"SHA-256 failed"};
+  return lower_hex(md.data(), len);
+}
+
+sha256_stream::sha256_stream() : ctx_(EVP_MD_CTX_new()) {
+  if (ctx_ == nullptr || EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr) != 1)
+    throw std::runtime_error{"SHA-256 failed"};
+}
+
+sha256_stream::~sha256_stream() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+
+void sha256_stream::update(const void* data, size_t n) {
+  EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data, n);
+}
+
+std::string sha256_stream::hex_digest() {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), md.data(), &len);
+  return lower_hex(md.data(), len);
 }
 
 std::string random_string(size_t n, std::string_view alphabet) {

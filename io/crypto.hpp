@@ -8,6 +8,21 @@ namespace gp::io {
 /// Lowercase hex SHA-256 of `data`.
 std::string sha256_hex(std::string_view data);
 
+/// SHA-256 over data given in pieces (a file read in chunks).
+class sha256_stream {
+public:
+  sha256_stream();
+  ~sha256_stream();
+  sha256_stream(const sha256_stream&) = delete;
+  sha256_stream& operator=(const sha256_stream&) = delete;
+  void update(const void* data, size_t n);
+  /// Lowercase hex of everything given so far (call once).
+  std::string hex_digest();
+
+private:
+  void* ctx_;  // EVP_MD_CTX
+};
+
 /// `n` characters drawn uniformly (rejection sampling) from `alphabet` using OpenSSL's CSPRNG.
 std::string random_string(size_t n, std::string_view alphabet);
 

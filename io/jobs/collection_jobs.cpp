@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include "io/crypto.hpp"
 #include "io/geodata/cog.hpp"
 #include "io/geodata/mosaic.hpp"
 #include "io/geodata/raster_facts.hpp"
@@ -55,7 +56,7 @@ json inspect_collection(const task_context& ctx) {
                         {"output", output_name(f.name, taken)}});
   }
   json out{{"count", files.size()}, {"bytes", total}, {"files", list},
-           {"sha256", hash_text(manifest)}};
+           {"sha256", sha256_hex(manifest)}};
   if (auto earlier = find_reusable(ctx, out["sha256"]); !earlier.empty())
     out["reused_from"] = earlier;
   return out;

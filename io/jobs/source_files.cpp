@@ -4,11 +4,10 @@
 
 #include <algorithm>
 #include <fstream>
-#include <memory>
-
-#include <openssl/evp.h>
+#include <vector>
 
 #include "io/crypto.hpp"
+#include "io/geodata/vector_schema.hpp"
 
 namespace gp::io::jobs {
 
@@ -18,8 +17,7 @@ std::string hash_file(const fs::path& path, const task_context& ctx, uint64_t& b
   std::ifstream in{path, std::ios::binary};
   if (!in)
     throw task_failure(true, "source_unreadable", "the source file cannot be opened");
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> md{EVP_MD_CTX_new(), EVP_MD_CTX_free};
-  EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr);
+  sha256_stream digest;
   std::vector<char> buf(1 << 20);
   bytes = 0;
   while (in) {
@@ -28,49 +26,13 @@ std::string hash_file(const fs::path& path, const task_context& ctx, uint64_t& b
     auto n = in.gcount();
     if (n <= 0)
       break;
-    EVP_DigestUpdate(md.get(), buf.data(), static_cast<size_t>(n));
+    digest.update(buf.data(), static_cast<size_t>(n));
     bytes += static_cast<uint64_t>(n);
   }
   if (in.bad())
     throw task_failure(true, "source_unreadable", "reading the source file failed");
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(md.get(), digest, &len);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 15];
-  }
-  return out;
+  return digest.hex_digest();
 }
-
-namespace {
-
-/// Whether `s` is well-formed UTF-8 (no overlong forms, surrogates or values above U+10FFFF).
-bool valid_utf8(const std::string& s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 9;
-    if (n == 9 || i + n >= s.size())
-      return false;
-    uint32_t cp = n == 0 ? c : c & (0x3F >> n);
-    for (size_t k = 1; k <= n; ++k) {
-      auto d = static_cast<unsigned char>(s[i + k]);
-      if ((d >> 6) != 2)
-        return false;
-      cp = (cp << 6) | (d & 0x3F);
-    }
-    static const uint32_t min_of[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < min_of[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-      return false;
-    i += n + 1;
-  }
-  return true;
-}
-
-}  // namespace
 
 std::vector<source_file> matching_files(const fs::path& dir, const std::string& pattern,
                                         const task_context& ctx) {
@@ -84,7 +46,7 @@ std::vector<source_file> matching_files(const fs::path& dir, const std::string& 
     auto name = entry.path().filename().string();
     if (!entry.is_regular_file(ec) || fnmatch(pattern.c_str(), name.c_str(), 0) != 0)
       continue;
-    if (!valid_utf8(name))
+    if (!geodata::valid_utf8(name))
       throw task_failure(true, "invalid_file_name",
                          "a file name in the source folder is not valid UTF-8; rename it");
     check_inside_source_root(entry.path().string(), ctx);
@@ -137,6 +99,5 @@ void check_pixels(const json& facts, const task_context& ctx) {
                          " at most (limits.max_megapixels)");
 }
 
-std::string hash_text(const std::string& text) { return sha256_hex(text); }
 
 }  // namespace gp::io::jobs

@@ -39,7 +39,4 @@ void check_source_size(uint64_t bytes, const task_context& ctx);
 /// "height") has more pixels than the limit.
 void check_pixels(const json& facts, const task_context& ctx);
 
-/// SHA-256 (hex) of a text, e.g. a folder's manifest of names and hashes.
-std::string hash_text(const std::string& text);
-
 }  // namespace gp::io::jobs

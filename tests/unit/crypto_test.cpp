@@ -7,6 +7,14 @@
 
 using namespace gp::io;
 
+TEST(crypto, sha256_given_in_pieces_equals_the_whole) {
+  sha256_stream s;
+  s.update("a", 1);
+  s.update("bc", 2);
+  EXPECT_EQ(s.hex_digest(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(sha256_stream{}.hex_digest(), sha256_hex(""));
+}
+
 TEST(crypto, sha256_of_known_inputs) {
   EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
