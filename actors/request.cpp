@@ -8,6 +8,7 @@
 
 #include "actors/db_pool.hpp"
 #include "io/geodata/naming.hpp"
+#include "io/geodata/partial_files.hpp"
 #include "io/geodata/vector_load.hpp"
 #include "io/http/outputs.hpp"
 #include "io/http/request_codec.hpp"
@@ -254,15 +255,10 @@ void discard_outputs(req_self* self, bool everything) {
     if (!table.empty() && !env.database_url.empty())
       io::geodata::discard_vector_outputs(env, table, dir, everything);
     std::error_code ec;
-    if (everything) {
+    if (everything)
       std::filesystem::remove_all(dir, ec);
-      return;
-    }
-    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-      auto name = entry.path().filename().string();
-      if (name.size() > 1 && name[0] == '.' && name.find(".partial-") != std::string::npos)
-        std::filesystem::remove(entry.path(), ec);
-    }
+    else
+      io::geodata::remove_partials(dir);
   });
 }
 

@@ -1,6 +1,5 @@
 #include "io/geodata/cog.hpp"
 
-#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -12,6 +11,7 @@
 #include <gdal_utils.h>
 
 #include "io/geodata/gdal_common.hpp"
+#include "io/geodata/partial_files.hpp"
 #include "io/geodata/raster_facts.hpp"
 
 namespace gp::io::geodata {
@@ -44,15 +44,9 @@ nlohmann::json write_cog(const std::string& source, const std::string& target,
     throw raster_rejected("cog_failed", "the output folder cannot be created");
   // Temporary files of earlier attempts (a node killed mid-write) go first: their tasks were
   // claimed again, which is why this attempt runs.
-  auto prefix = "." + fs::path{target}.filename().string() + ".partial-";
-  for (const auto& e : fs::directory_iterator(fs::path{target}.parent_path(), ec))
-    if (e.path().filename().string().rfind(prefix, 0) == 0)
-      fs::remove(e.path(), ec);
+  remove_partials(fs::path{target}.parent_path(), fs::path{target}.filename().string());
   // Unique per process and call: a retried or concurrent attempt never writes into this one.
-  auto temp = (fs::path{target}.parent_path() /
-               ("." + fs::path{target}.filename().string() + ".partial-" +
-                std::to_string(::getpid()) + "-" + std::to_string(reinterpret_cast<uintptr_t>(&ec))))
-                .string();
+  auto temp = partial_path(target).string();
   CPLStringList args;
   args.AddString("-of");
   args.AddString("COG");

@@ -1,6 +1,5 @@
 #include "io/geodata/vector_load.hpp"
 
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -25,6 +24,7 @@
 #include "io/geodata/vector_rows.hpp"
 #include "io/geodata/vector_schema.hpp"
 #include "io/geodata/naming.hpp"
+#include "io/geodata/partial_files.hpp"
 #include "io/geodata/vector_source.hpp"
 #include "io/jobs/registry.hpp"
 #include "io/logging.hpp"
@@ -243,15 +243,11 @@ void write_gpkg(const std::string& path, const std::string& layer_name,
 }  // namespace
 
 std::string partial_gpkg_prefix(const std::string& table) {
-  return "." + table + ".gpkg.partial-";
+  return partial_prefix(table + ".gpkg");
 }
 
 void remove_partial_gpkgs(const std::string& dir, const std::string& table) {
-  std::error_code ec;
-  auto prefix = partial_gpkg_prefix(table);
-  for (const auto& e : fs::directory_iterator(dir, ec))
-    if (e.path().filename().string().rfind(prefix, 0) == 0)
-      fs::remove(e.path(), ec);
+  remove_partials(dir, table + ".gpkg");
 }
 
 void discard_vector_outputs(const jobs::task_environment& env, const std::string& table,
@@ -328,10 +324,8 @@ json load_vector(const vector_load_options& opts) {
     std::error_code ec;
     fs::create_directories(opts.output_dir, ec);
     remove_partial_gpkgs(opts.output_dir, opts.table);
-    static std::atomic<uint64_t> serial{0};
-    gpkg_name = partial_gpkg_prefix(opts.table) + std::to_string(::getpid()) + "-" +
-                std::to_string(++serial);
-    gpkg_path = (fs::path{opts.output_dir} / gpkg_name).string();
+    gpkg_path = partial_path(fs::path{opts.output_dir} / (opts.table + ".gpkg")).string();
+    gpkg_name = fs::path{gpkg_path}.filename().string();
   }
 
   failure_slot failure;

@@ -1,14 +1,12 @@
 // The jobs of collection requests: process_raster_collection (the folder's matching rasters, one
 // COG each, in parallel tasks) and create_mosaic_json (a MosaicJSON document over those COGs).
 #include <filesystem>
-#include <fstream>
 #include <set>
-
-#include <unistd.h>
 
 #include "io/crypto.hpp"
 #include "io/geodata/cog.hpp"
 #include "io/geodata/mosaic.hpp"
+#include "io/geodata/partial_files.hpp"
 #include "io/geodata/raster_facts.hpp"
 #include "io/jobs/outputs.hpp"
 #include "io/jobs/registry.hpp"
@@ -107,25 +105,6 @@ json collection_cog(const task_context& ctx) {
   return facts;
 }
 
-/// Writes `text` to `path` through a temporary name and a rename.
-void write_atomically(const fs::path& path, const std::string& text) {
-  auto tmp = path.parent_path() / ("." + path.filename().string() + ".partial-" +
-                                   std::to_string(::getpid()));
-  {
-    std::ofstream out{tmp, std::ios::binary | std::ios::trunc};
-    out << text;
-    out.flush();
-    if (!out)
-      throw task_failure(false, "write_failed", "cannot write " + path.filename().string());
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw task_failure(false, "write_failed", "cannot write " + path.filename().string());
-  }
-}
-
 /// create_mosaic_json: the COGs in the request's output folder (those process_raster_collection
 /// wrote) as a MosaicJSON document, `mosaic.json` beside them.
 json mosaic_json(const task_context& ctx) {
@@ -158,7 +137,8 @@ json mosaic_json(const task_context& ctx) {
                        facts.at("height").get<int64_t>()});
   }
   auto doc = geodata::mosaic_document(sources, req.value("request_id", ""));
-  write_atomically(dir / "mosaic.json", doc.dump(2));
+  if (!geodata::write_file_atomically(dir / "mosaic.json", doc.dump(2)))
+    throw task_failure(false, "write_failed", "cannot write mosaic.json");
   return json{{"outputs", {{"mosaic", true}, {"files", names}}},
               {"count", names.size()},
               {"bounds", doc["bounds"]},

@@ -1,10 +1,15 @@
 // Pure geodata helpers: derived names, MosaicJSON tiling, request outputs and endpoints.
+#include <filesystem>
+#include <fstream>
 #include <set>
+
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include "io/geodata/mosaic.hpp"
 #include "io/geodata/naming.hpp"
+#include "io/geodata/partial_files.hpp"
 #include "io/jobs/outputs.hpp"
 #include "persistence/database.hpp"
 
@@ -94,6 +99,30 @@ TEST(outputs, are_merged_in_order_with_files_listed_once) {
   EXPECT_EQ(merged, json::parse(R"({"download": "b.tif", "files": ["x.tif", "y.tif"],
                                      "mosaic": true})"));
   EXPECT_EQ(io::jobs::merge_outputs(json::object()), json::object());
+}
+
+TEST(partial_files, are_named_recognised_written_and_removed) {
+  namespace fs = std::filesystem;
+  auto dir = fs::temp_directory_path() / ("gp_partial_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  auto a = partial_path(dir / "a.tif"), b = partial_path(dir / "a.tif");
+  EXPECT_NE(a, b);  // unique per call
+  EXPECT_EQ(a.filename().string().rfind(partial_prefix("a.tif"), 0), 0u);
+  EXPECT_TRUE(is_partial_name(a.filename().string()));
+  EXPECT_FALSE(is_partial_name("a.tif"));
+  EXPECT_FALSE(is_partial_name(".hidden"));
+  std::ofstream{a} << "x";
+  std::ofstream{partial_path(dir / "b.gpkg")} << "y";
+  ASSERT_TRUE(write_file_atomically(dir / "mosaic.json", "{}"));
+  remove_partials(dir, "a.tif");  // only a.tif's
+  std::set<std::string> left;
+  for (const auto& e : fs::directory_iterator(dir))
+    left.insert(e.path().filename().string().substr(0, 8));
+  EXPECT_EQ(left, (std::set<std::string>{".b.gpkg.", "mosaic.j"}));
+  remove_partials(dir);  // every temporary file
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator{}), 1);
+  EXPECT_FALSE(write_file_atomically(dir / "missing" / "x.json", "{}"));
+  fs::remove_all(dir);
 }
 
 TEST(database_errors, clients_see_sql_errors_but_not_connection_details) {
