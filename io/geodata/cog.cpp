@@ -1,6 +1,5 @@
 #include "io/geodata/cog.hpp"
 
-
 #include <algorithm>
 #include <cctype>
 #include <filesystem>

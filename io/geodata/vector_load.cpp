@@ -1,6 +1,5 @@
 #include "io/geodata/vector_load.hpp"
 
-
 #include <atomic>
 #include <chrono>
 #include <cmath>
