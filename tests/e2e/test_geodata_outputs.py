@@ -11,8 +11,8 @@ import threading
 import time
 import zipfile
 
-from gp_e2e import ServedTestCase, psql
-from test_platform import ENGINE, Api, body, make_raster, setup_clients
+from gp_e2e import psql
+from test_platform import ClientCase, DATA, ENGINE, body, make_raster
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data")
 LIMITS = ["--set", "limits.max_megapixels=1", "--set", "limits.max_source_mib=2",
@@ -26,22 +26,9 @@ def cog_valid(path):
     return out.returncode == 0, out.stdout + out.stderr
 
 
-class GeodataOutputs(ServedTestCase):
+class GeodataOutputs(ClientCase):
     server_args = ENGINE + LIMITS
-    prepare = classmethod(lambda cls, url: setup_clients(url))
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.bronze = os.path.join(cls.srv.storage, "bronze", "ddh")
-        cls.silver = os.path.join(cls.srv.storage, "silver", "ddh")
-        os.makedirs(cls.bronze, exist_ok=True)
-        for name in ("lux_elev.tif", "grain.tif", "rgb_logo.tif"):
-            shutil.copy(os.path.join(DATA, name), cls.bronze)
-
-    def setUp(self):
-        super().setUp()
-        self.api = Api(self, self.srv, self.keys["internal"])
+    sources = ("lux_elev.tif", "grain.tif", "rgb_logo.tif")
 
     def run_request(self, **kw):
         st, _, doc = self.api.json("POST", "/platform/submit", body(**kw))
@@ -246,21 +233,9 @@ class GeodataOutputs(ServedTestCase):
         self.assertIn("limits.max_source_mib", done["error"]["message"])
 
 
-class VectorCase(ServedTestCase):
-    """A served node with naturalearth_cities.zip in the client's bronze folder (no tests)."""
-    server_args = ENGINE
-    prepare = classmethod(lambda cls, url: setup_clients(url))
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.bronze = os.path.join(cls.srv.storage, "bronze", "ddh")
-        os.makedirs(cls.bronze, exist_ok=True)
-        shutil.copy(os.path.join(DATA, "naturalearth_cities.zip"), cls.bronze)
-
-    def setUp(self):
-        super().setUp()
-        self.api = Api(self, self.srv, self.keys["internal"])
+class VectorCase(ClientCase):
+    """Vector requests of naturalearth_cities.zip (no tests of its own)."""
+    sources = ("naturalearth_cities.zip",)
 
     def run_request(self, **kw):
         kw.setdefault("source_path", "naturalearth_cities.zip")

@@ -95,6 +95,31 @@ class Api:
             request_id, statuses, doc, self.srv.output()[-3000:]))
 
 
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data")
+
+
+class ClientCase(ServedTestCase):
+    """A served node (ENGINE settings) with the clients of setup_clients, the ddh client's bronze
+    folder (`bronze`, with the files of tests/data named in `sources`), its silver folder
+    (`silver`) and `api` calling with the internal key. Subclasses add the tests."""
+    server_args = ENGINE
+    sources = ()
+    prepare = classmethod(lambda cls, url: setup_clients(url))
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.bronze = os.path.join(cls.srv.storage, "bronze", "ddh")
+        cls.silver = os.path.join(cls.srv.storage, "silver", "ddh")
+        os.makedirs(cls.bronze, exist_ok=True)
+        for name in cls.sources:
+            shutil.copy(os.path.join(DATA, name), cls.bronze)
+
+    def setUp(self):
+        super().setUp()
+        self.api = Api(self, self.srv, self.keys["internal"])
+
+
 def body(**kw):
     b = {"dataset_id": "roads", "resource_id": "main", "version_id": "v1",
          "request_type": "raster", "source_path": "grain.tif"}

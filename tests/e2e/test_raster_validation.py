@@ -6,26 +6,10 @@ import os
 import shutil
 import subprocess
 
-from gp_e2e import ServedTestCase, psql
-from test_platform import ENGINE, Api, body, make_raster, setup_clients
+from gp_e2e import psql
+from test_platform import ClientCase, DATA, body, make_raster
 
-DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data")
-
-
-class RasterValidation(ServedTestCase):
-    server_args = ENGINE
-    prepare = classmethod(lambda cls, url: setup_clients(url))
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.bronze = os.path.join(cls.srv.storage, "bronze", "ddh")
-        os.makedirs(cls.bronze, exist_ok=True)
-
-    def setUp(self):
-        super().setUp()
-        self.api = Api(self, self.srv, self.keys["internal"])
-
+class RasterValidation(ClientCase):
     def run_request(self, name, **config):
         st, _, doc = self.api.json("POST", "/platform/submit",
                                    body(dataset_id="r-" + name.replace(".", "-"),

@@ -3,14 +3,10 @@ geo.<table> (checked with psql) and leaves a GeoPackage in the output folder tha
 the right feature count; sources that cannot be published fail the request with their code."""
 import json
 import os
-import shutil
 import subprocess
 
-from gp_e2e import ServedTestCase, psql
-from test_platform import ENGINE, Api, body, setup_clients
-
-DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data")
-
+from gp_e2e import psql
+from test_platform import ClientCase, DATA, body
 
 def gpkg_count(path):
     """Features of the GeoPackage's one layer, read with python osgeo (a fresh interpreter: the
@@ -22,22 +18,9 @@ def gpkg_count(path):
     return int(out.stdout)
 
 
-class VectorIngest(ServedTestCase):
-    server_args = ENGINE
-    prepare = classmethod(lambda cls, url: setup_clients(url))
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.bronze = os.path.join(cls.srv.storage, "bronze", "ddh")
-        os.makedirs(cls.bronze, exist_ok=True)
-        for name in ("naturalearth_lowres.zip", "naturalearth_cities.zip", "nybb_16a.zip",
-                     "lux_shapefile.zip", "pt.csv"):
-            shutil.copy(os.path.join(DATA, name), cls.bronze)
-
-    def setUp(self):
-        super().setUp()
-        self.api = Api(self, self.srv, self.keys["internal"])
+class VectorIngest(ClientCase):
+    sources = ("naturalearth_lowres.zip", "naturalearth_cities.zip", "nybb_16a.zip",
+               "lux_shapefile.zip", "pt.csv")
 
     def run_request(self, name, **config):
         st, _, doc = self.api.json("POST", "/platform/submit",
