@@ -1,5 +1,6 @@
 #include "actors/registry.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <deque>
@@ -98,7 +99,7 @@ struct registry_state {
   std::map<std::string, average> averages;
   std::shared_ptr<status_board> board;
   bool rehydrated = false;
-  uint64_t created = 0, repeats = 0, conflicts = 0, batches = 0;
+  uint64_t created = 0, repeats = 0, conflicts = 0, batches = 0, actors_started = 0;
   static inline const char* name = "registry";
 };
 
@@ -154,6 +155,7 @@ entry& remember(reg_self* self, const request_row& row, const fingerprint_t& fp)
 
 void start_actor(reg_self* self, entry& e, const request_row& row, bool fresh = false) {
   e.started = true;
+  ++self->state.actors_started;
   if (fresh)
     self->send(self->state.supervisor, start_atom_v, row, true);
   else
@@ -217,7 +219,10 @@ void answer_batch(reg_self* self, std::vector<waiting>& batch, const inserted& r
     if (out.created) {
       ++st.created;
       answer.outcome = submit_answer::created;
-      start_actor(self, e, out.row, out.first_job_waiting);
+      // Another group with the same id may have found the committed row and answered first; it
+      // started the actor then (which may even have ended the request since).
+      if (!e.started && !is_terminal(e.status))
+        start_actor(self, e, out.row, out.first_job_waiting);
       GP_LOG_INFO("registry: request {} created ({} {}/{}/{})", out.row.request_id.substr(0, 12),
                   out.row.request_type, out.row.dataset_id, out.row.resource_id,
                   out.row.version_id);
@@ -229,8 +234,9 @@ void answer_batch(reg_self* self, std::vector<waiting>& batch, const inserted& r
       answer.outcome = submit_answer::conflict;
     }
     // A live row without an actor here: created by a transaction whose answer came too late
-    // (the submitter got a 503), or found while resuming. It gets its actor now.
-    if (!out.created && !is_terminal(out.row.status) && !e.started && st.rehydrated)
+    // (the submitter got a 503) or has not come yet, or found while resuming. It gets its actor
+    // now (once: `started` stays set until the actor stops).
+    if (!out.created && !is_terminal(e.status) && !e.started && st.rehydrated)
       start_actor(self, e, out.row);
     // Identical submissions that shared this insert: the first one created the request, the
     // others repeat it.
@@ -272,9 +278,13 @@ void flush(reg_self* self) {
       st.queue.push_front(std::move(*i));
     ++st.inflight;
     ++st.batches;
-    db_job insert = [rows = std::move(rows), jobs = std::move(jobs),
-                     plan = st.planner](pqxx::connection& c) {
-      return caf::make_message(inserted{persistence::insert_requests(c, rows, jobs, plan)});
+    db_job insert = [rows = std::move(rows), jobs = std::move(jobs), plan = st.planner,
+                     after = st.opts.after_insert](pqxx::connection& c) {
+      inserted res{persistence::insert_requests(c, rows, jobs, plan)};
+      if (after)
+        after(std::any_of(res.outcomes.begin(), res.outcomes.end(),
+                          [](const auto& o) { return o.created; }));
+      return caf::make_message(std::move(res));
     };
     self->request(st.request_opts->pool, st.opts.db_timeout, db_run_atom_v,
                   std::move(insert))
@@ -548,11 +558,22 @@ caf::behavior registry_fn(reg_self* self, registry_options opts, request_options
     },
     [=](track_atom, const std::string& id, const caf::actor& actor) {
       auto& e = self->state.index[id];
+      if (e.actor && e.actor != actor) {
+        // Never expected (one start per request while its actor lives), but a second actor must
+        // not run beside the first: it stops before doing anything.
+        GP_LOG_WARN("registry: request {} already has an actor; stopping the second one",
+                    id.substr(0, 12));
+        self->send_exit(actor, caf::exit_reason::user_shutdown);
+        return;
+      }
       e.actor = actor;
       e.started = true;
-      // Cancelled (or ended) before its actor was known here: it has nothing to do.
-      if (is_terminal(e.status))
+      // Ended before its actor was known here: it has nothing to do. Only a cancelled request's
+      // actor is told to cancel (which removes its outputs); others just stop.
+      if (e.status == "cancelled")
         self->send(actor, cancel_atom_v);
+      else if (is_terminal(e.status))
+        self->send_exit(actor, caf::exit_reason::user_shutdown);
     },
     [=](untrack_atom, const std::string& id, const caf::actor_addr& addr) {
       if (auto i = self->state.index.find(id); i != self->state.index.end())
@@ -576,6 +597,7 @@ caf::behavior registry_fn(reg_self* self, registry_options opts, request_options
                             {"repeats", std::to_string(st.repeats)},
                             {"conflicts", std::to_string(st.conflicts)},
                             {"insert_batches", std::to_string(st.batches)},
+                            {"actors_started", std::to_string(st.actors_started)},
                             {"waiting_inserts", std::to_string(st.queue.size())}}};
     },
   };

@@ -4,6 +4,7 @@
 // real idempotency guard), starts request actors through its supervisor, routes status reads,
 // cancels and retries, and rehydrates every live request at start-up.
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -26,6 +27,9 @@ struct registry_options {
   size_t index_limit = 200000;
   /// Rehydration reads live requests in pages of this size.
   int rehydrate_page = 1000;
+  /// Tests only: runs on the database thread after an insert transaction committed, before its
+  /// answer is sent (to delay one group's answer behind another's).
+  std::function<void(bool created_any)> after_insert;
 };
 
 /// Spawns the registry and, linked to it, the request supervisor. `request` is copied for the

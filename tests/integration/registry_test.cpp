@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <random>
 #include <thread>
 
@@ -66,7 +67,8 @@ struct registry : ::testing::Test {
   void start_registry(int max_restarts = 3,
                       const std::string& pipelines =
                         R"({"vector": [{"step": "ingest_vector", "job": "hello_world", "params": {"n": 2}},
-                                       {"step": "stac_catalog_vectors", "job": "noop"}]})") {
+                                       {"step": "stac_catalog_vectors", "job": "noop"}]})",
+                      std::function<void(bool)> after_insert = {}) {
     gp::request_options r;
     r.pool = pool;
     r.coremachine = core;
@@ -83,6 +85,7 @@ struct registry : ::testing::Test {
     };
     gp::registry_options ro;
     ro.node_id = "test-node";
+    ro.after_insert = std::move(after_insert);
     gp::supervisor_options so;
     so.max_restarts = max_restarts;
     so.restart_backoff = 20ms;
@@ -254,6 +257,33 @@ TEST_F(registry, concurrent_submissions_share_insert_transactions_and_make_one_a
   for (int i = 0; i < n; ++i)
     wait_terminal(gp::io::http::request_id_for("ddh", "d", "r", "v" + std::to_string(i)));
   EXPECT_EQ(scalar("SELECT count(*) FROM app.jobs"), 2 * n);
+}
+
+TEST_F(registry, a_repeat_answered_before_the_creating_group_still_makes_one_actor) {
+  // The group that creates the row answers late (after commit); a second group with the same
+  // submission, sent while the first is in flight, finds the committed row and answers first.
+  // It starts the actor; the creating group's answer must not start another.
+  start_registry(3, R"({"vector": [{"step": "ingest_vector", "job": "hello_world", "params": {"n": 2}},
+                                   {"step": "stac_catalog_vectors", "job": "noop"}]})",
+                 [](bool created_any) {
+                   if (created_any)
+                     std::this_thread::sleep_for(400ms);
+                 });
+  caf::scoped_actor self{*sys};
+  auto s = submission("late");
+  auto first = self->request(reg, 10s, gp::submit_atom_v, s);
+  std::this_thread::sleep_for(100ms);  // the first group is in its transaction or sleeping
+  auto second = self->request(reg, 10s, gp::submit_atom_v, s);
+  std::vector<int> outcomes;
+  for (auto* h : {&second, &first})
+    h->receive([&](gp::submit_answer& a) { outcomes.push_back(a.outcome); },
+               [&](caf::error& e) { ADD_FAILURE() << sys->render(e); });
+  EXPECT_EQ(outcomes, (std::vector<int>{gp::submit_answer::same, gp::submit_answer::created}));
+  auto done = wait_terminal(s.request_id);
+  EXPECT_EQ(done.status, "completed");
+  auto report = supervisor_report();
+  EXPECT_EQ(report["actors_started"], "1") << "two actors ran for one request";
+  EXPECT_EQ(scalar("SELECT count(*) FROM app.jobs"), 2);
 }
 
 TEST_F(registry, one_identity_with_two_payloads_in_one_group_is_one_request_and_one_conflict) {
