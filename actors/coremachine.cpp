@@ -28,6 +28,16 @@ persistence::stage_planner planner_for(const io::jobs::registry& reg) {
     const auto* job = reg.job(type);
     if (job == nullptr)
       return out;
+    if (stage >= 1 && stage <= static_cast<int>(job->stages.size())) {
+      // A single task that takes the job's parameters as they are (most first stages): no
+      // parsing and printing them again.
+      const auto& def = job->stages[static_cast<size_t>(stage - 1)];
+      if (def.kind == io::jobs::stage_kind::single && !def.plan) {
+        const auto* tt = reg.task(def.task_type);
+        out.push_back({def.task_type, params_json, tt ? tt->max_attempts : 1});
+        return out;
+      }
+    }
     auto planned = io::jobs::plan_stage(*job, stage, json::parse(params_json),
                                         json::parse(previous_json));
     for (auto& [task_type, params] : planned) {

@@ -78,6 +78,9 @@ struct waiting {
   request_submission sub;
   fingerprint_t fingerprint{};
   std::vector<caf::response_promise> promises;
+  /// The jobs its snapshot names once inserted (its first job), so the new row's view needs no
+  /// decoding.
+  std::vector<request_job> jobs;
 };
 
 struct average {
@@ -162,8 +165,9 @@ void start_actor(reg_self* self, entry& e, const request_row& row, bool fresh = 
     self->send(self->state.supervisor, start_atom_v, row);
 }
 
-request_view view_with_eta(reg_self* self, const request_row& row) {
-  auto v = io::http::view_of(row);
+request_view view_with_eta(reg_self* self, const request_row& row,
+                           const std::vector<request_job>* jobs = nullptr) {
+  auto v = jobs ? io::http::view_of(row, *jobs) : io::http::view_of(row);
   fill_eta(self, v);
   return v;
 }
@@ -215,7 +219,7 @@ void answer_batch(reg_self* self, std::vector<waiting>& batch, const inserted& r
     }
     auto stored_fp = out.created ? w.fingerprint : digest(io::http::stored_fingerprint(out.row));
     auto& e = remember(self, out.row, stored_fp);
-    answer.view = view_with_eta(self, out.row);
+    answer.view = view_with_eta(self, out.row, out.created ? &w.jobs : nullptr);
     if (out.created) {
       ++st.created;
       answer.outcome = submit_answer::created;
@@ -271,6 +275,8 @@ void flush(reg_self* self) {
                       s.request_type, s.source_path, s.processing_config_json, s.callback_url,
                       s.client_request_id, st.opts.node_id});
       jobs.push_back(first_job(self, s, rows.back().snapshot_json));
+      if (const auto& j = jobs.back(); !j.job_id.empty())
+        w.jobs = {{j.job_id, j.job_type, "queued", 0, j.total_stages}};
       batch->push_back(std::move(w));
       st.queue.pop_front();
     }
@@ -340,7 +346,7 @@ caf::response_promise submit(reg_self* self, request_submission& sub) {
         return rp;
       }
   ++st.queued[sub.request_id];
-  st.queue.push_back({std::move(sub), fp, {rp}});
+  st.queue.push_back({std::move(sub), fp, {rp}, {}});
   flush(self);
   return rp;
 }

@@ -522,11 +522,12 @@ caf::behavior request_actor_fn(req_self* self, std::shared_ptr<const request_opt
   auto& st = self->state;
   st.fresh = fresh;
   st.opts = std::move(opts);
-  publish(self, io::http::view_of(row));
+  auto snapshot = io::http::decode_snapshot(row.snapshot_json);
+  st.step = snapshot.step;
+  publish(self, io::http::view_of(row, std::move(snapshot.jobs)));
   st.source_path = std::move(row.source_path);
   st.config_json = std::move(row.processing_config_json);
   st.version = row.state_version;
-  st.step = io::http::decode_snapshot(row.snapshot_json).step;
   if (is_terminal(view_of(self).status)) {
     finish(self);
     return {};

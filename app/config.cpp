@@ -211,6 +211,9 @@ const std::vector<key_spec>& config_keys() {
     integer("requests", "insert_batch", 256, 1, 10000,
             "Most new submissions stored in one transaction (concurrent submissions share "
             "commits)."),
+    integer("requests", "insert_groups", 2, 1, 64,
+            "Insert transactions of new submissions in flight at once (each on a pooled "
+            "connection; the others wait and are grouped). Keep below database.pool_size."),
     integer("workers", "scheduler_threads", 0, 0, 256,
             "Actor scheduler threads (0 = one per core)."),
     text("workers", "scheduler_policy", "sharing",
@@ -368,7 +371,8 @@ config config_loader::build() const {
               i("limits.max_features"), i("limits.max_kml_mib"), i("limits.copy_writers")};
   c.requests = {strs.at("requests.default_compression"), strs.at("requests.pipelines"),
                 i("requests.max_restarts"), i("requests.restart_window_s"),
-                i("requests.restart_backoff_ms"), i("requests.insert_batch")};
+                i("requests.restart_backoff_ms"), i("requests.insert_batch"),
+                i("requests.insert_groups")};
   c.workers = {i("workers.scheduler_threads"), strs.at("workers.scheduler_policy"),
                i("workers.task_workers"), i("workers.lease_ms"), i("workers.claim_batch"),
                i("workers.retry_base_ms"), i("workers.retry_max_ms"),

@@ -60,6 +60,7 @@ struct config {
     int restart_window_s;
     int restart_backoff_ms;
     int insert_batch;
+    int insert_groups;
   } requests;
   struct workers_t {
     int scheduler_threads;

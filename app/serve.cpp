@@ -79,6 +79,7 @@ root_options root_options_of(const config& cfg) {
   o.registry.node_id = e.node_id;
   o.registry.db_timeout = o.edge.db_timeout;
   o.registry.max_batch = static_cast<size_t>(cfg.requests.insert_batch);
+  o.registry.max_inflight_batches = cfg.requests.insert_groups;
   o.requests.bronze_root = bronze;
   auto silver = std::filesystem::absolute(cfg.storage.silver_root).lexically_normal().string();
   while (silver.size() > 1 && silver.back() == '/')

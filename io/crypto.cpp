@@ -20,6 +20,12 @@ void random_bytes(unsigned char* out, size_t n) {
     throw std::runtime_error{"the system's random number generator failed"};
 }
 
+/// SHA-256 fetched once: OpenSSL 3 otherwise looks the implementation up on every digest.
+const EVP_MD* sha256_md() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md != nullptr ? md : EVP_sha256();
+}
+
 bool in(std::string_view alphabet, char ch) { return alphabet.find(ch) != std::string_view::npos; }
 
 }  // namespace
@@ -42,13 +48,13 @@ std::string lower_hex(const unsigned char* md, unsigned len) {
 std::string sha256_hex(std::string_view data) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_sha256(), nullptr) != 1)
+  if (EVP_Digest(data.data(), data.size(), md.data(), &len, sha256_md(), nullptr) != 1)
     throw std::runtime_error{"SHA-256 failed"};
   return lower_hex(md.data(), len);
 }
 
 sha256_stream::sha256_stream() : ctx_(EVP_MD_CTX_new()) {
-  if (ctx_ == nullptr || EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr) != 1)
+  if (ctx_ == nullptr || EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), sha256_md(), nullptr) != 1)
     throw std::runtime_error{"SHA-256 failed"};
 }
 

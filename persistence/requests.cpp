@@ -50,7 +50,8 @@ RETURNING state_version,
 
 // New requests with their first jobs and those jobs' first tasks, in one statement: jobs are
 // inserted only for requests that were, tasks only for jobs that were.
-const std::string insert_with_jobs = std::string{R"sql(
+// A new row is what the caller sent plus its defaults, so only its creation time is returned.
+constexpr const char* insert_with_jobs = R"sql(
 WITH r AS (
   INSERT INTO platform.requests
     (request_id, client_id, dataset_id, resource_id, version_id, request_type, source_path,
@@ -64,7 +65,7 @@ WITH r AS (
             config, callback_url, client_request_id, owner_node, snapshot)
   ORDER BY d.request_id
   ON CONFLICT DO NOTHING
-  RETURNING )sql"} + column_list + R"sql(),
+  RETURNING request_id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
 j AS (
   INSERT INTO app.jobs (job_id, job_type, parameters, total_stages, platform_request_id)
   SELECT d.job_id, d.job_type, d.params::jsonb, d.total_stages, d.request_id
@@ -169,6 +170,28 @@ request_row read_row(const pqxx::row& r) {
 
 const char* or_null(const std::string& s) { return s.empty() ? nullptr : s.c_str(); }
 
+/// The row an insert created: what was sent, the column defaults and the creation time.
+request_row new_row(const new_request& r, std::string created_at) {
+  request_row x;
+  x.request_id = r.request_id;
+  x.client_id = r.client_id;
+  x.dataset_id = r.dataset_id;
+  x.resource_id = r.resource_id;
+  x.version_id = r.version_id;
+  x.request_type = r.request_type;
+  x.source_path = r.source_path;
+  x.processing_config_json = r.processing_config_json;
+  x.callback_url = r.callback_url;
+  x.client_request_id = r.client_request_id;
+  x.status = "pending";
+  x.endpoints_json = "null";
+  x.stac_metadata_json = "null";
+  x.owner_node = r.owner_node;
+  x.snapshot_json = r.snapshot_json;
+  x.created_at = std::move(created_at);
+  return x;
+}
+
 }  // namespace
 
 insert_outcome insert_request(pqxx::connection& c, const new_request& r) {
@@ -230,39 +253,51 @@ std::vector<insert_outcome> insert_requests(pqxx::connection& c, const std::vect
       t_attempts.push_back(std::to_string(tasks[k].max_attempts));
     }
   }
-  pqxx::work tx{c};
+  // One statement is one transaction: without first jobs created apart (rare) it runs on its
+  // own, saving the BEGIN and COMMIT round trips.
+  std::unique_ptr<pqxx::transaction_base> tx;
+  if (taskless.empty())
+    tx = std::make_unique<pqxx::nontransaction>(c);
+  else
+    tx = std::make_unique<pqxx::work>(c);
   std::map<std::string, request_row> rows;
   std::set<std::string> created;
+  std::map<std::string, const new_request*> sent;
+  for (const auto& r : rs)
+    sent.emplace(r.request_id, &r);
   // Prepared: planning this statement costs as much as running it for a small group.
   c.prepare("gp_insert_requests", sql::insert_with_jobs);
-  for (const auto& row : tx.exec_prepared(
+  for (const auto& row : tx->exec_prepared(
          "gp_insert_requests", to_pg_array(cols[0]), to_pg_array(cols[1]), to_pg_array(cols[2]),
          to_pg_array(cols[3]), to_pg_array(cols[4]), to_pg_array(cols[5]), to_pg_array(cols[6]),
          to_pg_array(cols[7]), to_pg_array(cols[8]), to_pg_array(cols[9]), to_pg_array(cols[10]),
          to_pg_array(cols[11]), to_pg_array(j_id), to_pg_array(j_type), to_pg_array(j_params),
          to_pg_array(j_total), to_pg_array(j_request), to_pg_array(t_job), to_pg_array(t_index),
          to_pg_array(t_type), to_pg_array(t_params), to_pg_array(t_attempts))) {
-    auto r = read_row(row);
-    created.insert(r.request_id);
-    rows.emplace(r.request_id, std::move(r));
+    auto id = row[0].as<std::string>();
+    auto i = sent.find(id);
+    if (i == sent.end())
+      continue;
+    created.insert(id);
+    rows.emplace(id, new_row(*i->second, row[1].as<std::string>()));
   }
   std::vector<new_job> late;
   for (const auto& j : taskless)
     if (created.count(j.platform_request_id) > 0)
       late.push_back(j);
   if (!late.empty())
-    create_jobs(tx, late, plan);
+    create_jobs(*tx, late, plan);
   // Rows that existed: committed by their writer (ON CONFLICT waited for it).
   std::vector<std::string> existing;
   for (const auto& id : cols[0])
     if (created.count(id) == 0)
       existing.push_back(id);
   if (!existing.empty())
-    for (const auto& row : tx.exec_params(std::string{sql::columns} +
-                                            "WHERE request_id = ANY($1::bpchar[])",
-                                          to_pg_array(existing)))
+    for (const auto& row : tx->exec_params(std::string{sql::columns} +
+                                             "WHERE request_id = ANY($1::bpchar[])",
+                                           to_pg_array(existing)))
       rows.emplace(row[0].as<std::string>(), read_row(row));
-  tx.commit();
+  tx->commit();
   std::vector<insert_outcome> out;
   for (const auto& r : rs) {
     insert_outcome o;

@@ -1,8 +1,8 @@
 #include "io/http/correlation.hpp"
 
 #include <cctype>
+#include <random>
 
-#include "io/crypto.hpp"
 
 namespace gp::io::http {
 
@@ -17,7 +17,23 @@ bool valid_correlation_id(std::string_view id) {
   return true;
 }
 
-std::string new_correlation_id() { return random_string(32, "0123456789abcdef"); }
+/// 32 hex digits from a per-thread generator seeded from the system's random source: ids need
+/// to be unique, not secret, and this is on every request's path.
+std::string new_correlation_id() {
+  thread_local std::mt19937_64 gen{[] {
+    std::seed_seq seq{std::random_device{}(), std::random_device{}(), std::random_device{}(),
+                      std::random_device{}()};
+    return std::mt19937_64{seq};
+  }()};
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out(32, '0');
+  for (int half = 0; half < 2; ++half) {
+    auto v = gen();
+    for (int i = 0; i < 16; ++i, v >>= 4)
+      out[static_cast<size_t>(half * 16 + i)] = digits[v & 15];
+  }
+  return out;
+}
 
 std::string correlation_id_for(std::string_view incoming) {
   return valid_correlation_id(incoming) ? std::string{incoming} : new_correlation_id();

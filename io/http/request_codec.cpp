@@ -45,7 +45,9 @@ request_snapshot decode_snapshot(const std::string& json_text) {
   return s;
 }
 
-request_view view_of(const request_row& r) {
+request_view view_of(const request_row& r) { return view_of(r, decode_snapshot(r.snapshot_json).jobs); }
+
+request_view view_of(const request_row& r, std::vector<request_job> jobs) {
   request_view v;
   v.request_id = r.request_id;
   v.client_id = r.client_id;
@@ -60,7 +62,7 @@ request_view view_of(const request_row& r) {
   v.created_at = r.created_at;
   v.started_at = r.started_at;
   v.completed_at = r.completed_at;
-  v.jobs = decode_snapshot(r.snapshot_json).jobs;
+  v.jobs = std::move(jobs);
   v.endpoints_json = r.endpoints_json;
   v.stac_metadata_json = r.stac_metadata_json;
   v.error_code = r.error_code;

@@ -25,6 +25,8 @@ request_snapshot decode_snapshot(const std::string& json_text);
 
 /// The status of a request as its row has it.
 request_view view_of(const request_row& row);
+/// The same, with the row's snapshot already decoded.
+request_view view_of(const request_row& row, std::vector<request_job> jobs);
 
 /// The status body of GET /platform/status/{id}; URLs made absolute with `base_url`.
 nlohmann::json status_body(const request_view& v, const std::string& base_url);
