@@ -191,7 +191,8 @@ void release(worker_self* self, const std::vector<persistence::claimed_task>& ta
 void poll(worker_self* self) {
   auto& st = self->state;
   auto claimed = st.db->run<std::vector<persistence::claimed_task>>([&](pqxx::connection& c) {
-    return persistence::claim_tasks(c, st.opts.node_id, st.opts.claim_batch, st.opts.lease);
+    return persistence::claim_tasks(c, st.opts.node_id, st.opts.claim_batch, st.opts.lease,
+                                    st.plan);
   });
   if (!claimed || claimed->empty()) {
     if (!claimed)

@@ -67,10 +67,11 @@ WITH r AS (
   ON CONFLICT DO NOTHING
   RETURNING request_id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
 j AS (
-  INSERT INTO app.jobs (job_id, job_type, parameters, total_stages, platform_request_id)
-  SELECT d.job_id, d.job_type, d.params::jsonb, d.total_stages, d.request_id
-  FROM unnest($13::text[], $14::text[], $15::text[], $16::int[], $17::text[])
-       AS d(job_id, job_type, params, total_stages, request_id)
+  INSERT INTO app.jobs (job_id, job_type, parameters, total_stages, platform_request_id,
+                        tasks_planned)
+  SELECT d.job_id, d.job_type, d.params::jsonb, d.total_stages, d.request_id, d.planned
+  FROM unnest($13::text[], $14::text[], $15::text[], $16::int[], $17::text[], $23::bool[])
+       AS d(job_id, job_type, params, total_stages, request_id, planned)
   WHERE d.request_id::bpchar IN (SELECT request_id FROM r)
   ORDER BY d.job_id
   ON CONFLICT (job_id) DO NOTHING
@@ -224,7 +225,7 @@ std::vector<insert_outcome> insert_requests(pqxx::connection& c, const std::vect
   }
   // The first jobs and their first stage's tasks, planned here; a job whose first stage plans no
   // task is created afterwards through create_jobs, which advances it (rare).
-  std::vector<std::string> j_id, j_type, j_params, j_total, j_request;
+  std::vector<std::string> j_id, j_type, j_params, j_total, j_request, j_planned;
   std::vector<std::string> t_job, t_index, t_type, t_params, t_attempts;
   std::vector<new_job> taskless;
   bool with_jobs = first_jobs.size() == rs.size() && plan;
@@ -245,7 +246,11 @@ std::vector<insert_outcome> insert_requests(pqxx::connection& c, const std::vect
     j_total.push_back(std::to_string(j.total_stages));
     j_request.push_back(j.platform_request_id);
     waiting.insert(j.platform_request_id);
-    for (size_t k = 0; k < tasks.size(); ++k) {
+    // One task with the job's own parameters: the first claim that finds the job writes it
+    // (claim_tasks), so the submit's transaction writes no task row.
+    bool deferred = tasks.size() == 1 && tasks.front().params_json == j.params_json;
+    j_planned.push_back(deferred ? "f" : "t");
+    for (size_t k = 0; !deferred && k < tasks.size(); ++k) {
       t_job.push_back(j.job_id);
       t_index.push_back(std::to_string(k));
       t_type.push_back(tasks[k].task_type);
@@ -273,7 +278,8 @@ std::vector<insert_outcome> insert_requests(pqxx::connection& c, const std::vect
          to_pg_array(cols[7]), to_pg_array(cols[8]), to_pg_array(cols[9]), to_pg_array(cols[10]),
          to_pg_array(cols[11]), to_pg_array(j_id), to_pg_array(j_type), to_pg_array(j_params),
          to_pg_array(j_total), to_pg_array(j_request), to_pg_array(t_job), to_pg_array(t_index),
-         to_pg_array(t_type), to_pg_array(t_params), to_pg_array(t_attempts))) {
+         to_pg_array(t_type), to_pg_array(t_params), to_pg_array(t_attempts),
+         to_pg_array(j_planned))) {
     auto id = row[0].as<std::string>();
     auto i = sent.find(id);
     if (i == sent.end())

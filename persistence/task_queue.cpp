@@ -95,6 +95,17 @@ marked AS (
 SELECT task_id, job_id, stage, task_index, task_type, params, attempts, max_attempts
 FROM claimed ORDER BY task_id)sql";
 
+// Queued jobs whose first tasks were left to the first claim (jobs_unplanned_idx).
+constexpr const char* deferred = R"sql(
+SELECT job_id, job_type, parameters::text FROM app.jobs
+WHERE NOT tasks_planned AND status = 'queued'
+ORDER BY created_at, job_id
+LIMIT $1
+FOR UPDATE SKIP LOCKED)sql";
+
+constexpr const char* mark_planned =
+  "UPDATE app.jobs SET tasks_planned = true WHERE job_id = ANY($1::bpchar[])";
+
 // Rows are locked in task_id order and busy ones skipped (they are being recorded right now), so a
 // renewal never takes part in a lock cycle with completions or failures.
 constexpr const char* renew = R"sql(
@@ -388,9 +399,29 @@ bool create_job(pqxx::connection& c, const new_job& job, const stage_planner& pl
   return true;
 }
 
+/// Writes the first tasks of up to `limit` queued jobs created without them, oldest first. SKIP
+/// LOCKED: a job another claimer (or a cancel) holds is left to it.
+void plan_deferred(pqxx::transaction_base& tx, int limit, const stage_planner& plan) {
+  std::vector<std::string> planned;
+  for (const auto& r : tx.exec_prepared(prepared(tx.conn(), "gp_deferred", sql::deferred), limit)) {
+    auto job_id = r[0].as<std::string>();
+    auto tasks = plan(r[1].as<std::string>(), r[2].as<std::string>(), 1, "[]");
+    if (insert_stage(tx, job_id, 1, tasks) == 0) {
+      task_outcome ignored;
+      advance(tx, job_id, plan, ignored);
+    }
+    planned.push_back(std::move(job_id));
+  }
+  if (!planned.empty())
+    tx.exec_params(sql::mark_planned, to_pg_array(planned));
+}
+
 std::vector<claimed_task> claim_tasks(pqxx::connection& c, const std::string& owner, int limit,
-                                      std::chrono::milliseconds lease) {
+                                      std::chrono::milliseconds lease,
+                                      const stage_planner& plan) {
   pqxx::work tx{c};
+  if (plan)
+    plan_deferred(tx, limit, plan);
   std::vector<claimed_task> out;
   for (const auto& r :
        tx.exec_prepared(prepared(c, "gp_claim", sql::claim), owner, limit, lease.count())) {

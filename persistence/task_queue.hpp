@@ -77,9 +77,12 @@ struct claimed_task {
 
 /// Claims up to `limit` due tasks (waiting ones whose execute_after passed, and running ones whose
 /// lease lapsed) for `owner`, with a lease of `lease`. FOR UPDATE SKIP LOCKED: concurrent claimers
-/// never get the same task.
+/// never get the same task. First, with `plan`, writes the first tasks of up to `limit` queued jobs
+/// created without them (tasks_planned = false: a request's first job, see insert_requests), in
+/// the same transaction; without `plan` such jobs wait for a claimer that has one.
 std::vector<claimed_task> claim_tasks(pqxx::connection& c, const std::string& owner, int limit,
-                                      std::chrono::milliseconds lease);
+                                      std::chrono::milliseconds lease,
+                                      const stage_planner& plan = {});
 
 /// A claim this node holds: the task and the attempt it was claimed as.
 struct held_claim {

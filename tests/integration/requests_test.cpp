@@ -14,6 +14,7 @@
 #include "persistence/database.hpp"
 #include "persistence/migrations.hpp"
 #include "persistence/outputs.hpp"
+#include "persistence/task_queue.hpp"
 #include "test_database.hpp"
 
 using namespace gp::persistence;
@@ -159,6 +160,104 @@ TEST_F(requests, a_batch_insert_creates_new_rows_and_returns_existing_ones) {
   EXPECT_FALSE(out[3].created);  // the same identity twice in one batch: one row
   EXPECT_EQ(out[3].row.request_id, out[0].row.request_id);
   EXPECT_EQ(scalar("SELECT count(*) FROM platform.requests"), 3);
+}
+
+TEST_F(requests, a_created_row_as_returned_is_the_row_as_stored) {
+  auto r = sample("v9");
+  r.callback_url = "https://ddh.example.org/hook";
+  r.owner_node = "node-a";
+  r.snapshot_json = R"({"step": 0, "jobs": []})";
+  auto out = insert_requests(c, {r});
+  ASSERT_TRUE(out.at(0).created);
+  const auto& made = out[0].row;
+  auto stored = find_request(c, r.request_id);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(made.request_id, stored->request_id);
+  EXPECT_EQ(made.client_id, stored->client_id);
+  EXPECT_EQ(made.version_id, stored->version_id);
+  EXPECT_EQ(made.source_path, stored->source_path);
+  EXPECT_EQ(nlohmann::json::parse(made.processing_config_json),
+            nlohmann::json::parse(stored->processing_config_json));
+  EXPECT_EQ(made.callback_url, stored->callback_url);
+  EXPECT_EQ(made.client_request_id, stored->client_request_id);
+  EXPECT_EQ(made.status, stored->status);
+  EXPECT_EQ(made.progress_percent, stored->progress_percent);
+  EXPECT_EQ(made.message, stored->message);
+  EXPECT_EQ(made.endpoints_json, stored->endpoints_json);
+  EXPECT_EQ(made.stac_metadata_json, stored->stac_metadata_json);
+  EXPECT_EQ(made.error_code, stored->error_code);
+  EXPECT_EQ(made.owner_node, stored->owner_node);
+  EXPECT_EQ(made.state_version, stored->state_version);
+  EXPECT_EQ(nlohmann::json::parse(made.snapshot_json), nlohmann::json::parse(stored->snapshot_json));
+  EXPECT_EQ(made.created_at, stored->created_at);
+  EXPECT_EQ(made.started_at, stored->started_at);
+  EXPECT_EQ(made.completed_at, stored->completed_at);
+  EXPECT_EQ(made.reused_from, stored->reused_from);
+}
+
+namespace {
+
+/// "plain": one task with the job's parameters (left to the first claim); "split": two tasks of
+/// their own (written with the row).
+stage_planner test_planner() {
+  return [](const std::string& type, const std::string& params, int, const std::string&) {
+    std::vector<new_task> out;
+    if (type == "plain")
+      out.push_back({"plain_task", params, 2});
+    else
+      out = {{"split_task", R"({"part": 0})", 3}, {"split_task", R"({"part": 1})", 3}};
+    return out;
+  };
+}
+
+new_job first_job_of(const new_request& r, const std::string& type) {
+  new_job j;
+  j.job_id = std::string(64, type == "plain" ? 'a' : 'b');
+  j.job_type = type;
+  j.params_json = R"({"source": "/bronze/ddh/a.gpkg"})";
+  j.platform_request_id = r.request_id;
+  return j;
+}
+
+}  // namespace
+
+TEST_F(requests, a_first_job_of_one_plain_task_gets_it_from_the_first_claim) {
+  auto r = sample("deferred");
+  auto out = insert_requests(c, {r}, {first_job_of(r, "plain")}, test_planner());
+  ASSERT_TRUE(out.at(0).created);
+  EXPECT_TRUE(out[0].first_job_waiting);
+  EXPECT_EQ(scalar("SELECT count(*) FROM app.jobs WHERE NOT tasks_planned"), 1);
+  EXPECT_EQ(scalar("SELECT count(*) FROM app.tasks"), 0);
+  // A claimer without the job library leaves it alone.
+  EXPECT_TRUE(claim_tasks(c, "n1", 10, std::chrono::seconds(30)).empty());
+  auto claimed = claim_tasks(c, "n1", 10, std::chrono::seconds(30), test_planner());
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].task_type, "plain_task");
+  EXPECT_EQ(claimed[0].stage, 1);
+  EXPECT_EQ(claimed[0].max_attempts, 2);
+  EXPECT_EQ(nlohmann::json::parse(claimed[0].params_json),
+            nlohmann::json::parse(R"({"source": "/bronze/ddh/a.gpkg"})"));
+  EXPECT_EQ(scalar("SELECT count(*) FROM app.jobs WHERE tasks_planned AND status = 'processing'"),
+            1);
+  // Planned once: later claims find nothing new and write no second task.
+  EXPECT_TRUE(claim_tasks(c, "n2", 10, std::chrono::seconds(30), test_planner()).empty());
+  EXPECT_EQ(scalar("SELECT count(*) FROM app.tasks"), 1);
+}
+
+TEST_F(requests, a_first_stage_with_tasks_of_its_own_gets_them_with_the_row) {
+  auto r = sample("split");
+  insert_requests(c, {r}, {first_job_of(r, "split")}, test_planner());
+  EXPECT_EQ(scalar("SELECT count(*) FROM app.jobs WHERE NOT tasks_planned"), 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM app.tasks WHERE task_type = 'split_task'"), 2);
+}
+
+TEST_F(requests, a_cancelled_request_s_unplanned_first_job_never_gets_tasks) {
+  auto r = sample("gone");
+  insert_requests(c, {r}, {first_job_of(r, "plain")}, test_planner());
+  ASSERT_TRUE(cancel_request(c, r.request_id).changed);
+  EXPECT_EQ(scalar("SELECT count(*) FROM app.jobs WHERE status = 'cancelled'"), 1);
+  EXPECT_TRUE(claim_tasks(c, "n1", 10, std::chrono::seconds(30), test_planner()).empty());
+  EXPECT_EQ(scalar("SELECT count(*) FROM app.tasks"), 0);
 }
 
 namespace {
