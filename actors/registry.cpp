@@ -257,7 +257,10 @@ void answer_batch(reg_self* self, std::vector<waiting>& batch, const inserted& r
 /// Sends waiting submissions to the database in groups: one transaction, one commit each.
 void flush(reg_self* self) {
   auto& st = self->state;
-  while (st.inflight < st.opts.max_inflight_batches && !st.queue.empty()) {
+  // While a group is in flight, another starts only once enough submissions wait: two small
+  // concurrent groups cost the database more per row than one larger group a moment later.
+  while (st.inflight < st.opts.max_inflight_batches && !st.queue.empty() &&
+         (st.inflight == 0 || st.queue.size() >= st.opts.min_concurrent_batch)) {
     auto batch = std::make_shared<std::vector<waiting>>();
     std::vector<persistence::new_request> rows;
     std::vector<persistence::new_job> jobs;

@@ -23,6 +23,8 @@ struct registry_options {
   size_t max_batch = 256;
   /// Insert transactions in flight at once (the rest wait and are grouped).
   int max_inflight_batches = 2;
+  /// Submissions that must wait before a group starts while another is in flight.
+  size_t min_concurrent_batch = 16;
   /// Known requests kept in memory; ended ones are forgotten first beyond this.
   size_t index_limit = 200000;
   /// Rehydration reads live requests in pages of this size.

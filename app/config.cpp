@@ -214,6 +214,9 @@ const std::vector<key_spec>& config_keys() {
     integer("requests", "insert_groups", 2, 1, 64,
             "Insert transactions of new submissions in flight at once (each on a pooled "
             "connection; the others wait and are grouped). Keep below database.pool_size."),
+    integer("requests", "insert_group_min", 16, 1, 10000,
+            "Submissions that must wait before a further insert transaction starts while one "
+            "is in flight (the first always starts at once)."),
     integer("workers", "scheduler_threads", 0, 0, 256,
             "Actor scheduler threads (0 = one per core)."),
     text("workers", "scheduler_policy", "sharing",
@@ -372,7 +375,7 @@ config config_loader::build() const {
   c.requests = {strs.at("requests.default_compression"), strs.at("requests.pipelines"),
                 i("requests.max_restarts"), i("requests.restart_window_s"),
                 i("requests.restart_backoff_ms"), i("requests.insert_batch"),
-                i("requests.insert_groups")};
+                i("requests.insert_groups"), i("requests.insert_group_min")};
   c.workers = {i("workers.scheduler_threads"), strs.at("workers.scheduler_policy"),
                i("workers.task_workers"), i("workers.lease_ms"), i("workers.claim_batch"),
                i("workers.retry_base_ms"), i("workers.retry_max_ms"),

@@ -61,6 +61,7 @@ struct config {
     int restart_backoff_ms;
     int insert_batch;
     int insert_groups;
+    int insert_group_min;
   } requests;
   struct workers_t {
     int scheduler_threads;

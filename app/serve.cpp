@@ -80,6 +80,7 @@ root_options root_options_of(const config& cfg) {
   o.registry.db_timeout = o.edge.db_timeout;
   o.registry.max_batch = static_cast<size_t>(cfg.requests.insert_batch);
   o.registry.max_inflight_batches = cfg.requests.insert_groups;
+  o.registry.min_concurrent_batch = static_cast<size_t>(cfg.requests.insert_group_min);
   o.requests.bronze_root = bronze;
   auto silver = std::filesystem::absolute(cfg.storage.silver_root).lexically_normal().string();
   while (silver.size() > 1 && silver.back() == '/')

@@ -38,6 +38,8 @@ struct registry : ::testing::Test {
   std::unique_ptr<caf::actor_system> sys;
   caf::actor pool, core, reg;
   std::shared_ptr<std::atomic<int>> faults = std::make_shared<std::atomic<int>>(0);
+  /// 1: a second insert group may start beside the first at once.
+  size_t min_concurrent_batch = 1;
 
   void SetUp() override {
     pqxx::connection c{db.url()};
@@ -86,6 +88,7 @@ struct registry : ::testing::Test {
     gp::registry_options ro;
     ro.node_id = "test-node";
     ro.after_insert = std::move(after_insert);
+    ro.min_concurrent_batch = min_concurrent_batch;
     gp::supervisor_options so;
     so.max_restarts = max_restarts;
     so.restart_backoff = 20ms;
@@ -284,6 +287,25 @@ TEST_F(registry, a_repeat_answered_before_the_creating_group_still_makes_one_act
   auto report = supervisor_report();
   EXPECT_EQ(report["actors_started"], "1") << "two actors ran for one request";
   EXPECT_EQ(scalar("SELECT count(*) FROM app.jobs"), 2);
+}
+
+TEST_F(registry, while_a_group_is_in_flight_a_few_waiting_submissions_form_the_next_one) {
+  // The first group answers late; 10 submissions arrive meanwhile, fewer than the 16 a second
+  // concurrent group needs: they wait and go in one group once the first is through.
+  min_concurrent_batch = 16;
+  start_registry(3, R"({"vector": [{"step": "ingest_vector", "job": "hello_world", "params": {"n": 2}},
+                                   {"step": "stac_catalog_vectors", "job": "noop"}]})",
+                 [](bool) { std::this_thread::sleep_for(300ms); });
+  caf::scoped_actor self{*sys};
+  self->send(reg, gp::submit_atom_v, submission("first"));
+  std::this_thread::sleep_for(100ms);
+  for (int i = 0; i < 10; ++i)
+    self->send(reg, gp::submit_atom_v, submission("w" + std::to_string(i)));
+  for (int i = 0; i < 11; ++i)
+    self->receive([](gp::submit_answer& a) { EXPECT_EQ(a.outcome, gp::submit_answer::created); },
+                  [&](caf::error& e) { ADD_FAILURE() << sys->render(e); });
+  EXPECT_EQ(supervisor_report()["insert_batches"], "2");
+  EXPECT_EQ(scalar("SELECT count(*) FROM platform.requests"), 11);
 }
 
 TEST_F(registry, one_identity_with_two_payloads_in_one_group_is_one_request_and_one_conflict) {
