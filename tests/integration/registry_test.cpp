@@ -266,16 +266,22 @@ TEST_F(registry, a_repeat_answered_before_the_creating_group_still_makes_one_act
   // The group that creates the row answers late (after commit); a second group with the same
   // submission, sent while the first is in flight, finds the committed row and answers first.
   // It starts the actor; the creating group's answer must not start another.
+  auto committed = std::make_shared<std::atomic<bool>>(false);
   start_registry(3, R"({"vector": [{"step": "ingest_vector", "job": "hello_world", "params": {"n": 2}},
                                    {"step": "stac_catalog_vectors", "job": "noop"}]})",
-                 [](bool created_any) {
-                   if (created_any)
-                     std::this_thread::sleep_for(400ms);
+                 [committed = committed](bool created_any) {
+                   if (!created_any)
+                     return;
+                   *committed = true;
+                   std::this_thread::sleep_for(800ms);
                  });
   caf::scoped_actor self{*sys};
   auto s = submission("late");
   auto first = self->request(reg, 10s, gp::submit_atom_v, s);
-  std::this_thread::sleep_for(100ms);  // the first group is in its transaction or sleeping
+  // The first group committed the row and now holds its answer back.
+  for (int i = 0; i < 500 && !*committed; ++i)
+    std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(*committed);
   auto second = self->request(reg, 10s, gp::submit_atom_v, s);
   std::vector<int> outcomes;
   for (auto* h : {&second, &first})
@@ -293,12 +299,18 @@ TEST_F(registry, while_a_group_is_in_flight_a_few_waiting_submissions_form_the_n
   // The first group answers late; 10 submissions arrive meanwhile, fewer than the 16 a second
   // concurrent group needs: they wait and go in one group once the first is through.
   min_concurrent_batch = 16;
+  auto committed = std::make_shared<std::atomic<bool>>(false);
   start_registry(3, R"({"vector": [{"step": "ingest_vector", "job": "hello_world", "params": {"n": 2}},
                                    {"step": "stac_catalog_vectors", "job": "noop"}]})",
-                 [](bool) { std::this_thread::sleep_for(300ms); });
+                 [committed](bool) {
+                   *committed = true;
+                   std::this_thread::sleep_for(300ms);
+                 });
   caf::scoped_actor self{*sys};
   self->send(reg, gp::submit_atom_v, submission("first"));
-  std::this_thread::sleep_for(100ms);
+  for (int i = 0; i < 500 && !*committed; ++i)
+    std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(*committed);
   for (int i = 0; i < 10; ++i)
     self->send(reg, gp::submit_atom_v, submission("w" + std::to_string(i)));
   for (int i = 0; i < 11; ++i)
