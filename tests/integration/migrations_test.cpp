@@ -80,6 +80,44 @@ TEST(migrations, requests_are_unique_per_client_dataset_resource_version) {
   EXPECT_THROW(tx.exec(sql), pqxx::unique_violation);
 }
 
+TEST(migrations, request_and_job_ids_must_be_lower_case_hex_of_their_length) {
+  scratch_database db;
+  pqxx::connection c{db.url()};
+  migrate(c, embedded_migrations());
+  {
+    pqxx::work tx{c};
+    tx.exec("INSERT INTO platform.clients (client_id, name, webhook_secret) VALUES ('ddh','d','s')");
+    tx.commit();
+  }
+  auto request = [&](const std::string& id) {
+    pqxx::work tx{c};
+    tx.exec_params("INSERT INTO platform.requests (request_id, client_id, dataset_id, resource_id, "
+                   "version_id, request_type, source_path) VALUES ($1, 'ddh', 'd', $2, 'v1', "
+                   "'vector', 'x.gpkg')",
+                   id, id);
+    tx.commit();
+  };
+  auto job = [&](const std::string& id) {
+    pqxx::work tx{c};
+    tx.exec_params("INSERT INTO app.jobs (job_id, job_type, total_stages) VALUES ($1, 'noop', 1)",
+                   id);
+    tx.commit();
+  };
+  EXPECT_NO_THROW(request("0123456789abcdef0123456789abcdef"));
+  for (const auto& bad : {std::string(31, 'a'), std::string(31, 'a') + "A",
+                          std::string(31, 'a') + "g", std::string(31, 'a') + " ",
+                          std::string(30, 'a') + "-1"})
+    EXPECT_THROW(request(bad), pqxx::check_violation) << bad;
+  EXPECT_NO_THROW(job(std::string(64, 'f')));
+  for (const auto& bad : {std::string(63, 'a'), std::string(63, 'a') + "A", std::string(63, 'a') + "x"})
+    EXPECT_THROW(job(bad), pqxx::check_violation) << bad;
+  // Ids compare byte by byte.
+  EXPECT_EQ(count(c, "SELECT count(*) FROM information_schema.columns WHERE column_name IN "
+                     "('request_id', 'job_id', 'platform_request_id', 'reused_from') AND "
+                     "table_schema IN ('platform', 'app') AND collation_name IS DISTINCT FROM 'C'"),
+            0);
+}
+
 TEST(migrations, concurrent_migrators_apply_each_migration_once) {
   for (int round = 0; round < 3; ++round) {
     scratch_database db;
