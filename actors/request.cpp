@@ -517,14 +517,21 @@ void on_job_event(req_self* self, const job_event& ev) {
   refresh_progress(self, *current_job(self));
 }
 
+/// `known`: the snapshot's jobs when the caller has them (a request just created: step 0).
 caf::behavior request_actor_fn(req_self* self, std::shared_ptr<const request_options> opts,
-                               request_row row, bool fresh) {
+                               request_row row, bool fresh,
+                               std::optional<std::vector<request_job>> known) {
   auto& st = self->state;
   st.fresh = fresh;
   st.opts = std::move(opts);
-  auto snapshot = io::http::decode_snapshot(row.snapshot_json);
-  st.step = snapshot.step;
-  publish(self, io::http::view_of(row, std::move(snapshot.jobs)));
+  if (known) {
+    st.step = 0;
+    publish(self, io::http::view_of(row, std::move(*known)));
+  } else {
+    auto snapshot = io::http::decode_snapshot(row.snapshot_json);
+    st.step = snapshot.step;
+    publish(self, io::http::view_of(row, std::move(snapshot.jobs)));
+  }
   st.source_path = std::move(row.source_path);
   st.config_json = std::move(row.processing_config_json);
   st.version = row.state_version;
@@ -589,7 +596,14 @@ std::string output_dir_of(const request_options& opts, const std::string& client
 
 request_actor spawn_request(caf::actor_system& sys, std::shared_ptr<const request_options> opts,
                             const request_row& row, bool fresh) {
-  return sys.spawn(request_actor_fn, std::move(opts), row, fresh);
+  return sys.spawn(request_actor_fn, std::move(opts), row, fresh,
+                   std::optional<std::vector<request_job>>{});
+}
+
+request_actor spawn_request(caf::actor_system& sys, std::shared_ptr<const request_options> opts,
+                            fresh_request fresh) {
+  return sys.spawn(request_actor_fn, std::move(opts), std::move(fresh.row), true,
+                   std::optional<std::vector<request_job>>{std::move(fresh.jobs)});
 }
 
 }  // namespace gp

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/fwd.hpp>
@@ -15,6 +16,7 @@
 #include "actors/status_board.hpp"
 #include "io/jobs/pipelines.hpp"
 #include "messages/records.hpp"
+#include "messages/requests.hpp"
 
 namespace gp {
 
@@ -62,13 +64,24 @@ std::string output_dir_of(const request_options& opts, const std::string& client
                           const std::string& dataset_id, const std::string& resource_id,
                           const std::string& version_id);
 
+/// A row this node inserted a moment ago with its first job, and the jobs its snapshot names
+/// (known to the inserter, so they need not be decoded from the row).
+struct fresh_request {
+  request_row row;
+  std::vector<request_job> jobs;
+};
+
 /// Spawns the actor of `row` (read from the database, or just inserted). A terminal row stops at
 /// once after telling the registry. `fresh`: the row and its first job were created by this node
 /// a moment ago (the job's state need not be looked up).
 request_actor spawn_request(caf::actor_system& sys, std::shared_ptr<const request_options> opts,
                             const request_row& row, bool fresh = false);
+/// The actor of a request this node just created (at step 0 of its snapshot, with its jobs).
+request_actor spawn_request(caf::actor_system& sys, std::shared_ptr<const request_options> opts,
+                            fresh_request fresh);
 
 }  // namespace gp
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::request_row)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::fresh_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::request_lookup)

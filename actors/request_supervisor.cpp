@@ -35,13 +35,16 @@ struct supervisor_state {
 
 using sup_self = caf::stateful_actor<supervisor_state>;
 
-void start(sup_self* self, const request_row& row, bool fresh = false) {
+void adopt(sup_self* self, const request_actor& actor, const std::string& request_id) {
   auto& st = self->state;
-  auto actor = spawn_request(self->system(), st.opts, row, fresh);
   self->monitor(actor);
-  st.children.emplace(actor.address(), row.request_id);
+  st.children.emplace(actor.address(), request_id);
   ++st.started;
-  self->send(st.opts->registry, track_atom_v, row.request_id, actor);
+  self->send(st.opts->registry, track_atom_v, request_id, actor);
+}
+
+void start(sup_self* self, const request_row& row, bool fresh = false) {
+  adopt(self, spawn_request(self->system(), self->state.opts, row, fresh), row.request_id);
 }
 
 /// Reads the row again and starts its actor from that snapshot.
@@ -154,6 +157,10 @@ caf::behavior supervisor(sup_self* self, std::shared_ptr<const request_options> 
     [=](start_atom, const request_row& row) { start(self, row); },
     // A request the registry created a moment ago, with its first job.
     [=](start_atom, const request_row& row, bool fresh) { start(self, row, fresh); },
+    [=](start_atom, fresh_request& fresh) {
+      auto id = fresh.row.request_id;
+      adopt(self, spawn_request(self->system(), self->state.opts, std::move(fresh)), id);
+    },
     // A restart that is due (or a retried read).
     [=](start_atom, const std::string& id) {
       auto& crashes = self->state.crashes;
