@@ -250,10 +250,23 @@ void discard_outputs(req_self* self, bool everything) {
   std::string table;
   if (v.request_type == "vector")
     table = io::geodata::table_name_for(v.client_id, v.dataset_id, v.resource_id, v.version_id);
-  auto env = self->state.opts->env;
-  self->spawn<caf::detached>([dir, table, env, everything] {
-    if (!table.empty() && !env.database_url.empty())
-      io::geodata::discard_vector_outputs(env, table, dir, everything);
+  // The tables on a pooled connection (a connection of its own per request would cost a backend
+  // start each: thousands at once when many requests are cancelled).
+  if (!table.empty()) {
+    db_job drop = [table, everything](pqxx::connection& c) {
+      io::geodata::discard_vector_tables(c, table, everything);
+      return caf::make_message(true);
+    };
+    self->send(self->state.opts->pool, db_run_atom_v, std::move(drop));
+  }
+  // The files on a thread of their own, when there are any (a request whose work never started
+  // has no folder).
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec))
+    return;
+  self->spawn<caf::detached>([dir, table, everything] {
+    if (!table.empty())
+      io::geodata::discard_vector_files(dir, table, everything);
     std::error_code ec;
     if (everything)
       std::filesystem::remove_all(dir, ec);

@@ -249,16 +249,14 @@ void remove_partial_gpkgs(const std::string& dir, const std::string& table) {
   remove_partials(dir, table + ".gpkg");
 }
 
-void discard_vector_outputs(const jobs::task_environment& env, const std::string& table,
-                            const std::string& output_dir, bool drop_table) {
-  try {
-    pqxx::connection c{env.database_url};
-    persistence::drop_geo_table(c, staging_table_name(table));
-    if (drop_table)
-      persistence::forget_vector_table(c, table);
-  } catch (const std::exception&) {
-    // Best effort: the database may be down; a re-run recreates the staging table anyway.
-  }
+void discard_vector_tables(pqxx::connection& c, const std::string& table, bool drop_table) {
+  persistence::drop_geo_table(c, staging_table_name(table));
+  if (drop_table)
+    persistence::forget_vector_table(c, table);
+}
+
+void discard_vector_files(const std::string& output_dir, const std::string& table,
+                          bool drop_table) {
   if (output_dir.empty())
     return;
   remove_partial_gpkgs(output_dir, table);
@@ -266,6 +264,17 @@ void discard_vector_outputs(const jobs::task_environment& env, const std::string
     std::error_code ec;
     fs::remove(fs::path{output_dir} / (table + ".gpkg"), ec);
   }
+}
+
+void discard_vector_outputs(const jobs::task_environment& env, const std::string& table,
+                            const std::string& output_dir, bool drop_table) {
+  try {
+    pqxx::connection c{env.database_url};
+    discard_vector_tables(c, table, drop_table);
+  } catch (const std::exception&) {
+    // Best effort: the database may be down; a re-run recreates the staging table anyway.
+  }
+  discard_vector_files(output_dir, table, drop_table);
 }
 
 json load_vector(const vector_load_options& opts) {

@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "persistence/pqxx_fwd.hpp"
+
 namespace gp::io::jobs {
 struct task_environment;
 }
@@ -57,5 +59,12 @@ void remove_partial_gpkgs(const std::string& dir, const std::string& table);
 /// its catalogue row and `<output_dir>/<table>.gpkg`.
 void discard_vector_outputs(const jobs::task_environment& env, const std::string& table,
                             const std::string& output_dir, bool drop_table);
+
+/// Its database part, on a connection the caller holds (throws what the database throws).
+void discard_vector_tables(pqxx::connection& c, const std::string& table, bool drop_table);
+
+/// Its file part (never throws).
+void discard_vector_files(const std::string& output_dir, const std::string& table,
+                          bool drop_table);
 
 }  // namespace gp::io::geodata
