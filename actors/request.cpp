@@ -246,6 +246,11 @@ std::string output_dir(req_self* self) {
 /// requests have outputs, and features list only layers of completed requests.
 void discard_outputs(req_self* self, bool everything) {
   auto dir = output_dir(self);
+  // Nothing was written before the output folder: a vector load creates it before its tables, and
+  // every output file is written into it. (A request cancelled while pending has none.)
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec))
+    return;
   const auto& v = view_of(self);
   std::string table;
   if (v.request_type == "vector")
@@ -259,11 +264,7 @@ void discard_outputs(req_self* self, bool everything) {
     };
     self->send(self->state.opts->pool, db_run_atom_v, std::move(drop));
   }
-  // The files on a thread of their own, when there are any (a request whose work never started
-  // has no folder).
-  std::error_code ec;
-  if (!std::filesystem::exists(dir, ec))
-    return;
+  // The files on a thread of their own.
   self->spawn<caf::detached>([dir, table, everything] {
     if (!table.empty())
       io::geodata::discard_vector_files(dir, table, everything);

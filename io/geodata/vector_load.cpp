@@ -317,6 +317,12 @@ json load_vector(const vector_load_options& opts) {
                             "the source's CRS cannot be transformed to EPSG:4326");
   }
 
+  // The output folder first: a request's tables exist only once its folder does (a cancelled
+  // request without a folder has nothing to remove, see discard_outputs).
+  if (!opts.output_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(opts.output_dir, ec);
+  }
   // A retried load starts from an empty staging table, and from no temporary GeoPackage.
   try {
     pqxx::connection c{opts.database_url};
@@ -329,8 +335,6 @@ json load_vector(const vector_load_options& opts) {
   }
   std::string gpkg_path, gpkg_name;
   if (!opts.output_dir.empty()) {
-    std::error_code ec;
-    fs::create_directories(opts.output_dir, ec);
     remove_partial_gpkgs(opts.output_dir, opts.table);
     gpkg_path = partial_path(fs::path{opts.output_dir} / (opts.table + ".gpkg")).string();
     gpkg_name = fs::path{gpkg_path}.filename().string();
