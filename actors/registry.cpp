@@ -217,7 +217,9 @@ void answer_batch(reg_self* self, std::vector<waiting>& batch, const inserted& r
     submit_answer answer;
     if (out.row.request_id.empty()) {
       for (auto& p : w.promises)
-        p.deliver(caf::make_error(errc::internal, std::string{"the request row was not found"}));
+        p.deliver(caf::make_error(errc::database_unavailable,
+                                  std::string{"the stored request could not be read; submit it "
+                                              "again"}));
       continue;
     }
     auto stored_fp = out.created ? w.fingerprint : digest(io::http::stored_fingerprint(out.row));

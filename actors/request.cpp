@@ -246,28 +246,23 @@ std::string output_dir(req_self* self) {
 /// requests have outputs, and features list only layers of completed requests.
 void discard_outputs(req_self* self, bool everything) {
   auto dir = output_dir(self);
-  // Nothing was written before the output folder: a vector load creates it before its tables, and
-  // every output file is written into it. (A request cancelled while pending has none.)
-  std::error_code ec;
-  if (!std::filesystem::exists(dir, ec))
-    return;
   const auto& v = view_of(self);
+  // A request that never left pending, with no output folder, wrote nothing: a vector load
+  // creates the folder before its tables, and every output file is written into it. (Thousands
+  // of pending requests may be cancelled at once; they cost nothing here.) Otherwise the folder
+  // may be on another node's disk, so the tables are dropped regardless.
+  std::error_code ec;
+  if (v.status == "pending" && !std::filesystem::exists(dir, ec))
+    return;
   std::string table;
   if (v.request_type == "vector")
     table = io::geodata::table_name_for(v.client_id, v.dataset_id, v.resource_id, v.version_id);
-  // The tables on a pooled connection (a connection of its own per request would cost a backend
-  // start each: thousands at once when many requests are cancelled).
-  if (!table.empty()) {
-    db_job drop = [table, everything](pqxx::connection& c) {
-      io::geodata::discard_vector_tables(c, table, everything);
-      return caf::make_message(true);
-    };
-    self->send(self->state.opts->pool, db_run_atom_v, std::move(drop));
-  }
-  // The files on a thread of their own.
-  self->spawn<caf::detached>([dir, table, everything] {
-    if (!table.empty())
-      io::geodata::discard_vector_files(dir, table, everything);
+  // On a thread and a connection of their own: a drop may wait for a load that still holds its
+  // table (until the load sees the cancel), which must not hold up a pooled connection.
+  auto env = self->state.opts->env;
+  self->spawn<caf::detached>([dir, table, env, everything] {
+    if (!table.empty() && !env.database_url.empty())
+      io::geodata::discard_vector_outputs(env, table, dir, everything);
     std::error_code ec;
     if (everything)
       std::filesystem::remove_all(dir, ec);

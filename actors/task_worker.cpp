@@ -28,6 +28,8 @@ struct worker_state {
   engine_options opts;
   const io::jobs::registry* reg = nullptr;
   persistence::stage_planner plan;
+  /// The job types this node's library knows (it plans deferred first tasks of those only).
+  std::vector<std::string> job_types;
   caf::actor coremachine;
   caf::actor keeper;
   /// Bumped by every hint of new work, so that older poll timers are ignored.
@@ -192,7 +194,7 @@ void poll(worker_self* self) {
   auto& st = self->state;
   auto claimed = st.db->run<std::vector<persistence::claimed_task>>([&](pqxx::connection& c) {
     return persistence::claim_tasks(c, st.opts.node_id, st.opts.claim_batch, st.opts.lease,
-                                    st.plan);
+                                    st.plan, st.job_types);
   });
   if (!claimed || claimed->empty()) {
     if (!claimed)
@@ -253,6 +255,7 @@ caf::behavior task_worker(worker_self* self, caf::actor coremachine, caf::actor 
   st.db = std::make_unique<persistence::db_session>(st.opts.db);
   st.reg = reg;
   st.plan = planner_for(*reg);
+  st.job_types = reg->job_types();
   st.coremachine = std::move(coremachine);
   st.keeper = std::move(keeper);
   self->send(self, claim_atom_v, st.generation);

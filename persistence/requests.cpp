@@ -171,6 +171,24 @@ request_row read_row(const pqxx::row& r) {
 
 const char* or_null(const std::string& s) { return s.empty() ? nullptr : s.c_str(); }
 
+/// One outcome per submission, in order; a submission whose row is not in `rows` gets none.
+std::vector<insert_outcome> outcomes_of(const std::vector<new_request>& rs,
+                                        const std::map<std::string, request_row>& rows,
+                                        std::set<std::string> created, bool with_jobs,
+                                        const std::set<std::string>& waiting) {
+  std::vector<insert_outcome> out;
+  for (const auto& r : rs) {
+    insert_outcome o;
+    auto i = rows.find(r.request_id);
+    if (i != rows.end())
+      o.row = i->second;
+    o.created = created.erase(r.request_id) > 0;
+    o.first_job_waiting = o.created && with_jobs && waiting.count(r.request_id) > 0;
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
 /// The row an insert created: what was sent, the column defaults and the creation time.
 request_row new_row(const new_request& r, std::string created_at) {
   request_row x;
@@ -298,23 +316,22 @@ std::vector<insert_outcome> insert_requests(pqxx::connection& c, const std::vect
   for (const auto& id : cols[0])
     if (created.count(id) == 0)
       existing.push_back(id);
-  if (!existing.empty())
-    for (const auto& row : tx->exec_params(std::string{sql::columns} +
-                                             "WHERE request_id = ANY($1::bpchar[])",
-                                           to_pg_array(existing)))
-      rows.emplace(row[0].as<std::string>(), read_row(row));
-  tx->commit();
-  std::vector<insert_outcome> out;
-  for (const auto& r : rs) {
-    insert_outcome o;
-    auto i = rows.find(r.request_id);
-    if (i != rows.end())
-      o.row = i->second;
-    o.created = created.erase(r.request_id) > 0;
-    o.first_job_waiting = o.created && with_jobs && waiting.count(r.request_id) > 0;
-    out.push_back(std::move(o));
+  if (!existing.empty()) {
+    try {
+      for (const auto& row : tx->exec_params(std::string{sql::columns} +
+                                               "WHERE request_id = ANY($1::bpchar[])",
+                                             to_pg_array(existing)))
+        rows.emplace(row[0].as<std::string>(), read_row(row));
+    } catch (const std::exception&) {
+      // Without a transaction the new rows are committed already: they are answered, and only
+      // the submissions that met existing rows (returned without a row) fail.
+      if (taskless.empty() && !created.empty())
+        return outcomes_of(rs, rows, created, with_jobs, waiting);
+      throw;
+    }
   }
-  return out;
+  tx->commit();
+  return outcomes_of(rs, rows, created, with_jobs, waiting);
 }
 
 std::optional<request_row> find_request(pqxx::connection& c, const std::string& request_id) {

@@ -98,7 +98,7 @@ FROM claimed ORDER BY task_id)sql";
 // Queued jobs whose first tasks were left to the first claim (jobs_unplanned_idx).
 constexpr const char* deferred = R"sql(
 SELECT job_id, job_type, parameters::text FROM app.jobs
-WHERE NOT tasks_planned AND status = 'queued'
+WHERE NOT tasks_planned AND status = 'queued' AND job_type = ANY($2::text[])
 ORDER BY created_at, job_id
 LIMIT $1
 FOR UPDATE SKIP LOCKED)sql";
@@ -172,8 +172,11 @@ SET status = 'pending', attempts = 0, error = NULL, error_code = NULL, lease_own
     lease_until = NULL, execute_after = now(), completed_at = NULL, updated_at = now()
 WHERE job_id = $1 AND stage = $2 AND status IN ('failed', 'cancelled'))sql";
 
+// A job whose first task was never written (its planning failed) waits for a claim to write it.
 constexpr const char* reopen_job = R"sql(
-UPDATE app.jobs SET status = 'processing', error = NULL, completed_at = NULL, updated_at = now()
+UPDATE app.jobs
+SET status = CASE WHEN tasks_planned THEN 'processing' ELSE 'queued' END, error = NULL,
+    completed_at = NULL, updated_at = now()
 WHERE job_id = $1)sql";
 
 // A claim handed back unstarted (the node is stopping): as if it had never been claimed.
@@ -399,13 +402,26 @@ bool create_job(pqxx::connection& c, const new_job& job, const stage_planner& pl
   return true;
 }
 
-/// Writes the first tasks of up to `limit` queued jobs created without them, oldest first. SKIP
-/// LOCKED: a job another claimer (or a cancel) holds is left to it.
-void plan_deferred(pqxx::transaction_base& tx, int limit, const stage_planner& plan) {
+/// Writes the first tasks of up to `limit` queued jobs of `types` created without them, oldest
+/// first. SKIP LOCKED: a job another claimer (or a cancel) holds is left to it. Jobs of other
+/// types (unknown to this node's job library) are left to nodes that know them. A job whose
+/// planning throws fails with planning_failed (a retry re-opens it for planning) instead of
+/// coming first in every later claim.
+void plan_deferred(pqxx::transaction_base& tx, int limit, const stage_planner& plan,
+                   const std::vector<std::string>& types) {
   std::vector<std::string> planned;
-  for (const auto& r : tx.exec_prepared(prepared(tx.conn(), "gp_deferred", sql::deferred), limit)) {
+  for (const auto& r : tx.exec_prepared(prepared(tx.conn(), "gp_deferred", sql::deferred), limit,
+                                        to_pg_array(types))) {
     auto job_id = r[0].as<std::string>();
-    auto tasks = plan(r[1].as<std::string>(), r[2].as<std::string>(), 1, "[]");
+    std::vector<new_task> tasks;
+    try {
+      tasks = plan(r[1].as<std::string>(), r[2].as<std::string>(), 1, "[]");
+    } catch (const std::exception& e) {
+      tx.exec_params(sql::fail_job, job_id, "planning_failed",
+                     std::string{"the job's first stage could not be planned: "} + e.what(),
+                     static_cast<const char*>(nullptr), 1);
+      continue;
+    }
     if (insert_stage(tx, job_id, 1, tasks) == 0) {
       task_outcome ignored;
       advance(tx, job_id, plan, ignored);
@@ -417,11 +433,11 @@ void plan_deferred(pqxx::transaction_base& tx, int limit, const stage_planner& p
 }
 
 std::vector<claimed_task> claim_tasks(pqxx::connection& c, const std::string& owner, int limit,
-                                      std::chrono::milliseconds lease,
-                                      const stage_planner& plan) {
+                                      std::chrono::milliseconds lease, const stage_planner& plan,
+                                      const std::vector<std::string>& job_types) {
   pqxx::work tx{c};
-  if (plan)
-    plan_deferred(tx, limit, plan);
+  if (plan && !job_types.empty())
+    plan_deferred(tx, limit, plan, job_types);
   std::vector<claimed_task> out;
   for (const auto& r :
        tx.exec_prepared(prepared(c, "gp_claim", sql::claim), owner, limit, lease.count())) {

@@ -78,11 +78,13 @@ struct claimed_task {
 /// Claims up to `limit` due tasks (waiting ones whose execute_after passed, and running ones whose
 /// lease lapsed) for `owner`, with a lease of `lease`. FOR UPDATE SKIP LOCKED: concurrent claimers
 /// never get the same task. First, with `plan`, writes the first tasks of up to `limit` queued jobs
-/// created without them (tasks_planned = false: a request's first job, see insert_requests), in
-/// the same transaction; without `plan` such jobs wait for a claimer that has one.
+/// of `job_types` created without them (tasks_planned = false: a request's first job, see
+/// insert_requests), in the same transaction; other jobs of that kind wait for a claimer that
+/// knows their type. A job whose planning throws fails (planning_failed).
 std::vector<claimed_task> claim_tasks(pqxx::connection& c, const std::string& owner, int limit,
                                       std::chrono::milliseconds lease,
-                                      const stage_planner& plan = {});
+                                      const stage_planner& plan = {},
+                                      const std::vector<std::string>& job_types = {});
 
 /// A claim this node holds: the task and the attempt it was claimed as.
 struct held_claim {

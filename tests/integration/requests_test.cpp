@@ -230,7 +230,7 @@ TEST_F(requests, a_first_job_of_one_plain_task_gets_it_from_the_first_claim) {
   EXPECT_EQ(scalar("SELECT count(*) FROM app.tasks"), 0);
   // A claimer without the job library leaves it alone.
   EXPECT_TRUE(claim_tasks(c, "n1", 10, std::chrono::seconds(30)).empty());
-  auto claimed = claim_tasks(c, "n1", 10, std::chrono::seconds(30), test_planner());
+  auto claimed = claim_tasks(c, "n1", 10, std::chrono::seconds(30), test_planner(), {"plain"});
   ASSERT_EQ(claimed.size(), 1u);
   EXPECT_EQ(claimed[0].task_type, "plain_task");
   EXPECT_EQ(claimed[0].stage, 1);
@@ -240,7 +240,7 @@ TEST_F(requests, a_first_job_of_one_plain_task_gets_it_from_the_first_claim) {
   EXPECT_EQ(scalar("SELECT count(*) FROM app.jobs WHERE tasks_planned AND status = 'processing'"),
             1);
   // Planned once: later claims find nothing new and write no second task.
-  EXPECT_TRUE(claim_tasks(c, "n2", 10, std::chrono::seconds(30), test_planner()).empty());
+  EXPECT_TRUE(claim_tasks(c, "n2", 10, std::chrono::seconds(30), test_planner(), {"plain"}).empty());
   EXPECT_EQ(scalar("SELECT count(*) FROM app.tasks"), 1);
 }
 
@@ -256,8 +256,52 @@ TEST_F(requests, a_cancelled_request_s_unplanned_first_job_never_gets_tasks) {
   insert_requests(c, {r}, {first_job_of(r, "plain")}, test_planner());
   ASSERT_TRUE(cancel_request(c, r.request_id).changed);
   EXPECT_EQ(scalar("SELECT count(*) FROM app.jobs WHERE status = 'cancelled'"), 1);
-  EXPECT_TRUE(claim_tasks(c, "n1", 10, std::chrono::seconds(30), test_planner()).empty());
+  EXPECT_TRUE(claim_tasks(c, "n1", 10, std::chrono::seconds(30), test_planner(), {"plain"}).empty());
   EXPECT_EQ(scalar("SELECT count(*) FROM app.tasks"), 0);
+}
+
+TEST_F(requests, a_deferred_first_task_of_a_type_this_node_does_not_know_is_left_alone) {
+  auto r = sample("newer");
+  insert_requests(c, {r}, {first_job_of(r, "plain")}, test_planner());
+  // A node whose library lacks the type (an older build) neither plans nor completes the job.
+  EXPECT_TRUE(
+    claim_tasks(c, "old", 10, std::chrono::seconds(30), test_planner(), {"split"}).empty());
+  EXPECT_EQ(scalar("SELECT count(*) FROM app.jobs WHERE NOT tasks_planned AND status = 'queued'"),
+            1);
+  EXPECT_EQ(
+    claim_tasks(c, "new", 10, std::chrono::seconds(30), test_planner(), {"plain"}).size(), 1u);
+}
+
+TEST_F(requests, a_first_stage_that_cannot_be_planned_fails_its_job_not_every_claim) {
+  auto bad = sample("bad");
+  auto good = sample("good");
+  auto bad_job = first_job_of(bad, "plain");
+  bad_job.params_json = R"({"boom": true})";
+  auto good_job = first_job_of(good, "plain");
+  good_job.job_id = std::string(64, 'c');
+  insert_requests(c, {bad, good}, {bad_job, good_job}, test_planner());
+  ASSERT_EQ(scalar("SELECT count(*) FROM app.jobs WHERE NOT tasks_planned"), 2);
+  // A library that throws for the first job (e.g. parameters it no longer accepts).
+  int calls = 0;
+  stage_planner throwing = [&](const std::string& type, const std::string& params, int stage,
+                               const std::string& previous) {
+    if (++calls == 1 && params.find("boom") != std::string::npos)
+      throw std::runtime_error("no such parameter: boom");
+    return test_planner()(type, params, stage, previous);
+  };
+  auto claimed = claim_tasks(c, "n1", 10, std::chrono::seconds(30), throwing, {"plain"});
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].job_id, good_job.job_id);
+  EXPECT_EQ(scalar("SELECT count(*) FROM app.jobs WHERE status = 'failed' AND "
+                   "error->>'code' = 'planning_failed' AND error->>'message' LIKE '%boom%'"),
+            1);
+  // Retried, it is planned again by the next claim.
+  ASSERT_TRUE(reset_failed_job(c, bad_job.job_id));
+  EXPECT_EQ(scalar("SELECT count(*) FROM app.jobs WHERE status = 'queued' AND NOT tasks_planned"),
+            1);
+  auto again = claim_tasks(c, "n1", 10, std::chrono::seconds(30), throwing, {"plain"});
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].job_id, bad_job.job_id);
 }
 
 namespace {
