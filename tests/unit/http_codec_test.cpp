@@ -1,5 +1,9 @@
-#include <nlohmann/json.hpp>
+#include <mutex>
+#include <set>
+#include <thread>
+
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "io/http/correlation.hpp"
 #include "io/http/probes.hpp"
@@ -46,6 +50,25 @@ TEST(correlation, invalid_ids_are_replaced) {
     EXPECT_TRUE(valid_correlation_id(id)) << id;
     EXPECT_EQ(id.size(), 32u);
   }
+}
+
+TEST(correlation, new_ids_are_32_hex_digits_and_differ_across_threads) {
+  std::set<std::string> seen;
+  std::mutex m;
+  auto make = [&] {
+    for (int i = 0; i < 2000; ++i) {
+      auto id = gp::io::http::new_correlation_id();
+      ASSERT_EQ(id.size(), 32u);
+      ASSERT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
+      std::lock_guard<std::mutex> lock{m};
+      seen.insert(id);
+    }
+  };
+  std::thread a{make}, b{make};
+  make();
+  a.join();
+  b.join();
+  EXPECT_EQ(seen.size(), 6000u);  // no repeats, also between threads seeded apart
 }
 
 TEST(probes, liveness_is_alive) {
