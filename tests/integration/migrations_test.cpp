@@ -27,6 +27,14 @@ std::string error_of(const std::function<void()>& f) {
   return "no error";
 }
 
+/// Applies every migration and adds client "ddh".
+void migrate_with_client(pqxx::connection& c) {
+  migrate(c, embedded_migrations());
+  pqxx::work tx{c};
+  tx.exec("INSERT INTO platform.clients (client_id, name, webhook_secret) VALUES ('ddh','d','s')");
+  tx.commit();
+}
+
 }  // namespace
 
 TEST(migrations, fresh_database_gets_every_migration_then_nothing_on_a_second_run) {
@@ -67,9 +75,8 @@ TEST(migrations, create_the_documented_schemas_and_tables) {
 TEST(migrations, requests_are_unique_per_client_dataset_resource_version) {
   scratch_database db;
   pqxx::connection c{db.url()};
-  migrate(c, embedded_migrations());
+  migrate_with_client(c);
   pqxx::work tx{c};
-  tx.exec("INSERT INTO platform.clients (client_id, name, webhook_secret) VALUES ('ddh','d','s')");
   const char* insert =
     "INSERT INTO platform.requests (request_id, client_id, dataset_id, resource_id, version_id, "
     "request_type, source_path) VALUES ('%s', 'ddh', 'd', 'r', 'v1', 'vector', 'x.gpkg')";
@@ -83,12 +90,7 @@ TEST(migrations, requests_are_unique_per_client_dataset_resource_version) {
 TEST(migrations, request_and_job_ids_must_be_lower_case_hex_of_their_length) {
   scratch_database db;
   pqxx::connection c{db.url()};
-  migrate(c, embedded_migrations());
-  {
-    pqxx::work tx{c};
-    tx.exec("INSERT INTO platform.clients (client_id, name, webhook_secret) VALUES ('ddh','d','s')");
-    tx.commit();
-  }
+  migrate_with_client(c);
   auto request = [&](const std::string& id) {
     pqxx::work tx{c};
     tx.exec_params("INSERT INTO platform.requests (request_id, client_id, dataset_id, resource_id, "
