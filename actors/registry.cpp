@@ -177,36 +177,6 @@ request_view view_with_eta(reg_self* self, const request_row& row,
 
 void flush(reg_self* self);
 
-/// The first job of a new request, created in the same transaction as its row, and the snapshot
-/// that names it (so the request actor only has to watch it).
-persistence::new_job first_job(reg_self* self, const request_submission& s,
-                               std::string& snapshot) {
-  const auto& opts = *self->state.request_opts;
-  persistence::new_job job;
-  auto steps = opts.pipelines.find(s.request_type);
-  if (steps == opts.pipelines.end() || steps->second.empty() || opts.jobs == nullptr)
-    return job;
-  const auto& step = steps->second.front();
-  const auto* def = opts.jobs->job(step.job_type);
-  if (def == nullptr)
-    return job;
-  io::jobs::request_facts facts{s.request_id, s.client_id, s.request_type,
-                                source_of(opts, s.client_id, s.source_path),
-                                nlohmann::json::parse(s.processing_config_json, nullptr, false),
-                                output_dir_of(opts, s.client_id, s.dataset_id, s.resource_id,
-                                              s.version_id),
-                                s.dataset_id, s.resource_id, s.version_id,
-                                source_root_of(opts, s.client_id, s.source_path)};
-  job.job_id = io::jobs::request_job_id(s.request_id, 0, step.job_type);
-  job.job_type = step.job_type;
-  job.params_json = io::jobs::step_params(*opts.jobs, step, facts).dump();
-  job.total_stages = static_cast<int>(def->stages.size());
-  job.platform_request_id = s.request_id;
-  snapshot = io::http::encode_snapshot(
-    {0, {{job.job_id, job.job_type, "queued", 0, job.total_stages}}});
-  return job;
-}
-
 void answer_batch(reg_self* self, std::vector<waiting>& batch, const inserted& res) {
   auto& st = self->state;
   for (size_t i = 0; i < batch.size(); ++i) {
@@ -282,7 +252,7 @@ void flush(reg_self* self) {
       rows.push_back({s.request_id, s.client_id, s.dataset_id, s.resource_id, s.version_id,
                       s.request_type, s.source_path, s.processing_config_json, s.callback_url,
                       s.client_request_id, st.opts.node_id});
-      jobs.push_back(first_job(self, s, rows.back().snapshot_json));
+      jobs.push_back(first_job_of(*st.request_opts, s, rows.back().snapshot_json));
       if (const auto& j = jobs.back(); !j.job_id.empty())
         w.jobs = {{j.job_id, j.job_type, "queued", 0, j.total_stages}};
       batch->push_back(std::move(w));

@@ -582,27 +582,6 @@ caf::behavior request_actor_fn(req_self* self, std::shared_ptr<const request_opt
 
 }  // namespace
 
-std::string source_of(const request_options& opts, const std::string& client_id,
-                      const std::string& source_path) {
-  if (source_path.rfind("/vsi", 0) == 0)
-    return source_path;
-  return opts.bronze_root + "/" + client_id + "/" + source_path;
-}
-
-std::string source_root_of(const request_options& opts, const std::string& client_id,
-                           const std::string& source_path) {
-  if (source_path.rfind("/vsi", 0) == 0)
-    return {};
-  return opts.bronze_root + "/" + client_id;
-}
-
-std::string output_dir_of(const request_options& opts, const std::string& client_id,
-                          const std::string& dataset_id, const std::string& resource_id,
-                          const std::string& version_id) {
-  return opts.silver_root + "/" + client_id + "/" + dataset_id + "/" + resource_id + "/" +
-         version_id;
-}
-
 request_actor spawn_request(caf::actor_system& sys, std::shared_ptr<const request_options> opts,
                             const request_row& row, bool fresh) {
   return sys.spawn(request_actor_fn, std::move(opts), row, fresh,

@@ -17,6 +17,7 @@
 #include "io/jobs/pipelines.hpp"
 #include "messages/records.hpp"
 #include "messages/requests.hpp"
+#include "persistence/task_queue.hpp"
 
 namespace gp {
 
@@ -63,6 +64,12 @@ std::string source_root_of(const request_options& opts, const std::string& clien
 std::string output_dir_of(const request_options& opts, const std::string& client_id,
                           const std::string& dataset_id, const std::string& resource_id,
                           const std::string& version_id);
+
+/// The first job of a new request (its id, type, parameters and stages; empty when its type has
+/// no steps), created with its row, and in `snapshot` the request snapshot that names it (so the
+/// request actor only has to watch it). In actors/request_setup.cpp with the paths above.
+persistence::new_job first_job_of(const request_options& opts, const request_submission& s,
+                                  std::string& snapshot);
 
 /// A row this node inserted a moment ago with its first job, and the jobs its snapshot names
 /// (known to the inserter, so they need not be decoded from the row).
