@@ -162,6 +162,27 @@ TEST_F(requests, a_batch_insert_creates_new_rows_and_returns_existing_ones) {
   EXPECT_EQ(scalar("SELECT count(*) FROM platform.requests"), 3);
 }
 
+TEST_F(requests, new_rows_are_answered_when_reading_the_existing_ones_fails) {
+  insert_request(c, sample("v1"));
+  {
+    // The existing row cannot be read back (any column but the two the insert returns).
+    pqxx::nontransaction tx{c};
+    tx.exec("REVOKE SELECT ON platform.requests FROM CURRENT_USER");
+    tx.exec("GRANT SELECT (request_id, created_at) ON platform.requests TO CURRENT_USER");
+  }
+  auto out = insert_requests(c, {sample("v1"), sample("v2")});
+  {
+    pqxx::nontransaction tx{c};
+    tx.exec("GRANT SELECT ON platform.requests TO CURRENT_USER");
+  }
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_FALSE(out[0].created);
+  EXPECT_TRUE(out[0].row.request_id.empty());  // the repeat fails (the registry answers 503)
+  EXPECT_TRUE(out[1].created);                  // the new row, committed, is answered
+  EXPECT_EQ(out[1].row.request_id, sample("v2").request_id);
+  EXPECT_EQ(scalar("SELECT count(*) FROM platform.requests"), 2);
+}
+
 TEST_F(requests, a_created_row_as_returned_is_the_row_as_stored) {
   auto r = sample("v9");
   r.callback_url = "https://ddh.example.org/hook";
