@@ -156,14 +156,13 @@ entry& remember(reg_self* self, const request_row& row, const fingerprint_t& fp)
   return e;
 }
 
-void start_actor(reg_self* self, entry& e, const request_row& row, bool fresh = false,
-                 const std::vector<request_job>* jobs = nullptr) {
+/// `fresh_jobs`: the row and its first job (these jobs) were inserted by this node a moment ago.
+void start_actor(reg_self* self, entry& e, const request_row& row,
+                 const std::vector<request_job>* fresh_jobs = nullptr) {
   e.started = true;
   ++self->state.actors_started;
-  if (fresh && jobs)
-    self->send(self->state.supervisor, start_atom_v, fresh_request{row, *jobs});
-  else if (fresh)
-    self->send(self->state.supervisor, start_atom_v, row, true);
+  if (fresh_jobs)
+    self->send(self->state.supervisor, start_atom_v, fresh_request{row, *fresh_jobs});
   else
     self->send(self->state.supervisor, start_atom_v, row);
 }
@@ -201,7 +200,7 @@ void answer_batch(reg_self* self, std::vector<waiting>& batch, const inserted& r
       // Another group with the same id may have found the committed row and answered first; it
       // started the actor then (which may even have ended the request since).
       if (!e.started && !is_terminal(e.status))
-        start_actor(self, e, out.row, out.first_job_waiting, &w.jobs);
+        start_actor(self, e, out.row, out.first_job_waiting ? &w.jobs : nullptr);
       GP_LOG_INFO("registry: request {} created ({} {}/{}/{})", out.row.request_id.substr(0, 12),
                   out.row.request_type, out.row.dataset_id, out.row.resource_id,
                   out.row.version_id);

@@ -528,10 +528,9 @@ void on_job_event(req_self* self, const job_event& ev) {
 
 /// `known`: the snapshot's jobs when the caller has them (a request just created: step 0).
 caf::behavior request_actor_fn(req_self* self, std::shared_ptr<const request_options> opts,
-                               request_row row, bool fresh,
-                               std::optional<std::vector<request_job>> known) {
+                               request_row row, std::optional<std::vector<request_job>> known) {
   auto& st = self->state;
-  st.fresh = fresh;
+  st.fresh = known.has_value();
   st.opts = std::move(opts);
   if (known) {
     st.step = 0;
@@ -583,14 +582,14 @@ caf::behavior request_actor_fn(req_self* self, std::shared_ptr<const request_opt
 }  // namespace
 
 request_actor spawn_request(caf::actor_system& sys, std::shared_ptr<const request_options> opts,
-                            const request_row& row, bool fresh) {
-  return sys.spawn(request_actor_fn, std::move(opts), row, fresh,
+                            const request_row& row) {
+  return sys.spawn(request_actor_fn, std::move(opts), row,
                    std::optional<std::vector<request_job>>{});
 }
 
 request_actor spawn_request(caf::actor_system& sys, std::shared_ptr<const request_options> opts,
                             fresh_request fresh) {
-  return sys.spawn(request_actor_fn, std::move(opts), std::move(fresh.row), true,
+  return sys.spawn(request_actor_fn, std::move(opts), std::move(fresh.row),
                    std::optional<std::vector<request_job>>{std::move(fresh.jobs)});
 }
 

@@ -78,12 +78,12 @@ struct fresh_request {
   std::vector<request_job> jobs;
 };
 
-/// Spawns the actor of `row` (read from the database, or just inserted). A terminal row stops at
-/// once after telling the registry. `fresh`: the row and its first job were created by this node
-/// a moment ago (the job's state need not be looked up).
+/// Spawns the actor of `row` (read from the database). A terminal row stops at once after
+/// telling the registry.
 request_actor spawn_request(caf::actor_system& sys, std::shared_ptr<const request_options> opts,
-                            const request_row& row, bool fresh = false);
-/// The actor of a request this node just created (at step 0 of its snapshot, with its jobs).
+                            const request_row& row);
+/// The actor of a request this node just created with its first job (at step 0 of its snapshot,
+/// with its jobs): the job's state need not be looked up.
 request_actor spawn_request(caf::actor_system& sys, std::shared_ptr<const request_options> opts,
                             fresh_request fresh);
 

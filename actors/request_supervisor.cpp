@@ -43,8 +43,8 @@ void adopt(sup_self* self, const request_actor& actor, const std::string& reques
   self->send(st.opts->registry, track_atom_v, request_id, actor);
 }
 
-void start(sup_self* self, const request_row& row, bool fresh = false) {
-  adopt(self, spawn_request(self->system(), self->state.opts, row, fresh), row.request_id);
+void start(sup_self* self, const request_row& row) {
+  adopt(self, spawn_request(self->system(), self->state.opts, row), row.request_id);
 }
 
 /// Reads the row again and starts its actor from that snapshot.
@@ -156,7 +156,6 @@ caf::behavior supervisor(sup_self* self, std::shared_ptr<const request_options> 
   return {
     [=](start_atom, const request_row& row) { start(self, row); },
     // A request the registry created a moment ago, with its first job.
-    [=](start_atom, const request_row& row, bool fresh) { start(self, row, fresh); },
     [=](start_atom, fresh_request& fresh) {
       auto id = fresh.row.request_id;
       adopt(self, spawn_request(self->system(), self->state.opts, std::move(fresh)), id);
