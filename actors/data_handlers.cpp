@@ -19,6 +19,7 @@
 #include "io/http/open_file.hpp"
 #include "io/http/paging.hpp"
 #include "io/http/problem.hpp"
+#include "io/http/router.hpp"
 #include "io/logging.hpp"
 #include "messages/atoms.hpp"
 #include "persistence/outputs.hpp"

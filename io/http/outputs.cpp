@@ -2,21 +2,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io/http/router.hpp"
+
 namespace gp::io::http {
 
 namespace {
 
 using json = nlohmann::json;
-
-int hex_digit(char ch) {
-  if (ch >= '0' && ch <= '9')
-    return ch - '0';
-  if (ch >= 'a' && ch <= 'f')
-    return ch - 'a' + 10;
-  if (ch >= 'A' && ch <= 'F')
-    return ch - 'A' + 10;
-  return -1;
-}
 
 bool ends_with_ci(std::string_view s, std::string_view suffix) {
   if (s.size() < suffix.size())
@@ -105,44 +97,6 @@ std::optional<request_outputs> parse_outputs(const std::string& text, std::strin
       return std::nullopt;
     }
     out.mosaic = m->get<bool>();
-  }
-  return out;
-}
-
-std::optional<std::string> decode_segment(std::string_view segment) {
-  std::string out;
-  out.reserve(segment.size());
-  for (size_t i = 0; i < segment.size(); ++i) {
-    if (segment[i] != '%') {
-      out += segment[i];
-      continue;
-    }
-    if (i + 2 >= segment.size())
-      return std::nullopt;
-    int hi = hex_digit(segment[i + 1]);
-    int lo = hex_digit(segment[i + 2]);
-    if (hi < 0 || lo < 0)
-      return std::nullopt;
-    out += static_cast<char>(hi * 16 + lo);
-    i += 2;
-  }
-  return out;
-}
-
-std::string encode_segment(std::string_view value) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (char ch : value) {
-    auto c = static_cast<unsigned char>(ch);
-    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                      (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
-    if (unreserved) {
-      out += ch;
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
   }
   return out;
 }

@@ -33,13 +33,6 @@ std::optional<request_outputs> parse_outputs(const std::string& text, std::strin
 /// characters, and not starting with `.` (no `.`, `..` or hidden files).
 bool is_plain_file_name(std::string_view name);
 
-/// The percent-decoded value of one path segment; nothing when an escape is malformed (`+` is a
-/// plus sign in a path).
-std::optional<std::string> decode_segment(std::string_view segment);
-
-/// A value made safe as one path segment: every byte but A-Z a-z 0-9 - . _ ~ percent-encoded.
-std::string encode_segment(std::string_view value);
-
 /// The Content-Type of a request's download: a GeoPackage for vector, a COG for raster.
 std::string download_media_type(std::string_view request_type);
 

@@ -51,6 +51,44 @@ std::string percent_decode(std::string_view s) {
 
 }  // namespace
 
+std::optional<std::string> decode_segment(std::string_view segment) {
+  std::string out;
+  out.reserve(segment.size());
+  for (size_t i = 0; i < segment.size(); ++i) {
+    if (segment[i] != '%') {
+      out += segment[i];
+      continue;
+    }
+    if (i + 2 >= segment.size())
+      return std::nullopt;
+    int hi = hex_value(segment[i + 1]);
+    int lo = hex_value(segment[i + 2]);
+    if (hi < 0 || lo < 0)
+      return std::nullopt;
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return out;
+}
+
+std::string encode_segment(std::string_view value) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (char ch : value) {
+    auto c = static_cast<unsigned char>(ch);
+    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                      (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
+    if (unreserved) {
+      out += ch;
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
 std::optional<std::string> query_param(std::string_view query, std::string_view name) {
   while (!query.empty()) {
     auto amp = query.find('&');

@@ -48,4 +48,11 @@ std::vector<std::pair<std::string, std::string>> query_pairs(std::string_view qu
 /// Splits "/a/b/c" into {"a","b","c"}; "/" gives {}.
 std::vector<std::string> split_path(std::string_view path);
 
+/// The percent-decoded value of one path segment; nothing when an escape is malformed (`+` is a
+/// plus sign in a path, unlike in a query string).
+std::optional<std::string> decode_segment(std::string_view segment);
+
+/// A value made safe as one path segment: every byte but A-Z a-z 0-9 - . _ ~ percent-encoded.
+std::string encode_segment(std::string_view value);
+
 }  // namespace gp::io::http

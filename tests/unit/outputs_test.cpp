@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "io/http/router.hpp"
+
 using namespace gp::io::http;
 using json = nlohmann::json;
 
