@@ -218,7 +218,7 @@ const std::vector<key_spec>& config_keys() {
             "Submissions that must wait before a further insert transaction starts while one "
             "is in flight (the first always starts at once)."),
     integer("workers", "scheduler_threads", 0, 0, 256,
-            "Actor scheduler threads (0 = one per core)."),
+            "Actor scheduler threads (0 = one per core; CAF's own default would be at least 4)."),
     text("workers", "scheduler_policy", "sharing",
          "Actor scheduler: work stealing (spins briefly when idle) or one shared queue (sleeps "
          "on a condition variable; kinder to small machines).",
@@ -400,6 +400,12 @@ std::vector<std::pair<std::string, std::string>> config_loader::describe() const
 std::string base_url_for(const std::string& address, int port) {
   bool v6 = address.find(':') != std::string::npos;
   return "http://" + (v6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
+}
+
+int scheduler_threads_for(int configured, unsigned cores) {
+  if (configured > 0)
+    return configured;
+  return cores > 0 ? static_cast<int>(cores) : 1;
 }
 
 std::map<std::string, std::string> process_environment() {

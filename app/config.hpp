@@ -151,6 +151,11 @@ private:
 /// `http://<address>:<port>` (IPv6 addresses in brackets).
 std::string base_url_for(const std::string& address, int port);
 
+/// CAF scheduler threads for `workers.scheduler_threads` on a machine with `cores` cores: the
+/// setting when positive, otherwise one per core (at least one). CAF 0.17's own default would be
+/// max(cores, 4), which on a two-core machine doubles the threads competing for the cores.
+int scheduler_threads_for(int configured, unsigned cores);
+
 /// The process environment as a map (only GEOPLATFORM_* variables).
 std::map<std::string, std::string> process_environment();
 

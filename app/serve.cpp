@@ -163,8 +163,9 @@ int serve(config cfg) {
   caf_cfg.set("scheduler.policy", cfg.workers.scheduler_policy == "sharing"
                                     ? caf::atom("sharing")
                                     : caf::atom("stealing"));
-  if (cfg.workers.scheduler_threads > 0)
-    caf_cfg.set("scheduler.max-threads", cfg.workers.scheduler_threads);
+  caf_cfg.set("scheduler.max-threads",
+              scheduler_threads_for(cfg.workers.scheduler_threads,
+                                    std::thread::hardware_concurrency()));
   {
     caf::actor_system sys{caf_cfg};
     auto opts = root_options_of(cfg);

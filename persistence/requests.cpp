@@ -51,7 +51,10 @@ RETURNING state_version,
 // New requests with their first jobs and those jobs' first tasks, in one statement: jobs are
 // inserted only for requests that were, tasks only for jobs that were.
 // A new row is what the caller sent plus its defaults, so only its creation time is returned.
-constexpr const char* insert_with_jobs = R"sql(
+// Most groups write no task row (first tasks are deferred to the first claim), and a statement
+// naming app.tasks opens that table and its indexes however few rows it inserts: such groups run
+// the statement without its tasks part (insert_requests_jobs).
+constexpr const char* insert_requests_and_jobs = R"sql(
 WITH r AS (
   INSERT INTO platform.requests
     (request_id, client_id, dataset_id, resource_id, version_id, request_type, source_path,
@@ -70,16 +73,21 @@ j AS (
   INSERT INTO app.jobs (job_id, job_type, parameters, total_stages, platform_request_id,
                         tasks_planned)
   SELECT d.job_id, d.job_type, d.params::jsonb, d.total_stages, d.request_id, d.planned
-  FROM unnest($13::text[], $14::text[], $15::text[], $16::int[], $17::text[], $23::bool[])
+  FROM unnest($13::text[], $14::text[], $15::text[], $16::int[], $17::text[], $18::bool[])
        AS d(job_id, job_type, params, total_stages, request_id, planned)
   WHERE d.request_id::bpchar IN (SELECT request_id FROM r)
   ORDER BY d.job_id
   ON CONFLICT (job_id) DO NOTHING
-  RETURNING job_id),
+  RETURNING job_id))sql";
+
+const std::string insert_requests_jobs = std::string{insert_requests_and_jobs} + R"sql(
+SELECT * FROM r)sql";
+
+const std::string insert_requests_jobs_tasks = std::string{insert_requests_and_jobs} + R"sql(,
 t AS (
   INSERT INTO app.tasks (job_id, stage, task_index, task_type, parameters, max_attempts)
   SELECT d.job_id, 1, d.task_index, d.task_type, d.params::jsonb, d.max_attempts
-  FROM unnest($18::text[], $19::int[], $20::text[], $21::text[], $22::int[])
+  FROM unnest($19::text[], $20::int[], $21::text[], $22::text[], $23::int[])
        AS d(job_id, task_index, task_type, params, max_attempts)
   WHERE d.job_id::bpchar IN (SELECT job_id FROM j))
 SELECT * FROM r)sql";
@@ -289,15 +297,23 @@ std::vector<insert_outcome> insert_requests(pqxx::connection& c, const std::vect
   for (const auto& r : rs)
     sent.emplace(r.request_id, &r);
   // Prepared: planning this statement costs as much as running it for a small group.
-  c.prepare("gp_insert_requests", sql::insert_with_jobs);
-  for (const auto& row : tx->exec_prepared(
-         "gp_insert_requests", to_pg_array(cols[0]), to_pg_array(cols[1]), to_pg_array(cols[2]),
-         to_pg_array(cols[3]), to_pg_array(cols[4]), to_pg_array(cols[5]), to_pg_array(cols[6]),
-         to_pg_array(cols[7]), to_pg_array(cols[8]), to_pg_array(cols[9]), to_pg_array(cols[10]),
-         to_pg_array(cols[11]), to_pg_array(j_id), to_pg_array(j_type), to_pg_array(j_params),
-         to_pg_array(j_total), to_pg_array(j_request), to_pg_array(t_job), to_pg_array(t_index),
-         to_pg_array(t_type), to_pg_array(t_params), to_pg_array(t_attempts),
-         to_pg_array(j_planned))) {
+  // Parameters in the statements' order: the requests' columns, the jobs', then the tasks'.
+  std::vector<std::string> params;
+  for (const auto& col : cols)
+    params.push_back(to_pg_array(col));
+  for (const auto* col : {&j_id, &j_type, &j_params, &j_total, &j_request, &j_planned})
+    params.push_back(to_pg_array(*col));
+  const char* statement = "gp_insert_requests_jobs";
+  if (t_job.empty()) {
+    c.prepare(statement, sql::insert_requests_jobs);
+  } else {
+    statement = "gp_insert_requests_jobs_tasks";
+    c.prepare(statement, sql::insert_requests_jobs_tasks);
+    for (const auto* col : {&t_job, &t_index, &t_type, &t_params, &t_attempts})
+      params.push_back(to_pg_array(*col));
+  }
+  auto inserted = tx->exec_prepared(statement, pqxx::prepare::make_dynamic_params(params));
+  for (const auto& row : inserted) {
     auto id = row[0].as<std::string>();
     auto i = sent.find(id);
     if (i == sent.end())

@@ -219,3 +219,13 @@ TEST(config, unrelated_environment_variables_are_ignored) {
   l.load_environment({{"GEOPLATFORM_PORT", "1"}, {"GEOPLATFORM_HTTP_NOPE", "x"}});
   EXPECT_EQ(l.build().http.port, 8080);
 }
+
+TEST(config, scheduler_threads_default_to_one_per_core) {
+  using gp::app::scheduler_threads_for;
+  EXPECT_EQ(scheduler_threads_for(0, 2), 2);
+  EXPECT_EQ(scheduler_threads_for(0, 16), 16);
+  // hardware_concurrency() may answer 0 when it cannot tell.
+  EXPECT_EQ(scheduler_threads_for(0, 0), 1);
+  EXPECT_EQ(scheduler_threads_for(3, 2), 3);
+  EXPECT_EQ(scheduler_threads_for(1, 64), 1);
+}
