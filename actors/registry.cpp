@@ -78,6 +78,10 @@ struct waiting {
   request_submission sub;
   fingerprint_t fingerprint{};
   std::vector<caf::response_promise> promises;
+  /// The row and first job to insert, built when the submission arrives (not when its group
+  /// leaves, which would hold up that group).
+  persistence::new_request row;
+  persistence::new_job first_job;
   /// The jobs its snapshot names once inserted (its first job), so the new row's view needs no
   /// decoding.
   std::vector<request_job> jobs;
@@ -247,13 +251,8 @@ void flush(reg_self* self) {
         st.queue.pop_front();
         continue;
       }
-      const auto& s = w.sub;
-      rows.push_back({s.request_id, s.client_id, s.dataset_id, s.resource_id, s.version_id,
-                      s.request_type, s.source_path, s.processing_config_json, s.callback_url,
-                      s.client_request_id, st.opts.node_id});
-      jobs.push_back(first_job_of(*st.request_opts, s, rows.back().snapshot_json));
-      if (const auto& j = jobs.back(); !j.job_id.empty())
-        w.jobs = {{j.job_id, j.job_type, "queued", 0, j.total_stages}};
+      rows.push_back(w.row);
+      jobs.push_back(w.first_job);
       batch->push_back(std::move(w));
       st.queue.pop_front();
     }
@@ -274,10 +273,12 @@ void flush(reg_self* self) {
       .then(
         [=](const inserted& res) {
           --self->state.inflight;
+          // The next group leaves first: answering this one takes a while, and the database
+          // would be idle meanwhile.
+          flush(self);
           answer_batch(self, *batch, res);
           // New first jobs wait in the queue: wake the task workers.
           self->send(self->state.request_opts->coremachine, work_atom_v);
-          flush(self);
         },
         [=](const caf::error& err) {
           --self->state.inflight;
@@ -323,7 +324,15 @@ caf::response_promise submit(reg_self* self, request_submission& sub) {
         return rp;
       }
   ++st.queued[sub.request_id];
-  st.queue.push_back({std::move(sub), fp, {rp}, {}});
+  waiting w{std::move(sub), fp, {rp}, {}, {}, {}};
+  const auto& s = w.sub;
+  w.row = {s.request_id, s.client_id, s.dataset_id, s.resource_id, s.version_id,
+           s.request_type, s.source_path, s.processing_config_json, s.callback_url,
+           s.client_request_id, st.opts.node_id};
+  w.first_job = first_job_of(*st.request_opts, s, w.row.snapshot_json);
+  if (const auto& j = w.first_job; !j.job_id.empty())
+    w.jobs = {{j.job_id, j.job_type, "queued", 0, j.total_stages}};
+  st.queue.push_back(std::move(w));
   flush(self);
   return rp;
 }
