@@ -75,13 +75,12 @@ struct entry {
 
 /// Submissions waiting for an insert transaction, with everyone waiting on each.
 struct waiting {
-  request_submission sub;
-  fingerprint_t fingerprint{};
-  std::vector<caf::response_promise> promises;
   /// The row and first job to insert, built when the submission arrives (not when its group
   /// leaves, which would hold up that group).
   persistence::new_request row;
   persistence::new_job first_job;
+  fingerprint_t fingerprint{};
+  std::vector<caf::response_promise> promises;
   /// The jobs its snapshot names once inserted (its first job), so the new row's view needs no
   /// decoding.
   std::vector<request_job> jobs;
@@ -184,7 +183,7 @@ void answer_batch(reg_self* self, std::vector<waiting>& batch, const inserted& r
   auto& st = self->state;
   for (size_t i = 0; i < batch.size(); ++i) {
     auto& w = batch[i];
-    if (auto q = st.queued.find(w.sub.request_id); q != st.queued.end() && --q->second == 0)
+    if (auto q = st.queued.find(w.row.request_id); q != st.queued.end() && --q->second == 0)
       st.queued.erase(q);
     const auto& out = res.outcomes.at(i);
     submit_answer answer;
@@ -246,13 +245,15 @@ void flush(reg_self* self) {
     std::deque<waiting> later;  // the same id with another payload: the next group decides it
     while (!st.queue.empty() && batch->size() < st.opts.max_batch) {
       auto& w = st.queue.front();
-      if (!ids.insert(w.sub.request_id).second) {
+      if (!ids.insert(w.row.request_id).second) {
         later.push_back(std::move(w));
         st.queue.pop_front();
         continue;
       }
-      rows.push_back(w.row);
-      jobs.push_back(w.first_job);
+      // Handed over to the insert; the id stays for the answer.
+      rows.push_back(std::move(w.row));
+      w.row.request_id = rows.back().request_id;
+      jobs.push_back(std::move(w.first_job));
       batch->push_back(std::move(w));
       st.queue.pop_front();
     }
@@ -285,7 +286,7 @@ void flush(reg_self* self) {
           GP_LOG_WARN("registry: {} submissions not stored: {}", batch->size(),
                       self->system().render(err));
           for (auto& w : *batch) {
-            if (auto q = self->state.queued.find(w.sub.request_id);
+            if (auto q = self->state.queued.find(w.row.request_id);
                 q != self->state.queued.end() && --q->second == 0)
               self->state.queued.erase(q);
             for (auto& p : w.promises)
@@ -319,17 +320,22 @@ caf::response_promise submit(reg_self* self, request_submission& sub) {
   // Identical submissions waiting for the same insert share it.
   if (st.queued.count(sub.request_id) > 0)
     for (auto& w : st.queue)
-      if (w.sub.request_id == sub.request_id && w.fingerprint == fp) {
+      if (w.row.request_id == sub.request_id && w.fingerprint == fp) {
         w.promises.push_back(rp);
         return rp;
       }
   ++st.queued[sub.request_id];
-  waiting w{std::move(sub), fp, {rp}, {}, {}, {}};
-  const auto& s = w.sub;
-  w.row = {s.request_id, s.client_id, s.dataset_id, s.resource_id, s.version_id,
-           s.request_type, s.source_path, s.processing_config_json, s.callback_url,
-           s.client_request_id, st.opts.node_id};
-  w.first_job = first_job_of(*st.request_opts, s, w.row.snapshot_json);
+  waiting w;
+  w.fingerprint = fp;
+  w.promises.push_back(rp);
+  std::string snapshot = "{}";  // first_job_of names the first job here, if there is one
+  w.first_job = first_job_of(*st.request_opts, sub, snapshot);
+  w.row = {std::move(sub.request_id),  std::move(sub.client_id),
+           std::move(sub.dataset_id),  std::move(sub.resource_id),
+           std::move(sub.version_id),  std::move(sub.request_type),
+           std::move(sub.source_path), std::move(sub.processing_config_json),
+           std::move(sub.callback_url), std::move(sub.client_request_id),
+           st.opts.node_id,            std::move(snapshot)};
   if (const auto& j = w.first_job; !j.job_id.empty())
     w.jobs = {{j.job_id, j.job_type, "queued", 0, j.total_stages}};
   st.queue.push_back(std::move(w));
