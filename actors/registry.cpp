@@ -1,18 +1,13 @@
 #include "actors/registry.hpp"
 
 #include <algorithm>
-#include <array>
-#include <cmath>
-#include <deque>
-#include <set>
 #include <unordered_map>
 
 #include <caf/all.hpp>
-#include <nlohmann/json.hpp>
 
 #include "actors/coremachine.hpp"
 #include "actors/db_pool.hpp"
-#include "io/crypto.hpp"
+#include "actors/registry_state.hpp"
 #include "io/http/request_codec.hpp"
 #include "io/logging.hpp"
 #include "messages/atoms.hpp"
@@ -25,11 +20,6 @@
 namespace gp {
 
 namespace {
-
-struct inserted {
-  std::vector<persistence::insert_outcome> outcomes;
-};
-
 
 /// The outcome of a cancel or retry done in the database.
 struct changed_row {
@@ -46,7 +36,6 @@ struct live_page {
 
 }  // namespace gp
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::inserted)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::changed_row)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::live_page)
 
@@ -54,62 +43,7 @@ namespace gp {
 
 namespace {
 
-using fingerprint_t = status_board::fingerprint_t;
-
-fingerprint_t digest(const std::string& fingerprint) { return status_board::digest(fingerprint); }
-
-/// What the registry remembers of a request (kept small: one per known request).
-struct entry {
-  std::string client_id;
-  fingerprint_t fingerprint{};
-  std::string status;
-  /// The state_version `status` was read or reported at (older news is ignored).
-  int64_t version = -1;
-  std::string request_type;
-  int64_t created = 0;
-  /// The live actor on this node, once the supervisor reported it.
-  caf::actor actor;
-  /// A start was asked for and the actor has not stopped since.
-  bool started = false;
-};
-
-/// Submissions waiting for an insert transaction, with everyone waiting on each.
-struct waiting {
-  /// The row and first job to insert, built when the submission arrives (not when its group
-  /// leaves, which would hold up that group).
-  persistence::new_request row;
-  persistence::new_job first_job;
-  fingerprint_t fingerprint{};
-  std::vector<caf::response_promise> promises;
-  /// The jobs its snapshot names once inserted (its first job), so the new row's view needs no
-  /// decoding.
-  std::vector<request_job> jobs;
-};
-
-struct average {
-  double seconds = 0;
-  int samples = 0;
-};
-
-struct registry_state {
-  registry_options opts;
-  std::shared_ptr<request_options> request_opts;
-  persistence::stage_planner planner;
-  request_supervisor_actor supervisor;
-  std::unordered_map<std::string, entry> index;
-  std::deque<waiting> queue;
-  std::unordered_map<std::string, size_t> queued;  // request id → count in queue (coalescing)
-  int inflight = 0;
-  /// Ended requests shown on the board (a terminal status never changes), oldest removed first.
-  std::deque<std::string> finals_order;
-  std::map<std::string, average> averages;
-  std::shared_ptr<status_board> board;
-  bool rehydrated = false;
-  uint64_t created = 0, repeats = 0, conflicts = 0, batches = 0, actors_started = 0;
-  static inline const char* name = "registry";
-};
-
-using reg_self = caf::stateful_actor<registry_state>;
+using namespace registry_detail;
 
 constexpr size_t finals_limit = 20000;
 
@@ -131,6 +65,10 @@ void remember_final(reg_self* self, const request_view& v) {
       st.board->erase(id);
   }
 }
+
+}  // namespace
+
+namespace registry_detail {
 
 entry& remember(reg_self* self, const request_row& row, const fingerprint_t& fp) {
   auto& st = self->state;
@@ -159,9 +97,8 @@ entry& remember(reg_self* self, const request_row& row, const fingerprint_t& fp)
   return e;
 }
 
-/// `fresh_jobs`: the row and its first job (these jobs) were inserted by this node a moment ago.
 void start_actor(reg_self* self, entry& e, const request_row& row,
-                 const std::vector<request_job>* fresh_jobs = nullptr) {
+                 const std::vector<request_job>* fresh_jobs) {
   e.started = true;
   ++self->state.actors_started;
   if (fresh_jobs)
@@ -171,177 +108,15 @@ void start_actor(reg_self* self, entry& e, const request_row& row,
 }
 
 request_view view_with_eta(reg_self* self, const request_row& row,
-                           const std::vector<request_job>* jobs = nullptr) {
+                           const std::vector<request_job>* jobs) {
   auto v = jobs ? io::http::view_of(row, *jobs) : io::http::view_of(row);
   fill_eta(self, v);
   return v;
 }
 
-void flush(reg_self* self);
+}  // namespace registry_detail
 
-void answer_batch(reg_self* self, std::vector<waiting>& batch, const inserted& res) {
-  auto& st = self->state;
-  for (size_t i = 0; i < batch.size(); ++i) {
-    auto& w = batch[i];
-    if (auto q = st.queued.find(w.row.request_id); q != st.queued.end() && --q->second == 0)
-      st.queued.erase(q);
-    const auto& out = res.outcomes.at(i);
-    submit_answer answer;
-    if (out.row.request_id.empty()) {
-      for (auto& p : w.promises)
-        p.deliver(caf::make_error(errc::database_unavailable,
-                                  std::string{"the stored request could not be read; submit it "
-                                              "again"}));
-      continue;
-    }
-    auto stored_fp = out.created ? w.fingerprint : digest(io::http::stored_fingerprint(out.row));
-    auto& e = remember(self, out.row, stored_fp);
-    answer.view = view_with_eta(self, out.row, out.created ? &w.jobs : nullptr);
-    if (out.created) {
-      ++st.created;
-      answer.outcome = submit_answer::created;
-      // Another group with the same id may have found the committed row and answered first; it
-      // started the actor then (which may even have ended the request since).
-      if (!e.started && !is_terminal(e.status))
-        start_actor(self, e, out.row, out.first_job_waiting ? &w.jobs : nullptr);
-      GP_LOG_INFO("registry: request {} created ({} {}/{}/{})", out.row.request_id.substr(0, 12),
-                  out.row.request_type, out.row.dataset_id, out.row.resource_id,
-                  out.row.version_id);
-    } else if (stored_fp == w.fingerprint) {
-      ++st.repeats;
-      answer.outcome = submit_answer::same;
-    } else {
-      ++st.conflicts;
-      answer.outcome = submit_answer::conflict;
-    }
-    // A live row without an actor here: created by a transaction whose answer came too late
-    // (the submitter got a 503) or has not come yet, or found while resuming. It gets its actor
-    // now (once: `started` stays set until the actor stops).
-    if (!out.created && !is_terminal(e.status) && !e.started && st.rehydrated)
-      start_actor(self, e, out.row);
-    // Identical submissions that shared this insert: the first one created the request, the
-    // others repeat it.
-    for (auto& p : w.promises) {
-      p.deliver(answer);
-      if (answer.outcome == submit_answer::created) {
-        answer.outcome = submit_answer::same;
-        ++st.repeats;
-      }
-    }
-  }
-}
-
-/// Sends waiting submissions to the database in groups: one transaction, one commit each.
-void flush(reg_self* self) {
-  auto& st = self->state;
-  // While a group is in flight, another starts only once enough submissions wait: two small
-  // concurrent groups cost the database more per row than one larger group a moment later.
-  while (st.inflight < st.opts.max_inflight_batches && !st.queue.empty() &&
-         (st.inflight == 0 || st.queue.size() >= st.opts.min_concurrent_batch)) {
-    auto batch = std::make_shared<std::vector<waiting>>();
-    std::vector<persistence::new_request> rows;
-    std::vector<persistence::new_job> jobs;
-    std::set<std::string> ids;
-    std::deque<waiting> later;  // the same id with another payload: the next group decides it
-    while (!st.queue.empty() && batch->size() < st.opts.max_batch) {
-      auto& w = st.queue.front();
-      if (!ids.insert(w.row.request_id).second) {
-        later.push_back(std::move(w));
-        st.queue.pop_front();
-        continue;
-      }
-      // Handed over to the insert; the id stays for the answer.
-      rows.push_back(std::move(w.row));
-      w.row.request_id = rows.back().request_id;
-      jobs.push_back(std::move(w.first_job));
-      batch->push_back(std::move(w));
-      st.queue.pop_front();
-    }
-    for (auto i = later.rbegin(); i != later.rend(); ++i)
-      st.queue.push_front(std::move(*i));
-    ++st.inflight;
-    ++st.batches;
-    db_job insert = [rows = std::move(rows), jobs = std::move(jobs), plan = st.planner,
-                     after = st.opts.after_insert](pqxx::connection& c) {
-      inserted res{persistence::insert_requests(c, rows, jobs, plan)};
-      if (after)
-        after(std::any_of(res.outcomes.begin(), res.outcomes.end(),
-                          [](const auto& o) { return o.created; }));
-      return caf::make_message(std::move(res));
-    };
-    self->request(st.request_opts->pool, st.opts.db_timeout, db_run_atom_v,
-                  std::move(insert))
-      .then(
-        [=](const inserted& res) {
-          --self->state.inflight;
-          // The next group leaves first: answering this one takes a while, and the database
-          // would be idle meanwhile.
-          flush(self);
-          answer_batch(self, *batch, res);
-          // New first jobs wait in the queue: wake the task workers.
-          self->send(self->state.request_opts->coremachine, work_atom_v);
-        },
-        [=](const caf::error& err) {
-          --self->state.inflight;
-          GP_LOG_WARN("registry: {} submissions not stored: {}", batch->size(),
-                      self->system().render(err));
-          for (auto& w : *batch) {
-            if (auto q = self->state.queued.find(w.row.request_id);
-                q != self->state.queued.end() && --q->second == 0)
-              self->state.queued.erase(q);
-            for (auto& p : w.promises)
-              p.deliver(err);
-          }
-          flush(self);
-        });
-  }
-}
-
-caf::response_promise submit(reg_self* self, request_submission& sub) {
-  auto& st = self->state;
-  auto rp = self->make_response_promise();
-  auto fp = digest(sub.fingerprint);
-  if (auto i = st.index.find(sub.request_id); i != st.index.end()) {
-    auto& e = i->second;
-    submit_answer answer;
-    answer.outcome = e.fingerprint == fp ? submit_answer::same : submit_answer::conflict;
-    (answer.outcome == submit_answer::same ? st.repeats : st.conflicts)++;
-    auto& v = answer.view;
-    v.request_id = sub.request_id;
-    v.client_id = e.client_id;
-    v.status = e.status;
-    v.request_type = e.request_type;
-    auto avg = st.board->average(e.request_type);
-    if (!is_terminal(e.status) && avg > 0)
-      v.estimated_completion = e.created + static_cast<int64_t>(std::ceil(avg));
-    rp.deliver(answer);
-    return rp;
-  }
-  // Identical submissions waiting for the same insert share it.
-  if (st.queued.count(sub.request_id) > 0)
-    for (auto& w : st.queue)
-      if (w.row.request_id == sub.request_id && w.fingerprint == fp) {
-        w.promises.push_back(rp);
-        return rp;
-      }
-  ++st.queued[sub.request_id];
-  waiting w;
-  w.fingerprint = fp;
-  w.promises.push_back(rp);
-  std::string snapshot = "{}";  // first_job_of names the first job here, if there is one
-  w.first_job = first_job_of(*st.request_opts, sub, snapshot);
-  w.row = {std::move(sub.request_id),  std::move(sub.client_id),
-           std::move(sub.dataset_id),  std::move(sub.resource_id),
-           std::move(sub.version_id),  std::move(sub.request_type),
-           std::move(sub.source_path), std::move(sub.processing_config_json),
-           std::move(sub.callback_url), std::move(sub.client_request_id),
-           st.opts.node_id,            std::move(snapshot)};
-  if (const auto& j = w.first_job; !j.job_id.empty())
-    w.jobs = {{j.job_id, j.job_type, "queued", 0, j.total_stages}};
-  st.queue.push_back(std::move(w));
-  flush(self);
-  return rp;
-}
+namespace {
 
 /// Reads a request's row; `then(row)` runs when it exists and belongs to `client` (or client is
 /// empty); otherwise `rp` gets errc::not_found.

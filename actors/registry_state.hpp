@@ -1,0 +1,101 @@
+#pragma once
+// Internal to the registry actor (registry.cpp and registry_submit.cpp): its state, and the
+// helpers both halves use. Nothing outside the registry includes this.
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "actors/registry.hpp"
+#include "actors/status_board.hpp"
+#include "messages/requests.hpp"
+#include "persistence/requests.hpp"
+
+namespace gp::registry_detail {
+
+/// What one insert transaction of a group of new submissions answers.
+struct inserted {
+  std::vector<persistence::insert_outcome> outcomes;
+};
+
+using fingerprint_t = status_board::fingerprint_t;
+
+inline fingerprint_t digest(const std::string& fingerprint) { return status_board::digest(fingerprint); }
+
+/// What the registry remembers of a request (kept small: one per known request).
+struct entry {
+  std::string client_id;
+  fingerprint_t fingerprint{};
+  std::string status;
+  /// The state_version `status` was read or reported at (older news is ignored).
+  int64_t version = -1;
+  std::string request_type;
+  int64_t created = 0;
+  /// The live actor on this node, once the supervisor reported it.
+  caf::actor actor;
+  /// A start was asked for and the actor has not stopped since.
+  bool started = false;
+};
+
+/// Submissions waiting for an insert transaction, with everyone waiting on each.
+struct waiting {
+  /// The row and first job to insert, built when the submission arrives (not when its group
+  /// leaves, which would hold up that group).
+  persistence::new_request row;
+  persistence::new_job first_job;
+  fingerprint_t fingerprint{};
+  std::vector<caf::response_promise> promises;
+  /// The jobs its snapshot names once inserted (its first job), so the new row's view needs no
+  /// decoding.
+  std::vector<request_job> jobs;
+};
+
+struct average {
+  double seconds = 0;
+  int samples = 0;
+};
+
+struct registry_state {
+  registry_options opts;
+  std::shared_ptr<request_options> request_opts;
+  persistence::stage_planner planner;
+  request_supervisor_actor supervisor;
+  std::unordered_map<std::string, entry> index;
+  std::deque<waiting> queue;
+  std::unordered_map<std::string, size_t> queued;  // request id → count in queue (coalescing)
+  int inflight = 0;
+  /// Ended requests shown on the board (a terminal status never changes), oldest removed first.
+  std::deque<std::string> finals_order;
+  std::map<std::string, average> averages;
+  std::shared_ptr<status_board> board;
+  bool rehydrated = false;
+  uint64_t created = 0, repeats = 0, conflicts = 0, batches = 0, actors_started = 0;
+  static inline const char* name = "registry";
+};
+
+using reg_self = caf::stateful_actor<registry_state>;
+
+/// Records what a row says of its request in the index (and the board's fingerprints).
+entry& remember(reg_self* self, const request_row& row, const fingerprint_t& fp);
+
+/// Asks the supervisor for the request's actor. `fresh_jobs`: the row and its first job (these
+/// jobs) were inserted by this node a moment ago.
+void start_actor(reg_self* self, entry& e, const request_row& row,
+                 const std::vector<request_job>* fresh_jobs = nullptr);
+
+/// A row's view with its estimated completion; `jobs` when they are known already.
+request_view view_with_eta(reg_self* self, const request_row& row,
+                           const std::vector<request_job>* jobs = nullptr);
+
+/// A new submission: answered from the index, joined to an identical one waiting, or queued for
+/// the next insert group (registry_submit.cpp).
+caf::response_promise submit(reg_self* self, request_submission& sub);
+
+}  // namespace gp::registry_detail
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::registry_detail::inserted)
