@@ -25,7 +25,7 @@ LOG=$(mktemp)
   ${BENCH_SERVE_ARGS:-} \
   2>"$LOG" &
 PID=$!
-trap 'kill -INT $PID 2>/dev/null; wait $PID 2>/dev/null; "$BIN" keys revoke "${KEY:3:8}" >/dev/null 2>&1 || true; rm -f "$LOG"' EXIT
+trap 'kill -INT $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; "$BIN" keys revoke "${KEY:3:8}" >/dev/null 2>&1 || true; rm -f "$LOG"' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
 URL=http://127.0.0.1:$PORT
 curl -sf -H "X-Platform-API-Key: $KEY" "$URL/platform/whoami" >/dev/null   # warm the key cache

@@ -54,7 +54,7 @@ start_serve() {
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
   URL=http://127.0.0.1:$PORT
 }
-stop_serve() { kill -INT "$PID" 2>/dev/null; wait "$PID" 2>/dev/null || true; }
+stop_serve() { kill -INT "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; }
 trap 'stop_serve; rm -rf "$WORK"; gp_psql -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "DROP DATABASE IF EXISTS $PGB WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$PID/status"; }
 sql() { gp_psql -d "$DB" -tAc "$1"; }

@@ -19,7 +19,7 @@ BIN=$GP_BUILD_DIR/app/geoplatform
 WORK=$(mktemp -d /tmp/gp_bench_raster.XXXX)
 DB=gp_bench_raster
 PID=
-trap '[ -n "$PID" ] && kill -INT $PID 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; gp_psql -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
+trap '{ [ -z "$PID" ] || kill -INT $PID 2>/dev/null; } || true; wait 2>/dev/null || true; rm -rf "$WORK"; gp_psql -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
 mkdir -p "$WORK/bronze/bench" "$WORK/silver"
 SRC=$WORK/bronze/bench/noise.tif
 
