@@ -25,7 +25,9 @@ struct inserted {
 
 using fingerprint_t = status_board::fingerprint_t;
 
-inline fingerprint_t digest(const std::string& fingerprint) { return status_board::digest(fingerprint); }
+inline fingerprint_t digest(const std::string& fingerprint) {
+  return status_board::digest(fingerprint);
+}
 
 /// What the registry remembers of a request (kept small: one per known request).
 struct entry {

@@ -2,6 +2,7 @@
 // one statement and one commit each; the answers start the new requests' actors.
 #include "actors/registry_state.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <deque>
 #include <set>
@@ -20,12 +21,17 @@ namespace {
 
 void flush(reg_self* self);
 
+/// A waiting submission's group was answered: it no longer waits.
+void unqueue(registry_state& st, const std::string& id) {
+  if (auto q = st.queued.find(id); q != st.queued.end() && --q->second == 0)
+    st.queued.erase(q);
+}
+
 void answer_batch(reg_self* self, std::vector<waiting>& batch, const inserted& res) {
   auto& st = self->state;
   for (size_t i = 0; i < batch.size(); ++i) {
     auto& w = batch[i];
-    if (auto q = st.queued.find(w.row.request_id); q != st.queued.end() && --q->second == 0)
-      st.queued.erase(q);
+    unqueue(st, w.row.request_id);
     const auto& out = res.outcomes.at(i);
     submit_answer answer;
     if (out.row.request_id.empty()) {
@@ -127,9 +133,7 @@ void flush(reg_self* self) {
           GP_LOG_WARN("registry: {} submissions not stored: {}", batch->size(),
                       self->system().render(err));
           for (auto& w : *batch) {
-            if (auto q = self->state.queued.find(w.row.request_id);
-                q != self->state.queued.end() && --q->second == 0)
-              self->state.queued.erase(q);
+            unqueue(self->state, w.row.request_id);
             for (auto& p : w.promises)
               p.deliver(err);
           }
