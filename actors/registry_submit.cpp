@@ -67,13 +67,14 @@ void answer_batch(reg_self* self, std::vector<waiting>& batch, const inserted& r
     if (!out.created && !is_terminal(e.status) && !e.started && st.rehydrated)
       start_actor(self, e, out.row);
     // Identical submissions that shared this insert: the first one created the request, the
-    // others repeat it.
-    for (auto& p : w.promises) {
-      p.deliver(answer);
-      if (answer.outcome == submit_answer::created) {
-        answer.outcome = submit_answer::same;
-        ++st.repeats;
+    // others repeat it (and are counted as repeats, as the first is counted above).
+    for (size_t k = 0; k < w.promises.size(); ++k) {
+      if (k > 0) {
+        if (answer.outcome == submit_answer::created)
+          answer.outcome = submit_answer::same;
+        ++(answer.outcome == submit_answer::conflict ? st.conflicts : st.repeats);
       }
+      w.promises[k].deliver(answer);
     }
   }
 }

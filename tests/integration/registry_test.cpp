@@ -256,6 +256,10 @@ TEST_F(registry, concurrent_submissions_share_insert_transactions_and_make_one_a
   EXPECT_EQ(same, 2 * n);
   auto report = supervisor_report();
   EXPECT_LT(std::stoi(report["insert_batches"]), n) << "inserts were not grouped";
+  // The counters agree with the answers.
+  EXPECT_EQ(report["created"], std::to_string(n));
+  EXPECT_EQ(report["repeats"], std::to_string(2 * n));
+  EXPECT_EQ(report["conflicts"], "0");
   EXPECT_EQ(scalar("SELECT count(*) FROM platform.requests"), n);
   for (int i = 0; i < n; ++i)
     wait_terminal(gp::io::http::request_id_for("ddh", "d", "r", "v" + std::to_string(i)));
