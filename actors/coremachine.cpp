@@ -78,6 +78,14 @@ struct coremachine_state {
   /// Watched jobs to look up, and whether a look is in flight (looks are grouped).
   std::vector<std::string> looks;
   bool looking = false;
+  /// Watched jobs due for a look in the database, one queue per refresh interval (30 s, 60 s,
+  /// ... up to the maximum), each in the order it is due; one timer serves them all.
+  struct due_look {
+    std::chrono::steady_clock::time_point at;
+    std::string job_id;
+  };
+  std::vector<std::deque<due_look>> refreshes;
+  bool refresh_armed = false;
   uint64_t submitted = 0;
   uint64_t finished = 0;
   static inline const char* name = "coremachine";
@@ -119,10 +127,74 @@ void notify(core_self* self, const job_event& ev) {
 
 /// Adds a watcher once (a watcher that watches again, e.g. to have the job looked up, is not
 /// told twice).
+void add_watcher(core_self* self, const std::string& job_id, const caf::actor& who);
+void look(core_self* self);
+
+/// The refresh interval of queue `level`: watch_refresh · 2^level, capped.
+std::chrono::milliseconds refresh_interval(const engine_options& opts, size_t level) {
+  auto d = opts.watch_refresh;
+  for (size_t i = 0; i < level && d < opts.watch_refresh_max; ++i)
+    d *= 2;
+  return std::min(d, opts.watch_refresh_max);
+}
+
+void arm_refresh(core_self* self) {
+  auto& st = self->state;
+  if (st.refresh_armed)
+    return;
+  auto next = std::chrono::steady_clock::time_point::max();
+  for (const auto& q : st.refreshes)
+    if (!q.empty())
+      next = std::min(next, q.front().at);
+  if (next == std::chrono::steady_clock::time_point::max())
+    return;
+  st.refresh_armed = true;
+  // At most one timer event a second, whatever the number of watched jobs.
+  auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+    next - std::chrono::steady_clock::now());
+  auto tick = std::min<std::chrono::milliseconds>(1s, st.opts.watch_refresh);
+  self->delayed_send(self, std::max(wait, tick), watch_atom_v);
+}
+
+void schedule_refresh(core_self* self, std::string job_id, size_t level) {
+  auto& st = self->state;
+  if (st.refreshes.size() <= level)
+    st.refreshes.resize(level + 1);
+  st.refreshes[level].push_back(
+    {std::chrono::steady_clock::now() + refresh_interval(st.opts, level), std::move(job_id)});
+  arm_refresh(self);
+}
+
+/// Looks up the still watched jobs whose refresh is due and schedules their next one (twice as
+/// late, up to the maximum).
+void refresh_due(core_self* self) {
+  auto& st = self->state;
+  st.refresh_armed = false;
+  auto now = std::chrono::steady_clock::now();
+  for (size_t level = 0; level < st.refreshes.size(); ++level) {
+    auto next = refresh_interval(st.opts, level) < st.opts.watch_refresh_max ? level + 1 : level;
+    while (!st.refreshes[level].empty() && st.refreshes[level].front().at <= now) {
+      auto id = std::move(st.refreshes[level].front().job_id);
+      st.refreshes[level].pop_front();
+      if (st.watchers.count(id) == 0)
+        continue;  // ended (or dropped) since
+      st.looks.push_back(id);
+      schedule_refresh(self, std::move(id), next);
+    }
+  }
+  look(self);
+  arm_refresh(self);
+}
+
+/// Adds a watcher once (a watcher that watches again, e.g. to have the job looked up, is not
+/// told twice). A job's first watcher schedules its refreshes.
 void add_watcher(core_self* self, const std::string& job_id, const caf::actor& who) {
-  auto& list = self->state.watchers[job_id];
+  auto [at, added] = self->state.watchers.try_emplace(job_id);
+  auto& list = at->second;
   if (std::find(list.begin(), list.end(), who) == list.end())
     list.push_back(who);
+  if (added)
+    schedule_refresh(self, job_id, 0);
 }
 
 struct looked {
@@ -307,6 +379,8 @@ caf::behavior coremachine(core_self* self, db_pool_actor pool, engine_options op
     [=](work_atom) { poke_workers(self); },
     // Looks that failed are tried again.
     [=](tick_atom) { look(self); },
+    // Watched jobs due for a look.
+    [=](watch_atom) { refresh_due(self); },
     // Workers, jobs created and ended here.
     [=](status_atom) {
       auto& st = self->state;

@@ -36,6 +36,10 @@ struct engine_options {
   std::chrono::milliseconds idle_poll_max{500};
   std::chrono::milliseconds max_duration{3600000};
   std::map<std::string, std::chrono::milliseconds> max_duration_by_type;
+  /// A watched job is looked up in the database after this long, then after twice as long, up
+  /// to watch_refresh_max: its events may not reach this node (it ran on another one).
+  std::chrono::milliseconds watch_refresh{30000};
+  std::chrono::milliseconds watch_refresh_max{600000};
   /// Workers own one connection each (they block in handlers and transactions).
   persistence::db_options db;
   /// Handed to every handler (database for bulk work, source limits).

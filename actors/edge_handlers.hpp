@@ -44,6 +44,12 @@ void handle_job_list(edge_self* self, http_call call);
 /// DELETE /jobs/{job_id}: cancel (200 with the job, 409 when it already ended).
 void handle_job_cancel(edge_self* self, http_call call, const std::string& job_id);
 
+/// Arms the edge's one expiry timer while submissions wait for the registry.
+void arm_expiry(edge_self* self);
+
+/// Answers the submissions past their deadline with a 503 and forgets the answered ones.
+void expire_submissions(edge_self* self);
+
 /// POST /platform/submit: 202 (new), 200 (the same request exists), 409 (a different one does).
 void handle_platform_submit(edge_self* self, http_call call, const principal& who,
                             const nlohmann::json& body);

@@ -292,6 +292,8 @@ caf::behavior http_edge(edge_self* self, std::shared_ptr<io::http::server> serve
     },
     // Drain poll.
     [=](tick_atom) { check_drain(self); },
+    // Submissions past their deadline.
+    [=](expire_atom) { expire_submissions(self); },
     // Connections, calls in flight, calls handled and calls refused (401/403).
     [=](status_atom) {
       auto& st = self->state;

@@ -10,6 +10,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/http_edge.hpp"
+#include "io/deadlines.hpp"
 #include "io/http/outputs.hpp"
 #include "io/http/router.hpp"
 #include "messages/auth.hpp"
@@ -46,6 +47,12 @@ struct http_edge_state {
     io::http::request_outputs outputs;
   };
   std::unordered_map<std::string, served_outputs> outputs_cache;
+  /// Submissions waiting for the registry. The registry is asked without a CAF timeout (each
+  /// one would wake CAF's timer thread twice per submission); one timer, armed while anything
+  /// waits, answers those past their deadline with a 503 (expire_submissions), and an answer
+  /// that comes later is dropped.
+  io::deadline_queue submits;
+  bool expiry_armed = false;
   static inline const char* name = "http_edge";
 };
 

@@ -127,17 +127,30 @@ void send_submission(edge_self* self, const http_call& call, request_submission 
   auto cid = call.req.correlation_id;
   if (answer_repeat(self, call, sub))
     return;
-  self->request(self->state.peers.registry, self->state.opts.request_timeout, submit_atom_v,
-                std::move(sub))
+  // No CAF timeout: the edge's expiry timer answers a submission the registry has not answered
+  // by its deadline (expire_submissions), and this handler then drops the late answer.
+  auto& st = self->state;
+  auto ticket = st.submits.push(std::chrono::steady_clock::now() + st.opts.request_timeout,
+                                [self, reply, cid] {
+                                  GP_LOG_WARN("http_edge: submit not answered within {} ms cid={}",
+                                              self->state.opts.request_timeout.count(), cid);
+                                  reply(failure_response(caf::make_error(caf::sec::request_timeout)));
+                                });
+  arm_expiry(self);
+  self->request(st.peers.registry, caf::infinite, submit_atom_v, std::move(sub))
     .then(
-      [self, reply, cid](const submit_answer& a) {
+      [self, reply, ticket](const submit_answer& a) mutable {
+        if (!ticket.take())
+          return;
         const auto& v = a.view;
         if (a.outcome == submit_answer::conflict)
           return reply(conflict_response(v.request_id));
         reply(submit_response(self, v, a.outcome == submit_answer::created,
                               v.estimated_completion));
       },
-      [self, reply, cid](const caf::error& err) {
+      [self, reply, cid, ticket](const caf::error& err) mutable {
+        if (!ticket.take())
+          return;
         GP_LOG_WARN("http_edge: submit not accepted: {} cid={}", self->system().render(err), cid);
         reply(failure_response(err));
       });
@@ -149,6 +162,24 @@ void check_jpeg(edge_self* self, http_call call, request_submission sub, std::st
                 std::string pattern);
 
 }  // namespace
+
+void arm_expiry(edge_self* self) {
+  auto& st = self->state;
+  if (st.expiry_armed || st.submits.empty())
+    return;
+  st.expiry_armed = true;
+  // Deadlines are kept to within a tenth of the timeout (at most 100 ms late).
+  auto step = std::min<std::chrono::milliseconds>(std::chrono::milliseconds{100},
+                                                  st.opts.request_timeout / 10);
+  self->delayed_send(self, std::max(step, std::chrono::milliseconds{1}), expire_atom_v);
+}
+
+void expire_submissions(edge_self* self) {
+  auto& st = self->state;
+  st.expiry_armed = false;
+  st.submits.expire(std::chrono::steady_clock::now());
+  arm_expiry(self);
+}
 
 void handle_platform_submit(edge_self* self, http_call call, const principal& who,
                             const json& body) {

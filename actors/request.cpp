@@ -72,9 +72,6 @@ struct request_state {
   /// What a completed step produced is being read: further events of that job (a duplicate
   /// "completed" from a watch and a worker) are ignored until the answer moves the step on.
   bool gathering = false;
-  /// Seconds until the current job is looked up again (a safety net for events that cannot
-  /// reach this node); 0 while no look-up is scheduled.
-  uint16_t refresh_s = 0;
   static inline const char* name = "request";
 };
 
@@ -362,14 +359,11 @@ int progress_at(req_self* self, int step) {
 
 void submit_step(req_self* self);
 
+/// Asks the coremachine for the job's events. It also looks the job up in the database now and
+/// then, in case an event cannot reach this node (its job ran elsewhere): after 30 s, doubling
+/// up to 10 minutes, with one timer for all watched jobs rather than one per request.
 void watch(req_self* self, const std::string& job_id) {
   auto& st = self->state;
-  if (st.refresh_s == 0) {
-    // Now and then the job is looked up in the database, in case an event cannot reach this
-    // node (its job ran elsewhere): after 30 s, doubling up to 10 minutes.
-    st.refresh_s = 30;
-    self->delayed_send(self, std::chrono::seconds(st.refresh_s), watch_atom_v);
-  }
   if (st.fresh) {
     st.fresh = false;
     self->send(st.opts->coremachine, watch_atom_v, job_id, true);
@@ -561,14 +555,6 @@ caf::behavior request_actor_fn(req_self* self, std::shared_ptr<const request_opt
         send_write(self);
     },
     [=](job_event_atom, const job_event& ev) { on_job_event(self, ev); },
-    // Look the current job up again (watching twice is harmless: the coremachine keeps one entry).
-    [=](watch_atom) {
-      auto& st = self->state;
-      st.refresh_s = static_cast<uint16_t>(std::min(st.refresh_s * 2, 600));
-      self->delayed_send(self, std::chrono::seconds(st.refresh_s), watch_atom_v);
-      if (const auto* job = current_job(self); job && !st.write && !is_terminal(view_of(self).status))
-        self->send(st.opts->coremachine, watch_atom_v, job->job_id);
-    },
     [=](query_atom) { return view_of(self); },
     // The row was cancelled (and its jobs with it) by the registry: nothing left to do.
     [=](cancel_atom) {

@@ -52,4 +52,6 @@ CAF_ADD_ATOM(gp, gp, start_atom, "start")
 CAF_ADD_ATOM(gp, gp, ended_atom, "ended")
 /// A request changed state: (moved_atom, request_id, status, state_version).
 CAF_ADD_ATOM(gp, gp, moved_atom, "moved")
+/// Answer what waited past its deadline (the edge's submissions): (expire_atom).
+CAF_ADD_ATOM(gp, gp, expire_atom, "expire")
 CAF_END_TYPE_ID_BLOCK(gp)

@@ -153,6 +153,33 @@ TEST_F(coremachine, a_fresh_watch_after_the_start_or_end_hears_of_it_at_once) {
   EXPECT_EQ(status, "completed");
 }
 
+TEST_F(coremachine, a_job_that_ends_on_another_node_is_found_by_the_watch_refresh) {
+  // This node runs no task; the fixture's coremachine (another node) runs the job, and its
+  // events never reach this one. A fresh watch looks nothing up at first: only the periodic
+  // look-up of watched jobs can tell the watcher that the job ended.
+  gp::engine_options e;
+  e.node_id = "watching-node";
+  e.workers = 0;
+  e.watch_refresh = 200ms;
+  e.watch_refresh_max = 400ms;
+  auto other = gp::spawn_coremachine(*sys, pool, e, gp::io::jobs::builtin_registry());
+  caf::scoped_actor self{*sys};
+  auto s = submit(self, "noop", R"({"tasks": 1, "tag": "elsewhere"})");
+  ASSERT_TRUE(s);
+  self->send(other, gp::watch_atom_v, s->job_id, true);
+  std::string status = "none";
+  bool done = false;
+  self->receive_while([&] { return !done; })(
+    [&](gp::job_event_atom, const gp::job_event& ev) {
+      EXPECT_EQ(ev.job_id, s->job_id);
+      status = ev.status;
+      done = status == "completed";
+    },
+    caf::after(std::chrono::seconds(10)) >> [&] { done = true; });
+  EXPECT_EQ(status, "completed");
+  caf::anon_send_exit(other, caf::exit_reason::user_shutdown);
+}
+
 TEST_F(coremachine, the_same_submission_names_the_same_job) {
   caf::scoped_actor self{*sys};
   auto a = submit(self, "noop", R"({"tasks": 2})");
