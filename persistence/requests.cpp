@@ -227,12 +227,10 @@ insert_outcome insert_request(pqxx::connection& c, const new_request& r) {
                                  r.resource_id, r.version_id, r.request_type, r.source_path,
                                  r.processing_config_json, or_null(r.callback_url),
                                  or_null(r.client_request_id), or_null(r.owner_node));
-  // The identity is unique: on conflict the existing row (committed by the other writer, which
-  // ON CONFLICT waited for) is what the caller compares against.
-  auto row = tx.exec_params1(std::string{sql::columns} +
-                               "WHERE client_id = $1 AND dataset_id = $2 AND resource_id = $3 "
-                               "AND version_id = $4",
-                             r.client_id, r.dataset_id, r.resource_id, r.version_id);
+  // The id is the identity's hash (checked by the table): on conflict the existing row
+  // (committed by the other writer, which ON CONFLICT waited for) is what the caller compares
+  // against.
+  auto row = tx.exec_params1(std::string{sql::columns} + "WHERE request_id = $1", r.request_id);
   tx.commit();
   return {!inserted.empty(), read_row(row)};
 }

@@ -2,6 +2,7 @@
 real jobs), a completed collection row whose folder holds COGs and a MosaicJSON, and rows of a
 failed request, another client's request, a request whose file has gone, one whose outputs lie
 outside the storage and one without outputs."""
+import hashlib
 import json
 import os
 import shutil
@@ -20,13 +21,18 @@ def request_id():
     return uuid.uuid4().hex
 
 
-def insert_request(db_url, rid, client, request_type, status, outputs):
+def insert_request(db_url, client, request_type, status, outputs):
+    """Stores a request row of a new dataset of `client`; returns its id (the identity's hash,
+    as the table requires)."""
+    dataset = "d-" + uuid.uuid4().hex[:12]
+    rid = hashlib.sha256(("%s|%s|main|v1" % (client, dataset)).encode()).hexdigest()[:32]
     psql(db_url, """INSERT INTO platform.requests
         (request_id, client_id, dataset_id, resource_id, version_id, request_type, source_path,
          status, outputs, completed_at)
-        VALUES ('%s', '%s', 'd-%s', 'main', 'v1', '%s', 'src', '%s', %s, now())""" % (
-        rid, client, rid[:8], request_type, status,
+        VALUES ('%s', '%s', '%s', 'main', 'v1', '%s', 'src', '%s', %s, now())""" % (
+        rid, client, dataset, request_type, status,
         "NULL" if outputs is None else "'%s'::jsonb" % json.dumps(outputs).replace("'", "''")))
+    return rid
 
 
 def cog(src, dst, *options):
@@ -93,26 +99,20 @@ class DownloadsCase(ServedTestCase):
                       "tiles": {"120203": ["a.tif", "b c.tif"], "120212": ["b c.tif"]}}
         with open(os.path.join(cls.coll_dir, "mosaic.json"), "w") as f:
             json.dump(cls.mosaic, f)
-        cls.coll_id = request_id()
-        insert_request(cls.db.url, cls.coll_id, "ddh", "collection", "completed",
-                       {"dir": cls.coll_dir, "files": ["a.tif", "b c.tif", "wide.tif"],
-                        "mosaic": True})
+        cls.coll_id = insert_request(
+            cls.db.url, "ddh", "collection", "completed",
+            {"dir": cls.coll_dir, "files": ["a.tif", "b c.tif", "wide.tif"], "mosaic": True})
 
         # A request that failed, one of another client, one whose file has gone, one whose
         # outputs point outside the storage.
-        cls.failed_id = request_id()
-        insert_request(cls.db.url, cls.failed_id, "ddh", "raster", "failed", None)
-        cls.others_id = request_id()
-        insert_request(cls.db.url, cls.others_id, "other", "raster", "completed",
-                       {"dir": cls.raster_dir, "download": "lux_elev.tif"})
-        cls.gone_id = request_id()
-        insert_request(cls.db.url, cls.gone_id, "ddh", "raster", "completed",
-                       {"dir": cls.raster_dir, "download": "gone.tif"})
-        cls.outside_id = request_id()
-        insert_request(cls.db.url, cls.outside_id, "ddh", "raster", "completed",
-                       {"dir": os.path.abspath(DATA), "download": "lux_elev.tif"})
-        cls.bare_id = request_id()
-        insert_request(cls.db.url, cls.bare_id, "ddh", "raster", "completed", None)
+        cls.failed_id = insert_request(cls.db.url, "ddh", "raster", "failed", None)
+        cls.others_id = insert_request(cls.db.url, "other", "raster", "completed",
+                                       {"dir": cls.raster_dir, "download": "lux_elev.tif"})
+        cls.gone_id = insert_request(cls.db.url, "ddh", "raster", "completed",
+                                     {"dir": cls.raster_dir, "download": "gone.tif"})
+        cls.outside_id = insert_request(cls.db.url, "ddh", "raster", "completed",
+                                        {"dir": os.path.abspath(DATA), "download": "lux_elev.tif"})
+        cls.bare_id = insert_request(cls.db.url, "ddh", "raster", "completed", None)
 
     def setUp(self):
         super().setUp()

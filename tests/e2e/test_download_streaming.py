@@ -8,7 +8,7 @@ import socket
 import time
 import uuid
 
-from gp_downloads import DownloadsCase, insert_request, request_id
+from gp_downloads import DownloadsCase, insert_request
 
 BIG = 64 << 20
 
@@ -35,9 +35,8 @@ class Streaming(DownloadsCase):
                 chunk = block[i:] + block[:i]
                 digest.update(chunk)
                 f.write(chunk)
-        rid = request_id()
-        insert_request(self.db.url, rid, "ddh", "raster", "completed",
-                       {"dir": big_dir, "download": "big.tif"})
+        rid = insert_request(self.db.url, "ddh", "raster", "completed",
+                             {"dir": big_dir, "download": "big.tif"})
         self.get(self.download(rid), method="HEAD")  # warm up: row cached, buffers allocated
         pid = self.srv.proc.pid
         before = rss_kib(pid)

@@ -39,12 +39,13 @@ def load_layer(db_url, source, table, client, title, geometry_type, promote=Fals
     psql(db_url, """
         INSERT INTO platform.requests (request_id, client_id, dataset_id, resource_id,
                                        version_id, request_type, source_path, status)
-        VALUES (md5('{t}'), '{c}', '{t}', 'main', 'v1', 'vector', '{t}.zip', 'completed')
+        VALUES (platform.request_id_for('{c}', '{t}', 'main', 'v1'), '{c}', '{t}', 'main', 'v1', 'vector',
+                '{t}.zip', 'completed')
         """.format(t=table, c=client))
     psql(db_url, """
         INSERT INTO platform.vector_layers (table_name, request_id, client_id, title, feature_count,
                                             geometry_type, bbox, source_crs, columns)
-        SELECT '{t}', md5('{t}'), '{c}', '{title}', count(*), '{g}',
+        SELECT '{t}', platform.request_id_for('{c}', '{t}', 'main', 'v1'), '{c}', '{title}', count(*), '{g}',
                ARRAY[ST_XMin(ST_Extent(geom)), ST_YMin(ST_Extent(geom)),
                      ST_XMax(ST_Extent(geom)), ST_YMax(ST_Extent(geom))],
                'EPSG:4326', '[]'

@@ -39,20 +39,22 @@ INSERT INTO geo."user" VALUES (1, 'SRID=4326;POINT(175 0)'), (2, 'SRID=4326;POIN
 CREATE TABLE geo.ddh_running (fid bigint PRIMARY KEY, geom geometry(Point, 4326));
 INSERT INTO platform.clients (client_id, name, webhook_secret)
 VALUES ('ddh', 'DDH', 'x'), ('other', 'Other', 'x');
+-- One request per dataset; its id is its identity's hash, as the table requires.
 INSERT INTO platform.requests (request_id, client_id, dataset_id, resource_id, version_id,
-                               request_type, source_path, status) VALUES
- (repeat('a', 32), 'ddh', 'grid', 'r', 'v1', 'vector', 'grid.csv', 'completed'),
- (repeat('b', 32), 'other', 'user', 'r', 'v1', 'vector', 'user.csv', 'completed'),
- (repeat('c', 32), 'ddh', 'gone', 'r', 'v1', 'vector', 'gone.csv', 'completed'),
- (repeat('d', 32), 'ddh', 'running', 'r', 'v1', 'vector', 'running.csv', 'processing');
+                               request_type, source_path, status)
+SELECT platform.request_id_for(c, d, 'r', 'v1'), c, d, 'r', 'v1', 'vector', d || '.csv', s
+FROM (VALUES ('ddh', 'grid', 'completed'), ('other', 'user', 'completed'),
+             ('ddh', 'gone', 'completed'), ('ddh', 'running', 'processing')) v(c, d, s);
 INSERT INTO platform.vector_layers (table_name, request_id, client_id, title, feature_count,
-                                    geometry_type, bbox, source_crs, columns) VALUES
- ('ddh_running', repeat('d', 32), 'ddh', 'Published by a request still running', 0, 'Point',
-  NULL, NULL, '[]'),
- ('ddh_grid', repeat('a', 32), 'ddh', 'Grid', 900, 'Point', '{0,0,29,29}', 'EPSG:4326',
+                                    geometry_type, bbox, source_crs, columns)
+SELECT t, (SELECT request_id FROM platform.requests WHERE dataset_id = d), c, title, n, 'Point',
+       bbox::float8[], crs, cols::jsonb
+FROM (VALUES
+ ('ddh_running', 'running', 'ddh', 'Published by a request still running', 0, NULL, NULL, '[]'),
+ ('ddh_grid', 'grid', 'ddh', 'Grid', 900, '{0,0,29,29}', 'EPSG:4326',
   '[{"name":"name","type":"text","source_name":"Name"}]'),
- ('user', repeat('b', 32), 'other', 'Other client''s points', 4, 'Point', '{-175,0,175,0}', NULL, '[]'),
- ('ddh_gone', repeat('c', 32), 'ddh', 'No table', 0, 'Point', NULL, NULL, '[]');
+ ('user', 'user', 'other', 'Other client''s points', 4, '{-175,0,175,0}', NULL, '[]'),
+ ('ddh_gone', 'gone', 'ddh', 'No table', 0, NULL, NULL, '[]')) v(t, d, c, title, n, bbox, crs, cols);
 )sql");
   }
 
@@ -107,7 +109,7 @@ TEST_F(features, the_catalogue_is_scoped_to_a_client_and_lists_only_existing_tab
   EXPECT_TRUE(find_vector_layer(c, "user", ""));
   EXPECT_FALSE(find_vector_layer(c, "ddh_gone", ""));
   EXPECT_FALSE(find_vector_layer(c, "ddh_running", ""));
-  exec("UPDATE platform.requests SET status = 'completed' WHERE request_id = repeat('d', 32)");
+  exec("UPDATE platform.requests SET status = 'completed' WHERE dataset_id = 'running'");
   EXPECT_TRUE(find_vector_layer(c, "ddh_running", ""));
   EXPECT_FALSE(find_vector_layer(c, "nope", ""));
   EXPECT_FALSE(find_vector_layer(c, "ddh_grid'; --", ""));

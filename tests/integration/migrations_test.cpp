@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
 
+#include "io/http/submit_codec.hpp"
 #include "persistence/database.hpp"
 #include "test_database.hpp"
 
@@ -76,27 +77,41 @@ TEST(migrations, requests_are_unique_per_client_dataset_resource_version) {
   scratch_database db;
   pqxx::connection c{db.url()};
   migrate_with_client(c);
-  pqxx::work tx{c};
-  const char* insert =
-    "INSERT INTO platform.requests (request_id, client_id, dataset_id, resource_id, version_id, "
-    "request_type, source_path) VALUES ('%s', 'ddh', 'd', 'r', 'v1', 'vector', 'x.gpkg')";
-  char sql[512];
-  std::snprintf(sql, sizeof(sql), insert, std::string(32, 'a').c_str());
-  tx.exec(sql);
-  std::snprintf(sql, sizeof(sql), insert, std::string(32, 'b').c_str());
-  EXPECT_THROW(tx.exec(sql), pqxx::unique_violation);
+  auto insert = [&](const std::string& id, const std::string& version) {
+    pqxx::work tx{c};
+    tx.exec_params("INSERT INTO platform.requests (request_id, client_id, dataset_id, "
+                   "resource_id, version_id, request_type, source_path) VALUES ($1, 'ddh', 'd', "
+                   "'r', $2, 'vector', 'x.gpkg')",
+                   id, version);
+    tx.commit();
+  };
+  // A request's id is its identity's hash, in the service and in the database alike.
+  auto id = gp::io::http::request_id_for("ddh", "d", "r", "v1");
+  {
+    pqxx::nontransaction tx{c};
+    auto row = tx.exec1("SELECT platform.request_id_for('ddh', 'd', 'r', 'v1')");
+    EXPECT_EQ(row[0].as<std::string>(), id);
+  }
+  EXPECT_NO_THROW(insert(id, "v1"));
+  // The same identity again: the same id, refused by the primary key.
+  EXPECT_THROW(insert(id, "v1"), pqxx::unique_violation);
+  // The same identity under another id (well formed, or another identity's): refused too.
+  EXPECT_THROW(insert(std::string(32, 'b'), "v1"), pqxx::check_violation);
+  EXPECT_THROW(insert(gp::io::http::request_id_for("ddh", "d", "r", "v2"), "v1"),
+               pqxx::check_violation);
+  EXPECT_EQ(count(c, "SELECT count(*) FROM platform.requests"), 1);
 }
 
 TEST(migrations, request_and_job_ids_must_be_lower_case_hex_of_their_length) {
   scratch_database db;
   pqxx::connection c{db.url()};
   migrate_with_client(c);
-  auto request = [&](const std::string& id) {
+  auto request = [&](const std::string& id, const std::string& resource) {
     pqxx::work tx{c};
     tx.exec_params("INSERT INTO platform.requests (request_id, client_id, dataset_id, resource_id, "
                    "version_id, request_type, source_path) VALUES ($1, 'ddh', 'd', $2, 'v1', "
                    "'vector', 'x.gpkg')",
-                   id, id);
+                   id, resource);
     tx.commit();
   };
   auto job = [&](const std::string& id) {
@@ -105,11 +120,14 @@ TEST(migrations, request_and_job_ids_must_be_lower_case_hex_of_their_length) {
                    id);
     tx.commit();
   };
-  EXPECT_NO_THROW(request("0123456789abcdef0123456789abcdef"));
+  // A request id is its identity's hash: that one is accepted, any other (well formed or not)
+  // refused.
+  EXPECT_NO_THROW(request(gp::io::http::request_id_for("ddh", "d", "ok", "v1"), "ok"));
+  EXPECT_THROW(request("0123456789abcdef0123456789abcdef", "r"), pqxx::check_violation);
   for (const auto& bad : {std::string(31, 'a'), std::string(31, 'a') + "A",
                           std::string(31, 'a') + "g", std::string(31, 'a') + " ",
                           std::string(30, 'a') + "-1"})
-    EXPECT_THROW(request(bad), pqxx::check_violation) << bad;
+    EXPECT_THROW(request(bad, "r"), pqxx::check_violation) << bad;
   EXPECT_NO_THROW(job(std::string(64, 'f')));
   for (const auto& bad : {std::string(63, 'a'), std::string(63, 'a') + "A", std::string(63, 'a') + "x"})
     EXPECT_THROW(job(bad), pqxx::check_violation) << bad;

@@ -279,7 +279,7 @@ TEST_F(vector_failures, a_cancelled_request_never_publishes_its_table) {
   query("INSERT INTO platform.requests (request_id, client_id, dataset_id, resource_id, "
         "version_id, request_type, source_path, status) VALUES ('" +
         req["request_id"].get<std::string>() +
-        "', 'ddh', 'd', 'r', 'v', 'vector', 'x.zip', 'cancelled') RETURNING 1");
+        "', 'ddh', 'd', 'main', 'v1', 'vector', 'x.zip', 'cancelled') RETURNING 1");
   try {
     run_task("vector_finalize", json{{"request", req}, {"load", load}});
     ADD_FAILURE() << "a cancelled request's table was published";

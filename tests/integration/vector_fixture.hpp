@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
+#include "io/http/submit_codec.hpp"
 #include "io/jobs/registry.hpp"
 #include "persistence/migrations.hpp"
 #include "test_database.hpp"
@@ -59,7 +60,7 @@ struct vector_fixture : ::testing::Test {
 
   json request(const std::string& source, json config = json::object(),
                const std::string& dataset = "d") {
-    return {{"request_id", std::string(32, 'a')},
+    return {{"request_id", io::http::request_id_for("ddh", dataset, "main", "v1")},
             {"client_id", "ddh"},
             {"request_type", "vector"},
             {"source", source},
