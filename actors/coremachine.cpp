@@ -70,7 +70,12 @@ struct coremachine_state {
   const io::jobs::registry* reg = nullptr;
   caf::actor keeper;
   std::vector<caf::actor> workers;
-  std::unordered_map<std::string, std::vector<caf::actor>> watchers;
+  /// A job's watchers, and the refresh chain that looks it up now and then (see refreshes).
+  struct watch {
+    std::vector<caf::actor> actors;
+    uint64_t chain = 0;
+  };
+  std::unordered_map<std::string, watch> watchers;
   /// The latest event of each job seen here, for fresh watches that arrive after it (bounded;
   /// oldest forgotten first).
   std::unordered_map<std::string, job_event> latest;
@@ -79,12 +84,16 @@ struct coremachine_state {
   std::vector<std::string> looks;
   bool looking = false;
   /// Watched jobs due for a look in the database, one queue per refresh interval (30 s, 60 s,
-  /// ... up to the maximum), each in the order it is due; one timer serves them all.
+  /// ... up to the maximum), each in the order it is due; one timer serves them all. An entry
+  /// belongs to the chain its job's watch started; one of an older watch of the job (it ended
+  /// and was watched again) is dropped when due.
   struct due_look {
     std::chrono::steady_clock::time_point at;
     std::string job_id;
+    uint64_t chain;
   };
   std::vector<std::deque<due_look>> refreshes;
+  uint64_t chains = 0;
   bool refresh_armed = false;
   uint64_t submitted = 0;
   uint64_t finished = 0;
@@ -98,7 +107,6 @@ void poke_workers(core_self* self) {
     self->send(w, work_atom_v);
 }
 
-/// Tells the job's watchers; forgets them when the job ended.
 /// Tells the job's watchers; forgets them when the job ended. Every job's latest event is kept
 /// (bounded) for fresh watches that arrive after it.
 void notify(core_self* self, const job_event& ev) {
@@ -119,7 +127,7 @@ void notify(core_self* self, const job_event& ev) {
   auto i = st.watchers.find(ev.job_id);
   if (i == st.watchers.end())
     return;
-  for (auto& w : i->second)
+  for (auto& w : i->second.actors)
     self->send(w, job_event_atom_v, ev);
   if (ended)
     st.watchers.erase(i);
@@ -149,20 +157,24 @@ void arm_refresh(core_self* self) {
   if (next == std::chrono::steady_clock::time_point::max())
     return;
   st.refresh_armed = true;
-  // At most one timer event a second, whatever the number of watched jobs.
+  // At most one timer event a second, whatever the number of watched jobs; and never later than
+  // watch_refresh from now, the soonest a job watched meanwhile can be due (an armed timer is not
+  // moved earlier).
   auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
     next - std::chrono::steady_clock::now());
   auto tick = std::min<std::chrono::milliseconds>(1s, st.opts.watch_refresh);
-  self->delayed_send(self, std::max(wait, tick), watch_atom_v);
+  self->delayed_send(self, std::clamp(wait, tick, std::max(tick, st.opts.watch_refresh)),
+                     watch_atom_v);
 }
 
-void schedule_refresh(core_self* self, std::string job_id, size_t level) {
+/// Queues a refresh of the job at `level` (the caller arms the timer).
+void schedule_refresh(core_self* self, std::string job_id, size_t level, uint64_t chain) {
   auto& st = self->state;
   if (st.refreshes.size() <= level)
     st.refreshes.resize(level + 1);
   st.refreshes[level].push_back(
-    {std::chrono::steady_clock::now() + refresh_interval(st.opts, level), std::move(job_id)});
-  arm_refresh(self);
+    {std::chrono::steady_clock::now() + refresh_interval(st.opts, level), std::move(job_id),
+     chain});
 }
 
 /// Looks up the still watched jobs whose refresh is due and schedules their next one (twice as
@@ -174,12 +186,13 @@ void refresh_due(core_self* self) {
   for (size_t level = 0; level < st.refreshes.size(); ++level) {
     auto next = refresh_interval(st.opts, level) < st.opts.watch_refresh_max ? level + 1 : level;
     while (!st.refreshes[level].empty() && st.refreshes[level].front().at <= now) {
-      auto id = std::move(st.refreshes[level].front().job_id);
+      auto due = std::move(st.refreshes[level].front());
       st.refreshes[level].pop_front();
-      if (st.watchers.count(id) == 0)
-        continue;  // ended (or dropped) since
-      st.looks.push_back(id);
-      schedule_refresh(self, std::move(id), next);
+      auto w = st.watchers.find(due.job_id);
+      if (w == st.watchers.end() || w->second.chain != due.chain)
+        continue;  // ended (or dropped) since, maybe watched again (with its own chain)
+      st.looks.push_back(due.job_id);
+      schedule_refresh(self, std::move(due.job_id), next, due.chain);
     }
   }
   look(self);
@@ -189,12 +202,16 @@ void refresh_due(core_self* self) {
 /// Adds a watcher once (a watcher that watches again, e.g. to have the job looked up, is not
 /// told twice). A job's first watcher schedules its refreshes.
 void add_watcher(core_self* self, const std::string& job_id, const caf::actor& who) {
-  auto [at, added] = self->state.watchers.try_emplace(job_id);
-  auto& list = at->second;
+  auto& st = self->state;
+  auto [at, added] = st.watchers.try_emplace(job_id);
+  auto& list = at->second.actors;
   if (std::find(list.begin(), list.end(), who) == list.end())
     list.push_back(who);
-  if (added)
-    schedule_refresh(self, job_id, 0);
+  if (added) {
+    at->second.chain = ++st.chains;
+    schedule_refresh(self, job_id, 0, at->second.chain);
+    arm_refresh(self);
+  }
 }
 
 struct looked {
@@ -235,7 +252,7 @@ void look(core_self* self) {
             auto w = self->state.watchers.find(id);
             if (w == self->state.watchers.end())
               continue;
-            for (auto& a : w->second)
+            for (auto& a : w->second.actors)
               self->send(a, job_event_atom_v, job_event{id, "unknown", 0, false, {}, {}});
             self->state.watchers.erase(w);
             continue;

@@ -134,7 +134,13 @@ void send_submission(edge_self* self, const http_call& call, request_submission 
                                 [self, reply, cid] {
                                   GP_LOG_WARN("http_edge: submit not answered within {} ms cid={}",
                                               self->state.opts.request_timeout.count(), cid);
-                                  reply(failure_response(caf::make_error(caf::sec::request_timeout)));
+                                  try {
+                                    reply(failure_response(
+                                      caf::make_error(caf::sec::request_timeout)));
+                                  } catch (const std::exception& e) {
+                                    GP_LOG_ERROR("http_edge: answering an expired submit failed: "
+                                                 "{} cid={}", e.what(), cid);
+                                  }
                                 });
   arm_expiry(self);
   self->request(st.peers.registry, caf::infinite, submit_atom_v, std::move(sub))

@@ -180,6 +180,39 @@ TEST_F(coremachine, a_job_that_ends_on_another_node_is_found_by_the_watch_refres
   caf::anon_send_exit(other, caf::exit_reason::user_shutdown);
 }
 
+TEST_F(coremachine, a_new_watch_is_refreshed_soon_even_while_older_ones_wait_long) {
+  // A long job's refreshes back off (100, 200, ... up to 3.2 s apart); a job watched after that
+  // still gets its first look-up about 100 ms after its watch, not when the long job's next one
+  // is due.
+  gp::engine_options e;
+  e.node_id = "watching-node";
+  e.workers = 0;
+  e.watch_refresh = 100ms;
+  e.watch_refresh_max = 3200ms;
+  auto other = gp::spawn_coremachine(*sys, pool, e, gp::io::jobs::builtin_registry());
+  caf::scoped_actor self{*sys};
+  auto slow = submit(self, "sleep", R"({"ms": 6000, "tag": "slow"})");
+  ASSERT_TRUE(slow);
+  self->send(other, gp::watch_atom_v, slow->job_id, true);
+  // Its refreshes at about 0.1, 0.3, 0.7, 1.5 and 3.1 s (each up to 100 ms late: the timer
+  // ticks at that rate), the next one 3.2 s after the last: not before 6.3 s.
+  std::this_thread::sleep_for(4500ms);
+  auto quick = submit(self, "noop", R"({"tasks": 1, "tag": "quick"})");
+  ASSERT_TRUE(quick);
+  auto watched = std::chrono::steady_clock::now();
+  self->send(other, gp::watch_atom_v, quick->job_id, true);
+  bool done = false;
+  self->receive_while([&] { return !done; })(
+    [&](gp::job_event_atom, const gp::job_event& ev) {
+      done = ev.job_id == quick->job_id && ev.status == "completed";
+    },
+    caf::after(std::chrono::seconds(10)) >> [&] { done = true; });
+  auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+    std::chrono::steady_clock::now() - watched);
+  EXPECT_LT(waited.count(), 1500) << "the new watch waited for the slow job's refresh";
+  caf::anon_send_exit(other, caf::exit_reason::user_shutdown);
+}
+
 TEST_F(coremachine, the_same_submission_names_the_same_job) {
   caf::scoped_actor self{*sys};
   auto a = submit(self, "noop", R"({"tasks": 2})");

@@ -102,6 +102,39 @@ TEST(migrations, requests_are_unique_per_client_dataset_resource_version) {
   EXPECT_EQ(count(c, "SELECT count(*) FROM platform.requests"), 1);
 }
 
+TEST(migrations, rows_whose_id_is_not_their_identity_hash_stop_migration_9_with_a_clear_error) {
+  scratch_database db;
+  pqxx::connection c{db.url()};
+  const auto& all = embedded_migrations();
+  std::vector<gp::persistence::migration> up_to_8;
+  for (const auto& m : all)
+    if (m.version <= 8)
+      up_to_8.push_back(m);
+  migrate(c, up_to_8);
+  {
+    pqxx::work tx{c};
+    tx.exec("INSERT INTO platform.clients (client_id, name, webhook_secret) VALUES "
+            "('ddh','d','s')");
+    // Well formed for version 8, but not the identity's hash (written by hand).
+    tx.exec("INSERT INTO platform.requests (request_id, client_id, dataset_id, resource_id, "
+            "version_id, request_type, source_path) VALUES (repeat('a', 32), 'ddh', 'd', 'r', "
+            "'v1', 'vector', 'x.gpkg')");
+    tx.commit();
+  }
+  auto err = error_of([&] { migrate(c, all); });
+  EXPECT_NE(err.find("1 request rows have an id that is not the SHA-256 of their identity"),
+            std::string::npos)
+    << err;
+  EXPECT_EQ(applied_schema_version(c), 8) << "migration 9 must not be recorded";
+  {
+    pqxx::work tx{c};
+    tx.exec("UPDATE platform.requests SET request_id = "
+            "left(encode(sha256(convert_to('ddh|d|r|v1', 'UTF8')), 'hex'), 32)");
+    tx.commit();
+  }
+  EXPECT_EQ(migrate(c, all).version_after, latest_migration_version());
+}
+
 TEST(migrations, request_and_job_ids_must_be_lower_case_hex_of_their_length) {
   scratch_database db;
   pqxx::connection c{db.url()};
