@@ -3,7 +3,8 @@
 # so only accepting and tracking is measured. wrk -t2 -c64 --latency, all in one run on one
 # PostgreSQL cluster:
 #   - GET /livez and pgbench -N -c8 as baselines;
-#   - new submits (each durable before its 202; concurrent ones share insert transactions);
+#   - new submits (each durable before its 202; concurrent ones share insert transactions), also
+#     with 16 and 32 connections (no target: the latency below saturation);
 #   - identical resubmits (answered from the status board);
 #   - status polls of live requests (answered by their actors) and of ended ones (cached);
 #   - RSS of the serve process per live request actor, up to BENCH_LIVE (default 100000).
@@ -61,7 +62,7 @@ sql() { gp_psql -d "$DB" -tAc "$1"; }
 
 run_wrk() {  # name, lua script or "", path → "rps p50 p99 non2xx"
   local out
-  out=$(GP_KEY=$KEY wrk -t2 -c64 -d"$DURATION" --latency ${2:+-s bench/lua/$2} "$URL$3" 2>&1)
+  out=$(GP_KEY=$KEY wrk -t2 -c"${CONNS:-64}" -d"$DURATION" --latency ${2:+-s bench/lua/$2} "$URL$3" 2>&1)
   echo "== $1" >&2
   echo "$out" >&2
   local rps p50 p99 bad
@@ -78,6 +79,11 @@ read -r L_RPS L_P50 L_P99 _ < <(run_wrk livez "" /livez)
 checkpoint
 read -r N_RPS N_P50 N_P99 N_BAD < <(run_wrk "new submits" submit.lua /platform/submit)
 NEW_ROWS=$(sql "SELECT count(*) FROM platform.requests")
+# New submits below saturation (no target; how the latency looks with fewer clients).
+checkpoint
+read -r N16_RPS N16_P50 N16_P99 _ < <(CONNS=16 GP_PREFIX=c16- run_wrk "new submits, 16 connections" submit.lua /platform/submit)
+checkpoint
+read -r N32_RPS N32_P50 N32_P99 _ < <(CONNS=32 GP_PREFIX=c32- run_wrk "new submits, 32 connections" submit.lua /platform/submit)
 read -r R_RPS R_P50 R_P99 R_BAD < <(GP_REPEAT=500 run_wrk resubmits submit.lua /platform/submit)
 sql "SELECT request_id FROM platform.requests ORDER BY random() LIMIT 5000" > "$WORK/live.ids"
 read -r S_RPS S_P50 S_P99 S_BAD < <(GP_IDS=$WORK/live.ids run_wrk "status (live)" status.lua /)
@@ -118,13 +124,15 @@ ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 {
   echo
   echo "### Platform requests: accept path and status — $(date -u +%Y-%m-%dT%H:%MZ)"
-  echo "Machine: $(nproc) cores ($CPU), $(free -g | awk '/Mem:/ {print $2}') GiB; geoplatform $("$BIN" version | cut -d' ' -f2), PostgreSQL 15 on the same machine, log level warn, workers.task_workers=0${BENCH_SERVE_ARGS:+, $BENCH_SERVE_ARGS}; wrk -t2 -c64 -d$DURATION --latency (scripts in bench/lua/)."
+  echo "Machine: $(nproc) cores ($CPU), $(free -g | awk '/Mem:/ {print $2}') GiB; geoplatform $("$BIN" version | cut -d' ' -f2), PostgreSQL 15 on the same machine, log level warn, workers.task_workers=0${BENCH_SERVE_ARGS:+, $BENCH_SERVE_ARGS}; wrk -t2 -c64 (unless noted) -d$DURATION --latency (scripts in bench/lua/)."
   echo
   echo "| | req/s | p50 | p99 | ratio | non-2xx |"
   echo "|---|---|---|---|---|---|"
   echo "| pgbench -N -c8 (baseline) | $TPS tps | | | 1 | |"
   echo "| GET /livez (baseline) | $L_RPS | $L_P50 | $L_P99 | 1 | |"
   echo "| new submits ($NEW_ROWS rows) | $N_RPS | $N_P50 | $N_P99 | $(ratio "$N_RPS" "$TPS") × pgbench | $N_BAD |"
+  echo "| new submits, 16 connections | $N16_RPS | $N16_P50 | $N16_P99 | $(ratio "$N16_RPS" "$TPS") × pgbench | |"
+  echo "| new submits, 32 connections | $N32_RPS | $N32_P50 | $N32_P99 | $(ratio "$N32_RPS" "$TPS") × pgbench | |"
   echo "| identical resubmits | $R_RPS | $R_P50 | $R_P99 | $(ratio "$R_RPS" "$L_RPS") × livez | $R_BAD |"
   echo "| status, live requests | $S_RPS | $S_P50 | $S_P99 | $(ratio "$S_RPS" "$L_RPS") × livez | $S_BAD |"
   echo "| status, ended requests | $T_RPS | $T_P50 | $T_P99 | $(ratio "$T_RPS" "$L_RPS") × livez | $T_BAD |"
