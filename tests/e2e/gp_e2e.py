@@ -145,10 +145,12 @@ class Server:
             raise
 
     def close(self):
+        """Kills the server if it still runs and removes its log; closing twice is harmless."""
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
-        os.unlink(self.log.name)
+        if os.path.exists(self.log.name):
+            os.unlink(self.log.name)
 
 
 def call(host, port, method, path, body=None, headers=None, timeout=10):
@@ -190,13 +192,13 @@ class ServedTestCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.db = ScratchDatabase()
-        try:
-            cls.keys = cls.prepare(cls.db.url)
-            cls.srv = Server(cls.db.url, *cls.server_args)
-            cls.srv.wait_status("/readyz", 200)
-        except BaseException:
-            cls.db.close()
-            raise
+        # Class cleanups also run when setUpClass fails, here or in a subclass after it, when
+        # tearDownClass does not: no server is left running, no database left behind.
+        cls.addClassCleanup(cls.db.close)
+        cls.keys = cls.prepare(cls.db.url)
+        cls.srv = Server(cls.db.url, *cls.server_args)
+        cls.addClassCleanup(cls.srv.close)
+        cls.srv.wait_status("/readyz", 200)
 
     @classmethod
     def tearDownClass(cls):
