@@ -77,6 +77,10 @@ struct registry_state {
   std::shared_ptr<status_board> board;
   bool rehydrated = false;
   uint64_t created = 0, repeats = 0, conflicts = 0, batches = 0, actors_started = 0;
+  /// Index size at which remember() next looks for ended requests to forget, and how often it
+  /// looked (index_sweeps in the status report).
+  size_t sweep_at = 0;
+  uint64_t sweeps = 0;
   static inline const char* name = "registry";
 };
 

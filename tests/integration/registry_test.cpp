@@ -40,6 +40,7 @@ struct registry : ::testing::Test {
   std::shared_ptr<std::atomic<int>> faults = std::make_shared<std::atomic<int>>(0);
   /// 1: a second insert group may start beside the first at once.
   size_t min_concurrent_batch = 1;
+  size_t index_limit = 200000;
 
   void SetUp() override {
     pqxx::connection c{db.url()};
@@ -89,6 +90,7 @@ struct registry : ::testing::Test {
     ro.node_id = "test-node";
     ro.after_insert = std::move(after_insert);
     ro.min_concurrent_batch = min_concurrent_batch;
+    ro.index_limit = index_limit;
     gp::supervisor_options so;
     so.max_restarts = max_restarts;
     so.restart_backoff = 20ms;
@@ -349,6 +351,28 @@ TEST_F(registry, one_identity_with_two_payloads_in_one_group_is_one_request_and_
             1);
   wait_terminal(a.request_id);
   EXPECT_EQ(scalar("SELECT count(*) FROM app.jobs"), 2);
+}
+
+TEST_F(registry, a_full_index_of_live_requests_is_not_scanned_for_every_submission) {
+  // Live requests cannot be forgotten: past the limit the index grows, and it is looked
+  // through again only after another tenth of the limit was added (it was once per submission).
+  index_limit = 100;
+  start_registry(3, R"({"vector": [{"step": "ingest_vector", "job": "sleep", "params": {"ms": 60000}},
+                                   {"step": "stac_catalog_vectors", "job": "noop"}]})");
+  caf::scoped_actor self{*sys};
+  constexpr int n = 300;
+  for (int i = 0; i < n; ++i)
+    self->send(reg, gp::submit_atom_v, submission("live" + std::to_string(i)));
+  int created = 0;
+  for (int i = 0; i < n; ++i)
+    self->receive([&](gp::submit_answer& a) { created += a.outcome == gp::submit_answer::created; },
+                  [&](caf::error& e) { ADD_FAILURE() << sys->render(e); });
+  EXPECT_EQ(created, n);
+  auto report = supervisor_report();
+  EXPECT_EQ(report["known_requests"], std::to_string(n));
+  // Looks at 100, 110, 120, ... 290 entries: 20, not 200.
+  EXPECT_LE(std::stoi(report["index_sweeps"]), 21);
+  EXPECT_GE(std::stoi(report["index_sweeps"]), 1);
 }
 
 TEST_F(registry, live_requests_are_resumed_at_start_up) {
