@@ -79,11 +79,6 @@ read -r L_RPS L_P50 L_P99 _ < <(run_wrk livez "" /livez)
 checkpoint
 read -r N_RPS N_P50 N_P99 N_BAD < <(run_wrk "new submits" submit.lua /platform/submit)
 NEW_ROWS=$(sql "SELECT count(*) FROM platform.requests")
-# New submits below saturation (no target; how the latency looks with fewer clients).
-checkpoint
-read -r N16_RPS N16_P50 N16_P99 _ < <(CONNS=16 GP_PREFIX=c16- run_wrk "new submits, 16 connections" submit.lua /platform/submit)
-checkpoint
-read -r N32_RPS N32_P50 N32_P99 _ < <(CONNS=32 GP_PREFIX=c32- run_wrk "new submits, 32 connections" submit.lua /platform/submit)
 read -r R_RPS R_P50 R_P99 R_BAD < <(GP_REPEAT=500 run_wrk resubmits submit.lua /platform/submit)
 sql "SELECT request_id FROM platform.requests ORDER BY random() LIMIT 5000" > "$WORK/live.ids"
 read -r S_RPS S_P50 S_P99 S_BAD < <(GP_IDS=$WORK/live.ids run_wrk "status (live)" status.lua /)
@@ -98,6 +93,12 @@ for rid in open(sys.argv[3]).read().split():
     assert r.status == 200, r.status
 PY
 read -r T_RPS T_P50 T_P99 T_BAD < <(GP_IDS=$WORK/ended.ids run_wrk "status (ended)" status.lua /)
+# New submits below saturation (no target; how the latency looks with fewer clients). Last, so
+# the rows they add do not change what the runs above measure.
+checkpoint
+read -r N16_RPS N16_P50 N16_P99 _ < <(CONNS=16 GP_PREFIX=c16- run_wrk "new submits, 16 connections" submit.lua /platform/submit)
+checkpoint
+read -r N32_RPS N32_P50 N32_P99 _ < <(CONNS=32 GP_PREFIX=c32- run_wrk "new submits, 32 connections" submit.lua /platform/submit)
 stop_serve
 
 # Memory: RSS with $LIVE live request actors against a fresh node's baseline.
