@@ -55,6 +55,16 @@ struct coremachine : ::testing::Test {
     sys.reset();
   }
 
+  /// Another node's coremachine on the same database that runs no task: it only watches.
+  caf::actor watching_node(std::chrono::milliseconds refresh, std::chrono::milliseconds max) {
+    gp::engine_options e;
+    e.node_id = "watching-node";
+    e.workers = 0;
+    e.watch_refresh = refresh;
+    e.watch_refresh_max = max;
+    return gp::spawn_coremachine(*sys, pool, e, gp::io::jobs::builtin_registry());
+  }
+
   caf::expected<gp::job_submission> submit(caf::scoped_actor& self, const std::string& type,
                                            const std::string& params) {
     caf::expected<gp::job_submission> out{caf::error{}};
@@ -157,12 +167,7 @@ TEST_F(coremachine, a_job_that_ends_on_another_node_is_found_by_the_watch_refres
   // This node runs no task; the fixture's coremachine (another node) runs the job, and its
   // events never reach this one. A fresh watch looks nothing up at first: only the periodic
   // look-up of watched jobs can tell the watcher that the job ended.
-  gp::engine_options e;
-  e.node_id = "watching-node";
-  e.workers = 0;
-  e.watch_refresh = 200ms;
-  e.watch_refresh_max = 400ms;
-  auto other = gp::spawn_coremachine(*sys, pool, e, gp::io::jobs::builtin_registry());
+  auto other = watching_node(200ms, 400ms);
   caf::scoped_actor self{*sys};
   auto s = submit(self, "noop", R"({"tasks": 1, "tag": "elsewhere"})");
   ASSERT_TRUE(s);
@@ -184,12 +189,7 @@ TEST_F(coremachine, a_new_watch_is_refreshed_soon_even_while_older_ones_wait_lon
   // A long job's refreshes back off (100, 200, ... up to 3.2 s apart); a job watched after that
   // still gets its first look-up about 100 ms after its watch, not when the long job's next one
   // is due.
-  gp::engine_options e;
-  e.node_id = "watching-node";
-  e.workers = 0;
-  e.watch_refresh = 100ms;
-  e.watch_refresh_max = 3200ms;
-  auto other = gp::spawn_coremachine(*sys, pool, e, gp::io::jobs::builtin_registry());
+  auto other = watching_node(100ms, 3200ms);
   caf::scoped_actor self{*sys};
   auto slow = submit(self, "sleep", R"({"ms": 6000, "tag": "slow"})");
   ASSERT_TRUE(slow);
