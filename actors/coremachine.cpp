@@ -133,9 +133,6 @@ void notify(core_self* self, const job_event& ev) {
     st.watchers.erase(i);
 }
 
-/// Adds a watcher once (a watcher that watches again, e.g. to have the job looked up, is not
-/// told twice).
-void add_watcher(core_self* self, const std::string& job_id, const caf::actor& who);
 void look(core_self* self);
 
 /// The refresh interval of queue `level`: watch_refresh · 2^level, capped.
