@@ -375,6 +375,31 @@ TEST_F(registry, a_full_index_of_live_requests_is_not_scanned_for_every_submissi
   EXPECT_GE(std::stoi(report["index_sweeps"]), 1);
 }
 
+TEST_F(registry, past_the_limit_ended_requests_are_forgotten_and_still_answered_from_their_rows) {
+  index_limit = 10;
+  start_registry();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 10; ++i) {
+    auto a = submit(submission("old" + std::to_string(i)));
+    ASSERT_EQ(a.outcome, gp::submit_answer::created);
+    ids.push_back(a.view.request_id);
+  }
+  for (const auto& id : ids)
+    EXPECT_EQ(wait_terminal(id).status, "completed");
+  // Their actors stop after the end.
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (supervisor_report()["live_actors"] != "0")
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "actors still running";
+  // The index is full: the next submission forgets the ended ones.
+  EXPECT_EQ(submit(submission("new")).outcome, gp::submit_answer::created);
+  auto report = supervisor_report();
+  EXPECT_EQ(report["index_sweeps"], "1");
+  EXPECT_LT(std::stoi(report["known_requests"]), 10);
+  // A forgotten request is read from its row again: status and a repeated submission.
+  EXPECT_EQ(status(ids.front()).status, "completed");
+  EXPECT_EQ(submit(submission("old0")).outcome, gp::submit_answer::same);
+}
+
 TEST_F(registry, live_requests_are_resumed_at_start_up) {
   pqxx::connection c{db.url()};
   auto r = stored_request("old");
