@@ -70,23 +70,42 @@ void remember_final(reg_self* self, const request_view& v) {
 
 namespace registry_detail {
 
+void forget_later(registry_state& st, const std::string& id, entry& e) {
+  if (e.forget_queued || e.actor || !is_terminal(e.status))
+    return;
+  e.forget_queued = true;
+  st.forgettable.push_back(id);
+}
+
+namespace {
+
+/// Forgets up to two ended requests, oldest first. An id whose request was retried or got an
+/// actor since it was queued is dropped from the queue (it is queued again when it ends).
+void forget_some(registry_state& st) {
+  for (int forgot = 0, looked = 0; forgot < 2 && looked < 8 && !st.forgettable.empty(); ++looked) {
+    auto id = std::move(st.forgettable.front());
+    st.forgettable.pop_front();
+    auto i = st.index.find(id);
+    if (i == st.index.end())
+      continue;
+    i->second.forget_queued = false;
+    if (!is_terminal(i->second.status) || i->second.actor)
+      continue;
+    st.board->erase(id);
+    st.index.erase(i);
+    ++st.forgotten;
+    ++forgot;
+  }
+}
+
+}  // namespace
+
 entry& remember(reg_self* self, const request_row& row, const fingerprint_t& fp) {
   auto& st = self->state;
-  if (st.index.size() >= std::max(st.sweep_at, st.opts.index_limit)) {
-    // Forget ended requests; their rows answer for them.
-    ++st.sweeps;
-    for (auto i = st.index.begin(); i != st.index.end();)
-      if (is_terminal(i->second.status) && !i->second.actor) {
-        st.board->erase(i->first);
-        i = st.index.erase(i);
-      } else {
-        ++i;
-      }
-    // Live requests cannot be forgotten: while they fill the index, the next look waits until
-    // another tenth of the limit was added, so a submission costs a tenth of a scan at most
-    // (one scan per submission stalled the registry for seconds at 200 000 live requests).
-    st.sweep_at = st.index.size() + std::max<size_t>(st.opts.index_limit / 10, 1);
-  }
+  // Live requests are never forgotten, so the limit is soft: with none ended, this costs nothing
+  // (a scan of the index here once stalled the registry for seconds at 200 000 live requests).
+  if (st.index.size() >= st.opts.index_limit)
+    forget_some(st);
   auto& e = st.index[row.request_id];
   if (e.client_id.empty()) {
     e.client_id = row.client_id;
@@ -99,6 +118,7 @@ entry& remember(reg_self* self, const request_row& row, const fingerprint_t& fp)
     e.status = row.status;
     e.version = row.state_version;
   }
+  forget_later(st, row.request_id, e);
   return e;
 }
 
@@ -315,6 +335,7 @@ caf::behavior registry_fn(reg_self* self, registry_options opts, request_options
           i != self->state.index.end() && version >= i->second.version) {
         i->second.status = status;
         i->second.version = version;
+        forget_later(self->state, id, i->second);
       }
     },
     [=](ended_atom, const request_view& v) {
@@ -323,6 +344,7 @@ caf::behavior registry_fn(reg_self* self, registry_options opts, request_options
           i != st.index.end() && v.state_version >= i->second.version) {
         i->second.status = v.status;
         i->second.version = v.state_version;
+        forget_later(st, v.request_id, i->second);
       }
       remember_final(self, v);
       if (v.status == "completed") {
@@ -358,6 +380,7 @@ caf::behavior registry_fn(reg_self* self, registry_options opts, request_options
         if (i->second.actor.address() == addr) {
           i->second.actor = nullptr;
           i->second.started = false;
+          forget_later(self->state, id, i->second);
         }
     },
     // Rehydration (retried until the database answers).
@@ -377,7 +400,8 @@ caf::behavior registry_fn(reg_self* self, registry_options opts, request_options
                             {"insert_batches", std::to_string(st.batches)},
                             {"actors_started", std::to_string(st.actors_started)},
                             {"waiting_inserts", std::to_string(st.queue.size())},
-                            {"index_sweeps", std::to_string(st.sweeps)}}};
+                            {"forgotten_requests", std::to_string(st.forgotten)},
+                            {"forget_queue", std::to_string(st.forgettable.size())}}};
     },
   };
 }

@@ -42,6 +42,8 @@ struct entry {
   caf::actor actor;
   /// A start was asked for and the actor has not stopped since.
   bool started = false;
+  /// Its id waits in `forgettable` (ended, no actor when it was queued).
+  bool forget_queued = false;
 };
 
 /// Submissions waiting for an insert transaction, with everyone waiting on each.
@@ -77,10 +79,10 @@ struct registry_state {
   std::shared_ptr<status_board> board;
   bool rehydrated = false;
   uint64_t created = 0, repeats = 0, conflicts = 0, batches = 0, actors_started = 0;
-  /// Index size at which remember() next looks for ended requests to forget, and how often it
-  /// looked (index_sweeps in the status report).
-  size_t sweep_at = 0;
-  uint64_t sweeps = 0;
+  /// Ended requests without an actor, oldest first: past index_limit, each new entry forgets
+  /// up to two of them (their rows answer for them), so forgetting never scans the index.
+  std::deque<std::string> forgettable;
+  uint64_t forgotten = 0;
   static inline const char* name = "registry";
 };
 
@@ -88,6 +90,9 @@ using reg_self = caf::stateful_actor<registry_state>;
 
 /// Records what a row says of its request in the index (and the board's fingerprints).
 entry& remember(reg_self* self, const request_row& row, const fingerprint_t& fp);
+
+/// Queues an ended request without an actor to be forgotten once the index is full.
+void forget_later(registry_state& st, const std::string& id, entry& e);
 
 /// Asks the supervisor for the request's actor. `fresh_jobs`: the row and its first job (these
 /// jobs) were inserted by this node a moment ago.
