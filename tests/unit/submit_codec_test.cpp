@@ -146,11 +146,29 @@ TEST(source_path, resolution_stays_in_the_clients_folder) {
   std::ofstream{root / "ddh" / "a.gpkg"} << "x";
   std::ofstream{root / "other" / "secret.gpkg"} << "x";
   fs::create_symlink(root / "other" / "secret.gpkg", root / "ddh" / "link.gpkg");
+  fs::create_symlink("../other/secret.gpkg", root / "ddh" / "relative_out.gpkg");
+  fs::create_symlink("a.gpkg", root / "ddh" / "relative_in.gpkg");
+  fs::create_symlink(root / "ddh" / "a.gpkg", root / "ddh" / "absolute_in.gpkg");
+  fs::create_symlink(root / "ddh" / "rasters", root / "ddh" / "absolute_in_folder");
+  fs::create_symlink("missing.gpkg", root / "ddh" / "dangling.gpkg");
   EXPECT_EQ(resolve_source(root, "ddh", "a.gpkg", false), source_state::ok);
   EXPECT_EQ(resolve_source(root, "ddh", "rasters", true), source_state::ok);
   EXPECT_EQ(resolve_source(root, "ddh", "rasters", false), source_state::wrong_kind);
   EXPECT_EQ(resolve_source(root, "ddh", "missing.gpkg", false), source_state::not_found);
   EXPECT_EQ(resolve_source(root, "ddh", "link.gpkg", false), source_state::outside);
+  // Links: relative or absolute, they may point anywhere inside the folder, never out of it.
+  EXPECT_EQ(resolve_source(root, "ddh", "relative_out.gpkg", false), source_state::outside);
+  EXPECT_EQ(resolve_source(root, "ddh", "relative_in.gpkg", false), source_state::ok);
+  EXPECT_EQ(resolve_source(root, "ddh", "absolute_in.gpkg", false), source_state::ok);
+  EXPECT_EQ(resolve_source(root, "ddh", "absolute_in_folder", true), source_state::ok);
+  EXPECT_EQ(resolve_source(root, "ddh", "absolute_in_folder/", true), source_state::ok);
+  EXPECT_EQ(resolve_source(root, "ddh", "dangling.gpkg", false), source_state::not_found);
+  EXPECT_EQ(resolve_source(root, "ddh", "a.gpkg/", false), source_state::not_found);
+  EXPECT_EQ(resolve_source(root, "nobody", "a.gpkg", false), source_state::not_found);
+  // A client folder that is itself a link is followed (its target is the folder).
+  fs::create_symlink(root / "ddh", root / "alias");
+  EXPECT_EQ(resolve_source(root, "alias", "a.gpkg", false), source_state::ok);
+  EXPECT_EQ(resolve_source(root, "alias", "absolute_in.gpkg", false), source_state::ok);
   fs::remove_all(root);
 }
 
