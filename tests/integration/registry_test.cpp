@@ -402,6 +402,32 @@ TEST_F(registry, past_the_limit_ended_requests_are_forgotten_and_still_answered_
     EXPECT_EQ(submit(submission("old" + std::to_string(i))).outcome, gp::submit_answer::same);
 }
 
+TEST_F(registry, a_retried_request_waiting_to_be_forgotten_is_kept_while_it_runs_again) {
+  index_limit = 3;
+  *faults = -1;  // its actor crashes until the request fails
+  start_registry(0, R"({"vector": [{"step": "ingest_vector", "job": "sleep", "params": {"ms": 60000}},
+                                   {"step": "stac_catalog_vectors", "job": "noop"}]})");
+  auto id = submit(submission("again")).view.request_id;
+  EXPECT_EQ(wait_terminal(id).status, "failed");
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (supervisor_report()["forget_queue"] != "1")
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the failed request was not queued";
+  *faults = 0;
+  caf::scoped_actor self{*sys};
+  self->request(reg, 10s, gp::retry_atom_v, id, std::string{"ddh"})
+    .receive([&](gp::request_view& v) { EXPECT_FALSE(gp::is_terminal(v.status)) << v.status; },
+             [&](caf::error& e) { ADD_FAILURE() << sys->render(e); });
+  // The index fills past its limit while the retried request runs: its queued id comes up and
+  // is dropped, the request is kept.
+  for (int i = 0; i < 4; ++i)
+    EXPECT_EQ(submit(submission("more" + std::to_string(i))).outcome, gp::submit_answer::created);
+  auto report = supervisor_report();
+  EXPECT_EQ(report["forgotten_requests"], "0");
+  EXPECT_EQ(report["forget_queue"], "0");
+  EXPECT_EQ(report["known_requests"], "5");
+  EXPECT_FALSE(gp::is_terminal(status(id).status));
+}
+
 TEST_F(registry, live_requests_are_resumed_at_start_up) {
   pqxx::connection c{db.url()};
   auto r = stored_request("old");
