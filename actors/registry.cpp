@@ -71,7 +71,9 @@ void remember_final(reg_self* self, const request_view& v) {
 namespace registry_detail {
 
 void forget_later(registry_state& st, const std::string& id, entry& e) {
-  if (e.forget_queued || e.actor || !is_terminal(e.status))
+  // An actor asked for (started) may not be reported yet: its request is not forgotten before
+  // the actor stops (untrack_atom queues it then).
+  if (e.forget_queued || e.actor || e.started || !is_terminal(e.status))
     return;
   e.forget_queued = true;
   st.forgettable.push_back(id);
@@ -89,7 +91,7 @@ void forget_some(registry_state& st) {
     if (i == st.index.end())
       continue;
     i->second.forget_queued = false;
-    if (!is_terminal(i->second.status) || i->second.actor)
+    if (!is_terminal(i->second.status) || i->second.actor || i->second.started)
       continue;
     st.board->erase(id);
     st.index.erase(i);
@@ -357,7 +359,15 @@ caf::behavior registry_fn(reg_self* self, registry_options opts, request_options
       }
     },
     [=](track_atom, const std::string& id, const caf::actor& actor) {
-      auto& e = self->state.index[id];
+      auto i = self->state.index.find(id);
+      if (i == self->state.index.end()) {
+        // Forgotten (it had ended, with no actor asked for): nothing for this actor to do.
+        GP_LOG_WARN("registry: request {} is not known here; stopping its actor",
+                    id.substr(0, 12));
+        self->send_exit(actor, caf::exit_reason::user_shutdown);
+        return;
+      }
+      auto& e = i->second;
       if (e.actor && e.actor != actor) {
         // Never expected (one start per request while its actor lives), but a second actor must
         // not run beside the first: it stops before doing anything.

@@ -182,6 +182,9 @@ void refused(req_self* self) {
         if (!row || is_terminal(row->status)) {
           GP_LOG_INFO("request {}: its row ended elsewhere ({}); stopping", short_id(self),
                       row ? row->status : "gone");
+          // The registry learns the end (its answers and its forgetting go by it).
+          if (row)
+            self->send(st.opts->registry, ended_atom_v, io::http::view_of(*row));
           return self->quit();
         }
         GP_LOG_WARN("request {}: its row was changed by another writer; restarting from it",

@@ -246,7 +246,7 @@ source_state resolve_source(const std::string& bronze_root, const std::string& c
                                                                        want_folder);
   struct open_how how {};
   how.flags = O_PATH | O_CLOEXEC;
-  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  how.resolve = RESOLVE_BENEATH;
   int fd = static_cast<int>(::syscall(SYS_openat2, dir, path.c_str(), &how, sizeof how));
   int err = errno;
   ::close(dir);

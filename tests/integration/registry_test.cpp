@@ -387,10 +387,12 @@ TEST_F(registry, past_the_limit_ended_requests_are_forgotten_and_still_answered_
     EXPECT_EQ(wait_terminal(id).status, "completed");
   // Their actors stop after the end; then each waits to be forgotten.
   auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (supervisor_report()["forget_queue"] != "10")
+  while (supervisor_report()["forget_queue"] != "10") {
     ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "ended requests not queued";
+    std::this_thread::sleep_for(10ms);
+  }
   EXPECT_EQ(supervisor_report()["live_actors"], "0");
-  // The index is full: the next submission forgets the two that ended first.
+  // The index is full: the next submission forgets two of them.
   EXPECT_EQ(submit(submission("new")).outcome, gp::submit_answer::created);
   auto report = supervisor_report();
   EXPECT_EQ(report["forgotten_requests"], "2");
@@ -405,20 +407,25 @@ TEST_F(registry, past_the_limit_ended_requests_are_forgotten_and_still_answered_
 TEST_F(registry, a_retried_request_waiting_to_be_forgotten_is_kept_while_it_runs_again) {
   index_limit = 3;
   *faults = -1;  // its actor crashes until the request fails
-  start_registry(0, R"({"vector": [{"step": "ingest_vector", "job": "sleep", "params": {"ms": 60000}},
+  start_registry(0, R"({"vector": [{"step": "ingest_vector", "job": "sleep", "params": {"ms": 1000}},
                                    {"step": "stac_catalog_vectors", "job": "noop"}]})");
+  auto until = [&](const char* key, const std::string& value) {
+    auto deadline = std::chrono::steady_clock::now() + 15s;
+    while (supervisor_report()[key] != value) {
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << key << " is not " << value;
+      std::this_thread::sleep_for(10ms);
+    }
+  };
   auto id = submit(submission("again")).view.request_id;
   EXPECT_EQ(wait_terminal(id).status, "failed");
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (supervisor_report()["forget_queue"] != "1")
-    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the failed request was not queued";
+  until("forget_queue", "1");
   *faults = 0;
   caf::scoped_actor self{*sys};
   self->request(reg, 10s, gp::retry_atom_v, id, std::string{"ddh"})
     .receive([&](gp::request_view& v) { EXPECT_FALSE(gp::is_terminal(v.status)) << v.status; },
              [&](caf::error& e) { ADD_FAILURE() << sys->render(e); });
   // The index fills past its limit while the retried request runs: its queued id comes up and
-  // is dropped, the request is kept.
+  // is dropped (the request is live and has its actor), the request is kept.
   for (int i = 0; i < 4; ++i)
     EXPECT_EQ(submit(submission("more" + std::to_string(i))).outcome, gp::submit_answer::created);
   auto report = supervisor_report();
@@ -426,6 +433,13 @@ TEST_F(registry, a_retried_request_waiting_to_be_forgotten_is_kept_while_it_runs
   EXPECT_EQ(report["forget_queue"], "0");
   EXPECT_EQ(report["known_requests"], "5");
   EXPECT_FALSE(gp::is_terminal(status(id).status));
+  // Once it ends again it is queued again, with the four others, and can be forgotten.
+  EXPECT_EQ(wait_terminal(id).status, "completed");
+  until("forget_queue", "5");
+  EXPECT_EQ(submit(submission("last")).outcome, gp::submit_answer::created);
+  report = supervisor_report();
+  EXPECT_EQ(report["forgotten_requests"], "2");
+  EXPECT_EQ(report["known_requests"], "4");
 }
 
 TEST_F(registry, live_requests_are_resumed_at_start_up) {
@@ -456,10 +470,15 @@ TEST_F(registry, a_stale_actor_cannot_overwrite_newer_state) {
   auto actor = gp::spawn_request(*sys, opts, row);  // row says pending, version 0
   self->monitor(actor);
   bool down = false;
+  std::string ended_as;
   self->receive_while([&] { return !down; })(
-    [&](caf::down_msg&) { down = true; }, [&](gp::moved_atom, std::string&, std::string&) {
+    [&](caf::down_msg&) { down = true; },
+    [&](gp::moved_atom, std::string&, std::string&, int64_t) {
       ADD_FAILURE() << "a stale write was acknowledged";
-    });
+    },
+    // The registry learns the end the row shows (its answers and forgetting go by it).
+    [&](gp::ended_atom, gp::request_view& v) { ended_as = v.status; });
+  EXPECT_EQ(ended_as, "cancelled");
   auto now = *gp::persistence::find_request(c, r.request_id);
   EXPECT_EQ(now.status, "cancelled");
   EXPECT_EQ(now.message, "newer");

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include <gtest/gtest.h>
 
@@ -141,6 +142,7 @@ TEST(source_path, unsafe_paths_are_refused) {
 TEST(source_path, resolution_stays_in_the_clients_folder) {
   namespace fs = std::filesystem;
   auto root = fs::temp_directory_path() / ("gp_bronze_" + std::to_string(::getpid()));
+  fs::remove_all(root);  // a leftover of an earlier run with the same pid
   fs::create_directories(root / "ddh" / "rasters");
   fs::create_directories(root / "other");
   std::ofstream{root / "ddh" / "a.gpkg"} << "x";
@@ -151,6 +153,8 @@ TEST(source_path, resolution_stays_in_the_clients_folder) {
   fs::create_symlink(root / "ddh" / "a.gpkg", root / "ddh" / "absolute_in.gpkg");
   fs::create_symlink(root / "ddh" / "rasters", root / "ddh" / "absolute_in_folder");
   fs::create_symlink("missing.gpkg", root / "ddh" / "dangling.gpkg");
+  fs::create_symlink("loop.gpkg", root / "ddh" / "loop.gpkg");
+  fs::create_symlink("rasters", root / "ddh" / "relative_folder");
   EXPECT_EQ(resolve_source(root, "ddh", "a.gpkg", false), source_state::ok);
   EXPECT_EQ(resolve_source(root, "ddh", "rasters", true), source_state::ok);
   EXPECT_EQ(resolve_source(root, "ddh", "rasters", false), source_state::wrong_kind);
@@ -163,12 +167,23 @@ TEST(source_path, resolution_stays_in_the_clients_folder) {
   EXPECT_EQ(resolve_source(root, "ddh", "absolute_in_folder", true), source_state::ok);
   EXPECT_EQ(resolve_source(root, "ddh", "absolute_in_folder/", true), source_state::ok);
   EXPECT_EQ(resolve_source(root, "ddh", "dangling.gpkg", false), source_state::not_found);
+  EXPECT_EQ(resolve_source(root, "ddh", "loop.gpkg", false), source_state::not_found);
+  EXPECT_EQ(resolve_source(root, "ddh", "relative_folder", true), source_state::ok);
   EXPECT_EQ(resolve_source(root, "ddh", "a.gpkg/", false), source_state::not_found);
   EXPECT_EQ(resolve_source(root, "nobody", "a.gpkg", false), source_state::not_found);
   // A client folder that is itself a link is followed (its target is the folder).
   fs::create_symlink(root / "ddh", root / "alias");
   EXPECT_EQ(resolve_source(root, "alias", "a.gpkg", false), source_state::ok);
   EXPECT_EQ(resolve_source(root, "alias", "absolute_in.gpkg", false), source_state::ok);
+  // No descriptor is left open, whichever way a path was decided.
+  auto open_fds = [] {
+    return std::distance(fs::directory_iterator{"/proc/self/fd"}, fs::directory_iterator{});
+  };
+  auto before = open_fds();
+  for (const char* p : {"a.gpkg", "rasters", "missing.gpkg", "link.gpkg", "absolute_in.gpkg",
+                        "loop.gpkg", "a.gpkg/"})
+    static_cast<void>(resolve_source(root, "ddh", p, false));
+  EXPECT_EQ(open_fds(), before);
   fs::remove_all(root);
 }
 
