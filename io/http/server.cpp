@@ -4,6 +4,7 @@
 #include <atomic>
 #include <mutex>
 #include <optional>
+#include <pthread.h>
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
@@ -398,7 +399,12 @@ void server::start(handler h) {
   impl_->work.emplace(impl_->ioc.get_executor());
   net::dispatch(impl_->acceptor.get_executor(), [i = impl_.get()] { i->do_accept(); });
   for (int n = 0; n < std::max(1, impl_->opts.threads); ++n)
-    impl_->threads.emplace_back([i = impl_.get()] { i->ioc.run(); });
+    impl_->threads.emplace_back([i = impl_.get(), n] {
+      // Named for `top -H` and perf (it would inherit the name of the thread that started it,
+      // a CAF scheduler thread's).
+      ::pthread_setname_np(::pthread_self(), ("gp.http." + std::to_string(n)).c_str());
+      i->ioc.run();
+    });
 }
 
 void server::stop_accepting() {

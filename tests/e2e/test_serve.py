@@ -1,5 +1,6 @@
 """`geoplatform serve` over real sockets: probes, errors, correlation ids, limits, logs, shutdown."""
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -90,6 +91,16 @@ class Serve(unittest.TestCase):
                                    "X-Correlation-Id": "big-upload-7"})
         problem(self, r, 413, "payload_too_large")
         self.assertEqual(r[1]["x-correlation-id"], "big-upload-7")
+
+    def test_threads_are_named_for_operators(self):
+        # top -H and perf show what each thread is (docs/operations.md, Threads).
+        names = []
+        for tid in os.listdir("/proc/%d/task" % self.srv.proc.pid):
+            with open("/proc/%d/task/%s/comm" % (self.srv.proc.pid, tid)) as f:
+                names.append(f.read().strip())
+        self.assertIn("gp.http.0", names)
+        self.assertIn("caf.multiplexer", names)
+        self.assertIn("caf.actor", names)
 
     def test_port_0_logs_the_real_port_and_base_url(self):
         self.assertIn("public base URL http://127.0.0.1:%d" % self.srv.port, self.srv.output())
