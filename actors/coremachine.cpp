@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/db_pool.hpp"
+#include "actors/sizing.hpp"
 #include "actors/task_worker.hpp"
 #include "io/jobs/registry.hpp"
 #include "io/logging.hpp"
@@ -318,6 +319,7 @@ caf::behavior coremachine(core_self* self, db_pool_actor pool, engine_options op
   st.pool = pool;
   st.opts = std::move(opts);
   st.reg = reg;
+  st.watchers.reserve(reserved_live_requests);
   st.keeper = spawn_lease_keeper(self->system(), pool, st.opts);
   self->link_to(st.keeper);
   for (size_t i = 0; i < st.opts.workers; ++i) {

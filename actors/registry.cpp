@@ -8,6 +8,7 @@
 #include "actors/coremachine.hpp"
 #include "actors/db_pool.hpp"
 #include "actors/registry_state.hpp"
+#include "actors/sizing.hpp"
 #include "io/http/request_codec.hpp"
 #include "io/logging.hpp"
 #include "messages/atoms.hpp"
@@ -278,6 +279,7 @@ caf::behavior registry_fn(reg_self* self, registry_options opts, request_options
   if (!request.board)
     request.board = std::make_shared<status_board>();
   st.board = request.board;
+  st.index.reserve(std::max(st.opts.index_limit, reserved_live_requests));
   st.request_opts = std::make_shared<request_options>(std::move(request));
   if (st.request_opts->jobs != nullptr)
     st.planner = planner_for(*st.request_opts->jobs);

@@ -6,6 +6,7 @@
 #include <caf/all.hpp>
 
 #include "actors/db_pool.hpp"
+#include "actors/sizing.hpp"
 #include "io/http/request_codec.hpp"
 #include "io/logging.hpp"
 #include "messages/atoms.hpp"
@@ -141,6 +142,7 @@ caf::behavior supervisor(sup_self* self, std::shared_ptr<const request_options> 
                          supervisor_options sup) {
   self->state.opts = std::move(opts);
   self->state.sup = sup;
+  self->state.children.reserve(reserved_live_requests);
   self->set_down_handler([=](const caf::down_msg& dm) { on_down(self, dm); });
   // Children are monitored, not linked (a crash must not take the supervisor down); when the
   // registry it is linked to stops, they stop with it.

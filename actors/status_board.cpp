@@ -4,10 +4,16 @@
 #include <cmath>
 #include <functional>
 
+#include "actors/sizing.hpp"
 #include "io/crypto.hpp"
 #include "io/http/request_codec.hpp"
 
 namespace gp {
+
+status_board::status_board() {
+  for (auto& s : shards_)
+    s.map.reserve(reserved_live_requests / shards);
+}
 
 status_board::shard& status_board::of(const std::string& id) const {
   return shards_[std::hash<std::string>{}(id) % shards];

@@ -27,6 +27,9 @@ public:
     bool has_fingerprint = false;
   };
 
+  /// Each shard reserves its part of reserved_live_requests (actors/sizing.hpp).
+  status_board();
+
   /// Publishes a request's latest stored view, unless the board has a newer one (a higher
   /// state_version, or an ended view of the same version). Returns whether it was taken.
   bool publish(std::shared_ptr<const request_view> view);
