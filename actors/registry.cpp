@@ -82,8 +82,9 @@ void forget_later(registry_state& st, const std::string& id, entry& e) {
 
 namespace {
 
-/// Forgets up to two ended requests, oldest first. An id whose request was retried or got an
-/// actor since it was queued is dropped from the queue (it is queued again when it ends).
+/// Forgets up to two ended requests, oldest first, looking at eight queued ids at most. An id
+/// whose request was retried or got an actor since it was queued is dropped from the queue (it
+/// is queued again when it ends).
 void forget_some(registry_state& st) {
   for (int forgot = 0, looked = 0; forgot < 2 && looked < 8 && !st.forgettable.empty(); ++looked) {
     auto id = std::move(st.forgettable.front());

@@ -234,7 +234,7 @@ source_state resolve_by_real_paths(const std::string& folder_path, const std::st
 source_state resolve_source(const std::string& bronze_root, const std::string& client_id,
                             const std::string& path, bool want_folder) {
   // This runs on every submit. openat2 with RESOLVE_BENEATH opens the source only if resolving
-  // it never leaves the client's folder: four system calls, where realpath(3) reads every link
+  // it never leaves the client's folder: five system calls, where realpath(3) reads every link
   // of both paths one by one. It refuses any absolute link and any link out of the folder
   // (EXDEV); those, and kernels without openat2, are decided by comparing real paths, so an
   // absolute link that ends inside the folder is still accepted.
