@@ -49,9 +49,6 @@ using served_outputs = http_edge_state::served_outputs;
 /// Which part of a request's outputs a call asks for.
 enum class data_item { download, file, mosaic };
 
-/// Completed requests whose outputs the edge keeps; the map is emptied when full.
-constexpr size_t outputs_cache_limit = 10000;
-
 /// A MosaicJSON larger than this is refused rather than read into memory.
 constexpr uint64_t mosaic_limit = 16 << 20;
 
@@ -205,10 +202,8 @@ void answer_row(edge_self* self, http_call& call, const principal& who, const st
                  call.req.correlation_id);
     return call.reply(problem(500, "internal", "an internal error occurred"));
   }
-  auto& cache = self->state.outputs_cache;
-  if (cache.size() >= outputs_cache_limit)
-    cache.clear();
-  auto& entry = cache[id] = served_outputs{row.client_id, row.request_type, std::move(*outputs)};
+  auto& entry = self->state.outputs_cache.put(
+    id, served_outputs{row.client_id, row.request_type, std::move(*outputs)});
   answer(self, call, id, entry, what, name);
 }
 
@@ -216,12 +211,11 @@ void serve(edge_self* self, http_call call, const principal& who, const std::str
            data_item what, const std::string& name) {
   if (!io::http::is_hex_id(id, 32))
     return call.reply(no_request(id));
-  auto& cache = self->state.outputs_cache;
-  if (auto i = cache.find(id); i != cache.end()) {
+  if (auto* cached = self->state.outputs_cache.find(id)) {
     auto scope = scope_of(who);
-    if (!scope.empty() && i->second.client_id != scope)
+    if (!scope.empty() && cached->client_id != scope)
       return call.reply(no_request(id));
-    return answer(self, call, id, i->second, what, name);
+    return answer(self, call, id, *cached, what, name);
   }
   db_job find = [id](pqxx::connection& c) {
     return caf::make_message(outputs_lookup{persistence::find_request_outputs(c, id)});

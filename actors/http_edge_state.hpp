@@ -10,6 +10,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/http_edge.hpp"
+#include "io/bounded_map.hpp"
 #include "io/deadlines.hpp"
 #include "io/http/outputs.hpp"
 #include "io/http/router.hpp"
@@ -32,21 +33,21 @@ struct http_edge_state {
   /// a hot key costs no actor round trip, and nothing is trusted longer than auth's own cache.
   std::unordered_map<std::string, principal> verdicts;
   /// Status bodies rendered from status board views, by request id: rendered again only when
-  /// the view (or its estimated completion) changed.
+  /// the view (or its estimated completion) changed. The 20 000 newest ids are kept.
   struct rendered_status {
     std::shared_ptr<const request_view> view;
     int64_t eta = 0;
     std::string body;
   };
-  std::unordered_map<std::string, rendered_status> status_cache;
+  io::bounded_map<rendered_status> status_cache{20000};
   /// Outputs of completed requests by request id (they never change once completed), so a
-  /// download's many range reads cost one database round trip.
+  /// download's many range reads cost one database round trip. The 10 000 newest are kept.
   struct served_outputs {
     std::string client_id;
     std::string request_type;
     io::http::request_outputs outputs;
   };
-  std::unordered_map<std::string, served_outputs> outputs_cache;
+  io::bounded_map<served_outputs> outputs_cache{10000};
   /// Submissions waiting for the registry. The registry is asked without a CAF timeout (each
   /// one would wake CAF's timer thread twice per submission); one timer, armed while anything
   /// waits, answers those past their deadline with a 503 (expire_submissions), and an answer

@@ -322,17 +322,14 @@ void handle_platform_status(edge_self* self, http_call call, const principal& wh
       if (!scope.empty() && e->view->client_id != scope)
         return reply(problem(404, "not_found", "no request " + id));
       auto eta = board->estimated_completion(*e->view);
-      auto& cache = self->state.status_cache;
-      auto i = cache.find(id);
-      if (i == cache.end() || i->second.view != e->view || i->second.eta != eta) {
-        if (cache.size() >= 20000)
-          cache.clear();
+      auto* cached = self->state.status_cache.find(id);
+      if (cached == nullptr || cached->view != e->view || cached->eta != eta) {
         auto r = status_response(self, 200, *e->view, eta);
-        cache[id] = {e->view, eta, r.body};
+        self->state.status_cache.put(id, {e->view, eta, r.body});
         return reply(std::move(r));
       }
       io::http::response r;
-      r.body = i->second.body;
+      r.body = cached->body;
       if (!is_terminal(e->view->status))
         r.headers.emplace_back("Retry-After", retry_after(eta));
       return reply(std::move(r));
