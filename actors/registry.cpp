@@ -379,6 +379,8 @@ caf::behavior registry_fn(reg_self* self, registry_options opts, request_options
         self->send_exit(actor, caf::exit_reason::user_shutdown);
         return;
       }
+      if (!e.actor)
+        ++self->state.live_actors;
       e.actor = actor;
       e.started = true;
       // Ended before its actor was known here: it has nothing to do. Only a cancelled request's
@@ -392,6 +394,7 @@ caf::behavior registry_fn(reg_self* self, registry_options opts, request_options
       if (auto i = self->state.index.find(id); i != self->state.index.end())
         if (i->second.actor.address() == addr) {
           i->second.actor = nullptr;
+          --self->state.live_actors;
           i->second.started = false;
           forget_later(self->state, id, i->second);
         }
@@ -400,13 +403,10 @@ caf::behavior registry_fn(reg_self* self, registry_options opts, request_options
     [=](tick_atom, const std::string& after) { rehydrate(self, after); },
     [=](status_atom) {
       auto& st = self->state;
-      size_t live = 0;
-      for (const auto& [_, e] : st.index)
-        live += e.actor ? 1 : 0;
       return status_report{"registry",
                            st.rehydrated ? "running" : "resuming",
                            {{"known_requests", std::to_string(st.index.size())},
-                            {"live_actors", std::to_string(live)},
+                            {"live_actors", std::to_string(st.live_actors)},
                             {"created", std::to_string(st.created)},
                             {"repeats", std::to_string(st.repeats)},
                             {"conflicts", std::to_string(st.conflicts)},

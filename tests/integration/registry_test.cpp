@@ -368,6 +368,11 @@ TEST_F(registry, a_full_index_of_live_requests_queues_nothing_to_forget) {
     self->receive([&](gp::submit_answer& a) { created += a.outcome == gp::submit_answer::created; },
                   [&](caf::error& e) { ADD_FAILURE() << sys->render(e); });
   EXPECT_EQ(created, n);
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (supervisor_report()["live_actors"] != std::to_string(n)) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "not every actor was tracked";
+    std::this_thread::sleep_for(10ms);
+  }
   auto report = supervisor_report();
   EXPECT_EQ(report["known_requests"], std::to_string(n));
   EXPECT_EQ(report["forget_queue"], "0");
