@@ -171,6 +171,40 @@ TEST(migrations, request_and_job_ids_must_be_lower_case_hex_of_their_length) {
             0);
 }
 
+TEST(migrations, analyze_skips_payload_columns_and_keeps_the_filtered_ones) {
+  scratch_database db;
+  pqxx::connection c{db.url()};
+  migrate_with_client(c);
+  pqxx::nontransaction tx{c};
+  auto without = [&](const std::string& table) {
+    std::vector<std::string> names;
+    for (const auto& row : tx.exec("SELECT attname FROM pg_attribute WHERE attrelid = '" + table +
+                                   "'::regclass AND attnum > 0 AND attstattarget = 0 "
+                                   "ORDER BY attname"))
+      names.push_back(row[0].as<std::string>());
+    return names;
+  };
+  EXPECT_EQ(without("platform.requests"),
+            (std::vector<std::string>{"callback_url", "client_request_id", "endpoints",
+                                      "error_message", "message", "outputs", "processing_config",
+                                      "request_id", "snapshot", "source_path", "stac_metadata"}));
+  EXPECT_EQ(without("app.jobs"), (std::vector<std::string>{"error", "job_id", "parameters",
+                                                           "result", "stage_results"}));
+  // What queries filter on is still measured: ANALYZE fills in its statistics.
+  tx.exec("INSERT INTO platform.requests (request_id, client_id, dataset_id, resource_id, "
+          "version_id, request_type, source_path) VALUES (platform.request_id_for('ddh', 'd', "
+          "'r', 'v1'), 'ddh', 'd', 'r', 'v1', 'vector', 'x.gpkg')");
+  tx.exec("ANALYZE platform.requests");
+  auto measured = [&](const std::string& columns) {
+    return tx
+      .exec1("SELECT count(*) FROM pg_stats WHERE schemaname = 'platform' AND tablename = "
+             "'requests' AND attname IN (" + columns + ")")[0]
+      .as<int>();
+  };
+  EXPECT_EQ(measured("'client_id', 'status', 'created_at'"), 3);
+  EXPECT_EQ(measured("'snapshot', 'request_id'"), 0);
+}
+
 TEST(migrations, concurrent_migrators_apply_each_migration_once) {
   for (int round = 0; round < 3; ++round) {
     scratch_database db;
