@@ -71,6 +71,9 @@ void remember_final(reg_self* self, const request_view& v) {
 
 namespace registry_detail {
 
+namespace {
+
+/// Queues an ended request without an actor to be forgotten once the index is full.
 void forget_later(registry_state& st, const std::string& id, entry& e) {
   // An actor asked for (started) may not be reported yet: its request is not forgotten before
   // the actor stops (untrack_atom queues it then).
@@ -79,8 +82,6 @@ void forget_later(registry_state& st, const std::string& id, entry& e) {
   e.forget_queued = true;
   st.forgettable.push_back(id);
 }
-
-namespace {
 
 /// Forgets up to two ended requests, oldest first, looking at eight queued ids at most. An id
 /// whose request was retried or got an actor since it was queued is dropped from the queue (it

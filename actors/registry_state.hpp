@@ -94,9 +94,6 @@ using reg_self = caf::stateful_actor<registry_state>;
 /// Records what a row says of its request in the index (and the board's fingerprints).
 entry& remember(reg_self* self, const request_row& row, const fingerprint_t& fp);
 
-/// Queues an ended request without an actor to be forgotten once the index is full.
-void forget_later(registry_state& st, const std::string& id, entry& e);
-
 /// Asks the supervisor for the request's actor. `fresh_jobs`: the row and its first job (these
 /// jobs) were inserted by this node a moment ago.
 void start_actor(reg_self* self, entry& e, const request_row& row,
