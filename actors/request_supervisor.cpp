@@ -36,12 +36,22 @@ struct supervisor_state {
 
 using sup_self = caf::stateful_actor<supervisor_state>;
 
+/// Tells the registry of an actor that started or stopped (after report_delay in tests).
+template <class... Ts>
+void report(sup_self* self, const Ts&... xs) {
+  const auto& st = self->state;
+  if (st.sup.report_delay.count() > 0)
+    self->delayed_send(st.opts->registry, st.sup.report_delay, xs...);
+  else
+    self->send(st.opts->registry, xs...);
+}
+
 void adopt(sup_self* self, const request_actor& actor, const std::string& request_id) {
   auto& st = self->state;
   self->monitor(actor);
   st.children.emplace(actor.address(), request_id);
   ++st.started;
-  self->send(st.opts->registry, track_atom_v, request_id, actor);
+  report(self, track_atom_v, request_id, actor);
 }
 
 void start(sup_self* self, const request_row& row) {
@@ -119,7 +129,7 @@ void on_down(sup_self* self, const caf::down_msg& dm) {
     return;
   auto id = std::move(i->second);
   st.children.erase(i);
-  self->send(st.opts->registry, untrack_atom_v, id, dm.source);
+  report(self, untrack_atom_v, id, dm.source);
   if (!dm.reason || dm.reason == caf::exit_reason::user_shutdown ||
       dm.reason == caf::exit_reason::normal) {
     st.crashes.erase(id);

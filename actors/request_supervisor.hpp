@@ -16,6 +16,9 @@ struct supervisor_options {
   std::chrono::milliseconds restart_window{60000};
   /// First pause before a restart; doubles with each restart in the window.
   std::chrono::milliseconds restart_backoff{200};
+  /// Tests only: the registry hears of started and stopped actors this much later (still in the
+  /// order they happened), which widens the window between an actor's start and its report.
+  std::chrono::milliseconds report_delay{0};
 };
 
 /// Spawns the supervisor. Request actors get `opts`; the registry hears of every (re)start

@@ -1,7 +1,8 @@
 // The registry, the request supervisor and request actors with a real coremachine and a real
 // PostgreSQL: a request runs to the end; an actor that throws is restarted from its snapshot and
 // finishes; one that keeps crashing fails its request; live requests are resumed at start-up; a
-// stale actor's write is refused.
+// stale actor's write is refused; ended requests are forgotten past the index limit, but never
+// while their actor is asked for, running, or not yet reported.
 #include "actors/registry.hpp"
 
 #include <algorithm>
@@ -41,6 +42,8 @@ struct registry : ::testing::Test {
   /// 1: a second insert group may start beside the first at once.
   size_t min_concurrent_batch = 1;
   size_t index_limit = 200000;
+  /// The supervisor's reports of started and stopped actors reach the registry this much later.
+  std::chrono::milliseconds report_delay{0};
 
   void SetUp() override {
     pqxx::connection c{db.url()};
@@ -94,6 +97,7 @@ struct registry : ::testing::Test {
     gp::supervisor_options so;
     so.max_restarts = max_restarts;
     so.restart_backoff = 20ms;
+    so.report_delay = report_delay;
     reg = gp::spawn_registry(*sys, ro, r, so);
   }
 
@@ -175,6 +179,15 @@ struct registry : ::testing::Test {
     self->request(reg, 5s, gp::status_atom_v)
       .receive([&](gp::status_report& r) { out = r.details; }, [&](caf::error&) {});
     return out;
+  }
+
+  /// Waits until the registry's status report has `value` under `key`.
+  void until(const char* key, const std::string& value) {
+    auto deadline = std::chrono::steady_clock::now() + 15s;
+    while (supervisor_report()[key] != value) {
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << key << " is not " << value;
+      std::this_thread::sleep_for(10ms);
+    }
   }
 
   int64_t scalar(const std::string& sql) {
@@ -368,11 +381,7 @@ TEST_F(registry, a_full_index_of_live_requests_queues_nothing_to_forget) {
     self->receive([&](gp::submit_answer& a) { created += a.outcome == gp::submit_answer::created; },
                   [&](caf::error& e) { ADD_FAILURE() << sys->render(e); });
   EXPECT_EQ(created, n);
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (supervisor_report()["live_actors"] != std::to_string(n)) {
-    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "not every actor was tracked";
-    std::this_thread::sleep_for(10ms);
-  }
+  until("live_actors", std::to_string(n));
   auto report = supervisor_report();
   EXPECT_EQ(report["known_requests"], std::to_string(n));
   EXPECT_EQ(report["forget_queue"], "0");
@@ -391,11 +400,7 @@ TEST_F(registry, past_the_limit_ended_requests_are_forgotten_and_still_answered_
   for (const auto& id : ids)
     EXPECT_EQ(wait_terminal(id).status, "completed");
   // Their actors stop after the end; then each waits to be forgotten.
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (supervisor_report()["forget_queue"] != "10") {
-    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "ended requests not queued";
-    std::this_thread::sleep_for(10ms);
-  }
+  until("forget_queue", "10");
   EXPECT_EQ(supervisor_report()["live_actors"], "0");
   // The index is full: the next submission forgets two of them.
   EXPECT_EQ(submit(submission("new")).outcome, gp::submit_answer::created);
@@ -414,13 +419,6 @@ TEST_F(registry, a_retried_request_waiting_to_be_forgotten_is_kept_while_it_runs
   *faults = -1;  // its actor crashes until the request fails
   start_registry(0, R"({"vector": [{"step": "ingest_vector", "job": "sleep", "params": {"ms": 1000}},
                                    {"step": "stac_catalog_vectors", "job": "noop"}]})");
-  auto until = [&](const char* key, const std::string& value) {
-    auto deadline = std::chrono::steady_clock::now() + 15s;
-    while (supervisor_report()[key] != value) {
-      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << key << " is not " << value;
-      std::this_thread::sleep_for(10ms);
-    }
-  };
   auto id = submit(submission("again")).view.request_id;
   EXPECT_EQ(wait_terminal(id).status, "failed");
   until("forget_queue", "1");
@@ -445,6 +443,54 @@ TEST_F(registry, a_retried_request_waiting_to_be_forgotten_is_kept_while_it_runs
   report = supervisor_report();
   EXPECT_EQ(report["forgotten_requests"], "2");
   EXPECT_EQ(report["known_requests"], "4");
+}
+
+TEST_F(registry, a_request_is_not_forgotten_between_its_actors_start_and_its_report) {
+  // The window between the registry asking for an actor and the supervisor reporting it, widened:
+  // each request ends (its jobs end as they are created) before its actor is reported, and the
+  // index is past its limit. None may be forgotten until its actor has been reported and has
+  // stopped (one forgotten in the window came back as an entry with no client).
+  index_limit = 2;
+  report_delay = 2s;
+  start_registry(3, R"({"vector": [{"job": "hello_world", "params": {"n": 0}},
+                                   {"job": "noop", "params": {"tasks": 0}}]})");
+  caf::scoped_actor self{*sys};
+  for (int i = 0; i < 4; ++i)
+    self->send(reg, gp::submit_atom_v, submission("early" + std::to_string(i)));
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4; ++i)
+    self->receive(
+      [&](gp::submit_answer& a) {
+        EXPECT_EQ(a.outcome, gp::submit_answer::created);
+        ids.push_back(a.view.request_id);
+      },
+      [&](caf::error& e) { ADD_FAILURE() << sys->render(e); });
+  ASSERT_EQ(ids.size(), 4u);
+  for (const auto& id : ids)
+    EXPECT_EQ(wait_terminal(id).status, "completed");
+  auto report = supervisor_report();
+  ASSERT_EQ(report["live_actors"], "0") << "an actor was reported before the test looked";
+  EXPECT_EQ(report["forgotten_requests"], "0");
+  EXPECT_EQ(report["forget_queue"], "0");
+  EXPECT_EQ(report["known_requests"], "4");
+  for (const auto& id : ids) {
+    auto v = status(id);
+    EXPECT_EQ(v.status, "completed");
+    EXPECT_EQ(v.client_id, "ddh");
+  }
+  // Reported (started, then stopped): now each waits to be forgotten, and the next new request
+  // forgets the two oldest; they are still answered from their rows.
+  until("forget_queue", "4");
+  EXPECT_EQ(supervisor_report()["live_actors"], "0");
+  EXPECT_EQ(submit(submission("late")).outcome, gp::submit_answer::created);
+  report = supervisor_report();
+  EXPECT_EQ(report["forgotten_requests"], "2");
+  EXPECT_EQ(report["known_requests"], "3");
+  for (const auto& id : ids) {
+    auto v = status(id);
+    EXPECT_EQ(v.status, "completed");
+    EXPECT_EQ(v.client_id, "ddh");
+  }
 }
 
 TEST_F(registry, live_requests_are_resumed_at_start_up) {
