@@ -44,6 +44,9 @@ struct engine_options {
   persistence::db_options db;
   /// Handed to every handler (database for bulk work, source limits).
   io::jobs::task_environment env;
+  /// Makes the first jobs of platform requests that have none yet; the workers' claims create
+  /// them (none without it). See first_job_planner_of.
+  persistence::first_job_planner first_jobs;
 };
 
 /// Spawns the coremachine with its lease keeper and `opts.workers` task workers (all linked to

@@ -283,8 +283,6 @@ caf::behavior registry_fn(reg_self* self, registry_options opts, request_options
   st.board = request.board;
   st.index.reserve(std::max(st.opts.index_limit, reserved_live_requests));
   st.request_opts = std::make_shared<request_options>(std::move(request));
-  if (st.request_opts->jobs != nullptr)
-    st.planner = planner_for(*st.request_opts->jobs);
   st.supervisor = spawn_request_supervisor(self->system(), st.request_opts, sup);
   self->link_to(st.supervisor);
   // When the registry stops, its supervisor stops the request actors. The handle held here keeps

@@ -48,10 +48,9 @@ struct entry {
 
 /// Submissions waiting for an insert transaction, with everyone waiting on each.
 struct waiting {
-  /// The row and first job to insert, built when the submission arrives (not when its group
-  /// leaves, which would hold up that group).
+  /// The row to insert, built when the submission arrives (not when its group leaves, which
+  /// would hold up that group).
   persistence::new_request row;
-  persistence::new_job first_job;
   fingerprint_t fingerprint{};
   std::vector<caf::response_promise> promises;
   /// The jobs its snapshot names once inserted (its first job), so the new row's view needs no
@@ -67,7 +66,6 @@ struct average {
 struct registry_state {
   registry_options opts;
   std::shared_ptr<request_options> request_opts;
-  persistence::stage_planner planner;
   request_supervisor_actor supervisor;
   std::unordered_map<std::string, entry> index;
   std::deque<waiting> queue;

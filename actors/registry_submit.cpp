@@ -50,7 +50,7 @@ void answer_batch(reg_self* self, std::vector<waiting>& batch, const inserted& r
       // Another group with the same id may have found the committed row and answered first; it
       // started the actor then (which may even have ended the request since).
       if (!e.started && !is_terminal(e.status))
-        start_actor(self, e, out.row, out.first_job_waiting ? &w.jobs : nullptr);
+        start_actor(self, e, out.row, w.jobs.empty() ? nullptr : &w.jobs);
       GP_LOG_INFO("registry: request {} created ({} {}/{}/{})", out.row.request_id.substr(0, 12),
                   out.row.request_type, out.row.dataset_id, out.row.resource_id,
                   out.row.version_id);
@@ -88,7 +88,6 @@ void flush(reg_self* self) {
          (st.inflight == 0 || st.queue.size() >= st.opts.min_concurrent_batch)) {
     auto batch = std::make_shared<std::vector<waiting>>();
     std::vector<persistence::new_request> rows;
-    std::vector<persistence::new_job> jobs;
     std::set<std::string> ids;
     std::deque<waiting> later;  // the same id with another payload: the next group decides it
     while (!st.queue.empty() && batch->size() < st.opts.max_batch) {
@@ -101,7 +100,6 @@ void flush(reg_self* self) {
       // Handed over to the insert; the id stays for the answer.
       rows.push_back(std::move(w.row));
       w.row.request_id = rows.back().request_id;
-      jobs.push_back(std::move(w.first_job));
       batch->push_back(std::move(w));
       st.queue.pop_front();
     }
@@ -109,9 +107,8 @@ void flush(reg_self* self) {
       st.queue.push_front(std::move(*i));
     ++st.inflight;
     ++st.batches;
-    db_job insert = [rows = std::move(rows), jobs = std::move(jobs), plan = st.planner,
-                     after = st.opts.after_insert](pqxx::connection& c) {
-      inserted res{persistence::insert_requests(c, rows, jobs, plan)};
+    db_job insert = [rows = std::move(rows), after = st.opts.after_insert](pqxx::connection& c) {
+      inserted res{persistence::insert_requests(c, rows)};
       if (after)
         after(std::any_of(res.outcomes.begin(), res.outcomes.end(),
                           [](const auto& o) { return o.created; }));
@@ -126,7 +123,7 @@ void flush(reg_self* self) {
           // would be idle meanwhile.
           flush(self);
           answer_batch(self, *batch, res);
-          // New first jobs wait in the queue: wake the task workers.
+          // New requests wait for a claim to create their first jobs: wake the task workers.
           self->send(self->state.request_opts->coremachine, work_atom_v);
         },
         [=](const caf::error& err) {
@@ -176,16 +173,18 @@ caf::response_promise submit(reg_self* self, request_submission& sub) {
   waiting w;
   w.fingerprint = fp;
   w.promises.push_back(rp);
-  std::string snapshot = "{}";  // first_job_of names the first job here, if there is one
-  w.first_job = first_job_of(*st.request_opts, sub, snapshot);
+  std::string snapshot = "{}";  // first_job_named names the first job here, if there is one
+  auto first = first_job_named(*st.request_opts, sub.request_type, sub.request_id, snapshot);
   w.row = {std::move(sub.request_id),  std::move(sub.client_id),
            std::move(sub.dataset_id),  std::move(sub.resource_id),
            std::move(sub.version_id),  std::move(sub.request_type),
            std::move(sub.source_path), std::move(sub.processing_config_json),
            std::move(sub.callback_url), std::move(sub.client_request_id),
            st.opts.node_id,            std::move(snapshot)};
-  if (const auto& j = w.first_job; !j.job_id.empty())
-    w.jobs = {{j.job_id, j.job_type, "queued", 0, j.total_stages}};
+  // The first claim that finds the row creates the job its snapshot names.
+  w.row.first_job_planned = first.job_id.empty();
+  if (!first.job_id.empty())
+    w.jobs = {{first.job_id, first.job_type, "queued", 0, first.total_stages}};
   st.queue.push_back(std::move(w));
   flush(self);
   return rp;

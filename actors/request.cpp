@@ -67,8 +67,11 @@ struct request_state {
   /// A job event that arrived while a write was in flight; handled once it is stored.
   std::unique_ptr<job_event> deferred;
   std::chrono::steady_clock::time_point next_progress;
-  /// Its first job was created with its row by this node a moment ago.
+  /// Its row was inserted by this node a moment ago: its first job is watched without a database
+  /// look (the first claim that finds the row creates it).
   bool fresh = false;
+  /// Looks that found its first job not created yet (the next look waits twice as long).
+  uint8_t unplanned_looks = 0;
   /// What a completed step produced is being read: further events of that job (a duplicate
   /// "completed" from a watch and a worker) are ignored until the answer moves the step on.
   bool gathering = false;
@@ -497,8 +500,20 @@ void on_job_event(req_self* self, const job_event& ev) {
       st.deferred = std::make_unique<job_event>(ev);
     return;
   }
-  if (ev.status == "unknown")
+  if (ev.status == "unknown") {
+    // A pending request's first job is created by the first claim that finds the request
+    // (platform.requests.first_job_planned): it is looked up again later, 1 s then twice as long
+    // up to 32 s (a job created meanwhile by a claim of this node reports itself sooner). Any
+    // other job its snapshot names but that does not exist is created here.
+    if (st.step == 0 && view_of(self).status == "pending") {
+      auto wait = std::chrono::seconds{1 << std::min<int>(st.unplanned_looks, 5)};
+      if (st.unplanned_looks < 5)
+        ++st.unplanned_looks;
+      self->delayed_send(self, wait, claim_atom_v);
+      return;
+    }
     return submit_step(self);
+  }
   if (view_of(self).status == "pending") {
     // The first sign of work: the request is processing from now on (stored first).
     const auto& steps = steps_of(self);

@@ -65,14 +65,20 @@ std::string output_dir_of(const request_options& opts, const std::string& client
                           const std::string& dataset_id, const std::string& resource_id,
                           const std::string& version_id);
 
-/// The first job of a new request (its id, type, parameters and stages; empty when its type has
-/// no steps), created with its row, and in `snapshot` the request snapshot that names it (so the
-/// request actor only has to watch it). In actors/request_setup.cpp with the paths above.
-persistence::new_job first_job_of(const request_options& opts, const request_submission& s,
-                                  std::string& snapshot);
+/// The first job of a new request, named (its id, type and stages, without parameters; empty
+/// when its type has no steps), and in `snapshot` the request snapshot that names it (so the
+/// request actor only has to watch it). The job itself is created by the first claim that finds
+/// the request (see first_job_planner_of). In actors/request_setup.cpp with the paths above.
+persistence::new_job first_job_named(const request_options& opts, const std::string& request_type,
+                                     const std::string& request_id, std::string& snapshot);
 
-/// A row this node inserted a moment ago with its first job, and the jobs its snapshot names
-/// (known to the inserter, so they need not be decoded from the row).
+/// Makes the first job of a request from its row, for the task queue's claims: the same job
+/// first_job_named names, with its parameters. `opts` is copied (only its pipelines, job library
+/// and storage roots are used).
+persistence::first_job_planner first_job_planner_of(const request_options& opts);
+
+/// A row this node inserted a moment ago, and the jobs its snapshot names (known to the
+/// inserter, so they need not be decoded from the row).
 struct fresh_request {
   request_row row;
   std::vector<request_job> jobs;

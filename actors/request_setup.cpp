@@ -1,5 +1,6 @@
 // Where a request's source and outputs are, and the first job it starts with: shared by the
-// registry (which creates the first job with the row) and the request actors.
+// registry (which names the first job in the new row's snapshot), the task queue's claims (which
+// create it) and the request actors.
 #include <nlohmann/json.hpp>
 
 #include "actors/request.hpp"
@@ -30,31 +31,52 @@ std::string output_dir_of(const request_options& opts, const std::string& client
          version_id;
 }
 
-persistence::new_job first_job_of(const request_options& opts, const request_submission& s,
-                                  std::string& snapshot) {
+persistence::new_job first_job_named(const request_options& opts, const std::string& request_type,
+                                     const std::string& request_id, std::string& snapshot) {
   persistence::new_job job;
-  auto steps = opts.pipelines.find(s.request_type);
+  auto steps = opts.pipelines.find(request_type);
   if (steps == opts.pipelines.end() || steps->second.empty() || opts.jobs == nullptr)
     return job;
   const auto& step = steps->second.front();
   const auto* def = opts.jobs->job(step.job_type);
   if (def == nullptr)
     return job;
-  io::jobs::request_facts facts{s.request_id, s.client_id, s.request_type,
-                                source_of(opts, s.client_id, s.source_path),
-                                nlohmann::json::parse(s.processing_config_json, nullptr, false),
-                                output_dir_of(opts, s.client_id, s.dataset_id, s.resource_id,
-                                              s.version_id),
-                                s.dataset_id, s.resource_id, s.version_id,
-                                source_root_of(opts, s.client_id, s.source_path)};
-  job.job_id = io::jobs::request_job_id(s.request_id, 0, step.job_type);
+  job.job_id = io::jobs::request_job_id(request_id, 0, step.job_type);
   job.job_type = step.job_type;
-  job.params_json = io::jobs::step_params(*opts.jobs, step, facts).dump();
   job.total_stages = static_cast<int>(def->stages.size());
-  job.platform_request_id = s.request_id;
+  job.platform_request_id = request_id;
   snapshot = io::http::encode_snapshot(
     {0, {{job.job_id, job.job_type, "queued", 0, job.total_stages}}});
   return job;
+}
+
+persistence::first_job_planner first_job_planner_of(const request_options& opts) {
+  auto o = std::make_shared<request_options>(opts);
+  persistence::first_job_planner planner;
+  for (const auto& [type, steps] : o->pipelines)
+    if (!steps.empty() && o->jobs != nullptr && o->jobs->job(steps.front().job_type) != nullptr)
+      planner.request_types.push_back(type);
+  planner.make = [o](const persistence::unplanned_request& r, std::string& error) {
+    std::string snapshot;
+    auto job = first_job_named(*o, r.request_type, r.request_id, snapshot);
+    if (job.job_id.empty())
+      return job;
+    const auto& step = o->pipelines.find(r.request_type)->second.front();
+    auto config = nlohmann::json::parse(r.processing_config_json, nullptr, false);
+    io::jobs::request_facts facts{r.request_id, r.client_id, r.request_type,
+                                  source_of(*o, r.client_id, r.source_path), config,
+                                  output_dir_of(*o, r.client_id, r.dataset_id, r.resource_id,
+                                                r.version_id),
+                                  r.dataset_id, r.resource_id, r.version_id,
+                                  source_root_of(*o, r.client_id, r.source_path)};
+    try {
+      job.params_json = io::jobs::step_params(*o->jobs, step, facts).dump();
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    return job;
+  };
+  return planner;
 }
 
 }  // namespace gp

@@ -6,6 +6,7 @@
 
 #include "actors/db_pool.hpp"
 #include "actors/migrator.hpp"
+#include "actors/request.hpp"
 #include "io/jobs/registry.hpp"
 #include "io/logging.hpp"
 #include "messages/atoms.hpp"
@@ -67,11 +68,13 @@ caf::behavior root(caf::stateful_actor<root_state>* self, root_options opts,
   auto pool = spawn_db_pool(self->system(), st.opts.db, st.opts.db_pool_size);
   auto migrator = spawn_migrator(self->system(), pool);
   auto auth = spawn_auth(self->system(), pool, st.opts.auth);
-  auto core = spawn_coremachine(self->system(), pool, st.opts.engine, io::jobs::builtin_registry());
   auto request = st.opts.requests;
+  request.jobs = &io::jobs::builtin_registry();
+  auto engine = st.opts.engine;
+  engine.first_jobs = first_job_planner_of(request);
+  auto core = spawn_coremachine(self->system(), pool, engine, io::jobs::builtin_registry());
   request.pool = pool;
   request.coremachine = core;
-  request.jobs = &io::jobs::builtin_registry();
   request.board = std::make_shared<status_board>();
   auto board = request.board;
   auto registry = spawn_registry(self->system(), st.opts.registry, std::move(request),

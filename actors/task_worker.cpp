@@ -192,10 +192,19 @@ void release(worker_self* self, const std::vector<persistence::claimed_task>& ta
 /// Claims and runs one batch; schedules the next look.
 void poll(worker_self* self) {
   auto& st = self->state;
+  std::vector<persistence::job_state> ended;
   auto claimed = st.db->run<std::vector<persistence::claimed_task>>([&](pqxx::connection& c) {
+    ended.clear();  // of a failed try
     return persistence::claim_tasks(c, st.opts.node_id, st.opts.claim_batch, st.opts.lease,
-                                    st.plan, st.job_types);
+                                    st.plan, st.job_types, st.opts.first_jobs, &ended);
   });
+  // Jobs that ended as the claim planned them (no task will report them): their watchers hear
+  // it now.
+  if (claimed)
+    for (auto& j : ended)
+      self->send(st.coremachine, job_event_atom_v,
+                 job_event{std::move(j.job_id), std::move(j.status), j.stage, false,
+                           std::move(j.error_code), std::move(j.error_message)});
   if (!claimed || claimed->empty()) {
     if (!claimed)
       GP_LOG_WARN("task_worker: claiming failed: {}", self->system().render(claimed.error()));

@@ -48,49 +48,23 @@ RETURNING state_version,
   coalesce(to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), ''),
   coalesce(to_char(completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), ''))sql";
 
-// New requests with their first jobs and those jobs' first tasks, in one statement: jobs are
-// inserted only for requests that were, tasks only for jobs that were.
-// A new row is what the caller sent plus its defaults, so only its creation time is returned.
-// Most groups write no task row (first tasks are deferred to the first claim), and a statement
-// naming app.tasks opens that table and its indexes however few rows it inserts: such groups run
-// the statement without its tasks part (insert_requests_jobs).
-constexpr const char* insert_requests_and_jobs = R"sql(
-WITH r AS (
-  INSERT INTO platform.requests
-    (request_id, client_id, dataset_id, resource_id, version_id, request_type, source_path,
-     processing_config, callback_url, client_request_id, owner_node, snapshot)
-  SELECT d.request_id, d.client_id, d.dataset_id, d.resource_id, d.version_id, d.request_type,
-         d.source_path, d.config::jsonb, nullif(d.callback_url, ''),
-         nullif(d.client_request_id, ''), nullif(d.owner_node, ''), d.snapshot::jsonb
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-              $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
-       AS d(request_id, client_id, dataset_id, resource_id, version_id, request_type, source_path,
-            config, callback_url, client_request_id, owner_node, snapshot)
-  ORDER BY d.request_id
-  ON CONFLICT DO NOTHING
-  RETURNING request_id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
-j AS (
-  INSERT INTO app.jobs (job_id, job_type, parameters, total_stages, platform_request_id,
-                        tasks_planned)
-  SELECT d.job_id, d.job_type, d.params::jsonb, d.total_stages, d.request_id, d.planned
-  FROM unnest($13::text[], $14::text[], $15::text[], $16::int[], $17::text[], $18::bool[])
-       AS d(job_id, job_type, params, total_stages, request_id, planned)
-  WHERE d.request_id::bpchar IN (SELECT request_id FROM r)
-  ORDER BY d.job_id
-  ON CONFLICT (job_id) DO NOTHING
-  RETURNING job_id))sql";
-
-const std::string insert_requests_jobs = std::string{insert_requests_and_jobs} + R"sql(
-SELECT * FROM r)sql";
-
-const std::string insert_requests_jobs_tasks = std::string{insert_requests_and_jobs} + R"sql(,
-t AS (
-  INSERT INTO app.tasks (job_id, stage, task_index, task_type, parameters, max_attempts)
-  SELECT d.job_id, 1, d.task_index, d.task_type, d.params::jsonb, d.max_attempts
-  FROM unnest($19::text[], $20::int[], $21::text[], $22::text[], $23::int[])
-       AS d(job_id, task_index, task_type, params, max_attempts)
-  WHERE d.job_id::bpchar IN (SELECT job_id FROM j))
-SELECT * FROM r)sql";
+// New requests in one statement. A request's first job is not written here: the first claim
+// that finds the request (first_job_planned = false) creates it (plan_first_jobs). A new row is
+// what the caller sent plus its defaults, so only its creation time is returned.
+constexpr const char* insert_many = R"sql(
+INSERT INTO platform.requests
+  (request_id, client_id, dataset_id, resource_id, version_id, request_type, source_path,
+   processing_config, callback_url, client_request_id, owner_node, snapshot, first_job_planned)
+SELECT d.request_id, d.client_id, d.dataset_id, d.resource_id, d.version_id, d.request_type,
+       d.source_path, d.config::jsonb, nullif(d.callback_url, ''),
+       nullif(d.client_request_id, ''), nullif(d.owner_node, ''), d.snapshot::jsonb, d.planned
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+            $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::bool[])
+     AS d(request_id, client_id, dataset_id, resource_id, version_id, request_type, source_path,
+          config, callback_url, client_request_id, owner_node, snapshot, planned)
+ORDER BY d.request_id
+ON CONFLICT DO NOTHING
+RETURNING request_id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))sql";
 
 constexpr const char* averages = R"sql(
 SELECT request_type, avg(seconds)::float8 FROM (
@@ -182,8 +156,7 @@ const char* or_null(const std::string& s) { return s.empty() ? nullptr : s.c_str
 /// One outcome per submission, in order; a submission whose row is not in `rows` gets none.
 std::vector<insert_outcome> outcomes_of(const std::vector<new_request>& rs,
                                         const std::map<std::string, request_row>& rows,
-                                        std::set<std::string> created, bool with_jobs,
-                                        const std::set<std::string>& waiting) {
+                                        std::set<std::string> created) {
   std::vector<insert_outcome> out;
   for (const auto& r : rs) {
     insert_outcome o;
@@ -191,7 +164,6 @@ std::vector<insert_outcome> outcomes_of(const std::vector<new_request>& rs,
     if (i != rows.end())
       o.row = i->second;
     o.created = created.erase(r.request_id) > 0;
-    o.first_job_waiting = o.created && with_jobs && waiting.count(r.request_id) > 0;
     out.push_back(std::move(o));
   }
   return out;
@@ -235,10 +207,10 @@ insert_outcome insert_request(pqxx::connection& c, const new_request& r) {
   return {!inserted.empty(), read_row(row)};
 }
 
-std::vector<insert_outcome> insert_requests(pqxx::connection& c, const std::vector<new_request>& rs,
-                                            const std::vector<new_job>& first_jobs,
-                                            const stage_planner& plan) {
+std::vector<insert_outcome> insert_requests(pqxx::connection& c,
+                                            const std::vector<new_request>& rs) {
   std::vector<std::string> cols[12];
+  std::vector<std::string> planned;
   for (const auto& r : rs) {
     const std::string* v[12] = {&r.request_id,  &r.client_id,   &r.dataset_id,
                                 &r.resource_id, &r.version_id,  &r.request_type,
@@ -246,71 +218,22 @@ std::vector<insert_outcome> insert_requests(pqxx::connection& c, const std::vect
                                 &r.client_request_id, &r.owner_node, &r.snapshot_json};
     for (int i = 0; i < 12; ++i)
       cols[i].push_back(*v[i]);
+    planned.push_back(r.first_job_planned ? "t" : "f");
   }
-  // The first jobs and their first stage's tasks, planned here; a job whose first stage plans no
-  // task is created afterwards through create_jobs, which advances it (rare).
-  std::vector<std::string> j_id, j_type, j_params, j_total, j_request, j_planned;
-  std::vector<std::string> t_job, t_index, t_type, t_params, t_attempts;
-  std::vector<new_job> taskless;
-  bool with_jobs = first_jobs.size() == rs.size() && plan;
-  std::set<std::string> planned;
-  std::set<std::string> waiting;  // requests whose first job gets tasks now
-  for (size_t i = 0; with_jobs && i < rs.size(); ++i) {
-    const auto& j = first_jobs[i];
-    if (j.job_id.empty() || !planned.insert(j.job_id).second)
-      continue;
-    auto tasks = plan(j.job_type, j.params_json, 1, "[]");
-    if (tasks.empty()) {
-      taskless.push_back(j);
-      continue;
-    }
-    j_id.push_back(j.job_id);
-    j_type.push_back(j.job_type);
-    j_params.push_back(j.params_json);
-    j_total.push_back(std::to_string(j.total_stages));
-    j_request.push_back(j.platform_request_id);
-    waiting.insert(j.platform_request_id);
-    // One task with the job's own parameters: the first claim that finds the job writes it
-    // (claim_tasks), so the submit's transaction writes no task row.
-    bool deferred = tasks.size() == 1 && tasks.front().params_json == j.params_json;
-    j_planned.push_back(deferred ? "f" : "t");
-    for (size_t k = 0; !deferred && k < tasks.size(); ++k) {
-      t_job.push_back(j.job_id);
-      t_index.push_back(std::to_string(k));
-      t_type.push_back(tasks[k].task_type);
-      t_params.push_back(tasks[k].params_json);
-      t_attempts.push_back(std::to_string(tasks[k].max_attempts));
-    }
-  }
-  // One statement is one transaction: without first jobs created apart (rare) it runs on its
-  // own, saving the BEGIN and COMMIT round trips.
-  std::unique_ptr<pqxx::transaction_base> tx;
-  if (taskless.empty())
-    tx = std::make_unique<pqxx::nontransaction>(c);
-  else
-    tx = std::make_unique<pqxx::work>(c);
   std::map<std::string, request_row> rows;
   std::set<std::string> created;
   std::map<std::string, const new_request*> sent;
   for (const auto& r : rs)
     sent.emplace(r.request_id, &r);
-  // Prepared: planning this statement costs as much as running it for a small group.
-  // Parameters in the statements' order: the requests' columns, the jobs', then the tasks'.
+  // Prepared: planning this statement costs as much as running it for a small group. One
+  // statement is one transaction: no BEGIN and COMMIT round trips.
   std::vector<std::string> params;
   for (const auto& col : cols)
     params.push_back(to_pg_array(col));
-  for (const auto* col : {&j_id, &j_type, &j_params, &j_total, &j_request, &j_planned})
-    params.push_back(to_pg_array(*col));
-  const char* statement = "gp_insert_requests_jobs";
-  if (t_job.empty()) {
-    c.prepare(statement, sql::insert_requests_jobs);
-  } else {
-    statement = "gp_insert_requests_jobs_tasks";
-    c.prepare(statement, sql::insert_requests_jobs_tasks);
-    for (const auto* col : {&t_job, &t_index, &t_type, &t_params, &t_attempts})
-      params.push_back(to_pg_array(*col));
-  }
-  auto inserted = tx->exec_prepared(statement, pqxx::prepare::make_dynamic_params(params));
+  params.push_back(to_pg_array(planned));
+  c.prepare("gp_insert_requests", sql::insert_many);
+  pqxx::nontransaction tx{c};
+  auto inserted = tx.exec_prepared("gp_insert_requests", pqxx::prepare::make_dynamic_params(params));
   for (const auto& row : inserted) {
     auto id = row[0].as<std::string>();
     auto i = sent.find(id);
@@ -319,12 +242,6 @@ std::vector<insert_outcome> insert_requests(pqxx::connection& c, const std::vect
     created.insert(id);
     rows.emplace(id, new_row(*i->second, row[1].as<std::string>()));
   }
-  std::vector<new_job> late;
-  for (const auto& j : taskless)
-    if (created.count(j.platform_request_id) > 0)
-      late.push_back(j);
-  if (!late.empty())
-    create_jobs(*tx, late, plan);
   // Rows that existed: committed by their writer (ON CONFLICT waited for it).
   std::vector<std::string> existing;
   for (const auto& id : cols[0])
@@ -332,20 +249,19 @@ std::vector<insert_outcome> insert_requests(pqxx::connection& c, const std::vect
       existing.push_back(id);
   if (!existing.empty()) {
     try {
-      for (const auto& row : tx->exec_params(std::string{sql::columns} +
-                                               "WHERE request_id = ANY($1::bpchar[])",
-                                             to_pg_array(existing)))
+      for (const auto& row : tx.exec_params(std::string{sql::columns} +
+                                              "WHERE request_id = ANY($1::bpchar[])",
+                                            to_pg_array(existing)))
         rows.emplace(row[0].as<std::string>(), read_row(row));
     } catch (const std::exception&) {
-      // Without a transaction the new rows are committed already: they are answered, and only
-      // the submissions that met existing rows (returned without a row) fail.
-      if (taskless.empty() && !created.empty())
-        return outcomes_of(rs, rows, created, with_jobs, waiting);
+      // The new rows are committed already: they are answered, and only the submissions that
+      // met existing rows (returned without a row) fail.
+      if (!created.empty())
+        return outcomes_of(rs, rows, created);
       throw;
     }
   }
-  tx->commit();
-  return outcomes_of(rs, rows, created, with_jobs, waiting);
+  return outcomes_of(rs, rows, created);
 }
 
 std::optional<request_row> find_request(pqxx::connection& c, const std::string& request_id) {

@@ -26,30 +26,27 @@ struct new_request {
   std::string callback_url;
   std::string client_request_id;
   std::string owner_node;
-  /// The request actor's snapshot to start from (e.g. naming the first job created with it).
+  /// The request actor's snapshot to start from (e.g. naming its first job).
   std::string snapshot_json = "{}";
+  /// False when the snapshot names a first job that is not created yet: the first claim that
+  /// finds the request creates it (plan_first_jobs).
+  bool first_job_planned = true;
 };
 
 /// The outcome of an insert: a new row, or the row that already had this identity.
 struct insert_outcome {
   bool created = false;
   request_row row;
-  /// A first job was created with the row and waits for its first tasks (it cannot have ended
-  /// yet when this returns; a job whose first stage had no task may have).
-  bool first_job_waiting = false;
 };
 
 /// Inserts with ON CONFLICT DO NOTHING RETURNING; on conflict returns the existing row. Concurrent
 /// identical inserts create exactly one row. The row is committed when this returns.
 insert_outcome insert_request(pqxx::connection& c, const new_request& r);
 
-/// Inserts several requests in one transaction and one commit (the registry groups concurrent
-/// submissions); outcomes are in the order of `rs`. When `first_jobs` is given (one per request),
-/// the first job of every request that was created is created in the same transaction, so a new
-/// request costs no transaction of its own.
-std::vector<insert_outcome> insert_requests(pqxx::connection& c, const std::vector<new_request>& rs,
-                                            const std::vector<new_job>& first_jobs = {},
-                                            const stage_planner& plan = {});
+/// Inserts several requests in one statement, one transaction and one commit (the registry
+/// groups concurrent submissions); outcomes are in the order of `rs`. First jobs are not created
+/// here: see new_request::first_job_planned.
+std::vector<insert_outcome> insert_requests(pqxx::connection& c, const std::vector<new_request>& rs);
 
 /// One request, or nothing.
 std::optional<request_row> find_request(pqxx::connection& c, const std::string& request_id);

@@ -5,6 +5,7 @@
 
 #include <pqxx/pqxx>
 
+#include "messages/jobs.hpp"
 #include "persistence/database.hpp"
 #include "persistence/pg_array.hpp"
 
@@ -105,6 +106,32 @@ FOR UPDATE SKIP LOCKED)sql";
 
 constexpr const char* mark_planned =
   "UPDATE app.jobs SET tasks_planned = true WHERE job_id = ANY($1::bpchar[])";
+
+// Live requests whose first job is left to the first claim (requests_unplanned_idx). NO KEY
+// UPDATE: other claimers skip them, a cancel or a state write waits for this transaction.
+constexpr const char* unplanned_requests = R"sql(
+SELECT request_id, client_id, dataset_id, resource_id, version_id, request_type, source_path,
+       processing_config::text
+FROM platform.requests
+WHERE NOT first_job_planned AND status IN ('pending', 'processing')
+  AND request_type = ANY($2::text[])
+ORDER BY created_at, request_id
+LIMIT $1
+FOR NO KEY UPDATE SKIP LOCKED)sql";
+
+constexpr const char* mark_requests_planned =
+  "UPDATE platform.requests SET first_job_planned = true WHERE request_id = ANY($1::bpchar[])";
+
+// First jobs without their tasks: the deferred planning of the same claim writes them.
+constexpr const char* insert_first_jobs = R"sql(
+INSERT INTO app.jobs (job_id, job_type, parameters, total_stages, platform_request_id,
+                      tasks_planned)
+SELECT d.job_id, d.job_type, d.params::jsonb, d.total_stages, d.request_id, false
+FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[])
+     AS d(job_id, job_type, params, total_stages, request_id)
+ORDER BY d.job_id
+ON CONFLICT (job_id) DO NOTHING
+RETURNING job_id)sql";
 
 // Rows are locked in task_id order and busy ones skipped (they are being recorded right now), so a
 // renewal never takes part in a lock cycle with completions or failures.
@@ -356,7 +383,7 @@ bool create_job(pqxx::connection& c, const new_job& job, const stage_planner& pl
 /// planning throws fails with planning_failed (a retry re-opens it for planning) instead of
 /// coming first in every later claim.
 void plan_deferred(pqxx::transaction_base& tx, int limit, const stage_planner& plan,
-                   const std::vector<std::string>& types) {
+                   const std::vector<std::string>& types, std::vector<job_state>* ended) {
   std::vector<std::string> planned;
   for (const auto& r : tx.exec_prepared(prepared(tx.conn(), "gp_deferred", sql::deferred), limit,
                                         to_pg_array(types))) {
@@ -365,14 +392,18 @@ void plan_deferred(pqxx::transaction_base& tx, int limit, const stage_planner& p
     try {
       tasks = plan(r[1].as<std::string>(), r[2].as<std::string>(), 1, "[]");
     } catch (const std::exception& e) {
-      tx.exec_params(sql::fail_job, job_id, "planning_failed",
-                     std::string{"the job's first stage could not be planned: "} + e.what(),
+      std::string why = std::string{"the job's first stage could not be planned: "} + e.what();
+      tx.exec_params(sql::fail_job, job_id, "planning_failed", why,
                      static_cast<const char*>(nullptr), 1);
+      if (ended)
+        ended->push_back({job_id, "failed", 1, "planning_failed", why});
       continue;
     }
     if (insert_stage(tx, job_id, 1, tasks) == 0) {
-      task_outcome ignored;
-      advance(tx, job_id, plan, ignored);
+      task_outcome after;
+      advance(tx, job_id, plan, after);
+      if (ended && is_terminal(after.job_status))
+        ended->push_back({job_id, after.job_status, after.job_stage, {}, {}});
     }
     planned.push_back(std::move(job_id));
   }
@@ -380,12 +411,64 @@ void plan_deferred(pqxx::transaction_base& tx, int limit, const stage_planner& p
     tx.exec_params(sql::mark_planned, to_pg_array(planned));
 }
 
+/// Creates the first jobs of up to `limit` live requests that have none yet (see claim_tasks).
+void plan_first_jobs(pqxx::transaction_base& tx, int limit, const first_job_planner& first_jobs,
+                     std::vector<job_state>* ended) {
+  std::vector<std::string> requests;
+  std::vector<std::string> ids, types, params, totals, owners;
+  std::vector<std::pair<std::string, std::string>> failed;  // job id, why
+  for (const auto& r : tx.exec_prepared(prepared(tx.conn(), "gp_unplanned_requests",
+                                                 sql::unplanned_requests),
+                                        limit, to_pg_array(first_jobs.request_types))) {
+    unplanned_request u{r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>(),
+                        r[3].as<std::string>(), r[4].as<std::string>(), r[5].as<std::string>(),
+                        r[6].as<std::string>(), r[7].as<std::string>()};
+    std::string error;
+    new_job job;
+    try {
+      job = first_jobs.make(u, error);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    if (job.job_id.empty())
+      continue;  // not made here: left for a node that can
+    requests.push_back(u.request_id);
+    if (!error.empty()) {
+      failed.emplace_back(job.job_id, "the request's first job could not be planned: " + error);
+      job.params_json = "{}";
+    }
+    ids.push_back(std::move(job.job_id));
+    types.push_back(std::move(job.job_type));
+    params.push_back(std::move(job.params_json));
+    totals.push_back(std::to_string(std::max(job.total_stages, 1)));
+    owners.push_back(u.request_id);
+  }
+  if (requests.empty())
+    return;
+  if (!ids.empty())
+    tx.exec_prepared(prepared(tx.conn(), "gp_insert_first_jobs", sql::insert_first_jobs),
+                     to_pg_array(ids), to_pg_array(types), to_pg_array(params),
+                     to_pg_array(totals), to_pg_array(owners));
+  for (const auto& [job_id, why] : failed) {
+    tx.exec_params(sql::fail_job, job_id, "planning_failed", why,
+                   static_cast<const char*>(nullptr), 1);
+    if (ended)
+      ended->push_back({job_id, "failed", 1, "planning_failed", why});
+  }
+  tx.exec_prepared(prepared(tx.conn(), "gp_mark_requests_planned", sql::mark_requests_planned),
+                   to_pg_array(requests));
+}
+
 std::vector<claimed_task> claim_tasks(pqxx::connection& c, const std::string& owner, int limit,
                                       std::chrono::milliseconds lease, const stage_planner& plan,
-                                      const std::vector<std::string>& job_types) {
+                                      const std::vector<std::string>& job_types,
+                                      const first_job_planner& first_jobs,
+                                      std::vector<job_state>* ended) {
   pqxx::work tx{c};
+  if (first_jobs)
+    plan_first_jobs(tx, limit, first_jobs, ended);
   if (plan && !job_types.empty())
-    plan_deferred(tx, limit, plan, job_types);
+    plan_deferred(tx, limit, plan, job_types, ended);
   std::vector<claimed_task> out;
   for (const auto& r :
        tx.exec_prepared(prepared(c, "gp_claim", sql::claim), owner, limit, lease.count())) {

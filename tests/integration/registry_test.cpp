@@ -58,13 +58,18 @@ struct registry : ::testing::Test {
     gp::persistence::db_options o;
     o.url = db.url();
     pool = gp::spawn_db_pool(*sys, o, 3);
+  }
+
+  /// The coremachine, whose claims create the requests' first jobs (as the node's root does).
+  void start_coremachine(const gp::request_options& r) {
     gp::engine_options e;
     e.node_id = "test-node";
     e.workers = 2;
     e.lease = 2s;
     e.retry_base = 50ms;
     e.idle_poll_max = 50ms;
-    e.db = o;
+    e.db.url = db.url();
+    e.first_jobs = gp::first_job_planner_of(r);
     core = gp::spawn_coremachine(*sys, pool, e, gp::io::jobs::builtin_registry());
   }
 
@@ -77,9 +82,10 @@ struct registry : ::testing::Test {
                       std::function<void(bool)> after_insert = {}) {
     gp::request_options r;
     r.pool = pool;
-    r.coremachine = core;
     r.jobs = &gp::io::jobs::builtin_registry();
     r.pipelines = gp::io::jobs::parse_pipelines(pipelines, gp::io::jobs::builtin_registry());
+    start_coremachine(r);
+    r.coremachine = core;
     r.retry_delay = 100ms;
     auto faults = this->faults;
     r.fault = [faults](const std::string& status) {
@@ -502,6 +508,30 @@ TEST_F(registry, live_requests_are_resumed_at_start_up) {
   EXPECT_EQ(done.status, "completed");
 }
 
+TEST_F(registry, a_live_request_whose_first_job_was_never_created_is_resumed_and_finishes) {
+  // As a submit leaves it when the node dies before any claim found it: the row names its first
+  // job, which does not exist. Resumed, its actor finds no job and waits; a claim creates it.
+  pqxx::connection c{db.url()};
+  auto r = stored_request("unclaimed");
+  gp::request_options named;
+  named.jobs = &gp::io::jobs::builtin_registry();
+  named.pipelines = gp::io::jobs::parse_pipelines(
+    R"({"vector": [{"step": "ingest_vector", "job": "hello_world", "params": {"n": 2}},
+                   {"step": "stac_catalog_vectors", "job": "noop"}]})",
+    gp::io::jobs::builtin_registry());
+  auto first = gp::first_job_named(named, r.request_type, r.request_id, r.snapshot_json);
+  ASSERT_FALSE(first.job_id.empty());
+  r.first_job_planned = false;
+  ASSERT_TRUE(gp::persistence::insert_requests(c, {r}).at(0).created);
+  start_registry();
+  auto done = wait_terminal(r.request_id);
+  EXPECT_EQ(done.status, "completed");
+  ASSERT_EQ(done.jobs.size(), 2u);
+  EXPECT_EQ(done.jobs[0].job_id, first.job_id);
+  EXPECT_EQ(scalar("SELECT count(*) FROM app.jobs"), 2);
+  EXPECT_EQ(scalar("SELECT count(*) FROM platform.requests WHERE NOT first_job_planned"), 0);
+}
+
 TEST_F(registry, a_stale_actor_cannot_overwrite_newer_state) {
   pqxx::connection c{db.url()};
   auto r = stored_request("stale");
@@ -513,9 +543,10 @@ TEST_F(registry, a_stale_actor_cannot_overwrite_newer_state) {
   ASSERT_TRUE(gp::persistence::save_request_state(c, r.request_id, 0, s));
   auto opts = std::make_shared<gp::request_options>();
   opts->pool = pool;
-  opts->coremachine = core;
   opts->jobs = &gp::io::jobs::builtin_registry();
   opts->pipelines = gp::io::jobs::default_pipelines();
+  start_coremachine(*opts);
+  opts->coremachine = core;
   caf::scoped_actor self{*sys};
   opts->registry = self;
   auto actor = gp::spawn_request(*sys, opts, row);  // row says pending, version 0
@@ -562,13 +593,14 @@ TEST_F(registry, duplicate_completed_events_never_skip_a_step) {
   auto row = gp::persistence::insert_request(c, r).row;
   auto opts = std::make_shared<gp::request_options>();
   opts->pool = sys->spawn(shuffling_pool, pool);
-  opts->coremachine = core;
   opts->jobs = &gp::io::jobs::builtin_registry();
   opts->pipelines = gp::io::jobs::parse_pipelines(
     R"({"vector": [{"step": "a", "job": "noop"},
                    {"step": "b", "job": "sleep", "params": {"ms": 300}},
                    {"step": "c", "job": "noop"}]})",
     gp::io::jobs::builtin_registry());
+  start_coremachine(*opts);
+  opts->coremachine = core;
   caf::scoped_actor self{*sys};
   opts->registry = self;
   auto actor = gp::spawn_request(*sys, opts, row);
