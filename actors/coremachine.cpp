@@ -341,7 +341,8 @@ caf::behavior coremachine(core_self* self, db_pool_actor pool, engine_options op
     // The sender wants the job's events. The job may have ended before the watch arrived (or on
     // another node), or may not exist (yet): one look in the database tells, grouped with the
     // looks of other watches. A job that does not exist is reported as "unknown" (and the watch
-    // dropped): the watcher creates it and watches again.
+    // dropped): the watcher creates it, or waits for the claim that will (a new request's first
+    // job), and watches again.
     [=](watch_atom, const std::string& job_id) {
       auto sender = caf::actor_cast<caf::actor>(self->current_sender());
       if (!sender)
@@ -350,9 +351,10 @@ caf::behavior coremachine(core_self* self, db_pool_actor pool, engine_options op
       self->state.looks.push_back(job_id);
       look(self);
     },
-    // A watch of a job this node created a moment ago (a new request's first job): it exists,
-    // and if it already ended here its end is remembered, so no database look is needed. (A job
-    // finished by another node's worker is not seen this way; such nodes do not exist yet.)
+    // A watch without a database look now: a new request's first job, which a claim creates (on
+    // this node its events arrive here; if it already ended here its end is remembered), or one
+    // still waiting for that claim. The refreshes look it up later, which is how a job run by
+    // another node's workers is seen.
     [=](watch_atom, const std::string& job_id, bool fresh) {
       auto sender = caf::actor_cast<caf::actor>(self->current_sender());
       if (!sender)

@@ -92,8 +92,8 @@ using reg_self = caf::stateful_actor<registry_state>;
 /// Records what a row says of its request in the index (and the board's fingerprints).
 entry& remember(reg_self* self, const request_row& row, const fingerprint_t& fp);
 
-/// Asks the supervisor for the request's actor. `fresh_jobs`: the row and its first job (these
-/// jobs) were inserted by this node a moment ago.
+/// Asks the supervisor for the request's actor. `fresh_jobs`: the row, whose snapshot names these
+/// jobs, was inserted by this node a moment ago.
 void start_actor(reg_self* self, entry& e, const request_row& row,
                  const std::vector<request_job>* fresh_jobs = nullptr);
 

@@ -70,7 +70,7 @@ struct request_state {
   /// Its row was inserted by this node a moment ago: its first job is watched without a database
   /// look (the first claim that finds the row creates it).
   bool fresh = false;
-  /// Looks that found its first job not created yet (the next look waits twice as long).
+  /// Looks that found its first job not created yet by a claim.
   uint8_t unplanned_looks = 0;
   /// What a completed step produced is being read: further events of that job (a duplicate
   /// "completed" from a watch and a worker) are ignored until the answer moves the step on.
@@ -378,8 +378,9 @@ void watch(req_self* self, const std::string& job_id) {
   self->send(st.opts->coremachine, watch_atom_v, job_id);
 }
 
-/// Runs the current step. A job the snapshot already names (created with the request, or before a
-/// restart) is watched; the watch says "unknown" if it does not exist, and it is created then.
+/// Runs the current step. A job the snapshot already names (a new request's first job, which the
+/// first claim creates, or one named before a restart) is watched; the watch says "unknown" if it
+/// does not exist (see on_job_event).
 /// Otherwise the job is first recorded in the snapshot (so a restart finds the same job), then
 /// created (idempotent) and watched.
 void run_step(req_self* self) {
@@ -502,15 +503,15 @@ void on_job_event(req_self* self, const job_event& ev) {
   }
   if (ev.status == "unknown") {
     // A pending request's first job is created by the first claim that finds the request
-    // (platform.requests.first_job_planned): it is looked up again later, 1 s then twice as long
-    // up to 32 s (a job created meanwhile by a claim of this node reports itself sooner). Any
-    // other job its snapshot names but that does not exist is created here.
-    if (st.step == 0 && view_of(self).status == "pending") {
-      auto wait = std::chrono::seconds{1 << std::min<int>(st.unplanned_looks, 5)};
-      if (st.unplanned_looks < 5)
-        ++st.unplanned_looks;
-      self->delayed_send(self, wait, claim_atom_v);
-      return;
+    // (platform.requests.first_job_planned): the job is watched again without a look, so the
+    // events of a claim on this node reach it at once, and the coremachine's refreshes look it
+    // up now and then. After ten such looks (about five minutes: no node that makes this job
+    // has claimed, e.g. the pipelines changed) the actor creates it itself. Any other job its
+    // snapshot names but that does not exist (a crash came in between) is created at once.
+    if (st.step == 0 && view_of(self).status == "pending" && st.unplanned_looks < 10) {
+      ++st.unplanned_looks;
+      st.fresh = true;
+      return watch(self, ev.job_id);
     }
     return submit_step(self);
   }

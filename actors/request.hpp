@@ -88,8 +88,8 @@ struct fresh_request {
 /// telling the registry.
 request_actor spawn_request(caf::actor_system& sys, std::shared_ptr<const request_options> opts,
                             const request_row& row);
-/// The actor of a request this node just created with its first job (at step 0 of its snapshot,
-/// with its jobs): the job's state need not be looked up.
+/// The actor of a request this node just created (at step 0 of its snapshot, with its jobs): its
+/// first job, which the first claim creates, is watched without a look.
 request_actor spawn_request(caf::actor_system& sys, std::shared_ptr<const request_options> opts,
                             fresh_request fresh);
 

@@ -54,14 +54,26 @@ persistence::first_job_planner first_job_planner_of(const request_options& opts)
   auto o = std::make_shared<request_options>(opts);
   persistence::first_job_planner planner;
   for (const auto& [type, steps] : o->pipelines)
-    if (!steps.empty() && o->jobs != nullptr && o->jobs->job(steps.front().job_type) != nullptr)
+    if (!steps.empty() && o->jobs != nullptr && o->jobs->job(steps.front().job_type) != nullptr) {
       planner.request_types.push_back(type);
+      planner.job_types.push_back(steps.front().job_type);
+    }
   planner.make = [o](const persistence::unplanned_request& r, std::string& error) {
-    std::string snapshot;
-    auto job = first_job_named(*o, r.request_type, r.request_id, snapshot);
-    if (job.job_id.empty())
+    // The job the accepting node named in the snapshot, if this node's first step makes it.
+    persistence::new_job job;
+    auto named = io::http::decode_snapshot(r.snapshot_json);
+    auto steps = o->pipelines.find(r.request_type);
+    if (named.jobs.empty() || steps == o->pipelines.end() || steps->second.empty())
       return job;
-    const auto& step = o->pipelines.find(r.request_type)->second.front();
+    const auto& step = steps->second.front();
+    const auto& first = named.jobs.front();
+    if (first.job_type != step.job_type ||
+        first.job_id != io::jobs::request_job_id(r.request_id, 0, step.job_type))
+      return job;
+    job.job_id = first.job_id;
+    job.job_type = first.job_type;
+    job.total_stages = first.total_stages;
+    job.platform_request_id = r.request_id;
     auto config = nlohmann::json::parse(r.processing_config_json, nullptr, false);
     io::jobs::request_facts facts{r.request_id, r.client_id, r.request_type,
                                   source_of(*o, r.client_id, r.source_path), config,

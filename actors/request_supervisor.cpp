@@ -167,7 +167,7 @@ caf::behavior supervisor(sup_self* self, std::shared_ptr<const request_options> 
   });
   return {
     [=](start_atom, const request_row& row) { start(self, row); },
-    // A request the registry created a moment ago, with its first job.
+    // A request the registry created a moment ago (its first job is created by a claim).
     [=](start_atom, fresh_request& fresh) {
       auto id = fresh.row.request_id;
       adopt(self, spawn_request(self->system(), self->state.opts, std::move(fresh)), id);

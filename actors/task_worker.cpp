@@ -205,6 +205,11 @@ void poll(worker_self* self) {
       self->send(st.coremachine, job_event_atom_v,
                  job_event{std::move(j.job_id), std::move(j.status), j.stage, false,
                            std::move(j.error_code), std::move(j.error_message)});
+  // A claim that only ended jobs (as it created or planned them) may have left more to do.
+  if (claimed && claimed->empty() && !ended.empty()) {
+    self->send(self, claim_atom_v, st.generation);
+    return;
+  }
   if (!claimed || claimed->empty()) {
     if (!claimed)
       GP_LOG_WARN("task_worker: claiming failed: {}", self->system().render(claimed.error()));

@@ -86,16 +86,20 @@ struct unplanned_request {
   std::string request_type;
   std::string source_path;
   std::string processing_config_json;
+  /// Its snapshot, which names the first job to create (id, type, stages).
+  std::string snapshot_json;
 };
 
 /// Makes the first jobs of requests.
 struct first_job_planner {
-  /// The request types it makes first jobs for; requests of other types are left to nodes that
-  /// know them.
+  /// The pairs (request type, first job type) it makes first jobs for, side by side; a request
+  /// whose snapshot names another first job (the accepting node's pipelines differ) is left to
+  /// nodes that make it.
   std::vector<std::string> request_types;
-  /// The first job of a request (an empty job_id: none can be made here; the request is left
-  /// as it is). When its parameters cannot be made, returns the job without them and sets
-  /// `error`: the job is then created failed (planning_failed), so the request hears of it.
+  std::vector<std::string> job_types;
+  /// The first job of a request, the one its snapshot names (an empty job_id: not made here;
+  /// the request is left as it is). When its parameters cannot be made, sets `error`: no job is
+  /// created, and the job is reported failed (invalid_job_parameters) so the request fails.
   std::function<new_job(const unplanned_request& request, std::string& error)> make;
 
   explicit operator bool() const { return make && !request_types.empty(); }
@@ -105,15 +109,16 @@ struct first_job_planner {
 /// lease lapsed) for `owner`, with a lease of `lease`. FOR UPDATE SKIP LOCKED: concurrent claimers
 /// never get the same task. First, with `plan`, writes the first tasks of up to `limit` queued jobs
 /// of `job_types` created without them (tasks_planned = false: a request's first job, see
-/// insert_requests), in the same transaction; other jobs of that kind wait for a claimer that
+/// below), in the same transaction; other jobs of that kind wait for a claimer that
 /// knows their type. A job whose planning throws fails (planning_failed).
 ///
 /// Before that, with `first_jobs`, creates the first jobs of up to `limit` live requests that have
 /// none yet (oldest first; SKIP LOCKED under the request rows' locks, so each is created once and
 /// a cancel that holds the row waits, then finds the job). They are created without tasks, so
-/// the planning above writes their first tasks in the same transaction. Jobs that ended in this
-/// transaction (a first stage without tasks, a failed planning) are added to `ended`: no task
-/// will ever report them.
+/// the planning above writes their first tasks (in this transaction unless older jobs waiting
+/// for theirs fill its limit). Jobs that ended in this transaction (a first stage without tasks,
+/// a failed planning, first-job parameters that could not be made or stored) are added to
+/// `ended`: no task will ever report them.
 std::vector<claimed_task> claim_tasks(pqxx::connection& c, const std::string& owner, int limit,
                                       std::chrono::milliseconds lease,
                                       const stage_planner& plan = {},

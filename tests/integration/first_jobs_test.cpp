@@ -1,10 +1,13 @@
 // A request's first job is created by the first claim that finds the request
 // (platform.requests.first_job_planned = false), against a real PostgreSQL: once, with its first
 // tasks, never for an ended request, and a planning failure fails that job only.
+#include <map>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
+#include "io/http/request_codec.hpp"
 #include "io/http/submit_codec.hpp"
 #include "persistence/clients.hpp"
 #include "persistence/migrations.hpp"
@@ -34,27 +37,39 @@ stage_planner test_planner() {
 
 const std::vector<std::string> all_types = {"plain", "split", "empty"};
 
-/// The first job of a request: its type is the version's first word ("plain-1" → plain); a
-/// version "boom" gets parameters the stage planner rejects, "unmakeable" none at all.
+/// The first job type of a request of version `version`: its first word ("plain-1" → plain);
+/// "boom" (parameters the stage planner rejects), "unmakeable" (parameters that cannot be made)
+/// and "nul" (parameters PostgreSQL refuses) are plain.
+std::string job_type_of(const std::string& version) {
+  auto type = version.substr(0, version.find('-'));
+  return type == "split" || type == "empty" ? type : "plain";
+}
+
+/// Makes the job the snapshot names (as first_job_planner_of does), of the (request type, job
+/// type) pairs given.
 first_job_planner test_first_jobs(int* calls = nullptr,
-                                  std::vector<std::string> types = {"vector"}) {
+                                  std::vector<std::string> request_types = {"vector", "vector",
+                                                                            "vector"},
+                                  std::vector<std::string> job_types = {"plain", "split",
+                                                                        "empty"}) {
   first_job_planner planner;
-  planner.request_types = std::move(types);
+  planner.request_types = std::move(request_types);
+  planner.job_types = std::move(job_types);
   planner.make = [calls](const unplanned_request& r, std::string& error) {
     if (calls)
       ++*calls;
+    auto named = gp::io::http::decode_snapshot(r.snapshot_json);
     new_job j;
-    j.job_type = r.version_id.substr(0, r.version_id.find('-'));
-    if (j.job_type == "boom" || j.job_type == "unmakeable")
-      j.job_type = "plain";
-    j.job_id = r.request_id + r.request_id;
+    j.job_id = named.jobs.at(0).job_id;
+    j.job_type = named.jobs.at(0).job_type;
     j.platform_request_id = r.request_id;
-    j.params_json = r.version_id == "boom" ? R"({"boom": true})"
-                                           : R"({"source": "/bronze/ddh/a.gpkg"})";
-    if (r.version_id == "unmakeable") {
-      j.params_json.clear();
+    j.params_json = R"({"source": "/bronze/ddh/a.gpkg"})";
+    if (r.version_id == "boom")
+      j.params_json = R"({"boom": true})";
+    if (r.version_id == "nul")
+      j.params_json = R"({"name": "a\u0000b"})";
+    if (r.version_id == "unmakeable")
       error = "the processing_config no longer fits the pipeline";
-    }
     return j;
   };
   return planner;
@@ -84,6 +99,8 @@ struct first_jobs : ::testing::Test {
     r.request_type = type;
     r.source_path = "a.gpkg";
     r.first_job_planned = false;
+    r.snapshot_json = gp::io::http::encode_snapshot(
+      {0, {{r.request_id + r.request_id, job_type_of(version), "queued", 0, 1}}});
     auto out = insert_requests(c, {r});
     EXPECT_TRUE(out.at(0).created);
     return r.request_id;
@@ -192,26 +209,55 @@ TEST_F(first_jobs, a_request_held_by_another_transaction_is_skipped_then_planned
 TEST_F(first_jobs, a_first_job_that_cannot_be_planned_fails_alone_and_is_reported) {
   auto boom = submit("boom");
   auto unmakeable = submit("unmakeable");
+  auto nul = submit("nul");
   auto good = submit("plain-1");
   std::vector<job_state> ended;
   auto claimed = claim(10, &ended);
   ASSERT_EQ(claimed.size(), 1u);
   EXPECT_EQ(claimed[0].job_id, good + good);
-  ASSERT_EQ(ended.size(), 2u);
-  for (const auto& e : ended) {
-    EXPECT_EQ(e.status, "failed");
-    EXPECT_EQ(e.error_code, "planning_failed");
-  }
+  std::map<std::string, job_state> by_job;
+  for (const auto& e : ended)
+    by_job[e.job_id] = e;
+  ASSERT_EQ(by_job.size(), 3u);
+  // Its first stage could not be planned: the job exists, failed (a retry plans it again).
+  EXPECT_EQ(by_job[boom + boom].status, "failed");
+  EXPECT_EQ(by_job[boom + boom].error_code, "planning_failed");
   EXPECT_EQ(scalar("SELECT count(*) FROM app.jobs WHERE job_id = '" + boom + boom +
                    "' AND status = 'failed' AND error->>'message' LIKE '%boom%'"),
             1);
-  EXPECT_EQ(scalar("SELECT count(*) FROM app.jobs WHERE job_id = '" + unmakeable + unmakeable +
-                   "' AND status = 'failed' AND error->>'message' LIKE '%no longer fits%'"),
-            1);
-  // Neither comes back in later claims.
+  // Its parameters could not be made, or PostgreSQL refused them: no job (the request fails;
+  // a retry makes them again), and the other requests of the claim are not held up.
+  for (const auto& id : {unmakeable, nul}) {
+    EXPECT_EQ(by_job[id + id].status, "failed");
+    EXPECT_EQ(by_job[id + id].error_code, "invalid_job_parameters");
+    EXPECT_EQ(scalar("SELECT count(*) FROM app.jobs WHERE job_id = '" + id + id + "'"), 0);
+  }
+  EXPECT_NE(by_job[unmakeable + unmakeable].error_message.find("no longer fits"),
+            std::string::npos);
+  EXPECT_NE(by_job[nul + nul].error_message.find("could not be stored"), std::string::npos);
+  // None comes back in later claims.
   ended.clear();
   EXPECT_TRUE(claim(10, &ended).empty());
   EXPECT_TRUE(ended.empty());
+  EXPECT_EQ(scalar("SELECT count(*) FROM platform.requests WHERE NOT first_job_planned"), 0);
+}
+
+TEST_F(first_jobs, a_job_the_request_created_itself_is_not_created_again) {
+  // The request actor's fallback (no claim made it for minutes) creates the job alone.
+  auto id = submit("plain-1");
+  new_job job;
+  job.job_id = id + id;
+  job.job_type = "plain";
+  job.params_json = R"({"source": "/bronze/ddh/a.gpkg"})";
+  job.platform_request_id = id;
+  ASSERT_TRUE(create_job(c, job, test_planner()));
+  EXPECT_EQ(scalar("SELECT count(*) FROM platform.requests WHERE NOT first_job_planned"), 0);
+  int calls = 0;
+  auto claimed =
+    claim_tasks(c, "n1", 10, 30s, test_planner(), all_types, test_first_jobs(&calls));
+  EXPECT_EQ(calls, 0);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(scalar("SELECT count(*) FROM app.jobs"), 1);
 }
 
 TEST_F(first_jobs, a_first_job_of_a_type_this_node_does_not_know_waits_for_a_node_that_does) {
@@ -225,15 +271,23 @@ TEST_F(first_jobs, a_first_job_of_a_type_this_node_does_not_know_waits_for_a_nod
   EXPECT_EQ(claimed[0].job_id, id + id);
 }
 
-TEST_F(first_jobs, a_request_of_a_type_this_node_cannot_plan_is_left_to_a_node_that_can) {
+TEST_F(first_jobs, a_request_whose_first_job_this_node_does_not_make_is_left_to_one_that_does) {
+  // Another request type, or a first job other than this node's pipelines start with (the
+  // accepting node's pipelines differ): not made here, and not in this node's way.
   auto raster = submit("plain-1", "raster");
-  auto vector = submit("plain-2");
-  auto claimed = claim(10);
+  auto split = submit("split-2");
+  auto plain = submit("plain-3");
+  int calls = 0;
+  auto claimed = claim_tasks(c, "n1", 1, 30s, test_planner(), all_types,
+                             test_first_jobs(&calls, {"vector"}, {"plain"}));
   ASSERT_EQ(claimed.size(), 1u);
-  EXPECT_EQ(claimed[0].job_id, vector + vector);
-  EXPECT_EQ(scalar("SELECT count(*) FROM platform.requests WHERE NOT first_job_planned"), 1);
+  EXPECT_EQ(claimed[0].job_id, plain + plain);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(scalar("SELECT count(*) FROM platform.requests WHERE NOT first_job_planned"), 2);
   claimed = claim_tasks(c, "n2", 10, 30s, test_planner(), all_types,
-                        test_first_jobs(nullptr, {"vector", "raster"}));
-  ASSERT_EQ(claimed.size(), 1u);
-  EXPECT_EQ(claimed[0].job_id, raster + raster);
+                        test_first_jobs(nullptr, {"vector", "raster"}, {"split", "plain"}));
+  ASSERT_EQ(claimed.size(), 3u);  // the raster request's task and the split job's two
+  EXPECT_EQ(scalar("SELECT count(*) FROM app.jobs WHERE job_id IN ('" + raster + raster + "', '" +
+                   split + split + "')"),
+            2);
 }
