@@ -75,6 +75,10 @@ struct coremachine_state {
   struct watch {
     std::vector<caf::actor> actors;
     uint64_t chain = 0;
+    /// Watched fresh: the job may not exist yet (a request's first job waits for a claim). A
+    /// refresh that does not find it tells the watchers but keeps them, and the refreshes go on
+    /// doubling their pauses.
+    bool awaiting = false;
   };
   std::unordered_map<std::string, watch> watchers;
   /// The latest event of each job seen here, for fresh watches that arrive after it (bounded;
@@ -252,7 +256,8 @@ void look(core_self* self) {
               continue;
             for (auto& a : w->second.actors)
               self->send(a, job_event_atom_v, job_event{id, "unknown", 0, false, {}, {}});
-            self->state.watchers.erase(w);
+            if (!w->second.awaiting)
+              self->state.watchers.erase(w);
             continue;
           }
           const auto& s = *i->second;
@@ -366,7 +371,9 @@ caf::behavior coremachine(core_self* self, db_pool_actor pool, engine_options op
           return;
       }
       add_watcher(self, job_id, sender);
-      if (!fresh) {
+      if (fresh)
+        st.watchers[job_id].awaiting = true;
+      else {
         st.looks.push_back(job_id);
         look(self);
       }

@@ -503,12 +503,13 @@ void on_job_event(req_self* self, const job_event& ev) {
   }
   if (ev.status == "unknown") {
     // A pending request's first job is created by the first claim that finds the request
-    // (platform.requests.first_job_planned): the job is watched again without a look, so the
+    // (platform.requests.first_job_planned): the job is watched (again) without a look, so the
     // events of a claim on this node reach it at once, and the coremachine's refreshes look it
-    // up now and then. After ten such looks (about five minutes: no node that makes this job
-    // has claimed, e.g. the pipelines changed) the actor creates it itself. Any other job its
-    // snapshot names but that does not exist (a crash came in between) is created at once.
-    if (st.step == 0 && view_of(self).status == "pending" && st.unplanned_looks < 10) {
+    // up after 30 s, then after doubling pauses. After four such looks (about 7.5 minutes: no
+    // node that makes this job has claimed, e.g. the pipelines changed) the actor creates it
+    // itself. Any other job its snapshot names but that does not exist (a crash came in
+    // between) is created at once.
+    if (st.step == 0 && view_of(self).status == "pending" && st.unplanned_looks < 4) {
       ++st.unplanned_looks;
       st.fresh = true;
       return watch(self, ev.job_id);

@@ -185,6 +185,38 @@ TEST_F(coremachine, a_job_that_ends_on_another_node_is_found_by_the_watch_refres
   caf::anon_send_exit(other, caf::exit_reason::user_shutdown);
 }
 
+TEST_F(coremachine, a_fresh_watch_of_a_job_not_created_yet_is_kept_until_it_exists) {
+  // A new request's first job is created by a claim, maybe long after the request's actor
+  // watched it: each refresh that does not find it says "unknown" but keeps the watch (with
+  // growing pauses), so the job's events still reach the watcher once it exists.
+  auto other = watching_node(100ms, 400ms);
+  caf::scoped_actor self{*sys};
+  const std::string job_id(64, 'e');
+  self->send(other, gp::watch_atom_v, job_id, true);
+  int unknown = 0;
+  self->receive_while([&] { return unknown < 2; })(
+    [&](gp::job_event_atom, const gp::job_event& ev) {
+      EXPECT_EQ(ev.job_id, job_id);
+      EXPECT_EQ(ev.status, "unknown");
+      ++unknown;
+    },
+    caf::after(std::chrono::seconds(5)) >> [&] { unknown = 99; });
+  ASSERT_EQ(unknown, 2) << "the watch was not refreshed twice";
+  self->request(core, 10s, gp::submit_atom_v, job_id, std::string{"noop"},
+                std::string{R"({"tasks": 1, "tag": "late"})"}, std::string{})
+    .receive([&](gp::job_submission& s) { EXPECT_TRUE(s.created); },
+             [&](caf::error& e) { ADD_FAILURE() << sys->render(e); });
+  std::string status = "none";
+  self->receive_while([&] { return status != "completed" && status != "timeout"; })(
+    [&](gp::job_event_atom, const gp::job_event& ev) {
+      if (ev.status != "unknown")
+        status = ev.status;
+    },
+    caf::after(std::chrono::seconds(10)) >> [&] { status = "timeout"; });
+  EXPECT_EQ(status, "completed");
+  caf::anon_send_exit(other, caf::exit_reason::user_shutdown);
+}
+
 TEST_F(coremachine, a_new_watch_is_refreshed_soon_even_while_older_ones_wait_long) {
   // A long job's refreshes back off (100, 200, ... up to 3.2 s apart); a job watched after that
   // still gets its first look-up about 100 ms after its watch, not when the long job's next one
