@@ -75,10 +75,12 @@ struct coremachine_state {
   struct watch {
     std::vector<caf::actor> actors;
     uint64_t chain = 0;
-    /// Watched fresh: the job may not exist yet (a request's first job waits for a claim). A
-    /// refresh that does not find it tells the watchers but keeps them, and the refreshes go on
-    /// doubling their pauses.
+    /// Watched fresh: the job may not exist yet (a request's first job waits for a claim).
+    /// Refreshes that do not find it keep the watch, silently, and go on doubling their pauses;
+    /// the fourth tells the watchers "unknown" and drops them (no claim made the job: they
+    /// create it).
     bool awaiting = false;
+    uint8_t misses = 0;
   };
   std::unordered_map<std::string, watch> watchers;
   /// The latest event of each job seen here, for fresh watches that arrive after it (bounded;
@@ -230,6 +232,9 @@ namespace gp {
 
 namespace {
 
+/// Refreshes of a fresh watch that may find no job before its watchers hear "unknown".
+constexpr uint8_t awaited_looks = 4;
+
 /// Looks up the jobs of new watches, all waiting ones in one query; one look in flight at a time.
 void look(core_self* self) {
   auto& st = self->state;
@@ -254,10 +259,11 @@ void look(core_self* self) {
             auto w = self->state.watchers.find(id);
             if (w == self->state.watchers.end())
               continue;
+            if (w->second.awaiting && ++w->second.misses < awaited_looks)
+              continue;
             for (auto& a : w->second.actors)
               self->send(a, job_event_atom_v, job_event{id, "unknown", 0, false, {}, {}});
-            if (!w->second.awaiting)
-              self->state.watchers.erase(w);
+            self->state.watchers.erase(w);
             continue;
           }
           const auto& s = *i->second;

@@ -70,8 +70,8 @@ struct request_state {
   /// Its row was inserted by this node a moment ago: its first job is watched without a database
   /// look (the first claim that finds the row creates it).
   bool fresh = false;
-  /// Looks that found its first job not created yet by a claim.
-  uint8_t unplanned_looks = 0;
+  /// Its first job was watched fresh (waiting for the claim that creates it).
+  bool awaited = false;
   /// What a completed step produced is being read: further events of that job (a duplicate
   /// "completed" from a watch and a worker) are ignored until the answer moves the step on.
   bool gathering = false;
@@ -372,6 +372,7 @@ void watch(req_self* self, const std::string& job_id) {
   auto& st = self->state;
   if (st.fresh) {
     st.fresh = false;
+    st.awaited = true;
     self->send(st.opts->coremachine, watch_atom_v, job_id, true);
     return;
   }
@@ -503,14 +504,13 @@ void on_job_event(req_self* self, const job_event& ev) {
   }
   if (ev.status == "unknown") {
     // A pending request's first job is created by the first claim that finds the request
-    // (platform.requests.first_job_planned): the job is watched (again) without a look, so the
-    // events of a claim on this node reach it at once, and the coremachine's refreshes look it
-    // up after 30 s, then after doubling pauses. After four such looks (about 7.5 minutes: no
-    // node that makes this job has claimed, e.g. the pipelines changed) the actor creates it
-    // itself. Any other job its snapshot names but that does not exist (a crash came in
-    // between) is created at once.
-    if (st.step == 0 && view_of(self).status == "pending" && st.unplanned_looks < 4) {
-      ++st.unplanned_looks;
+    // (platform.requests.first_job_planned): the job is watched fresh, so the events of a claim
+    // on this node reach it at once, and the coremachine's refreshes look it up after 30 s,
+    // then after doubling pauses. An "unknown" after such a watch means four looks (about 7.5
+    // minutes) found no job: no node that makes it has claimed (e.g. the pipelines changed),
+    // and the actor creates it itself. Any other job its snapshot names but that does not exist
+    // (a crash came in between) is created at once.
+    if (st.step == 0 && view_of(self).status == "pending" && !st.awaited) {
       st.fresh = true;
       return watch(self, ev.job_id);
     }
