@@ -503,13 +503,10 @@ void on_job_event(req_self* self, const job_event& ev) {
     return;
   }
   if (ev.status == "unknown") {
-    // A pending request's first job is created by the first claim that finds the request
-    // (platform.requests.first_job_planned): the job is watched fresh, so the events of a claim
-    // on this node reach it at once, and the coremachine's refreshes look it up after 30 s,
-    // then after doubling pauses. An "unknown" after such a watch means four looks (about 7.5
-    // minutes) found no job: no node that makes it has claimed (e.g. the pipelines changed),
-    // and the actor creates it itself. Any other job its snapshot names but that does not exist
-    // (a crash came in between) is created at once.
+    // A pending request's first job is created by the first claim that finds the request: it is
+    // watched fresh (kept by the coremachine until it exists). An "unknown" after that means no
+    // claim made it in four looks (about 7.5 minutes): the actor creates it, as it does at once
+    // for any other missing job its snapshot names (a crash came in between).
     if (st.step == 0 && view_of(self).status == "pending" && !st.awaited) {
       st.fresh = true;
       return watch(self, ev.job_id);
