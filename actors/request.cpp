@@ -432,14 +432,7 @@ void submit_step(req_self* self) {
   auto& st = self->state;
   const auto& step = steps_of(self)[static_cast<size_t>(st.step)];
   const auto& v = view_of(self);
-  io::jobs::request_facts facts{v.request_id, v.client_id, v.request_type,
-                                source_of(*st.opts, v.client_id, st.source_path),
-                                json::parse(st.config_json, nullptr, false),
-                                output_dir_of(*st.opts, v.client_id, v.dataset_id, v.resource_id,
-                                              v.version_id),
-                                v.dataset_id, v.resource_id, v.version_id,
-                                source_root_of(*st.opts, v.client_id, st.source_path)};
-  auto params = io::jobs::step_params(*st.opts->jobs, step, facts).dump();
+  auto params = step_params_of(*st.opts, step, v, st.source_path, st.config_json);
   auto job_id = current_job(self)->job_id;
   self->request(st.opts->coremachine, st.opts->db_timeout, submit_atom_v, job_id, step.job_type,
                 params, v.request_id)

@@ -65,6 +65,12 @@ std::string output_dir_of(const request_options& opts, const std::string& client
                           const std::string& dataset_id, const std::string& resource_id,
                           const std::string& version_id);
 
+/// The parameters of `step`'s job for the request `v` (its source and processing_config as
+/// stored); throws when the job library rejects them.
+std::string step_params_of(const request_options& opts, const io::jobs::pipeline_step& step,
+                           const request_view& v, const std::string& source_path,
+                           const std::string& processing_config_json);
+
 /// The first job of a new request, named (its id, type and stages, without parameters; empty
 /// when its type has no steps), and in `snapshot` the request snapshot that names it (so the
 /// request actor only has to watch it). The job itself is created by the first claim that finds

@@ -31,6 +31,19 @@ std::string output_dir_of(const request_options& opts, const std::string& client
          version_id;
 }
 
+std::string step_params_of(const request_options& opts, const io::jobs::pipeline_step& step,
+                           const request_view& v, const std::string& source_path,
+                           const std::string& processing_config_json) {
+  io::jobs::request_facts facts{v.request_id, v.client_id, v.request_type,
+                                source_of(opts, v.client_id, source_path),
+                                nlohmann::json::parse(processing_config_json, nullptr, false),
+                                output_dir_of(opts, v.client_id, v.dataset_id, v.resource_id,
+                                              v.version_id),
+                                v.dataset_id, v.resource_id, v.version_id,
+                                source_root_of(opts, v.client_id, source_path)};
+  return io::jobs::step_params(*opts.jobs, step, facts).dump();
+}
+
 persistence::new_job first_job_named(const request_options& opts, const std::string& request_type,
                                      const std::string& request_id, std::string& snapshot) {
   persistence::new_job job;
@@ -58,7 +71,7 @@ persistence::first_job_planner first_job_planner_of(const request_options& opts)
       planner.request_types.push_back(type);
       planner.job_types.push_back(steps.front().job_type);
     }
-  planner.make = [o](const persistence::unplanned_request& r, std::string& error) {
+  planner.make = [o](const request_row& r, std::string& error) {
     // The job the accepting node named in the snapshot, if this node's first step makes it.
     persistence::new_job job;
     auto named = io::http::decode_snapshot(r.snapshot_json);
@@ -74,15 +87,9 @@ persistence::first_job_planner first_job_planner_of(const request_options& opts)
     job.job_type = first.job_type;
     job.total_stages = first.total_stages;
     job.platform_request_id = r.request_id;
-    auto config = nlohmann::json::parse(r.processing_config_json, nullptr, false);
-    io::jobs::request_facts facts{r.request_id, r.client_id, r.request_type,
-                                  source_of(*o, r.client_id, r.source_path), config,
-                                  output_dir_of(*o, r.client_id, r.dataset_id, r.resource_id,
-                                                r.version_id),
-                                  r.dataset_id, r.resource_id, r.version_id,
-                                  source_root_of(*o, r.client_id, r.source_path)};
     try {
-      job.params_json = io::jobs::step_params(*o->jobs, step, facts).dump();
+      job.params_json = step_params_of(*o, step, io::http::view_of(r), r.source_path,
+                                       r.processing_config_json);
     } catch (const std::exception& e) {
       error = e.what();
     }

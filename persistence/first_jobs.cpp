@@ -61,9 +61,16 @@ void plan_first_jobs(pqxx::dbtransaction& tx, int limit, const first_job_planner
   for (const auto& r : tx.exec_prepared(
          prepared(tx, "gp_unplanned_requests", sql::unplanned_requests), limit,
          to_pg_array(first_jobs.request_types), to_pg_array(first_jobs.job_types))) {
-    unplanned_request u{r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>(),
-                        r[3].as<std::string>(), r[4].as<std::string>(), r[5].as<std::string>(),
-                        r[6].as<std::string>(), r[7].as<std::string>(), r[8].as<std::string>()};
+    request_row u;
+    u.request_id = r[0].as<std::string>();
+    u.client_id = r[1].as<std::string>();
+    u.dataset_id = r[2].as<std::string>();
+    u.resource_id = r[3].as<std::string>();
+    u.version_id = r[4].as<std::string>();
+    u.request_type = r[5].as<std::string>();
+    u.source_path = r[6].as<std::string>();
+    u.processing_config_json = r[7].as<std::string>();
+    u.snapshot_json = r[8].as<std::string>();
     std::string error;
     new_job job;
     try {

@@ -7,7 +7,6 @@
 
 #include "messages/records.hpp"
 #include "persistence/pqxx_fwd.hpp"
-#include "persistence/task_queue.hpp"
 
 namespace gp::persistence {
 

@@ -75,21 +75,6 @@ struct claimed_task {
   int max_attempts = 0;
 };
 
-/// A request whose first job the first claim that finds it creates
-/// (platform.requests.first_job_planned = false).
-struct unplanned_request {
-  std::string request_id;
-  std::string client_id;
-  std::string dataset_id;
-  std::string resource_id;
-  std::string version_id;
-  std::string request_type;
-  std::string source_path;
-  std::string processing_config_json;
-  /// Its snapshot, which names the first job to create (id, type, stages).
-  std::string snapshot_json;
-};
-
 /// Makes the first jobs of requests.
 struct first_job_planner {
   /// The pairs (request type, first job type) it makes first jobs for, side by side; a request
@@ -97,10 +82,12 @@ struct first_job_planner {
   /// nodes that make it.
   std::vector<std::string> request_types;
   std::vector<std::string> job_types;
-  /// The first job of a request, the one its snapshot names (an empty job_id: not made here;
-  /// the request is left as it is). When its parameters cannot be made, sets `error`: no job is
-  /// created, and the job is reported failed (invalid_job_parameters) so the request fails.
-  std::function<new_job(const unplanned_request& request, std::string& error)> make;
+  /// The first job of a request (platform.requests.first_job_planned = false), the one its
+  /// snapshot names (an empty job_id: not made here; the request is left as it is). Only the
+  /// row's identity, type, source, processing_config and snapshot are read. When its parameters
+  /// cannot be made, sets `error`: no job is created, and the job is reported failed
+  /// (invalid_job_parameters) so the request fails.
+  std::function<new_job(const request_row& request, std::string& error)> make;
 
   explicit operator bool() const { return make && !request_types.empty(); }
 };

@@ -55,7 +55,7 @@ first_job_planner test_first_jobs(int* calls = nullptr,
   first_job_planner planner;
   planner.request_types = std::move(request_types);
   planner.job_types = std::move(job_types);
-  planner.make = [calls](const unplanned_request& r, std::string& error) {
+  planner.make = [calls](const gp::request_row& r, std::string& error) {
     if (calls)
       ++*calls;
     auto named = gp::io::http::decode_snapshot(r.snapshot_json);
