@@ -20,9 +20,17 @@ VALUES ($1, $2, $3::jsonb, $4, $5)
 ON CONFLICT (job_id) DO NOTHING
 RETURNING job_id)sql";
 
+// A task is due from its origin: its platform request's creation, or its job's. Claims take due
+// tasks oldest first, so an older request's next stage or next job goes before a younger
+// request's first one, and requests complete in the order they came (not all at the end).
 constexpr const char* insert_tasks = R"sql(
-INSERT INTO app.tasks (job_id, stage, task_index, task_type, parameters, max_attempts)
-SELECT $1, $2, d.ord - 1, d.task_type, d.params::jsonb, d.max_attempts
+INSERT INTO app.tasks (job_id, stage, task_index, task_type, parameters, max_attempts,
+                       execute_after)
+SELECT $1, $2, d.ord - 1, d.task_type, d.params::jsonb, d.max_attempts,
+       coalesce((SELECT least(now(), coalesce(r.created_at, j.created_at))
+                 FROM app.jobs j LEFT JOIN platform.requests r
+                   ON r.request_id = j.platform_request_id
+                 WHERE j.job_id = $1), now())
 FROM unnest($3::text[], $4::text[], $5::int[]) WITH ORDINALITY
      AS d(task_type, params, max_attempts, ord))sql";
 
@@ -278,11 +286,16 @@ ORDER BY d.job_id
 ON CONFLICT (job_id) DO NOTHING
 RETURNING job_id)sql";
 
+// Due from their origin, as insert_tasks.
 constexpr const char* insert_many_tasks = R"sql(
-INSERT INTO app.tasks (job_id, stage, task_index, task_type, parameters, max_attempts)
-SELECT d.job_id, 1, d.task_index, d.task_type, d.params::jsonb, d.max_attempts
+INSERT INTO app.tasks (job_id, stage, task_index, task_type, parameters, max_attempts,
+                       execute_after)
+SELECT d.job_id, 1, d.task_index, d.task_type, d.params::jsonb, d.max_attempts,
+       coalesce(least(now(), coalesce(r.created_at, j.created_at)), now())
 FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::int[])
-     AS d(job_id, task_index, task_type, params, max_attempts))sql";
+     AS d(job_id, task_index, task_type, params, max_attempts)
+LEFT JOIN app.jobs j ON j.job_id = d.job_id::bpchar
+LEFT JOIN platform.requests r ON r.request_id = j.platform_request_id)sql";
 
 }  // namespace sql
 

@@ -291,3 +291,24 @@ TEST_F(first_jobs, a_request_whose_first_job_this_node_does_not_make_is_left_to_
                    split + split + "')"),
             2);
 }
+
+TEST_F(first_jobs, an_older_requests_next_job_is_claimed_before_a_younger_requests_first) {
+  // Requests complete in the order they came: a task is due from its request's creation, so the
+  // older request's second job, created last, still goes first.
+  auto older = submit("plain-1");
+  auto younger = submit("plain-2");
+  auto first = claim(1);  // the older request's first job, created and claimed
+  ASSERT_EQ(first.size(), 1u);
+  ASSERT_EQ(first[0].job_id, older + older);
+  new_job theirs{younger + younger, "plain", R"({"source": "/bronze/ddh/b.gpkg"})", 1, younger};
+  ASSERT_TRUE(create_job(c, theirs, test_planner()));  // the younger's, made by its own actor
+  EXPECT_EQ(complete_task(c, first[0], "n1", "{}", test_planner()).job_status, "completed");
+  new_job next{std::string(64, 'e'), "plain", R"({"source": "/silver/ddh/a.gpkg"})", 1, older};
+  ASSERT_TRUE(create_job(c, next, test_planner()));  // the older request's second job
+  auto claimed = claim(1);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].job_id, next.job_id);
+  claimed = claim(1);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].job_id, theirs.job_id);
+}

@@ -125,6 +125,22 @@ TEST_F(task_queue, the_last_two_tasks_finishing_together_advance_the_stage_once)
   }
 }
 
+TEST_F(task_queue, an_older_jobs_next_stage_is_claimed_before_a_younger_jobs_first) {
+  auto older = create("hello_world", {{"n", 1}, {"tag", "older"}});
+  auto greet = claim_tasks(c, "n1", 1, 30s);
+  ASSERT_EQ(greet.size(), 1u);
+  auto younger = create("hello_world", {{"n", 1}, {"tag", "younger"}});
+  // The older job's second stage is written after the younger job's first, and still goes first.
+  complete_task(c, greet[0], "n1", R"({"greeting":"hi"})", plan);
+  auto next = claim_tasks(c, "n1", 1, 30s);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].job_id, older);
+  EXPECT_EQ(next[0].stage, 2);
+  next = claim_tasks(c, "n1", 1, 30s);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].job_id, younger);
+}
+
 TEST_F(task_queue, a_transient_failure_is_retried_after_its_backoff) {
   auto id = create("fail", {{"succeed_on_attempt", 2}});
   auto first = claim_tasks(c, "n1", 1, 30s);
