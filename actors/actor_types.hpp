@@ -31,7 +31,9 @@ using coremachine_actor = caf::actor;
 /// coremachine also: (submit_atom, job_id, type, params_json, request_id) → job_submission: a
 ///              request's job under the id the request derived (io/jobs/pipelines.hpp).
 
-/// registry: (submit_atom, request_submission) → submit_answer; (query_atom, request_id,
+/// registry: (submit_atom, request_submission) → submit_answer; (query_atom,
+///           request_submission) → submit_answer of a repeat when the request exists, else
+///           errc::not_found; (query_atom, request_id,
 ///           client_id) → request_view or errc::not_found; (cancel_atom, request_id, client_id)
 ///           and (retry_atom, request_id, client_id) → request_view, errc::not_found or
 ///           errc::conflict; from request actors (moved_atom, request_id, status, version) and

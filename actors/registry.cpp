@@ -204,6 +204,27 @@ caf::response_promise query(reg_self* self, const std::string& id, const std::st
   return rp;
 }
 
+/// A submission that cannot be accepted as new (its source or callback fails the checks): if its
+/// request exists, from the index or its row, it is answered as a repeat; else errc::not_found.
+caf::response_promise known_repeat(reg_self* self, const request_submission& sub) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise();
+  auto fp = digest(sub.fingerprint);
+  if (auto i = st.index.find(sub.request_id); i != st.index.end()) {
+    rp.deliver(repeat_answer(self, sub.request_id, i->second, fp));
+    return rp;
+  }
+  with_row(self, sub.request_id, sub.client_id, rp, [=](const request_row& row) mutable {
+    submit_answer answer;
+    answer.outcome = digest(io::http::stored_fingerprint(row)) == fp ? submit_answer::same
+                                                                      : submit_answer::conflict;
+    (answer.outcome == submit_answer::same ? self->state.repeats : self->state.conflicts)++;
+    answer.view = view_with_eta(self, row);
+    rp.deliver(std::move(answer));
+  });
+  return rp;
+}
+
 /// Runs a cancel or retry in the database after checking the request's owner and state.
 template <class Op, class F>
 caf::response_promise change(reg_self* self, const std::string& id, const std::string& client,
@@ -296,6 +317,7 @@ caf::behavior registry_fn(reg_self* self, registry_options opts, request_options
   self->send(self, tick_atom_v, std::string{});
   return {
     [=](submit_atom, request_submission& sub) { return submit(self, sub); },
+    [=](query_atom, const request_submission& sub) { return known_repeat(self, sub); },
     [=](query_atom, const std::string& id, const std::string& client) {
       return query(self, id, client);
     },

@@ -101,6 +101,11 @@ void start_actor(reg_self* self, entry& e, const request_row& row,
 request_view view_with_eta(reg_self* self, const request_row& row,
                            const std::vector<request_job>* jobs = nullptr);
 
+/// How a repeat of a request the index knows is answered: 200 (`same`) or 409 (`conflict`), by
+/// its payload's fingerprint; counted.
+submit_answer repeat_answer(reg_self* self, const std::string& id, const entry& e,
+                            const fingerprint_t& fp);
+
 /// A new submission: answered from the index, joined to an identical one waiting, or queued for
 /// the next insert group (registry_submit.cpp).
 caf::response_promise submit(reg_self* self, request_submission& sub);

@@ -142,24 +142,29 @@ void flush(reg_self* self) {
 
 }  // namespace
 
+submit_answer repeat_answer(reg_self* self, const std::string& id, const entry& e,
+                            const fingerprint_t& fp) {
+  auto& st = self->state;
+  submit_answer answer;
+  answer.outcome = e.fingerprint == fp ? submit_answer::same : submit_answer::conflict;
+  (answer.outcome == submit_answer::same ? st.repeats : st.conflicts)++;
+  auto& v = answer.view;
+  v.request_id = id;
+  v.client_id = e.client_id;
+  v.status = e.status;
+  v.request_type = e.request_type;
+  auto avg = st.board->average(e.request_type);
+  if (!is_terminal(e.status) && avg > 0)
+    v.estimated_completion = e.created + static_cast<int64_t>(std::ceil(avg));
+  return answer;
+}
+
 caf::response_promise submit(reg_self* self, request_submission& sub) {
   auto& st = self->state;
   auto rp = self->make_response_promise();
   auto fp = digest(sub.fingerprint);
   if (auto i = st.index.find(sub.request_id); i != st.index.end()) {
-    auto& e = i->second;
-    submit_answer answer;
-    answer.outcome = e.fingerprint == fp ? submit_answer::same : submit_answer::conflict;
-    (answer.outcome == submit_answer::same ? st.repeats : st.conflicts)++;
-    auto& v = answer.view;
-    v.request_id = sub.request_id;
-    v.client_id = e.client_id;
-    v.status = e.status;
-    v.request_type = e.request_type;
-    auto avg = st.board->average(e.request_type);
-    if (!is_terminal(e.status) && avg > 0)
-      v.estimated_completion = e.created + static_cast<int64_t>(std::ceil(avg));
-    rp.deliver(answer);
+    rp.deliver(repeat_answer(self, sub.request_id, i->second, fp));
     return rp;
   }
   // Identical submissions waiting for the same insert share it.

@@ -152,18 +152,24 @@ class Validation(ServedTestCase):
         self.api = Api(self, self.srv, self.keys["internal"])
 
     def rejects(self, b, *fields, code="validation_error"):
+        """400 with `code`, naming each field; a field given as (field, reason) must also carry
+        a message containing that reason."""
         doc = problem(self, self.api("POST", "/platform/submit", b), 400, code)
-        named = [e["field"] for e in doc.get("errors", [])]
+        errors = doc.get("errors", [])
         for f in fields:
-            self.assertIn(f, named, doc)
-        for e in doc.get("errors", []):
+            field, reason = f if isinstance(f, tuple) else (f, "")
+            messages = [e["message"] for e in errors if e["field"] == field]
+            self.assertTrue(messages, "%s not named: %s" % (field, doc))
+            self.assertTrue(any(reason in m for m in messages),
+                            "%s: no message with %r: %s" % (field, reason, doc))
+        for e in errors:
             self.assertTrue(e["message"], doc)
         self.assertEqual(psql(self.db.url, "SELECT count(*) FROM platform.requests WHERE "
                                            "dataset_id = 'rejected'"), "0")
         return doc
 
     def test_unknown_top_level_field(self):
-        self.rejects(body(dataset_id="rejected", colour="red"), "colour")
+        self.rejects(body(dataset_id="rejected", colour="red"), ("colour", "is not a known field"))
 
     def test_body_must_be_an_object(self):
         doc = problem(self, self.api("POST", "/platform/submit", raw=b"[1, 2]",
@@ -172,48 +178,49 @@ class Validation(ServedTestCase):
         self.assertIn("(body)", [e["field"] for e in doc["errors"]])
 
     def test_dataset_id_is_required(self):
-        self.rejects(body(dataset_id=None), "dataset_id")
+        self.rejects(body(dataset_id=None), ("dataset_id", "is required"))
 
     def test_dataset_id_pattern(self):
         for bad in ("-lead", "has space", "a/b", "ü"):
-            self.rejects(body(dataset_id=bad), "dataset_id")
+            self.rejects(body(dataset_id=bad), ("dataset_id", "must be 1-255 characters of letters, digits"))
 
     def test_dataset_id_length(self):
-        self.rejects(body(dataset_id="d" * 256), "dataset_id")
+        self.rejects(body(dataset_id="d" * 256), ("dataset_id", "must be 1-255 characters of letters, digits"))
 
     def test_dataset_id_must_be_a_string(self):
-        self.rejects(body(dataset_id=7), "dataset_id")
+        self.rejects(body(dataset_id=7), ("dataset_id", "must be a string"))
 
     def test_resource_id_is_required_and_checked(self):
-        self.rejects(body(resource_id=None), "resource_id")
-        self.rejects(body(resource_id=".hidden"), "resource_id")
+        self.rejects(body(resource_id=None), ("resource_id", "is required"))
+        self.rejects(body(resource_id=".hidden"), ("resource_id", "starting with a letter or digit"))
 
     def test_version_id_length(self):
-        self.rejects(body(version_id="v" * 51), "version_id")
+        self.rejects(body(version_id="v" * 51), ("version_id", "must be 1-50 characters"))
 
     def test_request_type(self):
-        self.rejects(body(request_type="mesh"), "request_type")
-        self.rejects(body(request_type=None), "request_type")
+        self.rejects(body(request_type="mesh"), ("request_type", "must be vector, raster or collection"))
+        self.rejects(body(request_type=None), ("request_type", "is required"))
 
     def test_source_path_is_required(self):
-        self.rejects(body(source_path=None), "source_path")
-        self.rejects(body(source_path=""), "source_path")
+        self.rejects(body(source_path=None), ("source_path", "is required"))
+        self.rejects(body(source_path=""), ("source_path", "must not be empty"))
 
     def test_source_path_dotdot_segment(self):
-        doc = self.rejects(body(source_path="../other/theirs.tif"), "source_path")
-        self.assertIn("..", doc["errors"][0]["message"])
-        self.rejects(body(source_path="tiles/../../other/theirs.tif"), "source_path")
+        self.rejects(body(source_path="../other/theirs.tif"), ("source_path", "must not contain a '..' segment"))
+        self.rejects(body(source_path="tiles/../../other/theirs.tif"),
+                     ("source_path", "must not contain a '..' segment"))
 
     def test_source_path_absolute(self):
-        self.rejects(body(source_path=os.path.join(self.bronze, "grain.tif")), "source_path")
+        self.rejects(body(source_path=os.path.join(self.bronze, "grain.tif")),
+                     ("source_path", "must be relative to your bronze folder, not absolute"))
 
     def test_source_path_nul_byte(self):
-        self.rejects(body(source_path="grain.tif\u0000.png"), "source_path")
+        self.rejects(body(source_path="grain.tif\u0000.png"), ("source_path", "NUL"))
 
     def test_source_path_symlink_leaving_the_folder(self):
-        doc = self.rejects(body(source_path="escape.tif"), "source_path")
-        self.assertIn("outside", doc["errors"][0]["message"])
-        self.rejects(body(source_path="neighbour/theirs.tif"), "source_path")
+        self.rejects(body(source_path="escape.tif"), ("source_path", "leads outside your bronze folder"))
+        self.rejects(body(source_path="neighbour/theirs.tif"),
+                     ("source_path", "leads outside your bronze folder"))
 
     def test_source_path_that_does_not_exist(self):
         doc = problem(self, self.api("POST", "/platform/submit",
@@ -223,29 +230,46 @@ class Validation(ServedTestCase):
 
     def test_source_path_of_another_client_is_not_found(self):
         # other's file, named as if it were ours: resolved inside our own folder only.
-        problem(self, self.api("POST", "/platform/submit", body(source_path="theirs.tif")), 400,
-                "source_not_found")
+        self.rejects(body(dataset_id="rejected", source_path="theirs.tif"),
+                     ("source_path", "does not exist"), code="source_not_found")
+
+    def test_a_missing_source_is_listed_with_the_other_bad_fields(self):
+        doc = self.rejects(body(dataset_id="rejected", version_id="-v", source_path="missing.tif"),
+                           ("version_id", "starting with a letter or digit"),
+                           ("source_path", "does not exist"))
+        self.assertEqual(len(doc["errors"]), 2, doc)
+        # A source of the wrong kind too; a path already refused is not looked up.
+        self.rejects(body(dataset_id="rejected", version_id="-v", request_type="collection"),
+                     ("version_id", "starting"),
+                     ("source_path", "must be a folder for a collection request"))
+        doc = self.rejects(body(dataset_id="rejected", version_id="-v", source_path="../x.tif"),
+                           ("source_path", "'..'"))
+        self.assertEqual(sorted(e["field"] for e in doc["errors"]), ["source_path", "version_id"],
+                         doc)
 
     def test_source_kind_matches_the_request_type(self):
-        self.rejects(body(request_type="collection", source_path="grain.tif"), "source_path")
-        self.rejects(body(request_type="raster", source_path="tiles"), "source_path")
+        self.rejects(body(request_type="collection", source_path="grain.tif"),
+                     ("source_path", "must be a folder for a collection request"))
+        self.rejects(body(request_type="raster", source_path="tiles"),
+                     ("source_path", "must be a file for a raster request"))
 
     def test_virtual_paths_need_the_operator(self):
-        doc = self.rejects(body(source_path="/vsis3/bucket/a.tif"), "source_path")
-        self.assertIn("not enabled", doc["errors"][0]["message"])
+        self.rejects(body(source_path="/vsis3/bucket/a.tif"),
+                     ("source_path", "GDAL virtual paths are not enabled on this service"))
 
     def test_processing_config_must_be_an_object(self):
-        self.rejects(body(processing_config=[1]), "processing_config")
+        self.rejects(body(processing_config=[1]), ("processing_config", "must be an object"))
 
     def test_processing_config_unknown_key(self):
-        self.rejects(body(processing_config={"layer_name": "x"}), "processing_config.layer_name")
+        self.rejects(body(processing_config={"layer_name": "x"}),
+                     ("processing_config.layer_name", "is not a setting of raster requests"))
         self.rejects(body(request_type="vector", source_path="pt.csv",
                           processing_config={"compression": "lzw"}),
-                     "processing_config.compression")
+                     ("processing_config.compression", "is not a setting of vector requests"))
 
     def test_compression(self):
         self.rejects(body(processing_config={"compression": "gzip"}),
-                     "processing_config.compression")
+                     ("processing_config.compression", "must be one of: deflate, lzw, zstd, jpeg"))
 
     def test_jpeg_needs_8_bit_data_with_1_or_3_bands(self):
         def raster(name, bands, dtype):
@@ -276,49 +300,58 @@ class Validation(ServedTestCase):
         os.rename(os.path.join(self.bronze, "dem16.tif"),
                   os.path.join(self.bronze, "deep", "a.tif"))
         self.rejects(body(dataset_id="rejected", request_type="collection", source_path="deep",
-                          processing_config=jpeg), "processing_config.compression")
+                          processing_config=jpeg),
+                     ("processing_config.compression", "jpeg needs 8-bit samples"))
 
     def test_nodata_is_a_number(self):
-        self.rejects(body(processing_config={"nodata": "none"}), "processing_config.nodata")
+        self.rejects(body(processing_config={"nodata": "none"}),
+                     ("processing_config.nodata", "must be a number"))
 
     def test_blocksize(self):
-        self.rejects(body(processing_config={"blocksize": 300}), "processing_config.blocksize")
+        self.rejects(body(processing_config={"blocksize": 300}),
+                     ("processing_config.blocksize", "must be 256, 512 or 1024"))
 
     def test_source_crs(self):
         self.rejects(body(processing_config={"source_crs": "EPSG:abc"}),
-                     "processing_config.source_crs")
+                     ("processing_config.source_crs", "must be EPSG:<code>"))
         self.rejects(body(request_type="vector", source_path="pt.csv",
                           processing_config={"source_crs": "mercator"}),
-                     "processing_config.source_crs")
+                     ("processing_config.source_crs", "must be EPSG:<code>"))
 
     def test_vector_column_settings_are_strings(self):
         self.rejects(body(request_type="vector", source_path="pt.csv",
                           processing_config={"lat_column": 3, "lon_column": ""}),
-                     "processing_config.lat_column", "processing_config.lon_column")
+                     ("processing_config.lat_column", "must be a non-empty string"),
+                     ("processing_config.lon_column", "must be a non-empty string"))
 
     def test_collection_pattern(self):
         self.rejects(body(request_type="collection", source_path="tiles",
                           processing_config={"pattern": "sub/*.tif"}),
-                     "processing_config.pattern")
+                     ("processing_config.pattern", "must be a file-name glob"))
 
     def test_callback_url_scheme(self):
-        self.rejects(body(callback_url="ftp://hooks.example.org/x"), "callback_url")
+        self.rejects(body(callback_url="ftp://hooks.example.org/x"),
+                     ("callback_url", "must be an http:// or https:// URL"))
 
     def test_callback_url_host_must_be_allowed(self):
-        doc = self.rejects(body(callback_url="https://evil.example.com/hook"), "callback_url")
-        self.assertIn("evil.example.com", doc["errors"][0]["message"])
+        self.rejects(body(callback_url="https://evil.example.com/hook"),
+                     ("callback_url",
+                      "host evil.example.com is not among your client's callback hosts"))
         self.rejects(body(callback_url="https://hooks.example.org@evil.example.com/"),
-                     "callback_url")
+                     ("callback_url", "must not contain user information"))
 
     def test_client_request_id_length(self):
-        self.rejects(body(client_request_id="c" * 256), "client_request_id")
+        self.rejects(body(client_request_id="c" * 256),
+                     ("client_request_id", "must be at most 255 characters"))
 
     def test_every_bad_field_is_reported_at_once(self):
         doc = self.rejects({"dataset_id": "", "version_id": "v" * 60, "request_type": "mesh",
                             "source_path": "../x", "extra": 1},
-                           "dataset_id", "resource_id", "version_id", "request_type",
-                           "source_path", "extra")
-        self.assertGreaterEqual(len(doc["errors"]), 6)
+                           ("dataset_id", "must be 1-255 characters"),
+                           ("resource_id", "is required"), ("version_id", "must be 1-50"),
+                           ("request_type", "must be vector, raster or collection"),
+                           ("source_path", "'..'"), ("extra", "is not a known field"))
+        self.assertEqual(len(doc["errors"]), 6, doc)
 
     def test_media_type_and_size(self):
         problem(self, self.api("POST", "/platform/submit", raw=b"dataset_id=x",
@@ -408,6 +441,26 @@ class Requests(ServedTestCase):
         self.assertEqual(done["client_request_id"], "ddh-1")
         self.assertEqual(psql(self.db.url, "SELECT count(*) FROM platform.requests WHERE "
                                            "dataset_id = 'idem'"), "1")
+
+    def test_a_repeat_needs_neither_its_source_nor_an_allowed_callback(self):
+        shutil.copy(os.path.join(self.bronze, "grain.tif"), os.path.join(self.bronze, "gone.tif"))
+        b = body(dataset_id="gone", source_path="gone.tif")
+        _, doc = self.submit(b)
+        os.remove(os.path.join(self.bronze, "gone.tif"))
+        # Nothing is processed again, so the source is not looked at and the callback_url is not
+        # compared (the first one stays): 200, or 409 for another payload.
+        _, again = self.submit(dict(b, callback_url="https://evil.example.com/hook"), expect=200)
+        self.assertEqual(again["request_id"], doc["request_id"])
+        self.submit(b, expect=200)
+        conflict = problem(self, self.api("POST", "/platform/submit",
+                                          dict(b, processing_config={"compression": "lzw"})),
+                           409, "conflict")
+        self.assertEqual(conflict["existing_request_id"], doc["request_id"])
+        # A new identity with that source is refused.
+        problem(self, self.api("POST", "/platform/submit", dict(b, version_id="v2")), 400,
+                "source_not_found")
+        self.assertEqual(psql(self.db.url, "SELECT count(*) FROM platform.requests "
+                                           "WHERE dataset_id = 'gone'"), "1")
 
     def test_status_body_of_a_completed_request(self):
         _, doc = self.submit(body(dataset_id="status", request_type="vector",
