@@ -369,6 +369,19 @@ class Validation(ServedTestCase):
                 "forbidden")
         problem(self, self.api("GET", "/platform/requests", key=self.keys["trusted"]), 403,
                 "forbidden")
+        rid = "0" * 32
+        routes = (("GET", "/platform/status/" + rid), ("GET", "/platform/requests"),
+                  ("DELETE", "/platform/requests/" + rid),
+                  ("POST", "/platform/requests/%s/retry" % rid))
+        for method, path in routes:
+            # No key, an unknown key, a key in the Bearer form that is unknown: 401.
+            problem(self, self.srv.call(method, path), 401, "unauthorized")
+            problem(self, self.api(method, path, key="gp_abcdefgh_" + "x" * 43), 401,
+                    "unauthorized")
+            problem(self, self.srv.call(method, path, headers={
+                "Authorization": "Bearer gp_abcdefgh_" + "y" * 43}), 401, "unauthorized")
+            # A trusted (read-only partner) key may not use the request routes.
+            problem(self, self.api(method, path, key=self.keys["trusted"]), 403, "forbidden")
 
     def test_list_parameters(self):
         doc = problem(self, self.api("GET", "/platform/requests?status=done&limit=501&cursor=zz"),
@@ -378,13 +391,29 @@ class Validation(ServedTestCase):
         doc = problem(self, self.api("GET", "/platform/requests?client_id=other"), 400,
                       "validation_error")
         self.assertEqual(doc["errors"][0]["field"], "client_id")
+        for query, field in (("limit=0", "limit"), ("limit=abc", "limit"), ("limit=-1", "limit"),
+                             ("dataset_id=" + "d" * 256, "dataset_id"),
+                             ("status=Completed", "status")):
+            doc = problem(self, self.api("GET", "/platform/requests?" + query), 400,
+                          "validation_error")
+            self.assertEqual([e["field"] for e in doc["errors"]], [field], doc)
+            self.assertTrue(doc["errors"][0]["message"], doc)
+        for query in ("limit=1", "limit=500", "status=pending", "dataset_id=roads"):
+            st, _, doc = self.api.json("GET", "/platform/requests?" + query)
+            self.assertEqual(st, 200, (query, doc))
 
     def test_unknown_requests_are_404(self):
-        for method, path in (("GET", "/platform/status/" + "0" * 32),
-                             ("GET", "/platform/status/not-an-id"),
-                             ("DELETE", "/platform/requests/" + "0" * 32),
-                             ("POST", "/platform/requests/" + "0" * 32 + "/retry")):
-            problem(self, self.api(method, path), 404, "not_found")
+        for rid in ("0" * 32, "not-an-id", "A" * 32, "0" * 31, "0" * 33):
+            for method, path in (("GET", "/platform/status/" + rid),
+                                 ("DELETE", "/platform/requests/" + rid),
+                                 ("POST", "/platform/requests/" + rid + "/retry")):
+                doc = problem(self, self.api(method, path), 404, "not_found")
+                self.assertIn(rid, doc["detail"])
+
+    def test_version_id_pattern_and_request_type_type(self):
+        self.rejects(body(version_id="v 1"), ("version_id", "must be 1-50 characters"))
+        self.rejects(body(version_id=None), ("version_id", "is required"))
+        self.rejects(body(request_type=3), ("request_type", "must be"))
 
 
 class Requests(ServedTestCase):

@@ -92,6 +92,10 @@ class Lifecycle(ServedTestCase):
                    % rid) == "0":
             self.assertLess(time.time(), deadline, "the step never started")
             time.sleep(0.05)
+        # Only a failed request is retried.
+        doc = problem(self, self.api("POST", "/platform/requests/%s/retry" % rid), 409,
+                      "conflict")
+        self.assertIn("processing", doc["detail"])
         st, _, doc = self.api.json("DELETE", "/platform/requests/" + rid)
         self.assertEqual(st, 200, doc)
         self.assertEqual(doc["status"], "cancelled")
@@ -138,6 +142,19 @@ class AcceptOnlyNode(unittest.TestCase):
                 self.assertIsNone(doc["started_at"])
                 self.assertEqual([j["status"] for j in doc["jobs"]], ["queued"])
                 self.assertIn("retry-after", hdrs)
+                # A pending request: a retry is a conflict, a cancel ends it at once.
+                st, _, other = api.json("POST", "/platform/submit",
+                                        body(dataset_id="dropped", source_path="grain.tif"))
+                self.assertEqual(st, 202, other)
+                doc = problem(self, api("POST", "/platform/requests/%s/retry"
+                                        % other["request_id"]), 409, "conflict")
+                self.assertIn("pending", doc["detail"])
+                st, _, doc = api.json("DELETE", "/platform/requests/" + other["request_id"])
+                self.assertEqual((st, doc["status"], doc["progress_percent"]),
+                                 (200, "cancelled", 0), doc)
+                self.assertEqual(psql(db.url, "SELECT string_agg(status, ',') FROM app.jobs "
+                                              "WHERE platform_request_id = '%s'"
+                                      % other["request_id"]) or "none", "none")
                 self.assertEqual(srv.stop(), 0)
                 storage = srv.storage
             finally:
@@ -149,6 +166,13 @@ class AcceptOnlyNode(unittest.TestCase):
                 done = Api(self, srv, keys["internal"]).wait(rid)
                 self.assertEqual(done["status"], "completed", done)
                 self.assertIsNotNone(done["started_at"])
+                # The cancelled one stays cancelled: no job was ever made for it.
+                self.assertEqual(psql(db.url, "SELECT status FROM platform.requests "
+                                              "WHERE dataset_id = 'dropped'"), "cancelled")
+                self.assertEqual(psql(db.url, "SELECT count(*) FROM app.jobs j JOIN "
+                                              "platform.requests r ON r.request_id = "
+                                              "j.platform_request_id WHERE r.dataset_id = "
+                                              "'dropped'"), "0")
                 self.assertEqual(srv.stop(), 0)
             finally:
                 srv.close()
