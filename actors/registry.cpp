@@ -412,13 +412,24 @@ caf::behavior registry_fn(reg_self* self, registry_options opts, request_options
         self->send_exit(actor, caf::exit_reason::user_shutdown);
     },
     [=](untrack_atom, const std::string& id, const caf::actor_addr& addr) {
-      if (auto i = self->state.index.find(id); i != self->state.index.end())
-        if (i->second.actor.address() == addr) {
-          i->second.actor = nullptr;
-          --self->state.live_actors;
+      auto i = self->state.index.find(id);
+      if (i == self->state.index.end())
+        return;
+      if (!addr) {
+        // A start asked for while the request's restart was pending; the restart started none
+        // (the request had ended).
+        if (!i->second.actor) {
           i->second.started = false;
           forget_later(self->state, id, i->second);
         }
+        return;
+      }
+      if (i->second.actor.address() == addr) {
+        i->second.actor = nullptr;
+        --self->state.live_actors;
+        i->second.started = false;
+        forget_later(self->state, id, i->second);
+      }
     },
     // Rehydration (retried until the database answers).
     [=](tick_atom, const std::string& after) { rehydrate(self, after); },

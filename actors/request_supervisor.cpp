@@ -28,6 +28,11 @@ struct supervisor_state {
   std::unordered_map<caf::actor_addr, std::string> children;
   /// Recent abnormal stops per request (only requests that crashed).
   std::unordered_map<std::string, std::deque<clock_type::time_point>> crashes;
+  /// Crashed requests whose restart (or failing) is pending, each with whether the registry asked
+  /// for a start meanwhile. Such a request is this supervisor's to start: the registry, told that
+  /// its actor stopped, may ask (resuming, or finding its row live), and a start then would skip
+  /// the restart's pause and later meet the restart's own actor.
+  std::unordered_map<std::string, bool> pending;
   uint64_t started = 0;
   uint64_t restarted = 0;
   uint64_t given_up = 0;
@@ -58,6 +63,18 @@ void start(sup_self* self, const request_row& row) {
   adopt(self, spawn_request(self->system(), self->state.opts, row), row.request_id);
 }
 
+/// A pending restart ended without an actor (the request had ended, or was failed here). When the
+/// registry asked for a start meanwhile, it is told that none will come (an untrack without an
+/// actor), so it does not wait for one.
+void drop_pending(sup_self* self, const std::string& id) {
+  auto& st = self->state;
+  if (auto p = st.pending.find(id); p != st.pending.end()) {
+    if (p->second)
+      report(self, untrack_atom_v, id, caf::actor_addr{});
+    st.pending.erase(p);
+  }
+}
+
 /// Reads the row again and starts its actor from that snapshot.
 void restart(sup_self* self, const std::string& id) {
   auto& st = self->state;
@@ -69,8 +86,10 @@ void restart(sup_self* self, const std::string& id) {
       [=](const request_lookup& found) {
         if (!found.row || is_terminal(found.row->status)) {
           self->state.crashes.erase(id);
+          drop_pending(self, id);
           return;
         }
+        self->state.pending.erase(id);
         ++self->state.restarted;
         GP_LOG_INFO("request_supervisor: restarting request {} from its snapshot",
                     id.substr(0, 12));
@@ -114,6 +133,7 @@ void give_up(sup_self* self, const std::string& id, size_t crashes) {
         self->state.crashes.erase(id);
         if (found.row)
           self->send(self->state.opts->registry, ended_atom_v, io::http::view_of(*found.row));
+        drop_pending(self, id);
       },
       [=](const caf::error& err) {
         GP_LOG_WARN("request_supervisor: cannot fail request {} ({}); trying again",
@@ -142,6 +162,7 @@ void on_down(sup_self* self, const caf::down_msg& dm) {
     times.pop_front();
   GP_LOG_WARN("request_supervisor: request {} actor died ({}), crash {} in the window",
               id.substr(0, 12), self->system().render(dm.reason), times.size());
+  st.pending.emplace(id, false);
   if (static_cast<int>(times.size()) > st.sup.max_restarts)
     return give_up(self, id, times.size());
   auto pause = st.sup.restart_backoff * (1 << std::min<size_t>(times.size() - 1, 10));
@@ -166,7 +187,14 @@ caf::behavior supervisor(sup_self* self, std::shared_ptr<const request_options> 
     self->quit(msg.reason);
   });
   return {
-    [=](start_atom, const request_row& row) { start(self, row); },
+    [=](start_atom, const request_row& row) {
+      // A crashed request's restart is pending: it starts the actor, after its pause.
+      if (auto p = self->state.pending.find(row.request_id); p != self->state.pending.end()) {
+        p->second = true;
+        return;
+      }
+      start(self, row);
+    },
     // A request the registry created a moment ago (its first job is created by a claim).
     [=](start_atom, fresh_request& fresh) {
       auto id = fresh.row.request_id;

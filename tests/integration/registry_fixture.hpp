@@ -42,6 +42,9 @@ struct registry : ::testing::Test {
   size_t index_limit = 200000;
   /// The supervisor's reports of started and stopped actors reach the registry this much later.
   std::chrono::milliseconds report_delay{0};
+  /// The supervisor's first restart pause (doubling with each crash in the window), and the window.
+  std::chrono::milliseconds restart_backoff{20};
+  std::chrono::milliseconds restart_window{60000};
 
   void SetUp() override {
     pqxx::connection c{db.url()};
@@ -71,13 +74,14 @@ struct registry : ::testing::Test {
     core = gp::spawn_coremachine(*sys, pool, e, gp::io::jobs::builtin_registry());
   }
 
-  /// Starts the registry over a two-step vector pipeline (hello_world, then noop). `faults`
+  /// A two-step vector pipeline: hello_world, then noop.
+  static constexpr const char* two_steps =
+    R"({"vector": [{"step": "ingest_vector", "job": "hello_world", "params": {"n": 2}},
+                   {"step": "stac_catalog_vectors", "job": "noop"}]})";
+
+  /// The request actors' options over `pipelines`, with the coremachine started. `faults`
   /// writes of "processing" throw before they happen (a negative count: every one).
-  void start_registry(int max_restarts = 3,
-                      const std::string& pipelines =
-                        R"({"vector": [{"step": "ingest_vector", "job": "hello_world", "params": {"n": 2}},
-                                       {"step": "stac_catalog_vectors", "job": "noop"}]})",
-                      std::function<void(bool)> after_insert = {}) {
+  gp::request_options request_options_for(const std::string& pipelines) {
     gp::request_options r;
     r.pool = pool;
     r.jobs = &gp::io::jobs::builtin_registry();
@@ -93,16 +97,29 @@ struct registry : ::testing::Test {
       if (left < 0 || (left > 0 && faults->compare_exchange_strong(left, left - 1)))
         throw std::runtime_error("injected fault");
     };
+    return r;
+  }
+
+  /// The supervisor's options of this fixture.
+  gp::supervisor_options supervisor_options_for(int max_restarts) const {
+    gp::supervisor_options so;
+    so.max_restarts = max_restarts;
+    so.restart_backoff = restart_backoff;
+    so.restart_window = restart_window;
+    so.report_delay = report_delay;
+    return so;
+  }
+
+  /// Starts the registry over a two-step vector pipeline (hello_world, then noop).
+  void start_registry(int max_restarts = 3, const std::string& pipelines = two_steps,
+                      std::function<void(bool)> after_insert = {}) {
+    auto r = request_options_for(pipelines);
     gp::registry_options ro;
     ro.node_id = "test-node";
     ro.after_insert = std::move(after_insert);
     ro.min_concurrent_batch = min_concurrent_batch;
     ro.index_limit = index_limit;
-    gp::supervisor_options so;
-    so.max_restarts = max_restarts;
-    so.restart_backoff = 20ms;
-    so.report_delay = report_delay;
-    reg = gp::spawn_registry(*sys, ro, r, so);
+    reg = gp::spawn_registry(*sys, ro, r, supervisor_options_for(max_restarts));
   }
 
   void TearDown() override {

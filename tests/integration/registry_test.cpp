@@ -60,6 +60,42 @@ TEST_F(registry, an_actor_that_keeps_crashing_fails_its_request) {
   EXPECT_NE(done.error_message.find("3 times"), std::string::npos) << done.error_message;
 }
 
+TEST_F(registry, restarts_wait_a_doubling_pause) {
+  // Crashes 1 and 2 are restarted after 200 and 400 ms; the third gives up. Submitted as the
+  // registry resumes, so its resuming may find a row whose actor has crashed already: it must
+  // not start one without the pause (and later meet the restart's own).
+  *faults = -1;
+  restart_backoff = 200ms;
+  start_registry(2);
+  std::vector<std::pair<std::string, std::chrono::steady_clock::time_point>> sent;
+  for (int i = 0; i < 6; ++i) {
+    auto at = std::chrono::steady_clock::now();
+    sent.emplace_back(submit(submission("v" + std::to_string(i))).view.request_id, at);
+  }
+  for (const auto& [id, at] : sent) {
+    auto done = wait_terminal(id);
+    EXPECT_EQ(done.status, "failed");
+    EXPECT_GE(std::chrono::steady_clock::now() - at, 600ms) << done.error_message;
+    EXPECT_NE(done.error_message.find("3 times"), std::string::npos) << done.error_message;
+  }
+}
+
+TEST_F(registry, crashes_older_than_the_window_do_not_count) {
+  // Four crashes, each one restart pause (200 ms) after the last, with a window of 150 ms: never
+  // more than one in the window, so the request is restarted each time and finishes (three in
+  // one window would fail it).
+  *faults = 4;
+  restart_backoff = 200ms;
+  restart_window = 150ms;
+  start_registry(2);
+  auto start = std::chrono::steady_clock::now();
+  auto a = submit(submission("v1"));
+  auto done = wait_terminal(a.view.request_id);
+  EXPECT_EQ(done.status, "completed") << done.error_message;
+  EXPECT_EQ(faults->load(), 0);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 800ms);
+}
+
 TEST_F(registry, concurrent_submissions_share_insert_transactions_and_make_one_actor_each) {
   start_registry();
   caf::scoped_actor self{*sys};

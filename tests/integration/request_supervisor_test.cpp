@@ -1,0 +1,98 @@
+// The request supervisor alone, with a probe in the registry's place: a crashed request's restart
+// is the supervisor's, whatever the registry asks meanwhile.
+#include "actors/request_supervisor.hpp"
+
+#include <chrono>
+
+#include "actors/status_board.hpp"
+#include "registry_fixture.hpp"
+
+using gp::test::registry;
+
+TEST_F(registry, a_start_asked_for_while_a_restart_is_pending_waits_for_the_restart) {
+  pqxx::connection c{db.url()};
+  auto row_in = stored_request("v1");
+  ASSERT_TRUE(gp::persistence::insert_request(c, row_in).created);
+  auto row = *gp::persistence::find_request(c, row_in.request_id);
+  *faults = 1;  // the first actor crashes; the next one runs the request to its end
+  restart_backoff = 300ms;
+  caf::scoped_actor probe{*sys};
+  auto r = request_options_for(two_steps);
+  r.registry = probe;
+  r.board = std::make_shared<gp::status_board>();
+  auto sup = gp::spawn_request_supervisor(
+    *sys, std::make_shared<const gp::request_options>(std::move(r)), supervisor_options_for(3));
+  probe->send(sup, gp::start_atom_v, row);
+  int tracked = 0;
+  std::chrono::steady_clock::time_point crashed;
+  bool ended = false;
+  auto deadline = std::chrono::steady_clock::now() + 15s;
+  while (!ended && std::chrono::steady_clock::now() < deadline) {
+    probe->receive(
+      [&](gp::track_atom, const std::string&, const caf::actor&) {
+        ++tracked;
+        if (tracked == 2)  // the restart: not before its pause
+          EXPECT_GE(std::chrono::steady_clock::now() - crashed, 250ms);
+      },
+      [&](gp::untrack_atom, const std::string&, const caf::actor_addr& addr) {
+        if (tracked == 1 && addr) {
+          crashed = std::chrono::steady_clock::now();
+          // As the registry would on hearing that the actor stopped (e.g. resuming).
+          probe->send(sup, gp::start_atom_v, row);
+        }
+      },
+      [&](gp::ended_atom, const gp::request_view& v) {
+        EXPECT_EQ(v.status, "completed");
+        ended = true;
+      },
+      [&](gp::moved_atom, const std::string&, const std::string&, int64_t) {},
+      caf::after(std::chrono::milliseconds(100)) >> [] {});
+  }
+  EXPECT_TRUE(ended);
+  EXPECT_EQ(tracked, 2) << "one actor, restarted once";
+  caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
+}
+
+TEST_F(registry, a_start_asked_for_while_a_request_is_being_failed_is_answered_with_none) {
+  pqxx::connection c{db.url()};
+  auto row_in = stored_request("v1");
+  ASSERT_TRUE(gp::persistence::insert_request(c, row_in).created);
+  auto row = *gp::persistence::find_request(c, row_in.request_id);
+  *faults = -1;  // every actor crashes; no restart allowed: the first crash fails the request
+  caf::scoped_actor probe{*sys};
+  auto r = request_options_for(two_steps);
+  r.registry = probe;
+  r.board = std::make_shared<gp::status_board>();
+  auto sup = gp::spawn_request_supervisor(
+    *sys, std::make_shared<const gp::request_options>(std::move(r)), supervisor_options_for(0));
+  probe->send(sup, gp::start_atom_v, row);
+  int tracked = 0, untracked = 0;
+  bool failed = false, released = false;
+  auto deadline = std::chrono::steady_clock::now() + 15s;
+  while (!released && std::chrono::steady_clock::now() < deadline) {
+    probe->receive(
+      [&](gp::track_atom, const std::string&, const caf::actor&) { ++tracked; },
+      [&](gp::untrack_atom, const std::string& id, const caf::actor_addr& addr) {
+        if (addr) {
+          ++untracked;
+          probe->send(sup, gp::start_atom_v, row);  // as the registry would
+        } else {
+          // No actor will come for the start asked for: the registry stops waiting for one.
+          EXPECT_EQ(id, row.request_id);
+          EXPECT_TRUE(failed) << "told after the request was failed";
+          released = true;
+        }
+      },
+      [&](gp::ended_atom, const gp::request_view& v) {
+        EXPECT_EQ(v.status, "failed");
+        EXPECT_EQ(v.error_code, "request_actor_crashed");
+        failed = true;
+      },
+      [&](gp::moved_atom, const std::string&, const std::string&, int64_t) {},
+      caf::after(std::chrono::milliseconds(100)) >> [] {});
+  }
+  EXPECT_TRUE(released);
+  EXPECT_EQ(tracked, 1);
+  EXPECT_EQ(untracked, 1);
+  caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
+}
