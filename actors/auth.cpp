@@ -35,6 +35,7 @@ principal principal_of(const persistence::key_credentials& stored) {
   p.restricted = stored.allowed_endpoints.has_value();
   if (stored.allowed_endpoints)
     p.allowed_endpoints = *stored.allowed_endpoints;
+  p.rate_limit_per_minute = stored.rate_limit_per_minute;
   return p;
 }
 

@@ -12,6 +12,7 @@
 #include "actors/http_edge.hpp"
 #include "io/bounded_map.hpp"
 #include "io/deadlines.hpp"
+#include "io/rate_limit.hpp"
 #include "io/http/outputs.hpp"
 #include "io/http/router.hpp"
 #include "messages/auth.hpp"
@@ -54,6 +55,8 @@ struct http_edge_state {
   /// that comes later is dropped.
   io::deadline_queue submits;
   bool expiry_armed = false;
+  /// Submissions per client on this node, against the client's rate_limit_per_minute.
+  std::unordered_map<std::string, io::token_bucket> submit_limits;
   static inline const char* name = "http_edge";
 };
 

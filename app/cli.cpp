@@ -121,7 +121,7 @@ int run_cli(int argc, char** argv) {
   clients_create_cmd->add_option("client_id", cc.client_id, "Client id, e.g. ddh")->required();
   clients_create_cmd->add_option("--name", cc.name, "Display name (default: the client id)");
   clients_create_cmd->add_option("--rate-limit", cc.rate_limit_per_minute,
-                                 "Requests per minute (default 600)");
+                                 "Submissions per minute on each node (default 600)");
   clients_create_cmd->add_option("--callback-host", cc.callback_hosts,
                                  "Allowed webhook host, exact or *.example.org (repeatable)");
   clients_create_cmd->add_flag("--if-not-exists", cc.if_not_exists,

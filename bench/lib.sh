@@ -6,7 +6,7 @@
 # RSS0 (MiB at start).
 bench_start_service() {
   "$BIN" migrate >/dev/null
-  "$BIN" clients create bench >/dev/null 2>&1
+  "$BIN" clients create bench --rate-limit 2000000000 >/dev/null 2>&1
   KEY=$("$BIN" keys create --client bench --level internal 2>/dev/null)
   PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   "$BIN" serve --port "$PORT" --log-level warn --set workers.idle_poll_max_ms=20 \

@@ -18,6 +18,8 @@ struct principal {
   std::string expires_at;
   bool restricted = false;
   std::vector<std::string> allowed_endpoints;
+  /// The client's submissions a minute (0: no limit), as of the key's lookup.
+  int rate_limit_per_minute = 0;
   /// Until when (actor clock, nanoseconds since its epoch) this verdict may be reused without
   /// asking the auth actor again: the end of its cache entry or the key's expiry, whichever is first.
   int64_t reusable_until_ns = 0;
@@ -26,7 +28,8 @@ struct principal {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, principal& x) {
   return f(caf::meta::type_name("gp.principal"), x.client_id, x.key_id, x.access_level,
-           x.expires_at, x.restricted, x.allowed_endpoints, x.reusable_until_ns);
+           x.expires_at, x.restricted, x.allowed_endpoints, x.rate_limit_per_minute,
+           x.reusable_until_ns);
 }
 
 }  // namespace gp

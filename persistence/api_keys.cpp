@@ -34,7 +34,7 @@ constexpr const char* find_key_credentials = R"sql(
 SELECT k.key_id, k.client_id, k.key_hash, k.access_level, k.allowed_endpoints::text,
        coalesce(to_char(k.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), ''),
        coalesce(extract(epoch FROM k.expires_at)::bigint, 0),
-       k.revoked_at IS NOT NULL, c.is_active
+       k.revoked_at IS NOT NULL, c.is_active, c.rate_limit_per_minute
 FROM platform.api_keys k JOIN platform.clients c USING (client_id)
 WHERE k.key_id = $1)sql";
 
@@ -130,6 +130,7 @@ std::optional<key_credentials> find_key_credentials(pqxx::connection& c,
   k.expires_epoch = row[6].as<int64_t>();
   k.revoked = row[7].as<bool>();
   k.client_active = row[8].as<bool>();
+  k.rate_limit_per_minute = row[9].as<int>();
   return k;
 }
 

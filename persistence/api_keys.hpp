@@ -56,6 +56,8 @@ struct key_credentials {
   int64_t expires_epoch = 0;
   bool revoked = false;
   bool client_active = true;
+  /// The client's submissions a minute (platform.clients.rate_limit_per_minute).
+  int rate_limit_per_minute = 0;
 };
 
 /// The key with this public id, or nothing.

@@ -28,7 +28,10 @@ def setup_clients(db_url):
             "--callback-host", "*.ddh.example.org", "--database-url", db_url)
     assert r.returncode == 0, r.stderr
     assert run("clients", "create", "other", "--database-url", db_url).returncode == 0
+    assert run("clients", "create", "limited", "--rate-limit", "3",
+               "--database-url", db_url).returncode == 0
     return {"internal": make_key(db_url, "ddh", "internal"),
+            "limited": make_key(db_url, "limited", "internal"),
             "admin": make_key(db_url, "ddh", "admin"),
             "trusted": make_key(db_url, "ddh", "trusted"),
             "other": make_key(db_url, "other", "internal")}
@@ -352,6 +355,22 @@ class Validation(ServedTestCase):
                            ("request_type", "must be vector, raster or collection"),
                            ("source_path", "'..'"), ("extra", "is not a known field"))
         self.assertEqual(len(doc["errors"]), 6, doc)
+
+    def test_a_clients_submissions_are_rate_limited(self):
+        # Three a minute: any three answers (here: no such source), then 429 with Retry-After.
+        key = self.keys["limited"]
+        for _ in range(3):
+            problem(self, self.api("POST", "/platform/submit", body(dataset_id="rejected"),
+                                   key=key), 400, "source_not_found")
+        st, hdrs, raw = self.api("POST", "/platform/submit", body(dataset_id="rejected"), key=key)
+        doc = problem(self, (st, hdrs, raw), 429, "rate_limited")
+        self.assertIn("3 requests a minute", doc["detail"])
+        self.assertTrue(1 <= int(hdrs["retry-after"]) <= 20, hdrs)
+        # Other routes of that client, and other clients' submissions, are not limited by it.
+        self.assertEqual(self.api("GET", "/platform/requests", key=key)[0], 200)
+        problem(self, self.api("POST", "/platform/submit", body(dataset_id="rejected",
+                                                               source_path="missing.tif")),
+                400, "source_not_found")
 
     def test_media_type_and_size(self):
         problem(self, self.api("POST", "/platform/submit", raw=b"dataset_id=x",

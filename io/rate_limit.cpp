@@ -1,0 +1,28 @@
+#include "io/rate_limit.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace gp::io {
+
+int64_t token_bucket::take(int per_minute, clock::time_point now) {
+  if (per_minute <= 0)
+    return 0;
+  double limit = per_minute;
+  if (!started_) {
+    tokens_ = limit;
+    started_ = true;
+  } else if (now > last_) {
+    std::chrono::duration<double> gone = now - last_;
+    tokens_ += gone.count() * limit / 60.0;
+  }
+  last_ = std::max(last_, now);
+  tokens_ = std::min(tokens_, limit);
+  if (tokens_ >= 1.0) {
+    tokens_ -= 1.0;
+    return 0;
+  }
+  return std::max<int64_t>(1, static_cast<int64_t>(std::ceil((1.0 - tokens_) * 60.0 / limit)));
+}
+
+}  // namespace gp::io

@@ -1,0 +1,46 @@
+// The per-client token bucket: a minute's worth at once, then calls as the bucket refills.
+#include "io/rate_limit.hpp"
+
+#include <gtest/gtest.h>
+
+using gp::io::token_bucket;
+using namespace std::chrono_literals;
+
+TEST(token_bucket, a_minutes_worth_goes_at_once_then_the_next_waits) {
+  token_bucket b;
+  auto t = token_bucket::clock::time_point{} + 1h;
+  for (int i = 0; i < 6; ++i)
+    EXPECT_EQ(b.take(6, t), 0) << i;
+  EXPECT_EQ(b.take(6, t), 10);  // 6 a minute: one every 10 s
+  EXPECT_EQ(b.take(6, t + 4s), 6);
+  EXPECT_EQ(b.take(6, t + 11s), 0);  // 1.1 by now
+  EXPECT_EQ(b.take(6, t + 11s), 9);
+}
+
+TEST(token_bucket, it_refills_at_the_rate_and_never_beyond_the_limit) {
+  token_bucket b;
+  auto t = token_bucket::clock::time_point{} + 1h;
+  for (int i = 0; i < 120; ++i)
+    ASSERT_EQ(b.take(120, t), 0);
+  EXPECT_EQ(b.take(120, t), 1);  // half a second to the next: at least 1
+  // An hour idle fills it to the limit, not to 60 minutes' worth.
+  t += 1h;
+  for (int i = 0; i < 120; ++i)
+    ASSERT_EQ(b.take(120, t), 0);
+  EXPECT_GT(b.take(120, t), 0);
+}
+
+TEST(token_bucket, no_limit_never_refuses_and_a_lower_limit_applies_at_once) {
+  token_bucket b;
+  auto t = token_bucket::clock::time_point{} + 1h;
+  for (int i = 0; i < 10000; ++i)
+    ASSERT_EQ(b.take(0, t), 0);
+  token_bucket c;
+  EXPECT_EQ(c.take(600, t), 0);
+  // The operator lowered the client's limit to 2 a minute: at most 2 at once from now.
+  EXPECT_EQ(c.take(2, t), 0);
+  EXPECT_EQ(c.take(2, t), 0);
+  EXPECT_EQ(c.take(2, t), 30);
+  // A clock that went back (never with steady_clock, but harmless) refills nothing.
+  EXPECT_EQ(c.take(2, t - 1s), 30);
+}
