@@ -147,10 +147,13 @@ void handle_platform_list(edge_self* self, http_call call, const principal& who)
   self->request(self->state.peers.pool, self->state.opts.db_timeout, db_run_atom_v,
                 std::move(list))
     .then(
-      [reply, base, limit](const request_page& page) {
+      [reply, base, limit, board = self->state.peers.board](const request_page& page) {
         auto out = json::array();
-        for (size_t i = 0; i < page.rows.size() && i < static_cast<size_t>(limit); ++i)
-          out.push_back(io::http::status_body(io::http::view_of(page.rows[i]), base));
+        for (size_t i = 0; i < page.rows.size() && i < static_cast<size_t>(limit); ++i) {
+          auto v = io::http::view_of(page.rows[i]);
+          // As in the request's status: its creation plus its type's average, while not ended.
+          out.push_back(io::http::status_body(v, base, board ? board->estimated_completion(v) : 0));
+        }
         json next = page.rows.size() > static_cast<size_t>(limit)
                       ? json(page.rows[static_cast<size_t>(limit) - 1].request_id)
                       : json();

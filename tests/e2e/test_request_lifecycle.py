@@ -127,6 +127,13 @@ class AcceptOnlyNode(unittest.TestCase):
     def test_pending_until_a_node_with_workers_runs_it(self):
         with ScratchDatabase() as db:
             keys = setup_clients(db.url)
+            # One raster request that took 100 s: the node estimates the next from it.
+            psql(db.url, "INSERT INTO platform.requests (request_id, client_id, dataset_id, "
+                         "resource_id, version_id, request_type, source_path, status, "
+                         "progress_percent, created_at, completed_at) VALUES "
+                         "(platform.request_id_for('ddh', 'past', 'r', 'v1'), 'ddh', 'past', "
+                         "'r', 'v1', 'raster', 'grain.tif', 'completed', 100, "
+                         "now() - interval '100 s', now())")
             srv = Server(db.url, *ENGINE, "--set", "workers.task_workers=0")
             try:
                 srv.wait_status("/readyz", 200)
@@ -142,6 +149,16 @@ class AcceptOnlyNode(unittest.TestCase):
                 self.assertIsNone(doc["started_at"])
                 self.assertEqual([j["status"] for j in doc["jobs"]], ["queued"])
                 self.assertIn("retry-after", hdrs)
+                # Estimated from the average of completed raster requests, in the status and the
+                # listing alike.
+                self.assertIsNotNone(doc["estimated_completion"])
+                created = time.mktime(time.strptime(doc["created_at"], "%Y-%m-%dT%H:%M:%SZ"))
+                eta = time.mktime(time.strptime(doc["estimated_completion"],
+                                                "%Y-%m-%dT%H:%M:%SZ"))
+                self.assertEqual(eta - created, 100, doc)
+                st, _, page = api.json("GET", "/platform/requests?dataset_id=later")
+                self.assertEqual(page["requests"][0]["estimated_completion"],
+                                 doc["estimated_completion"], page)
                 # A pending request: a retry is a conflict, a cancel ends it at once.
                 st, _, other = api.json("POST", "/platform/submit",
                                         body(dataset_id="dropped", source_path="grain.tif"))
