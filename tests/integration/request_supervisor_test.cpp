@@ -7,21 +7,36 @@
 #include "actors/status_board.hpp"
 #include "registry_fixture.hpp"
 
-using gp::test::registry;
+namespace {
 
-TEST_F(registry, a_start_asked_for_while_a_restart_is_pending_waits_for_the_restart) {
-  pqxx::connection c{db.url()};
-  auto row_in = stored_request("v1");
-  ASSERT_TRUE(gp::persistence::insert_request(c, row_in).created);
-  auto row = *gp::persistence::find_request(c, row_in.request_id);
+/// The supervisor alone: `probe` stands in for the registry (it hears track, untrack, moved and
+/// ended), over a stored live request.
+struct request_supervisor : gp::test::registry {
+  gp::request_row live_row(const std::string& version) {
+    pqxx::connection c{db.url()};
+    auto r = stored_request(version);
+    EXPECT_TRUE(gp::persistence::insert_request(c, r).created);
+    return *gp::persistence::find_request(c, r.request_id);
+  }
+
+  caf::actor supervisor_reporting_to(const caf::actor& probe, int max_restarts) {
+    auto r = request_options_for(two_steps);
+    r.registry = probe;
+    r.board = std::make_shared<gp::status_board>();
+    return gp::spawn_request_supervisor(
+      *sys, std::make_shared<const gp::request_options>(std::move(r)),
+      supervisor_options_for(max_restarts));
+  }
+};
+
+}  // namespace
+
+TEST_F(request_supervisor, a_start_asked_for_during_a_restart_pause_waits_for_the_restart) {
+  auto row = live_row("v1");
   *faults = 1;  // the first actor crashes; the next one runs the request to its end
   restart_backoff = 300ms;
   caf::scoped_actor probe{*sys};
-  auto r = request_options_for(two_steps);
-  r.registry = probe;
-  r.board = std::make_shared<gp::status_board>();
-  auto sup = gp::spawn_request_supervisor(
-    *sys, std::make_shared<const gp::request_options>(std::move(r)), supervisor_options_for(3));
+  auto sup = supervisor_reporting_to(probe, 3);
   probe->send(sup, gp::start_atom_v, row);
   int tracked = 0;
   std::chrono::steady_clock::time_point crashed;
@@ -53,18 +68,11 @@ TEST_F(registry, a_start_asked_for_while_a_restart_is_pending_waits_for_the_rest
   caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
 }
 
-TEST_F(registry, a_start_asked_for_while_a_request_is_being_failed_is_answered_with_none) {
-  pqxx::connection c{db.url()};
-  auto row_in = stored_request("v1");
-  ASSERT_TRUE(gp::persistence::insert_request(c, row_in).created);
-  auto row = *gp::persistence::find_request(c, row_in.request_id);
+TEST_F(request_supervisor, a_start_asked_for_while_a_request_is_being_failed_is_answered_with_none) {
+  auto row = live_row("v1");
   *faults = -1;  // every actor crashes; no restart allowed: the first crash fails the request
   caf::scoped_actor probe{*sys};
-  auto r = request_options_for(two_steps);
-  r.registry = probe;
-  r.board = std::make_shared<gp::status_board>();
-  auto sup = gp::spawn_request_supervisor(
-    *sys, std::make_shared<const gp::request_options>(std::move(r)), supervisor_options_for(0));
+  auto sup = supervisor_reporting_to(probe, 0);
   probe->send(sup, gp::start_atom_v, row);
   int tracked = 0, untracked = 0;
   bool failed = false, released = false;
