@@ -1,6 +1,7 @@
 #include "actors/request_supervisor.hpp"
 
 #include <deque>
+#include <optional>
 #include <unordered_map>
 
 #include <caf/all.hpp>
@@ -28,11 +29,11 @@ struct supervisor_state {
   std::unordered_map<caf::actor_addr, std::string> children;
   /// Recent abnormal stops per request (only requests that crashed).
   std::unordered_map<std::string, std::deque<clock_type::time_point>> crashes;
-  /// Crashed requests whose restart (or failing) is pending, each with whether the registry asked
-  /// for a start meanwhile. Such a request is this supervisor's to start: the registry, told that
-  /// its actor stopped, may ask (resuming, or finding its row live), and a start then would skip
-  /// the restart's pause and later meet the restart's own actor.
-  std::unordered_map<std::string, bool> pending;
+  /// Crashed requests whose restart (or failing) is pending, each with the newest row of a start
+  /// the registry asked for meanwhile. Such a request is this supervisor's to start: the registry,
+  /// told that its actor stopped, may ask (resuming, finding its row live, or retrying it), and a
+  /// start then would skip the restart's pause and later meet the restart's own actor.
+  std::unordered_map<std::string, std::optional<request_row>> pending;
   uint64_t started = 0;
   uint64_t restarted = 0;
   uint64_t given_up = 0;
@@ -63,16 +64,22 @@ void start(sup_self* self, const request_row& row) {
   adopt(self, spawn_request(self->system(), self->state.opts, row), row.request_id);
 }
 
-/// A pending restart ended without an actor (the request had ended, or was failed here). When the
-/// registry asked for a start meanwhile, it is told that none will come (an untrack without an
-/// actor), so it does not wait for one.
-void drop_pending(sup_self* self, const std::string& id) {
+/// A pending restart ended without an actor: the row it found (`seen`) had ended, or was failed
+/// here. A start the registry asked for meanwhile with a newer live row (a retry reopened the
+/// request after that) starts from it; otherwise the registry is told that no actor will come (an
+/// untrack without an actor), so it does not wait for one.
+void drop_pending(sup_self* self, const std::string& id, const std::optional<request_row>& seen) {
   auto& st = self->state;
-  if (auto p = st.pending.find(id); p != st.pending.end()) {
-    if (p->second)
-      report(self, untrack_atom_v, id, caf::actor_addr{});
-    st.pending.erase(p);
-  }
+  auto p = st.pending.find(id);
+  if (p == st.pending.end())
+    return;
+  auto asked = std::move(p->second);
+  st.pending.erase(p);
+  if (!asked)
+    return;
+  if (!is_terminal(asked->status) && (!seen || asked->state_version > seen->state_version))
+    return start(self, *asked);
+  report(self, untrack_atom_v, id, caf::actor_addr{});
 }
 
 /// Reads the row again and starts its actor from that snapshot.
@@ -84,16 +91,27 @@ void restart(sup_self* self, const std::string& id) {
   self->request(st.opts->pool, st.opts->db_timeout, db_run_atom_v, std::move(find))
     .then(
       [=](const request_lookup& found) {
+        auto& st = self->state;
         if (!found.row || is_terminal(found.row->status)) {
-          self->state.crashes.erase(id);
-          drop_pending(self, id);
+          st.crashes.erase(id);
+          // Ended by someone else meanwhile: the registry's index learns it as from an actor.
+          if (found.row)
+            self->send(st.opts->registry, moved_atom_v, id, found.row->status,
+                       found.row->state_version);
+          drop_pending(self, id, found.row);
           return;
         }
-        self->state.pending.erase(id);
-        ++self->state.restarted;
+        // A start the registry asked for meanwhile may carry a newer row than this read.
+        auto row = *found.row;
+        if (auto p = st.pending.find(id); p != st.pending.end()) {
+          if (p->second && p->second->state_version > row.state_version)
+            row = *p->second;
+          st.pending.erase(p);
+        }
+        ++st.restarted;
         GP_LOG_INFO("request_supervisor: restarting request {} from its snapshot",
                     id.substr(0, 12));
-        start(self, *found.row);
+        start(self, row);
       },
       [=](const caf::error& err) {
         GP_LOG_WARN("request_supervisor: cannot read request {} ({}); trying again",
@@ -133,7 +151,7 @@ void give_up(sup_self* self, const std::string& id, size_t crashes) {
         self->state.crashes.erase(id);
         if (found.row)
           self->send(self->state.opts->registry, ended_atom_v, io::http::view_of(*found.row));
-        drop_pending(self, id);
+        drop_pending(self, id, found.row);
       },
       [=](const caf::error& err) {
         GP_LOG_WARN("request_supervisor: cannot fail request {} ({}); trying again",
@@ -162,7 +180,7 @@ void on_down(sup_self* self, const caf::down_msg& dm) {
     times.pop_front();
   GP_LOG_WARN("request_supervisor: request {} actor died ({}), crash {} in the window",
               id.substr(0, 12), self->system().render(dm.reason), times.size());
-  st.pending.emplace(id, false);
+  st.pending.emplace(id, std::nullopt);
   if (static_cast<int>(times.size()) > st.sup.max_restarts)
     return give_up(self, id, times.size());
   auto pause = st.sup.restart_backoff * (1 << std::min<size_t>(times.size() - 1, 10));
@@ -190,7 +208,8 @@ caf::behavior supervisor(sup_self* self, std::shared_ptr<const request_options> 
     [=](start_atom, const request_row& row) {
       // A crashed request's restart is pending: it starts the actor, after its pause.
       if (auto p = self->state.pending.find(row.request_id); p != self->state.pending.end()) {
-        p->second = true;
+        if (!p->second || row.state_version >= p->second->state_version)
+          p->second = row;
         return;
       }
       start(self, row);

@@ -3,6 +3,7 @@
 #include "actors/request_supervisor.hpp"
 
 #include <chrono>
+#include <thread>
 
 #include "actors/status_board.hpp"
 #include "registry_fixture.hpp"
@@ -19,9 +20,19 @@ struct request_supervisor : gp::test::registry {
     return *gp::persistence::find_request(c, r.request_id);
   }
 
-  caf::actor supervisor_reporting_to(const caf::actor& probe, int max_restarts) {
+  /// With `db_delay`, every database job of the supervisor and its actors waits that long first
+  /// (so the probe's messages reach the supervisor before a job's answer does).
+  caf::actor supervisor_reporting_to(const caf::actor& probe, int max_restarts,
+                                     std::chrono::milliseconds db_delay = 0ms) {
     auto r = request_options_for(two_steps);
     r.registry = probe;
+    if (db_delay.count() > 0)
+      r.pool = sys->spawn<caf::detached>([real = pool, db_delay](caf::event_based_actor* self) {
+        return caf::behavior{[=](gp::db_run_atom, gp::db_job& job) {
+          std::this_thread::sleep_for(db_delay);
+          return self->delegate(real, gp::db_run_atom_v, std::move(job));
+        }};
+      });
     r.board = std::make_shared<gp::status_board>();
     return gp::spawn_request_supervisor(
       *sys, std::make_shared<const gp::request_options>(std::move(r)),
@@ -72,7 +83,7 @@ TEST_F(request_supervisor, a_start_asked_for_while_a_request_is_being_failed_is_
   auto row = live_row("v1");
   *faults = -1;  // every actor crashes; no restart allowed: the first crash fails the request
   caf::scoped_actor probe{*sys};
-  auto sup = supervisor_reporting_to(probe, 0);
+  auto sup = supervisor_reporting_to(probe, 0, 100ms);
   probe->send(sup, gp::start_atom_v, row);
   int tracked = 0, untracked = 0;
   bool failed = false, released = false;
@@ -102,5 +113,43 @@ TEST_F(request_supervisor, a_start_asked_for_while_a_request_is_being_failed_is_
   EXPECT_TRUE(released);
   EXPECT_EQ(tracked, 1);
   EXPECT_EQ(untracked, 1);
+  caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
+}
+
+TEST_F(request_supervisor, a_request_retried_while_it_is_being_failed_gets_its_actor) {
+  auto row = live_row("v1");
+  *faults = 1;  // the first actor crashes, which fails the request (no restarts allowed)
+  caf::scoped_actor probe{*sys};
+  auto sup = supervisor_reporting_to(probe, 0, 100ms);
+  probe->send(sup, gp::start_atom_v, row);
+  int tracked = 0;
+  bool released = false;
+  // Until the retried request's actor starts, and a moment after (no release may follow).
+  auto deadline = std::chrono::steady_clock::now() + 15s;
+  std::chrono::steady_clock::time_point settled{};
+  while (std::chrono::steady_clock::now() < deadline &&
+         (tracked < 2 || std::chrono::steady_clock::now() < settled)) {
+    probe->receive(
+      [&](gp::track_atom, const std::string&, const caf::actor&) {
+        if (++tracked == 2)
+          settled = std::chrono::steady_clock::now() + 500ms;
+      },
+      [&](gp::untrack_atom, const std::string&, const caf::actor_addr& addr) {
+        if (addr && tracked == 1) {
+          // As the registry would after a retry reopened the request (a newer version) while
+          // the supervisor's failing write was still on its way.
+          auto reopened = row;
+          reopened.state_version = row.state_version + 10;
+          probe->send(sup, gp::start_atom_v, reopened);
+        } else if (!addr) {
+          released = true;
+        }
+      },
+      [&](gp::ended_atom, const gp::request_view&) {},
+      [&](gp::moved_atom, const std::string&, const std::string&, int64_t) {},
+      caf::after(std::chrono::milliseconds(100)) >> [] {});
+  }
+  EXPECT_EQ(tracked, 2) << "the retried request's actor started";
+  EXPECT_FALSE(released) << "the registry was told no actor would come";
   caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
 }
