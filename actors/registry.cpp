@@ -1,6 +1,7 @@
 #include "actors/registry.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <unordered_map>
 
 #include <caf/all.hpp>
@@ -214,6 +215,9 @@ caf::response_promise known_repeat(reg_self* self, const request_submission& sub
     rp.deliver(repeat_answer(self, sub.request_id, i->second, fp));
     return rp;
   }
+  // The same submission, accepted a moment ago, waits for its insert: answered with it.
+  if (join_waiting(st, sub.request_id, fp, rp))
+    return rp;
   with_row(self, sub.request_id, sub.client_id, rp, [=](const request_row& row) mutable {
     submit_answer answer;
     answer.outcome = digest(io::http::stored_fingerprint(row)) == fp ? submit_answer::same
@@ -435,7 +439,7 @@ caf::behavior registry_fn(reg_self* self, registry_options opts, request_options
     [=](tick_atom, const std::string& after) { rehydrate(self, after); },
     [=](status_atom) {
       auto& st = self->state;
-      return status_report{"registry",
+      auto report = status_report{"registry",
                            st.rehydrated ? "running" : "resuming",
                            {{"known_requests", std::to_string(st.index.size())},
                             {"live_actors", std::to_string(st.live_actors)},
@@ -447,6 +451,10 @@ caf::behavior registry_fn(reg_self* self, registry_options opts, request_options
                             {"waiting_inserts", std::to_string(st.queue.size())},
                             {"forgotten_requests", std::to_string(st.forgotten)},
                             {"forget_queue", std::to_string(st.forgettable.size())}}};
+      // What estimated completions are made of: the running average per request type.
+      for (const auto& [type, avg] : st.averages)
+        report.details["average_seconds_" + type] = std::to_string(std::lround(avg.seconds));
+      return report;
     },
   };
 }

@@ -159,6 +159,17 @@ submit_answer repeat_answer(reg_self* self, const std::string& id, const entry& 
   return answer;
 }
 
+bool join_waiting(registry_state& st, const std::string& id, const fingerprint_t& fp,
+                  caf::response_promise& rp) {
+  if (st.queued.count(id) > 0)
+    for (auto& w : st.queue)
+      if (w.row.request_id == id && w.fingerprint == fp) {
+        w.promises.push_back(rp);
+        return true;
+      }
+  return false;
+}
+
 caf::response_promise submit(reg_self* self, request_submission& sub) {
   auto& st = self->state;
   auto rp = self->make_response_promise();
@@ -167,13 +178,8 @@ caf::response_promise submit(reg_self* self, request_submission& sub) {
     rp.deliver(repeat_answer(self, sub.request_id, i->second, fp));
     return rp;
   }
-  // Identical submissions waiting for the same insert share it.
-  if (st.queued.count(sub.request_id) > 0)
-    for (auto& w : st.queue)
-      if (w.row.request_id == sub.request_id && w.fingerprint == fp) {
-        w.promises.push_back(rp);
-        return rp;
-      }
+  if (join_waiting(st, sub.request_id, fp, rp))
+    return rp;
   ++st.queued[sub.request_id];
   waiting w;
   w.fingerprint = fp;

@@ -198,8 +198,10 @@ void handle_platform_submit(edge_self* self, http_call call, const principal& wh
     return io::http::resolve_source(opts.bronze_root, who.client_id, req.source_path, folder);
   };
   if (!errors.empty()) {
-    // Every bad field at once: the source too, when its path and the request type are sound.
-    if (!is_virtual && !names(errors, "source_path") && !names(errors, "request_type"))
+    // Every bad field at once: the source too, when the body is an object and the source's path
+    // and the request type are sound.
+    if (!is_virtual && !names(errors, "(body)") && !names(errors, "source_path") &&
+        !names(errors, "request_type"))
       if (auto bad = source_error(resolve(), req.request_type))
         errors.push_back(*bad);
     return call.reply(io::http::validation_problem(errors));

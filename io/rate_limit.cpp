@@ -18,8 +18,10 @@ int64_t token_bucket::take(int per_minute, clock::time_point now) {
   }
   last_ = std::max(last_, now);
   tokens_ = std::min(tokens_, limit);
-  if (tokens_ >= 1.0) {
-    tokens_ -= 1.0;
+  // A call due at the very second a refusal named may find 0.9999999 tokens: it goes on.
+  constexpr double slack = 1e-9;
+  if (tokens_ >= 1.0 - slack) {
+    tokens_ = std::max(0.0, tokens_ - 1.0);
     return 0;
   }
   return std::max<int64_t>(1, static_cast<int64_t>(std::ceil((1.0 - tokens_) * 60.0 / limit)));

@@ -178,7 +178,7 @@ class Validation(ServedTestCase):
         doc = problem(self, self.api("POST", "/platform/submit", raw=b"[1, 2]",
                                      headers={"Content-Type": "application/json"}), 400,
                       "validation_error")
-        self.assertIn("(body)", [e["field"] for e in doc["errors"]])
+        self.assertEqual([e["field"] for e in doc["errors"]], ["(body)"], doc)
 
     def test_dataset_id_is_required(self):
         self.rejects(body(dataset_id=None), ("dataset_id", "is required"))

@@ -183,6 +183,38 @@ TEST_F(registry, while_a_group_is_in_flight_a_few_waiting_submissions_form_the_n
   EXPECT_EQ(scalar("SELECT count(*) FROM platform.requests"), 11);
 }
 
+TEST_F(registry, a_refused_repeat_of_a_submission_waiting_for_its_insert_is_answered_with_it) {
+  // The edge refused a submission (its source was just removed) that another, identical one
+  // accepted a moment ago: still waiting for its insert, it is a repeat all the same.
+  min_concurrent_batch = 16;
+  auto committed = std::make_shared<std::atomic<bool>>(false);
+  start_registry(3, two_steps, [committed](bool) {
+    *committed = true;
+    std::this_thread::sleep_for(300ms);
+  });
+  caf::scoped_actor self{*sys};
+  self->send(reg, gp::submit_atom_v, submission("first"));
+  for (int i = 0; i < 500 && !*committed; ++i)
+    std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(*committed);
+  self->send(reg, gp::submit_atom_v, submission("waiting"));  // queued behind the first group
+  caf::scoped_actor edge{*sys};
+  gp::submit_answer repeat;
+  edge->request(reg, 10s, gp::query_atom_v, submission("waiting"))
+    .receive([&](gp::submit_answer& a) { repeat = a; },
+             [&](caf::error& e) { ADD_FAILURE() << sys->render(e); });
+  EXPECT_EQ(repeat.outcome, gp::submit_answer::same);
+  EXPECT_EQ(repeat.view.request_id, submission("waiting").request_id);
+  for (int i = 0; i < 2; ++i)
+    self->receive([](gp::submit_answer& a) { EXPECT_EQ(a.outcome, gp::submit_answer::created); },
+                  [&](caf::error& e) { ADD_FAILURE() << sys->render(e); });
+  // Not known at all: not_found, so the edge sends its refusal.
+  edge->request(reg, 10s, gp::query_atom_v, submission("never"))
+    .receive([&](gp::submit_answer&) { ADD_FAILURE() << "answered as a repeat"; },
+             [&](caf::error& e) { EXPECT_TRUE(gp::is(e, gp::errc::not_found)); });
+  EXPECT_EQ(scalar("SELECT count(*) FROM platform.requests"), 2);
+}
+
 TEST_F(registry, one_identity_with_two_payloads_in_one_group_is_one_request_and_one_conflict) {
   start_registry();
   caf::scoped_actor self{*sys};

@@ -30,6 +30,20 @@ TEST(token_bucket, it_refills_at_the_rate_and_never_beyond_the_limit) {
   EXPECT_GT(b.take(120, t), 0);
 }
 
+TEST(token_bucket, a_call_at_the_second_a_refusal_named_goes_on) {
+  for (int limit : {7, 13, 600, 1000, 6000, 59, 61}) {
+    token_bucket b;
+    auto t = token_bucket::clock::time_point{} + 1h;
+    for (int i = 0; i < 50; ++i) {
+      int64_t wait = 0;
+      while ((wait = b.take(limit, t)) == 0) {  // take all there is now
+      }
+      t += std::chrono::seconds(wait);
+      ASSERT_EQ(b.take(limit, t), 0) << limit << " a minute, call " << i;
+    }
+  }
+}
+
 TEST(token_bucket, no_limit_never_refuses_and_a_lower_limit_applies_at_once) {
   token_bucket b;
   auto t = token_bucket::clock::time_point{} + 1h;
