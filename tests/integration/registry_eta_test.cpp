@@ -28,8 +28,8 @@ TEST_F(registry, the_estimate_is_the_average_time_of_completed_requests_of_the_t
   ASSERT_EQ(done.status, "completed");
   auto took = epoch_of(done.completed_at) - epoch_of(done.created_at);
   ASSERT_GE(took, 1);
-  // The actor tells the registry of its end as it publishes it; give that message a moment.
-  std::this_thread::sleep_for(300ms);
+  // The actor tells the registry of its end as it publishes it: wait for the registry's average.
+  until("average_seconds_vector", std::to_string(took));
   auto second = submit(submission("v2"));
   ASSERT_EQ(second.outcome, gp::submit_answer::created);
   auto expected = epoch_of(second.view.created_at) + took;
