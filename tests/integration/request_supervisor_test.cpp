@@ -45,7 +45,7 @@ struct request_supervisor : gp::test::registry {
 TEST_F(request_supervisor, a_start_asked_for_during_a_restart_pause_waits_for_the_restart) {
   auto row = live_row("v1");
   *faults = 1;  // the first actor crashes; the next one runs the request to its end
-  restart_backoff = 300ms;
+  restart_backoff = 600ms;
   caf::scoped_actor probe{*sys};
   auto sup = supervisor_reporting_to(probe, 3);
   probe->send(sup, gp::start_atom_v, row);
@@ -58,7 +58,7 @@ TEST_F(request_supervisor, a_start_asked_for_during_a_restart_pause_waits_for_th
       [&](gp::track_atom, const std::string&, const caf::actor&) {
         ++tracked;
         if (tracked == 2)  // the restart: not before its pause
-          EXPECT_GE(std::chrono::steady_clock::now() - crashed, 250ms);
+          EXPECT_GE(std::chrono::steady_clock::now() - crashed, 300ms);
       },
       [&](gp::untrack_atom, const std::string&, const caf::actor_addr& addr) {
         if (tracked == 1 && addr) {
@@ -83,7 +83,7 @@ TEST_F(request_supervisor, a_start_asked_for_while_a_request_is_being_failed_is_
   auto row = live_row("v1");
   *faults = -1;  // every actor crashes; no restart allowed: the first crash fails the request
   caf::scoped_actor probe{*sys};
-  auto sup = supervisor_reporting_to(probe, 0, 100ms);
+  auto sup = supervisor_reporting_to(probe, 0, 250ms);
   probe->send(sup, gp::start_atom_v, row);
   int tracked = 0, untracked = 0;
   bool failed = false, released = false;
@@ -120,7 +120,7 @@ TEST_F(request_supervisor, a_request_retried_while_it_is_being_failed_gets_its_a
   auto row = live_row("v1");
   *faults = 1;  // the first actor crashes, which fails the request (no restarts allowed)
   caf::scoped_actor probe{*sys};
-  auto sup = supervisor_reporting_to(probe, 0, 100ms);
+  auto sup = supervisor_reporting_to(probe, 0, 250ms);
   probe->send(sup, gp::start_atom_v, row);
   int tracked = 0;
   bool released = false;
