@@ -97,6 +97,50 @@ int clients_create(const config& cfg, const client_create_args& args) {
   return 0;
 }
 
+int clients_update(const config& cfg, const client_update_args& args) {
+  require("client_id", io::check_client_id(args.client_id));
+  persistence::client_changes changes;
+  if (args.name) {
+    if (args.name->empty())
+      throw std::runtime_error{"--name: must not be empty"};
+    changes.name = args.name;
+  }
+  if (args.rate_limit_per_minute) {
+    if (*args.rate_limit_per_minute < 1)
+      throw std::runtime_error{"--rate-limit: must be at least 1"};
+    changes.rate_limit_per_minute = *args.rate_limit_per_minute;
+  }
+  if (args.no_callback_hosts && !args.callback_hosts.empty())
+    throw std::runtime_error{"--no-callback-hosts: not with --callback-host"};
+  for (const auto& h : args.callback_hosts)
+    require("--callback-host '" + h + "'", io::check_callback_host(h));
+  if (args.no_callback_hosts || !args.callback_hosts.empty())
+    changes.callback_hosts = args.callback_hosts;
+  if (args.activate && args.deactivate)
+    throw std::runtime_error{"--active: not with --inactive"};
+  if (args.activate || args.deactivate)
+    changes.is_active = args.activate;
+  if (!changes.name && !changes.rate_limit_per_minute && !changes.callback_hosts &&
+      !changes.is_active)
+    throw std::runtime_error{
+      "nothing to change: give --name, --rate-limit, --callback-host, --no-callback-hosts, "
+      "--active or --inactive"};
+  auto c = connect(cfg);
+  require_schema(*c);
+  auto row = persistence::update_client(*c, args.client_id, changes);
+  if (!row)
+    throw std::runtime_error{"no client '" + args.client_id + "'"};
+  if (args.as_json)
+    std::cout << io::http::to_json(*row).dump(2) << "\n";
+  else
+    std::cout << row->client_id << "\t" << row->name << "\t"
+              << (row->is_active ? "active" : "inactive") << "\t" << row->rate_limit_per_minute
+              << "/min\t" << row->created_at << "\n";
+  std::cerr << "updated client '" << row->client_id
+            << "'; running nodes apply a new rate limit or active flag within auth.cache_ttl_ms\n";
+  return 0;
+}
+
 int clients_list(const config& cfg, bool as_json) {
   auto c = connect(cfg);
   require_schema(*c);

@@ -129,6 +129,29 @@ int run_cli(int argc, char** argv) {
   clients_create_cmd->callback([&] {
     action = [&] { return clients_create(load_config(common), cc); };
   });
+  client_update_args cu;
+  std::optional<std::string> update_name;
+  std::optional<int> update_limit;
+  auto* clients_update_cmd = clients->add_subcommand(
+    "update", "Change a client's name, rate limit, callback hosts or whether it is active");
+  add_common(clients_update_cmd, common);
+  clients_update_cmd->add_option("client_id", cu.client_id, "Client id, e.g. ddh")->required();
+  clients_update_cmd->add_option("--name", update_name, "New display name");
+  clients_update_cmd->add_option("--rate-limit", update_limit,
+                                 "Submissions per minute on each node");
+  clients_update_cmd->add_option("--callback-host", cu.callback_hosts,
+                                 "Replace the allowed webhook hosts (repeatable)");
+  clients_update_cmd->add_flag("--no-callback-hosts", cu.no_callback_hosts,
+                               "Remove every allowed webhook host");
+  clients_update_cmd->add_flag("--active", cu.activate, "Let the client's keys work again");
+  clients_update_cmd->add_flag("--inactive", cu.deactivate,
+                               "Refuse every key of the client (401) until --active");
+  clients_update_cmd->add_flag("--json", cu.as_json, "Print the client as JSON");
+  clients_update_cmd->callback([&] {
+    cu.name = update_name;
+    cu.rate_limit_per_minute = update_limit;
+    action = [&] { return clients_update(load_config(common), cu); };
+  });
   bool clients_json = false;
   auto* clients_list_cmd = clients->add_subcommand("list", "List clients (never their secrets)");
   add_common(clients_list_cmd, common);

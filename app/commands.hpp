@@ -26,6 +26,20 @@ struct client_create_args {
 };
 
 int clients_create(const config& cfg, const client_create_args& args);
+
+/// `clients update`: only what is given changes.
+struct client_update_args {
+  std::string client_id;
+  std::optional<std::string> name;
+  std::optional<int> rate_limit_per_minute;
+  std::vector<std::string> callback_hosts;
+  bool no_callback_hosts = false;
+  bool activate = false;
+  bool deactivate = false;
+  bool as_json = false;
+};
+
+int clients_update(const config& cfg, const client_update_args& args);
 int clients_list(const config& cfg, bool as_json);
 
 /// Arguments of `keys create`.

@@ -12,10 +12,22 @@ VALUES ($1, $2, $3, $4, $5::text[])
 ON CONFLICT (client_id) DO NOTHING
 RETURNING client_id)sql";
 
-constexpr const char* list_clients = R"sql(
-SELECT client_id, name, webhook_secret, rate_limit_per_minute, callback_hosts::text, is_active,
-       to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
-FROM platform.clients ORDER BY client_id)sql";
+#define GP_CLIENT_COLUMNS                                                                        \
+  "client_id, name, webhook_secret, rate_limit_per_minute, callback_hosts::text, is_active, "     \
+  "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+constexpr const char* list_clients =
+  "SELECT " GP_CLIENT_COLUMNS " FROM platform.clients ORDER BY client_id";
+
+// A NULL parameter leaves its column as it is.
+constexpr const char* update_client =
+  "UPDATE platform.clients SET name = coalesce($2, name), "
+  "rate_limit_per_minute = coalesce($3::integer, rate_limit_per_minute), "
+  "callback_hosts = coalesce($4::text[], callback_hosts), "
+  "is_active = coalesce($5::boolean, is_active) "
+  "WHERE client_id = $1 RETURNING " GP_CLIENT_COLUMNS;
+
+#undef GP_CLIENT_COLUMNS
 
 constexpr const char* client_exists =
   "SELECT EXISTS (SELECT 1 FROM platform.clients WHERE client_id = $1)";
@@ -33,21 +45,49 @@ bool insert_client(pqxx::connection& c, const client_row& row) {
   return !r.empty();
 }
 
+namespace {
+
+client_row client_of(const pqxx::row& r) {
+  client_row row;
+  row.client_id = r[0].as<std::string>();
+  row.name = r[1].as<std::string>();
+  row.webhook_secret = r[2].as<std::string>();
+  row.rate_limit_per_minute = r[3].as<int32_t>();
+  row.callback_hosts = from_pg_array(r[4].as<std::string>());
+  row.is_active = r[5].as<bool>();
+  row.created_at = r[6].as<std::string>();
+  return row;
+}
+
+/// A text parameter that is NULL when absent.
+const char* or_null(const std::optional<std::string>& s) { return s ? s->c_str() : nullptr; }
+
+}  // namespace
+
 std::vector<client_row> list_clients(pqxx::connection& c) {
   pqxx::nontransaction tx{c};
   std::vector<client_row> out;
-  for (const auto& r : tx.exec(sql::list_clients)) {
-    client_row row;
-    row.client_id = r[0].as<std::string>();
-    row.name = r[1].as<std::string>();
-    row.webhook_secret = r[2].as<std::string>();
-    row.rate_limit_per_minute = r[3].as<int32_t>();
-    row.callback_hosts = from_pg_array(r[4].as<std::string>());
-    row.is_active = r[5].as<bool>();
-    row.created_at = r[6].as<std::string>();
-    out.push_back(std::move(row));
-  }
+  for (const auto& r : tx.exec(sql::list_clients))
+    out.push_back(client_of(r));
   return out;
+}
+
+std::optional<client_row> update_client(pqxx::connection& c, const std::string& client_id,
+                                        const client_changes& changes) {
+  std::optional<std::string> limit, hosts, active;
+  if (changes.rate_limit_per_minute)
+    limit = std::to_string(*changes.rate_limit_per_minute);
+  if (changes.callback_hosts)
+    hosts = to_pg_array(*changes.callback_hosts);
+  if (changes.is_active)
+    active = *changes.is_active ? "true" : "false";
+  pqxx::work tx{c};
+  auto r = tx.exec_params(sql::update_client, client_id, or_null(changes.name), or_null(limit),
+                          or_null(hosts), or_null(active));
+  tx.commit();
+  if (r.empty())
+    return std::nullopt;
+  return client_of(r[0]);
 }
 
 bool client_exists(pqxx::connection& c, const std::string& client_id) {

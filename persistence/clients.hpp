@@ -1,6 +1,7 @@
 #pragma once
 // platform.clients: the organisations (DDH and others) that use the platform.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,19 @@ using gp::client_row;
 
 /// Inserts a client; returns false when the client_id already exists.
 bool insert_client(pqxx::connection& c, const client_row& row);
+
+/// What `clients update` changes; an empty field is left as it is.
+struct client_changes {
+  std::optional<std::string> name;
+  std::optional<int32_t> rate_limit_per_minute;
+  std::optional<std::vector<std::string>> callback_hosts;
+  std::optional<bool> is_active;
+};
+
+/// Applies the changes to one client; returns the client as stored afterwards, or nothing when
+/// there is no such client.
+std::optional<client_row> update_client(pqxx::connection& c, const std::string& client_id,
+                                        const client_changes& changes);
 
 /// Every client, ordered by client_id.
 std::vector<client_row> list_clients(pqxx::connection& c);

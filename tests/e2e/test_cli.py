@@ -13,7 +13,8 @@ class CommandLine(unittest.TestCase):
 
     def test_help_everywhere(self):
         for args in ([], ["serve"], ["migrate"], ["clients"], ["clients", "create"],
-                     ["clients", "list"], ["keys"], ["keys", "create"], ["keys", "list"],
+                     ["clients", "update"], ["clients", "list"], ["keys"], ["keys", "create"],
+                     ["keys", "list"],
                      ["config", "show"], ["version"]):
             r = run(*args, "--help")
             self.assertEqual(r.returncode, 0, (args, r.stderr))

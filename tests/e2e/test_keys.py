@@ -107,6 +107,50 @@ class Keys(unittest.TestCase):
         acme = [c for c in json.loads(listed.stdout) if c["client_id"] == "acme"][0]
         self.assertEqual(acme["callback_hosts"], ["*.acme.example.org"])
 
+    def test_client_update_changes_only_what_is_given(self):
+        self.assertEqual(self.cli("clients", "create", "upd", "--name", "Up", "--callback-host",
+                                  "a.example.org").returncode, 0)
+        r = self.cli("clients", "update", "upd", "--rate-limit", "5", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        doc = json.loads(r.stdout)
+        self.assertEqual((doc["rate_limit_per_minute"], doc["name"], doc["callback_hosts"],
+                          doc["is_active"]), (5, "Up", ["a.example.org"], True))
+        self.assertNotIn("webhook_secret", doc)
+        r = self.cli("clients", "update", "upd", "--inactive", "--callback-host", "b.example.org",
+                     "--callback-host", "*.c.example.org")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.split("\t")[:4], ["upd", "Up", "inactive", "5/min"])
+        self.assertEqual(psql(self.db.url, "SELECT callback_hosts::text || ' ' || is_active "
+                                           "FROM platform.clients WHERE client_id = 'upd'"),
+                         "{b.example.org,*.c.example.org} false")
+        r = self.cli("clients", "update", "upd", "--active", "--no-callback-hosts",
+                     "--name", "Up Ltd")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(psql(self.db.url, "SELECT name || ' ' || callback_hosts::text || ' ' || "
+                                           "is_active || ' ' || rate_limit_per_minute FROM "
+                                           "platform.clients WHERE client_id = 'upd'"),
+                         "Up Ltd {} true 5")
+
+    def test_bad_client_update_inputs(self):
+        self.assertEqual(self.cli("clients", "create", "upd2").returncode, 0)
+        for args, why in ((["upd2"], "nothing to change"),
+                          (["nobody", "--active"], "no client 'nobody'"),
+                          (["upd2", "--rate-limit", "0"], "--rate-limit: must be at least 1"),
+                          (["upd2", "--name", ""], "--name: must not be empty"),
+                          (["upd2", "--callback-host", "http://x"], "--callback-host"),
+                          (["upd2", "--active", "--inactive"], "--active: not with --inactive"),
+                          (["upd2", "--no-callback-hosts", "--callback-host", "a.example.org"],
+                           "--no-callback-hosts: not with --callback-host"),
+                          (["Bad"], "client_id")):
+            r = self.cli("clients", "update", *args)
+            self.assertEqual(r.returncode, 1, (args, r.stderr))
+            self.assertIn(why, r.stderr, args)
+            self.assertEqual(r.stdout, "", args)
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+        self.assertEqual(psql(self.db.url, "SELECT rate_limit_per_minute || ' ' || is_active "
+                                           "FROM platform.clients WHERE client_id = 'upd2'"),
+                         "600 true")
+
     def test_bad_client_inputs(self):
         for args, why in ((["A"], "client_id"), (["ok-id", "--callback-host", "http://x"],
                                                  "--callback-host")):
