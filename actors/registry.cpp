@@ -439,7 +439,7 @@ caf::behavior registry_fn(reg_self* self, registry_options opts, request_options
     [=](tick_atom, const std::string& after) { rehydrate(self, after); },
     [=](status_atom) {
       auto& st = self->state;
-      auto report = status_report{"registry",
+      status_report report{"registry",
                            st.rehydrated ? "running" : "resuming",
                            {{"known_requests", std::to_string(st.index.size())},
                             {"live_actors", std::to_string(st.live_actors)},
