@@ -371,6 +371,18 @@ class Validation(ServedTestCase):
         problem(self, self.api("POST", "/platform/submit", body(dataset_id="rejected",
                                                                source_path="missing.tif")),
                 400, "source_not_found")
+        # An operator raises the limit: the running node applies it within auth.cache_ttl_ms.
+        r = run("clients", "update", "limited", "--rate-limit", "6000",
+                "--database-url", self.db.url)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        deadline = time.time() + 10
+        while True:
+            st, _, raw = self.api("POST", "/platform/submit", body(dataset_id="rejected"), key=key)
+            if st != 429:
+                break
+            self.assertLess(time.time(), deadline, "the raised limit was not applied")
+            time.sleep(0.2)
+        self.assertEqual(st, 400, raw)
 
     def test_media_type_and_size(self):
         problem(self, self.api("POST", "/platform/submit", raw=b"dataset_id=x",
