@@ -208,15 +208,10 @@ caf::response_promise query(reg_self* self, const std::string& id, const std::st
 /// A submission that cannot be accepted as new (its source or callback fails the checks): if its
 /// request exists, from the index or its row, it is answered as a repeat; else errc::not_found.
 caf::response_promise known_repeat(reg_self* self, const request_submission& sub) {
-  auto& st = self->state;
   auto rp = self->make_response_promise();
   auto fp = digest(sub.fingerprint);
-  if (auto i = st.index.find(sub.request_id); i != st.index.end()) {
-    rp.deliver(repeat_answer(self, sub.request_id, i->second, fp));
-    return rp;
-  }
-  // The same submission, accepted a moment ago, waits for its insert: answered with it.
-  if (join_waiting(st, sub.request_id, fp, rp))
+  // Known, or the same submission accepted a moment ago waits for its insert: answered with it.
+  if (answer_from_memory(self, sub, fp, rp))
     return rp;
   with_row(self, sub.request_id, sub.client_id, rp, [=](const request_row& row) mutable {
     submit_answer answer;

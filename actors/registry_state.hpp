@@ -106,10 +106,10 @@ request_view view_with_eta(reg_self* self, const request_row& row,
 submit_answer repeat_answer(reg_self* self, const std::string& id, const entry& e,
                             const fingerprint_t& fp);
 
-/// Identical submissions waiting for the same insert share it: `rp` joins a waiting submission of
-/// the same id and payload, if there is one (true), and is answered with it (as a repeat).
-bool join_waiting(registry_state& st, const std::string& id, const fingerprint_t& fp,
-                  caf::response_promise& rp);
+/// Answers `rp` from memory when it can (true): a request the index knows as a repeat, and a
+/// submission identical to one waiting for its insert with that insert (as a repeat of it).
+bool answer_from_memory(reg_self* self, const request_submission& sub, const fingerprint_t& fp,
+                        caf::response_promise& rp);
 
 /// A new submission: answered from the index, joined to an identical one waiting, or queued for
 /// the next insert group (registry_submit.cpp).

@@ -159,11 +159,17 @@ submit_answer repeat_answer(reg_self* self, const std::string& id, const entry& 
   return answer;
 }
 
-bool join_waiting(registry_state& st, const std::string& id, const fingerprint_t& fp,
-                  caf::response_promise& rp) {
-  if (st.queued.count(id) > 0)
+bool answer_from_memory(reg_self* self, const request_submission& sub, const fingerprint_t& fp,
+                        caf::response_promise& rp) {
+  auto& st = self->state;
+  if (auto i = st.index.find(sub.request_id); i != st.index.end()) {
+    rp.deliver(repeat_answer(self, sub.request_id, i->second, fp));
+    return true;
+  }
+  // Identical submissions waiting for the same insert share it.
+  if (st.queued.count(sub.request_id) > 0)
     for (auto& w : st.queue)
-      if (w.row.request_id == id && w.fingerprint == fp) {
+      if (w.row.request_id == sub.request_id && w.fingerprint == fp) {
         w.promises.push_back(rp);
         return true;
       }
@@ -174,11 +180,7 @@ caf::response_promise submit(reg_self* self, request_submission& sub) {
   auto& st = self->state;
   auto rp = self->make_response_promise();
   auto fp = digest(sub.fingerprint);
-  if (auto i = st.index.find(sub.request_id); i != st.index.end()) {
-    rp.deliver(repeat_answer(self, sub.request_id, i->second, fp));
-    return rp;
-  }
-  if (join_waiting(st, sub.request_id, fp, rp))
+  if (answer_from_memory(self, sub, fp, rp))
     return rp;
   ++st.queued[sub.request_id];
   waiting w;

@@ -130,6 +130,20 @@ struct registry : ::testing::Test {
     sys.reset();
   }
 
+  /// Starts the registry with an insert group that answers 300 ms late, submits `first` and
+  /// waits until its group is in the database: what is submitted next waits for that group.
+  void start_registry_with_a_slow_first_group(caf::scoped_actor& self) {
+    auto committed = std::make_shared<std::atomic<bool>>(false);
+    start_registry(3, two_steps, [committed](bool) {
+      *committed = true;
+      std::this_thread::sleep_for(300ms);
+    });
+    self->send(reg, gp::submit_atom_v, submission("first"));
+    for (int i = 0; i < 500 && !*committed; ++i)
+      std::this_thread::sleep_for(10ms);
+    ASSERT_TRUE(*committed);
+  }
+
   gp::request_submission submission(const std::string& version) {
     gp::request_submission s;
     s.client_id = "ddh";

@@ -162,18 +162,8 @@ TEST_F(registry, while_a_group_is_in_flight_a_few_waiting_submissions_form_the_n
   // The first group answers late; 10 submissions arrive meanwhile, fewer than the 16 a second
   // concurrent group needs: they wait and go in one group once the first is through.
   min_concurrent_batch = 16;
-  auto committed = std::make_shared<std::atomic<bool>>(false);
-  start_registry(3, R"({"vector": [{"step": "ingest_vector", "job": "hello_world", "params": {"n": 2}},
-                                   {"step": "stac_catalog_vectors", "job": "noop"}]})",
-                 [committed](bool) {
-                   *committed = true;
-                   std::this_thread::sleep_for(300ms);
-                 });
   caf::scoped_actor self{*sys};
-  self->send(reg, gp::submit_atom_v, submission("first"));
-  for (int i = 0; i < 500 && !*committed; ++i)
-    std::this_thread::sleep_for(10ms);
-  ASSERT_TRUE(*committed);
+  ASSERT_NO_FATAL_FAILURE(start_registry_with_a_slow_first_group(self));
   for (int i = 0; i < 10; ++i)
     self->send(reg, gp::submit_atom_v, submission("w" + std::to_string(i)));
   for (int i = 0; i < 11; ++i)
@@ -187,16 +177,8 @@ TEST_F(registry, a_refused_repeat_of_a_submission_waiting_for_its_insert_is_answ
   // The edge refused a submission (its source was just removed) that another, identical one
   // accepted a moment ago: still waiting for its insert, it is a repeat all the same.
   min_concurrent_batch = 16;
-  auto committed = std::make_shared<std::atomic<bool>>(false);
-  start_registry(3, two_steps, [committed](bool) {
-    *committed = true;
-    std::this_thread::sleep_for(300ms);
-  });
   caf::scoped_actor self{*sys};
-  self->send(reg, gp::submit_atom_v, submission("first"));
-  for (int i = 0; i < 500 && !*committed; ++i)
-    std::this_thread::sleep_for(10ms);
-  ASSERT_TRUE(*committed);
+  ASSERT_NO_FATAL_FAILURE(start_registry_with_a_slow_first_group(self));
   self->send(reg, gp::submit_atom_v, submission("waiting"));  // queued behind the first group
   caf::scoped_actor edge{*sys};
   gp::submit_answer repeat;
