@@ -81,11 +81,7 @@ struct first_jobs : ::testing::Test {
 
   void SetUp() override {
     migrate(c, embedded_migrations());
-    client_row client;
-    client.client_id = "ddh";
-    client.name = "DDH";
-    client.webhook_secret = "whsec_x";
-    ASSERT_TRUE(insert_client(c, client));
+    ASSERT_TRUE(gp::test::add_client(c));
   }
 
   /// Inserts an unplanned request of version `version` (as the registry does); returns its id.

@@ -49,11 +49,7 @@ struct registry : ::testing::Test {
   void SetUp() override {
     pqxx::connection c{db.url()};
     gp::persistence::migrate(c, gp::persistence::embedded_migrations());
-    gp::client_row client;
-    client.client_id = "ddh";
-    client.name = "DDH";
-    client.webhook_secret = "whsec_x";
-    gp::persistence::insert_client(c, client);
+    gp::test::add_client(c);
     gp::register_message_types(cfg);
     sys = std::make_unique<caf::actor_system>(cfg);
     gp::persistence::db_options o;

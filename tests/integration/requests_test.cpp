@@ -27,11 +27,7 @@ struct requests : ::testing::Test {
 
   void SetUp() override {
     migrate(c, embedded_migrations());
-    client_row client;
-    client.client_id = "ddh";
-    client.name = "DDH";
-    client.webhook_secret = "whsec_x";
-    ASSERT_TRUE(insert_client(c, client));
+    ASSERT_TRUE(gp::test::add_client(c));
   }
 
   new_request sample(const std::string& version = "v1") {

@@ -9,6 +9,8 @@
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
 
+#include "persistence/clients.hpp"
+
 namespace gp::test {
 
 std::string base_url() {
@@ -70,6 +72,14 @@ scratch_database::~scratch_database() {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
   }
+}
+
+bool add_client(pqxx::connection& c, const std::string& client_id) {
+  client_row client;
+  client.client_id = client_id;
+  client.name = client_id;
+  client.webhook_secret = "whsec_x";
+  return persistence::insert_client(c, client);
 }
 
 }  // namespace gp::test

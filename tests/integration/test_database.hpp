@@ -2,6 +2,8 @@
 // Throw-away databases on the test cluster (GEOPLATFORM_TEST_DATABASE_URL, set by scripts/test).
 #include <string>
 
+#include "persistence/pqxx_fwd.hpp"
+
 namespace gp::test {
 
 /// The URL of the test cluster's main database; fails the calling test when unset.
@@ -26,5 +28,8 @@ private:
   std::string name_;
   std::string url_;
 };
+
+/// Adds the client the tests' requests belong to (`ddh` unless named); false when it exists.
+bool add_client(pqxx::connection& c, const std::string& client_id = "ddh");
 
 }  // namespace gp::test
