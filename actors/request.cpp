@@ -16,6 +16,7 @@
 #include "io/logging.hpp"
 #include "messages/atoms.hpp"
 #include "messages/errors.hpp"
+#include "messages/failure_codes.hpp"
 #include "messages/jobs.hpp"
 #include "messages/requests.hpp"
 #include "persistence/requests.hpp"
@@ -274,14 +275,15 @@ void discard_outputs(req_self* self, bool everything) {
   });
 }
 
+/// Ends the request. A failure's `retryable` comes from its code (messages/failure_codes.hpp).
 void end_with(req_self* self, const std::string& status, const std::string& code,
-              const std::string& message, bool retryable) {
+              const std::string& message) {
   auto v = view_of(self);
   v.status = status;
   v.message = message;
   v.error_code = status == "failed" ? code : "";
   v.error_message = status == "failed" ? message : "";
-  v.error_retryable = status == "failed" && retryable;
+  v.error_retryable = status == "failed" && retryable_failure(code);
   bool cancelled = status == "cancelled";
   persist(self, std::move(v), [self, cancelled] {
     discard_outputs(self, cancelled);
@@ -389,8 +391,7 @@ void run_step(req_self* self) {
   const auto& steps = steps_of(self);
   if (steps.empty())
     return end_with(self, "failed", "unsupported_request_type",
-                    "no steps are configured for request type " + view_of(self).request_type,
-                    false);
+                    "no steps are configured for request type " + view_of(self).request_type);
   if (st.step >= static_cast<int>(steps.size())) {
     // Resumed after its last step (snapshots from before outputs were gathered here).
     st.step = static_cast<int>(steps.size()) - 1;
@@ -444,7 +445,7 @@ void submit_step(req_self* self) {
       },
       [=](const caf::error& err) {
         if (is(err, errc::invalid_input))
-          return end_with(self, "failed", "invalid_job_parameters", error_detail(err), false);
+          return end_with(self, "failed", "invalid_job_parameters", error_detail(err));
         if (is(err, errc::conflict)) {
           // Its row ended meanwhile (a cancel): nothing is left to run.
           GP_LOG_INFO("request {}: ended elsewhere; stopping", short_id(self));
@@ -523,10 +524,9 @@ void on_job_event(req_self* self, const job_event& ev) {
   if (ev.status == "failed")
     return end_with(self, "failed", ev.error_code.empty() ? "job_failed" : ev.error_code,
                     ev.error_message.empty() ? "job " + job_type + " failed"
-                                             : ev.error_message,
-                    true);
+                                             : ev.error_message);
   if (ev.status == "cancelled")
-    return end_with(self, "cancelled", "", "job " + job_type + " was cancelled", false);
+    return end_with(self, "cancelled", "", "job " + job_type + " was cancelled");
   refresh_progress(self, *current_job(self));
 }
 

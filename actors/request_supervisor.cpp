@@ -12,6 +12,7 @@
 #include "io/logging.hpp"
 #include "messages/atoms.hpp"
 #include "messages/errors.hpp"
+#include "messages/failure_codes.hpp"
 #include "messages/health.hpp"
 #include "messages/requests.hpp"
 #include "persistence/requests.hpp"
@@ -140,7 +141,7 @@ void give_up(sup_self* self, const std::string& id, size_t crashes) {
     s.stac_metadata_json = "null";
     s.error_code = "request_actor_crashed";
     s.error_message = message;
-    s.error_retryable = true;
+    s.error_retryable = retryable_failure(s.error_code);
     s.snapshot_json = row->snapshot_json;
     persistence::save_request_state(c, id, row->state_version, s);
     return caf::make_message(request_lookup{persistence::find_request(c, id)});

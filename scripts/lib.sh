@@ -1,12 +1,15 @@
 # Shared by scripts/run and scripts/test: packages, build, and the project's PostgreSQL cluster.
-# Conventions (docs/operations.md): cluster "geoplatform" of PostgreSQL 15 on GEOPLATFORM_PG_PORT
-# (default 5433), role/database "geoplatform", PostGIS installed by the superuser, and a template
-# database "geoplatform_template" (with PostGIS) from which tests clone throw-away databases.
+# Conventions (docs/operations.md): one PostgreSQL 15 cluster per port, "geoplatform" on the default
+# port 5433 and "geoplatform_<port>" on any other GEOPLATFORM_PG_PORT (or GEOPLATFORM_PG_CLUSTER),
+# never moved or restarted by these scripts; role/database "geoplatform", PostGIS installed by the
+# superuser, and a template database "geoplatform_template" (with PostGIS) from which tests clone
+# throw-away databases.
 
 GP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 GP_PG_VERSION=15
-GP_PG_CLUSTER=geoplatform
 GP_PG_PORT=${GEOPLATFORM_PG_PORT:-5433}
+if [ "$GP_PG_PORT" = 5433 ]; then GP_PG_CLUSTER=${GEOPLATFORM_PG_CLUSTER:-geoplatform}
+else GP_PG_CLUSTER=${GEOPLATFORM_PG_CLUSTER:-geoplatform_$GP_PG_PORT}; fi
 GP_DB_USER=geoplatform
 GP_DB_PASSWORD=geoplatform
 GP_DB_NAME=geoplatform
@@ -52,23 +55,34 @@ gp_build() {
 
 gp_psql() { PGOPTIONS='-c client_min_messages=warning' runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -p "$GP_PG_PORT" "$@"; }
 
-# Creates and starts the project's cluster, role, databases and PostGIS (as root).
+# "port status" of cluster $1 of PostgreSQL $GP_PG_VERSION, empty when there is none.
+gp_cluster_info() {
+  pg_lsclusters -h 2>/dev/null | awk -v v="$GP_PG_VERSION" -v c="$1" '$1==v && $2==c {print $3, $4}'
+}
+
+# Creates and starts the project's cluster, role, databases and PostGIS (as root). A cluster that
+# is already running is left as it is (a demo may be using it); one on another port than asked
+# for is never moved: that stops here with what to do instead.
 gp_pg_up() {
   [ "$(id -u)" -eq 0 ] || gp_die "setting up the PostgreSQL cluster needs root (pg_createcluster)"
-  if ! pg_lsclusters -h | awk '{print $1"/"$2}' | grep -qx "$GP_PG_VERSION/$GP_PG_CLUSTER"; then
+  local info port status other
+  info=$(gp_cluster_info "$GP_PG_CLUSTER")
+  if [ -z "$info" ]; then
+    other=$(pg_lsclusters -h 2>/dev/null | awk -v p="$GP_PG_PORT" '$3==p {print $1"/"$2}' | head -1)
+    [ -z "$other" ] || gp_die "port $GP_PG_PORT is taken by PostgreSQL cluster $other; choose another with GEOPLATFORM_PG_PORT"
     gp_say "creating PostgreSQL $GP_PG_VERSION cluster '$GP_PG_CLUSTER' on port $GP_PG_PORT"
     pg_createcluster "$GP_PG_VERSION" "$GP_PG_CLUSTER" -p "$GP_PG_PORT" >/dev/null
+    info=$(gp_cluster_info "$GP_PG_CLUSTER")
   fi
-  local port
-  port=$(pg_lsclusters -h | awk -v c="$GP_PG_CLUSTER" '$2==c {print $3}')
+  read -r port status <<<"$info"
   if [ "$port" != "$GP_PG_PORT" ]; then
-    gp_say "moving cluster '$GP_PG_CLUSTER' from port $port to $GP_PG_PORT"
-    pg_ctlcluster "$GP_PG_VERSION" "$GP_PG_CLUSTER" stop 2>/dev/null || true
-    pg_conftool "$GP_PG_VERSION" "$GP_PG_CLUSTER" set port "$GP_PG_PORT"
+    gp_die "PostgreSQL cluster '$GP_PG_CLUSTER' listens on port $port, not $GP_PG_PORT; use it with GEOPLATFORM_PG_PORT=$port (and GEOPLATFORM_PG_CLUSTER=$GP_PG_CLUSTER), or move it yourself while nothing uses it: pg_conftool $GP_PG_VERSION $GP_PG_CLUSTER set port $GP_PG_PORT && pg_ctlcluster $GP_PG_VERSION $GP_PG_CLUSTER restart"
   fi
-  if ! pg_lsclusters -h | awk -v c="$GP_PG_CLUSTER" '$2==c {print $4}' | grep -q online; then
-    gp_say "starting cluster '$GP_PG_CLUSTER'"
-    pg_ctlcluster "$GP_PG_VERSION" "$GP_PG_CLUSTER" start
+  if [ "$status" != online ]; then
+    gp_say "starting cluster '$GP_PG_CLUSTER' (port $GP_PG_PORT)"
+    # The server must not inherit a descriptor of the caller's (scripts/run holds its run lock on
+    # fd 9): a PostgreSQL started here outlives the script and would keep the lock forever.
+    pg_ctlcluster "$GP_PG_VERSION" "$GP_PG_CLUSTER" start 9>&-
   fi
   local i
   for i in $(seq 1 50); do pg_isready -q -h 127.0.0.1 -p "$GP_PG_PORT" && break; sleep 0.2; done
@@ -85,10 +99,14 @@ SQL
   # worker that happens to be visiting the database.
   gp_psql -d postgres -c "GRANT pg_signal_backend TO $GP_DB_USER"
   gp_psql -d "$GP_DB_NAME" -c "CREATE EXTENSION IF NOT EXISTS postgis"
-  gp_psql -d postgres -c "ALTER DATABASE geoplatform_template ALLOW_CONNECTIONS true"
-  gp_psql -d geoplatform_template -c "CREATE EXTENSION IF NOT EXISTS postgis"
-  # No session (autovacuum included) may sit in the template while tests clone it.
-  gp_psql -d postgres -c "ALTER DATABASE geoplatform_template IS_TEMPLATE true ALLOW_CONNECTIONS false"
+  # The template is closed to connections once PostGIS is in it; a template already closed is left
+  # alone, since opening it again would fail the clones of tests running beside this script.
+  if [ "$(gp_psql -d postgres -tAc "SELECT datistemplate AND NOT datallowconn FROM pg_database WHERE datname = 'geoplatform_template'")" != t ]; then
+    gp_psql -d postgres -c "ALTER DATABASE geoplatform_template ALLOW_CONNECTIONS true"
+    gp_psql -d geoplatform_template -c "CREATE EXTENSION IF NOT EXISTS postgis"
+    # No session (autovacuum included) may sit in the template while tests clone it.
+    gp_psql -d postgres -c "ALTER DATABASE geoplatform_template IS_TEMPLATE true ALLOW_CONNECTIONS false"
+  fi
 }
 
 gp_db_url() {

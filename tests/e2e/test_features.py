@@ -11,9 +11,7 @@ import urllib.parse
 
 from gp_e2e import ServedTestCase, problem, psql, run
 
-TESTDATA = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "shared", "testdata")
-if not os.path.isdir(TESTDATA):
-    TESTDATA = "/work/shared/testdata"
+TESTDATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data")
 
 CORE = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
 GEOJSON = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"

@@ -594,7 +594,8 @@ class Requests(ServedTestCase):
         failed = self.api.wait(rid)
         self.assertEqual(failed["status"], "failed", failed)
         self.assertEqual(failed["error"]["code"], "no_matching_files")
-        self.assertTrue(failed["error"]["retryable"])
+        # About the source: unchanged, a retry fails again (this one changes the folder first).
+        self.assertFalse(failed["error"]["retryable"])
         self.assertEqual(failed["jobs"][0]["status"], "failed")
         problem(self, self.api("DELETE", "/platform/requests/" + rid), 409, "conflict")
         shutil.copy(os.path.join(self.bronze, "grain.tif"), os.path.join(folder, "a.tif"))

@@ -65,6 +65,7 @@ class RasterValidation(ClientCase):
         make_raster(os.path.join(self.bronze, "nocrs.tif"), srs=None)
         done = self.run_request("nocrs.tif")
         self.assertEqual((done["status"], done["error"]["code"]), ("failed", "crs_unknown"))
+        self.assertFalse(done["error"]["retryable"])  # about the source
         self.assertIn("source_crs", done["error"]["message"])
         os.link(os.path.join(self.bronze, "nocrs.tif"), os.path.join(self.bronze, "nocrs2.tif"))
         done = self.run_request("nocrs2.tif", source_crs="EPSG:4326")
@@ -78,7 +79,7 @@ class RasterValidation(ClientCase):
             f.write(os.urandom(5000))
         done = self.run_request("noise.tif")
         self.assertEqual((done["status"], done["error"]["code"]), ("failed", "unreadable"))
-        self.assertTrue(done["error"]["retryable"])  # a job failure: retry once the file is fixed
+        self.assertFalse(done["error"]["retryable"])  # the file must change first
 
     def test_a_truncated_geotiff_fails(self):
         path = os.path.join(self.bronze, "cut.tif")
@@ -87,6 +88,7 @@ class RasterValidation(ClientCase):
             f.truncate(os.path.getsize(path) // 2)
         done = self.run_request("cut.tif")
         self.assertEqual((done["status"], done["error"]["code"]), ("failed", "unreadable"))
+        self.assertFalse(done["error"]["retryable"])  # about the source
         self.assertNotIn(self.srv.storage, done["error"]["message"])
 
     def cog_of(self, done, name):
@@ -169,4 +171,5 @@ class RasterValidation(ClientCase):
         self.real("rgb_logo.tif")
         done = self.run_request("rgb_logo.tif")
         self.assertEqual((done["status"], done["error"]["code"]), ("failed", "not_georeferenced"))
+        self.assertFalse(done["error"]["retryable"])  # about the source
         self.assertIn("engineering", done["error"]["message"])

@@ -112,6 +112,7 @@ class VectorIngest(ClientCase):
             self.assertEqual(out.returncode, 0, out.stderr)
         done = self.run_request("two.gpkg")
         self.assertEqual((done["status"], done["error"]["code"]), ("failed", "layer_required"))
+        self.assertFalse(done["error"]["retryable"])  # about the source
         self.assertIn("layer_name", done["error"]["message"])
         os.link(path, os.path.join(self.bronze, "two-b.gpkg"))
         self.check_loaded("two-b.gpkg", 2, "Point", layer_name="rivers")
@@ -121,6 +122,7 @@ class VectorIngest(ClientCase):
             f.write("id,name\n1,Ana\n")
         done = self.run_request("people.csv")
         self.assertEqual((done["status"], done["error"]["code"]), ("failed", "no_geometry"))
+        self.assertFalse(done["error"]["retryable"])  # about the source
         self.assertIn("lon_column", done["error"]["message"])
 
     def test_a_corrupt_zip_fails(self):
@@ -130,6 +132,7 @@ class VectorIngest(ClientCase):
             f.write(half)
         done = self.run_request("cut.zip")
         self.assertEqual((done["status"], done["error"]["code"]), ("failed", "archive_unreadable"))
+        self.assertFalse(done["error"]["retryable"])  # about the source
         self.assertNotIn(self.srv.storage, done["error"]["message"])
         self.assertEqual(psql(self.db.url, "SELECT count(*) FROM pg_tables WHERE schemaname = "
                               "'geo' AND tablename LIKE '%cut_zip%'"), "0")
