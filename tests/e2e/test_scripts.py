@@ -15,7 +15,7 @@ import tempfile
 import time
 import unittest
 
-from gp_e2e import call
+from gp_e2e import ScratchDatabase, call, psql
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PG_VERSION = "15"
@@ -134,12 +134,17 @@ class ScriptsRun(unittest.TestCase):
         before = cluster_line(self.cluster)
         self.assertEqual(before[2], str(self.pg_port))
         pid = postmaster_pid(self.cluster)
+        # A scratch database of a test that is still running (this one): scripts/test's clean-up
+        # of interrupted runs must keep it, and go on.
+        scratch = ScratchDatabase(postgis=False)
+        self.addCleanup(scratch.close)
         for args in (["-L", "unit"], ["-R", "^integration\\.migrations\\.fresh_database"]):
             out = subprocess.run([os.path.join(ROOT, "scripts", "test"), *args],
                                  env=self.outer_env, capture_output=True, text=True, timeout=600)
             self.assertEqual(out.returncode, 0, out.stdout[-3000:] + out.stderr[-3000:])
             self.assertRegex(out.stdout, r"100% tests passed, 0 tests failed out of [1-9]")
             self.assertEqual(call("127.0.0.1", self.port, "GET", "/readyz")[0], 200)
+            self.assertEqual(psql(scratch.url, "SELECT 1"), "1")
         self.assertEqual(cluster_line(self.cluster), before)
         self.assertEqual(postmaster_pid(self.cluster), pid, "the demo's PostgreSQL was restarted")
         self.assertIsNone(demo.proc.poll())
