@@ -1,13 +1,35 @@
 #pragma once
-// Every actor's interface in one place. Handles are dynamically typed where replies carry the
-// result of an arbitrary persistence operation (db pool); each interface lists its messages.
+// Every actor's interface in one place.
 #include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "messages/atoms.hpp"
+#include "messages/health.hpp"
+#include "persistence/operations.hpp"
 
 namespace gp {
 
-/// db_pool: (db_run_atom, db_job) → whatever the job returns, or a gp error;
-///          (status_atom) → status_report.
-using db_pool_actor = caf::actor;
+/// The typed interface of a pool running the operations of `Ops` (a caf::detail::type_list of
+/// operations, each with its `result` type): each operation → its result or a gp error, and
+/// (status_atom) → status_report.
+template <class Ops>
+struct db_interface;
+
+template <class... Ops>
+struct db_interface<caf::detail::type_list<Ops...>> {
+  using type = caf::typed_actor<typename caf::replies_to<Ops>::template with<typename Ops::result>...,
+                                caf::replies_to<status_atom>::with<status_report>>;
+};
+
+/// db_pool: every named persistence operation of persistence/operations.hpp
+/// (db::pool_operations: migrate, check_readiness, find_key, list_clients, list_keys,
+/// create_key, revoke_key, callback_hosts, create_job, job_states, cancel_job, find_job,
+/// list_jobs, renew_leases, find_request, insert_request_group, write_request_state,
+/// fail_request, change_request, live_requests, list_requests, gather_outputs,
+/// refresh_progress, find_request_outputs, list_layers, find_layer, read_items, read_item) →
+/// its result, run on a pooled connection; (status_atom) → status_report.
+using db_pool_actor = db_interface<db::pool_operations>::type;
 
 /// auth: (auth_atom, std::string key) → principal, errc::unauthorized, or the pool's database
 ///       error; (invalidate_atom, std::string key_id) → forget a key at once;

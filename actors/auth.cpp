@@ -116,12 +116,9 @@ void remember(auth_self* self, const std::string& key_id, cache_entry entry) {
 void lookup(auth_self* self, const std::string& key_id) {
   ++self->state.lookups;
   auto gen = self->state.generation[key_id];
-  db_job job = [key_id](pqxx::connection& c) {
-    return caf::make_message(key_lookup{persistence::find_key_credentials(c, key_id)});
-  };
-  self->request(self->state.pool, self->state.opts.lookup_timeout, db_run_atom_v, std::move(job))
+  self->request(self->state.pool, self->state.opts.lookup_timeout, db::find_key{key_id})
     .then(
-      [=](const key_lookup& res) {
+      [=](const db::find_key::result& res) {
         cache_entry entry{res.found, self->clock().now()};
         bool current = self->state.generation[key_id] == gen;
         auto waiters = std::move(self->state.waiting[key_id]);

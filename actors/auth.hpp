@@ -5,7 +5,6 @@
 #include <cstdint>
 #include <string>
 
-#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/fwd.hpp>
 
 #include "actors/actor_types.hpp"
@@ -13,11 +12,6 @@
 #include "persistence/api_keys.hpp"
 
 namespace gp {
-
-/// The db pool's answer to the auth actor's lookup of one key_id (local message only).
-struct key_lookup {
-  std::optional<persistence::key_credentials> found;
-};
 
 /// Cache and lookup settings.
 struct auth_options {
@@ -42,5 +36,3 @@ std::string key_refusal(const persistence::key_credentials& stored, const std::s
 principal principal_of(const persistence::key_credentials& stored);
 
 }  // namespace gp
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::key_lookup)

@@ -218,20 +218,6 @@ void add_watcher(core_self* self, const std::string& job_id, const caf::actor& w
   }
 }
 
-struct looked {
-  std::vector<persistence::job_state> states;
-};
-
-}  // namespace
-
-}  // namespace gp
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::looked)
-
-namespace gp {
-
-namespace {
-
 /// Refreshes of a fresh watch that may find no job before its watchers hear "unknown".
 constexpr uint8_t awaited_looks = 4;
 
@@ -243,12 +229,9 @@ void look(core_self* self) {
   st.looking = true;
   auto ids = std::make_shared<std::vector<std::string>>(std::move(st.looks));
   st.looks.clear();
-  db_job find = [ids](pqxx::connection& c) {
-    return caf::make_message(looked{persistence::job_states(c, *ids)});
-  };
-  self->request(st.pool, 15s, db_run_atom_v, std::move(find))
+  self->request(st.pool, 15s, db::job_states{*ids})
     .then(
-      [=](const looked& found) {
+      [=](const db::job_states::result& found) {
         self->state.looking = false;
         std::unordered_map<std::string, const persistence::job_state*> by_id;
         for (const auto& s : found.states)
@@ -304,13 +287,9 @@ caf::result<job_submission> submit(core_self* self, const std::string& type,
   job.total_stages = static_cast<int>(self->state.reg->job(type)->stages.size());
   job.platform_request_id = request_id;
   auto plan = planner_for(*self->state.reg);
-  db_job create = [job, plan](pqxx::connection& c) {
-    bool created = persistence::create_job(c, job, plan);  // conflict: its request ended
-    auto row = persistence::find_job(c, job.job_id);
-    return caf::make_message(job_submission{job.job_id, created, row ? row->status : "unknown"});
-  };
   auto rp = self->make_response_promise<job_submission>();
-  self->request(self->state.pool, 15s, db_run_atom_v, std::move(create))
+  // A conflict: the job's request ended meanwhile.
+  self->request(self->state.pool, 15s, db::create_job{std::move(job), std::move(plan)})
     .then(
       [=](const job_submission& s) mutable {
         if (s.created) {
@@ -392,11 +371,8 @@ caf::behavior coremachine(core_self* self, db_pool_actor pool, engine_options op
     },
     // Cancels a running job; its workers are told to stop by the lease keeper.
     [=](cancel_atom, const std::string& job_id) -> caf::result<bool> {
-      db_job cancel = [job_id](pqxx::connection& c) {
-        return caf::make_message(persistence::cancel_job(c, job_id));
-      };
       auto rp = self->make_response_promise<bool>();
-      self->request(self->state.pool, 15s, db_run_atom_v, std::move(cancel))
+      self->request(self->state.pool, 15s, db::cancel_job{job_id})
         .then(
           [=](bool cancelled) mutable {
             if (cancelled)

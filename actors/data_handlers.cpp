@@ -28,20 +28,6 @@ namespace gp {
 
 namespace {
 
-struct outputs_lookup {
-  std::optional<persistence::request_outputs_row> row;
-};
-
-}  // namespace
-
-}  // namespace gp
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::outputs_lookup)
-
-namespace gp {
-
-namespace {
-
 using json = nlohmann::json;
 using io::http::problem;
 using served_outputs = http_edge_state::served_outputs;
@@ -217,14 +203,10 @@ void serve(edge_self* self, http_call call, const principal& who, const std::str
       return call.reply(no_request(id));
     return answer(self, call, id, *cached, what, name);
   }
-  db_job find = [id](pqxx::connection& c) {
-    return caf::make_message(outputs_lookup{persistence::find_request_outputs(c, id)});
-  };
   auto reply = call.reply;
-  self->request(self->state.peers.pool, self->state.opts.db_timeout, db_run_atom_v,
-                std::move(find))
+  self->request(self->state.peers.pool, self->state.opts.db_timeout, db::find_request_outputs{id})
     .then(
-      [self, call, who, id, what, name](const outputs_lookup& found) mutable {
+      [self, call, who, id, what, name](const db::find_request_outputs::result& found) mutable {
         if (!found.row)
           return call.reply(no_request(id));
         answer_row(self, call, who, id, *found.row, what, name);

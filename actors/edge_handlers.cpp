@@ -25,37 +25,7 @@ using json = nlohmann::json;
 using io::http::json_response;
 using io::http::problem;
 
-/// Local-only wrappers so persistence rows can travel in a reply message.
-struct client_list {
-  std::vector<persistence::client_row> rows;
-};
-struct key_list {
-  std::vector<persistence::api_key_row> rows;
-};
-struct created_key {
-  persistence::create_key_outcome outcome;
-  io::generated_key key;
-};
-
-/// Sends `job` to the pool and hands its typed answer to `on_ok`; failures answer the call.
-template <class T, class F>
-void with_db(edge_self* self, const http_call& call, db_job job, F on_ok) {
-  auto reply = call.reply;
-  self->request(self->state.peers.pool, self->state.opts.db_timeout, db_run_atom_v,
-                std::move(job))
-    .then([on_ok](const T& value) mutable { on_ok(value); },
-          [reply](const caf::error& err) { reply(failure_response(err)); });
-}
-
 }  // namespace
-
-}  // namespace gp
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::client_list)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::key_list)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::created_key)
-
-namespace gp {
 
 io::http::response failure_response(const caf::error& err) {
   if (is(err, errc::schema_not_ready))
@@ -69,12 +39,8 @@ io::http::response failure_response(const caf::error& err) {
 void handle_readyz(edge_self* self, http_call call) {
   if (self->state.draining)
     return call.reply(io::http::readiness_shutting_down());
-  db_job check = [](pqxx::connection& c) {
-    return caf::make_message(persistence::check_readiness(c));
-  };
   auto reply = call.reply;
-  self->request(self->state.peers.pool, self->state.opts.db_timeout, db_run_atom_v,
-                std::move(check))
+  self->request(self->state.peers.pool, self->state.opts.db_timeout, db::check_readiness{})
     .then([reply](const db_health& h) { reply(io::http::readiness_response(h)); },
           [reply](const caf::error& err) {
             bool timed_out = is(err, errc::database_timeout) || err == caf::sec::request_timeout;
@@ -134,8 +100,11 @@ void handle_health(edge_self* self, http_call call) {
   probe->version = self->state.opts.version;
   const auto& p = self->state.peers;
   std::vector<std::pair<std::string, caf::actor>> members = {
-    {"db_pool", p.pool},         {"auth", p.auth},        {"migrator", p.migrator},
-    {"coremachine", p.coremachine}, {"registry", p.registry}};
+    {"db_pool", caf::actor_cast<caf::actor>(p.pool)},
+    {"auth", p.auth},
+    {"migrator", p.migrator},
+    {"coremachine", p.coremachine},
+    {"registry", p.registry}};
   probe->pending = static_cast<int>(members.size()) + 1;
   const auto& st = self->state;
   probe->actors["http_edge"] = {{"state", st.draining ? "draining" : "serving"},
@@ -157,10 +126,7 @@ void handle_health(edge_self* self, http_call call) {
         });
   }
   auto started = std::chrono::steady_clock::now();
-  db_job check = [](pqxx::connection& c) {
-    return caf::make_message(persistence::check_readiness(c));
-  };
-  self->request(p.pool, self->state.opts.db_timeout, db_run_atom_v, std::move(check))
+  self->request(p.pool, self->state.opts.db_timeout, db::check_readiness{})
     .then(
       [probe, started](const db_health& h) {
         auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
@@ -183,11 +149,8 @@ void handle_health(edge_self* self, http_call call) {
 }
 
 void handle_admin_clients(edge_self* self, http_call call) {
-  db_job job = [](pqxx::connection& c) {
-    return caf::make_message(client_list{persistence::list_clients(c)});
-  };
   auto reply = call.reply;
-  with_db<client_list>(self, call, std::move(job), [reply](const client_list& list) {
+  with_db(self, call, db::list_clients{}, [reply](const db::list_clients::result& list) {
     auto arr = json::array();
     for (const auto& r : list.rows)
       arr.push_back(io::http::to_json(r));
@@ -197,11 +160,8 @@ void handle_admin_clients(edge_self* self, http_call call) {
 
 void handle_admin_keys(edge_self* self, http_call call) {
   auto client = io::http::query_param(call.req.query, "client_id").value_or("");
-  db_job job = [client](pqxx::connection& c) {
-    return caf::make_message(key_list{persistence::list_api_keys(c, client)});
-  };
   auto reply = call.reply;
-  with_db<key_list>(self, call, std::move(job), [reply](const key_list& list) {
+  with_db(self, call, db::list_keys{client}, [reply](const db::list_keys::result& list) {
     auto arr = json::array();
     for (const auto& r : list.rows)
       arr.push_back(io::http::to_json(r));
@@ -221,13 +181,16 @@ void handle_admin_create_key(edge_self* self, http_call call, const principal& w
   row.expires_at = req.expires_at;
   row.allowed_endpoints = req.allowed_endpoints;
   row.description = req.description;
-  db_job job = [row](pqxx::connection& c) {
-    auto [outcome, key] = persistence::create_generated_key(c, row, io::generate_api_key);
-    return caf::make_message(created_key{outcome, key});
-  };
+  // Five keys drawn here: the first whose id is free is created (a collision of the 8-character
+  // id is rare; five in a row mean something is wrong).
+  db::create_key op{row, {}};
+  for (int i = 0; i < 5; ++i) {
+    auto k = io::generate_api_key();
+    op.candidates.push_back({k.key, k.key_id, k.hash});
+  }
   auto reply = call.reply;
   auto audit = "by key " + who.key_id + " cid=" + call.req.correlation_id;
-  with_db<created_key>(self, call, std::move(job), [reply, row, audit](const created_key& made) {
+  with_db(self, call, std::move(op), [reply, row, audit](const db::create_key::result& made) {
     using outcome = persistence::create_key_outcome;
     switch (made.outcome) {
       case outcome::unknown_client:
@@ -254,12 +217,9 @@ void handle_admin_create_key(edge_self* self, http_call call, const principal& w
 
 void handle_admin_revoke_key(edge_self* self, http_call call, const principal& who,
                              const std::string& key_id) {
-  db_job job = [key_id](pqxx::connection& c) {
-    return caf::make_message(persistence::revoke_api_key(c, key_id));
-  };
   auto reply = call.reply;
   auto audit = "by key " + who.key_id + " cid=" + call.req.correlation_id;
-  with_db<bool>(self, call, std::move(job), [self, reply, key_id, audit](bool revoked) {
+  with_db(self, call, db::revoke_key{key_id}, [self, reply, key_id, audit](bool revoked) {
     if (!revoked)
       return reply(problem(404, "not_found", "no active key " + key_id));
     GP_LOG_INFO("admin: revoked key {} {}", key_id, audit);

@@ -1,6 +1,9 @@
 #pragma once
 // The route handlers of the http_edge actor: parse → ask another actor → build the answer.
 // Each answers through the call's responder exactly once.
+#include <chrono>
+
+#include <caf/event_based_actor.hpp>
 #include <nlohmann/json_fwd.hpp>
 
 #include "actors/http_edge_state.hpp"
@@ -71,5 +74,22 @@ void handle_platform_retry(edge_self* self, http_call call, const principal& who
 
 /// 503 for a failed database round trip, 500 for anything else (never leaking internals).
 io::http::response failure_response(const caf::error& err);
+
+/// Sends the persistence operation `op` to the pool and hands its answer to `on_ok`; a failure
+/// answers the call (failure_response).
+template <class Op, class F>
+void with_db(edge_self* self, const http_call& call, std::chrono::milliseconds timeout, Op op,
+             F on_ok) {
+  auto reply = call.reply;
+  self->request(self->state.peers.pool, timeout, std::move(op))
+    .then([on_ok](const typename Op::result& value) mutable { on_ok(value); },
+          [reply](const caf::error& err) { reply(failure_response(err)); });
+}
+
+/// The same with the edge's database timeout.
+template <class Op, class F>
+void with_db(edge_self* self, const http_call& call, Op op, F on_ok) {
+  with_db(self, call, self->state.opts.db_timeout, std::move(op), std::move(on_ok));
+}
 
 }  // namespace gp

@@ -11,35 +11,6 @@
 #include "io/http/features_codec.hpp"
 #include "io/http/problem.hpp"
 #include "messages/atoms.hpp"
-#include "persistence/features.hpp"
-
-namespace gp {
-
-namespace {
-
-struct layer_list {
-  std::vector<persistence::vector_layer> layers;
-};
-struct layer_lookup {
-  std::optional<persistence::vector_layer> layer;
-};
-struct items_answer {
-  std::optional<persistence::vector_layer> layer;
-  persistence::items_page page;
-};
-struct item_answer {
-  std::optional<persistence::vector_layer> layer;
-  std::optional<std::string> feature;
-};
-
-}  // namespace
-
-}  // namespace gp
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::layer_list)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::layer_lookup)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::items_answer)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::item_answer)
 
 namespace gp {
 
@@ -65,15 +36,6 @@ std::chrono::milliseconds features_timeout(edge_self* self) {
 
 io::http::response no_collection(const std::string& cid) {
   return problem(404, "not_found", "no collection " + cid);
-}
-
-/// Sends `job` to the pool and hands its typed answer to `on_ok`; failures answer the call.
-template <class T, class F>
-void with_db(edge_self* self, const http_call& call, db_job job, F on_ok) {
-  auto reply = call.reply;
-  self->request(self->state.peers.pool, features_timeout(self), db_run_atom_v, std::move(job))
-    .then([on_ok](const T& value) mutable { on_ok(value); },
-          [reply](const caf::error& err) { reply(failure_response(err)); });
 }
 
 /// Answers 400 for a bad query of a route that takes only `f`; true when it did.
@@ -104,12 +66,10 @@ void handle_features_collections(edge_self* self, http_call call, const principa
   if (refuse_query(call, false))
     return;
   auto scope = scope_of(who);
-  db_job job = [scope](pqxx::connection& c) {
-    return caf::make_message(layer_list{persistence::list_vector_layers(c, scope)});
-  };
   auto reply = call.reply;
   auto base = self->state.opts.public_base_url;
-  with_db<layer_list>(self, call, std::move(job), [reply, base](const layer_list& list) {
+  with_db(self, call, features_timeout(self), db::list_layers{scope},
+          [reply, base](const db::list_layers::result& list) {
     reply(json_response(200, io::http::collections_body(list.layers, base)));
   });
 }
@@ -121,12 +81,10 @@ void handle_features_collection(edge_self* self, http_call call, const principal
   if (refuse_query(call, false))
     return;
   auto scope = scope_of(who);
-  db_job job = [cid, scope](pqxx::connection& c) {
-    return caf::make_message(layer_lookup{persistence::find_vector_layer(c, cid, scope)});
-  };
   auto reply = call.reply;
   auto base = self->state.opts.public_base_url;
-  with_db<layer_lookup>(self, call, std::move(job), [reply, base, cid](const layer_lookup& l) {
+  with_db(self, call, features_timeout(self), db::find_layer{cid, scope},
+          [reply, base, cid](const db::find_layer::result& l) {
     if (!l.layer)
       return reply(no_collection(cid));
     reply(json_response(200, io::http::collection_body(*l.layer, base)));
@@ -142,17 +100,10 @@ void handle_features_items(edge_self* self, http_call call, const principal& who
   if (!errors.empty())
     return call.reply(io::http::validation_problem(errors));
   auto scope = scope_of(who);
-  db_job job = [cid, scope, selection](pqxx::connection& c) {
-    items_answer a;
-    a.layer = persistence::find_vector_layer(c, cid, scope);
-    if (a.layer)
-      a.page = persistence::read_items(c, *a.layer, selection);
-    return caf::make_message(std::move(a));
-  };
   auto reply = call.reply;
   auto base = self->state.opts.public_base_url;
-  with_db<items_answer>(self, call, std::move(job),
-                        [reply, base, cid, selection](const items_answer& a) {
+  with_db(self, call, features_timeout(self), db::read_items{cid, scope, selection},
+                        [reply, base, cid, selection](const db::read_items::result& a) {
                           if (!a.layer)
                             return reply(no_collection(cid));
                           io::http::response r;
@@ -172,17 +123,10 @@ void handle_features_item(edge_self* self, http_call call, const principal& who,
   if (refuse_query(call, true))
     return;
   auto scope = scope_of(who);
-  db_job job = [cid, scope, id = *id](pqxx::connection& c) {
-    item_answer a;
-    a.layer = persistence::find_vector_layer(c, cid, scope);
-    if (a.layer)
-      a.feature = persistence::read_item(c, *a.layer, id);
-    return caf::make_message(std::move(a));
-  };
   auto reply = call.reply;
   auto base = self->state.opts.public_base_url;
-  with_db<item_answer>(self, call, std::move(job), [reply, base, cid, fid, id = *id](
-                                                     const item_answer& a) {
+  with_db(self, call, features_timeout(self), db::read_item{cid, scope, *id},
+          [reply, base, cid, fid, id = *id](const db::read_item::result& a) {
     if (!a.layer)
       return reply(no_collection(cid));
     if (!a.feature)

@@ -23,24 +23,6 @@ using json = nlohmann::json;
 using io::http::json_response;
 using io::http::problem;
 
-struct job_lookup {
-  std::optional<job_row> row;
-};
-struct job_page {
-  std::vector<job_row> rows;
-};
-
-}  // namespace
-
-}  // namespace gp
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::job_lookup)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::job_page)
-
-namespace gp {
-
-namespace {
-
 /// The coremachine gives its database work 15 s; wait a little longer than that.
 std::chrono::milliseconds job_timeout(edge_self* self) {
   return std::max<std::chrono::milliseconds>(self->state.opts.db_timeout, std::chrono::seconds(20));
@@ -54,13 +36,9 @@ void with_job(edge_self* self, const http_call& call, const std::string& job_id,
   auto reply = call.reply;
   if (!is_job_id(job_id))
     return reply(problem(404, "not_found", "no job " + job_id));
-  db_job find = [job_id](pqxx::connection& c) {
-    return caf::make_message(job_lookup{persistence::find_job(c, job_id)});
-  };
-  self->request(self->state.peers.pool, self->state.opts.db_timeout, db_run_atom_v,
-                std::move(find))
+  self->request(self->state.peers.pool, self->state.opts.db_timeout, db::find_job{job_id})
     .then(
-      [reply, job_id, then](const job_lookup& found) mutable {
+      [reply, job_id, then](const db::find_job::result& found) mutable {
         if (!found.row)
           return reply(problem(404, "not_found", "no job " + job_id));
         then(*found.row);
@@ -112,15 +90,13 @@ void handle_job_list(edge_self* self, http_call call) {
   auto cursor = page.cursor;
   if (!errors.empty())
     return call.reply(io::http::validation_problem(errors));
-  db_job list = [status, limit, cursor](pqxx::connection& c) {
-    return caf::make_message(job_page{persistence::list_jobs(c, status, limit + 1, cursor)});
-  };
   auto reply = call.reply;
   auto base = self->state.opts.public_base_url;
-  self->request(self->state.peers.pool, self->state.opts.db_timeout, db_run_atom_v,
-                std::move(list))
+  // One more than the page: whether a next page exists.
+  self->request(self->state.peers.pool, self->state.opts.db_timeout,
+                db::list_jobs{status, limit + 1, cursor})
     .then(
-      [reply, base, limit](const job_page& page) {
+      [reply, base, limit](const db::list_jobs::result& page) {
         auto jobs = json::array();
         for (size_t i = 0; i < page.rows.size() && i < static_cast<size_t>(limit); ++i)
           jobs.push_back(io::http::to_json(page.rows[i], base));

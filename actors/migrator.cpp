@@ -1,7 +1,6 @@
 #include "actors/migrator.hpp"
 
 #include <caf/all.hpp>
-#include <pqxx/pqxx>
 
 #include "actors/db_pool.hpp"
 #include "io/logging.hpp"
@@ -25,15 +24,6 @@ struct migrator_state {
   static inline const char* name = "migrator";
 };
 
-// The migration itself runs inside a pooled worker (blocking work stays off the scheduler).
-caf::message run_migrations(pqxx::connection& c) {
-  // Wait briefly for another node's migration; the migrator retries, and shutdown never waits long.
-  auto report = persistence::migrate(c, persistence::embedded_migrations(), std::chrono::seconds(5));
-  for (auto v : report.applied)
-    GP_LOG_INFO("migrator: applied migration {}", v);
-  return caf::make_message(report.version_after);
-}
-
 caf::behavior migrator(caf::stateful_actor<migrator_state>* self, db_pool_actor pool) {
   self->send(self, migrate_atom_v);
   return {
@@ -43,9 +33,13 @@ caf::behavior migrator(caf::stateful_actor<migrator_state>* self, db_pool_actor 
       if (st.state == "migrated")
         return;
       ++st.attempts;
-      self->request(pool, 10min, db_run_atom_v, db_job{run_migrations})
+      // The migration runs on a pooled worker (blocking work stays off the scheduler).
+      self->request(pool, 10min, db::migrate{})
         .then(
-          [=](int64_t version) {
+          [=](const db::migrate::result& done) {
+            for (auto v : done.applied)
+              GP_LOG_INFO("migrator: applied migration {}", v);
+            auto version = done.version;
             auto& st = self->state;
             st.state = "migrated";
             st.version = version;

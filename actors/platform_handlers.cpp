@@ -28,17 +28,7 @@ using json = nlohmann::json;
 using io::http::json_response;
 using io::http::problem;
 
-struct request_page {
-  std::vector<request_row> rows;
-};
-
 }  // namespace
-
-}  // namespace gp
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::request_page)
-
-namespace gp {
 
 namespace platform_detail {
 
@@ -138,16 +128,14 @@ void handle_platform_list(edge_self* self, http_call call, const principal& who)
   auto status = page.status;
   auto limit = page.limit;
   auto cursor = page.cursor;
-  db_job list = [client, status, dataset, limit, cursor](pqxx::connection& c) {
-    return caf::make_message(
-      request_page{persistence::list_requests(c, client, status, dataset, limit + 1, cursor)});
-  };
   auto reply = call.reply;
   auto base = self->state.opts.public_base_url;
-  self->request(self->state.peers.pool, self->state.opts.db_timeout, db_run_atom_v,
-                std::move(list))
+  // One more than the page: whether a next page exists.
+  self->request(self->state.peers.pool, self->state.opts.db_timeout,
+                db::list_requests{client, status, dataset, limit + 1, cursor})
     .then(
-      [reply, base, limit, board = self->state.peers.board](const request_page& page) {
+      [reply, base, limit,
+       board = self->state.peers.board](const db::list_requests::result& page) {
         auto out = json::array();
         for (size_t i = 0; i < page.rows.size() && i < static_cast<size_t>(limit); ++i) {
           auto v = io::http::view_of(page.rows[i]);

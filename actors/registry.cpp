@@ -23,28 +23,6 @@ namespace gp {
 
 namespace {
 
-/// The outcome of a cancel or retry done in the database.
-struct changed_row {
-  enum kind_t { missing, refused, changed } kind = missing;
-  std::optional<request_row> row;
-};
-
-struct live_page {
-  std::vector<request_row> rows;
-  std::vector<std::pair<std::string, double>> averages;
-};
-
-}  // namespace
-
-}  // namespace gp
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::changed_row)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::live_page)
-
-namespace gp {
-
-namespace {
-
 using namespace registry_detail;
 
 constexpr size_t finals_limit = 20000;
@@ -154,13 +132,10 @@ namespace {
 template <class F>
 void with_row(reg_self* self, const std::string& id, const std::string& client,
               caf::response_promise rp, F then) {
-  db_job find = [id](pqxx::connection& c) {
-    return caf::make_message(request_lookup{persistence::find_request(c, id)});
-  };
-  self->request(self->state.request_opts->pool, self->state.opts.db_timeout, db_run_atom_v,
-                std::move(find))
+  self->request(self->state.request_opts->pool, self->state.opts.db_timeout,
+                db::find_request{id})
     .then(
-      [=](const request_lookup& f) mutable {
+      [=](const db::find_request::result& f) mutable {
         if (!f.row || (!client.empty() && f.row->client_id != client))
           return rp.deliver(caf::make_error(errc::not_found, "no request " + id));
         then(*f.row);
@@ -225,28 +200,19 @@ caf::response_promise known_repeat(reg_self* self, const request_submission& sub
 }
 
 /// Runs a cancel or retry in the database after checking the request's owner and state.
-template <class Op, class F>
+template <class F>
 caf::response_promise change(reg_self* self, const std::string& id, const std::string& client,
-                             const char* allowed, Op op, F then) {
+                             const char* allowed, db::change_request::change_kind kind, F then) {
   auto rp = self->make_response_promise();
   std::string allowed_states = allowed;
-  db_job job = [id, client, allowed_states, op](pqxx::connection& c) {
-    changed_row out;
-    auto row = persistence::find_request(c, id);
-    if (!row || (!client.empty() && row->client_id != client))
-      return caf::make_message(out);
-    auto result = op(c, id);
-    out.kind = result.changed ? changed_row::changed : changed_row::refused;
-    out.row = result.row ? result.row : row;
-    return caf::make_message(out);
-  };
-  self->request(self->state.request_opts->pool, self->state.opts.db_timeout, db_run_atom_v,
-                std::move(job))
+  using changed = db::change_request::result;
+  self->request(self->state.request_opts->pool, self->state.opts.db_timeout,
+                db::change_request{id, client, kind})
     .then(
-      [=](const changed_row& r) mutable {
-        if (r.kind == changed_row::missing || !r.row)
+      [=](const changed& r) mutable {
+        if (r.kind == changed::missing || !r.row)
           return rp.deliver(caf::make_error(errc::not_found, "no request " + id));
-        if (r.kind == changed_row::refused)
+        if (r.kind == changed::refused)
           return rp.deliver(caf::make_error(
             errc::conflict, "request " + id + " is " + r.row->status + "; only " +
                               allowed_states));
@@ -260,17 +226,10 @@ caf::response_promise change(reg_self* self, const std::string& id, const std::s
 /// Loads live requests page by page and starts their actors; then the averages.
 void rehydrate(reg_self* self, std::string after) {
   auto page = self->state.opts.rehydrate_page;
-  db_job load = [after, page](pqxx::connection& c) {
-    live_page out;
-    out.rows = persistence::live_requests(c, page, after);
-    if (static_cast<int>(out.rows.size()) < page)
-      out.averages = persistence::completion_averages(c);
-    return caf::make_message(std::move(out));
-  };
-  self->request(self->state.request_opts->pool, self->state.opts.db_timeout, db_run_atom_v,
-                std::move(load))
+  self->request(self->state.request_opts->pool, self->state.opts.db_timeout,
+                db::live_requests{after, page})
     .then(
-      [=](const live_page& p) {
+      [=](const db::live_requests::result& p) {
         auto& st = self->state;
         for (const auto& row : p.rows) {
           auto& e = remember(self, row, digest(io::http::stored_fingerprint(row)));
@@ -323,9 +282,7 @@ caf::behavior registry_fn(reg_self* self, registry_options opts, request_options
     [=](cancel_atom, const std::string& id, const std::string& client) {
       return change(
         self, id, client, "pending or processing requests can be cancelled",
-        [](pqxx::connection& c, const std::string& rid) {
-          return persistence::cancel_request(c, rid);
-        },
+        db::change_request::cancel,
         [=](const request_row& row) {
           auto& e = remember(self, row, digest(io::http::stored_fingerprint(row)));
           if (e.actor)
@@ -342,9 +299,7 @@ caf::behavior registry_fn(reg_self* self, registry_options opts, request_options
     [=](retry_atom, const std::string& id, const std::string& client) {
       return change(
         self, id, client, "failed requests can be retried",
-        [](pqxx::connection& c, const std::string& rid) {
-          return persistence::retry_request(c, rid);
-        },
+        db::change_request::retry,
         [=](const request_row& row) {
           auto& e = remember(self, row, digest(io::http::stored_fingerprint(row)));
           // Polls see the re-opened request at once, before its actor publishes.

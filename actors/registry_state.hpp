@@ -14,14 +14,13 @@
 #include "actors/registry.hpp"
 #include "actors/status_board.hpp"
 #include "messages/requests.hpp"
+#include "persistence/operations.hpp"
 #include "persistence/requests.hpp"
 
 namespace gp::registry_detail {
 
 /// What one insert transaction of a group of new submissions answers.
-struct inserted {
-  std::vector<persistence::insert_outcome> outcomes;
-};
+using inserted = db::insert_request_group::result;
 
 using fingerprint_t = status_board::fingerprint_t;
 
@@ -117,4 +116,3 @@ caf::response_promise submit(reg_self* self, request_submission& sub);
 
 }  // namespace gp::registry_detail
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::registry_detail::inserted)

@@ -107,17 +107,10 @@ void flush(reg_self* self) {
       st.queue.push_front(std::move(*i));
     ++st.inflight;
     ++st.batches;
-    db_job insert = [rows = std::move(rows), after = st.opts.after_insert](pqxx::connection& c) {
-      inserted res{persistence::insert_requests(c, rows)};
-      if (after)
-        after(std::any_of(res.outcomes.begin(), res.outcomes.end(),
-                          [](const auto& o) { return o.created; }));
-      return caf::make_message(std::move(res));
-    };
-    self->request(st.request_opts->pool, st.opts.db_timeout, db_run_atom_v,
-                  std::move(insert))
+    self->request(st.request_opts->pool, st.opts.db_timeout,
+                  db::insert_request_group{std::move(rows), st.opts.after_insert})
       .then(
-        [=](const inserted& res) {
+        [=](const db::insert_request_group::result& res) {
           --self->state.inflight;
           // The next group leaves first: answering this one takes a while, and the database
           // would be idle meanwhile.

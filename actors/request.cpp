@@ -27,27 +27,6 @@ namespace {
 
 using json = nlohmann::json;
 
-struct write_result {
-  bool stored = false;
-  persistence::stored_times times;
-};
-
-struct outputs_answer {
-  persistence::produced_outputs produced;
-};
-
-
-}  // namespace
-
-}  // namespace gp
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::write_result)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::outputs_answer)
-
-namespace gp {
-
-namespace {
-
 /// A state write in flight (or waiting to be tried again).
 struct write_in_flight {
   request_view next;
@@ -169,12 +148,9 @@ void stored(req_self* self, const persistence::stored_times& times) {
 void refused(req_self* self) {
   auto& st = self->state;
   auto id = view_of(self).request_id;
-  db_job find = [id](pqxx::connection& c) {
-    return caf::make_message(request_lookup{persistence::find_request(c, id)});
-  };
-  self->request(st.opts->pool, st.opts->db_timeout, db_run_atom_v, std::move(find))
+  self->request(st.opts->pool, st.opts->db_timeout, db::find_request{id})
     .then(
-      [=](const request_lookup& found) {
+      [=](const db::find_request::result& found) {
         auto& st = self->state;
         if (!st.write)
           return;
@@ -207,14 +183,9 @@ void send_write(req_self* self) {
   auto id = view_of(self).request_id;
   auto version = st.version;
   auto s = st.write->stored;
-  db_job write = [id, version, s](pqxx::connection& c) {
-    auto times = persistence::store_request_state(c, id, version, s);
-    return caf::make_message(
-      write_result{times.has_value(), times.value_or(persistence::stored_times{})});
-  };
-  self->request(st.opts->pool, st.opts->db_timeout, db_run_atom_v, std::move(write))
+  self->request(st.opts->pool, st.opts->db_timeout, db::write_request_state{id, version, s})
     .then(
-      [=](const write_result& res) {
+      [=](const db::write_request_state::result& res) {
         if (!self->state.write)
           return;
         if (res.stored)
@@ -265,8 +236,8 @@ void discard_outputs(req_self* self, bool everything) {
   // table (until the load sees the cancel), which must not hold up a pooled connection.
   auto env = self->state.opts->env;
   self->spawn<caf::detached>([dir, table, env, everything] {
-    if (!table.empty() && !env.database_url.empty())
-      io::geodata::discard_vector_outputs(env, table, dir, everything);
+    if (!table.empty() && env.vectors)
+      io::geodata::discard_vector_outputs(*env.vectors, table, dir, everything);
     std::error_code ec;
     if (everything)
       std::filesystem::remove_all(dir, ec);
@@ -329,13 +300,10 @@ void step_done(req_self* self) {
   }
   auto id = view_of(self).request_id;
   int step = st.step;
-  db_job gather = [id](pqxx::connection& c) {
-    return caf::make_message(outputs_answer{persistence::gather_outputs(c, id)});
-  };
   st.gathering = true;
-  self->request(st.opts->pool, st.opts->db_timeout, db_run_atom_v, std::move(gather))
+  self->request(st.opts->pool, st.opts->db_timeout, db::gather_outputs{id})
     .then(
-      [=](const outputs_answer& a) {
+      [=](const db::gather_outputs::result& a) {
         auto& st = self->state;
         st.gathering = false;
         if (is_terminal(view_of(self).status) || st.step != step)
@@ -468,10 +436,8 @@ void refresh_progress(req_self* self, const request_job& job) {
   auto job_id = job.job_id;
   int step = st.step;
   int steps = static_cast<int>(steps_of(self).size());
-  db_job refresh = [id, job_id, step, steps](pqxx::connection& c) {
-    return caf::make_message(persistence::refresh_progress(c, id, job_id, step, steps));
-  };
-  self->request(st.opts->pool, st.opts->db_timeout, db_run_atom_v, std::move(refresh))
+  self->request(st.opts->pool, st.opts->db_timeout,
+                db::refresh_progress{id, job_id, step, steps})
     .then(
       [=](int stored) {
         const auto& v = view_of(self);

@@ -46,11 +46,6 @@ struct request_options {
   std::function<void(const std::string& status)> fault;
 };
 
-/// The pool's answer when a request row is read (none: no such request). Local only.
-struct request_lookup {
-  std::optional<request_row> row;
-};
-
 /// Where a request's source is: a GDAL virtual path as given, else inside the client's bronze
 /// folder.
 std::string source_of(const request_options& opts, const std::string& client_id,
@@ -103,4 +98,3 @@ request_actor spawn_request(caf::actor_system& sys, std::shared_ptr<const reques
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::request_row)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::fresh_request)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::request_lookup)

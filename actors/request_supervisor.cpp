@@ -12,7 +12,6 @@
 #include "io/logging.hpp"
 #include "messages/atoms.hpp"
 #include "messages/errors.hpp"
-#include "messages/failure_codes.hpp"
 #include "messages/health.hpp"
 #include "messages/requests.hpp"
 #include "persistence/requests.hpp"
@@ -86,12 +85,9 @@ void drop_pending(sup_self* self, const std::string& id, const std::optional<req
 /// Reads the row again and starts its actor from that snapshot.
 void restart(sup_self* self, const std::string& id) {
   auto& st = self->state;
-  db_job find = [id](pqxx::connection& c) {
-    return caf::make_message(request_lookup{persistence::find_request(c, id)});
-  };
-  self->request(st.opts->pool, st.opts->db_timeout, db_run_atom_v, std::move(find))
+  self->request(st.opts->pool, st.opts->db_timeout, db::find_request{id})
     .then(
-      [=](const request_lookup& found) {
+      [=](const db::find_request::result& found) {
         auto& st = self->state;
         if (!found.row || is_terminal(found.row->status)) {
           st.crashes.erase(id);
@@ -129,26 +125,10 @@ void give_up(sup_self* self, const std::string& id, size_t crashes) {
                  std::to_string(st.sup.restart_window.count() / 1000) +
                  " s; it was stopped to protect the node (retry it once the cause is fixed)";
   GP_LOG_ERROR("request_supervisor: request {}: {}", id.substr(0, 12), message);
-  db_job fail = [id, message](pqxx::connection& c) {
-    auto row = persistence::find_request(c, id);
-    if (!row || is_terminal(row->status))
-      return caf::make_message(request_lookup{row});
-    persistence::request_state s;
-    s.status = "failed";
-    s.progress_percent = row->progress_percent;
-    s.message = message;
-    s.endpoints_json = "null";
-    s.stac_metadata_json = "null";
-    s.error_code = "request_actor_crashed";
-    s.error_message = message;
-    s.error_retryable = retryable_failure(s.error_code);
-    s.snapshot_json = row->snapshot_json;
-    persistence::save_request_state(c, id, row->state_version, s);
-    return caf::make_message(request_lookup{persistence::find_request(c, id)});
-  };
-  self->request(st.opts->pool, st.opts->db_timeout, db_run_atom_v, std::move(fail))
+  self->request(st.opts->pool, st.opts->db_timeout,
+                db::fail_request{id, "request_actor_crashed", message})
     .then(
-      [=](const request_lookup& found) {
+      [=](const db::find_request::result& found) {
         self->state.crashes.erase(id);
         if (found.row)
           self->send(self->state.opts->registry, ended_atom_v, io::http::view_of(*found.row));

@@ -86,7 +86,7 @@ caf::behavior root(caf::stateful_actor<root_state>* self, root_options opts,
                  {"coremachine", core},
                  {"auth", auth},
                  {"migrator", migrator},
-                 {"db_pool", pool}};
+                 {"db_pool", caf::actor_cast<caf::actor>(pool)}};
   // Monitored to learn of failures; linked so that killing the root takes every child with it.
   for (auto& c : st.children) {
     self->monitor(c.handle);

@@ -22,21 +22,6 @@
 #include "messages/atoms.hpp"
 #include "messages/errors.hpp"
 #include "messages/requests.hpp"
-#include "persistence/clients.hpp"
-
-namespace gp {
-
-namespace {
-
-struct host_list {
-  std::vector<std::string> hosts;
-};
-
-}  // namespace
-
-}  // namespace gp
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::host_list)
 
 namespace gp {
 
@@ -300,13 +285,10 @@ void check_callback_then_submit(edge_self* self, http_call call, request_submiss
     return send_submission(self, call, std::move(sub));
   const auto& opts = self->state.opts;
   auto client = sub.client_id;
-  db_job hosts = [client](pqxx::connection& c) {
-    return caf::make_message(host_list{persistence::callback_hosts_of(c, client)});
-  };
   auto reply = call.reply;
-  self->request(self->state.peers.pool, opts.db_timeout, db_run_atom_v, std::move(hosts))
+  self->request(self->state.peers.pool, opts.db_timeout, db::callback_hosts{client})
     .then(
-      [self, call, sub](const host_list& h) mutable {
+      [self, call, sub](const db::callback_hosts::result& h) mutable {
         if (auto why = io::http::check_callback_url(sub.callback_url, h.hosts); !why.empty())
           return refuse_unless_known(self, call, std::move(sub),
                                      io::http::validation_problem({{"callback_url", why}}));

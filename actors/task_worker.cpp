@@ -14,8 +14,6 @@
 #include "messages/health.hpp"
 #include "messages/jobs.hpp"
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::persistence::renewal)
-
 namespace gp {
 
 namespace {
@@ -131,9 +129,8 @@ void record_failure(worker_self* self, const persistence::claimed_task& t, const
   auto& st = self->state;
   auto backoff =
     retry_backoff(st.opts, t.attempt, std::uniform_real_distribution<double>{0, 1}(st.rng));
-  auto outcome = st.db->run<persistence::task_outcome>([&](pqxx::connection& c) {
-    return persistence::fail_task(c, t, st.opts.node_id, r.permanent, r.code, r.message, backoff);
-  });
+  auto outcome = persistence::execute(
+    *st.db, db::fail_task{t, st.opts.node_id, r.permanent, r.code, r.message, backoff});
   self->send(st.keeper, untrack_atom_v, t.task_id, t.attempt);
   GP_LOG_INFO("task {} ({} of job {}) failed on attempt {}: [{}] {}", t.task_id, t.task_type,
               t.job_id.substr(0, 12), t.attempt, r.code, r.message);
@@ -150,9 +147,7 @@ void record_successes(worker_self* self,
   if (done.empty())
     return;
   auto& st = self->state;
-  auto outcomes = st.db->run<std::vector<persistence::task_outcome>>([&](pqxx::connection& c) {
-    return persistence::complete_tasks(c, done, st.opts.node_id, st.plan);
-  });
+  auto outcomes = persistence::execute(*st.db, db::complete_tasks{done, st.opts.node_id, st.plan});
   for (const auto& [t, _] : done)
     self->send(st.keeper, untrack_atom_v, t.task_id, t.attempt);
   if (!outcomes) {
@@ -178,10 +173,7 @@ void record_successes(worker_self* self,
 /// Hands unstarted (or shutdown-stopped) tasks back to the queue.
 void release(worker_self* self, const std::vector<persistence::claimed_task>& tasks) {
   auto& st = self->state;
-  auto ok = st.db->run<bool>([&](pqxx::connection& c) {
-    persistence::release_tasks(c, st.opts.node_id, tasks);
-    return true;
-  });
+  auto ok = persistence::execute(*st.db, db::release_tasks{st.opts.node_id, tasks});
   if (!ok)
     GP_LOG_WARN("handing back {} tasks failed: {}; their leases will lapse", tasks.size(),
                 self->system().render(ok.error()));
@@ -192,12 +184,17 @@ void release(worker_self* self, const std::vector<persistence::claimed_task>& ta
 /// Claims and runs one batch; schedules the next look.
 void poll(worker_self* self) {
   auto& st = self->state;
+  auto res = persistence::execute(*st.db, db::claim_tasks{st.opts.node_id, st.opts.claim_batch,
+                                                           st.opts.lease, st.plan, st.job_types,
+                                                           st.opts.first_jobs});
   std::vector<persistence::job_state> ended;
-  auto claimed = st.db->run<std::vector<persistence::claimed_task>>([&](pqxx::connection& c) {
-    ended.clear();  // of a failed try
-    return persistence::claim_tasks(c, st.opts.node_id, st.opts.claim_batch, st.opts.lease,
-                                    st.plan, st.job_types, st.opts.first_jobs, &ended);
-  });
+  caf::expected<std::vector<persistence::claimed_task>> claimed{caf::error{}};
+  if (res) {
+    ended = std::move(res->ended);
+    claimed = std::move(res->claimed);
+  } else {
+    claimed = std::move(res.error());
+  }
   // Jobs that ended as the claim planned them (no task will report them): their watchers hear
   // it now.
   if (claimed)
@@ -326,11 +323,8 @@ void keeper_tick(keeper_self* self) {
   }
   auto owner = st.opts.node_id;
   auto lease = st.opts.lease;
-  db_job renew = [owner, claims, lease](pqxx::connection& c) {
-    return caf::make_message(persistence::renew_leases(c, owner, claims, lease));
-  };
   ++st.renewals;
-  self->request(st.pool, st.opts.lease / 2, db_run_atom_v, std::move(renew))
+  self->request(st.pool, st.opts.lease / 2, db::renew_leases{owner, claims, lease})
     .then(
       [=](const persistence::renewal& r) {
         for (auto id : r.job_stopped)

@@ -11,6 +11,7 @@
 
 #include "actors/root.hpp"
 #include "app/commands.hpp"
+#include "app/stores.hpp"
 #include "app/version.hpp"
 #include "io/crypto.hpp"
 #include "io/http/server.hpp"
@@ -61,7 +62,8 @@ root_options root_options_of(const config& cfg) {
   for (const auto& [type, secs] : cfg.workers.task_duration_limits)
     e.max_duration_by_type[type] = std::chrono::seconds{secs};
   e.db = o.db;
-  e.env.database_url = persistence::connection_string(o.db);
+  // The job library reaches the database only through these stores (app/stores.*).
+  use_database(e.env, persistence::connection_string(o.db));
   e.env.limits.max_source_bytes = static_cast<uint64_t>(cfg.limits.max_source_mib) << 20;
   e.env.limits.max_expanded_bytes = static_cast<uint64_t>(cfg.limits.max_expanded_mib) << 20;
   e.env.limits.max_expansion_ratio = static_cast<uint64_t>(cfg.limits.max_expansion_ratio);

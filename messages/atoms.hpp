@@ -4,9 +4,8 @@
 
 CAF_BEGIN_TYPE_ID_BLOCK(gp, caf::first_custom_type_id)
 
-/// Run a persistence operation on a pooled database connection.
-CAF_ADD_ATOM(gp, gp, db_run_atom, "db_run")
-/// A pooled database worker finished one operation.
+/// A pooled database worker finished one operation (persistence operations are sent to the pool
+/// as themselves: persistence/operations.hpp).
 CAF_ADD_ATOM(gp, gp, db_done_atom, "db_done")
 /// Ask an actor for its status report (health, console, tests).
 CAF_ADD_ATOM(gp, gp, status_atom, "status")

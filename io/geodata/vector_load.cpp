@@ -16,7 +16,6 @@
 #include <cpl_error.h>
 #include <cpl_string.h>
 #include <ogrsf_frmts.h>
-#include <pqxx/pqxx>
 
 #include "io/geodata/gdal_common.hpp"
 #include "io/geodata/raster_facts.hpp"
@@ -25,10 +24,7 @@
 #include "io/geodata/naming.hpp"
 #include "io/geodata/partial_files.hpp"
 #include "io/geodata/vector_source.hpp"
-#include "io/jobs/registry.hpp"
 #include "io/logging.hpp"
-#include "persistence/database.hpp"
-#include "persistence/vector_tables.hpp"
 
 namespace gp::io::geodata {
 
@@ -39,7 +35,7 @@ namespace {
 /// The client's part of a database error; the whole of it goes to the log.
 std::string client_db_error(const std::exception& e) {
   GP_LOG_WARN("vector job: database error: {}", e.what());
-  return persistence::db_error_for_client(e);
+  return client_text(e);
 }
 
 namespace fs = std::filesystem;
@@ -249,12 +245,6 @@ void remove_partial_gpkgs(const std::string& dir, const std::string& table) {
   remove_partials(dir, table + ".gpkg");
 }
 
-void discard_vector_tables(pqxx::connection& c, const std::string& table, bool drop_table) {
-  persistence::drop_geo_table(c, staging_table_name(table));
-  if (drop_table)
-    persistence::forget_vector_table(c, table);
-}
-
 void discard_vector_files(const std::string& output_dir, const std::string& table,
                           bool drop_table) {
   if (output_dir.empty())
@@ -266,11 +256,12 @@ void discard_vector_files(const std::string& output_dir, const std::string& tabl
   }
 }
 
-void discard_vector_outputs(const jobs::task_environment& env, const std::string& table,
+void discard_vector_outputs(vector_store& store, const std::string& table,
                             const std::string& output_dir, bool drop_table) {
   try {
-    pqxx::connection c{env.database_url};
-    discard_vector_tables(c, table, drop_table);
+    store.drop_table(staging_table_name(table));
+    if (drop_table)
+      store.forget_table(table);
   } catch (const std::exception&) {
     // Best effort: the database may be down; a re-run recreates the staging table anyway.
   }
@@ -283,7 +274,7 @@ json load_vector(const vector_load_options& opts) {
   auto target = type_from_name(facts.at("geometry_type").get<std::string>());
 
   // Columns, from inspect's description.
-  std::vector<persistence::vector_column> columns;
+  std::vector<vector_column> columns;
   std::vector<std::string> copy_columns{"fid"};
   json described = json::array();
   for (const auto& f : facts.at("fields")) {
@@ -325,8 +316,7 @@ json load_vector(const vector_load_options& opts) {
   }
   // A retried load starts from an empty staging table, and from no temporary GeoPackage.
   try {
-    pqxx::connection c{opts.database_url};
-    persistence::create_staging_table(c, opts.staging, columns, postgis_type_name(target));
+    opts.store->create_staging_table(opts.staging, columns, postgis_type_name(target));
   } catch (const std::exception& e) {
     throw vector_rejected("load_failed",
                           std::string{"the staging table could not be created: "} +
@@ -354,8 +344,7 @@ json load_vector(const vector_load_options& opts) {
       if (t.joinable())
         t.join();
     try {
-      pqxx::connection c{opts.database_url};
-      persistence::drop_geo_table(c, opts.staging);
+      opts.store->drop_table(opts.staging);
     } catch (const std::exception&) {
       // Best effort: a later attempt or discard_vector_outputs drops it.
     }
@@ -379,13 +368,14 @@ json load_vector(const vector_load_options& opts) {
     for (int w = 0; w < writers; ++w)
       threads.emplace_back([&] {
         try {
-          persistence::copy_stream stream{opts.database_url, opts.staging, copy_columns};
+          // One sink per writer, fed whole batches: one call per ~1 MiB, never one per row.
+          auto sink = opts.store->open_sink(opts.staging, copy_columns);
           while (auto rows = copy_q.pop())
-            stream.put(*rows);
+            sink->put(*rows);
           if (abandon)
-            stream.abort();
+            sink->abort();
           else
-            stream.finish();
+            sink->finish();
         } catch (const std::exception& e) {
           failure.set("load_failed", std::string{"loading into the database failed: "} +
                         client_db_error(e),

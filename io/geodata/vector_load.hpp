@@ -5,15 +5,12 @@
 // under a temporary name in one transaction).
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
-#include "persistence/pqxx_fwd.hpp"
-
-namespace gp::io::jobs {
-struct task_environment;
-}
+#include "io/geodata/vector_store.hpp"
 
 namespace gp::io::geodata {
 
@@ -26,7 +23,8 @@ struct vector_load_options {
   std::string staging;
   /// Where the GeoPackage goes (`.<table>.gpkg.partial-…`); empty: none is written.
   std::string output_dir;
-  std::string database_url;
+  /// Where the staging table and its rows go (one row_sink per COPY writer).
+  std::shared_ptr<vector_store> store;
   int copy_writers = 2;
   uint64_t max_features = 0;
   /// The GeoPackage gets a spatial index when the layer has at most this many features: SQLite's
@@ -57,11 +55,8 @@ void remove_partial_gpkgs(const std::string& dir, const std::string& table);
 /// throws): the staging table of geo.`table` and the temporary GeoPackages in `output_dir`; with
 /// `drop_table` (the request never completed, so nothing serves them) also geo.`table` itself,
 /// its catalogue row and `<output_dir>/<table>.gpkg`.
-void discard_vector_outputs(const jobs::task_environment& env, const std::string& table,
+void discard_vector_outputs(vector_store& store, const std::string& table,
                             const std::string& output_dir, bool drop_table);
-
-/// Its database part, on a connection the caller holds (throws what the database throws).
-void discard_vector_tables(pqxx::connection& c, const std::string& table, bool drop_table);
 
 /// Its file part (never throws).
 void discard_vector_files(const std::string& output_dir, const std::string& table,

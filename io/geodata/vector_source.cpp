@@ -15,7 +15,6 @@
 #include "io/geodata/naming.hpp"
 #include "io/geodata/raster_facts.hpp"
 #include "io/geodata/vector_schema.hpp"
-#include "io/jobs/registry.hpp"
 
 namespace gp::io::geodata {
 
@@ -284,7 +283,7 @@ std::string crs_text(OGRSpatialReference& srs) {
 }  // namespace
 
 json inspect_vector(const std::string& source, const json& config,
-                    const jobs::source_limits& limits, const std::function<void()>& check_stop) {
+                    const source_limits& limits, const std::function<void()>& check_stop) {
   ensure_gdal();
   quiet_gdal quiet;
   CPLErrorReset();

@@ -11,9 +11,7 @@
 #include <gdal_priv.h>
 #include <nlohmann/json.hpp>
 
-namespace gp::io::jobs {
-struct source_limits;
-}
+#include "io/geodata/source_limits.hpp"
 
 namespace gp::io::geodata {
 
@@ -44,7 +42,7 @@ inline constexpr const char* client_vector_formats =
 /// source_unreadable, layer_required, layer_not_found, column_not_found, no_geometry,
 /// too_many_features, crs_required, invalid_source_crs.
 nlohmann::json inspect_vector(const std::string& source, const nlohmann::json& config,
-                              const jobs::source_limits& limits,
+                              const source_limits& limits,
                               const std::function<void()>& check_stop);
 
 /// The layer inspect_vector described (`facts` is its result), opened again.

@@ -91,11 +91,11 @@ std::vector<std::pair<std::string, std::string>> known_pairs(std::string_view qu
   return out;
 }
 
-std::string collection_url(const persistence::vector_layer& layer, const std::string& base) {
+std::string collection_url(const vector_layer& layer, const std::string& base) {
   return base + "/features/collections/" + layer.table_name;
 }
 
-std::string items_query_text(const persistence::items_selection& s, int64_t offset) {
+std::string items_query_text(const items_selection& s, int64_t offset) {
   std::string q;
   if (s.box)
     q = "bbox=" + number_text(s.box->min_lon) + "," + number_text(s.box->min_lat) + "," +
@@ -105,7 +105,7 @@ std::string items_query_text(const persistence::items_selection& s, int64_t offs
 
 }  // namespace
 
-std::optional<persistence::lon_lat_box> parse_bbox(std::string_view text, std::string& why) {
+std::optional<lon_lat_box> parse_bbox(std::string_view text, std::string& why) {
   std::vector<std::string_view> parts;
   for (size_t i = 0;;) {
     auto j = text.find(',', i);
@@ -144,12 +144,11 @@ std::optional<persistence::lon_lat_box> parse_bbox(std::string_view text, std::s
     return std::nullopt;
   }
   // minx > maxx is a box across the antimeridian (OGC API - Features, bbox).
-  return persistence::lon_lat_box{v[0], v[1], v[2], v[3]};
+  return lon_lat_box{v[0], v[1], v[2], v[3]};
 }
 
-persistence::items_selection parse_items_query(std::string_view query,
-                                               std::vector<field_error>& errors) {
-  persistence::items_selection out;
+items_selection parse_items_query(std::string_view query, std::vector<field_error>& errors) {
+  items_selection out;
   out.limit = features_default_limit;
   for (const auto& [name, value] :
        known_pairs(query, {"bbox", "limit", "offset", "f"}, errors)) {
@@ -227,7 +226,7 @@ json features_conformance() {
                                       "geojson"})}};
 }
 
-json collection_body(const persistence::vector_layer& layer, const std::string& base) {
+json collection_body(const vector_layer& layer, const std::string& base) {
   auto url = collection_url(layer, base);
   json c = {{"id", layer.table_name},
             {"title", layer.title},
@@ -248,8 +247,7 @@ json collection_body(const persistence::vector_layer& layer, const std::string& 
   return c;
 }
 
-json collections_body(const std::vector<persistence::vector_layer>& layers,
-                      const std::string& base) {
+json collections_body(const std::vector<vector_layer>& layers, const std::string& base) {
   auto list = json::array();
   for (const auto& l : layers)
     list.push_back(collection_body(l, base));
@@ -258,9 +256,8 @@ json collections_body(const std::vector<persistence::vector_layer>& layers,
                                       "the feature collections")})}};
 }
 
-std::string items_body(const persistence::vector_layer& layer,
-                       const persistence::items_selection& selection,
-                       const persistence::items_page& page, const std::string& base) {
+std::string items_body(const vector_layer& layer, const items_selection& selection,
+                       const items_page& page, const std::string& base) {
   auto url = collection_url(layer, base);
   auto items = url + "/items?";
   auto links = json::array({link(items + items_query_text(selection, selection.offset), "self",
@@ -283,7 +280,7 @@ std::string items_body(const persistence::vector_layer& layer,
   return text + ",\"features\":" + page.features + "}";
 }
 
-std::string item_body(const persistence::vector_layer& layer, int64_t fid,
+std::string item_body(const vector_layer& layer, int64_t fid,
                       const std::string& feature, const std::string& base) {
   auto url = collection_url(layer, base);
   auto links = json::array({link(url + "/items/" + std::to_string(fid), "self", geojson_type,

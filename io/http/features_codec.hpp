@@ -11,7 +11,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "io/http/json_body.hpp"
-#include "persistence/features.hpp"
+#include "messages/features.hpp"
 
 namespace gp::io::http {
 
@@ -22,15 +22,14 @@ constexpr int64_t features_max_limit = 10000;
 
 /// Reads `bbox`, `limit`, `offset` and `f` of an items request; appends one error per bad
 /// parameter (a parameter not listed, or one given twice, is an error too).
-persistence::items_selection parse_items_query(std::string_view query,
-                                               std::vector<field_error>& errors);
+items_selection parse_items_query(std::string_view query, std::vector<field_error>& errors);
 
 /// Checks the query of the other features routes: only `f` (`json`, and with `geojson_too` also
 /// `geojson`) is accepted.
 void check_plain_query(std::string_view query, bool geojson_too, std::vector<field_error>& errors);
 
 /// A bbox value "minx,miny,maxx,maxy" in CRS84 degrees; nothing with `why` set when it is bad.
-std::optional<persistence::lon_lat_box> parse_bbox(std::string_view text, std::string& why);
+std::optional<lon_lat_box> parse_bbox(std::string_view text, std::string& why);
 
 /// Whether `s` can name a collection (a table name of the catalogue: `^[a-z_][a-z0-9_]{0,62}$`).
 bool is_collection_id(std::string_view s);
@@ -45,22 +44,20 @@ nlohmann::json features_landing(const std::string& base);
 nlohmann::json features_conformance();
 
 /// One collection (in the list and at /features/collections/{cid}).
-nlohmann::json collection_body(const persistence::vector_layer& layer, const std::string& base);
+nlohmann::json collection_body(const vector_layer& layer, const std::string& base);
 
 /// GET /features/collections.
-nlohmann::json collections_body(const std::vector<persistence::vector_layer>& layers,
-                                const std::string& base);
+nlohmann::json collections_body(const std::vector<vector_layer>& layers, const std::string& base);
 
 /// A GeoJSON FeatureCollection around one page (`page.features` is spliced in as it is): with
 /// numberMatched, numberReturned and links self, collection, prev (offset > 0) and next (when
 /// offset + returned < matched).
-std::string items_body(const persistence::vector_layer& layer,
-                       const persistence::items_selection& selection,
-                       const persistence::items_page& page, const std::string& base);
+std::string items_body(const vector_layer& layer, const items_selection& selection,
+                       const items_page& page, const std::string& base);
 
 /// One GeoJSON Feature (`feature`, an object as PostgreSQL built it) with links self and
 /// collection added.
-std::string item_body(const persistence::vector_layer& layer, int64_t fid,
+std::string item_body(const vector_layer& layer, int64_t fid,
                       const std::string& feature, const std::string& base);
 
 }  // namespace gp::io::http

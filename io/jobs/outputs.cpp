@@ -1,9 +1,8 @@
 #include "io/jobs/outputs.hpp"
 
-#include <pqxx/pqxx>
+#include <algorithm>
 
 #include "io/logging.hpp"
-#include "persistence/requests.hpp"
 
 namespace gp::io::jobs {
 
@@ -32,14 +31,13 @@ json merge_outputs(const json& list) {
 
 std::string find_reusable(const task_context& ctx, const std::string& sha256) {
   const auto& req = ctx.params.at("request");
-  if (ctx.env.database_url.empty() || sha256.empty())
+  if (!ctx.env.reuse || sha256.empty())
     return {};
   auto config = req.value("processing_config", json::object());
   if (config.is_object() && config.value("reuse", true) == false)
     return {};
   try {
-    pqxx::connection c{ctx.env.database_url};
-    auto found = persistence::find_reusable(c, req.at("request_id").get<std::string>(), sha256);
+    auto found = ctx.env.reuse->find_reusable(req.at("request_id").get<std::string>(), sha256);
     return found.value_or("");
   } catch (const std::exception& e) {
     GP_LOG_WARN("request {}: reuse look-up failed ({}); processing the source",

@@ -17,7 +17,8 @@ json merge_outputs(const json& list);
 /// Records `sha256` as the source hash of the task's request and returns the id of a completed
 /// request it may reuse (same client, dataset, resource, type, processing_config and source
 /// hash), or "" when there is none, when the request's processing_config says "reuse": false,
-/// or when the database cannot be reached (reuse only saves work; it never fails a task).
+/// when the environment has no reuse store, or when the look-up fails (reuse only saves work; it
+/// never fails a task).
 std::string find_reusable(const task_context& ctx, const std::string& sha256);
 
 }  // namespace gp::io::jobs

@@ -1,18 +1,22 @@
 #pragma once
 // The job library: job types as declared sequences of stages, their parameter rules, and the
-// handlers of their task types. Pure: no actors, no database.
+// handlers of their task types. Pure: no actors, and the database only through the stores of
+// stores.hpp.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "io/geodata/source_limits.hpp"
 #include "io/http/json_body.hpp"
+#include "io/jobs/stores.hpp"
 
 namespace gp::io::jobs {
 
@@ -27,28 +31,15 @@ struct task_failure : std::runtime_error {
   std::string code;
 };
 
-/// Limits on what a client's source may cost (the [limits] configuration section).
-struct source_limits {
-  /// Largest source file (or sum of a folder's matching files), in bytes.
-  uint64_t max_source_bytes = 20ull << 30;
-  /// Most bytes an archive (a zipped Shapefile) may expand to.
-  uint64_t max_expanded_bytes = 20ull << 30;
-  /// Largest expansion ratio of an archive (expanded / compressed).
-  uint64_t max_expansion_ratio = 200;
-  /// Most pixels (width × height) of one raster.
-  uint64_t max_pixels = 4000ull * 1000 * 1000;
-  /// Most features of one vector source.
-  uint64_t max_features = 100ull * 1000 * 1000;
-  /// Largest KML source (GDAL's KML driver holds the whole document in memory).
-  uint64_t max_kml_bytes = 64ull << 20;
-};
-
-/// What handlers may reach beyond their parameters: the node's database (a handler opens its own
-/// connection for bulk work such as COPY) and the source limits.
+/// What handlers may reach beyond their parameters: the node's database, through the stores the
+/// service injects (io/ holds no database client; app/stores.* implements them), and the source
+/// limits.
 struct task_environment {
-  /// libpq connection string (no statement timeout: bulk loads may be long).
-  std::string database_url;
-  source_limits limits;
+  /// The vector tables (staging, COPY, publishing, catalogue); the vector jobs need it.
+  std::shared_ptr<geodata::vector_store> vectors;
+  /// The reuse look-up; none: no request reuses another's outputs.
+  std::shared_ptr<reuse_store> reuse;
+  geodata::source_limits limits;
   /// Parallel COPY writers of one vector load.
   int copy_writers = 2;
 };

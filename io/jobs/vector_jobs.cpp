@@ -5,8 +5,6 @@
 #include <cctype>
 #include <filesystem>
 
-#include <pqxx/pqxx>
-
 #include "io/geodata/naming.hpp"
 #include "io/geodata/vector_load.hpp"
 #include "io/geodata/vector_source.hpp"
@@ -14,8 +12,6 @@
 #include "io/jobs/registry.hpp"
 #include "io/jobs/source_files.hpp"
 #include "io/logging.hpp"
-#include "persistence/database.hpp"
-#include "persistence/vector_tables.hpp"
 
 namespace gp::io::jobs {
 
@@ -24,7 +20,7 @@ namespace {
 /// The client's part of a database error; the whole of it goes to the log.
 std::string client_db_error(const std::exception& e) {
   GP_LOG_WARN("vector job: database error: {}", e.what());
-  return persistence::db_error_for_client(e);
+  return geodata::client_text(e);
 }
 
 namespace fs = std::filesystem;
@@ -93,7 +89,7 @@ json vector_load(const task_context& ctx) {
   opts.table = facts.at("table").get<std::string>();
   opts.staging = geodata::staging_table_name(opts.table);
   opts.output_dir = req.value("output_dir", "");
-  opts.database_url = ctx.env.database_url;
+  opts.store = ctx.env.vectors;
   opts.copy_writers = ctx.env.copy_writers;
   opts.max_features = ctx.env.limits.max_features;
   opts.keep_going = [&] { return !ctx.stop.load(); };
@@ -132,7 +128,7 @@ json vector_finalize(const task_context& ctx) {
                          "the loaded GeoPackage is gone; submit the request again");
     }
   }
-  persistence::vector_layer_row row;
+  geodata::vector_layer_row row;
   row.table_name = table;
   row.request_id = req.at("request_id").get<std::string>();
   row.client_id = req.at("client_id").get<std::string>();
@@ -144,21 +140,21 @@ json vector_finalize(const task_context& ctx) {
     row.bbox = load["bbox"].get<std::vector<double>>();
   row.source_crs = load.at("source_crs").get<std::string>();
   row.columns_json = load.at("columns").dump();
+  auto& store = *ctx.env.vectors;
   try {
-    pqxx::connection c{ctx.env.database_url};
-    if (persistence::geo_table_exists(c, staging)) {
-      persistence::publish_vector_table(c, staging, row);
+    if (store.table_exists(staging)) {
+      store.publish(staging, row);
     } else {
       // Published by an earlier attempt whose answer was lost, or the staging table is gone.
-      auto layer = persistence::find_vector_layer(c, table);
+      auto layer = store.find_layer(table);
       if (!layer || json::parse(*layer).value("request_id", "") != row.request_id ||
-          !persistence::geo_table_exists(c, table))
+          !store.table_exists(table))
         throw task_failure(true, "load_lost",
                            "the loaded table is gone; submit the request again");
     }
   } catch (const task_failure&) {
     throw;
-  } catch (const persistence::conflict_error&) {
+  } catch (const geodata::store_conflict&) {
     throw task_failure(true, "request_cancelled",
                        "the request was cancelled while its table was being published");
   } catch (const std::exception& e) {
@@ -182,8 +178,7 @@ json stac_catalog_vectors(const task_context& ctx) {
   auto table = table_of(ctx.params.at("request"));
   std::optional<std::string> layer;
   try {
-    pqxx::connection c{ctx.env.database_url};
-    layer = persistence::find_vector_layer(c, table);
+    layer = ctx.env.vectors->find_layer(table);
   } catch (const std::exception& e) {
     throw task_failure(false, "database_unavailable",
                        std::string{"the layer catalogue cannot be read: "} +

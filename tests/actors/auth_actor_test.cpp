@@ -27,16 +27,15 @@ caf::behavior mock_pool(caf::event_based_actor* self, std::shared_ptr<mock_db> d
     return caf::sec::unexpected_message;
   });
   return {
-    [db](gp::db_run_atom, const gp::db_job&) -> caf::result<caf::message> {
-      // The auth actor's only job is a key lookup; the mock answers it from its table. The job
-      // names its key_id only inside the closure, so the table holds at most one entry per test.
+    [db](const gp::db::find_key& op) -> caf::result<gp::db::find_key::result> {
+      // The auth actor's only operation is a key lookup; the mock answers it from its table.
       ++db->lookups;
       if (db->down)
         return caf::make_error(gp::errc::database_unavailable, std::string{"down"});
-      gp::key_lookup res;
-      if (!db->keys.empty())
-        res.found = db->keys.begin()->second;
-      return caf::result<caf::message>{caf::make_message(res)};
+      gp::db::find_key::result res;
+      if (auto i = db->keys.find(op.key_id); i != db->keys.end())
+        res.found = i->second;
+      return res;
     },
   };
 }
@@ -54,7 +53,7 @@ struct auth_actor : ::testing::Test {
     cfg.set("scheduler.policy", caf::atom("testing"));
     sys = std::make_unique<caf::actor_system>(cfg);
     sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
-    auto pool = sys->spawn(mock_pool, db);
+    auto pool = caf::actor_cast<gp::db_pool_actor>(sys->spawn(mock_pool, db));
     gp::auth_options opts;
     opts.cache_ttl = 2s;
     auth = gp::spawn_auth(*sys, pool, opts);

@@ -26,7 +26,7 @@ struct coremachine : ::testing::Test {
   gp::test::scratch_database db;
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
-  caf::actor pool;
+  gp::db_pool_actor pool;
   caf::actor core;
 
   void SetUp() override {

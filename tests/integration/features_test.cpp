@@ -13,6 +13,10 @@
 #include "test_database.hpp"
 
 using namespace gp::persistence;
+using gp::items_page;
+using gp::items_selection;
+using gp::lon_lat_box;
+using gp::vector_layer;
 using json = nlohmann::json;
 
 namespace {

@@ -35,7 +35,8 @@ struct registry : ::testing::Test {
   gp::test::scratch_database db;
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
-  caf::actor pool, core, reg;
+  gp::db_pool_actor pool;
+  caf::actor core, reg;
   std::shared_ptr<std::atomic<int>> faults = std::make_shared<std::atomic<int>>(0);
   /// 1: a second insert group may start beside the first at once.
   size_t min_concurrent_batch = 1;
@@ -119,10 +120,13 @@ struct registry : ::testing::Test {
   }
 
   void TearDown() override {
-    for (auto* a : {&reg, &core, &pool})
+    for (auto* a : {&reg, &core})
       if (*a)
         caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
-    reg = core = pool = nullptr;
+    if (pool)
+      caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
+    reg = core = nullptr;
+    pool = nullptr;
     sys.reset();
   }
 

@@ -3,6 +3,7 @@
 // finishes; one that keeps crashing fails its request; live requests are resumed at start-up (also
 // one whose first job was never created); a stale actor's write is refused. Forgetting ended
 // requests: registry_forget_test.cpp.
+#include "pool_wrappers.hpp"
 #include "registry_fixture.hpp"
 
 using gp::test::registry;
@@ -293,23 +294,6 @@ TEST_F(registry, a_stale_actor_cannot_overwrite_newer_state) {
   EXPECT_EQ(scalar("SELECT count(*) FROM app.jobs"), 0);
 }
 
-/// A pool in front of the real one that holds each job for a random 0-100 ms first, so answers
-/// come back in another order than the jobs were sent (as they may from a busy pool).
-caf::behavior shuffling_pool(caf::event_based_actor* self, caf::actor real) {
-  auto rng = std::make_shared<std::mt19937>(7);
-  return {[=](gp::db_run_atom atm, gp::db_job& job) {
-    auto delay = std::chrono::milliseconds((*rng)() % 100);
-    auto holder = self->spawn<caf::detached>([real, delay](caf::event_based_actor* h) {
-      return caf::behavior{[=](gp::db_run_atom a, gp::db_job& j) {
-        std::this_thread::sleep_for(delay);
-        h->quit();
-        return h->delegate(real, a, std::move(j));
-      }};
-    });
-    return self->delegate(holder, atm, std::move(job));
-  }};
-}
-
 TEST_F(registry, duplicate_completed_events_never_skip_a_step) {
   // A watch's look-up and the worker's report can both say that a job completed; while the
   // actor reads what that step produced, the duplicates must not start another step.
@@ -317,7 +301,7 @@ TEST_F(registry, duplicate_completed_events_never_skip_a_step) {
   auto r = stored_request("dup");
   auto row = gp::persistence::insert_request(c, r).row;
   auto opts = std::make_shared<gp::request_options>();
-  opts->pool = sys->spawn(shuffling_pool, pool);
+  opts->pool = gp::test::shuffling_pool(*sys, pool);
   opts->jobs = &gp::io::jobs::builtin_registry();
   opts->pipelines = gp::io::jobs::parse_pipelines(
     R"({"vector": [{"step": "a", "job": "noop"},

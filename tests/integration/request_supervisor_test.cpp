@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "actors/status_board.hpp"
+#include "pool_wrappers.hpp"
 #include "registry_fixture.hpp"
 
 namespace {
@@ -27,12 +28,7 @@ struct request_supervisor : gp::test::registry {
     auto r = request_options_for(two_steps);
     r.registry = probe;
     if (db_delay.count() > 0)
-      r.pool = sys->spawn<caf::detached>([real = pool, db_delay](caf::event_based_actor* self) {
-        return caf::behavior{[=](gp::db_run_atom, gp::db_job& job) {
-          std::this_thread::sleep_for(db_delay);
-          return self->delegate(real, gp::db_run_atom_v, std::move(job));
-        }};
-      });
+      r.pool = gp::test::delaying_pool(*sys, pool, db_delay);
     r.board = std::make_shared<gp::status_board>();
     return gp::spawn_request_supervisor(
       *sys, std::make_shared<const gp::request_options>(std::move(r)),

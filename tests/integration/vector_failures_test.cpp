@@ -233,10 +233,10 @@ TEST_F(vector_failures, discard_vector_outputs_removes_what_a_request_left) {
   auto facts = run_task("vector_inspect", json{{"request", req}});
   run_task("vector_load", json{{"request", req}, {"inspect", facts}});
   EXPECT_EQ(output_files(req).size(), 2u);
-  gp::io::geodata::discard_vector_outputs(env, table, req["output_dir"], false);
+  gp::io::geodata::discard_vector_outputs(*env.vectors, table, req["output_dir"], false);
   EXPECT_EQ(geo_tables(), table);  // the completed table stays
   EXPECT_EQ(output_files(req), std::vector<std::string>{table + ".gpkg"});
-  gp::io::geodata::discard_vector_outputs(env, table, req["output_dir"], true);
+  gp::io::geodata::discard_vector_outputs(*env.vectors, table, req["output_dir"], true);
   EXPECT_EQ(geo_tables(), "");
   EXPECT_EQ(query("SELECT count(*) FROM platform.vector_layers"), "0");
   EXPECT_TRUE(output_files(req).empty());
@@ -252,7 +252,7 @@ TEST_F(vector_failures, large_layers_get_a_geopackage_without_spatial_index) {
     o.table = facts["table"];
     o.staging = gp::io::geodata::staging_table_name(o.table);
     o.output_dir = req["output_dir"];
-    o.database_url = db.url();
+    o.store = env.vectors;
     o.max_features = 1000;
     o.gpkg_index_max_features = limit;
     o.keep_going = [] { return true; };

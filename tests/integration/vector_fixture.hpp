@@ -1,6 +1,7 @@
 #pragma once
 // A scratch database with the migrations, a temporary bronze and silver folder, and the vector
-// jobs run stage by stage through their plans, as the coremachine would run them.
+// jobs run stage by stage through their plans, as the coremachine would run them, with the
+// service's own stores over the scratch database (app/stores.*).
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
+#include "app/stores.hpp"
 #include "io/http/submit_codec.hpp"
 #include "io/jobs/registry.hpp"
 #include "persistence/migrations.hpp"
@@ -35,7 +37,7 @@ struct vector_fixture : ::testing::Test {
     persistence::migrate(c, persistence::embedded_migrations());
     root = fs::temp_directory_path() / ("gp_vector_" + db.name());
     fs::create_directories(root / "bronze");
-    env.database_url = db.url();
+    app::use_database(env, db.url());
     env.copy_writers = 2;
   }
 

@@ -27,15 +27,15 @@ field_error one_error(const std::string& query) {
   return errors.empty() ? field_error{} : errors[0];
 }
 
-persistence::items_selection parse_ok(const std::string& query) {
+items_selection parse_ok(const std::string& query) {
   std::vector<field_error> errors;
   auto s = io::http::parse_items_query(query, errors);
   EXPECT_TRUE(errors.empty()) << query << ": " << (errors.empty() ? "" : errors[0].message);
   return s;
 }
 
-persistence::vector_layer layer() {
-  persistence::vector_layer l;
+vector_layer layer() {
+  vector_layer l;
   l.table_name = "ddh_countries_1";
   l.request_id = std::string(32, 'a');
   l.client_id = "ddh";
@@ -259,11 +259,11 @@ TEST(features_codec, a_collection_has_its_extent_crs_and_item_links) {
 }
 
 TEST(features_codec, an_items_page_links_next_until_the_last_page) {
-  persistence::items_selection s;
+  items_selection s;
   s.limit = 10;
   s.offset = 10;
-  s.box = persistence::lon_lat_box{-10.5, 0, 10, 0.1};
-  persistence::items_page p;
+  s.box = lon_lat_box{-10.5, 0, 10, 0.1};
+  items_page p;
   p.matched = 25;
   p.returned = 10;
   p.features = R"([{"type":"Feature","id":11,"geometry":null,"properties":{}}])";
