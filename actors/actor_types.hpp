@@ -1,11 +1,20 @@
 #pragma once
 // Every actor's interface in one place.
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include <caf/actor_addr.hpp>
 #include <caf/fwd.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "actors/local_messages.hpp"
 #include "messages/atoms.hpp"
+#include "messages/auth.hpp"
 #include "messages/health.hpp"
+#include "messages/jobs.hpp"
+#include "messages/requests.hpp"
 #include "persistence/operations.hpp"
 
 namespace gp {
@@ -31,47 +40,122 @@ struct db_interface<caf::detail::type_list<Ops...>> {
 /// its result, run on a pooled connection; (status_atom) → status_report.
 using db_pool_actor = db_interface<db::pool_operations>::type;
 
-/// auth: (auth_atom, std::string key) → principal, errc::unauthorized, or the pool's database
-///       error; (invalidate_atom, std::string key_id) → forget a key at once;
-///       (status_atom) → status_report.
-using auth_actor = caf::actor;
+// Each interface lists the messages other actors may send. What an actor sends only to itself
+// (timers, retries) is in its `*_impl` interface, an extension that only its own file spawns, so
+// nobody else can send it. Handlers reply with the type after `with`, or with a gp error.
 
-/// migrator: (migrate_atom) → nothing (sent to itself; retries until migrated);
-///           (status_atom) → status_report.
-using migrator_actor = caf::actor;
+/// A status report, answered by every long-lived actor (health, the console, tests).
+using status_reporting = caf::replies_to<status_atom>::with<status_report>;
 
-/// http_edge: (http_atom, http_call) → nothing (answers through the call's responder);
-///            (drain_atom, milliseconds) → bool drained; (status_atom) → status_report.
-using http_edge_actor = caf::actor;
+/// auth: checks API keys with a short cache.
+using auth_actor = caf::typed_actor<
+  // A presented key → its principal, errc::unauthorized with the reason, or the pool's error.
+  caf::replies_to<auth_atom, std::string>::with<principal>,
+  // Forget what is cached about a key id (it was revoked on this node).
+  caf::reacts_to<invalidate_atom, std::string>, status_reporting>;
 
-/// coremachine: (submit_atom, type, params_json, request_id) → job_submission or
-///              errc::invalid_input; (watch_atom, job_id) → the sender gets (job_event_atom,
-///              job_event) on progress and at the end; (cancel_atom, job_id) → bool;
-///              (job_event_atom, job_event) from workers; (work_atom); (status_atom) → status_report.
-using coremachine_actor = caf::actor;
+/// migrator: brings the schema up to date at start-up.
+using migrator_actor = caf::typed_actor<status_reporting>;
+/// Its own retry timer: try (again) to migrate.
+using migrator_impl = migrator_actor::extend<caf::reacts_to<migrate_atom>>;
 
-/// coremachine also: (submit_atom, job_id, type, params_json, request_id) → job_submission: a
-///              request's job under the id the request derived (io/jobs/pipelines.hpp).
+/// http_edge: routes HTTP calls.
+using http_edge_actor = caf::typed_actor<
+  // A call from the server's I/O threads; answered through the call's responder.
+  caf::reacts_to<http_atom, http_call>,
+  // Stop accepting, finish in-flight calls within the grace period → whether all finished.
+  caf::replies_to<drain_atom, std::chrono::milliseconds>::with<bool>, status_reporting>;
+/// Its own timers: the drain poll, and the expiry of submissions waiting for the registry.
+using http_edge_impl = http_edge_actor::extend<caf::reacts_to<tick_atom>, caf::reacts_to<expire_atom>>;
 
-/// registry: (submit_atom, request_submission) → submit_answer; (query_atom,
-///           request_submission) → submit_answer of a repeat when the request exists, else
-///           errc::not_found; (query_atom, request_id,
-///           client_id) → request_view or errc::not_found; (cancel_atom, request_id, client_id)
-///           and (retry_atom, request_id, client_id) → request_view, errc::not_found or
-///           errc::conflict; from request actors (moved_atom, request_id, status, version) and
-///           (ended_atom, request_view); from the supervisor (track_atom, request_id, actor) and
-///           (untrack_atom, request_id); (status_atom) → status_report.
-using registry_actor = caf::actor;
+/// Whoever watches a job: told of its progress and its end.
+using job_watcher_actor = caf::typed_actor<caf::reacts_to<job_event_atom, job_event>>;
 
-/// request_supervisor: (start_atom, request_row) starts a request actor (restarts come from
-/// its own timers); (status_atom) → status_report.
-using request_supervisor_actor = caf::actor;
+/// coremachine: creates, watches and cancels jobs; wakes its task workers.
+using coremachine_actor = caf::typed_actor<
+  // (type, params_json, request_id) → the job, created or found (errc::invalid_input).
+  caf::replies_to<submit_atom, std::string, std::string, std::string>::with<job_submission>,
+  // (job_id, type, params_json, request_id): a request's job under the id it derived.
+  caf::replies_to<submit_atom, std::string, std::string, std::string, std::string>::with<
+    job_submission>,
+  // (job_id, fresh): the sender (a job_watcher_actor) hears (job_event_atom, job_event) as the
+  // job moves and when it ends; `fresh`: the job may not exist yet (a claim creates it).
+  caf::reacts_to<watch_atom, std::string, bool>,
+  // A job moved (from the task workers, or the registry for a cancelled request's jobs).
+  caf::reacts_to<job_event_atom, job_event>,
+  // Cancel a job → whether it was running.
+  caf::replies_to<cancel_atom, std::string>::with<bool>,
+  // There may be tasks to claim now.
+  caf::reacts_to<work_atom>, status_reporting>;
+/// Its own timers: a failed look at watched jobs is tried again; watched jobs due for a refresh.
+using coremachine_impl =
+  coremachine_actor::extend<caf::reacts_to<tick_atom>, caf::reacts_to<refresh_atom>>;
 
-/// request (one per live platform request): (query_atom) → request_view; (cancel_atom) → it
-/// stops (its row was cancelled); (job_event_atom, job_event) from the coremachine.
-using request_actor = caf::actor;
+/// task_worker: claims and runs tasks on its own connection and thread.
+using task_worker_actor = caf::typed_actor<
+  // There may be tasks to claim now.
+  caf::reacts_to<work_atom>>;
+/// Its own poll timer, with the generation it was armed in (older ones are ignored).
+using task_worker_impl = task_worker_actor::extend<caf::reacts_to<claim_atom, uint64_t>>;
 
-/// root: (shutdown_atom) → bool drained; (status_atom) → status_report.
-using root_actor = caf::actor;
+/// lease_keeper: renews the leases of this node's claims and stops tasks that must stop.
+using lease_keeper_actor = caf::typed_actor<
+  // A claim is held (from its claim to its end).
+  caf::reacts_to<track_atom, running_task>,
+  // (task_id, attempt): the claim ended.
+  caf::reacts_to<untrack_atom, int64_t, int>, status_reporting>;
+/// Its own renewal round.
+using lease_keeper_impl = lease_keeper_actor::extend<caf::reacts_to<tick_atom>>;
+
+/// request (one per live platform request): runs its steps as jobs.
+using request_actor = caf::typed_actor<
+  // Its current view.
+  caf::replies_to<query_atom>::with<request_view>,
+  // Its row was cancelled: remove the outputs and stop.
+  caf::reacts_to<cancel_atom>,
+  // A watched job moved.
+  caf::reacts_to<job_event_atom, job_event>>;
+/// Its own timers: run (or retry) the current step; retry a state write.
+using request_impl = request_actor::extend<caf::reacts_to<step_atom>, caf::reacts_to<tick_atom>>;
+
+/// request_supervisor: starts request actors and restarts crashed ones from their snapshots.
+using request_supervisor_actor = caf::typed_actor<
+  // Start the actor of a stored row.
+  caf::reacts_to<start_atom, request_row>,
+  // Start the actor of a request this node just inserted.
+  caf::reacts_to<start_atom, fresh_request>, status_reporting>;
+/// Its own timer: restart the request with this id after its pause.
+using request_supervisor_impl =
+  request_supervisor_actor::extend<caf::reacts_to<restart_atom, std::string>>;
+
+/// registry: request_id → request actor; idempotency from memory; cancel, retry, resume.
+using registry_actor = caf::typed_actor<
+  // A new submission → created, the same one again, or a different one with its identity.
+  caf::replies_to<submit_atom, request_submission>::with<submit_answer>,
+  // A submission refused by the edge's checks → the answer of a repeat if its request exists
+  // (errc::not_found otherwise).
+  caf::replies_to<query_atom, request_submission>::with<submit_answer>,
+  // (request_id, client_id; empty: any client) → its view (errc::not_found).
+  caf::replies_to<query_atom, std::string, std::string>::with<request_view>,
+  // (request_id, client_id) → the cancelled request (errc::not_found, errc::conflict).
+  caf::replies_to<cancel_atom, std::string, std::string>::with<request_view>,
+  // (request_id, client_id) → the re-opened request (errc::not_found, errc::conflict).
+  caf::replies_to<retry_atom, std::string, std::string>::with<request_view>,
+  // From request actors: (request_id, status, state_version) stored.
+  caf::reacts_to<moved_atom, std::string, std::string, int64_t>,
+  // From request actors and the supervisor: the request reached a terminal state.
+  caf::reacts_to<ended_atom, request_view>,
+  // From the supervisor: the request's actor runs.
+  caf::reacts_to<started_atom, std::string, request_actor>,
+  // From the supervisor: the request's actor stopped (null: a start asked for during a pending
+  // restart was not made).
+  caf::reacts_to<stopped_atom, std::string, caf::actor_addr>, status_reporting>;
+/// Its own timer: load the next page of live requests to resume, after this request id.
+using registry_impl = registry_actor::extend<caf::reacts_to<resume_atom, std::string>>;
+
+/// root: the node's supervisor.
+using root_actor = caf::typed_actor<
+  // Drain the edge, then stop the children in order → whether the edge drained in time.
+  caf::replies_to<shutdown_atom>::with<bool>, status_reporting>;
 
 }  // namespace gp

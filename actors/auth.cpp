@@ -49,7 +49,7 @@ struct cache_entry {
 };
 
 struct waiter {
-  caf::response_promise rp;
+  caf::typed_response_promise<principal> rp;
   std::string key;
 };
 
@@ -68,7 +68,7 @@ struct auth_state {
   static inline const char* name = "auth";
 };
 
-using auth_self = caf::stateful_actor<auth_state>;
+using auth_self = caf::stateful_actor<auth_state, auth_actor::base>;
 
 int64_t now_epoch() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -144,7 +144,7 @@ void lookup(auth_self* self, const std::string& key_id) {
       });
 }
 
-caf::behavior auth(auth_self* self, db_pool_actor pool, auth_options opts) {
+auth_actor::behavior_type auth(auth_self* self, db_pool_actor pool, auth_options opts) {
   self->state.pool = std::move(pool);
   self->state.opts = opts;
   return {
@@ -165,7 +165,7 @@ caf::behavior auth(auth_self* self, db_pool_actor pool, auth_options opts) {
           return std::move(verdict.error());
         return std::move(*verdict);
       }
-      auto rp = self->make_response_promise();
+      auto rp = self->make_response_promise<principal>();
       auto& queue = st.waiting[key_id];
       queue.push_back({rp, key});
       if (queue.size() == 1)

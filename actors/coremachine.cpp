@@ -69,11 +69,11 @@ struct coremachine_state {
   db_pool_actor pool;
   engine_options opts;
   const io::jobs::registry* reg = nullptr;
-  caf::actor keeper;
-  std::vector<caf::actor> workers;
+  lease_keeper_actor keeper;
+  std::vector<task_worker_actor> workers;
   /// A job's watchers, and the refresh chain that looks it up now and then (see refreshes).
   struct watch {
-    std::vector<caf::actor> actors;
+    std::vector<job_watcher_actor> actors;
     uint64_t chain = 0;
     /// Watched fresh: the job may not exist yet (a request's first job waits for a claim).
     /// Refreshes that do not find it keep the watch, silently, and go on doubling their pauses;
@@ -107,7 +107,7 @@ struct coremachine_state {
   static inline const char* name = "coremachine";
 };
 
-using core_self = caf::stateful_actor<coremachine_state>;
+using core_self = caf::stateful_actor<coremachine_state, coremachine_impl::base>;
 
 void poke_workers(core_self* self) {
   for (auto& w : self->state.workers)
@@ -168,7 +168,7 @@ void arm_refresh(core_self* self) {
     next - std::chrono::steady_clock::now());
   auto tick = std::min<std::chrono::milliseconds>(1s, st.opts.watch_refresh);
   self->delayed_send(self, std::clamp(wait, tick, std::max(tick, st.opts.watch_refresh)),
-                     watch_atom_v);
+                     refresh_atom_v);
 }
 
 /// Queues a refresh of the job at `level` (the caller arms the timer).
@@ -205,7 +205,7 @@ void refresh_due(core_self* self) {
 
 /// Adds a watcher once (a watcher that watches again, e.g. to have the job looked up, is not
 /// told twice). A job's first watcher schedules its refreshes.
-void add_watcher(core_self* self, const std::string& job_id, const caf::actor& who) {
+void add_watcher(core_self* self, const std::string& job_id, const job_watcher_actor& who) {
   auto& st = self->state;
   auto [at, added] = st.watchers.try_emplace(job_id);
   auto& list = at->second.actors;
@@ -303,8 +303,8 @@ caf::result<job_submission> submit(core_self* self, const std::string& type,
   return rp;
 }
 
-caf::behavior coremachine(core_self* self, db_pool_actor pool, engine_options opts,
-                          const io::jobs::registry* reg) {
+coremachine_impl::behavior_type coremachine(core_self* self, db_pool_actor pool,
+                                            engine_options opts, const io::jobs::registry* reg) {
   auto& st = self->state;
   st.pool = pool;
   st.opts = std::move(opts);
@@ -313,7 +313,8 @@ caf::behavior coremachine(core_self* self, db_pool_actor pool, engine_options op
   st.keeper = spawn_lease_keeper(self->system(), pool, st.opts);
   self->link_to(st.keeper);
   for (size_t i = 0; i < st.opts.workers; ++i) {
-    auto w = spawn_task_worker(self->system(), caf::actor{self}, st.keeper, st.opts, *reg, i);
+    auto w = spawn_task_worker(self->system(), caf::actor_cast<coremachine_actor>(self),
+                               st.keeper, st.opts, *reg, i);
     self->link_to(w);
     st.workers.push_back(w);
   }
@@ -328,25 +329,16 @@ caf::behavior coremachine(core_self* self, db_pool_actor pool, engine_options op
         const std::string& params_json, const std::string& request_id) {
       return submit(self, type, params_json, request_id, job_id);
     },
-    // The sender wants the job's events. The job may have ended before the watch arrived (or on
-    // another node), or may not exist (yet): one look in the database tells, grouped with the
-    // looks of other watches. A job that does not exist is reported as "unknown" (and the watch
-    // dropped): the watcher creates it, or waits for the claim that will (a new request's first
-    // job), and watches again.
-    [=](watch_atom, const std::string& job_id) {
-      auto sender = caf::actor_cast<caf::actor>(self->current_sender());
-      if (!sender)
-        return;
-      add_watcher(self, job_id, sender);
-      self->state.looks.push_back(job_id);
-      look(self);
-    },
-    // A watch without a database look now: a new request's first job, which a claim creates (on
-    // this node its events arrive here; if it already ended here its end is remembered), or one
-    // still waiting for that claim. The refreshes look it up later, which is how a job run by
-    // another node's workers is seen.
+    // The sender wants the job's events. Not fresh: the job may have ended before the watch
+    // arrived (or on another node), or may not exist (yet): one look in the database tells,
+    // grouped with the looks of other watches. A job that does not exist is reported as
+    // "unknown" (and the watch dropped): the watcher creates it, or waits for the claim that
+    // will (a new request's first job), and watches again. Fresh: no database look now: a new
+    // request's first job, which a claim creates (on this node its events arrive here; if it
+    // already ended here its end is remembered), or one still waiting for that claim. The
+    // refreshes look it up later, which is how a job run by another node's workers is seen.
     [=](watch_atom, const std::string& job_id, bool fresh) {
-      auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+      auto sender = caf::actor_cast<job_watcher_actor>(self->current_sender());
       if (!sender)
         return;
       auto& st = self->state;
@@ -387,7 +379,7 @@ caf::behavior coremachine(core_self* self, db_pool_actor pool, engine_options op
     // Looks that failed are tried again.
     [=](tick_atom) { look(self); },
     // Watched jobs due for a look.
-    [=](watch_atom) { refresh_due(self); },
+    [=](refresh_atom) { refresh_due(self); },
     // Workers, jobs created and ended here.
     [=](status_atom) {
       auto& st = self->state;
@@ -406,7 +398,8 @@ caf::behavior coremachine(core_self* self, db_pool_actor pool, engine_options op
 
 coremachine_actor spawn_coremachine(caf::actor_system& sys, db_pool_actor pool,
                                     engine_options opts, const io::jobs::registry& reg) {
-  return sys.spawn(coremachine, std::move(pool), std::move(opts), &reg);
+  return caf::actor_cast<coremachine_actor>(
+    sys.spawn(coremachine, std::move(pool), std::move(opts), &reg));
 }
 
 }  // namespace gp

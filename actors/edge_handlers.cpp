@@ -99,12 +99,14 @@ void handle_health(edge_self* self, http_call call) {
   probe->reply = call.reply;
   probe->version = self->state.opts.version;
   const auto& p = self->state.peers;
-  std::vector<std::pair<std::string, caf::actor>> members = {
-    {"db_pool", caf::actor_cast<caf::actor>(p.pool)},
-    {"auth", p.auth},
-    {"migrator", p.migrator},
-    {"coremachine", p.coremachine},
-    {"registry", p.registry}};
+  // Each answers (status_atom) with a status_report, whatever else its interface holds.
+  using reporter = caf::typed_actor<status_reporting>;
+  std::vector<std::pair<std::string, reporter>> members = {
+    {"db_pool", caf::actor_cast<reporter>(p.pool)},
+    {"auth", caf::actor_cast<reporter>(p.auth)},
+    {"migrator", caf::actor_cast<reporter>(p.migrator)},
+    {"coremachine", caf::actor_cast<reporter>(p.coremachine)},
+    {"registry", caf::actor_cast<reporter>(p.registry)}};
   probe->pending = static_cast<int>(members.size()) + 1;
   const auto& st = self->state;
   probe->actors["http_edge"] = {{"state", st.draining ? "draining" : "serving"},

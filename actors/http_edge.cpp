@@ -255,14 +255,14 @@ void check_drain(edge_self* self) {
   self->delayed_send(self, 20ms, tick_atom_v);
 }
 
-caf::behavior http_edge(edge_self* self, std::shared_ptr<io::http::server> server,
-                        edge_peers peers, http_edge_options opts) {
+http_edge_impl::behavior_type http_edge(edge_self* self, std::shared_ptr<io::http::server> server,
+                                        edge_peers peers, http_edge_options opts) {
   auto& st = self->state;
   st.server = server;
   st.routes = make_router();
   st.peers = std::move(peers);
   st.opts = std::move(opts);
-  caf::actor me = caf::actor_cast<caf::actor>(self);
+  auto me = caf::actor_cast<http_edge_actor>(self);
   server->start([me](io::http::request req, io::http::responder reply) {
     caf::anon_send(me, http_atom_v, http_call{std::move(req), std::move(reply)});
   });
@@ -284,7 +284,7 @@ caf::behavior http_edge(edge_self* self, std::shared_ptr<io::http::server> serve
       auto& st = self->state;
       st.draining = true;
       st.drain_deadline = std::chrono::steady_clock::now() + grace;
-      st.drain_promise = self->make_response_promise();
+      st.drain_promise = self->make_response_promise<bool>();
       st.server->stop_accepting();
       auto rp = st.drain_promise;
       check_drain(self);
@@ -311,7 +311,8 @@ caf::behavior http_edge(edge_self* self, std::shared_ptr<io::http::server> serve
 
 http_edge_actor spawn_http_edge(caf::actor_system& sys, std::shared_ptr<io::http::server> server,
                                 edge_peers peers, http_edge_options opts) {
-  return sys.spawn(http_edge, std::move(server), std::move(peers), std::move(opts));
+  return caf::actor_cast<http_edge_actor>(
+    sys.spawn(http_edge, std::move(server), std::move(peers), std::move(opts)));
 }
 
 }  // namespace gp

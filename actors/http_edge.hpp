@@ -17,12 +17,6 @@ class server;
 
 namespace gp {
 
-/// One HTTP call in flight: the parsed request and where its answer goes. Local only.
-struct http_call {
-  io::http::request req;
-  io::http::responder reply;
-};
-
 /// What the edge needs besides the server.
 struct http_edge_options {
   /// How long a database round trip (readiness, admin queries) may take.
@@ -60,5 +54,3 @@ http_edge_actor spawn_http_edge(caf::actor_system& sys, std::shared_ptr<io::http
                                 edge_peers peers, http_edge_options opts);
 
 }  // namespace gp
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::http_call)

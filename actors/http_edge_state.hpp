@@ -26,7 +26,7 @@ struct http_edge_state {
   edge_peers peers;
   http_edge_options opts;
   bool draining = false;
-  caf::response_promise drain_promise;
+  caf::typed_response_promise<bool> drain_promise;
   std::chrono::steady_clock::time_point drain_deadline;
   uint64_t calls = 0;
   uint64_t refused = 0;
@@ -60,6 +60,6 @@ struct http_edge_state {
   static inline const char* name = "http_edge";
 };
 
-using edge_self = caf::stateful_actor<http_edge_state>;
+using edge_self = caf::stateful_actor<http_edge_state, http_edge_impl::base>;
 
 }  // namespace gp

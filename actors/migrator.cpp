@@ -24,7 +24,8 @@ struct migrator_state {
   static inline const char* name = "migrator";
 };
 
-caf::behavior migrator(caf::stateful_actor<migrator_state>* self, db_pool_actor pool) {
+migrator_impl::behavior_type migrator(
+  caf::stateful_actor<migrator_state, migrator_impl::base>* self, db_pool_actor pool) {
   self->send(self, migrate_atom_v);
   return {
     // Tries once; on failure schedules the next attempt.
@@ -71,7 +72,7 @@ caf::behavior migrator(caf::stateful_actor<migrator_state>* self, db_pool_actor 
 }  // namespace
 
 migrator_actor spawn_migrator(caf::actor_system& sys, db_pool_actor pool) {
-  return sys.spawn(migrator, std::move(pool));
+  return caf::actor_cast<migrator_actor>(sys.spawn(migrator, std::move(pool)));
 }
 
 }  // namespace gp

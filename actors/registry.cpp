@@ -55,7 +55,7 @@ namespace {
 /// Queues an ended request without an actor to be forgotten once the index is full.
 void forget_later(registry_state& st, const std::string& id, entry& e) {
   // An actor asked for (started) may not be reported yet: its request is not forgotten before
-  // the actor stops (untrack_atom queues it then).
+  // the actor stops (stopped_atom queues it then).
   if (e.forget_queued || e.actor || e.started || !is_terminal(e.status))
     return;
   e.forget_queued = true;
@@ -129,23 +129,24 @@ namespace {
 
 /// Reads a request's row; `then(row)` runs when it exists and belongs to `client` (or client is
 /// empty); otherwise `rp` gets errc::not_found.
-template <class F>
-void with_row(reg_self* self, const std::string& id, const std::string& client,
-              caf::response_promise rp, F then) {
+template <class Promise, class F>
+void with_row(reg_self* self, const std::string& id, const std::string& client, Promise rp,
+              F then) {
   self->request(self->state.request_opts->pool, self->state.opts.db_timeout,
                 db::find_request{id})
     .then(
       [=](const db::find_request::result& f) mutable {
         if (!f.row || (!client.empty() && f.row->client_id != client))
-          return rp.deliver(caf::make_error(errc::not_found, "no request " + id));
+          return static_cast<void>(rp.deliver(caf::make_error(errc::not_found, "no request " + id)));
         then(*f.row);
       },
       [=](const caf::error& err) mutable { rp.deliver(err); });
 }
 
-caf::response_promise query(reg_self* self, const std::string& id, const std::string& client) {
+caf::typed_response_promise<request_view> query(reg_self* self, const std::string& id,
+                                                const std::string& client) {
   auto& st = self->state;
-  auto rp = self->make_response_promise();
+  auto rp = self->make_response_promise<request_view>();
   auto not_found = [&] { rp.deliver(caf::make_error(errc::not_found, "no request " + id)); };
   auto i = st.index.find(id);
   if (i != st.index.end() && !client.empty() && i->second.client_id != client) {
@@ -182,8 +183,9 @@ caf::response_promise query(reg_self* self, const std::string& id, const std::st
 
 /// A submission that cannot be accepted as new (its source or callback fails the checks): if its
 /// request exists, from the index or its row, it is answered as a repeat; else errc::not_found.
-caf::response_promise known_repeat(reg_self* self, const request_submission& sub) {
-  auto rp = self->make_response_promise();
+caf::typed_response_promise<submit_answer> known_repeat(reg_self* self,
+                                                        const request_submission& sub) {
+  auto rp = self->make_response_promise<submit_answer>();
   auto fp = digest(sub.fingerprint);
   // Known, or the same submission accepted a moment ago waits for its insert: answered with it.
   if (answer_from_memory(self, sub, fp, rp))
@@ -201,9 +203,10 @@ caf::response_promise known_repeat(reg_self* self, const request_submission& sub
 
 /// Runs a cancel or retry in the database after checking the request's owner and state.
 template <class F>
-caf::response_promise change(reg_self* self, const std::string& id, const std::string& client,
+caf::typed_response_promise<request_view> change(reg_self* self, const std::string& id,
+                                                 const std::string& client,
                              const char* allowed, db::change_request::change_kind kind, F then) {
-  auto rp = self->make_response_promise();
+  auto rp = self->make_response_promise<request_view>();
   std::string allowed_states = allowed;
   using changed = db::change_request::result;
   self->request(self->state.request_opts->pool, self->state.opts.db_timeout,
@@ -211,11 +214,11 @@ caf::response_promise change(reg_self* self, const std::string& id, const std::s
     .then(
       [=](const changed& r) mutable {
         if (r.kind == changed::missing || !r.row)
-          return rp.deliver(caf::make_error(errc::not_found, "no request " + id));
+          return static_cast<void>(rp.deliver(caf::make_error(errc::not_found, "no request " + id)));
         if (r.kind == changed::refused)
-          return rp.deliver(caf::make_error(
+          return static_cast<void>(rp.deliver(caf::make_error(
             errc::conflict, "request " + id + " is " + r.row->status + "; only " +
-                              allowed_states));
+                              allowed_states)));
         then(*r.row);
         rp.deliver(view_with_eta(self, *r.row));
       },
@@ -248,15 +251,15 @@ void rehydrate(reg_self* self, std::string after) {
       [=](const caf::error& err) {
         GP_LOG_DEBUG("registry: cannot load live requests yet ({}); trying again",
                      self->system().render(err));
-        self->delayed_send(self, std::chrono::seconds(1), tick_atom_v, after);
+        self->delayed_send(self, std::chrono::seconds(1), resume_atom_v, after);
       });
 }
 
-caf::behavior registry_fn(reg_self* self, registry_options opts, request_options request,
-                          supervisor_options sup) {
+registry_impl::behavior_type registry_fn(reg_self* self, registry_options opts,
+                                         request_options request, supervisor_options sup) {
   auto& st = self->state;
   st.opts = std::move(opts);
-  request.registry = caf::actor_cast<caf::actor>(self);
+  request.registry = caf::actor_cast<registry_actor>(self);
   if (!request.board)
     request.board = std::make_shared<status_board>();
   st.board = request.board;
@@ -272,7 +275,7 @@ caf::behavior registry_fn(reg_self* self, registry_options opts, request_options
     static_cast<void>(reason);
     caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
   });
-  self->send(self, tick_atom_v, std::string{});
+  self->send(self, resume_atom_v, std::string{});
   return {
     [=](submit_atom, request_submission& sub) { return submit(self, sub); },
     [=](query_atom, const request_submission& sub) { return known_repeat(self, sub); },
@@ -336,7 +339,7 @@ caf::behavior registry_fn(reg_self* self, registry_options opts, request_options
         st.board->set_average(v.request_type, avg.seconds);
       }
     },
-    [=](track_atom, const std::string& id, const caf::actor& actor) {
+    [=](started_atom, const std::string& id, const request_actor& actor) {
       auto i = self->state.index.find(id);
       if (i == self->state.index.end()) {
         // Forgotten (it had ended, with no actor asked for): nothing for this actor to do.
@@ -365,7 +368,7 @@ caf::behavior registry_fn(reg_self* self, registry_options opts, request_options
       else if (is_terminal(e.status))
         self->send_exit(actor, caf::exit_reason::user_shutdown);
     },
-    [=](untrack_atom, const std::string& id, const caf::actor_addr& addr) {
+    [=](stopped_atom, const std::string& id, const caf::actor_addr& addr) {
       auto i = self->state.index.find(id);
       if (i == self->state.index.end())
         return;
@@ -386,7 +389,7 @@ caf::behavior registry_fn(reg_self* self, registry_options opts, request_options
       }
     },
     // Rehydration (retried until the database answers).
-    [=](tick_atom, const std::string& after) { rehydrate(self, after); },
+    [=](resume_atom, const std::string& after) { rehydrate(self, after); },
     [=](status_atom) {
       auto& st = self->state;
       status_report report{"registry",
@@ -413,7 +416,8 @@ caf::behavior registry_fn(reg_self* self, registry_options opts, request_options
 
 registry_actor spawn_registry(caf::actor_system& sys, registry_options opts,
                               request_options request, supervisor_options sup) {
-  return sys.spawn(registry_fn, std::move(opts), std::move(request), sup);
+  return caf::actor_cast<registry_actor>(
+    sys.spawn(registry_fn, std::move(opts), std::move(request), sup));
 }
 
 }  // namespace gp

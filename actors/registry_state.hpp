@@ -38,7 +38,7 @@ struct entry {
   std::string request_type;
   int64_t created = 0;
   /// The live actor on this node, once the supervisor reported it.
-  caf::actor actor;
+  request_actor actor;
   /// A start was asked for and the actor has not stopped since.
   bool started = false;
   /// Its id waits in `forgettable` (ended, no actor when it was queued).
@@ -51,7 +51,7 @@ struct waiting {
   /// would hold up that group).
   persistence::new_request row;
   fingerprint_t fingerprint{};
-  std::vector<caf::response_promise> promises;
+  std::vector<caf::typed_response_promise<submit_answer>> promises;
   /// The jobs its snapshot names once inserted (its first job), so the new row's view needs no
   /// decoding.
   std::vector<request_job> jobs;
@@ -86,7 +86,7 @@ struct registry_state {
   static inline const char* name = "registry";
 };
 
-using reg_self = caf::stateful_actor<registry_state>;
+using reg_self = caf::stateful_actor<registry_state, registry_impl::base>;
 
 /// Records what a row says of its request in the index (and the board's fingerprints).
 entry& remember(reg_self* self, const request_row& row, const fingerprint_t& fp);
@@ -108,11 +108,11 @@ submit_answer repeat_answer(reg_self* self, const std::string& id, const entry& 
 /// Answers `rp` from memory when it can (true): a request the index knows as a repeat, and a
 /// submission identical to one waiting for its insert with that insert (as a repeat of it).
 bool answer_from_memory(reg_self* self, const request_submission& sub, const fingerprint_t& fp,
-                        caf::response_promise& rp);
+                        caf::typed_response_promise<submit_answer>& rp);
 
 /// A new submission: answered from the index, joined to an identical one waiting, or queued for
 /// the next insert group (registry_submit.cpp).
-caf::response_promise submit(reg_self* self, request_submission& sub);
+caf::typed_response_promise<submit_answer> submit(reg_self* self, request_submission& sub);
 
 }  // namespace gp::registry_detail
 

@@ -153,7 +153,7 @@ submit_answer repeat_answer(reg_self* self, const std::string& id, const entry& 
 }
 
 bool answer_from_memory(reg_self* self, const request_submission& sub, const fingerprint_t& fp,
-                        caf::response_promise& rp) {
+                        caf::typed_response_promise<submit_answer>& rp) {
   auto& st = self->state;
   if (auto i = st.index.find(sub.request_id); i != st.index.end()) {
     rp.deliver(repeat_answer(self, sub.request_id, i->second, fp));
@@ -169,9 +169,9 @@ bool answer_from_memory(reg_self* self, const request_submission& sub, const fin
   return false;
 }
 
-caf::response_promise submit(reg_self* self, request_submission& sub) {
+caf::typed_response_promise<submit_answer> submit(reg_self* self, request_submission& sub) {
   auto& st = self->state;
-  auto rp = self->make_response_promise();
+  auto rp = self->make_response_promise<submit_answer>();
   auto fp = digest(sub.fingerprint);
   if (answer_from_memory(self, sub, fp, rp))
     return rp;

@@ -58,7 +58,7 @@ struct request_state {
   static inline const char* name = "request";
 };
 
-using req_self = caf::stateful_actor<request_state>;
+using req_self = caf::stateful_actor<request_state, request_impl::base>;
 
 const request_view& view_of(req_self* self) { return *self->state.view; }
 
@@ -311,7 +311,7 @@ void step_done(req_self* self) {
         if (st.write) {
           // Not expected (nothing else writes while a step's outputs are read), but never left
           // hanging: the step's job is watched again once the write is through.
-          self->delayed_send(self, st.opts->retry_delay, claim_atom_v);
+          self->delayed_send(self, st.opts->retry_delay, step_atom_v);
           return;
         }
         if (!a.produced.reused_from.empty() || last)
@@ -324,7 +324,7 @@ void step_done(req_self* self) {
         GP_LOG_WARN("request {}: cannot read what its jobs produced ({}); trying again",
                     short_id(self), self->system().render(err));
         // The step is still the current one: its job is watched again and completes at once.
-        self->delayed_send(self, self->state.opts->retry_delay, claim_atom_v);
+        self->delayed_send(self, self->state.opts->retry_delay, step_atom_v);
       });
 }
 
@@ -346,7 +346,7 @@ void watch(req_self* self, const std::string& job_id) {
     self->send(st.opts->coremachine, watch_atom_v, job_id, true);
     return;
   }
-  self->send(st.opts->coremachine, watch_atom_v, job_id);
+  self->send(st.opts->coremachine, watch_atom_v, job_id, false);
 }
 
 /// Runs the current step. A job the snapshot already names (a new request's first job, which the
@@ -409,7 +409,7 @@ void submit_step(req_self* self) {
       [=](const job_submission& s) {
         update_job(self, job_id, s.status, 0);
         // The watch answers at once when the job already ended (e.g. before a restart).
-        self->send(self->state.opts->coremachine, watch_atom_v, job_id);
+        self->send(self->state.opts->coremachine, watch_atom_v, job_id, false);
       },
       [=](const caf::error& err) {
         if (is(err, errc::invalid_input))
@@ -421,7 +421,7 @@ void submit_step(req_self* self) {
         }
         GP_LOG_WARN("request {}: cannot submit its job ({}); trying again", short_id(self),
                     self->system().render(err));
-        self->delayed_send(self, self->state.opts->retry_delay, claim_atom_v);
+        self->delayed_send(self, self->state.opts->retry_delay, step_atom_v);
       });
 }
 
@@ -497,8 +497,10 @@ void on_job_event(req_self* self, const job_event& ev) {
 }
 
 /// `known`: the snapshot's jobs when the caller has them (a request just created: step 0).
-caf::behavior request_actor_fn(req_self* self, std::shared_ptr<const request_options> opts,
-                               request_row row, std::optional<std::vector<request_job>> known) {
+request_impl::behavior_type request_actor_fn(req_self* self,
+                                             std::shared_ptr<const request_options> opts,
+                                             request_row row,
+                                             std::optional<std::vector<request_job>> known) {
   auto& st = self->state;
   st.fresh = known.has_value();
   st.opts = std::move(opts);
@@ -513,15 +515,13 @@ caf::behavior request_actor_fn(req_self* self, std::shared_ptr<const request_opt
   st.source_path = std::move(row.source_path);
   st.config_json = std::move(row.processing_config_json);
   st.version = row.state_version;
-  if (is_terminal(view_of(self).status)) {
-    finish(self);
-    return {};
-  }
-  // Start (or resume where the snapshot stopped) once the behaviour is installed.
-  self->send(self, claim_atom_v);
+  if (is_terminal(view_of(self).status))
+    finish(self);  // stops it: the behaviour below never runs
+  else
+    self->send(self, step_atom_v);  // start (or resume where the snapshot stopped)
   return {
     // Begin or continue the current step.
-    [=](claim_atom) {
+    [=](step_atom) {
       if (!self->state.write && !self->state.gathering)
         run_step(self);
     },
@@ -545,14 +545,15 @@ caf::behavior request_actor_fn(req_self* self, std::shared_ptr<const request_opt
 
 request_actor spawn_request(caf::actor_system& sys, std::shared_ptr<const request_options> opts,
                             const request_row& row) {
-  return sys.spawn(request_actor_fn, std::move(opts), row,
-                   std::optional<std::vector<request_job>>{});
+  return caf::actor_cast<request_actor>(sys.spawn(request_actor_fn, std::move(opts), row,
+                                                  std::optional<std::vector<request_job>>{}));
 }
 
 request_actor spawn_request(caf::actor_system& sys, std::shared_ptr<const request_options> opts,
                             fresh_request fresh) {
-  return sys.spawn(request_actor_fn, std::move(opts), std::move(fresh.row),
-                   std::optional<std::vector<request_job>>{std::move(fresh.jobs)});
+  return caf::actor_cast<request_actor>(
+    sys.spawn(request_actor_fn, std::move(opts), std::move(fresh.row),
+              std::optional<std::vector<request_job>>{std::move(fresh.jobs)}));
 }
 
 }  // namespace gp

@@ -78,13 +78,6 @@ persistence::new_job first_job_named(const request_options& opts, const std::str
 /// and storage roots are used).
 persistence::first_job_planner first_job_planner_of(const request_options& opts);
 
-/// A row this node inserted a moment ago, and the jobs its snapshot names (known to the
-/// inserter, so they need not be decoded from the row).
-struct fresh_request {
-  request_row row;
-  std::vector<request_job> jobs;
-};
-
 /// Spawns the actor of `row` (read from the database). A terminal row stops at once after
 /// telling the registry.
 request_actor spawn_request(caf::actor_system& sys, std::shared_ptr<const request_options> opts,
@@ -96,5 +89,3 @@ request_actor spawn_request(caf::actor_system& sys, std::shared_ptr<const reques
 
 }  // namespace gp
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::request_row)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::fresh_request)

@@ -40,7 +40,7 @@ struct supervisor_state {
   static inline const char* name = "request_supervisor";
 };
 
-using sup_self = caf::stateful_actor<supervisor_state>;
+using sup_self = caf::stateful_actor<supervisor_state, request_supervisor_impl::base>;
 
 /// Tells the registry of an actor that started or stopped (after report_delay in tests).
 template <class... Ts>
@@ -57,7 +57,7 @@ void adopt(sup_self* self, const request_actor& actor, const std::string& reques
   self->monitor(actor);
   st.children.emplace(actor.address(), request_id);
   ++st.started;
-  report(self, track_atom_v, request_id, actor);
+  report(self, started_atom_v, request_id, actor);
 }
 
 void start(sup_self* self, const request_row& row) {
@@ -79,7 +79,7 @@ void drop_pending(sup_self* self, const std::string& id, const std::optional<req
     return;
   if (!is_terminal(asked->status) && (!seen || asked->state_version > seen->state_version))
     return start(self, *asked);
-  report(self, untrack_atom_v, id, caf::actor_addr{});
+  report(self, stopped_atom_v, id, caf::actor_addr{});
 }
 
 /// Reads the row again and starts its actor from that snapshot.
@@ -113,7 +113,7 @@ void restart(sup_self* self, const std::string& id) {
       [=](const caf::error& err) {
         GP_LOG_WARN("request_supervisor: cannot read request {} ({}); trying again",
                     id.substr(0, 12), self->system().render(err));
-        self->delayed_send(self, self->state.sup.restart_backoff * 5, start_atom_v, id);
+        self->delayed_send(self, self->state.sup.restart_backoff * 5, restart_atom_v, id);
       });
 }
 
@@ -137,7 +137,7 @@ void give_up(sup_self* self, const std::string& id, size_t crashes) {
       [=](const caf::error& err) {
         GP_LOG_WARN("request_supervisor: cannot fail request {} ({}); trying again",
                     id.substr(0, 12), self->system().render(err));
-        self->delayed_send(self, self->state.sup.restart_backoff * 5, start_atom_v, id);
+        self->delayed_send(self, self->state.sup.restart_backoff * 5, restart_atom_v, id);
       });
 }
 
@@ -148,7 +148,7 @@ void on_down(sup_self* self, const caf::down_msg& dm) {
     return;
   auto id = std::move(i->second);
   st.children.erase(i);
-  report(self, untrack_atom_v, id, dm.source);
+  report(self, stopped_atom_v, id, dm.source);
   if (!dm.reason || dm.reason == caf::exit_reason::user_shutdown ||
       dm.reason == caf::exit_reason::normal) {
     st.crashes.erase(id);
@@ -165,11 +165,12 @@ void on_down(sup_self* self, const caf::down_msg& dm) {
   if (static_cast<int>(times.size()) > st.sup.max_restarts)
     return give_up(self, id, times.size());
   auto pause = st.sup.restart_backoff * (1 << std::min<size_t>(times.size() - 1, 10));
-  self->delayed_send(self, pause, start_atom_v, id);
+  self->delayed_send(self, pause, restart_atom_v, id);
 }
 
-caf::behavior supervisor(sup_self* self, std::shared_ptr<const request_options> opts,
-                         supervisor_options sup) {
+request_supervisor_impl::behavior_type supervisor(sup_self* self,
+                                                  std::shared_ptr<const request_options> opts,
+                                                  supervisor_options sup) {
   self->state.opts = std::move(opts);
   self->state.sup = sup;
   self->state.children.reserve(reserved_live_requests);
@@ -201,7 +202,7 @@ caf::behavior supervisor(sup_self* self, std::shared_ptr<const request_options> 
       adopt(self, spawn_request(self->system(), self->state.opts, std::move(fresh)), id);
     },
     // A restart that is due (or a retried read).
-    [=](start_atom, const std::string& id) {
+    [=](restart_atom, const std::string& id) {
       auto& crashes = self->state.crashes;
       auto i = crashes.find(id);
       size_t n = i == crashes.end() ? 0 : i->second.size();
@@ -226,7 +227,7 @@ caf::behavior supervisor(sup_self* self, std::shared_ptr<const request_options> 
 request_supervisor_actor spawn_request_supervisor(caf::actor_system& sys,
                                                   std::shared_ptr<const request_options> opts,
                                                   supervisor_options sup) {
-  return sys.spawn(supervisor, std::move(opts), sup);
+  return caf::actor_cast<request_supervisor_actor>(sys.spawn(supervisor, std::move(opts), sup));
 }
 
 }  // namespace gp

@@ -22,7 +22,7 @@ struct supervisor_options {
 };
 
 /// Spawns the supervisor. Request actors get `opts`; the registry hears of every (re)start
-/// (track_atom) and of every actor that stopped for good (untrack_atom).
+/// (started_atom) and of every actor that stopped (stopped_atom).
 request_supervisor_actor spawn_request_supervisor(caf::actor_system& sys,
                                                   std::shared_ptr<const request_options> opts,
                                                   supervisor_options sup);

@@ -18,6 +18,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
+/// A child as the root stops it: any actor, whatever its interface.
 struct child {
   std::string name;
   caf::actor handle;
@@ -28,7 +29,9 @@ struct root_state {
   root_options opts;
   /// In stop order: the edge first (no new work), the pool last (in-flight work needs it).
   std::deque<child> children;
-  caf::response_promise shutdown_promise;
+  /// The edge, drained first.
+  http_edge_actor edge;
+  caf::typed_response_promise<bool> shutdown_promise;
   bool drained = false;
   bool stopping = false;
   static inline const char* name = "root";
@@ -41,8 +44,10 @@ struct root_state {
   }
 };
 
+using root_self = caf::stateful_actor<root_state, root_actor::base>;
+
 /// Stops the next live child in the fixed order; when none is left, answers and quits.
-void stop_next(caf::stateful_actor<root_state>* self) {
+void stop_next(root_self* self) {
   auto& st = self->state;
   while (!st.children.empty() && !st.children.front().alive)
     st.children.pop_front();
@@ -56,12 +61,12 @@ void stop_next(caf::stateful_actor<root_state>* self) {
   self->send_exit(st.children.front().handle, caf::exit_reason::user_shutdown);
 }
 
-void begin_stopping(caf::stateful_actor<root_state>* self, bool drained) {
+void begin_stopping(root_self* self, bool drained) {
   self->state.drained = drained;
   stop_next(self);
 }
 
-caf::behavior root(caf::stateful_actor<root_state>* self, root_options opts,
+root_actor::behavior_type root(root_self* self, root_options opts,
                    std::shared_ptr<io::http::server> server) {
   auto& st = self->state;
   st.opts = std::move(opts);
@@ -81,12 +86,11 @@ caf::behavior root(caf::stateful_actor<root_state>* self, root_options opts,
                                  st.opts.supervisor);
   auto edge = spawn_http_edge(self->system(), std::move(server),
                               {pool, auth, migrator, core, registry, board}, st.opts.edge);
-  st.children = {{"http_edge", edge},
-                 {"registry", registry},
-                 {"coremachine", core},
-                 {"auth", auth},
-                 {"migrator", migrator},
-                 {"db_pool", caf::actor_cast<caf::actor>(pool)}};
+  st.edge = edge;
+  auto any = [](const auto& handle) { return caf::actor_cast<caf::actor>(handle); };
+  st.children = {{"http_edge", any(edge)},   {"registry", any(registry)},
+                 {"coremachine", any(core)}, {"auth", any(auth)},
+                 {"migrator", any(migrator)}, {"db_pool", any(pool)}};
   // Monitored to learn of failures; linked so that killing the root takes every child with it.
   for (auto& c : st.children) {
     self->monitor(c.handle);
@@ -116,7 +120,7 @@ caf::behavior root(caf::stateful_actor<root_state>* self, root_options opts,
     // Orderly shutdown: drain HTTP first so in-flight calls still reach the database.
     [=](shutdown_atom) {
       auto& st = self->state;
-      auto rp = self->make_response_promise();
+      auto rp = self->make_response_promise<bool>();
       if (st.stopping) {
         rp.deliver(false);
         return rp;
@@ -129,7 +133,7 @@ caf::behavior root(caf::stateful_actor<root_state>* self, root_options opts,
         begin_stopping(self, false);
         return rp;
       }
-      self->request(edge.handle, st.opts.shutdown_grace + 1s, drain_atom_v, st.opts.shutdown_grace)
+      self->request(st.edge, st.opts.shutdown_grace + 1s, drain_atom_v, st.opts.shutdown_grace)
         .then([=](bool drained) { begin_stopping(self, drained); },
               [=](const caf::error& err) {
                 GP_LOG_WARN("root: drain failed: {}", self->system().render(err));
@@ -154,7 +158,7 @@ caf::behavior root(caf::stateful_actor<root_state>* self, root_options opts,
 
 root_actor spawn_root(caf::actor_system& sys, root_options opts,
                       std::shared_ptr<io::http::server> server) {
-  return sys.spawn(root, std::move(opts), std::move(server));
+  return caf::actor_cast<root_actor>(sys.spawn(root, std::move(opts), std::move(server)));
 }
 
 }  // namespace gp

@@ -254,7 +254,7 @@ std::string first_match(const std::string& folder, const std::string& pattern) {
 void check_jpeg(edge_self* self, http_call call, request_submission sub, std::string path,
                 std::string pattern) {
   auto probe = self->system().spawn<caf::detached>([path, pattern](caf::event_based_actor* p) {
-    return caf::behavior{[p, path, pattern](tick_atom) {
+    return caf::behavior{[p, path, pattern](check_atom) {
       p->quit();
       auto file = pattern.empty() ? path : first_match(path, pattern);
       if (file.empty())  // an empty collection folder: its job reports that
@@ -263,7 +263,7 @@ void check_jpeg(edge_self* self, http_call call, request_submission sub, std::st
     }};
   });
   auto reply = call.reply;
-  self->request(probe, self->state.opts.request_timeout, tick_atom_v)
+  self->request(probe, self->state.opts.request_timeout, check_atom_v)
     .then(
       [self, call, sub](const std::string& why) mutable {
         if (!why.empty())

@@ -28,8 +28,8 @@ struct worker_state {
   persistence::stage_planner plan;
   /// The job types this node's library knows (it plans deferred first tasks of those only).
   std::vector<std::string> job_types;
-  caf::actor coremachine;
-  caf::actor keeper;
+  coremachine_actor coremachine;
+  lease_keeper_actor keeper;
   /// Bumped by every hint of new work, so that older poll timers are ignored.
   uint64_t generation = 0;
   std::chrono::milliseconds idle{10};
@@ -38,7 +38,7 @@ struct worker_state {
   static inline const char* name = "task_worker";
 };
 
-using worker_self = caf::stateful_actor<worker_state>;
+using worker_self = caf::stateful_actor<worker_state, task_worker_impl::base>;
 
 /// What running a handler produced.
 struct run_result {
@@ -258,8 +258,9 @@ void poll(worker_self* self) {
   self->send(self, claim_atom_v, st.generation);
 }
 
-caf::behavior task_worker(worker_self* self, caf::actor coremachine, caf::actor keeper,
-                          engine_options opts, const io::jobs::registry* reg, size_t index) {
+task_worker_impl::behavior_type task_worker(worker_self* self, coremachine_actor coremachine,
+                                            lease_keeper_actor keeper, engine_options opts,
+                                            const io::jobs::registry* reg, size_t index) {
   auto& st = self->state;
   st.opts = std::move(opts);
   st.opts.db.application_name = "geoplatform-worker-" + std::to_string(index);
@@ -295,7 +296,7 @@ struct keeper_state {
   static inline const char* name = "lease_keeper";
 };
 
-using keeper_self = caf::stateful_actor<keeper_state>;
+using keeper_self = caf::stateful_actor<keeper_state, lease_keeper_impl::base>;
 
 std::chrono::milliseconds tick_of(const engine_options& opts) {
   return std::min<std::chrono::milliseconds>(opts.lease / 3, 500ms);
@@ -344,7 +345,8 @@ void keeper_tick(keeper_self* self) {
       });
 }
 
-caf::behavior lease_keeper(keeper_self* self, db_pool_actor pool, engine_options opts) {
+lease_keeper_impl::behavior_type lease_keeper(keeper_self* self, db_pool_actor pool,
+                                              engine_options opts) {
   self->state.pool = std::move(pool);
   self->state.opts = std::move(opts);
   self->delayed_send(self, tick_of(self->state.opts), tick_atom_v);
@@ -385,16 +387,16 @@ caf::behavior lease_keeper(keeper_self* self, db_pool_actor pool, engine_options
 
 }  // namespace
 
-caf::actor spawn_task_worker(caf::actor_system& sys, caf::actor coremachine, caf::actor keeper,
-                             const engine_options& opts, const io::jobs::registry& reg,
-                             size_t index) {
-  return sys.spawn<caf::detached>(task_worker, std::move(coremachine), std::move(keeper), opts,
-                                  &reg, index);
+task_worker_actor spawn_task_worker(caf::actor_system& sys, coremachine_actor coremachine,
+                                    lease_keeper_actor keeper, const engine_options& opts,
+                                    const io::jobs::registry& reg, size_t index) {
+  return caf::actor_cast<task_worker_actor>(sys.spawn<caf::detached>(
+    task_worker, std::move(coremachine), std::move(keeper), opts, &reg, index));
 }
 
-caf::actor spawn_lease_keeper(caf::actor_system& sys, db_pool_actor pool,
-                              const engine_options& opts) {
-  return sys.spawn(lease_keeper, std::move(pool), opts);
+lease_keeper_actor spawn_lease_keeper(caf::actor_system& sys, db_pool_actor pool,
+                                      const engine_options& opts) {
+  return caf::actor_cast<lease_keeper_actor>(sys.spawn(lease_keeper, std::move(pool), opts));
 }
 
 }  // namespace gp

@@ -14,31 +14,18 @@
 
 namespace gp {
 
-/// A task running on this node, as the lease keeper tracks it.
-struct running_task {
-  int64_t task_id = 0;
-  /// The attempt it was claimed as. A lapsed claim re-taken on this node replaces the entry; the
-  /// older claim's untrack (with its own attempt) is then ignored.
-  int attempt = 0;
-  std::string task_type;
-  /// Set by the keeper to ask the handler to stop.
-  std::shared_ptr<std::atomic<bool>> stop;
-  /// When the task passes its maximum duration.
-  std::chrono::steady_clock::time_point deadline;
-};
 
 /// Spawns one worker (detached) reporting to `coremachine` and `keeper`.
-caf::actor spawn_task_worker(caf::actor_system& sys, caf::actor coremachine, caf::actor keeper,
-                             const engine_options& opts, const io::jobs::registry& reg,
-                             size_t index);
+task_worker_actor spawn_task_worker(caf::actor_system& sys, coremachine_actor coremachine,
+                                    lease_keeper_actor keeper, const engine_options& opts,
+                                    const io::jobs::registry& reg, size_t index);
 
 /// Spawns the node's lease keeper: renews the leases of tracked tasks every lease/3 (at most
 /// every 500 ms) through `pool`, and sets a task's stop flag when its job stopped running, its
 /// claim was lost, or it passed its deadline. A handler that ignores its stop flag for a whole lease
 /// past its deadline is no longer renewed, so another node can take the task over.
-caf::actor spawn_lease_keeper(caf::actor_system& sys, db_pool_actor pool,
-                              const engine_options& opts);
+lease_keeper_actor spawn_lease_keeper(caf::actor_system& sys, db_pool_actor pool,
+                                      const engine_options& opts);
 
 }  // namespace gp
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::running_task)

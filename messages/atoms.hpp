@@ -13,7 +13,7 @@ CAF_ADD_ATOM(gp, gp, status_atom, "status")
 CAF_ADD_ATOM(gp, gp, http_atom, "http")
 /// Stop accepting and finish in-flight work within a deadline.
 CAF_ADD_ATOM(gp, gp, drain_atom, "drain")
-/// Periodic self-message of actors that poll or retry.
+/// Periodic self-message of actors that poll or retry (no arguments).
 CAF_ADD_ATOM(gp, gp, tick_atom, "tick")
 /// Orderly shutdown of the whole node, sent to the root supervisor.
 CAF_ADD_ATOM(gp, gp, shutdown_atom, "shutdown")
@@ -23,7 +23,7 @@ CAF_ADD_ATOM(gp, gp, auth_atom, "auth")
 CAF_ADD_ATOM(gp, gp, invalidate_atom, "invalidate")
 /// Create a job: (submit_atom, job_type, params_json, platform_request_id) → job_submission.
 CAF_ADD_ATOM(gp, gp, submit_atom, "submit")
-/// Ask to be told of a job's progress and end: (watch_atom, job_id).
+/// Ask to be told of a job's progress and end: (watch_atom, job_id, fresh).
 CAF_ADD_ATOM(gp, gp, watch_atom, "watch")
 /// A job moved: (job_event_atom, job_event), to the coremachine and on to its watchers.
 CAF_ADD_ATOM(gp, gp, job_event_atom, "job_event")
@@ -34,9 +34,13 @@ CAF_ADD_ATOM(gp, gp, work_atom, "work")
 /// A task worker's own poll timer: (claim_atom, generation).
 CAF_ADD_ATOM(gp, gp, claim_atom, "claim")
 /// A task was claimed, started or ended on this node: (track_atom, running_task) /
-/// (untrack_atom, task_id, attempt).
+/// (untrack_atom, task_id, attempt), to the lease keeper.
 CAF_ADD_ATOM(gp, gp, track_atom, "track")
 CAF_ADD_ATOM(gp, gp, untrack_atom, "untrack")
+/// The coremachine's own timer: watched jobs are due for a look.
+CAF_ADD_ATOM(gp, gp, refresh_atom, "refresh")
+/// A request actor's own timer: run (or retry) its current step.
+CAF_ADD_ATOM(gp, gp, step_atom, "step")
 /// Apply pending schema migrations.
 CAF_ADD_ATOM(gp, gp, migrate_atom, "migrate")
 
@@ -45,12 +49,22 @@ CAF_ADD_ATOM(gp, gp, migrate_atom, "migrate")
 CAF_ADD_ATOM(gp, gp, query_atom, "query")
 /// Re-run a failed request: (retry_atom, request_id, client_id) → request_view.
 CAF_ADD_ATOM(gp, gp, retry_atom, "retry")
-/// Start (or restart) a request actor: (start_atom, request_id).
+/// Start a request actor: (start_atom, request_row) or (start_atom, fresh_request).
 CAF_ADD_ATOM(gp, gp, start_atom, "start")
+/// The supervisor's own timer: restart a crashed request's actor, (restart_atom, request_id).
+CAF_ADD_ATOM(gp, gp, restart_atom, "restart")
+/// The supervisor tells the registry a request's actor runs, (started_atom, request_id,
+/// request_actor), or stopped, (stopped_atom, request_id, actor_addr).
+CAF_ADD_ATOM(gp, gp, started_atom, "started")
+CAF_ADD_ATOM(gp, gp, stopped_atom, "stopped")
+/// The registry's own timer: load the next page of live requests, (resume_atom, after_id).
+CAF_ADD_ATOM(gp, gp, resume_atom, "resume")
 /// A request actor reached a terminal state: (ended_atom, request_view).
 CAF_ADD_ATOM(gp, gp, ended_atom, "ended")
 /// A request changed state: (moved_atom, request_id, status, state_version).
 CAF_ADD_ATOM(gp, gp, moved_atom, "moved")
+/// Run a one-off blocking check on a helper's own thread (the edge's JPEG probe): (check_atom).
+CAF_ADD_ATOM(gp, gp, check_atom, "check")
 /// Answer what waited past its deadline (the edge's submissions): (expire_atom).
 CAF_ADD_ATOM(gp, gp, expire_atom, "expire")
 CAF_END_TYPE_ID_BLOCK(gp)

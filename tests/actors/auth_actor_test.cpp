@@ -45,7 +45,7 @@ struct auth_actor : ::testing::Test {
   std::unique_ptr<caf::actor_system> sys;
   caf::scheduler::test_coordinator* sched = nullptr;
   std::shared_ptr<mock_db> db = std::make_shared<mock_db>();
-  caf::actor auth;
+  gp::auth_actor auth;
   gp::io::generated_key key = gp::io::generate_api_key();
 
   void SetUp() override {

@@ -77,7 +77,7 @@ def check_health_members(root):
     src = read(root, "actors/edge_handlers.cpp")
     body = src[src.find("void handle_health("):]
     fan_out = body[body.find("members = {"):body.find("};", body.find("members = {"))]
-    names = re.findall(r'\{"(\w+)",\s*(?:caf::actor_cast<caf::actor>\()?p\.\w+\)?\}', fan_out)
+    names = re.findall(r'\{"(\w+)",\s*(?:caf::actor_cast<\w+>\()?p\.\w+\)?\}', fan_out)
     if not names:
         return ["actors/edge_handlers.cpp: the actors /health asks were not found"]
     health = section(read(root, "docs/api.md"), "## GET /health")

@@ -27,7 +27,7 @@ struct coremachine : ::testing::Test {
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
   gp::db_pool_actor pool;
-  caf::actor core;
+  gp::coremachine_actor core;
 
   void SetUp() override {
     pqxx::connection c{db.url()};
@@ -56,7 +56,7 @@ struct coremachine : ::testing::Test {
   }
 
   /// Another node's coremachine on the same database that runs no task: it only watches.
-  caf::actor watching_node(std::chrono::milliseconds refresh, std::chrono::milliseconds max) {
+  gp::coremachine_actor watching_node(std::chrono::milliseconds refresh, std::chrono::milliseconds max) {
     gp::engine_options e;
     e.node_id = "watching-node";
     e.workers = 0;
@@ -81,7 +81,7 @@ TEST_F(coremachine, a_watcher_hears_progress_and_completion) {
   auto s = submit(self, "hello_world", R"({"n": 3})");
   ASSERT_TRUE(s) << sys->render(s.error());
   EXPECT_TRUE(s->created);
-  self->send(core, gp::watch_atom_v, s->job_id);
+  self->send(core, gp::watch_atom_v, s->job_id, false);
   std::string last;
   int events = 0;
   bool done = false;
@@ -102,7 +102,7 @@ TEST_F(coremachine, a_failing_job_is_reported_with_its_code) {
   caf::scoped_actor self{*sys};
   auto s = submit(self, "fail", R"({"mode": "permanent"})");
   ASSERT_TRUE(s);
-  self->send(core, gp::watch_atom_v, s->job_id);
+  self->send(core, gp::watch_atom_v, s->job_id, false);
   gp::job_event last;
   bool done = false;
   while (!done)
@@ -120,7 +120,7 @@ TEST_F(coremachine, a_watch_after_the_end_is_answered_at_once) {
   caf::scoped_actor self{*sys};
   auto s = submit(self, "noop", R"({"tasks": 0})");  // completes inside its creation
   ASSERT_TRUE(s);
-  self->send(core, gp::watch_atom_v, s->job_id);
+  self->send(core, gp::watch_atom_v, s->job_id, false);
   std::string status = "none";
   self->receive([&](gp::job_event_atom, const gp::job_event& ev) { status = ev.status; },
                 caf::after(std::chrono::seconds(10)) >> [] {});

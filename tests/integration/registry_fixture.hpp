@@ -36,7 +36,8 @@ struct registry : ::testing::Test {
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
   gp::db_pool_actor pool;
-  caf::actor core, reg;
+  gp::coremachine_actor core;
+  gp::registry_actor reg;
   std::shared_ptr<std::atomic<int>> faults = std::make_shared<std::atomic<int>>(0);
   /// 1: a second insert group may start beside the first at once.
   size_t min_concurrent_batch = 1;
@@ -120,12 +121,14 @@ struct registry : ::testing::Test {
   }
 
   void TearDown() override {
-    for (auto* a : {&reg, &core})
-      if (*a)
-        caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
+    if (reg)
+      caf::anon_send_exit(reg, caf::exit_reason::user_shutdown);
+    if (core)
+      caf::anon_send_exit(core, caf::exit_reason::user_shutdown);
     if (pool)
       caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
-    reg = core = nullptr;
+    reg = nullptr;
+    core = nullptr;
     pool = nullptr;
     sys.reset();
   }

@@ -274,7 +274,7 @@ TEST_F(registry, a_stale_actor_cannot_overwrite_newer_state) {
   start_coremachine(*opts);
   opts->coremachine = core;
   caf::scoped_actor self{*sys};
-  opts->registry = self;
+  opts->registry = caf::actor_cast<gp::registry_actor>(caf::actor{self});
   auto actor = gp::spawn_request(*sys, opts, row);  // row says pending, version 0
   self->monitor(actor);
   bool down = false;
@@ -311,7 +311,7 @@ TEST_F(registry, duplicate_completed_events_never_skip_a_step) {
   start_coremachine(*opts);
   opts->coremachine = core;
   caf::scoped_actor self{*sys};
-  opts->registry = self;
+  opts->registry = caf::actor_cast<gp::registry_actor>(caf::actor{self});
   auto actor = gp::spawn_request(*sys, opts, row);
   self->monitor(actor);
   auto first = gp::io::jobs::request_job_id(r.request_id, 0, "noop");

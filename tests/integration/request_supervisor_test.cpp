@@ -23,10 +23,10 @@ struct request_supervisor : gp::test::registry {
 
   /// With `db_delay`, every database job of the supervisor and its actors waits that long first
   /// (so the probe's messages reach the supervisor before a job's answer does).
-  caf::actor supervisor_reporting_to(const caf::actor& probe, int max_restarts,
+  gp::request_supervisor_actor supervisor_reporting_to(const caf::actor& probe, int max_restarts,
                                      std::chrono::milliseconds db_delay = 0ms) {
     auto r = request_options_for(two_steps);
-    r.registry = probe;
+    r.registry = caf::actor_cast<gp::registry_actor>(probe);
     if (db_delay.count() > 0)
       r.pool = gp::test::delaying_pool(*sys, pool, db_delay);
     r.board = std::make_shared<gp::status_board>();
@@ -51,12 +51,12 @@ TEST_F(request_supervisor, a_start_asked_for_during_a_restart_pause_waits_for_th
   auto deadline = std::chrono::steady_clock::now() + 15s;
   while (!ended && std::chrono::steady_clock::now() < deadline) {
     probe->receive(
-      [&](gp::track_atom, const std::string&, const caf::actor&) {
+      [&](gp::started_atom, const std::string&, const gp::request_actor&) {
         ++tracked;
         if (tracked == 2)  // the restart: not before its pause
           EXPECT_GE(std::chrono::steady_clock::now() - crashed, 300ms);
       },
-      [&](gp::untrack_atom, const std::string&, const caf::actor_addr& addr) {
+      [&](gp::stopped_atom, const std::string&, const caf::actor_addr& addr) {
         if (tracked == 1 && addr) {
           crashed = std::chrono::steady_clock::now();
           // As the registry would on hearing that the actor stopped (e.g. resuming).
@@ -86,8 +86,8 @@ TEST_F(request_supervisor, a_start_asked_for_while_a_request_is_being_failed_is_
   auto deadline = std::chrono::steady_clock::now() + 15s;
   while (!released && std::chrono::steady_clock::now() < deadline) {
     probe->receive(
-      [&](gp::track_atom, const std::string&, const caf::actor&) { ++tracked; },
-      [&](gp::untrack_atom, const std::string& id, const caf::actor_addr& addr) {
+      [&](gp::started_atom, const std::string&, const gp::request_actor&) { ++tracked; },
+      [&](gp::stopped_atom, const std::string& id, const caf::actor_addr& addr) {
         if (addr) {
           ++untracked;
           probe->send(sup, gp::start_atom_v, row);  // as the registry would
@@ -126,11 +126,11 @@ TEST_F(request_supervisor, a_request_retried_while_it_is_being_failed_gets_its_a
   while (std::chrono::steady_clock::now() < deadline &&
          (tracked < 2 || std::chrono::steady_clock::now() < settled)) {
     probe->receive(
-      [&](gp::track_atom, const std::string&, const caf::actor&) {
+      [&](gp::started_atom, const std::string&, const gp::request_actor&) {
         if (++tracked == 2)
           settled = std::chrono::steady_clock::now() + 500ms;
       },
-      [&](gp::untrack_atom, const std::string&, const caf::actor_addr& addr) {
+      [&](gp::stopped_atom, const std::string&, const caf::actor_addr& addr) {
         if (addr && tracked == 1) {
           // As the registry would after a retry reopened the request (a newer version) while
           // the supervisor's failing write was still on its way.
