@@ -8,7 +8,8 @@
   and in docs/actors/http_edge.md;
 - the request failure codes of messages/failure_codes.hpp are listed in docs/api.md with the same
   `retryable`, and every code the job library and the actors raise is in that table;
-- docs/architecture.md links every page under docs/;
+- docs/architecture.md links every page under docs/, and its copy of the actor interfaces equals
+  actors/actor_types.hpp;
 - nothing under tests/, scripts/ or bench/ reads a path outside the repository (the folder
   beside the checkout or a machine path): a fresh clone must be able to run them.
 
@@ -141,6 +142,27 @@ def check_architecture_links(root):
     return problems
 
 
+INTERFACES_MARK = "<!-- interfaces: copied from actors/actor_types.hpp"
+
+
+def check_interfaces_copy(root):
+    header = read(root, "actors/actor_types.hpp")
+    start = header.find("/// The typed interface of a pool running")
+    end = header.rfind("}  // namespace gp")
+    if start < 0 or end < 0:
+        return ["actors/actor_types.hpp: the interfaces were not found"]
+    arch = read(root, "docs/architecture.md")
+    mark = arch.find(INTERFACES_MARK)
+    if mark < 0:
+        return ["docs/architecture.md: the copy of the actor interfaces is missing"]
+    body_start = arch.find("```cpp\n", mark) + len("```cpp\n")
+    body_end = arch.find("```", body_start)
+    if header[start:end].rstrip() != arch[body_start:body_end].rstrip():
+        return ["docs/architecture.md: its copy of the actor interfaces differs from "
+                "actors/actor_types.hpp (copy the header's block again)"]
+    return []
+
+
 # Built from pieces so that this file does not match itself.
 OUTSIDE = re.compile("|".join([r"\.\./" + "shared", "/" + "work/", r"\.\./\.\./\.\./"]))
 
@@ -161,7 +183,7 @@ def check_self_contained(root):
 
 
 CHECKS = [check_schema_version, check_routes, check_health_members, check_failure_codes,
-          check_architecture_links, check_self_contained]
+          check_architecture_links, check_interfaces_copy, check_self_contained]
 
 
 def problems_in(root):

@@ -89,6 +89,11 @@ class Drift(unittest.TestCase):
             f.write("# stac_catalog\n")
         self.assert_one_problem("docs/architecture.md", "actors/stac_catalog.md")
 
+    def test_an_interface_changed_without_the_architecture_page(self):
+        self.edit("actors/actor_types.hpp", "caf::reacts_to<work_atom>, status_reporting>;",
+                  "caf::reacts_to<work_atom>, caf::reacts_to<tick_atom>, status_reporting>;")
+        self.assert_one_problem("docs/architecture.md", "actor interfaces differs")
+
     def test_a_test_reading_the_folder_beside_the_checkout(self):
         with open(os.path.join(self.tmp, "tests", "e2e", "test_x.py"), "w") as f:
             f.write('DATA = "../' + 'shared/testdata"\n')
