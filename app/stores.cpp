@@ -67,12 +67,8 @@ private:
 void pg_vector_store::create_staging_table(const std::string& staging,
                                            const std::vector<io::geodata::vector_column>& columns,
                                            const std::string& geometry_type) {
-  std::vector<persistence::vector_column> cols;
-  cols.reserve(columns.size());
-  for (const auto& col : columns)
-    cols.push_back({col.name, col.type});
   on_connection(url_, [&](pqxx::connection& c) {
-    persistence::create_staging_table(c, staging, cols, geometry_type);
+    persistence::create_staging_table(c, staging, columns, geometry_type);
   });
 }
 
@@ -91,18 +87,8 @@ bool pg_vector_store::table_exists(const std::string& name) {
 
 void pg_vector_store::publish(const std::string& staging,
                               const io::geodata::vector_layer_row& row) {
-  persistence::vector_layer_row r;
-  r.table_name = row.table_name;
-  r.request_id = row.request_id;
-  r.client_id = row.client_id;
-  r.title = row.title;
-  r.feature_count = row.feature_count;
-  r.geometry_type = row.geometry_type;
-  r.bbox = row.bbox;
-  r.source_crs = row.source_crs;
-  r.columns_json = row.columns_json;
   on_connection(url_,
-                [&](pqxx::connection& c) { persistence::publish_vector_table(c, staging, r); });
+                [&](pqxx::connection& c) { persistence::publish_vector_table(c, staging, row); });
 }
 
 std::optional<std::string> pg_vector_store::find_layer(const std::string& table_name) {

@@ -6,8 +6,31 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace gp {
+
+/// A column of a staging table that a vector load fills.
+struct vector_column {
+  std::string name;
+  /// A PostgreSQL type (integer, text, jsonb, …).
+  std::string type;
+};
+
+/// The catalogue row (platform.vector_layers) that publishing a loaded table writes.
+struct vector_layer_row {
+  std::string table_name;
+  std::string request_id;
+  std::string client_id;
+  std::string title;
+  long long feature_count = 0;
+  std::string geometry_type;
+  /// [minx, miny, maxx, maxy] in EPSG:4326; empty for none.
+  std::vector<double> bbox;
+  std::string source_crs;
+  /// JSON array [{"name", "type", "source_name"}...].
+  std::string columns_json = "[]";
+};
 
 /// One row of platform.vector_layers whose table exists.
 struct vector_layer {

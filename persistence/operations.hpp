@@ -156,15 +156,18 @@ struct renew_leases {
   using result = persistence::renewal;
 };
 
+// The task worker's operations run on its own session (persistence::execute), never as messages:
+// they refer to the worker's values instead of copying them (a batch's results, the planners).
+
 /// Claims up to `limit` due tasks, first creating the first jobs of requests that have none;
-/// jobs that ended as they were planned come back in `ended` (a task worker's own connection).
+/// jobs that ended as they were planned come back in `ended`.
 struct claim_tasks {
-  std::string owner;
-  int limit = 1;
-  std::chrono::milliseconds lease{0};
-  persistence::stage_planner plan;
-  std::vector<std::string> job_types;
-  persistence::first_job_planner first_jobs;
+  const std::string& owner;
+  int limit;
+  std::chrono::milliseconds lease;
+  const persistence::stage_planner& plan;
+  const std::vector<std::string>& job_types;
+  const persistence::first_job_planner& first_jobs;
   struct result {
     std::vector<persistence::claimed_task> claimed;
     std::vector<persistence::job_state> ended;
@@ -173,27 +176,27 @@ struct claim_tasks {
 
 /// Records the successes of a claimed batch in one transaction.
 struct complete_tasks {
-  std::vector<std::pair<persistence::claimed_task, std::string>> done;
-  std::string owner;
-  persistence::stage_planner plan;
+  const std::vector<std::pair<persistence::claimed_task, std::string>>& done;
+  const std::string& owner;
+  const persistence::stage_planner& plan;
   using result = std::vector<persistence::task_outcome>;
 };
 
 /// Records one failure (retried later, or the job fails).
 struct fail_task {
-  persistence::claimed_task task;
-  std::string owner;
-  bool permanent = false;
-  std::string code;
-  std::string message;
-  std::chrono::milliseconds backoff{0};
+  const persistence::claimed_task& task;
+  const std::string& owner;
+  bool permanent;
+  const std::string& code;
+  const std::string& message;
+  std::chrono::milliseconds backoff;
   using result = persistence::task_outcome;
 };
 
 /// Hands claimed but unstarted tasks back to the queue.
 struct release_tasks {
-  std::string owner;
-  std::vector<persistence::claimed_task> tasks;
+  const std::string& owner;
+  const std::vector<persistence::claimed_task>& tasks;
   using result = bool;
 };
 

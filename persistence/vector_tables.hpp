@@ -7,17 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "messages/features.hpp"
 #include "persistence/pqxx_fwd.hpp"
 
 typedef struct pg_conn PGconn;
 
 namespace gp::persistence {
 
-struct vector_column {
-  std::string name;
-  /// A PostgreSQL type (integer, text, jsonb, …).
-  std::string type;
-};
+using gp::vector_column;
 
 /// Drops geo.`staging` if it exists and creates it: fid bigint NOT NULL, `columns`, and geom
 /// geometry(`geometry_type`, 4326). No index yet: they are built once, after the load.
@@ -34,20 +31,7 @@ void forget_vector_table(pqxx::connection& c, const std::string& name);
 /// Whether geo.`name` exists.
 bool geo_table_exists(pqxx::connection& c, const std::string& name);
 
-/// A row of platform.vector_layers.
-struct vector_layer_row {
-  std::string table_name;
-  std::string request_id;
-  std::string client_id;
-  std::string title;
-  long long feature_count = 0;
-  std::string geometry_type;
-  /// [minx, miny, maxx, maxy] in EPSG:4326; empty for none.
-  std::vector<double> bbox;
-  std::string source_crs;
-  /// JSON array [{"name", "type", "source_name"}...].
-  std::string columns_json = "[]";
-};
+using gp::vector_layer_row;
 
 /// In one transaction: the primary key on fid and a GIST index on geom of geo.`staging`,
 /// ANALYZE, the old geo.`row.table_name` dropped, the staging table renamed to it, and the

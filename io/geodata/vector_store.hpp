@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "messages/features.hpp"
+
 namespace gp::io::geodata {
 
 /// A database failure behind a store. what() is the whole text, for the log; `for_client` is the
@@ -32,27 +34,9 @@ inline std::string client_text(const std::exception& e) {
   return db != nullptr ? db->for_client : "an internal error";
 }
 
-/// A column of a staging table.
-struct vector_column {
-  std::string name;
-  /// A PostgreSQL type (integer, text, jsonb, …).
-  std::string type;
-};
+using gp::vector_column;
 
-/// The catalogue row (platform.vector_layers) a publish writes.
-struct vector_layer_row {
-  std::string table_name;
-  std::string request_id;
-  std::string client_id;
-  std::string title;
-  long long feature_count = 0;
-  std::string geometry_type;
-  /// [minx, miny, maxx, maxy] in EPSG:4326; empty for none.
-  std::vector<double> bbox;
-  std::string source_crs;
-  /// JSON array [{"name", "type", "source_name"}...].
-  std::string columns_json = "[]";
-};
+using gp::vector_layer_row;
 
 /// One COPY stream into a staging table, owned by one writer thread of a load. It is called once
 /// per batch of complete text-format lines (about 1 MiB), never per row, so the interface costs

@@ -193,15 +193,6 @@ def problems_in(root):
     return out
 
 
-def main():
-    root = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else
-                           os.path.join(os.path.dirname(__file__), "..", ".."))
-    problems = problems_in(root)
-    for p in problems:
-        print(p)
-    print("drift: %d problem(s)" % len(problems))
-    return 1 if problems else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    from report import run
+    sys.exit(run("drift", problems_in))

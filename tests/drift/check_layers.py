@@ -132,15 +132,6 @@ def problems_in(root):
     return check_includes(root) + check_actor_code(root) + check_links(root)
 
 
-def main():
-    root = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else
-                           os.path.join(os.path.dirname(__file__), "..", ".."))
-    problems = problems_in(root)
-    for p in problems:
-        print(p)
-    print("layers: %d problem(s)" % len(problems))
-    return 1 if problems else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    from report import run
+    sys.exit(run("layers", problems_in))
