@@ -1,0 +1,254 @@
+// The coremachine under CAF's deterministic scheduler, without task workers, its pool a strict
+// mock (jobs in a map) that fails the test on any operation it does not expect: submissions are
+// validated before the database, created under their derived id, and answered as created or
+// found; watchers hear a looked-up job's state, a fresh watch waits for events without a look,
+// events reach every watcher until the job ends, and a cancel tells them.
+#include <map>
+#include <memory>
+#include <vector>
+
+#include <caf/all.hpp>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "actors/coremachine.hpp"
+#include "io/jobs/registry.hpp"
+#include "messages/atoms.hpp"
+#include "messages/errors.hpp"
+#include "messages/messages.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+struct mock_db {
+  /// Jobs that exist, by id.
+  std::map<std::string, gp::persistence::job_state> jobs;
+  std::vector<gp::db::create_job> created;
+  std::vector<std::vector<std::string>> looks;
+  std::vector<std::string> cancels;
+};
+
+caf::behavior mock_pool(caf::event_based_actor* self, std::shared_ptr<mock_db> db) {
+  self->set_default_handler(
+    [](caf::scheduled_actor*, caf::message_view& x) -> caf::result<caf::message> {
+      ADD_FAILURE() << "unexpected message to the mock pool: " << caf::to_string(x.content());
+      return caf::sec::unexpected_message;
+    });
+  return {
+    [db](const gp::db::create_job& op) -> caf::result<gp::job_submission> {
+      db->created.push_back(op);
+      auto [at, added] = db->jobs.try_emplace(op.job.job_id);
+      if (added)
+        at->second = {op.job.job_id, "queued", 1, {}, {}};
+      return gp::job_submission{op.job.job_id, added, at->second.status};
+    },
+    [db](const gp::db::job_states& op) -> caf::result<gp::db::job_states::result> {
+      db->looks.push_back(op.job_ids);
+      gp::db::job_states::result out;
+      for (const auto& id : op.job_ids)
+        if (auto i = db->jobs.find(id); i != db->jobs.end())
+          out.states.push_back(i->second);
+      return out;
+    },
+    [db](const gp::db::cancel_job& op) -> caf::result<bool> {
+      db->cancels.push_back(op.job_id);
+      auto i = db->jobs.find(op.job_id);
+      if (i == db->jobs.end() || i->second.status != "processing")
+        return false;
+      i->second.status = "cancelled";
+      return true;
+    },
+  };
+}
+
+/// Stands in for a request actor: watches as told and keeps the events it hears.
+caf::behavior watcher(caf::event_based_actor* self, gp::coremachine_actor core,
+                      std::shared_ptr<std::vector<gp::job_event>> heard) {
+  return {
+    [=](gp::watch_atom, const std::string& job_id, bool fresh) {
+      self->send(core, gp::watch_atom_v, job_id, fresh);
+    },
+    [=](gp::job_event_atom, const gp::job_event& ev) { heard->push_back(ev); },
+  };
+}
+
+struct coremachine_actor : ::testing::Test {
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  caf::scheduler::test_coordinator* sched = nullptr;
+  std::shared_ptr<mock_db> db = std::make_shared<mock_db>();
+  gp::coremachine_actor core;
+  caf::actor probe;
+  std::shared_ptr<std::vector<gp::job_event>> heard =
+    std::make_shared<std::vector<gp::job_event>>();
+
+  void SetUp() override {
+    gp::register_message_types(cfg);
+    cfg.set("scheduler.policy", caf::atom("testing"));
+    sys = std::make_unique<caf::actor_system>(cfg);
+    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
+    gp::engine_options opts;
+    opts.node_id = "node-a";
+    opts.workers = 0;  // no detached task workers: the engine alone
+    auto pool = caf::actor_cast<gp::db_pool_actor>(sys->spawn(mock_pool, db));
+    core = gp::spawn_coremachine(*sys, pool, opts, gp::io::jobs::builtin_registry());
+    probe = sys->spawn(watcher, core, heard);
+    sched->run();
+  }
+
+  void TearDown() override {
+    caf::anon_send_exit(probe, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(core, caf::exit_reason::user_shutdown);
+    sched->run();
+    core = nullptr;
+    probe = nullptr;
+  }
+
+  template <class... Ts>
+  caf::expected<gp::job_submission> submit(Ts... xs) {
+    caf::scoped_actor self{*sys, true};
+    caf::expected<gp::job_submission> out{caf::error{}};
+    auto rh = self->request(core, caf::infinite, gp::submit_atom_v, std::string{xs}...);
+    sched->run();
+    rh.receive([&](gp::job_submission& s) { out = std::move(s); },
+               [&](caf::error& e) { out = std::move(e); });
+    return out;
+  }
+
+  void watch(const std::string& job_id, bool fresh) {
+    caf::anon_send(probe, gp::watch_atom_v, job_id, fresh);
+    sched->run();
+  }
+
+  void event(gp::job_event ev) {
+    caf::anon_send(core, gp::job_event_atom_v, std::move(ev));
+    sched->run();
+  }
+
+  gp::status_report status() {
+    caf::scoped_actor self{*sys, true};
+    gp::status_report out;
+    auto rh = self->request(core, caf::infinite, gp::status_atom_v);
+    sched->run();
+    rh.receive([&](gp::status_report& r) { out = std::move(r); },
+               [&](caf::error& e) { ADD_FAILURE() << sys->render(e); });
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST_F(coremachine_actor, parameters_that_are_not_json_are_refused_before_the_database) {
+  auto s = submit("hello_world", "{not json", "");
+  ASSERT_FALSE(s);
+  EXPECT_TRUE(gp::is(s.error(), gp::errc::invalid_input));
+  EXPECT_EQ(gp::error_detail(s.error()), "parameters are not valid JSON");
+  EXPECT_TRUE(db->created.empty());
+}
+
+TEST_F(coremachine_actor, parameters_the_job_type_refuses_name_the_field) {
+  auto s = submit("fail", R"({"mode": "sometimes"})", "");
+  ASSERT_FALSE(s);
+  EXPECT_TRUE(gp::is(s.error(), gp::errc::invalid_input));
+  EXPECT_NE(gp::error_detail(s.error()).find("mode: must be transient or permanent"),
+            std::string::npos)
+    << gp::error_detail(s.error());
+  EXPECT_TRUE(db->created.empty());
+}
+
+TEST_F(coremachine_actor, a_job_is_created_under_the_id_of_its_type_and_parameters_once) {
+  auto first = submit("hello_world", R"({"n": 2})", "");
+  ASSERT_TRUE(first) << sys->render(first.error());
+  EXPECT_TRUE(first->created);
+  EXPECT_EQ(first->job_id, gp::io::jobs::job_id_for("hello_world", nlohmann::json{{"n", 2}}));
+  ASSERT_EQ(db->created.size(), 1u);
+  EXPECT_EQ(db->created[0].job.job_type, "hello_world");
+  EXPECT_EQ(db->created[0].job.total_stages, 2);
+  auto again = submit("hello_world", R"({"n": 2})", "");
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(again->job_id, first->job_id);
+  EXPECT_EQ(status().details["jobs_created"], "1");
+}
+
+TEST_F(coremachine_actor, a_requests_job_keeps_the_id_and_request_it_was_given) {
+  std::string id(64, 'a');
+  std::string request(32, 'b');
+  auto s = submit(id, "noop", "{}", request);
+  ASSERT_TRUE(s) << sys->render(s.error());
+  EXPECT_EQ(s->job_id, id);
+  ASSERT_EQ(db->created.size(), 1u);
+  EXPECT_EQ(db->created[0].job.job_id, id);
+  EXPECT_EQ(db->created[0].job.platform_request_id, request);
+}
+
+TEST_F(coremachine_actor, a_watch_looks_the_job_up_and_tells_a_running_one_at_once) {
+  db->jobs["j1"] = {"j1", "processing", 2, {}, {}};
+  watch("j1", false);
+  ASSERT_EQ(db->looks.size(), 1u);
+  EXPECT_EQ(db->looks[0], std::vector<std::string>{"j1"});
+  ASSERT_EQ(heard->size(), 1u);
+  EXPECT_EQ((*heard)[0].status, "processing");
+  EXPECT_EQ((*heard)[0].stage, 2);
+}
+
+TEST_F(coremachine_actor, a_watch_of_an_ended_job_hears_its_end_and_nothing_after) {
+  db->jobs["j1"] = {"j1", "failed", 1, "no_geometry", "the layer has no geometry"};
+  watch("j1", false);
+  ASSERT_EQ(heard->size(), 1u);
+  EXPECT_EQ((*heard)[0].status, "failed");
+  EXPECT_EQ((*heard)[0].error_code, "no_geometry");
+  event({"j1", "processing", 1, false, {}, {}});
+  EXPECT_EQ(heard->size(), 1u);
+  EXPECT_EQ(status().details["watched_jobs"], "0");
+}
+
+TEST_F(coremachine_actor, a_watch_of_a_missing_job_hears_unknown) {
+  watch("nope", false);
+  ASSERT_EQ(heard->size(), 1u);
+  EXPECT_EQ((*heard)[0].status, "unknown");
+  EXPECT_EQ(status().details["watched_jobs"], "0");
+}
+
+TEST_F(coremachine_actor, a_fresh_watch_needs_no_look_and_hears_the_events_until_the_end) {
+  watch("j2", true);
+  EXPECT_TRUE(db->looks.empty());
+  EXPECT_TRUE(heard->empty());
+  event({"j2", "processing", 1, false, {}, {}});
+  event({"j2", "completed", 1, false, {}, {}});
+  event({"j2", "processing", 1, false, {}, {}});  // after its end: nobody watches it any more
+  ASSERT_EQ(heard->size(), 2u);
+  EXPECT_EQ((*heard)[0].status, "processing");
+  EXPECT_EQ((*heard)[1].status, "completed");
+  EXPECT_EQ(status().details["end_events"], "1");
+}
+
+TEST_F(coremachine_actor, a_fresh_watch_after_the_job_ended_hears_its_end_at_once) {
+  event({"j3", "completed", 2, false, {}, {}});  // a claim on this node ran it before the watch
+  watch("j3", true);
+  EXPECT_TRUE(db->looks.empty());
+  ASSERT_EQ(heard->size(), 1u);
+  EXPECT_EQ((*heard)[0].status, "completed");
+  EXPECT_EQ((*heard)[0].stage, 2);
+}
+
+TEST_F(coremachine_actor, a_cancel_tells_the_watchers_and_answers_whether_it_cancelled) {
+  db->jobs["j4"] = {"j4", "processing", 1, {}, {}};
+  watch("j4", true);
+  caf::scoped_actor self{*sys, true};
+  auto rh = self->request(core, caf::infinite, gp::cancel_atom_v, std::string{"j4"});
+  sched->run();
+  bool answer = false;
+  rh.receive([&](bool b) { answer = b; }, [&](caf::error& e) { FAIL() << sys->render(e); });
+  EXPECT_TRUE(answer);
+  EXPECT_EQ(db->cancels, std::vector<std::string>{"j4"});
+  ASSERT_EQ(heard->size(), 1u);
+  EXPECT_EQ((*heard)[0].status, "cancelled");
+  // An ended job is not cancelled again: false, and nobody is told.
+  auto again = self->request(core, caf::infinite, gp::cancel_atom_v, std::string{"j4"});
+  sched->run();
+  again.receive([&](bool b) { answer = b; }, [&](caf::error& e) { FAIL() << sys->render(e); });
+  EXPECT_FALSE(answer);
+  EXPECT_EQ(heard->size(), 1u);
+}
