@@ -60,8 +60,18 @@ void adopt(sup_self* self, const request_actor& actor, const std::string& reques
   report(self, started_atom_v, request_id, actor);
 }
 
+/// A new actor for the request (the injected maker's, if any).
+request_actor make_actor(sup_self* self, fresh_request request, bool fresh) {
+  const auto& st = self->state;
+  if (st.sup.make_actor)
+    return st.sup.make_actor(self->system(), st.opts, std::move(request), fresh);
+  if (fresh)
+    return spawn_request(self->system(), st.opts, std::move(request));
+  return spawn_request(self->system(), st.opts, request.row);
+}
+
 void start(sup_self* self, const request_row& row) {
-  adopt(self, spawn_request(self->system(), self->state.opts, row), row.request_id);
+  adopt(self, make_actor(self, fresh_request{row, {}}, false), row.request_id);
 }
 
 /// A pending restart ended without an actor: the row it found (`seen`) had ended, or was failed
@@ -199,7 +209,7 @@ request_supervisor_impl::behavior_type supervisor(sup_self* self,
     // A request the registry created a moment ago (its first job is created by a claim).
     [=](start_atom, fresh_request& fresh) {
       auto id = fresh.row.request_id;
-      adopt(self, spawn_request(self->system(), self->state.opts, std::move(fresh)), id);
+      adopt(self, make_actor(self, std::move(fresh), true), id);
     },
     // A restart that is due (or a retried read).
     [=](restart_atom, const std::string& id) {
