@@ -14,8 +14,6 @@
 #include "messages/errors.hpp"
 #include "messages/health.hpp"
 #include "persistence/api_keys.hpp"
-#include "persistence/clients.hpp"
-#include "persistence/readiness.hpp"
 
 namespace gp {
 

@@ -13,7 +13,6 @@
 #include "messages/atoms.hpp"
 #include "messages/errors.hpp"
 #include "messages/jobs.hpp"
-#include "persistence/task_queue.hpp"
 
 namespace gp {
 

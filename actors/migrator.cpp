@@ -7,7 +7,6 @@
 #include "messages/atoms.hpp"
 #include "messages/errors.hpp"
 #include "messages/health.hpp"
-#include "persistence/migrations.hpp"
 
 namespace gp {
 

@@ -18,7 +18,6 @@
 #include "messages/atoms.hpp"
 #include "messages/errors.hpp"
 #include "messages/requests.hpp"
-#include "persistence/requests.hpp"
 
 namespace gp {
 

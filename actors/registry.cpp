@@ -17,7 +17,6 @@
 #include "messages/health.hpp"
 #include "messages/jobs.hpp"
 #include "messages/requests.hpp"
-#include "persistence/requests.hpp"
 
 namespace gp {
 
@@ -136,8 +135,10 @@ void with_row(reg_self* self, const std::string& id, const std::string& client, 
                 db::find_request{id})
     .then(
       [=](const db::find_request::result& f) mutable {
-        if (!f.row || (!client.empty() && f.row->client_id != client))
-          return static_cast<void>(rp.deliver(caf::make_error(errc::not_found, "no request " + id)));
+        if (!f.row || (!client.empty() && f.row->client_id != client)) {
+          rp.deliver(caf::make_error(errc::not_found, "no request " + id));
+          return;
+        }
         then(*f.row);
       },
       [=](const caf::error& err) mutable { rp.deliver(err); });
@@ -204,8 +205,8 @@ caf::typed_response_promise<submit_answer> known_repeat(reg_self* self,
 /// Runs a cancel or retry in the database after checking the request's owner and state.
 template <class F>
 caf::typed_response_promise<request_view> change(reg_self* self, const std::string& id,
-                                                 const std::string& client,
-                             const char* allowed, db::change_request::change_kind kind, F then) {
+                                                 const std::string& client, const char* allowed,
+                                                 db::change_request::change_kind kind, F then) {
   auto rp = self->make_response_promise<request_view>();
   std::string allowed_states = allowed;
   using changed = db::change_request::result;
@@ -213,12 +214,15 @@ caf::typed_response_promise<request_view> change(reg_self* self, const std::stri
                 db::change_request{id, client, kind})
     .then(
       [=](const changed& r) mutable {
-        if (r.kind == changed::missing || !r.row)
-          return static_cast<void>(rp.deliver(caf::make_error(errc::not_found, "no request " + id)));
-        if (r.kind == changed::refused)
-          return static_cast<void>(rp.deliver(caf::make_error(
-            errc::conflict, "request " + id + " is " + r.row->status + "; only " +
-                              allowed_states)));
+        if (r.kind == changed::missing || !r.row) {
+          rp.deliver(caf::make_error(errc::not_found, "no request " + id));
+          return;
+        }
+        if (r.kind == changed::refused) {
+          rp.deliver(caf::make_error(errc::conflict, "request " + id + " is " + r.row->status +
+                                                       "; only " + allowed_states));
+          return;
+        }
         then(*r.row);
         rp.deliver(view_with_eta(self, *r.row));
       },

@@ -14,7 +14,6 @@
 #include "messages/errors.hpp"
 #include "messages/health.hpp"
 #include "messages/requests.hpp"
-#include "persistence/requests.hpp"
 
 namespace gp {
 
@@ -60,18 +59,24 @@ void adopt(sup_self* self, const request_actor& actor, const std::string& reques
   report(self, started_atom_v, request_id, actor);
 }
 
-/// A new actor for the request (the injected maker's, if any).
-request_actor make_actor(sup_self* self, fresh_request request, bool fresh) {
+/// A new actor for the stored row (the injected maker's, if any).
+request_actor make_actor(sup_self* self, const request_row& row) {
   const auto& st = self->state;
   if (st.sup.make_actor)
-    return st.sup.make_actor(self->system(), st.opts, std::move(request), fresh);
-  if (fresh)
-    return spawn_request(self->system(), st.opts, std::move(request));
-  return spawn_request(self->system(), st.opts, request.row);
+    return st.sup.make_actor(self->system(), st.opts, fresh_request{row, {}}, false);
+  return spawn_request(self->system(), st.opts, row);
+}
+
+/// A new actor for a request this node just inserted (the injected maker's, if any).
+request_actor make_actor(sup_self* self, fresh_request fresh) {
+  const auto& st = self->state;
+  if (st.sup.make_actor)
+    return st.sup.make_actor(self->system(), st.opts, std::move(fresh), true);
+  return spawn_request(self->system(), st.opts, std::move(fresh));
 }
 
 void start(sup_self* self, const request_row& row) {
-  adopt(self, make_actor(self, fresh_request{row, {}}, false), row.request_id);
+  adopt(self, make_actor(self, row), row.request_id);
 }
 
 /// A pending restart ended without an actor: the row it found (`seen`) had ended, or was failed
@@ -209,7 +214,7 @@ request_supervisor_impl::behavior_type supervisor(sup_self* self,
     // A request the registry created a moment ago (its first job is created by a claim).
     [=](start_atom, fresh_request& fresh) {
       auto id = fresh.row.request_id;
-      adopt(self, make_actor(self, std::move(fresh), true), id);
+      adopt(self, make_actor(self, std::move(fresh)), id);
     },
     // A restart that is due (or a retried read).
     [=](restart_atom, const std::string& id) {

@@ -187,32 +187,26 @@ void poll(worker_self* self) {
   auto res = persistence::execute(*st.db, db::claim_tasks{st.opts.node_id, st.opts.claim_batch,
                                                            st.opts.lease, st.plan, st.job_types,
                                                            st.opts.first_jobs});
-  std::vector<persistence::job_state> ended;
-  caf::expected<std::vector<persistence::claimed_task>> claimed{caf::error{}};
-  if (res) {
-    ended = std::move(res->ended);
-    claimed = std::move(res->claimed);
-  } else {
-    claimed = std::move(res.error());
-  }
-  // Jobs that ended as the claim planned them (no task will report them): their watchers hear
-  // it now.
-  if (claimed)
-    for (auto& j : ended)
-      self->send(st.coremachine, job_event_atom_v,
-                 job_event{std::move(j.job_id), std::move(j.status), j.stage, false,
-                           std::move(j.error_code), std::move(j.error_message)});
-  // A claim that only ended jobs (as it created or planned them) may have left more to do.
-  if (claimed && claimed->empty() && !ended.empty()) {
-    self->send(self, claim_atom_v, st.generation);
-    return;
-  }
-  if (!claimed || claimed->empty()) {
-    if (!claimed)
-      GP_LOG_WARN("task_worker: claiming failed: {}", self->system().render(claimed.error()));
+  auto look_again_later = [&] {
     self->delayed_send(self, st.idle, claim_atom_v, st.generation);
     st.idle = std::min(st.idle * 2, st.opts.idle_poll_max);
-    return;
+  };
+  if (!res) {
+    GP_LOG_WARN("task_worker: claiming failed: {}", self->system().render(res.error()));
+    return look_again_later();
+  }
+  auto& claimed = res->claimed;
+  // Jobs that ended as the claim planned them (no task will report them): their watchers hear
+  // it now.
+  for (auto& j : res->ended)
+    self->send(st.coremachine, job_event_atom_v,
+               job_event{std::move(j.job_id), std::move(j.status), j.stage, false,
+                         std::move(j.error_code), std::move(j.error_message)});
+  if (claimed.empty()) {
+    // A claim that only ended jobs (as it created or planned them) may have left more to do.
+    if (!res->ended.empty())
+      return self->send(self, claim_atom_v, st.generation);
+    return look_again_later();
   }
   st.idle = 10ms;
   // A task waiting in the batch is due to start by the time every task before it used its whole
@@ -220,7 +214,7 @@ void poll(worker_self* self) {
   // later, no longer renewed, so another worker can take it.
   std::vector<std::shared_ptr<std::atomic<bool>>> stops;
   auto due = std::chrono::steady_clock::now();
-  for (const auto& t : *claimed) {
+  for (const auto& t : claimed) {
     due += max_duration_of(st.opts, t.task_type);
     stops.push_back(std::make_shared<std::atomic<bool>>(false));
     self->send(st.keeper, track_atom_v,
@@ -232,10 +226,10 @@ void poll(worker_self* self) {
                  job_event{t.job_id, "processing", t.stage, false, {}, {}});
   }
   std::vector<std::pair<persistence::claimed_task, std::string>> done;
-  for (size_t i = 0; i < claimed->size(); ++i) {
-    const auto& t = (*claimed)[i];
+  for (size_t i = 0; i < claimed.size(); ++i) {
+    const auto& t = claimed[i];
     if (st.opts.stopping->load()) {
-      release(self, {claimed->begin() + static_cast<long>(i), claimed->end()});
+      release(self, {claimed.begin() + static_cast<long>(i), claimed.end()});
       break;
     }
     auto r = execute(self, t, stops[i]);
