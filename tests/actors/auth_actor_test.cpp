@@ -10,6 +10,7 @@
 #include "messages/atoms.hpp"
 #include "messages/errors.hpp"
 #include "messages/messages.hpp"
+#include "tests/actors/deterministic.hpp"
 
 using namespace std::chrono_literals;
 
@@ -22,10 +23,7 @@ struct mock_db {
 };
 
 caf::behavior mock_pool(caf::event_based_actor* self, std::shared_ptr<mock_db> db) {
-  self->set_default_handler([](caf::scheduled_actor*, caf::message_view& x) -> caf::result<caf::message> {
-    ADD_FAILURE() << "unexpected message to the mock pool: " << caf::to_string(x.content());
-    return caf::sec::unexpected_message;
-  });
+  gp::test::fail_on_unexpected(self, "the mock pool");
   return {
     [db](const gp::db::find_key& op) -> caf::result<gp::db::find_key::result> {
       // The auth actor's only operation is a key lookup; the mock answers it from its table.
@@ -40,19 +38,12 @@ caf::behavior mock_pool(caf::event_based_actor* self, std::shared_ptr<mock_db> d
   };
 }
 
-struct auth_actor : ::testing::Test {
-  caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  caf::scheduler::test_coordinator* sched = nullptr;
+struct auth_actor : gp::test::deterministic {
   std::shared_ptr<mock_db> db = std::make_shared<mock_db>();
   gp::auth_actor auth;
   gp::io::generated_key key = gp::io::generate_api_key();
 
   void SetUp() override {
-    gp::register_message_types(cfg);
-    cfg.set("scheduler.policy", caf::atom("testing"));
-    sys = std::make_unique<caf::actor_system>(cfg);
-    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
     auto pool = caf::actor_cast<gp::db_pool_actor>(sys->spawn(mock_pool, db));
     gp::auth_options opts;
     opts.cache_ttl = 2s;
@@ -73,13 +64,7 @@ struct auth_actor : ::testing::Test {
 
   /// One authentication, run to completion.
   caf::expected<gp::principal> check(const std::string& presented) {
-    caf::scoped_actor self{*sys, true};
-    caf::expected<gp::principal> out{caf::error{}};
-    auto rh = self->request(auth, caf::infinite, gp::auth_atom_v, presented);
-    sched->run();
-    rh.receive([&](gp::principal& p) { out = std::move(p); },
-               [&](caf::error& e) { out = std::move(e); });
-    return out;
+    return ask<gp::principal>(auth, gp::auth_atom_v, presented);
   }
 
   std::string refusal(const caf::expected<gp::principal>& r) {

@@ -16,6 +16,7 @@
 #include "messages/atoms.hpp"
 #include "messages/errors.hpp"
 #include "messages/messages.hpp"
+#include "tests/actors/deterministic.hpp"
 
 using namespace std::chrono_literals;
 
@@ -30,11 +31,7 @@ struct mock_db {
 };
 
 caf::behavior mock_pool(caf::event_based_actor* self, std::shared_ptr<mock_db> db) {
-  self->set_default_handler(
-    [](caf::scheduled_actor*, caf::message_view& x) -> caf::result<caf::message> {
-      ADD_FAILURE() << "unexpected message to the mock pool: " << caf::to_string(x.content());
-      return caf::sec::unexpected_message;
-    });
+  gp::test::fail_on_unexpected(self, "the mock pool");
   return {
     [db](const gp::db::create_job& op) -> caf::result<gp::job_submission> {
       db->created.push_back(op);
@@ -73,10 +70,7 @@ caf::behavior watcher(caf::event_based_actor* self, gp::coremachine_actor core,
   };
 }
 
-struct coremachine_actor : ::testing::Test {
-  caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  caf::scheduler::test_coordinator* sched = nullptr;
+struct coremachine_actor : gp::test::deterministic {
   std::shared_ptr<mock_db> db = std::make_shared<mock_db>();
   gp::coremachine_actor core;
   caf::actor probe;
@@ -84,57 +78,39 @@ struct coremachine_actor : ::testing::Test {
     std::make_shared<std::vector<gp::job_event>>();
 
   void SetUp() override {
-    gp::register_message_types(cfg);
-    cfg.set("scheduler.policy", caf::atom("testing"));
-    sys = std::make_unique<caf::actor_system>(cfg);
-    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
     gp::engine_options opts;
     opts.node_id = "node-a";
     opts.workers = 0;  // no detached task workers: the engine alone
     auto pool = caf::actor_cast<gp::db_pool_actor>(sys->spawn(mock_pool, db));
     core = gp::spawn_coremachine(*sys, pool, opts, gp::io::jobs::builtin_registry());
     probe = sys->spawn(watcher, core, heard);
-    sched->run();
+    run();
   }
 
   void TearDown() override {
     caf::anon_send_exit(probe, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(core, caf::exit_reason::user_shutdown);
-    sched->run();
+    run();
     core = nullptr;
     probe = nullptr;
   }
 
   template <class... Ts>
   caf::expected<gp::job_submission> submit(Ts... xs) {
-    caf::scoped_actor self{*sys, true};
-    caf::expected<gp::job_submission> out{caf::error{}};
-    auto rh = self->request(core, caf::infinite, gp::submit_atom_v, std::string{xs}...);
-    sched->run();
-    rh.receive([&](gp::job_submission& s) { out = std::move(s); },
-               [&](caf::error& e) { out = std::move(e); });
-    return out;
+    return ask<gp::job_submission>(core, gp::submit_atom_v, std::string{xs}...);
   }
 
   void watch(const std::string& job_id, bool fresh) {
     caf::anon_send(probe, gp::watch_atom_v, job_id, fresh);
-    sched->run();
+    run();
   }
 
   void event(gp::job_event ev) {
     caf::anon_send(core, gp::job_event_atom_v, std::move(ev));
-    sched->run();
+    run();
   }
 
-  gp::status_report status() {
-    caf::scoped_actor self{*sys, true};
-    gp::status_report out;
-    auto rh = self->request(core, caf::infinite, gp::status_atom_v);
-    sched->run();
-    rh.receive([&](gp::status_report& r) { out = std::move(r); },
-               [&](caf::error& e) { ADD_FAILURE() << sys->render(e); });
-    return out;
-  }
+  gp::status_report status() { return status_of(core); }
 };
 
 }  // namespace
@@ -236,19 +212,15 @@ TEST_F(coremachine_actor, a_fresh_watch_after_the_job_ended_hears_its_end_at_onc
 TEST_F(coremachine_actor, a_cancel_tells_the_watchers_and_answers_whether_it_cancelled) {
   db->jobs["j4"] = {"j4", "processing", 1, {}, {}};
   watch("j4", true);
-  caf::scoped_actor self{*sys, true};
-  auto rh = self->request(core, caf::infinite, gp::cancel_atom_v, std::string{"j4"});
-  sched->run();
-  bool answer = false;
-  rh.receive([&](bool b) { answer = b; }, [&](caf::error& e) { FAIL() << sys->render(e); });
-  EXPECT_TRUE(answer);
+  auto answer = ask<bool>(core, gp::cancel_atom_v, std::string{"j4"});
+  ASSERT_TRUE(answer) << sys->render(answer.error());
+  EXPECT_TRUE(*answer);
   EXPECT_EQ(db->cancels, std::vector<std::string>{"j4"});
   ASSERT_EQ(heard->size(), 1u);
   EXPECT_EQ((*heard)[0].status, "cancelled");
   // An ended job is not cancelled again: false, and nobody is told.
-  auto again = self->request(core, caf::infinite, gp::cancel_atom_v, std::string{"j4"});
-  sched->run();
-  again.receive([&](bool b) { answer = b; }, [&](caf::error& e) { FAIL() << sys->render(e); });
-  EXPECT_FALSE(answer);
+  answer = ask<bool>(core, gp::cancel_atom_v, std::string{"j4"});
+  ASSERT_TRUE(answer) << sys->render(answer.error());
+  EXPECT_FALSE(*answer);
   EXPECT_EQ(heard->size(), 1u);
 }

@@ -13,6 +13,7 @@
 #include "actors/task_worker.hpp"
 #include "messages/atoms.hpp"
 #include "messages/messages.hpp"
+#include "tests/actors/deterministic.hpp"
 
 using namespace std::chrono_literals;
 
@@ -27,11 +28,7 @@ struct mock_db {
 };
 
 caf::behavior mock_pool(caf::event_based_actor* self, std::shared_ptr<mock_db> db) {
-  self->set_default_handler(
-    [](caf::scheduled_actor*, caf::message_view& x) -> caf::result<caf::message> {
-      ADD_FAILURE() << "unexpected message to the mock pool: " << caf::to_string(x.content());
-      return caf::sec::unexpected_message;
-    });
+  gp::test::fail_on_unexpected(self, "the mock pool");
   return {
     [db](const gp::db::renew_leases& op) -> caf::result<gp::persistence::renewal> {
       db->rounds.push_back(op);
@@ -46,30 +43,23 @@ caf::behavior mock_pool(caf::event_based_actor* self, std::shared_ptr<mock_db> d
   };
 }
 
-struct lease_keeper_actor : ::testing::Test {
-  caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  caf::scheduler::test_coordinator* sched = nullptr;
+struct lease_keeper_actor : gp::test::deterministic {
   std::shared_ptr<mock_db> db = std::make_shared<mock_db>();
   gp::engine_options opts;
   gp::lease_keeper_actor keeper;
 
   void SetUp() override {
-    gp::register_message_types(cfg);
-    cfg.set("scheduler.policy", caf::atom("testing"));
-    sys = std::make_unique<caf::actor_system>(cfg);
-    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
     opts.node_id = "node-a";
     opts.lease = 3000ms;  // a round every 500 ms
     auto pool = caf::actor_cast<gp::db_pool_actor>(sys->spawn(mock_pool, db));
     keeper = gp::spawn_lease_keeper(*sys, pool, opts);
-    sched->run();
+    run();
   }
 
   void TearDown() override {
     if (keeper)
       caf::anon_send_exit(keeper, caf::exit_reason::user_shutdown);
-    sched->run();
+    run();
     keeper = nullptr;
   }
 
@@ -79,24 +69,13 @@ struct lease_keeper_actor : ::testing::Test {
                                              std::chrono::steady_clock::time_point::max()) {
     auto stop = std::make_shared<std::atomic<bool>>(false);
     caf::anon_send(keeper, gp::track_atom_v, gp::running_task{id, attempt, "noop", stop, deadline});
-    sched->run();
+    run();
     return stop;
   }
 
-  void round() {
-    sched->advance_time(500ms);
-    sched->run();
-  }
+  void round() { after(500ms); }
 
-  gp::status_report status() {
-    caf::scoped_actor self{*sys, true};
-    gp::status_report out;
-    auto rh = self->request(keeper, caf::infinite, gp::status_atom_v);
-    sched->run();
-    rh.receive([&](gp::status_report& r) { out = std::move(r); },
-               [&](caf::error& e) { ADD_FAILURE() << sys->render(e); });
-    return out;
-  }
+  gp::status_report status() { return status_of(keeper); }
 };
 
 std::vector<int64_t> ids_of(const gp::db::renew_leases& op) {
@@ -164,13 +143,13 @@ TEST_F(lease_keeper_actor, an_older_claims_messages_never_displace_the_newer_cla
   // The first claim's late messages: its track and its untrack.
   track(7, 1);
   caf::anon_send(keeper, gp::untrack_atom_v, int64_t{7}, 1);
-  sched->run();
+  run();
   round();
   ASSERT_EQ(db->rounds.size(), 1u);
   ASSERT_EQ(db->rounds[0].claims.size(), 1u);
   EXPECT_EQ(db->rounds[0].claims[0].attempt, 2);
   caf::anon_send(keeper, gp::untrack_atom_v, int64_t{7}, 2);
-  sched->run();
+  run();
   EXPECT_EQ(status().details["running_tasks"], "0");
 }
 
@@ -178,7 +157,7 @@ TEST_F(lease_keeper_actor, the_node_stopping_asks_every_running_task_to_stop) {
   auto a = track(1, 1);
   auto b = track(2, 1);
   caf::anon_send_exit(keeper, caf::exit_reason::user_shutdown);
-  sched->run();
+  run();
   keeper = nullptr;
   EXPECT_TRUE(a->load());
   EXPECT_TRUE(b->load());

@@ -13,6 +13,7 @@
 #include "messages/atoms.hpp"
 #include "messages/errors.hpp"
 #include "messages/messages.hpp"
+#include "tests/actors/deterministic.hpp"
 
 using namespace std::chrono_literals;
 
@@ -26,11 +27,7 @@ struct mock_db {
 };
 
 caf::behavior mock_pool(caf::event_based_actor* self, std::shared_ptr<mock_db> db) {
-  self->set_default_handler(
-    [](caf::scheduled_actor*, caf::message_view& x) -> caf::result<caf::message> {
-      ADD_FAILURE() << "unexpected message to the mock pool: " << caf::to_string(x.content());
-      return caf::sec::unexpected_message;
-    });
+  gp::test::fail_on_unexpected(self, "the mock pool");
   return {
     [db](const gp::db::migrate&) -> caf::result<gp::db::migrate::result> {
       ++db->attempts;
@@ -45,42 +42,24 @@ caf::behavior mock_pool(caf::event_based_actor* self, std::shared_ptr<mock_db> d
   };
 }
 
-struct migrator_actor : ::testing::Test {
-  caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  caf::scheduler::test_coordinator* sched = nullptr;
+struct migrator_actor : gp::test::deterministic {
   std::shared_ptr<mock_db> db = std::make_shared<mock_db>();
   gp::migrator_actor migrator;
-
-  void SetUp() override {
-    gp::register_message_types(cfg);
-    cfg.set("scheduler.policy", caf::atom("testing"));
-    sys = std::make_unique<caf::actor_system>(cfg);
-    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
-  }
 
   void start() {
     auto pool = caf::actor_cast<gp::db_pool_actor>(sys->spawn(mock_pool, db));
     migrator = gp::spawn_migrator(*sys, pool);
-    sched->run();
+    run();
   }
 
   void TearDown() override {
     if (migrator)
       caf::anon_send_exit(migrator, caf::exit_reason::user_shutdown);
-    sched->run();
+    run();
     migrator = nullptr;
   }
 
-  gp::status_report status() {
-    caf::scoped_actor self{*sys, true};
-    gp::status_report out;
-    auto rh = self->request(migrator, caf::infinite, gp::status_atom_v);
-    sched->run();
-    rh.receive([&](gp::status_report& r) { out = std::move(r); },
-               [&](caf::error& e) { ADD_FAILURE() << sys->render(e); });
-    return out;
-  }
+  gp::status_report status() { return status_of(migrator); }
 };
 
 caf::error unreachable() {
@@ -108,11 +87,9 @@ TEST_F(migrator_actor, a_failed_attempt_is_retried_after_a_second_and_reported_m
   auto s = status();
   EXPECT_EQ(s.state, "retrying");
   EXPECT_EQ(s.details["last_error"], "connection refused");
-  sched->advance_time(999ms);
-  sched->run();
+  after(999ms);
   EXPECT_EQ(db->attempts, 1);
-  sched->advance_time(1ms);
-  sched->run();
+  after(1ms);
   EXPECT_EQ(db->attempts, 2);
   s = status();
   EXPECT_EQ(s.state, "migrated");
@@ -126,11 +103,9 @@ TEST_F(migrator_actor, the_pause_between_attempts_doubles_up_to_thirty_seconds) 
   // Pauses 1, 2, 4, 8, 16, 30, 30 s: each attempt comes exactly when its pause ends.
   for (auto pause : {1s, 2s, 4s, 8s, 16s, 30s, 30s}) {
     int before = db->attempts;
-    sched->advance_time(pause - 1ms);
-    sched->run();
+    after(pause - 1ms);
     EXPECT_EQ(db->attempts, before) << "too early after a pause of " << pause.count() << " s";
-    sched->advance_time(1ms);
-    sched->run();
+    after(1ms);
     EXPECT_EQ(db->attempts, before + 1) << "not after a pause of " << pause.count() << " s";
   }
   EXPECT_EQ(status().details["attempts"], "8");
@@ -139,7 +114,6 @@ TEST_F(migrator_actor, the_pause_between_attempts_doubles_up_to_thirty_seconds) 
 TEST_F(migrator_actor, once_migrated_it_asks_the_pool_no_more) {
   db->answers.push_back(int64_t{11});
   start();
-  sched->advance_time(120s);
-  sched->run();
+  after(120s);
   EXPECT_EQ(db->attempts, 1);
 }

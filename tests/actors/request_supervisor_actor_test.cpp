@@ -16,6 +16,7 @@
 #include "messages/atoms.hpp"
 #include "messages/errors.hpp"
 #include "messages/messages.hpp"
+#include "tests/actors/deterministic.hpp"
 
 using namespace std::chrono_literals;
 
@@ -32,11 +33,7 @@ struct world {
 };
 
 caf::behavior mock_pool(caf::event_based_actor* self, std::shared_ptr<world> w) {
-  self->set_default_handler(
-    [](caf::scheduled_actor*, caf::message_view& x) -> caf::result<caf::message> {
-      ADD_FAILURE() << "unexpected message to the mock pool: " << caf::to_string(x.content());
-      return caf::sec::unexpected_message;
-    });
+  gp::test::fail_on_unexpected(self, "the mock pool");
   return {
     [w](const gp::db::find_request& op) -> caf::result<gp::db::find_request::result> {
       w->reads.push_back(op.request_id);
@@ -88,20 +85,13 @@ gp::request_row live_row(const std::string& id) {
   return r;
 }
 
-struct request_supervisor_actor : ::testing::Test {
-  caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  caf::scheduler::test_coordinator* sched = nullptr;
+struct request_supervisor_actor : gp::test::deterministic {
   std::shared_ptr<world> w = std::make_shared<world>();
   gp::request_supervisor_actor sup;
   caf::actor registry;
   caf::actor pool;
 
   void SetUp() override {
-    gp::register_message_types(cfg);
-    cfg.set("scheduler.policy", caf::atom("testing"));
-    sys = std::make_unique<caf::actor_system>(cfg);
-    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
     pool = sys->spawn(mock_pool, w);
     registry = sys->spawn(registry_probe, w);
     auto opts = std::make_shared<gp::request_options>();
@@ -119,22 +109,22 @@ struct request_supervisor_actor : ::testing::Test {
       return caf::actor_cast<gp::request_actor>(a);
     };
     sup = gp::spawn_request_supervisor(*sys, opts, s);
-    sched->run();
+    run();
   }
 
   void TearDown() override {
     caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
-    sched->run();
+    run();
     for (auto* a : {&registry, &pool})
       caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
-    sched->run();
+    run();
     sup = nullptr;
   }
 
   void start(const gp::request_row& row) {
     w->rows[row.request_id] = row;
     caf::anon_send(sup, gp::start_atom_v, row);
-    sched->run();
+    run();
   }
 
   /// The newest actor made for `id`.
@@ -147,12 +137,7 @@ struct request_supervisor_actor : ::testing::Test {
 
   void crash(const std::string& id) {
     caf::anon_send_exit(actor_of(id), caf::exit_reason::kill);
-    sched->run();
-  }
-
-  void after(std::chrono::milliseconds t) {
-    sched->advance_time(t);
-    sched->run();
+    run();
   }
 
   size_t made_for(const std::string& id) {
@@ -162,15 +147,7 @@ struct request_supervisor_actor : ::testing::Test {
     return n;
   }
 
-  gp::status_report status() {
-    caf::scoped_actor self{*sys, true};
-    gp::status_report out;
-    auto rh = self->request(sup, caf::infinite, gp::status_atom_v);
-    sched->run();
-    rh.receive([&](gp::status_report& r) { out = std::move(r); },
-               [&](caf::error& e) { ADD_FAILURE() << sys->render(e); });
-    return out;
-  }
+  gp::status_report status() { return status_of(sup); }
 };
 
 using lines = std::vector<std::string>;
@@ -190,7 +167,7 @@ TEST_F(request_supervisor_actor, a_fresh_start_makes_a_fresh_actor) {
   auto row = live_row("r1");
   w->rows["r1"] = row;
   caf::anon_send(sup, gp::start_atom_v, gp::fresh_request{row, {}});
-  sched->run();
+  run();
   ASSERT_EQ(w->made.size(), 1u);
   EXPECT_TRUE(std::get<1>(w->made[0]));
   EXPECT_EQ(w->heard, lines{"started r1"});
@@ -199,7 +176,7 @@ TEST_F(request_supervisor_actor, a_fresh_start_makes_a_fresh_actor) {
 TEST_F(request_supervisor_actor, an_actor_that_stops_is_reported_and_not_restarted) {
   start(live_row("r1"));
   caf::anon_send_exit(actor_of("r1"), caf::exit_reason::user_shutdown);
-  sched->run();
+  run();
   after(10s);
   EXPECT_EQ(w->heard, (lines{"started r1", "stopped r1"}));
   EXPECT_EQ(made_for("r1"), 1u);
@@ -252,7 +229,7 @@ TEST_F(request_supervisor_actor, a_start_asked_for_during_the_pause_waits_for_th
   crash("r1");
   // The registry, told the actor stopped, asks for a start at once (as when resuming).
   caf::anon_send(sup, gp::start_atom_v, live_row("r1"));
-  sched->run();
+  run();
   EXPECT_EQ(made_for("r1"), 1u);
   after(200ms);
   EXPECT_EQ(made_for("r1"), 2u);
@@ -272,7 +249,7 @@ TEST_F(request_supervisor_actor, a_start_asked_for_while_the_restart_finds_the_r
   start(live_row("r1"));
   crash("r1");
   caf::anon_send(sup, gp::start_atom_v, live_row("r1"));  // noted, left to the restart
-  sched->run();
+  run();
   w->rows["r1"].status = "completed";
   w->rows["r1"].state_version = 5;
   after(200ms);
@@ -292,7 +269,7 @@ TEST_F(request_supervisor_actor, a_retry_while_failing_starts_from_the_newer_liv
   retried.state_version = 10;
   crash("r1");
   caf::anon_send(sup, gp::start_atom_v, retried);
-  sched->run();
+  run();
   after(10s);
   ASSERT_EQ(w->failed.size(), 1u);
   EXPECT_EQ(made_for("r1"), 4u);
