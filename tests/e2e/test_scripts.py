@@ -150,6 +150,35 @@ class ScriptsRun(unittest.TestCase):
         self.assertIsNone(demo.proc.poll())
         self.assertEqual(demo.stop(signal.SIGINT), 0, demo.output())
 
+    def test_3_a_cluster_is_never_moved_nor_a_taken_port_reused(self):
+        if cluster_line(self.cluster) is None:
+            demo = self.start()
+            self.assertEqual(demo.stop(signal.SIGINT), 0, demo.output())
+        before = cluster_line(self.cluster)
+        pid = postmaster_pid(self.cluster)
+        state = tempfile.mkdtemp(prefix="gp_run_state_")
+        self.addCleanup(shutil.rmtree, state, True)
+        other = free_port()
+        cases = [
+            # The demo's cluster asked for on another port: named with the way out, not moved.
+            ({"GEOPLATFORM_PG_PORT": str(other)},
+             "cluster '%s' listens on port %d, not %d" % (self.cluster, self.pg_port, other)),
+            # Another cluster name on the demo's port: refused, the port's owner named.
+            ({"GEOPLATFORM_PG_CLUSTER": self.cluster + "_x"},
+             "port %d is taken by PostgreSQL cluster %s/%s" % (self.pg_port, PG_VERSION,
+                                                               self.cluster)),
+        ]
+        for change, message in cases:
+            env = dict(self.env, GEOPLATFORM_STATE_DIR=state, **change)
+            out = subprocess.run([os.path.join(ROOT, "scripts", "run")], env=env,
+                                 capture_output=True, text=True, timeout=300,
+                                 stdin=subprocess.DEVNULL)
+            self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
+            self.assertIn(message, out.stderr)
+            self.assertEqual(cluster_line(self.cluster), before)
+            self.assertEqual(postmaster_pid(self.cluster), pid)
+            self.assertIsNone(cluster_line(self.cluster + "_x"))
+
 
 if __name__ == "__main__":
     unittest.main()
