@@ -142,7 +142,7 @@ using registry_actor = caf::typed_actor<
   // (request_id, client_id) → the re-opened request (errc::not_found, errc::conflict).
   caf::replies_to<retry_atom, std::string, std::string>::with<request_view>,
   // From request actors: (request_id, status, state_version) stored.
-  caf::reacts_to<moved_atom, std::string, std::string, int64_t>,
+  caf::reacts_to<moved_atom, std::string, request_status, int64_t>,
   // From request actors and the supervisor: the request reached a terminal state.
   caf::reacts_to<ended_atom, request_view>,
   // From the supervisor: the request's actor runs.

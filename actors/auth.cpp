@@ -181,7 +181,7 @@ auth_actor::behavior_type auth(auth_self* self, db_pool_actor pool, auth_options
     [=](status_atom) {
       auto& st = self->state;
       return status_report{"auth",
-                           "running",
+                           actor_state::running,
                            {{"cached_keys", std::to_string(st.cache.size())},
                             {"cache_hits", std::to_string(st.hits)},
                             {"lookups", std::to_string(st.lookups)},

@@ -76,11 +76,11 @@ struct coremachine_state {
     std::vector<job_watcher_actor> actors;
     uint64_t chain = 0;
     /// Watched fresh: the job may not exist yet (a request's first job waits for a claim).
-    /// Refreshes that do not find it keep the watch, silently, and go on doubling their pauses;
-    /// the fourth tells the watchers "unknown" and drops them (no claim made the job: they
-    /// create it).
-    bool awaiting = false;
-    uint8_t misses = 0;
+    /// Refreshes that do not find it keep the watch, silently, and go on doubling their pauses,
+    /// until this time (engine_options::first_job_deadline after the watch): the first refresh
+    /// after it tells the watchers "unknown" and drops them (no claim made the job: they create
+    /// it). The epoch (the default) for a watch that is not fresh.
+    caf::actor_clock::time_point first_job_due{};
   };
   std::unordered_map<std::string, watch> watchers;
   /// The latest event of each job seen here, for fresh watches that arrive after it (bounded;
@@ -95,7 +95,7 @@ struct coremachine_state {
   /// belongs to the chain its job's watch started; one of an older watch of the job (it ended
   /// and was watched again) is dropped when due.
   struct due_look {
-    std::chrono::steady_clock::time_point at;
+    caf::actor_clock::time_point at;
     std::string job_id;
     uint64_t chain;
   };
@@ -154,18 +154,18 @@ void arm_refresh(core_self* self) {
   auto& st = self->state;
   if (st.refresh_armed)
     return;
-  auto next = std::chrono::steady_clock::time_point::max();
+  auto next = caf::actor_clock::time_point::max();
   for (const auto& q : st.refreshes)
     if (!q.empty())
       next = std::min(next, q.front().at);
-  if (next == std::chrono::steady_clock::time_point::max())
+  if (next == caf::actor_clock::time_point::max())
     return;
   st.refresh_armed = true;
   // At most one timer event a second, whatever the number of watched jobs; and never later than
   // watch_refresh from now, the soonest a job watched meanwhile can be due (an armed timer is not
   // moved earlier).
   auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
-    next - std::chrono::steady_clock::now());
+    next - self->clock().now());
   auto tick = std::min<std::chrono::milliseconds>(1s, st.opts.watch_refresh);
   self->delayed_send(self, std::clamp(wait, tick, std::max(tick, st.opts.watch_refresh)),
                      refresh_atom_v);
@@ -177,7 +177,7 @@ void schedule_refresh(core_self* self, std::string job_id, size_t level, uint64_
   if (st.refreshes.size() <= level)
     st.refreshes.resize(level + 1);
   st.refreshes[level].push_back(
-    {std::chrono::steady_clock::now() + refresh_interval(st.opts, level), std::move(job_id),
+    {self->clock().now() + refresh_interval(st.opts, level), std::move(job_id),
      chain});
 }
 
@@ -186,7 +186,7 @@ void schedule_refresh(core_self* self, std::string job_id, size_t level, uint64_
 void refresh_due(core_self* self) {
   auto& st = self->state;
   st.refresh_armed = false;
-  auto now = std::chrono::steady_clock::now();
+  auto now = self->clock().now();
   for (size_t level = 0; level < st.refreshes.size(); ++level) {
     auto next = refresh_interval(st.opts, level) < st.opts.watch_refresh_max ? level + 1 : level;
     while (!st.refreshes[level].empty() && st.refreshes[level].front().at <= now) {
@@ -218,9 +218,6 @@ void add_watcher(core_self* self, const std::string& job_id, const job_watcher_a
   }
 }
 
-/// Refreshes of a fresh watch that may find no job before its watchers hear "unknown".
-constexpr uint8_t awaited_looks = 4;
-
 /// Looks up the jobs of new watches, all waiting ones in one query; one look in flight at a time.
 void look(core_self* self) {
   auto& st = self->state;
@@ -242,17 +239,18 @@ void look(core_self* self) {
             auto w = self->state.watchers.find(id);
             if (w == self->state.watchers.end())
               continue;
-            if (w->second.awaiting && ++w->second.misses < awaited_looks)
+            // A new request's first job not made yet: its watchers wait until the deadline.
+            if (self->clock().now() < w->second.first_job_due)
               continue;
             for (auto& a : w->second.actors)
-              self->send(a, job_event_atom_v, job_event{id, "unknown", 0, false, {}, {}});
+              self->send(a, job_event_atom_v, job_event{id, job_status::unknown, 0, false, {}, {}});
             self->state.watchers.erase(w);
             continue;
           }
           const auto& s = *i->second;
           // Ended: the watchers hear the end. Running: they hear that (a request waiting for
           // its job to start learns it did, e.g. while it was being restarted).
-          if (is_terminal(s.status) || s.status == "processing")
+          if (is_terminal(s.status) || s.status == job_status::processing)
             notify(self, job_event{id, s.status, s.stage, false, s.error_code, s.error_message});
         }
         look(self);
@@ -349,7 +347,7 @@ coremachine_impl::behavior_type coremachine(core_self* self, db_pool_actor pool,
       }
       add_watcher(self, job_id, sender);
       if (fresh)
-        st.watchers[job_id].awaiting = true;
+        st.watchers[job_id].first_job_due = self->clock().now() + st.opts.first_job_deadline;
       else {
         st.looks.push_back(job_id);
         look(self);
@@ -357,7 +355,7 @@ coremachine_impl::behavior_type coremachine(core_self* self, db_pool_actor pool,
     },
     // A worker recorded a task; a job may have moved or ended.
     [=](job_event_atom, const job_event& ev) {
-      if (ev.advanced && ev.status == "processing")
+      if (ev.advanced && ev.status == job_status::processing)
         poke_workers(self);
       notify(self, ev);
     },
@@ -368,7 +366,7 @@ coremachine_impl::behavior_type coremachine(core_self* self, db_pool_actor pool,
         .then(
           [=](bool cancelled) mutable {
             if (cancelled)
-              notify(self, job_event{job_id, "cancelled", 0, false, {}, {}});
+              notify(self, job_event{job_id, job_status::cancelled, 0, false, {}, {}});
             rp.deliver(cancelled);
           },
           [=](const caf::error& err) mutable { rp.deliver(err); });
@@ -384,7 +382,7 @@ coremachine_impl::behavior_type coremachine(core_self* self, db_pool_actor pool,
     [=](status_atom) {
       auto& st = self->state;
       return status_report{"coremachine",
-                           "running",
+                           actor_state::running,
                            {{"node_id", st.opts.node_id},
                             {"workers", std::to_string(st.workers.size())},
                             {"jobs_created", std::to_string(st.submitted)},

@@ -40,6 +40,10 @@ struct engine_options {
   /// to watch_refresh_max: its events may not reach this node (it ran on another one).
   std::chrono::milliseconds watch_refresh{30000};
   std::chrono::milliseconds watch_refresh_max{600000};
+  /// A fresh watch (a new request's first job, made by the first claim that finds the request)
+  /// whose job a refresh still does not find this long after the watch is answered "unknown":
+  /// the watcher then creates the job itself ([requests] first_job_deadline_s).
+  std::chrono::milliseconds first_job_deadline{450000};
   /// Workers own one connection each (they block in handlers and transactions).
   persistence::db_options db;
   /// Handed to every handler (database for bulk work, source limits).

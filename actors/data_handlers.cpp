@@ -169,11 +169,11 @@ void answer_row(edge_self* self, http_call& call, const principal& who, const st
   auto scope = scope_of(who);
   if (!scope.empty() && row.client_id != scope)
     return call.reply(no_request(id));
-  if (row.status != "completed")
+  if (row.status != request_status::completed)
     return call.reply(problem(409, "not_ready",
-                              "request " + id + " is " + row.status +
+                              "request " + id + " is " + std::string{name_of(row.status)} +
                                 "; its outputs are served once it has completed",
-                              json{{"request_status", row.status}}));
+                              json{{"request_status", std::string{name_of(row.status)}}}));
   std::string why;
   auto outputs = io::http::parse_outputs(row.outputs_json, why);
   if (!why.empty()) {

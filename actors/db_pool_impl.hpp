@@ -115,7 +115,7 @@ pool(typename types<caf::detail::type_list<Ops...>>::pool_impl::template statefu
       for (auto n : st.outstanding)
         busy += n;
       return status_report{"db_pool",
-                           "running",
+                           actor_state::running,
                            {{"size", std::to_string(st.workers.size())},
                             {"outstanding", std::to_string(busy)},
                             {"dispatched", std::to_string(st.dispatched)}}};

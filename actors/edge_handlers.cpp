@@ -65,14 +65,21 @@ struct health_probe {
   int pending = 0;
   json database = {{"status", "unknown"}};
   json actors = json::object();
+  /// An actor did not answer, or is retrying (the migrator while the database refuses).
+  bool actors_ok = true;
+
+  void member(const std::string& name, const status_report& r) {
+    json j = {{"state", name_of(r.state)}};
+    for (const auto& [k, v] : r.details)
+      j[k] = v;
+    actors[name] = std::move(j);
+    actors_ok = actors_ok && r.state != actor_state::unreachable && r.state != actor_state::retrying;
+  }
 
   void done() {
     if (--pending > 0)
       return;
     bool db_ok = database["status"] == "ok";
-    bool actors_ok = true;
-    for (const auto& [name, a] : actors.items())
-      actors_ok = actors_ok && a["state"] != "unreachable" && a["state"] != "retrying";
     std::string overall = !db_ok ? "unhealthy" : actors_ok ? "healthy" : "degraded";
     reply(json_response(200, {{"status", overall},
                               {"version", version},
@@ -81,13 +88,6 @@ struct health_probe {
                                                           {"members", actors}}}}}}));
   }
 };
-
-json status_json(const status_report& r) {
-  json j = {{"state", r.state}};
-  for (const auto& [k, v] : r.details)
-    j[k] = v;
-  return j;
-}
 
 }  // namespace
 
@@ -107,21 +107,23 @@ void handle_health(edge_self* self, http_call call) {
     {"registry", caf::actor_cast<reporter>(p.registry)}};
   probe->pending = static_cast<int>(members.size()) + 1;
   const auto& st = self->state;
-  probe->actors["http_edge"] = {{"state", st.draining ? "draining" : "serving"},
-                                {"calls", std::to_string(st.calls)},
-                                {"refused", std::to_string(st.refused)},
-                                {"connections", std::to_string(st.server->connections())},
-                                {"in_flight", std::to_string(st.server->in_flight())}};
+  probe->member("http_edge",
+                {"http_edge",
+                 st.draining ? actor_state::draining : actor_state::serving,
+                 {{"calls", std::to_string(st.calls)},
+                  {"refused", std::to_string(st.refused)},
+                  {"connections", std::to_string(st.server->connections())},
+                  {"in_flight", std::to_string(st.server->in_flight())}}});
   for (auto& [name, handle] : members) {
     auto n = name;
     self->request(handle, 2s, status_atom_v)
       .then(
         [probe, n](const status_report& r) {
-          probe->actors[n] = status_json(r);
+          probe->member(n, r);
           probe->done();
         },
         [probe, n](const caf::error&) {
-          probe->actors[n] = {{"state", "unreachable"}};
+          probe->member(n, {n, actor_state::unreachable, {}});
           probe->done();
         });
   }

@@ -298,7 +298,7 @@ http_edge_impl::behavior_type http_edge(edge_self* self, std::shared_ptr<io::htt
     [=](status_atom) {
       auto& st = self->state;
       return status_report{"http_edge",
-                           st.draining ? "draining" : "serving",
+                           st.draining ? actor_state::draining : actor_state::serving,
                            {{"connections", std::to_string(st.server->connections())},
                             {"in_flight", std::to_string(st.server->in_flight())},
                             {"calls", std::to_string(st.calls)},

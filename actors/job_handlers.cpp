@@ -81,10 +81,9 @@ void handle_job_get(edge_self* self, http_call call, const std::string& job_id) 
 
 void handle_job_list(edge_self* self, http_call call) {
   std::vector<io::http::field_error> errors;
-  static const std::vector<std::string> statuses{"queued", "processing", "completed", "failed",
-                                                 "cancelled"};
+  static const auto statuses = names_of(all_job_statuses);
   auto page = io::http::parse_page_query(call.req.query, statuses, is_job_id, errors);
-  auto status = page.status;
+  auto status = parse_job_status(page.status);
   auto limit = page.limit;
   auto cursor = page.cursor;
   if (!errors.empty())

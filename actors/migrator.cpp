@@ -15,7 +15,7 @@ namespace {
 using namespace std::chrono_literals;
 
 struct migrator_state {
-  std::string state = "pending";
+  actor_state state = actor_state::pending;
   std::string last_error;
   int64_t version = 0;
   std::chrono::milliseconds backoff{1000};
@@ -30,7 +30,7 @@ migrator_impl::behavior_type migrator(
     // Tries once; on failure schedules the next attempt.
     [=](migrate_atom) {
       auto& st = self->state;
-      if (st.state == "migrated")
+      if (st.state == actor_state::migrated)
         return;
       ++st.attempts;
       // The migration runs on a pooled worker (blocking work stays off the scheduler).
@@ -41,14 +41,14 @@ migrator_impl::behavior_type migrator(
               GP_LOG_INFO("migrator: applied migration {}", v);
             auto version = done.version;
             auto& st = self->state;
-            st.state = "migrated";
+            st.state = actor_state::migrated;
             st.version = version;
             st.last_error.clear();
             GP_LOG_INFO("migrator: database schema at version {}", version);
           },
           [=](const caf::error& err) {
             auto& st = self->state;
-            st.state = "retrying";
+            st.state = actor_state::retrying;
             st.last_error = error_detail(err);
             GP_LOG_WARN("migrator: attempt {} failed ({}): {}; next attempt in {} ms", st.attempts,
                         self->system().render(err), st.last_error, st.backoff.count());
@@ -56,7 +56,7 @@ migrator_impl::behavior_type migrator(
             st.backoff = std::min<std::chrono::milliseconds>(st.backoff * 2, 30s);
           });
     },
-    // State word ("pending", "retrying", "migrated"), version and last error.
+    // State (pending, retrying, migrated), version and last error.
     [=](status_atom) {
       auto& st = self->state;
       return status_report{"migrator",

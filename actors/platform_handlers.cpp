@@ -13,6 +13,7 @@
 #include "io/http/paging.hpp"
 #include "io/http/problem.hpp"
 #include "io/http/request_codec.hpp"
+#include "io/requests/snapshot_codec.hpp"
 #include "io/http/router.hpp"
 #include "io/logging.hpp"
 #include "messages/atoms.hpp"
@@ -109,8 +110,7 @@ void handle_platform_status(edge_self* self, http_call call, const principal& wh
 void handle_platform_list(edge_self* self, http_call call, const principal& who) {
   const auto& q = call.req.query;
   std::vector<io::http::field_error> errors;
-  static const std::vector<std::string> statuses{"pending", "processing", "completed", "failed",
-                                                 "cancelled"};
+  static const auto statuses = names_of(all_request_statuses);
   auto page = io::http::parse_page_query(q, statuses, is_request_id, errors);
   auto dataset = io::http::query_param(q, "dataset_id").value_or("");
   if (dataset.size() > 255)
@@ -124,7 +124,7 @@ void handle_platform_list(edge_self* self, http_call call, const principal& who)
   }
   if (!errors.empty())
     return call.reply(io::http::validation_problem(errors));
-  auto status = page.status;
+  auto status = parse_request_status(page.status);
   auto limit = page.limit;
   auto cursor = page.cursor;
   auto reply = call.reply;
@@ -137,7 +137,7 @@ void handle_platform_list(edge_self* self, http_call call, const principal& who)
        board = self->state.peers.board](const db::list_requests::result& page) {
         auto out = json::array();
         for (size_t i = 0; i < page.rows.size() && i < static_cast<size_t>(limit); ++i) {
-          auto v = io::http::view_of(page.rows[i]);
+          auto v = io::requests::view_of(page.rows[i]);
           // As in the request's status: its creation plus its type's average, while not ended.
           out.push_back(io::http::status_body(v, base, board ? board->estimated_completion(v) : 0));
         }

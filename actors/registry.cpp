@@ -11,6 +11,7 @@
 #include "actors/registry_state.hpp"
 #include "actors/sizing.hpp"
 #include "io/http/request_codec.hpp"
+#include "io/requests/snapshot_codec.hpp"
 #include "io/logging.hpp"
 #include "messages/atoms.hpp"
 #include "messages/errors.hpp"
@@ -117,7 +118,7 @@ void start_actor(reg_self* self, entry& e, const request_row& row,
 
 request_view view_with_eta(reg_self* self, const request_row& row,
                            const std::vector<request_job>* jobs) {
-  auto v = jobs ? io::http::view_of(row, *jobs) : io::http::view_of(row);
+  auto v = jobs ? view_of(row, *jobs) : io::requests::view_of(row);
   fill_eta(self, v);
   return v;
 }
@@ -193,7 +194,7 @@ caf::typed_response_promise<submit_answer> known_repeat(reg_self* self,
     return rp;
   with_row(self, sub.request_id, sub.client_id, rp, [=](const request_row& row) mutable {
     submit_answer answer;
-    answer.outcome = digest(io::http::stored_fingerprint(row)) == fp ? submit_answer::same
+    answer.outcome = digest(io::requests::stored_fingerprint(row)) == fp ? submit_answer::same
                                                                       : submit_answer::conflict;
     (answer.outcome == submit_answer::same ? self->state.repeats : self->state.conflicts)++;
     answer.view = view_with_eta(self, row);
@@ -219,7 +220,7 @@ caf::typed_response_promise<request_view> change(reg_self* self, const std::stri
           return;
         }
         if (r.kind == changed::refused) {
-          rp.deliver(caf::make_error(errc::conflict, "request " + id + " is " + r.row->status +
+          rp.deliver(caf::make_error(errc::conflict, "request " + id + " is " + std::string{name_of(r.row->status)} +
                                                        "; only " + allowed_states));
           return;
         }
@@ -239,7 +240,7 @@ void rehydrate(reg_self* self, std::string after) {
       [=](const db::live_requests::result& p) {
         auto& st = self->state;
         for (const auto& row : p.rows) {
-          auto& e = remember(self, row, digest(io::http::stored_fingerprint(row)));
+          auto& e = remember(self, row, digest(io::requests::stored_fingerprint(row)));
           if (!e.started && !is_terminal(e.status))
             start_actor(self, e, row);
         }
@@ -269,7 +270,9 @@ registry_impl::behavior_type registry_fn(reg_self* self, registry_options opts,
   st.board = request.board;
   st.index.reserve(std::max(st.opts.index_limit, reserved_live_requests));
   st.request_opts = std::make_shared<request_options>(std::move(request));
-  st.supervisor = spawn_request_supervisor(self->system(), st.request_opts, sup);
+  st.supervisor = st.opts.make_supervisor
+                    ? st.opts.make_supervisor(self->system(), st.request_opts, sup)
+                    : spawn_request_supervisor(self->system(), st.request_opts, sup);
   self->link_to(st.supervisor);
   // When the registry stops, its supervisor stops the request actors. The handle held here keeps
   // the supervisor reachable until it got the message (else it would end as "unreachable"
@@ -291,15 +294,15 @@ registry_impl::behavior_type registry_fn(reg_self* self, registry_options opts,
         self, id, client, "pending or processing requests can be cancelled",
         db::change_request::cancel,
         [=](const request_row& row) {
-          auto& e = remember(self, row, digest(io::http::stored_fingerprint(row)));
+          auto& e = remember(self, row, digest(io::requests::stored_fingerprint(row)));
           if (e.actor)
             self->send(e.actor, cancel_atom_v);
           // Their watchers (the actor, if it did not hear of the cancel yet) learn that its
           // jobs ended; the coremachine forgets them.
-          for (const auto& j : io::http::decode_snapshot(row.snapshot_json).jobs)
+          for (const auto& j : io::requests::decode_snapshot(row.snapshot_json).jobs)
             self->send(self->state.request_opts->coremachine, job_event_atom_v,
-                       job_event{j.job_id, "cancelled", j.stage, false, {}, {}});
-          remember_final(self, io::http::view_of(row));
+                       job_event{j.job_id, job_status::cancelled, j.stage, false, {}, {}});
+          remember_final(self, io::requests::view_of(row));
           GP_LOG_INFO("registry: request {} cancelled", id.substr(0, 12));
         });
     },
@@ -308,16 +311,16 @@ registry_impl::behavior_type registry_fn(reg_self* self, registry_options opts,
         self, id, client, "failed requests can be retried",
         db::change_request::retry,
         [=](const request_row& row) {
-          auto& e = remember(self, row, digest(io::http::stored_fingerprint(row)));
+          auto& e = remember(self, row, digest(io::requests::stored_fingerprint(row)));
           // Polls see the re-opened request at once, before its actor publishes.
-          self->state.board->publish(std::make_shared<const request_view>(io::http::view_of(row)));
+          self->state.board->publish(std::make_shared<const request_view>(io::requests::view_of(row)));
           start_actor(self, e, row);
           // Its reset tasks wait in the queue: wake the task workers.
           self->send(self->state.request_opts->coremachine, work_atom_v);
           GP_LOG_INFO("registry: request {} retried", id.substr(0, 12));
         });
     },
-    [=](moved_atom, const std::string& id, const std::string& status, int64_t version) {
+    [=](moved_atom, const std::string& id, request_status status, int64_t version) {
       if (auto i = self->state.index.find(id);
           i != self->state.index.end() && version >= i->second.version) {
         i->second.status = status;
@@ -334,7 +337,7 @@ registry_impl::behavior_type registry_fn(reg_self* self, registry_options opts,
         forget_later(st, v.request_id, i->second);
       }
       remember_final(self, v);
-      if (v.status == "completed") {
+      if (v.status == request_status::completed) {
         auto took = io::http::epoch_of(v.completed_at) - io::http::epoch_of(v.created_at);
         auto& avg = st.averages[v.request_type];
         avg.samples = std::min(avg.samples + 1, 100);
@@ -367,7 +370,7 @@ registry_impl::behavior_type registry_fn(reg_self* self, registry_options opts,
       e.started = true;
       // Ended before its actor was known here: it has nothing to do. Only a cancelled request's
       // actor is told to cancel (which removes its outputs); others just stop.
-      if (e.status == "cancelled")
+      if (e.status == request_status::cancelled)
         self->send(actor, cancel_atom_v);
       else if (is_terminal(e.status))
         self->send_exit(actor, caf::exit_reason::user_shutdown);
@@ -397,7 +400,7 @@ registry_impl::behavior_type registry_fn(reg_self* self, registry_options opts,
     [=](status_atom) {
       auto& st = self->state;
       status_report report{"registry",
-                           st.rehydrated ? "running" : "resuming",
+                           st.rehydrated ? actor_state::running : actor_state::resuming,
                            {{"known_requests", std::to_string(st.index.size())},
                             {"live_actors", std::to_string(st.live_actors)},
                             {"created", std::to_string(st.created)},

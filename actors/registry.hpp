@@ -32,6 +32,12 @@ struct registry_options {
   /// Tests only: runs on the database thread after an insert transaction committed, before its
   /// answer is sent (to delay one group's answer behind another's).
   std::function<void(bool created_any)> after_insert;
+  /// Makes the request supervisor (its request options name this registry). Empty:
+  /// spawn_request_supervisor. Tests put a mock supervisor in its place.
+  std::function<request_supervisor_actor(caf::actor_system&,
+                                         std::shared_ptr<const request_options>,
+                                         supervisor_options)>
+    make_supervisor;
 };
 
 /// Spawns the registry and, linked to it, the request supervisor. `request` is copied for the

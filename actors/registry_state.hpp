@@ -32,7 +32,7 @@ inline fingerprint_t digest(const std::string& fingerprint) {
 struct entry {
   std::string client_id;
   fingerprint_t fingerprint{};
-  std::string status;
+  request_status status = request_status::pending;
   /// The state_version `status` was read or reported at (older news is ignored).
   int64_t version = -1;
   std::string request_type;

@@ -10,6 +10,7 @@
 #include "actors/coremachine.hpp"
 #include "actors/db_pool.hpp"
 #include "io/http/request_codec.hpp"
+#include "io/requests/snapshot_codec.hpp"
 #include "io/logging.hpp"
 #include "messages/atoms.hpp"
 #include "messages/errors.hpp"
@@ -41,7 +42,7 @@ void answer_batch(reg_self* self, std::vector<waiting>& batch, const inserted& r
                                               "again"}));
       continue;
     }
-    auto stored_fp = out.created ? w.fingerprint : digest(io::http::stored_fingerprint(out.row));
+    auto stored_fp = out.created ? w.fingerprint : digest(io::requests::stored_fingerprint(out.row));
     auto& e = remember(self, out.row, stored_fp);
     answer.view = view_with_eta(self, out.row, out.created ? &w.jobs : nullptr);
     if (out.created) {
@@ -181,16 +182,14 @@ caf::typed_response_promise<submit_answer> submit(reg_self* self, request_submis
   w.promises.push_back(rp);
   std::string snapshot = "{}";  // first_job_named names the first job here, if there is one
   auto first = first_job_named(*st.request_opts, sub.request_type, sub.request_id, snapshot);
-  w.row = {std::move(sub.request_id),  std::move(sub.client_id),
-           std::move(sub.dataset_id),  std::move(sub.resource_id),
-           std::move(sub.version_id),  std::move(sub.request_type),
-           std::move(sub.source_path), std::move(sub.processing_config_json),
-           std::move(sub.callback_url), std::move(sub.client_request_id),
-           st.opts.node_id,            std::move(snapshot)};
+  static_cast<request_spec&>(w.row) = std::move(static_cast<request_spec&>(sub));
+  w.row.request_id = std::move(sub.request_id);
+  w.row.owner_node = st.opts.node_id;
+  w.row.snapshot_json = std::move(snapshot);
   // The first claim that finds the row creates the job its snapshot names.
   w.row.first_job_planned = first.job_id.empty();
   if (!first.job_id.empty())
-    w.jobs = {{first.job_id, first.job_type, "queued", 0, first.total_stages}};
+    w.jobs = {{first.job_id, first.job_type, job_status::queued, 0, first.total_stages}};
   st.queue.push_back(std::move(w));
   flush(self);
   return rp;

@@ -11,7 +11,7 @@
 #include "io/geodata/partial_files.hpp"
 #include "io/geodata/vector_load.hpp"
 #include "io/http/outputs.hpp"
-#include "io/http/request_codec.hpp"
+#include "io/requests/snapshot_codec.hpp"
 #include "io/jobs/outputs.hpp"
 #include "io/logging.hpp"
 #include "messages/atoms.hpp"
@@ -27,6 +27,62 @@ namespace {
 
 using json = nlohmann::json;
 
+/// Where a request actor is. Every change goes through enter(), which allows only the
+/// transitions of `allowed` below; docs/actors/request.md draws them.
+enum class phase : uint8_t {
+  /// Spawned from a row: its first step_atom starts (or resumes) the current step.
+  starting,
+  /// A state write is in flight (or waits to be tried again); what follows is in its `then`.
+  writing,
+  /// The current step's job is being created by the coremachine.
+  submitting,
+  /// The current step's job is watched: its events move the request.
+  watching,
+  /// Step 0's job is watched fresh: the first worker claim that finds the request creates it.
+  /// The coremachine answers "unknown" only after the first-job deadline.
+  awaiting,
+  /// A finishing step completed: what the request's jobs produced is being read.
+  gathering,
+  /// A job submission or a read failed: a step_atom tries the current step again.
+  paused,
+  /// Terminal and stored, or ended elsewhere, or cancelled: the actor stops.
+  ended,
+};
+
+constexpr const char* phase_names[] = {"starting", "writing",   "submitting", "watching",
+                                       "awaiting", "gathering", "paused",     "ended"};
+
+constexpr uint16_t bit(phase p) { return static_cast<uint16_t>(1u << static_cast<unsigned>(p)); }
+
+/// allowed[from] = the phases `from` may move to.
+constexpr uint16_t allowed[] = {
+  // starting: the first step runs (a new job is stored first), or a named job is watched, or
+  // the request was resumed after its last step, or its row had ended.
+  bit(phase::writing) | bit(phase::watching) | bit(phase::awaiting) | bit(phase::gathering) |
+    bit(phase::ended),
+  // writing: what waited for the write (submit the new job, go on watching, stop).
+  bit(phase::submitting) | bit(phase::watching) | bit(phase::ended),
+  // submitting: the job exists and is watched; or its parameters are refused (a failure is
+  // stored); or the coremachine failed (try again); or the request ended elsewhere.
+  bit(phase::watching) | bit(phase::writing) | bit(phase::paused) | bit(phase::ended),
+  // watching: an event is stored (pending → processing, an end, the next step's new job), or
+  // the step completed, or the job is unknown (awaited or created), or the next step's job is
+  // already named (watched anew).
+  bit(phase::writing) | bit(phase::gathering) | bit(phase::awaiting) | bit(phase::submitting) |
+    bit(phase::watching) | bit(phase::ended),
+  // awaiting: as watching; "unknown" now means no claim made the job: it is created.
+  bit(phase::writing) | bit(phase::gathering) | bit(phase::submitting) | bit(phase::watching) |
+    bit(phase::ended),
+  // gathering: completed (stored), or the next step runs, or the read failed.
+  bit(phase::writing) | bit(phase::watching) | bit(phase::awaiting) | bit(phase::paused) |
+    bit(phase::ended),
+  // paused: the step runs again.
+  bit(phase::writing) | bit(phase::watching) | bit(phase::awaiting) | bit(phase::gathering) |
+    bit(phase::ended),
+  // ended: final.
+  0,
+};
+
 /// A state write in flight (or waiting to be tried again).
 struct write_in_flight {
   request_view next;
@@ -38,23 +94,16 @@ struct write_in_flight {
 struct request_state {
   std::shared_ptr<const request_options> opts;
   /// The stored state, as published on the status board: immutable, replaced on every change.
+  /// It holds the request's spec (source, processing_config) as stored.
   std::shared_ptr<const request_view> view;
-  std::string source_path;
-  std::string config_json;
   int64_t version = 0;
   int step = 0;
+  phase at = phase::starting;
+  /// Set while writing.
   std::unique_ptr<write_in_flight> write;
-  /// A job event that arrived while a write was in flight; handled once it is stored.
+  /// The newest job event that arrived while writing or submitting; handled once watching.
   std::unique_ptr<job_event> deferred;
-  std::chrono::steady_clock::time_point next_progress;
-  /// Its row was inserted by this node a moment ago: its first job is watched without a database
-  /// look (the first claim that finds the row creates it).
-  bool fresh = false;
-  /// Its first job was watched fresh (waiting for the claim that creates it).
-  bool awaited = false;
-  /// What a completed step produced is being read: further events of that job (a duplicate
-  /// "completed" from a watch and a worker) are ignored until the answer moves the step on.
-  bool gathering = false;
+  caf::actor_clock::time_point next_progress{};
   static inline const char* name = "request";
 };
 
@@ -71,6 +120,22 @@ const std::vector<io::jobs::pipeline_step>& steps_of(req_self* self) {
 
 std::string short_id(req_self* self) { return view_of(self).request_id.substr(0, 12); }
 
+/// Moves to `next`. A transition the table does not allow is a bug: the actor stops abnormally
+/// and its supervisor restarts it from its row.
+bool enter(req_self* self, phase next) {
+  auto& st = self->state;
+  if ((allowed[static_cast<size_t>(st.at)] & bit(next)) == 0) {
+    GP_LOG_ERROR("request {}: no transition from {} to {}", short_id(self),
+                 phase_names[static_cast<size_t>(st.at)], phase_names[static_cast<size_t>(next)]);
+    self->quit(caf::make_error(errc::internal, std::string{"request actor: bad transition"}));
+    return false;
+  }
+  st.at = next;
+  return true;
+}
+
+bool in(req_self* self, phase p) { return self->state.at == p; }
+
 /// Makes `v` the view and shows it on the status board.
 void publish(req_self* self, request_view v) {
   auto shared = std::make_shared<const request_view>(std::move(v));
@@ -82,29 +147,24 @@ void publish(req_self* self, request_view v) {
 /// The state to store for `v` at step `step`.
 persistence::request_state to_store(const request_view& v, int step) {
   persistence::request_state s;
-  s.status = v.status;
-  s.progress_percent = v.progress_percent;
-  s.message = v.message;
-  s.endpoints_json = v.endpoints_json;
-  s.stac_metadata_json = v.stac_metadata_json;
-  s.error_code = v.error_code;
-  s.error_message = v.error_message;
-  s.error_retryable = v.error_retryable;
-  s.snapshot_json = io::http::encode_snapshot({step, v.jobs});
-  s.reused_from = v.reused_from;
+  static_cast<request_progress&>(s) = v;
+  s.snapshot_json = io::requests::encode_snapshot({step, v.jobs});
   return s;
 }
 
 void send_write(req_self* self);
+void on_job_event(req_self* self, const job_event& ev);
 
 /// Stores `next` (fenced by the version this actor last wrote), then makes it the view and runs
-/// `then`. Nobody hears of the new state before it is stored: queries and the status board show
-/// the old view until then, and the registry is told after the write.
+/// `then`, which moves the actor on. Nobody hears of the new state before it is stored: queries
+/// and the status board show the old view until then, and the registry is told after the write.
 void persist(req_self* self, request_view next, std::function<void()> then,
              std::string outputs_json = {}) {
   auto& st = self->state;
   if (st.opts->fault)
     st.opts->fault(next.status);
+  if (!enter(self, phase::writing))
+    return;
   auto w = std::make_unique<write_in_flight>();
   w->stored = to_store(next, st.step);
   w->stored.outputs_json = std::move(outputs_json);
@@ -112,6 +172,16 @@ void persist(req_self* self, request_view next, std::function<void()> then,
   w->then = std::move(then);
   st.write = std::move(w);
   send_write(self);
+}
+
+/// Handles the event that waited for a write or a submission, once the job is watched again.
+void replay_deferred(req_self* self) {
+  auto& st = self->state;
+  if (!st.deferred || !(in(self, phase::watching) || in(self, phase::awaiting)))
+    return;
+  auto ev = std::move(*st.deferred);
+  st.deferred.reset();
+  on_job_event(self, ev);
 }
 
 /// The write in flight is stored (as of `version`): its view becomes the published one, the
@@ -132,13 +202,8 @@ void stored(req_self* self, const persistence::stored_times& times) {
   publish(self, std::move(v));
   self->send(st.opts->registry, moved_atom_v, view_of(self).request_id, view_of(self).status,
              st.version);
-  if (w->then)
-    w->then();
-  if (st.deferred && !st.write && !is_terminal(view_of(self).status)) {
-    auto ev = std::move(*st.deferred);
-    st.deferred.reset();
-    self->send(self, job_event_atom_v, std::move(ev));
-  }
+  w->then();
+  replay_deferred(self);
 }
 
 /// A write was refused: the row's version moved on. It may have been this actor's own earlier
@@ -152,19 +217,20 @@ void refused(req_self* self) {
     .then(
       [=](const db::find_request::result& found) {
         auto& st = self->state;
-        if (!st.write)
+        if (!in(self, phase::writing))
           return;
         const auto& row = found.row;
         if (row && row->state_version == st.version + 1 && row->status == st.write->stored.status &&
-            io::http::decode_snapshot(row->snapshot_json).step == st.step &&
+            io::requests::decode_snapshot(row->snapshot_json).step == st.step &&
             row->progress_percent >= st.write->stored.progress_percent)
           return stored(self, {row->started_at, row->completed_at});
         if (!row || is_terminal(row->status)) {
           GP_LOG_INFO("request {}: its row ended elsewhere ({}); stopping", short_id(self),
-                      row ? row->status : "gone");
+                      row ? name_of(row->status) : "gone");
           // The registry learns the end (its answers and its forgetting go by it).
           if (row)
-            self->send(st.opts->registry, ended_atom_v, io::http::view_of(*row));
+            self->send(st.opts->registry, ended_atom_v, io::requests::view_of(*row));
+          enter(self, phase::ended);
           return self->quit();
         }
         GP_LOG_WARN("request {}: its row was changed by another writer; restarting from it",
@@ -186,7 +252,7 @@ void send_write(req_self* self) {
   self->request(st.opts->pool, st.opts->db_timeout, db::write_request_state{id, version, s})
     .then(
       [=](const db::write_request_state::result& res) {
-        if (!self->state.write)
+        if (!in(self, phase::writing))
           return;
         if (res.stored)
           return stored(self, res.times);
@@ -202,7 +268,9 @@ void send_write(req_self* self) {
 /// Terminal: tell the registry (which caches the final view) and stop.
 void finish(req_self* self) {
   auto& st = self->state;
-  GP_LOG_INFO("request {}: {}", short_id(self), view_of(self).status);
+  if (!enter(self, phase::ended))
+    return;
+  GP_LOG_INFO("request {}: {}", short_id(self), name_of(view_of(self).status));
   self->send(st.opts->registry, ended_atom_v, view_of(self));
   self->quit();
 }
@@ -227,7 +295,7 @@ void discard_outputs(req_self* self, bool everything) {
   // of pending requests may be cancelled at once; they cost nothing here.) Otherwise the folder
   // may be on another node's disk, so the tables are dropped regardless.
   std::error_code ec;
-  if (v.status == "pending" && !std::filesystem::exists(dir, ec))
+  if (v.status == request_status::pending && !std::filesystem::exists(dir, ec))
     return;
   std::string table;
   if (v.request_type == "vector")
@@ -246,18 +314,27 @@ void discard_outputs(req_self* self, bool everything) {
   });
 }
 
-/// Ends the request. A failure's `retryable` comes from its code (messages/failure_codes.hpp).
-void end_with(req_self* self, const std::string& status, const std::string& code,
-              const std::string& message) {
+/// Ends the request failed. Its `retryable` comes from its code (messages/failure_codes.hpp).
+void fail(req_self* self, const std::string& code, const std::string& message) {
   auto v = view_of(self);
-  v.status = status;
+  v.status = request_status::failed;
   v.message = message;
-  v.error_code = status == "failed" ? code : "";
-  v.error_message = status == "failed" ? message : "";
-  v.error_retryable = status == "failed" && retryable_failure(code);
-  bool cancelled = status == "cancelled";
-  persist(self, std::move(v), [self, cancelled] {
-    discard_outputs(self, cancelled);
+  v.error_code = code;
+  v.error_message = message;
+  v.error_retryable = retryable_failure(code);
+  persist(self, std::move(v), [self] {
+    discard_outputs(self, false);
+    finish(self);
+  });
+}
+
+/// Ends the request cancelled (its job was cancelled): everything it wrote is removed.
+void cancelled(req_self* self, const std::string& message) {
+  auto v = view_of(self);
+  v.status = request_status::cancelled;
+  v.message = message;
+  persist(self, std::move(v), [self] {
+    discard_outputs(self, true);
     finish(self);
   });
 }
@@ -276,12 +353,12 @@ void complete(req_self* self, const persistence::produced_outputs& produced) {
       outputs = json::object();
     v.reused_from = produced.reused_from;
   }
-  v.status = "completed";
+  v.status = request_status::completed;
   v.progress_percent = 100;
-  v.message = produced.reused_from.empty()
-                ? "completed"
-                : "completed: the source and settings equal those of request " +
-                    produced.reused_from + ", whose outputs this version serves";
+  v.message = std::string{name_of(v.status)};
+  if (!produced.reused_from.empty())
+    v.message += ": the source and settings equal those of request " + produced.reused_from +
+                 ", whose outputs this version serves";
   v.endpoints_json = io::http::endpoints_for(v.request_type, v.request_id, outputs).dump();
   persist(self, std::move(v), [self] { finish(self); }, outputs.dump());
 }
@@ -298,32 +375,26 @@ void step_done(req_self* self) {
     ++st.step;
     return run_step(self);
   }
+  if (!enter(self, phase::gathering))
+    return;
   auto id = view_of(self).request_id;
-  int step = st.step;
-  st.gathering = true;
   self->request(st.opts->pool, st.opts->db_timeout, db::gather_outputs{id})
     .then(
       [=](const db::gather_outputs::result& a) {
-        auto& st = self->state;
-        st.gathering = false;
-        if (is_terminal(view_of(self).status) || st.step != step)
+        if (!in(self, phase::gathering))
           return;
-        if (st.write) {
-          // Not expected (nothing else writes while a step's outputs are read), but never left
-          // hanging: the step's job is watched again once the write is through.
-          self->delayed_send(self, st.opts->retry_delay, step_atom_v);
-          return;
-        }
         if (!a.produced.reused_from.empty() || last)
           return complete(self, a.produced);
-        ++st.step;
+        ++self->state.step;
         run_step(self);
       },
       [=](const caf::error& err) {
-        self->state.gathering = false;
+        if (!in(self, phase::gathering))
+          return;
         GP_LOG_WARN("request {}: cannot read what its jobs produced ({}); trying again",
                     short_id(self), self->system().render(err));
         // The step is still the current one: its job is watched again and completes at once.
+        enter(self, phase::paused);
         self->delayed_send(self, self->state.opts->retry_delay, step_atom_v);
       });
 }
@@ -335,18 +406,14 @@ int progress_at(req_self* self, int step) {
 
 void submit_step(req_self* self);
 
-/// Asks the coremachine for the job's events. It also looks the job up in the database now and
-/// then, in case an event cannot reach this node (its job ran elsewhere): after 30 s, doubling
-/// up to 10 minutes, with one timer for all watched jobs rather than one per request.
-void watch(req_self* self, const std::string& job_id) {
-  auto& st = self->state;
-  if (st.fresh) {
-    st.fresh = false;
-    st.awaited = true;
-    self->send(st.opts->coremachine, watch_atom_v, job_id, true);
+/// Asks the coremachine for the job's events. `fresh`: step 0's job of a request that may not
+/// have been claimed yet (the claim creates it); no database look now, and "unknown" only after
+/// the first-job deadline. Either way the coremachine looks the job up now and then, in case an
+/// event cannot reach this node (its job ran elsewhere), with one timer for all watched jobs.
+void watch(req_self* self, const std::string& job_id, bool fresh) {
+  if (!enter(self, fresh ? phase::awaiting : phase::watching))
     return;
-  }
-  self->send(st.opts->coremachine, watch_atom_v, job_id, false);
+  self->send(self->state.opts->coremachine, watch_atom_v, job_id, fresh);
 }
 
 /// Runs the current step. A job the snapshot already names (a new request's first job, which the
@@ -358,8 +425,8 @@ void run_step(req_self* self) {
   auto& st = self->state;
   const auto& steps = steps_of(self);
   if (steps.empty())
-    return end_with(self, "failed", "unsupported_request_type",
-                    "no steps are configured for request type " + view_of(self).request_type);
+    return fail(self, "unsupported_request_type",
+                "no steps are configured for request type " + view_of(self).request_type);
   if (st.step >= static_cast<int>(steps.size())) {
     // Resumed after its last step (snapshots from before outputs were gathered here).
     st.step = static_cast<int>(steps.size()) - 1;
@@ -370,12 +437,12 @@ void run_step(req_self* self) {
                                          step.job_type);
   for (const auto& j : view_of(self).jobs)
     if (j.job_id == job_id)
-      return watch(self, job_id);
+      return watch(self, job_id, false);
   auto next = view_of(self);
   const auto* def = st.opts->jobs->job(step.job_type);
-  next.jobs.push_back(
-    {job_id, step.job_type, "queued", 0, def ? static_cast<int>(def->stages.size()) : 0});
-  next.status = "processing";
+  next.jobs.push_back({job_id, step.job_type, job_status::queued, 0,
+                       def ? static_cast<int>(def->stages.size()) : 0});
+  next.status = request_status::processing;
   next.message = "running " + step.name;
   next.progress_percent = std::max(next.progress_percent, progress_at(self, st.step));
   persist(self, std::move(next), [self] { submit_step(self); });
@@ -387,7 +454,7 @@ const request_job* current_job(req_self* self) {
 }
 
 /// Records what the job engine said of the current job (a new view: views are immutable).
-void update_job(req_self* self, const std::string& job_id, const std::string& status, int stage) {
+void update_job(req_self* self, const std::string& job_id, job_status status, int stage) {
   auto v = view_of(self);
   if (v.jobs.empty() || v.jobs.back().job_id != job_id)
     return;
@@ -399,28 +466,42 @@ void update_job(req_self* self, const std::string& job_id, const std::string& st
 
 void submit_step(req_self* self) {
   auto& st = self->state;
+  if (!enter(self, phase::submitting))
+    return;
   const auto& step = steps_of(self)[static_cast<size_t>(st.step)];
   const auto& v = view_of(self);
-  auto params = step_params_of(*st.opts, step, v, st.source_path, st.config_json);
+  std::string params;
+  try {
+    params = step_params_of(*st.opts, step, v.request_id, v);
+  } catch (const std::exception& e) {
+    return fail(self, "invalid_job_parameters", e.what());
+  }
   auto job_id = current_job(self)->job_id;
   self->request(st.opts->coremachine, st.opts->db_timeout, submit_atom_v, job_id, step.job_type,
                 params, v.request_id)
     .then(
       [=](const job_submission& s) {
+        if (!in(self, phase::submitting))
+          return;
         update_job(self, job_id, s.status, 0);
         // The watch answers at once when the job already ended (e.g. before a restart).
-        self->send(self->state.opts->coremachine, watch_atom_v, job_id, false);
+        watch(self, job_id, false);
+        replay_deferred(self);
       },
       [=](const caf::error& err) {
+        if (!in(self, phase::submitting))
+          return;
         if (is(err, errc::invalid_input))
-          return end_with(self, "failed", "invalid_job_parameters", error_detail(err));
+          return fail(self, "invalid_job_parameters", error_detail(err));
         if (is(err, errc::conflict)) {
           // Its row ended meanwhile (a cancel): nothing is left to run.
           GP_LOG_INFO("request {}: ended elsewhere; stopping", short_id(self));
+          enter(self, phase::ended);
           return self->quit();
         }
         GP_LOG_WARN("request {}: cannot submit its job ({}); trying again", short_id(self),
                     self->system().render(err));
+        enter(self, phase::paused);
         self->delayed_send(self, self->state.opts->retry_delay, step_atom_v);
       });
 }
@@ -428,7 +509,7 @@ void submit_step(req_self* self) {
 /// A running job moved: refresh the progress now and then (stored, so it never goes back).
 void refresh_progress(req_self* self, const request_job& job) {
   auto& st = self->state;
-  auto now = std::chrono::steady_clock::now();
+  auto now = self->clock().now();
   if (now < st.next_progress)
     return;
   st.next_progress = now + st.opts->progress_interval;
@@ -441,7 +522,8 @@ void refresh_progress(req_self* self, const request_job& job) {
     .then(
       [=](int stored) {
         const auto& v = view_of(self);
-        if (stored > v.progress_percent && !is_terminal(v.status) && !self->state.write) {
+        if (stored > v.progress_percent && !is_terminal(v.status) &&
+            !in(self, phase::writing) && !in(self, phase::ended)) {
           auto next = v;
           next.progress_percent = stored;
           publish(self, std::move(next));
@@ -450,50 +532,56 @@ void refresh_progress(req_self* self, const request_job& job) {
       [](const caf::error&) {});
 }
 
+/// What the coremachine said of the current step's job.
 void on_job_event(req_self* self, const job_event& ev) {
   auto& st = self->state;
   const auto* job = current_job(self);
-  if (job == nullptr || job->job_id != ev.job_id || is_terminal(view_of(self).status) ||
-      st.gathering)
+  if (job == nullptr || job->job_id != ev.job_id)
     return;
-  if (st.write) {
-    // Ended events must not be lost; a newer event replaces an older one.
+  if (in(self, phase::writing) || in(self, phase::submitting)) {
+    // Handled once the job is watched again. Ended events must not be lost; a newer event
+    // replaces an older one.
     if (!st.deferred || !is_terminal(st.deferred->status) || is_terminal(ev.status))
       st.deferred = std::make_unique<job_event>(ev);
     return;
   }
-  if (ev.status == "unknown") {
-    // A pending request's first job is created by the first claim that finds the request: it is
-    // watched fresh (kept by the coremachine until it exists). An "unknown" after that means no
-    // claim made it in four looks (about 7.5 minutes): the actor creates it, as it does at once
-    // for any other missing job its snapshot names (a crash came in between).
-    if (st.step == 0 && view_of(self).status == "pending" && !st.awaited) {
-      st.fresh = true;
-      return watch(self, ev.job_id);
-    }
+  if (!in(self, phase::watching) && !in(self, phase::awaiting))
+    return;  // gathering (a duplicate "completed"), paused (the step runs again), ended
+  if (ev.status == job_status::unknown) {
+    // Watched plainly, a pending request's first job may still wait for the claim that creates
+    // it (a restart came in between): it is awaited, until the coremachine's first-job deadline.
+    // Awaited, or any other job: it is created (a crash came between naming and creating it).
+    if (in(self, phase::watching) && st.step == 0 &&
+        view_of(self).status == request_status::pending)
+      return watch(self, ev.job_id, true);
     return submit_step(self);
   }
-  if (view_of(self).status == "pending") {
+  if (view_of(self).status == request_status::pending) {
     // The first sign of work: the request is processing from now on (stored first).
     const auto& steps = steps_of(self);
     auto next = view_of(self);
-    next.status = "processing";
+    next.status = request_status::processing;
     if (st.step < static_cast<int>(steps.size()))
       next.message = "running " + steps[static_cast<size_t>(st.step)].name;
-    return persist(self, std::move(next),
-                   [self, ev] { self->send(self, job_event_atom_v, ev); });
+    // The job exists now: it is watched plainly from here on.
+    return persist(self, std::move(next), [self, ev] {
+      if (enter(self, phase::watching))
+        on_job_event(self, ev);
+    });
   }
   auto job_type = job->job_type;
   update_job(self, ev.job_id, ev.status, ev.stage);
-  if (ev.status == "completed")
-    return step_done(self);
-  if (ev.status == "failed")
-    return end_with(self, "failed", ev.error_code.empty() ? "job_failed" : ev.error_code,
-                    ev.error_message.empty() ? "job " + job_type + " failed"
-                                             : ev.error_message);
-  if (ev.status == "cancelled")
-    return end_with(self, "cancelled", "", "job " + job_type + " was cancelled");
-  refresh_progress(self, *current_job(self));
+  switch (ev.status) {
+    case job_status::completed:
+      return step_done(self);
+    case job_status::failed:
+      return fail(self, ev.error_code.empty() ? "job_failed" : ev.error_code,
+                  ev.error_message.empty() ? "job " + job_type + " failed" : ev.error_message);
+    case job_status::cancelled:
+      return cancelled(self, "job " + job_type + " was cancelled");
+    default:
+      refresh_progress(self, *current_job(self));
+  }
 }
 
 /// `known`: the snapshot's jobs when the caller has them (a request just created: step 0).
@@ -502,32 +590,32 @@ request_impl::behavior_type request_actor_fn(req_self* self,
                                              request_row row,
                                              std::optional<std::vector<request_job>> known) {
   auto& st = self->state;
-  st.fresh = known.has_value();
   st.opts = std::move(opts);
+  bool fresh = known.has_value() && !known->empty();
   if (known) {
     st.step = 0;
-    publish(self, io::http::view_of(row, std::move(*known)));
+    publish(self, gp::view_of(row, std::move(*known)));
   } else {
-    auto snapshot = io::http::decode_snapshot(row.snapshot_json);
+    auto snapshot = io::requests::decode_snapshot(row.snapshot_json);
     st.step = snapshot.step;
-    publish(self, io::http::view_of(row, std::move(snapshot.jobs)));
+    publish(self, gp::view_of(row, std::move(snapshot.jobs)));
   }
-  st.source_path = std::move(row.source_path);
-  st.config_json = std::move(row.processing_config_json);
   st.version = row.state_version;
   if (is_terminal(view_of(self).status))
     finish(self);  // stops it: the behaviour below never runs
+  else if (fresh)
+    watch(self, view_of(self).jobs.front().job_id, true);  // its first claim creates the job
   else
     self->send(self, step_atom_v);  // start (or resume where the snapshot stopped)
   return {
     // Begin or continue the current step.
     [=](step_atom) {
-      if (!self->state.write && !self->state.gathering)
+      if (in(self, phase::starting) || in(self, phase::paused))
         run_step(self);
     },
     // A failed write is tried again.
     [=](tick_atom) {
-      if (self->state.write)
+      if (in(self, phase::writing))
         send_write(self);
     },
     [=](job_event_atom, const job_event& ev) { on_job_event(self, ev); },
@@ -536,6 +624,7 @@ request_impl::behavior_type request_actor_fn(req_self* self,
     [=](cancel_atom) {
       GP_LOG_INFO("request {}: cancelled", short_id(self));
       discard_outputs(self, true);
+      enter(self, phase::ended);  // from any phase
       self->quit();
     },
   };

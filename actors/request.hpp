@@ -43,7 +43,8 @@ struct request_options {
   std::chrono::milliseconds progress_interval{1000};
   /// Tests only: called before each state write with the status about to be written; throwing
   /// makes the actor fail as a crash would.
-  std::function<void(const std::string& status)> fault;
+  std::function<void(request_status)> fault;
+
 };
 
 /// Where a request's source is: a GDAL virtual path as given, else inside the client's bronze
@@ -60,11 +61,10 @@ std::string output_dir_of(const request_options& opts, const std::string& client
                           const std::string& dataset_id, const std::string& resource_id,
                           const std::string& version_id);
 
-/// The parameters of `step`'s job for the request `v` (its source and processing_config as
-/// stored); throws when the job library rejects them.
+/// The parameters of `step`'s job for the request `request_id` asking for `spec` (its source and
+/// processing_config as stored); throws when the job library rejects them.
 std::string step_params_of(const request_options& opts, const io::jobs::pipeline_step& step,
-                           const request_view& v, const std::string& source_path,
-                           const std::string& processing_config_json);
+                           const std::string& request_id, const request_spec& spec);
 
 /// The first job of a new request, named (its id, type and stages, without parameters; empty
 /// when its type has no steps), and in `snapshot` the request snapshot that names it (so the

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/request.hpp"
-#include "io/http/request_codec.hpp"
+#include "io/requests/snapshot_codec.hpp"
 #include "io/jobs/pipelines.hpp"
 #include "io/jobs/registry.hpp"
 
@@ -32,15 +32,14 @@ std::string output_dir_of(const request_options& opts, const std::string& client
 }
 
 std::string step_params_of(const request_options& opts, const io::jobs::pipeline_step& step,
-                           const request_view& v, const std::string& source_path,
-                           const std::string& processing_config_json) {
-  io::jobs::request_facts facts{v.request_id, v.client_id, v.request_type,
-                                source_of(opts, v.client_id, source_path),
-                                nlohmann::json::parse(processing_config_json, nullptr, false),
+                           const std::string& request_id, const request_spec& v) {
+  io::jobs::request_facts facts{request_id, v.client_id, v.request_type,
+                                source_of(opts, v.client_id, v.source_path),
+                                nlohmann::json::parse(v.processing_config_json, nullptr, false),
                                 output_dir_of(opts, v.client_id, v.dataset_id, v.resource_id,
                                               v.version_id),
                                 v.dataset_id, v.resource_id, v.version_id,
-                                source_root_of(opts, v.client_id, source_path)};
+                                source_root_of(opts, v.client_id, v.source_path)};
   return io::jobs::step_params(*opts.jobs, step, facts).dump();
 }
 
@@ -58,8 +57,8 @@ persistence::new_job first_job_named(const request_options& opts, const std::str
   job.job_type = step.job_type;
   job.total_stages = static_cast<int>(def->stages.size());
   job.platform_request_id = request_id;
-  snapshot = io::http::encode_snapshot(
-    {0, {{job.job_id, job.job_type, "queued", 0, job.total_stages}}});
+  snapshot = io::requests::encode_snapshot(
+    {0, {{job.job_id, job.job_type, job_status::queued, 0, job.total_stages}}});
   return job;
 }
 
@@ -74,7 +73,7 @@ persistence::first_job_planner first_job_planner_of(const request_options& opts)
   planner.make = [o](const request_row& r, std::string& error) {
     // The job the accepting node named in the snapshot, if this node's first step makes it.
     persistence::new_job job;
-    auto named = io::http::decode_snapshot(r.snapshot_json);
+    auto named = io::requests::decode_snapshot(r.snapshot_json);
     auto steps = o->pipelines.find(r.request_type);
     if (named.jobs.empty() || steps == o->pipelines.end() || steps->second.empty())
       return job;
@@ -88,8 +87,7 @@ persistence::first_job_planner first_job_planner_of(const request_options& opts)
     job.total_stages = first.total_stages;
     job.platform_request_id = r.request_id;
     try {
-      job.params_json = step_params_of(*o, step, io::http::view_of(r), r.source_path,
-                                       r.processing_config_json);
+      job.params_json = step_params_of(*o, step, r.request_id, r);
     } catch (const std::exception& e) {
       error = e.what();
     }

@@ -8,7 +8,7 @@
 
 #include "actors/db_pool.hpp"
 #include "actors/sizing.hpp"
-#include "io/http/request_codec.hpp"
+#include "io/requests/snapshot_codec.hpp"
 #include "io/logging.hpp"
 #include "messages/atoms.hpp"
 #include "messages/errors.hpp"
@@ -146,7 +146,7 @@ void give_up(sup_self* self, const std::string& id, size_t crashes) {
       [=](const db::find_request::result& found) {
         self->state.crashes.erase(id);
         if (found.row)
-          self->send(self->state.opts->registry, ended_atom_v, io::http::view_of(*found.row));
+          self->send(self->state.opts->registry, ended_atom_v, io::requests::view_of(*found.row));
         drop_pending(self, id, found.row);
       },
       [=](const caf::error& err) {
@@ -228,7 +228,7 @@ request_supervisor_impl::behavior_type supervisor(sup_self* self,
     [=](status_atom) {
       auto& st = self->state;
       return status_report{"request_supervisor",
-                           "running",
+                           actor_state::running,
                            {{"live_requests", std::to_string(st.children.size())},
                             {"started", std::to_string(st.started)},
                             {"restarted", std::to_string(st.restarted)},

@@ -148,7 +148,7 @@ root_actor::behavior_type root(root_self* self, root_options opts,
       for (auto& c : st.children)
         alive += c.alive ? 1 : 0;
       return status_report{"root",
-                           st.stopping ? "stopping" : "running",
+                           st.stopping ? actor_state::stopping : actor_state::running,
                            {{"children_alive", std::to_string(alive)}}};
     },
   };

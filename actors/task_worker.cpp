@@ -87,7 +87,7 @@ run_result run_handler(worker_self* self, const persistence::claimed_task& t,
 void report(worker_self* self, const persistence::claimed_task& t,
             const persistence::task_outcome& outcome, const run_result& r) {
   job_event ev{t.job_id, outcome.job_status, outcome.job_stage, outcome.advanced, {}, {}};
-  if (outcome.job_status == "failed" && !outcome.ended_with_job) {
+  if (outcome.job_status == job_status::failed && !outcome.ended_with_job) {
     ev.error_code = r.code;
     ev.error_message = r.message;
   }
@@ -223,7 +223,7 @@ void poll(worker_self* self) {
     // (a request leaves "pending"), without an event per task.
     if (t.task_index == 0 && t.attempt == 1)
       self->send(st.coremachine, job_event_atom_v,
-                 job_event{t.job_id, "processing", t.stage, false, {}, {}});
+                 job_event{t.job_id, job_status::processing, t.stage, false, {}, {}});
   }
   std::vector<std::pair<persistence::claimed_task, std::string>> done;
   for (size_t i = 0; i < claimed.size(); ++i) {
@@ -372,7 +372,7 @@ lease_keeper_impl::behavior_type lease_keeper(keeper_self* self, db_pool_actor p
     // Tasks tracked and renewal rounds so far.
     [=](status_atom) {
       return status_report{"lease_keeper",
-                           "running",
+                           actor_state::running,
                            {{"running_tasks", std::to_string(self->state.running.size())},
                             {"renewals", std::to_string(self->state.renewals)}}};
     },

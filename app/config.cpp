@@ -217,6 +217,9 @@ const std::vector<key_spec>& config_keys() {
     integer("requests", "insert_group_min", 16, 1, 10000,
             "Submissions that must wait before a further insert transaction starts while one "
             "is in flight (the first always starts at once)."),
+    integer("requests", "first_job_deadline_s", 450, 1, 86400,
+            "How long a new request waits for the worker claim that creates its first job; "
+            "then its actor creates the job itself."),
     integer("workers", "scheduler_threads", 0, 0, 256,
             "Actor scheduler threads (0 = one per core; CAF's own default would be at least 4)."),
     text("workers", "scheduler_policy", "sharing",
@@ -375,7 +378,8 @@ config config_loader::build() const {
   c.requests = {strs.at("requests.default_compression"), strs.at("requests.pipelines"),
                 i("requests.max_restarts"), i("requests.restart_window_s"),
                 i("requests.restart_backoff_ms"), i("requests.insert_batch"),
-                i("requests.insert_groups"), i("requests.insert_group_min")};
+                i("requests.insert_groups"), i("requests.insert_group_min"),
+                i("requests.first_job_deadline_s")};
   c.workers = {i("workers.scheduler_threads"), strs.at("workers.scheduler_policy"),
                i("workers.task_workers"), i("workers.lease_ms"), i("workers.claim_batch"),
                i("workers.retry_base_ms"), i("workers.retry_max_ms"),

@@ -62,6 +62,7 @@ struct config {
     int insert_batch;
     int insert_groups;
     int insert_group_min;
+    int first_job_deadline_s;
   } requests;
   struct workers_t {
     int scheduler_threads;

@@ -59,6 +59,7 @@ root_options root_options_of(const config& cfg) {
   e.retry_max = std::chrono::milliseconds{cfg.workers.retry_max_ms};
   e.idle_poll_max = std::chrono::milliseconds{cfg.workers.idle_poll_max_ms};
   e.max_duration = std::chrono::seconds{cfg.workers.max_task_duration_s};
+  e.first_job_deadline = std::chrono::seconds{cfg.requests.first_job_deadline_s};
   for (const auto& [type, secs] : cfg.workers.task_duration_limits)
     e.max_duration_by_type[type] = std::chrono::seconds{secs};
   e.db = o.db;

@@ -12,9 +12,8 @@ JOBS=${BENCH_JOBS:-40}
 BATCH=${BENCH_CLAIM_BATCH:-64}
 
 gp_install_packages
-gp_build geoplatform
+gp_bench_binary
 gp_pg_up
-BIN=$GP_BUILD_DIR/app/geoplatform
 DB=gp_bench_engine
 gp_psql -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB OWNER $GP_DB_USER TEMPLATE geoplatform_template" >/dev/null
 export GEOPLATFORM_DATABASE_URL=$(gp_db_url $DB)

@@ -18,9 +18,8 @@ DURATION=${BENCH_DURATION:-10s}
 LIVE=${BENCH_LIVE:-100000}
 
 gp_install_packages wrk
-gp_build geoplatform
+gp_bench_binary
 gp_pg_up
-BIN=$GP_BUILD_DIR/app/geoplatform
 DB=gp_bench_platform
 WORK=$(mktemp -d /tmp/gp_bench_platform.XXXX)
 fresh_db() {

@@ -13,9 +13,8 @@ cd "$GP_ROOT"
 SIZE=${1:-8000}
 
 gp_install_packages time
-gp_build geoplatform
+gp_bench_binary
 gp_pg_up
-BIN=$GP_BUILD_DIR/app/geoplatform
 WORK=$(mktemp -d /tmp/gp_bench_raster.XXXX)
 DB=gp_bench_raster
 PID=

@@ -16,9 +16,8 @@ cd "$GP_ROOT"
 POINTS=${1:-1000000}
 
 gp_install_packages time
-gp_build geoplatform
+gp_bench_binary
 gp_pg_up
-BIN=$GP_BUILD_DIR/app/geoplatform
 WORK=$(mktemp -d /tmp/gp_bench_vector.XXXX)
 DB=gp_bench_vector
 PID=

@@ -6,6 +6,8 @@
 
 #include <caf/meta/type_name.hpp>
 
+#include "messages/status.hpp"
+
 namespace gp {
 
 /// What a live database check found.
@@ -26,10 +28,10 @@ typename Inspector::result_type inspect(Inspector& f, db_health& x) {
            x.expected_version);
 }
 
-/// Answer of every long-lived actor to `status_atom`: its name, a state word and details.
+/// Answer of every long-lived actor to `status_atom`: its name, its state and details.
 struct status_report {
   std::string actor;
-  std::string state;
+  actor_state state = actor_state::running;
   std::map<std::string, std::string> details;
 };
 

@@ -5,19 +5,16 @@
 
 #include <caf/meta/type_name.hpp>
 
-namespace gp {
+#include "messages/status.hpp"
 
-/// Whether a job or platform request status is final (completed, failed or cancelled).
-inline bool is_terminal(const std::string& status) {
-  return status == "completed" || status == "failed" || status == "cancelled";
-}
+namespace gp {
 
 /// The answer to a job submission.
 struct job_submission {
   std::string job_id;
   /// False when an identical job already existed (nothing new was created).
   bool created = false;
-  std::string status;
+  job_status status = job_status::queued;
 };
 
 template <class Inspector>
@@ -28,8 +25,8 @@ typename Inspector::result_type inspect(Inspector& f, job_submission& x) {
 /// A job's progress or end, sent to whoever watches it.
 struct job_event {
   std::string job_id;
-  /// queued | processing | completed | failed | cancelled
-  std::string status;
+  /// Also `unknown`: the answer to a watch of a job that does not exist.
+  job_status status = job_status::queued;
   int stage = 0;
   /// Whether the job moved to a new stage (new tasks may be waiting).
   bool advanced = false;

@@ -7,6 +7,7 @@
 #include "messages/health.hpp"
 #include "messages/jobs.hpp"
 #include "messages/requests.hpp"
+#include "messages/status.hpp"
 
 namespace gp {
 
@@ -41,6 +42,8 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<db_health>("gp.db_health");
   cfg.add_message_type<status_report>("gp.status_report");
   cfg.add_message_type<principal>("gp.principal");
+  cfg.add_message_type<request_status>("gp.request_status");
+  cfg.add_message_type<job_status>("gp.job_status");
   cfg.add_message_type<job_submission>("gp.job_submission");
   cfg.add_message_type<job_event>("gp.job_event");
   cfg.add_message_type<request_job>("gp.request_job");

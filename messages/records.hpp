@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "messages/requests.hpp"  // request_row, the stored request
+
 namespace gp {
 
 /// A row of platform.clients (webhook_secret included; never log it).
@@ -50,34 +52,6 @@ struct job_row {
   std::string platform_request_id;
   std::string created_at, started_at, completed_at;  ///< RFC 3339 or empty
   std::map<std::string, int64_t> task_counts;        ///< by task status
-};
-
-/// A platform request as stored (platform.requests).
-struct request_row {
-  std::string request_id;
-  std::string client_id;
-  std::string dataset_id;
-  std::string resource_id;
-  std::string version_id;
-  std::string request_type;
-  std::string source_path;
-  std::string processing_config_json;
-  std::string callback_url;       ///< empty when none
-  std::string client_request_id;  ///< empty when none
-  std::string status;
-  int progress_percent = 0;
-  std::string message;
-  std::string endpoints_json;      ///< "null" when none
-  std::string stac_metadata_json;  ///< "null" when none
-  std::string error_code;
-  std::string error_message;
-  bool error_retryable = false;
-  std::string owner_node;
-  int64_t state_version = 0;
-  std::string snapshot_json;
-  std::string created_at, started_at, completed_at;  ///< RFC 3339 or empty
-  /// The completed request whose outputs this one serves (same source and configuration).
-  std::string reused_from;
 };
 
 }  // namespace gp

@@ -56,7 +56,7 @@ void plan_first_jobs(pqxx::dbtransaction& tx, int limit, const first_job_planner
   std::vector<std::string> requests;
   auto failed = [&](const std::string& job_id, const std::string& why) {
     if (ended)
-      ended->push_back({job_id, "failed", 1, "invalid_job_parameters", why});
+      ended->push_back({job_id, ::gp::job_status::failed, 1, "invalid_job_parameters", why});
   };
   for (const auto& r : tx.exec_prepared(
          prepared(tx, "gp_unplanned_requests", sql::unplanned_requests), limit,

@@ -1,5 +1,7 @@
 // Reads of app.jobs for the jobs API and the request actors: one job, a page of jobs, the states
 // of several. Writes (creation, claims, completions) are in task_queue.cpp.
+#include <stdexcept>
+
 #include <pqxx/pqxx>
 
 #include "persistence/pg_array.hpp"
@@ -58,11 +60,17 @@ job_row read_job(const pqxx::row& r) {
 
 }  // namespace
 
+::gp::job_status job_status_of(const std::string& column) {
+  if (auto s = parse_job_status(column))
+    return *s;
+  throw std::runtime_error("app.jobs.status holds '" + column + "', which is not a job status");
+}
+
 std::vector<job_state> job_states(pqxx::connection& c, const std::vector<std::string>& job_ids) {
   pqxx::nontransaction tx{c};
   std::vector<job_state> out;
   for (const auto& r : tx.exec_params(sql::job_states, to_pg_array(job_ids)))
-    out.push_back({r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<int>(),
+    out.push_back({r[0].as<std::string>(), job_status_of(r[1].as<std::string>()), r[2].as<int>(),
                    r[3].as<std::string>(), r[4].as<std::string>()});
   return out;
 }

@@ -21,10 +21,6 @@ caf::expected<T> on(db_session& s, F&& fn) {
   return s.run<T>(std::function<T(pqxx::connection&)>{std::forward<F>(fn)});
 }
 
-bool is_terminal(const std::string& status) {
-  return status == "completed" || status == "failed" || status == "cancelled";
-}
-
 }  // namespace
 
 caf::expected<db::migrate::result> execute(db_session& s, const db::migrate&) {
@@ -87,7 +83,8 @@ caf::expected<job_submission> execute(db_session& s, const db::create_job& op) {
   return on<job_submission>(s, [&](pqxx::connection& c) {
     bool created = create_job(c, op.job, op.plan);  // conflict_error: its request ended
     auto row = find_job(c, op.job.job_id);
-    return job_submission{op.job.job_id, created, row ? row->status : "unknown"};
+    auto status = row ? parse_job_status(row->status) : std::nullopt;
+    return job_submission{op.job.job_id, created, status.value_or(job_status::unknown)};
   });
 }
 
@@ -108,7 +105,8 @@ caf::expected<db::find_job::result> execute(db_session& s, const db::find_job& o
 
 caf::expected<db::list_jobs::result> execute(db_session& s, const db::list_jobs& op) {
   return on<db::list_jobs::result>(s, [&](pqxx::connection& c) {
-    return db::list_jobs::result{list_jobs(c, op.status, op.limit, op.cursor)};
+    return db::list_jobs::result{list_jobs(c, op.status ? std::string{name_of(*op.status)} : std::string{}, op.limit,
+                                           op.cursor)};
   });
 }
 
@@ -175,11 +173,9 @@ caf::expected<db::find_request::result> execute(db_session& s, const db::fail_re
     if (!row || is_terminal(row->status))
       return db::find_request::result{row};
     request_state st;
-    st.status = "failed";
+    st.status = request_status::failed;
     st.progress_percent = row->progress_percent;
     st.message = op.message;
-    st.endpoints_json = "null";
-    st.stac_metadata_json = "null";
     st.error_code = op.error_code;
     st.error_message = op.message;
     st.error_retryable = retryable_failure(op.error_code);

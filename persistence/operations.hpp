@@ -140,7 +140,7 @@ struct find_job {
 
 /// A page of jobs, newest first (`limit` rows at most; ask one more to know a next page exists).
 struct list_jobs {
-  std::string status;
+  std::optional<job_status> status;
   int limit = 50;
   std::string cursor;
   struct result {
@@ -269,7 +269,7 @@ struct live_requests {
 /// most).
 struct list_requests {
   std::string client_id;
-  std::string status;
+  std::optional<request_status> status;
   std::string dataset_id;
   int limit = 50;
   std::string cursor;

@@ -2,6 +2,8 @@
 
 #include <pqxx/pqxx>
 
+#include "persistence/requests.hpp"
+
 namespace gp::persistence {
 
 namespace sql {
@@ -22,7 +24,7 @@ std::optional<request_outputs_row> find_request_outputs(pqxx::connection& c,
   row.request_id = r[0][0].as<std::string>();
   row.client_id = r[0][1].as<std::string>();
   row.request_type = r[0][2].as<std::string>();
-  row.status = r[0][3].as<std::string>();
+  row.status = request_status_of(r[0][3].as<std::string>());
   row.outputs_json = r[0][4].as<std::string>();
   return row;
 }

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "messages/status.hpp"
 #include "persistence/pqxx_fwd.hpp"
 
 namespace gp::persistence {
@@ -13,7 +14,7 @@ struct request_outputs_row {
   std::string request_id;
   std::string client_id;
   std::string request_type;
-  std::string status;
+  request_status status = request_status::pending;
   /// The stored outputs as JSON text; "null" when none.
   std::string outputs_json = "null";
 };

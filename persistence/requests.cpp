@@ -2,6 +2,7 @@
 
 #include <map>
 #include <set>
+#include <stdexcept>
 
 #include <pqxx/pqxx>
 
@@ -119,6 +120,13 @@ ORDER BY created_at, request_id)sql";
 
 }  // namespace sql
 
+request_status request_status_of(const std::string& column) {
+  if (auto s = parse_request_status(column))
+    return *s;
+  throw std::runtime_error("platform.requests.status holds '" + column +
+                           "', which is not a request status");
+}
+
 namespace {
 
 request_row read_row(const pqxx::row& r) {
@@ -133,7 +141,7 @@ request_row read_row(const pqxx::row& r) {
   x.processing_config_json = r[7].as<std::string>();
   x.callback_url = r[8].as<std::string>();
   x.client_request_id = r[9].as<std::string>();
-  x.status = r[10].as<std::string>();
+  x.status = request_status_of(r[10].as<std::string>());
   x.progress_percent = r[11].as<int>();
   x.message = r[12].as<std::string>();
   x.endpoints_json = r[13].as<std::string>();
@@ -172,19 +180,9 @@ std::vector<insert_outcome> outcomes_of(const std::vector<new_request>& rs,
 /// The row an insert created: what was sent, the column defaults and the creation time.
 request_row new_row(const new_request& r, std::string created_at) {
   request_row x;
+  static_cast<request_spec&>(x) = r;
   x.request_id = r.request_id;
-  x.client_id = r.client_id;
-  x.dataset_id = r.dataset_id;
-  x.resource_id = r.resource_id;
-  x.version_id = r.version_id;
-  x.request_type = r.request_type;
-  x.source_path = r.source_path;
-  x.processing_config_json = r.processing_config_json;
-  x.callback_url = r.callback_url;
-  x.client_request_id = r.client_request_id;
-  x.status = "pending";
-  x.endpoints_json = "null";
-  x.stac_metadata_json = "null";
+  x.status = request_status::pending;
   x.owner_node = r.owner_node;
   x.snapshot_json = r.snapshot_json;
   x.created_at = std::move(created_at);
@@ -275,7 +273,8 @@ std::optional<request_row> find_request(pqxx::connection& c, const std::string& 
 std::optional<stored_times> store_request_state(pqxx::connection& c, const std::string& request_id,
                                                 int64_t expected_version, const request_state& s) {
   pqxx::work tx{c};
-  auto r = tx.exec_params(sql::save_state, request_id, expected_version, s.status,
+  auto r = tx.exec_params(sql::save_state, request_id, expected_version,
+                          std::string{name_of(s.status)},
                           s.progress_percent, s.message, s.endpoints_json, s.stac_metadata_json,
                           s.error_code, s.error_message, s.error_retryable, s.snapshot_json,
                           s.outputs_json.empty() ? nullptr : s.outputs_json.c_str(),
@@ -292,8 +291,10 @@ bool save_request_state(pqxx::connection& c, const std::string& request_id,
 }
 
 std::vector<request_row> list_requests(pqxx::connection& c, const std::string& client_id,
-                                       const std::string& status, const std::string& dataset_id,
-                                       int limit, const std::string& after) {
+                                       std::optional<request_status> status_filter,
+                                       const std::string& dataset_id, int limit,
+                                       const std::string& after) {
+  std::string status = status_filter ? std::string{name_of(*status_filter)} : std::string{};
   pqxx::nontransaction tx{c};
   auto r = tx.exec_params(
     std::string{sql::columns} +

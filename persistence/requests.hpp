@@ -12,18 +12,12 @@ namespace gp::persistence {
 
 using gp::request_row;
 
+/// The status a status column holds (throws on a word that is not a request status).
+request_status request_status_of(const std::string& column);
+
 /// A request to insert (its id is derived from the identity by the caller).
-struct new_request {
+struct new_request : request_spec {
   std::string request_id;
-  std::string client_id;
-  std::string dataset_id;
-  std::string resource_id;
-  std::string version_id;
-  std::string request_type;
-  std::string source_path;
-  std::string processing_config_json = "{}";
-  std::string callback_url;
-  std::string client_request_id;
   std::string owner_node;
   /// The request actor's snapshot to start from (e.g. naming its first job).
   std::string snapshot_json = "{}";
@@ -50,21 +44,12 @@ std::vector<insert_outcome> insert_requests(pqxx::connection& c, const std::vect
 /// One request, or nothing.
 std::optional<request_row> find_request(pqxx::connection& c, const std::string& request_id);
 
-/// A state transition to write.
-struct request_state {
-  std::string status;
-  int progress_percent = 0;
-  std::string message;
-  std::string endpoints_json = "null";
-  std::string stac_metadata_json = "null";
-  std::string error_code;
-  std::string error_message;
-  bool error_retryable = false;
+/// A state transition to write: the progress (an empty reused_from keeps what is stored), the
+/// snapshot, and what the request produced.
+struct request_state : request_progress {
   std::string snapshot_json = "{}";
   /// platform.requests.outputs (see migration 0006); empty keeps what is stored.
   std::string outputs_json;
-  /// Empty keeps what is stored.
-  std::string reused_from;
 };
 
 /// Writes `s` only if the row's state_version is still `expected_version` (then it becomes
@@ -85,10 +70,12 @@ struct stored_times {
 std::optional<stored_times> store_request_state(pqxx::connection& c, const std::string& request_id,
                                                 int64_t expected_version, const request_state& s);
 
-/// Requests newest first, filtered by client (empty = all), status and dataset (empty = any);
+/// Requests newest first, filtered by client (empty = all), status (none = any) and dataset
+/// (empty = any);
 /// `after` is the request_id of the last row of the previous page.
 std::vector<request_row> list_requests(pqxx::connection& c, const std::string& client_id,
-                                       const std::string& status, const std::string& dataset_id,
+                                       std::optional<request_status> status,
+                                       const std::string& dataset_id,
                                        int limit, const std::string& after);
 
 /// Ids of requests that are not terminal (pending or processing), oldest first.

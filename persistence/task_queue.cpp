@@ -247,7 +247,7 @@ bool advance(pqxx::transaction_base& tx, const std::string& job_id, const stage_
     auto status = job[2].as<std::string>();
     int stage = job[3].as<int>();
     int total = job[4].as<int>();
-    out.job_status = status;
+    out.job_status = job_status_of(status);
     out.job_stage = stage;
     if (status != "queued" && status != "processing")
       return moved;
@@ -261,13 +261,13 @@ bool advance(pqxx::transaction_base& tx, const std::string& job_id, const stage_
     auto results = tx.exec_params1(sql::stage_results, job_id, stage)[0].as<std::string>();
     if (stage >= total) {
       tx.exec_params(sql::finish_job, job_id, results);
-      out.job_status = "completed";
+      out.job_status = ::gp::job_status::completed;
       return true;
     }
     tx.exec_params(sql::next_stage, job_id, results);
     auto tasks = plan(job[0].as<std::string>(), job[1].as<std::string>(), stage + 1, results);
     insert_stage(tx, job_id, stage + 1, tasks);
-    out.job_status = "processing";
+    out.job_status = ::gp::job_status::processing;
     out.job_stage = stage + 1;
     moved = true;
   }
@@ -391,7 +391,7 @@ void plan_deferred(pqxx::transaction_base& tx, int limit, const stage_planner& p
       tx.exec_params(sql::fail_job, job_id, "planning_failed", why,
                      static_cast<const char*>(nullptr), 1);
       if (ended)
-        ended->push_back({job_id, "failed", 1, "planning_failed", why});
+        ended->push_back({job_id, ::gp::job_status::failed, 1, "planning_failed", why});
       continue;
     }
     if (insert_stage(tx, job_id, 1, tasks) == 0) {
@@ -504,14 +504,14 @@ task_outcome fail_task(pqxx::connection& c, const claimed_task& t, const std::st
                        std::chrono::milliseconds backoff) {
   task_outcome out;
   pqxx::work tx{c};
-  auto job_status = tx.exec_params1(sql::job_status, t.job_id)[0].as<std::string>();
-  if (job_status != "queued" && job_status != "processing") {
+  auto status = tx.exec_params1(sql::job_status, t.job_id)[0].as<std::string>();
+  if (status != "queued" && status != "processing") {
     // The job was cancelled or failed meanwhile: the task ends with it, nothing is retried.
     if (tx.exec_params(sql::end_with_job, t.task_id, owner, t.attempt, code, message).empty())
       return out;
     out.recorded = true;
     out.ended_with_job = true;
-    out.job_status = job_status;
+    out.job_status = job_status_of(status);
     out.job_stage = t.stage;
     tx.commit();
     return out;
@@ -522,7 +522,7 @@ task_outcome fail_task(pqxx::connection& c, const claimed_task& t, const std::st
       return out;
     out.recorded = true;
     out.retrying = true;
-    out.job_status = "processing";
+    out.job_status = ::gp::job_status::processing;
     out.job_stage = t.stage;
     tx.commit();
     return out;
@@ -532,7 +532,7 @@ task_outcome fail_task(pqxx::connection& c, const claimed_task& t, const std::st
   out.recorded = true;
   tx.exec_params(sql::fail_job, t.job_id, code, message, t.task_id, t.stage);
   tx.exec_params(sql::cancel_waiting_tasks, t.job_id);
-  out.job_status = "failed";
+  out.job_status = ::gp::job_status::failed;
   out.job_stage = t.stage;
   tx.commit();
   return out;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "messages/records.hpp"
+#include "messages/status.hpp"
 #include "persistence/pqxx_fwd.hpp"
 
 namespace gp::persistence {
@@ -53,11 +54,14 @@ std::vector<bool> create_jobs(pqxx::transaction_base& tx, const std::vector<new_
 /// Where a job stands (no task counts: cheap enough to ask for many at once).
 struct job_state {
   std::string job_id;
-  std::string status;
+  ::gp::job_status status = ::gp::job_status::queued;
   int stage = 0;
   std::string error_code;
   std::string error_message;
 };
+
+/// The status a jobs.status column holds (throws on a word that is not a job status).
+::gp::job_status job_status_of(const std::string& column);
 
 /// The states of the jobs that exist among `job_ids` (missing ones are left out).
 std::vector<job_state> job_states(pqxx::connection& c, const std::vector<std::string>& job_ids);
@@ -137,7 +141,7 @@ struct task_outcome {
   /// False when the claim was no longer valid (lease lost to another claim): nothing recorded.
   bool recorded = false;
   /// The job's status afterwards.
-  std::string job_status;
+  ::gp::job_status job_status = ::gp::job_status::queued;
   /// The job's stage afterwards.
   int job_stage = 0;
   /// Whether this call advanced the job to a new stage (new tasks may be waiting).

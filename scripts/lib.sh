@@ -53,6 +53,18 @@ gp_build() {
   cmake --build "$GP_BUILD_DIR" --parallel "$(nproc)" "${targets[@]}"
 }
 
+# Sets BIN to the geoplatform binary a benchmark runs: GEOPLATFORM_BIN when set (e.g. a copy of an
+# earlier build, for comparing two builds in alternating runs), else this tree's, built first.
+gp_bench_binary() {
+  if [ -n "${GEOPLATFORM_BIN:-}" ]; then
+    [ -x "$GEOPLATFORM_BIN" ] || gp_die "GEOPLATFORM_BIN=$GEOPLATFORM_BIN is not an executable file"
+    BIN=$GEOPLATFORM_BIN
+  else
+    gp_build geoplatform
+    BIN=$GP_BUILD_DIR/app/geoplatform
+  fi
+}
+
 gp_psql() { PGOPTIONS='-c client_min_messages=warning' runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -p "$GP_PG_PORT" "$@"; }
 
 # "port status" of cluster $1 of PostgreSQL $GP_PG_VERSION, empty when there is none.

@@ -17,61 +17,13 @@ json jobs_json(const std::vector<request_job>& jobs) {
   for (const auto& j : jobs)
     out.push_back({{"job_id", j.job_id},
                    {"job_type", j.job_type},
-                   {"status", j.status},
+                   {"status", std::string{name_of(j.status)}},
                    {"stage", j.stage},
                    {"total_stages", j.total_stages}});
   return out;
 }
 
 }  // namespace
-
-std::string encode_snapshot(const request_snapshot& s) {
-  return json{{"step", s.step}, {"jobs", jobs_json(s.jobs)}}.dump();
-}
-
-request_snapshot decode_snapshot(const std::string& json_text) {
-  request_snapshot s;
-  auto doc = json::parse(json_text, nullptr, false);
-  if (!doc.is_object())
-    return s;
-  try {
-    s.step = doc.value("step", 0);
-    for (const auto& j : doc.value("jobs", json::array()))
-      s.jobs.push_back({j.value("job_id", ""), j.value("job_type", ""), j.value("status", ""),
-                        j.value("stage", 0), j.value("total_stages", 0)});
-  } catch (const json::exception&) {
-    return request_snapshot{};
-  }
-  return s;
-}
-
-request_view view_of(const request_row& r) { return view_of(r, decode_snapshot(r.snapshot_json).jobs); }
-
-request_view view_of(const request_row& r, std::vector<request_job> jobs) {
-  request_view v;
-  v.request_id = r.request_id;
-  v.client_id = r.client_id;
-  v.status = r.status;
-  v.progress_percent = r.progress_percent;
-  v.message = r.message;
-  v.dataset_id = r.dataset_id;
-  v.resource_id = r.resource_id;
-  v.version_id = r.version_id;
-  v.request_type = r.request_type;
-  v.client_request_id = r.client_request_id;
-  v.created_at = r.created_at;
-  v.started_at = r.started_at;
-  v.completed_at = r.completed_at;
-  v.jobs = std::move(jobs);
-  v.endpoints_json = r.endpoints_json;
-  v.stac_metadata_json = r.stac_metadata_json;
-  v.error_code = r.error_code;
-  v.error_message = r.error_message;
-  v.error_retryable = r.error_retryable;
-  v.reused_from = r.reused_from;
-  v.state_version = r.state_version;
-  return v;
-}
 
 json rfc3339_or_null(int64_t epoch_seconds) {
   if (epoch_seconds <= 0)
@@ -106,14 +58,14 @@ json status_body(const request_view& v, const std::string& base_url) {
 
 json status_body(const request_view& v, const std::string& base_url, int64_t eta) {
   auto jobs = jobs_json(v.jobs);
-  bool completed = v.status == "completed";
+  bool completed = v.status == request_status::completed;
   json error;
-  if (v.status == "failed")
+  if (v.status == request_status::failed)
     error = {{"code", v.error_code.empty() ? "internal" : v.error_code},
              {"message", v.error_message},
              {"retryable", v.error_retryable}};
   return {{"request_id", v.request_id},
-          {"status", v.status},
+          {"status", std::string{name_of(v.status)}},
           {"progress_percent", v.progress_percent},
           {"message", string_or_null(v.message)},
           {"dataset_id", v.dataset_id},
@@ -153,23 +105,15 @@ std::string submit_body_text(const request_view& v, const std::string& base_url,
   auto quoted = [](const std::string& x) { return json(x).dump(); };
   auto when = is_terminal(v.status) ? json() : rfc3339_or_null(eta);
   return "{\"estimated_completion\":" + when.dump() + ",\"request_id\":" + quoted(v.request_id) +
-         ",\"status\":" + quoted(created ? "accepted" : v.status) + ",\"status_url\":" +
+         ",\"status\":" + quoted(created ? "accepted" : std::string{name_of(v.status)}) + ",\"status_url\":" +
          quoted(base_url + "/platform/status/" + v.request_id) + "}";
 }
 
 json submit_body(const request_view& v, const std::string& base_url, bool created, int64_t eta) {
   return {{"request_id", v.request_id},
-          {"status", created ? "accepted" : v.status},
+          {"status", created ? std::string{"accepted"} : std::string{name_of(v.status)}},
           {"status_url", base_url + "/platform/status/" + v.request_id},
           {"estimated_completion", is_terminal(v.status) ? json() : rfc3339_or_null(eta)}};
-}
-
-std::string stored_fingerprint(const request_row& row) {
-  auto config = json::parse(row.processing_config_json, nullptr, false);
-  return json{{"request_type", row.request_type},
-              {"source_path", row.source_path},
-              {"processing_config", config}}
-    .dump();
 }
 
 }  // namespace gp::io::http

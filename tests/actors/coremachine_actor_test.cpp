@@ -2,7 +2,10 @@
 // mock (jobs in a map) that fails the test on any operation it does not expect: submissions are
 // validated before the database, created under their derived id, and answered as created or
 // found; watchers hear a looked-up job's state, a fresh watch waits for events without a look,
-// events reach every watcher until the job ends, and a cancel tells them.
+// events reach every watcher until the job ends, and a cancel tells them. The refreshes run on
+// the actor clock: they double up to their maximum, and a fresh watch hears "unknown" only at the
+// first refresh after the first-job deadline.
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <vector>
@@ -37,7 +40,7 @@ caf::behavior mock_pool(caf::event_based_actor* self, std::shared_ptr<mock_db> d
       db->created.push_back(op);
       auto [at, added] = db->jobs.try_emplace(op.job.job_id);
       if (added)
-        at->second = {op.job.job_id, "queued", 1, {}, {}};
+        at->second = {op.job.job_id, gp::job_status::queued, 1, {}, {}};
       return gp::job_submission{op.job.job_id, added, at->second.status};
     },
     [db](const gp::db::job_states& op) -> caf::result<gp::db::job_states::result> {
@@ -53,7 +56,7 @@ caf::behavior mock_pool(caf::event_based_actor* self, std::shared_ptr<mock_db> d
       auto i = db->jobs.find(op.job_id);
       if (i == db->jobs.end() || i->second.status != "processing")
         return false;
-      i->second.status = "cancelled";
+      i->second.status = gp::job_status::cancelled;
       return true;
     },
   };
@@ -160,7 +163,7 @@ TEST_F(coremachine_actor, a_requests_job_keeps_the_id_and_request_it_was_given) 
 }
 
 TEST_F(coremachine_actor, a_watch_looks_the_job_up_and_tells_a_running_one_at_once) {
-  db->jobs["j1"] = {"j1", "processing", 2, {}, {}};
+  db->jobs["j1"] = {"j1", gp::job_status::processing, 2, {}, {}};
   watch("j1", false);
   ASSERT_EQ(db->looks.size(), 1u);
   EXPECT_EQ(db->looks[0], std::vector<std::string>{"j1"});
@@ -170,12 +173,12 @@ TEST_F(coremachine_actor, a_watch_looks_the_job_up_and_tells_a_running_one_at_on
 }
 
 TEST_F(coremachine_actor, a_watch_of_an_ended_job_hears_its_end_and_nothing_after) {
-  db->jobs["j1"] = {"j1", "failed", 1, "no_geometry", "the layer has no geometry"};
+  db->jobs["j1"] = {"j1", gp::job_status::failed, 1, "no_geometry", "the layer has no geometry"};
   watch("j1", false);
   ASSERT_EQ(heard->size(), 1u);
   EXPECT_EQ((*heard)[0].status, "failed");
   EXPECT_EQ((*heard)[0].error_code, "no_geometry");
-  event({"j1", "processing", 1, false, {}, {}});
+  event({"j1", gp::job_status::processing, 1, false, {}, {}});
   EXPECT_EQ(heard->size(), 1u);
   EXPECT_EQ(status().details["watched_jobs"], "0");
 }
@@ -191,9 +194,9 @@ TEST_F(coremachine_actor, a_fresh_watch_needs_no_look_and_hears_the_events_until
   watch("j2", true);
   EXPECT_TRUE(db->looks.empty());
   EXPECT_TRUE(heard->empty());
-  event({"j2", "processing", 1, false, {}, {}});
-  event({"j2", "completed", 1, false, {}, {}});
-  event({"j2", "processing", 1, false, {}, {}});  // after its end: nobody watches it any more
+  event({"j2", gp::job_status::processing, 1, false, {}, {}});
+  event({"j2", gp::job_status::completed, 1, false, {}, {}});
+  event({"j2", gp::job_status::processing, 1, false, {}, {}});  // after its end: nobody watches it any more
   ASSERT_EQ(heard->size(), 2u);
   EXPECT_EQ((*heard)[0].status, "processing");
   EXPECT_EQ((*heard)[1].status, "completed");
@@ -201,7 +204,7 @@ TEST_F(coremachine_actor, a_fresh_watch_needs_no_look_and_hears_the_events_until
 }
 
 TEST_F(coremachine_actor, a_fresh_watch_after_the_job_ended_hears_its_end_at_once) {
-  event({"j3", "completed", 2, false, {}, {}});  // a claim on this node ran it before the watch
+  event({"j3", gp::job_status::completed, 2, false, {}, {}});  // a claim on this node ran it before the watch
   watch("j3", true);
   EXPECT_TRUE(db->looks.empty());
   ASSERT_EQ(heard->size(), 1u);
@@ -210,7 +213,7 @@ TEST_F(coremachine_actor, a_fresh_watch_after_the_job_ended_hears_its_end_at_onc
 }
 
 TEST_F(coremachine_actor, a_cancel_tells_the_watchers_and_answers_whether_it_cancelled) {
-  db->jobs["j4"] = {"j4", "processing", 1, {}, {}};
+  db->jobs["j4"] = {"j4", gp::job_status::processing, 1, {}, {}};
   watch("j4", true);
   auto answer = ask<bool>(core, gp::cancel_atom_v, std::string{"j4"});
   ASSERT_TRUE(answer) << sys->render(answer.error());
@@ -223,4 +226,73 @@ TEST_F(coremachine_actor, a_cancel_tells_the_watchers_and_answers_whether_it_can
   ASSERT_TRUE(answer) << sys->render(answer.error());
   EXPECT_FALSE(*answer);
   EXPECT_EQ(heard->size(), 1u);
+}
+
+namespace {
+
+/// How many looks asked for `id`.
+size_t looks_for(const mock_db& db, const std::string& id) {
+  size_t n = 0;
+  for (const auto& l : db.looks)
+    n += static_cast<size_t>(std::count(l.begin(), l.end(), id));
+  return n;
+}
+
+}  // namespace
+
+TEST_F(coremachine_actor, a_fresh_watch_hears_unknown_only_at_the_first_refresh_after_the_deadline) {
+  // Defaults: refreshes 30 s after the watch, then 60, 120, 240 s apart; the first-job deadline
+  // is 450 s, which the fourth refresh reaches.
+  const std::string id(64, 'f');
+  watch(id, true);
+  EXPECT_EQ(looks_for(*db, id), 0u);  // fresh: no look at once
+  after(30s);
+  EXPECT_EQ(looks_for(*db, id), 1u);
+  after(60s);
+  after(120s);
+  EXPECT_EQ(looks_for(*db, id), 3u);
+  after(239s);  // 449 s after the watch
+  EXPECT_TRUE(heard->empty());
+  after(1s);
+  EXPECT_EQ(looks_for(*db, id), 4u);
+  ASSERT_EQ(heard->size(), 1u);
+  EXPECT_EQ((*heard)[0].status, "unknown");
+  // Dropped: no further look, nothing more heard.
+  after(1200s);
+  EXPECT_EQ(looks_for(*db, id), 4u);
+  EXPECT_EQ(heard->size(), 1u);
+}
+
+TEST_F(coremachine_actor, a_fresh_watch_whose_job_a_claim_made_meanwhile_hears_it_at_the_next_refresh) {
+  const std::string id(64, 'e');
+  watch(id, true);
+  after(30s);
+  db->jobs[id] = {id, gp::job_status::processing, 1, {}, {}};  // made by another node's claim
+  after(59s);
+  EXPECT_TRUE(heard->empty());
+  after(1s);
+  ASSERT_EQ(heard->size(), 1u);
+  EXPECT_EQ((*heard)[0].status, "processing");
+}
+
+TEST_F(coremachine_actor, refreshes_of_a_watched_job_double_up_to_the_maximum) {
+  const std::string id(64, 'd');
+  db->jobs[id] = {id, gp::job_status::processing, 1, {}, {}};
+  watch(id, false);
+  EXPECT_EQ(looks_for(*db, id), 1u);  // at once
+  // 30, 60, 120, 240, 480 s apart, then the 600 s maximum.
+  for (auto pause : {30s, 60s, 120s, 240s, 480s, 600s, 600s}) {
+    auto before = looks_for(*db, id);
+    after(pause - 1s);
+    EXPECT_EQ(looks_for(*db, id), before) << pause.count();
+    after(1s);
+    EXPECT_EQ(looks_for(*db, id), before + 1) << pause.count();
+  }
+  // Ended on another node: the next refresh tells the watcher, and the chain stops.
+  db->jobs[id].status = gp::job_status::completed;
+  after(600s);
+  EXPECT_EQ(heard->back().status, "completed");
+  auto looks = looks_for(*db, id);
+  after(1200s);
+  EXPECT_EQ(looks_for(*db, id), looks);
 }

@@ -10,6 +10,8 @@
 #include <caf/all.hpp>
 #include <gtest/gtest.h>
 
+#include "tests/status_words.hpp"
+
 #include "messages/atoms.hpp"
 #include "messages/health.hpp"
 #include "messages/messages.hpp"

@@ -45,7 +45,7 @@ caf::behavior mock_pool(caf::event_based_actor* self, std::shared_ptr<world> w) 
     [w](const gp::db::fail_request& op) -> caf::result<gp::db::find_request::result> {
       w->failed.push_back(op);
       auto& row = w->rows.at(op.request_id);
-      row.status = "failed";
+      row.status = gp::request_status::failed;
       row.error_code = op.error_code;
       ++row.state_version;
       return gp::db::find_request::result{row};
@@ -62,10 +62,10 @@ caf::behavior registry_probe(caf::event_based_actor*, std::shared_ptr<world> w) 
       w->heard.push_back(std::string{addr ? "stopped " : "none "} + id);
     },
     [w](gp::ended_atom, const gp::request_view& v) {
-      w->heard.push_back("ended " + v.request_id + " " + v.status);
+      w->heard.push_back("ended " + v.request_id + " " + gp::to_string(v.status));
     },
-    [w](gp::moved_atom, const std::string& id, const std::string& status, int64_t) {
-      w->heard.push_back("moved " + id + " " + status);
+    [w](gp::moved_atom, const std::string& id, gp::request_status status, int64_t) {
+      w->heard.push_back("moved " + id + " " + gp::to_string(status));
     },
   };
 }
@@ -80,7 +80,7 @@ gp::request_row live_row(const std::string& id) {
   r.request_id = id;
   r.client_id = "ddh";
   r.request_type = "vector";
-  r.status = "processing";
+  r.status = gp::request_status::processing;
   r.snapshot_json = "{}";
   return r;
 }
@@ -239,7 +239,7 @@ TEST_F(request_supervisor_actor, a_start_asked_for_during_the_pause_waits_for_th
 TEST_F(request_supervisor_actor, a_restart_that_finds_its_row_ended_makes_no_actor) {
   start(live_row("r1"));
   crash("r1");
-  w->rows["r1"].status = "cancelled";  // cancelled meanwhile
+  w->rows["r1"].status = gp::request_status::cancelled;  // cancelled meanwhile
   after(200ms);
   EXPECT_EQ(made_for("r1"), 1u);
   EXPECT_EQ(w->heard, (lines{"started r1", "stopped r1", "moved r1 cancelled"}));
@@ -250,7 +250,7 @@ TEST_F(request_supervisor_actor, a_start_asked_for_while_the_restart_finds_the_r
   crash("r1");
   caf::anon_send(sup, gp::start_atom_v, live_row("r1"));  // noted, left to the restart
   run();
-  w->rows["r1"].status = "completed";
+  w->rows["r1"].status = gp::request_status::completed;
   w->rows["r1"].state_version = 5;
   after(200ms);
   EXPECT_EQ(made_for("r1"), 1u);

@@ -10,8 +10,10 @@
 | app/          | everything                                                                         |
 
 and further: nothing under io/geodata includes io/jobs (the job library uses the geodata
-operations, not the other way round); actors/ names no libpqxx type and holds no SQL text; each
-folder's CMake library links only the gp_* libraries of the folders it may include.
+operations, not the other way round); actors/ names no libpqxx type, holds no SQL text and spells
+no status word (request and job statuses and actor states are enums whose words live in
+messages/status.cpp only); each folder's CMake library links only the gp_* libraries of the
+folders it may include.
 
 Usage: check_layers.py [ROOT]. Prints one line per problem and exits 1 when there is any."""
 import glob
@@ -52,6 +54,10 @@ LINKS = {
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]', re.M)
 SQL = re.compile(r'"\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|WITH|BEGIN|COMMIT)\s[^"]*'
                  r'\b(FROM|INTO|SET|TABLE|INDEX|AS|WHERE)\b')
+
+# The words of request_status, job_status and actor_state (messages/status.cpp), quoted.
+STATUS_WORD = re.compile(r'"(pending|processing|completed|failed|cancelled|queued|running|resuming|'
+                         r'retrying|migrated|serving|draining|stopping)"')
 
 
 def sources(root, folder):
@@ -104,6 +110,9 @@ def check_actor_code(root):
                     problems.append("%s:%d: actors/ names a libpqxx type: %s" % (rel, n, line.strip()))
                 if SQL.search(code):
                     problems.append("%s:%d: actors/ holds SQL text: %s" % (rel, n, line.strip()))
+                if STATUS_WORD.search(code):
+                    problems.append("%s:%d: actors/ spells a status word (use the enums of "
+                                    "messages/status.hpp): %s" % (rel, n, line.strip()))
     return problems
 
 

@@ -67,6 +67,11 @@ class Layers(unittest.TestCase):
                       after="namespace gp {\n")
         self.assert_one_problem("actors/migrator.cpp", "SQL text")
 
+    def test_an_actor_spelling_a_status_word(self):
+        self.add_line("actors/migrator.cpp", 'bool done(const std::string& s) { return s == "completed"; }',
+                      after="namespace gp {\n")
+        self.assert_one_problem("actors/migrator.cpp", "status word")
+
     def test_a_library_linking_a_folder_it_may_not_use(self):
         path = os.path.join(self.tmp, "io", "CMakeLists.txt")
         with open(path, encoding="utf-8") as f:

@@ -1,5 +1,6 @@
 // The coremachine actor with real task workers and a real PostgreSQL: a watcher hears of the job's
 // progress and end; submissions are idempotent; bad input is refused.
+#include "tests/status_words.hpp"
 #include "actors/coremachine.hpp"
 
 #include <thread>
@@ -62,6 +63,9 @@ struct coremachine : ::testing::Test {
     e.workers = 0;
     e.watch_refresh = refresh;
     e.watch_refresh_max = max;
+    // Reached at the fourth look with the refreshes these tests use (450 s, also the fourth
+    // look, with the defaults).
+    e.first_job_deadline = std::chrono::seconds(1);
     return gp::spawn_coremachine(*sys, pool, e, gp::io::jobs::builtin_registry());
   }
 
@@ -88,7 +92,7 @@ TEST_F(coremachine, a_watcher_hears_progress_and_completion) {
   while (!done) {
     self->receive([&](gp::job_event_atom, const gp::job_event& ev) {
                     EXPECT_EQ(ev.job_id, s->job_id);
-                    last = ev.status;
+                    last = gp::to_string(ev.status);
                     ++events;
                     done = ev.status == "completed" || ev.status == "failed";
                   },
@@ -122,7 +126,7 @@ TEST_F(coremachine, a_watch_after_the_end_is_answered_at_once) {
   ASSERT_TRUE(s);
   self->send(core, gp::watch_atom_v, s->job_id, false);
   std::string status = "none";
-  self->receive([&](gp::job_event_atom, const gp::job_event& ev) { status = ev.status; },
+  self->receive([&](gp::job_event_atom, const gp::job_event& ev) { status = gp::to_string(ev.status); },
                 caf::after(std::chrono::seconds(10)) >> [] {});
   EXPECT_EQ(status, "completed");
 }
@@ -148,7 +152,7 @@ TEST_F(coremachine, a_fresh_watch_after_the_start_or_end_hears_of_it_at_once) {
   bool done = false;
   self->receive_while([&] { return !done; })(
     [&](gp::job_event_atom, const gp::job_event& ev) {
-      seen.push_back(ev.status);
+      seen.push_back(gp::to_string(ev.status));
       done = ev.status == "completed";
     },
     caf::after(std::chrono::seconds(10)) >> [&] { done = true; });
@@ -158,7 +162,7 @@ TEST_F(coremachine, a_fresh_watch_after_the_start_or_end_hears_of_it_at_once) {
   // A fresh watch after the end is answered from memory.
   self->send(core, gp::watch_atom_v, s->job_id, true);
   std::string status = "none";
-  self->receive([&](gp::job_event_atom, const gp::job_event& ev) { status = ev.status; },
+  self->receive([&](gp::job_event_atom, const gp::job_event& ev) { status = gp::to_string(ev.status); },
                 caf::after(std::chrono::seconds(5)) >> [] {});
   EXPECT_EQ(status, "completed");
 }
@@ -177,7 +181,7 @@ TEST_F(coremachine, a_job_that_ends_on_another_node_is_found_by_the_watch_refres
   self->receive_while([&] { return !done; })(
     [&](gp::job_event_atom, const gp::job_event& ev) {
       EXPECT_EQ(ev.job_id, s->job_id);
-      status = ev.status;
+      status = gp::to_string(ev.status);
       done = status == "completed";
     },
     caf::after(std::chrono::seconds(10)) >> [&] { done = true; });
@@ -203,7 +207,7 @@ TEST_F(coremachine, a_fresh_watch_of_a_job_not_created_yet_is_kept_until_it_exis
   self->receive_while([&] { return status != "completed" && status != "timeout"; })(
     [&](gp::job_event_atom, const gp::job_event& ev) {
       EXPECT_NE(ev.status, "unknown");
-      status = ev.status;
+      status = gp::to_string(ev.status);
     },
     caf::after(std::chrono::seconds(10)) >> [&] { status = "timeout"; });
   EXPECT_EQ(status, "completed");
@@ -211,8 +215,9 @@ TEST_F(coremachine, a_fresh_watch_of_a_job_not_created_yet_is_kept_until_it_exis
 }
 
 TEST_F(coremachine, a_fresh_watch_of_a_job_never_created_says_unknown_once_after_four_looks) {
-  // No claim made the job (no node makes it): after four looks (about 0.1, 0.3, 0.7 and 1.1 s
-  // here; 7.5 minutes with the defaults) the watcher hears "unknown", once, and is dropped.
+  // No claim made the job (no node makes it): at the first look after the first-job deadline
+  // (1 s here, the fourth look: about 0.1, 0.3, 0.7 and 1.1 s; 450 s with the defaults) the
+  // watcher hears "unknown", once, and is dropped.
   auto other = watching_node(100ms, 400ms);
   caf::scoped_actor self{*sys};
   const std::string job_id(64, 'f');

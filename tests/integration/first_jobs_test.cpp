@@ -7,7 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
-#include "io/http/request_codec.hpp"
+#include "tests/status_words.hpp"
+#include "io/requests/snapshot_codec.hpp"
 #include "io/http/submit_codec.hpp"
 #include "persistence/clients.hpp"
 #include "persistence/migrations.hpp"
@@ -58,7 +59,7 @@ first_job_planner test_first_jobs(int* calls = nullptr,
   planner.make = [calls](const gp::request_row& r, std::string& error) {
     if (calls)
       ++*calls;
-    auto named = gp::io::http::decode_snapshot(r.snapshot_json);
+    auto named = gp::io::requests::decode_snapshot(r.snapshot_json);
     new_job j;
     j.job_id = named.jobs.at(0).job_id;
     j.job_type = named.jobs.at(0).job_type;
@@ -95,8 +96,8 @@ struct first_jobs : ::testing::Test {
     r.request_type = type;
     r.source_path = "a.gpkg";
     r.first_job_planned = false;
-    r.snapshot_json = gp::io::http::encode_snapshot(
-      {0, {{r.request_id + r.request_id, job_type_of(version), "queued", 0, 1}}});
+    r.snapshot_json = gp::io::requests::encode_snapshot(
+      {0, {{r.request_id + r.request_id, job_type_of(version), gp::job_status::queued, 0, 1}}});
     auto out = insert_requests(c, {r});
     EXPECT_TRUE(out.at(0).created);
     return r.request_id;

@@ -61,7 +61,7 @@ TEST_F(registry, the_average_is_loaded_from_the_completed_rows_at_start_up) {
     caf::scoped_actor self{*sys};
     std::string state;
     self->request(reg, 5s, gp::status_atom_v)
-      .receive([&](gp::status_report& r) { state = r.state; }, [&](caf::error&) {});
+      .receive([&](gp::status_report& r) { state = gp::to_string(r.state); }, [&](caf::error&) {});
     if (state == "running")
       break;
     ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the registry did not resume";

@@ -2,6 +2,7 @@
 // The registry test fixture: a scratch database with one client, a db pool, and (per test) a
 // coremachine whose claims create first jobs, and the registry with its supervisor.
 #include "actors/registry.hpp"
+#include "tests/status_words.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -88,8 +89,8 @@ struct registry : ::testing::Test {
     r.coremachine = core;
     r.retry_delay = 100ms;
     auto faults = this->faults;
-    r.fault = [faults](const std::string& status) {
-      if (status != "processing")
+    r.fault = [faults](gp::request_status status) {
+      if (status != gp::request_status::processing)
         return;
       int left = faults->load();
       if (left < 0 || (left > 0 && faults->compare_exchange_strong(left, left - 1)))

@@ -264,7 +264,7 @@ TEST_F(registry, a_stale_actor_cannot_overwrite_newer_state) {
   auto row = gp::persistence::insert_request(c, r).row;
   // Another writer moved the row on after this snapshot was read.
   gp::persistence::request_state s;
-  s.status = "cancelled";
+  s.status = gp::request_status::cancelled;
   s.message = "newer";
   ASSERT_TRUE(gp::persistence::save_request_state(c, r.request_id, 0, s));
   auto opts = std::make_shared<gp::request_options>();
@@ -278,10 +278,10 @@ TEST_F(registry, a_stale_actor_cannot_overwrite_newer_state) {
   auto actor = gp::spawn_request(*sys, opts, row);  // row says pending, version 0
   self->monitor(actor);
   bool down = false;
-  std::string ended_as;
+  gp::request_status ended_as = gp::request_status::pending;
   self->receive_while([&] { return !down; })(
     [&](caf::down_msg&) { down = true; },
-    [&](gp::moved_atom, std::string&, std::string&, int64_t) {
+    [&](gp::moved_atom, std::string&, gp::request_status, int64_t) {
       ADD_FAILURE() << "a stale write was acknowledged";
     },
     // The registry learns the end the row shows (its answers and forgetting go by it).
@@ -315,7 +315,7 @@ TEST_F(registry, duplicate_completed_events_never_skip_a_step) {
   auto actor = gp::spawn_request(*sys, opts, row);
   self->monitor(actor);
   auto first = gp::io::jobs::request_job_id(r.request_id, 0, "noop");
-  gp::job_event done{first, "completed", 1, true, {}, {}};
+  gp::job_event done{first, gp::job_status::completed, 1, true, {}, {}};
   for (int i = 0; i < 200; ++i) {
     caf::anon_send(actor, gp::job_event_atom_v, done);
     std::this_thread::sleep_for(1ms);
@@ -324,7 +324,7 @@ TEST_F(registry, duplicate_completed_events_never_skip_a_step) {
   gp::request_view last;
   self->receive_while([&] { return !down; })(
     [&](caf::down_msg&) { down = true; }, [&](gp::ended_atom, gp::request_view& v) { last = v; },
-    [&](gp::moved_atom, std::string&, std::string&, int64_t) {});
+    [&](gp::moved_atom, std::string&, gp::request_status, int64_t) {});
   EXPECT_EQ(last.status, "completed");
   ASSERT_EQ(last.jobs.size(), 3u);
   EXPECT_EQ(last.jobs[1].job_type, "sleep");

@@ -1,5 +1,6 @@
 // The request supervisor alone, with a probe in the registry's place: a crashed request's restart
 // is the supervisor's, whatever the registry asks meanwhile.
+#include "tests/status_words.hpp"
 #include "actors/request_supervisor.hpp"
 
 #include <chrono>
@@ -67,7 +68,7 @@ TEST_F(request_supervisor, a_start_asked_for_during_a_restart_pause_waits_for_th
         EXPECT_EQ(v.status, "completed");
         ended = true;
       },
-      [&](gp::moved_atom, const std::string&, const std::string&, int64_t) {},
+      [&](gp::moved_atom, const std::string&, gp::request_status, int64_t) {},
       caf::after(std::chrono::milliseconds(100)) >> [] {});
   }
   EXPECT_TRUE(ended);
@@ -103,7 +104,7 @@ TEST_F(request_supervisor, a_start_asked_for_while_a_request_is_being_failed_is_
         EXPECT_EQ(v.error_code, "request_actor_crashed");
         failed = true;
       },
-      [&](gp::moved_atom, const std::string&, const std::string&, int64_t) {},
+      [&](gp::moved_atom, const std::string&, gp::request_status, int64_t) {},
       caf::after(std::chrono::milliseconds(100)) >> [] {});
   }
   EXPECT_TRUE(released);
@@ -142,7 +143,7 @@ TEST_F(request_supervisor, a_request_retried_while_it_is_being_failed_gets_its_a
         }
       },
       [&](gp::ended_atom, const gp::request_view&) {},
-      [&](gp::moved_atom, const std::string&, const std::string&, int64_t) {},
+      [&](gp::moved_atom, const std::string&, gp::request_status, int64_t) {},
       caf::after(std::chrono::milliseconds(100)) >> [] {});
   }
   EXPECT_EQ(tracked, 2) << "the retried request's actor started";

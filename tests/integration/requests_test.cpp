@@ -1,5 +1,6 @@
 // platform.requests against a real PostgreSQL: idempotent inserts under concurrency, fenced state
 // writes, monotonic progress, listing.
+#include "tests/status_words.hpp"
 #include "persistence/requests.hpp"
 
 #include <atomic>
@@ -92,10 +93,10 @@ TEST_F(requests, concurrent_identical_inserts_create_one_row) {
 TEST_F(requests, a_stale_state_write_is_refused) {
   auto row = insert_request(c, sample()).row;
   request_state s;
-  s.status = "processing";
+  s.status = gp::request_status::processing;
   s.progress_percent = 10;
   ASSERT_TRUE(save_request_state(c, row.request_id, row.state_version, s));
-  s.status = "failed";
+  s.status = gp::request_status::failed;
   EXPECT_FALSE(save_request_state(c, row.request_id, row.state_version, s));  // stale version
   auto now = *find_request(c, row.request_id);
   EXPECT_EQ(now.status, "processing");
@@ -107,13 +108,13 @@ TEST_F(requests, a_stale_state_write_is_refused) {
 TEST_F(requests, progress_never_decreases_and_terminal_states_are_timed) {
   auto row = insert_request(c, sample()).row;
   request_state s;
-  s.status = "processing";
+  s.status = gp::request_status::processing;
   s.progress_percent = 60;
   ASSERT_TRUE(save_request_state(c, row.request_id, 0, s));
   s.progress_percent = 30;
   ASSERT_TRUE(save_request_state(c, row.request_id, 1, s));
   EXPECT_EQ(find_request(c, row.request_id)->progress_percent, 60);
-  s.status = "completed";
+  s.status = gp::request_status::completed;
   s.progress_percent = 100;
   s.endpoints_json = R"({"download": "/x"})";
   ASSERT_TRUE(save_request_state(c, row.request_id, 2, s));
@@ -129,15 +130,15 @@ TEST_F(requests, listing_filters_and_pages_newest_first) {
     insert_request(c, sample("v" + std::to_string(i)));
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  auto page = list_requests(c, "ddh", "", "", 3, "");
+  auto page = list_requests(c, "ddh", std::nullopt, "", 3, "");
   ASSERT_EQ(page.size(), 3u);
   EXPECT_EQ(page[0].version_id, "v4");
-  auto rest = list_requests(c, "ddh", "", "", 3, page[2].request_id);
+  auto rest = list_requests(c, "ddh", std::nullopt, "", 3, page[2].request_id);
   ASSERT_EQ(rest.size(), 2u);
   EXPECT_EQ(rest[1].version_id, "v0");
-  EXPECT_EQ(list_requests(c, "other", "", "", 10, "").size(), 0u);
-  EXPECT_EQ(list_requests(c, "", "pending", "d", 10, "").size(), 5u);
-  EXPECT_EQ(list_requests(c, "", "completed", "", 10, "").size(), 0u);
+  EXPECT_EQ(list_requests(c, "other", std::nullopt, "", 10, "").size(), 0u);
+  EXPECT_EQ(list_requests(c, "", gp::request_status::pending, "d", 10, "").size(), 5u);
+  EXPECT_EQ(list_requests(c, "", gp::request_status::completed, "", 10, "").size(), 0u);
   EXPECT_EQ(live_request_ids(c).size(), 5u);
 }
 
@@ -241,7 +242,7 @@ TEST_F(requests, cancelling_moves_the_row_on_and_cancels_its_jobs) {
   EXPECT_EQ(scalar("SELECT count(*) FROM app.jobs WHERE status = 'cancelled'"), 1);
   EXPECT_EQ(scalar("SELECT count(*) FROM app.tasks WHERE status = 'cancelled'"), 1);
   request_state s;
-  s.status = "completed";
+  s.status = gp::request_status::completed;
   EXPECT_FALSE(save_request_state(c, row.request_id, row.state_version, s));
   auto again = cancel_request(c, row.request_id);
   EXPECT_FALSE(again.changed);
@@ -252,7 +253,7 @@ TEST_F(requests, cancelling_moves_the_row_on_and_cancels_its_jobs) {
 TEST_F(requests, retrying_resets_the_failed_job_in_place) {
   auto row = insert_request(c, sample()).row;
   request_state s;
-  s.status = "failed";
+  s.status = gp::request_status::failed;
   s.error_code = "source_not_found";
   s.error_message = "gone";
   s.error_retryable = true;
@@ -274,7 +275,7 @@ TEST_F(requests, retrying_resets_the_failed_job_in_place) {
 TEST_F(requests, progress_follows_finished_tasks_and_never_goes_back) {
   auto row = insert_request(c, sample()).row;
   request_state s;
-  s.status = "processing";
+  s.status = gp::request_status::processing;
   ASSERT_TRUE(save_request_state(c, row.request_id, 0, s));
   auto job = std::string(64, 'c');
   {
@@ -300,7 +301,7 @@ TEST_F(requests, progress_follows_finished_tasks_and_never_goes_back) {
     tx.commit();
   }
   EXPECT_EQ(refresh_progress(c, row.request_id, job, 1, 2), 99);  // 100 only when completed
-  s.status = "completed";
+  s.status = gp::request_status::completed;
   ASSERT_TRUE(save_request_state(c, row.request_id, 1, s));
   EXPECT_EQ(refresh_progress(c, row.request_id, job, 1, 2), -1);
 }
@@ -354,7 +355,7 @@ TEST_F(requests, reuse_finds_only_a_completed_version_with_the_same_source_and_s
   EXPECT_FALSE(find_reusable(c, done.request_id, "h1"));
   EXPECT_EQ(scalar("SELECT count(*) FROM platform.requests WHERE source_sha256 = 'h1'"), 1);
   request_state s;
-  s.status = "completed";
+  s.status = gp::request_status::completed;
   s.outputs_json = R"({"dir": "/s/ddh/d/r/v1", "download": "a.gpkg"})";
   ASSERT_TRUE(save_request_state(c, done.request_id, done.state_version, s));
   EXPECT_EQ(find_reusable(c, same.request_id, "h1"), done.request_id);
@@ -386,7 +387,7 @@ TEST_F(requests, gathered_outputs_are_the_tasks_outputs_or_the_reused_requests) 
   // A task that found a reusable version: its outputs are that request's.
   auto earlier = insert_request(c, sample("v0")).row;
   request_state s;
-  s.status = "completed";
+  s.status = gp::request_status::completed;
   s.outputs_json = R"({"dir": "/s/v0", "download": "a.tif"})";
   ASSERT_TRUE(save_request_state(c, earlier.request_id, earlier.state_version, s));
   {

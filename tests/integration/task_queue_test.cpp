@@ -1,4 +1,5 @@
 // The durable queue against a real PostgreSQL, with the built-in job library as planner.
+#include "tests/status_words.hpp"
 #include "persistence/task_queue.hpp"
 
 #include <atomic>

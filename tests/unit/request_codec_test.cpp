@@ -1,33 +1,21 @@
-// Platform request codecs and the request types' job table: snapshots, status bodies, the
-// pipelines override, step parameters and per-request job ids.
+// Platform request codecs and the request types' job table: status bodies, the pipelines
+// override, step parameters and per-request job ids. (The request model and its snapshot:
+// request_model_test.cpp.)
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "io/http/request_codec.hpp"
 #include "io/http/submit_codec.hpp"
 #include "io/jobs/pipelines.hpp"
+#include "tests/status_words.hpp"
 
 using namespace gp;
 using json = nlohmann::json;
 
-TEST(request_codec, snapshots_round_trip_and_garbage_reads_as_a_fresh_start) {
-  io::http::request_snapshot s{1, {{"j1", "sleep", "completed", 1, 1}, {"j2", "noop", "queued", 0, 1}}};
-  auto back = io::http::decode_snapshot(io::http::encode_snapshot(s));
-  EXPECT_EQ(back.step, 1);
-  ASSERT_EQ(back.jobs.size(), 2u);
-  EXPECT_EQ(back.jobs[1].job_id, "j2");
-  EXPECT_EQ(back.jobs[0].status, "completed");
-  for (const char* bad : {"", "{}", "[]", "{\"step\": \"x\"}", "{\"jobs\": 3}"}) {
-    auto d = io::http::decode_snapshot(bad);
-    EXPECT_EQ(d.step, 0) << bad;
-    EXPECT_TRUE(d.jobs.empty()) << bad;
-  }
-}
-
 TEST(request_codec, status_body_shows_endpoints_only_when_completed_and_errors_only_when_failed) {
   request_view v;
   v.request_id = std::string(32, 'a');
-  v.status = "processing";
+  v.status = request_status::processing;
   v.endpoints_json = R"({"download": "/platform/data/x/download"})";
   v.error_code = "leftover";
   v.estimated_completion = 1795000000;
@@ -37,11 +25,11 @@ TEST(request_codec, status_body_shows_endpoints_only_when_completed_and_errors_o
   EXPECT_EQ(body["estimated_completion"], "2026-11-18T11:06:40Z");
   EXPECT_TRUE(body["client_request_id"].is_null());
   EXPECT_TRUE(body["callback_status"].is_null());
-  v.status = "completed";
+  v.status = request_status::completed;
   body = io::http::status_body(v, "http://h:1");
   EXPECT_EQ(body["endpoints"]["download"], "http://h:1/platform/data/x/download");
   EXPECT_TRUE(body["estimated_completion"].is_null());
-  v.status = "failed";
+  v.status = request_status::failed;
   v.error_code = "source_not_found";
   v.error_message = "gone";
   v.error_retryable = true;
@@ -54,7 +42,7 @@ TEST(request_codec, status_body_shows_endpoints_only_when_completed_and_errors_o
 TEST(request_codec, submit_body_says_accepted_only_when_created) {
   request_view v;
   v.request_id = std::string(32, 'b');
-  v.status = "pending";
+  v.status = request_status::pending;
   EXPECT_EQ(io::http::submit_body(v, "http://h", true)["status"], "accepted");
   EXPECT_EQ(io::http::submit_body(v, "http://h", false)["status"], "pending");
   EXPECT_EQ(io::http::submit_body(v, "http://h", false)["status_url"],
@@ -64,29 +52,14 @@ TEST(request_codec, submit_body_says_accepted_only_when_created) {
 TEST(request_codec, the_submit_body_text_is_the_submit_body) {
   request_view v;
   v.request_id = std::string(32, 'c');
-  v.status = "processing";
+  v.status = request_status::processing;
   for (bool created : {true, false})
     for (int64_t eta : {int64_t{0}, int64_t{1795687200}})
       EXPECT_EQ(json::parse(io::http::submit_body_text(v, "http://h\"x", created, eta)),
                 io::http::submit_body(v, "http://h\"x", created, eta));
-  v.status = "failed";
+  v.status = request_status::failed;
   EXPECT_EQ(json::parse(io::http::submit_body_text(v, "http://h", false, 5)),
             io::http::submit_body(v, "http://h", false, 5));
-}
-
-TEST(request_codec, stored_fingerprint_matches_the_submissions) {
-  io::http::submit_request req;
-  req.request_type = "raster";
-  req.source_path = "a.tif";
-  req.processing_config = json{{"nodata", 0}, {"compression", "deflate"}};
-  request_row row;
-  row.request_type = "raster";
-  row.source_path = "a.tif";
-  // As PostgreSQL's jsonb prints it: other key order, other spacing.
-  row.processing_config_json = R"({"nodata": 0, "compression": "deflate"})";
-  EXPECT_EQ(io::http::stored_fingerprint(row), io::http::payload_fingerprint(req));
-  row.source_path = "b.tif";
-  EXPECT_NE(io::http::stored_fingerprint(row), io::http::payload_fingerprint(req));
 }
 
 TEST(request_codec, timestamps) {
@@ -161,7 +134,7 @@ TEST(status_board, a_late_publisher_does_not_undo_newer_state) {
   auto view = [](const char* status, int64_t version) {
     auto v = std::make_shared<request_view>();
     v->request_id = std::string(32, 'd');
-    v->status = status;
+    v->status = *parse_request_status(status);
     v->state_version = version;
     return std::shared_ptr<const request_view>(v);
   };
