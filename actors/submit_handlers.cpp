@@ -191,19 +191,7 @@ void handle_platform_submit(edge_self* self, http_call call, const principal& wh
         errors.push_back(*bad);
     return call.reply(io::http::validation_problem(errors));
   }
-  request_submission sub;
-  sub.request_id = io::http::request_id_for(who.client_id, req.dataset_id, req.resource_id,
-                                            req.version_id);
-  sub.client_id = who.client_id;
-  sub.dataset_id = req.dataset_id;
-  sub.resource_id = req.resource_id;
-  sub.version_id = req.version_id;
-  sub.request_type = req.request_type;
-  sub.source_path = req.source_path;
-  sub.processing_config_json = req.processing_config.dump();
-  sub.callback_url = req.callback_url;
-  sub.client_request_id = req.client_request_id;
-  sub.fingerprint = io::http::payload_fingerprint(req);
+  auto sub = io::http::submission_for(who.client_id, req);
   // An identical resubmission is answered from the status board before the file system is
   // looked at again: nothing is reprocessed, its source may have been moved since, and its
   // callback_url is not compared (the first one stays).

@@ -170,6 +170,22 @@ std::string payload_fingerprint(const submit_request& r) {
     .dump();
 }
 
+request_submission submission_for(const std::string& client_id, const submit_request& r) {
+  request_submission sub;
+  sub.request_id = request_id_for(client_id, r.dataset_id, r.resource_id, r.version_id);
+  sub.client_id = client_id;
+  sub.dataset_id = r.dataset_id;
+  sub.resource_id = r.resource_id;
+  sub.version_id = r.version_id;
+  sub.request_type = r.request_type;
+  sub.source_path = r.source_path;
+  sub.processing_config_json = r.processing_config.dump();
+  sub.callback_url = r.callback_url;
+  sub.client_request_id = r.client_request_id;
+  sub.fingerprint = payload_fingerprint(r);
+  return sub;
+}
+
 std::string check_source_path(const std::string& path, bool allow_virtual) {
   if (path.find('\0') != std::string::npos)
     return "must not contain NUL bytes";

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/http/json_body.hpp"
+#include "messages/requests.hpp"
 
 namespace gp::io::http {
 
@@ -42,6 +43,10 @@ std::string request_id_for(const std::string& client_id, const std::string& data
 /// The part of a submission that must match for a repeat to be "the same" (200, not 409):
 /// request_type, source_path and processing_config, in canonical JSON.
 std::string payload_fingerprint(const submit_request& r);
+
+/// The submission of `client_id` for the body `r`: the request model's spec with its derived
+/// request id, the canonical processing_config and the payload fingerprint.
+request_submission submission_for(const std::string& client_id, const submit_request& r);
 
 /// Empty when `path` is an acceptable relative source path (no absolute path, no `..` segment,
 /// no NUL byte, no backslash tricks), or an allowed GDAL virtual path; else the reason.

@@ -425,3 +425,60 @@ TEST_F(registry_actor, a_completed_request_feeds_its_types_average) {
   run();
   EXPECT_EQ(status_of(reg).details["average_seconds_vector"], "30");
 }
+
+TEST_F(registry_actor, a_refused_submission_is_answered_as_a_repeat_only_when_its_request_exists) {
+  start();
+  // The edge's checks refused it (e.g. its source is gone now): no row either → not found.
+  auto unknown = ask<gp::submit_answer>(reg, gp::query_atom_v, submission("n1"));
+  ASSERT_FALSE(unknown);
+  EXPECT_TRUE(gp::is(unknown.error(), gp::errc::not_found));
+  EXPECT_EQ(w->row_reads, 1);
+  // Known in memory: the same payload repeats it, without a read.
+  ASSERT_TRUE(submit(submission("n1")));
+  auto known = ask<gp::submit_answer>(reg, gp::query_atom_v, submission("n1"));
+  ASSERT_TRUE(known);
+  EXPECT_EQ(known->outcome, gp::submit_answer::same);
+  EXPECT_EQ(w->row_reads, 1);
+  // Not in memory but stored: read from its row, and another payload is a conflict.
+  auto old = live_row("old", gp::request_status::completed);
+  w->rows["old"] = old;
+  auto other = submission("old", "b.gpkg");
+  auto stored = ask<gp::submit_answer>(reg, gp::query_atom_v, other);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->outcome, gp::submit_answer::conflict);
+  EXPECT_EQ(stored->view.status, "completed");
+  EXPECT_EQ(w->row_reads, 2);
+}
+
+TEST_F(registry_actor, a_stopped_actor_is_let_go_and_only_its_own_stop_counts) {
+  w->live = {live_row("r1", gp::request_status::processing)};
+  start();
+  auto first = report_actor("r1", view_of_row(live_row("r1", gp::request_status::processing)));
+  EXPECT_EQ(status_of(reg).details["live_actors"], "1");
+  // A stop of some other (older) actor of the request does not clear the one it tracks.
+  auto stranger = sys->spawn(mock_request, w, gp::request_view{});
+  requests.push_back(stranger);
+  caf::anon_send(reg, gp::stopped_atom_v, std::string{"r1"}, stranger.address());
+  run();
+  EXPECT_EQ(status_of(reg).details["live_actors"], "1");
+  caf::anon_send(reg, gp::stopped_atom_v, std::string{"r1"}, first.address());
+  run();
+  EXPECT_EQ(status_of(reg).details["live_actors"], "0");
+  // Its queries now go to the row.
+  w->rows["r1"] = live_row("r1", gp::request_status::processing);
+  ASSERT_TRUE(ask<gp::request_view>(reg, gp::query_atom_v, std::string{"r1"}, std::string{}));
+  EXPECT_EQ(w->row_reads, 1);
+}
+
+TEST_F(registry_actor, a_start_that_the_supervisor_did_not_make_leaves_the_request_waiting_for_none) {
+  start();
+  ASSERT_TRUE(submit(submission("n1")));  // started (fresh)
+  // The supervisor answers that its pending restart started no actor (the request had ended).
+  caf::anon_send(reg, gp::moved_atom_v, std::string{"n1"}, gp::request_status::failed, int64_t{3});
+  caf::anon_send(reg, gp::stopped_atom_v, std::string{"n1"}, caf::actor_addr{});
+  run();
+  // No actor is waited for: a retry starts one again.
+  w->rows.at("n1").status = gp::request_status::failed;
+  ASSERT_TRUE(ask<gp::request_view>(reg, gp::retry_atom_v, std::string{"n1"}, std::string{"ddh"}));
+  EXPECT_EQ(w->starts, (lines{"fresh n1 1", "start n1"}));
+}

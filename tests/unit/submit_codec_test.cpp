@@ -198,3 +198,26 @@ TEST(callback_url, hosts_must_be_allowed) {
   EXPECT_NE(check_callback_url("ftp://hooks.example.org/", hosts), "");
   EXPECT_NE(check_callback_url("https://x.example.org.evil/", {"*.example.org"}), "");
 }
+
+TEST(submit_codec, a_submission_is_the_parsed_body_with_its_id_config_and_fingerprint) {
+  std::vector<field_error> errors;
+  auto body = valid();
+  body["callback_url"] = "https://ddh.example/hook";
+  body["client_request_id"] = "c-9";
+  auto req = parse_submit(body, {}, errors);
+  ASSERT_TRUE(errors.empty());
+  auto sub = submission_for("ddh", req);
+  EXPECT_EQ(sub.request_id, request_id_for("ddh", "floods-2026", "r1", "v1.0"));
+  EXPECT_EQ(sub.client_id, "ddh");
+  EXPECT_EQ(sub.dataset_id, "floods-2026");
+  EXPECT_EQ(sub.resource_id, "r1");
+  EXPECT_EQ(sub.version_id, "v1.0");
+  EXPECT_EQ(sub.request_type, "vector");
+  EXPECT_EQ(sub.source_path, "floods/areas.gpkg");
+  EXPECT_EQ(json::parse(sub.processing_config_json), req.processing_config);
+  EXPECT_EQ(sub.callback_url, "https://ddh.example/hook");
+  EXPECT_EQ(sub.client_request_id, "c-9");
+  EXPECT_EQ(sub.fingerprint, payload_fingerprint(req));
+  // Another client's identical body is another request.
+  EXPECT_NE(submission_for("other", req).request_id, sub.request_id);
+}
