@@ -28,7 +28,8 @@ namespace {
 using json = nlohmann::json;
 
 /// Where a request actor is. Every change goes through enter(), which allows only the
-/// transitions of `allowed` below; docs/actors/request.md draws them.
+/// transitions listed in `transitions` below; docs/actors/request.md draws them (the drift check
+/// keeps the two the same).
 enum class phase : uint8_t {
   /// Spawned from a row: its first step_atom starts (or resumes) the current step.
   starting,
@@ -38,6 +39,9 @@ enum class phase : uint8_t {
   submitting,
   /// The current step's job is watched: its events move the request.
   watching,
+  /// Step 0's job of a pending request read from its row is watched with one look: it may not
+  /// exist yet (the claim that creates it may still come), so "unknown" means await it.
+  looking,
   /// Step 0's job is watched fresh: the first worker claim that finds the request creates it.
   /// The coremachine answers "unknown" only after the first-job deadline.
   awaiting,
@@ -49,39 +53,61 @@ enum class phase : uint8_t {
   ended,
 };
 
-constexpr const char* phase_names[] = {"starting", "writing",   "submitting", "watching",
-                                       "awaiting", "gathering", "paused",     "ended"};
+constexpr const char* phase_names[] = {"starting", "writing", "submitting",
+                                       "watching", "looking", "awaiting",
+                                       "gathering", "paused", "ended"};
 
-constexpr uint16_t bit(phase p) { return static_cast<uint16_t>(1u << static_cast<unsigned>(p)); }
-
-/// allowed[from] = the phases `from` may move to.
-constexpr uint16_t allowed[] = {
-  // starting: the first step runs (a new job is stored first), or a named job is watched, or
-  // the request was resumed after its last step, or its row had ended.
-  bit(phase::writing) | bit(phase::watching) | bit(phase::awaiting) | bit(phase::gathering) |
-    bit(phase::ended),
-  // writing: what waited for the write (submit the new job, go on watching, stop).
-  bit(phase::submitting) | bit(phase::watching) | bit(phase::ended),
-  // submitting: the job exists and is watched; or its parameters are refused (a failure is
-  // stored); or the coremachine failed (try again); or the request ended elsewhere.
-  bit(phase::watching) | bit(phase::writing) | bit(phase::paused) | bit(phase::ended),
-  // watching: an event is stored (pending → processing, an end, the next step's new job), or
-  // the step completed, or the job is unknown (awaited or created), or the next step's job is
-  // already named (watched anew).
-  bit(phase::writing) | bit(phase::gathering) | bit(phase::awaiting) | bit(phase::submitting) |
-    bit(phase::watching) | bit(phase::ended),
-  // awaiting: as watching; "unknown" now means no claim made the job: it is created.
-  bit(phase::writing) | bit(phase::gathering) | bit(phase::submitting) | bit(phase::watching) |
-    bit(phase::ended),
-  // gathering: completed (stored), or the next step runs, or the read failed.
-  bit(phase::writing) | bit(phase::watching) | bit(phase::awaiting) | bit(phase::paused) |
-    bit(phase::ended),
-  // paused: the step runs again.
-  bit(phase::writing) | bit(phase::watching) | bit(phase::awaiting) | bit(phase::gathering) |
-    bit(phase::ended),
-  // ended: final.
-  0,
+struct transition {
+  phase from, to;
 };
+
+/// Every transition the actor may take; any phase may also end (a cancel from the registry).
+constexpr transition transitions[] = {
+  // Spawned: a new step's job is stored first (or an unsupported type fails); a named job is
+  // watched, looked at (step 0 of a pending request) or awaited (a fresh request); resumed after
+  // its last step; its row had ended.
+  {phase::starting, phase::writing},
+  {phase::starting, phase::watching},
+  {phase::starting, phase::looking},
+  {phase::starting, phase::awaiting},
+  {phase::starting, phase::gathering},
+  // Stored: what waited for the write.
+  {phase::writing, phase::submitting},
+  {phase::writing, phase::watching},
+  // Created and watched; refused parameters fail it; a failure of the coremachine pauses it.
+  {phase::submitting, phase::watching},
+  {phase::submitting, phase::writing},
+  {phase::submitting, phase::paused},
+  // An event stored (processing, an end, the next step's new job); the step completed; the job
+  // is unknown (created again); the next step's job was already named.
+  {phase::watching, phase::writing},
+  {phase::watching, phase::gathering},
+  {phase::watching, phase::submitting},
+  {phase::watching, phase::watching},
+  // Work started (stored as processing); not made yet: awaited.
+  {phase::looking, phase::writing},
+  {phase::looking, phase::awaiting},
+  // Work started (stored as processing); the deadline passed without a claim: created here.
+  {phase::awaiting, phase::writing},
+  {phase::awaiting, phase::submitting},
+  // Completed (or the next step's new job) stored; the next step's job was named; the read
+  // failed.
+  {phase::gathering, phase::writing},
+  {phase::gathering, phase::watching},
+  {phase::gathering, phase::paused},
+  // The step runs again.
+  {phase::paused, phase::writing},
+  {phase::paused, phase::watching},
+};
+
+constexpr bool allowed(phase from, phase to) {
+  if (to == phase::ended)
+    return from != phase::ended;
+  for (auto t : transitions)
+    if (t.from == from && t.to == to)
+      return true;
+  return false;
+}
 
 /// A state write in flight (or waiting to be tried again).
 struct write_in_flight {
@@ -124,13 +150,17 @@ std::string short_id(req_self* self) { return view_of(self).request_id.substr(0,
 /// and its supervisor restarts it from its row.
 bool enter(req_self* self, phase next) {
   auto& st = self->state;
-  if ((allowed[static_cast<size_t>(st.at)] & bit(next)) == 0) {
+  if (!allowed(st.at, next)) {
     GP_LOG_ERROR("request {}: no transition from {} to {}", short_id(self),
                  phase_names[static_cast<size_t>(st.at)], phase_names[static_cast<size_t>(next)]);
     self->quit(caf::make_error(errc::internal, std::string{"request actor: bad transition"}));
     return false;
   }
   st.at = next;
+  // An event kept for later belongs to the job being watched: a step that pauses or finishes
+  // watches again, and hears its job anew.
+  if (next == phase::paused || next == phase::gathering)
+    st.deferred.reset();
   return true;
 }
 
@@ -177,7 +207,8 @@ void persist(req_self* self, request_view next, std::function<void()> then,
 /// Handles the event that waited for a write or a submission, once the job is watched again.
 void replay_deferred(req_self* self) {
   auto& st = self->state;
-  if (!st.deferred || !(in(self, phase::watching) || in(self, phase::awaiting)))
+  if (!st.deferred || !(in(self, phase::watching) || in(self, phase::looking) ||
+                        in(self, phase::awaiting)))
     return;
   auto ev = std::move(*st.deferred);
   st.deferred.reset();
@@ -411,7 +442,10 @@ void submit_step(req_self* self);
 /// the first-job deadline. Either way the coremachine looks the job up now and then, in case an
 /// event cannot reach this node (its job ran elsewhere), with one timer for all watched jobs.
 void watch(req_self* self, const std::string& job_id, bool fresh) {
-  if (!enter(self, fresh ? phase::awaiting : phase::watching))
+  // Read from its row at step 0 while pending: its first job may not be made yet.
+  bool first_look = in(self, phase::starting) && self->state.step == 0 &&
+                    view_of(self).status == request_status::pending;
+  if (!enter(self, fresh ? phase::awaiting : first_look ? phase::looking : phase::watching))
     return;
   self->send(self->state.opts->coremachine, watch_atom_v, job_id, fresh);
 }
@@ -545,14 +579,13 @@ void on_job_event(req_self* self, const job_event& ev) {
       st.deferred = std::make_unique<job_event>(ev);
     return;
   }
-  if (!in(self, phase::watching) && !in(self, phase::awaiting))
+  if (!in(self, phase::watching) && !in(self, phase::looking) && !in(self, phase::awaiting))
     return;  // gathering (a duplicate "completed"), paused (the step runs again), ended
   if (ev.status == job_status::unknown) {
-    // Watched plainly, a pending request's first job may still wait for the claim that creates
-    // it (a restart came in between): it is awaited, until the coremachine's first-job deadline.
-    // Awaited, or any other job: it is created (a crash came between naming and creating it).
-    if (in(self, phase::watching) && st.step == 0 &&
-        view_of(self).status == request_status::pending)
+    // Looked at after a restart, a pending request's first job may still wait for the claim that
+    // creates it: it is awaited, until the coremachine's first-job deadline. Awaited, or any
+    // other job: it is created (a crash came between naming and creating it).
+    if (in(self, phase::looking))
       return watch(self, ev.job_id, true);
     return submit_step(self);
   }

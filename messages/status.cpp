@@ -1,5 +1,7 @@
 #include "messages/status.hpp"
 
+#include <iterator>
+
 namespace gp {
 
 namespace {
@@ -15,11 +17,20 @@ constexpr std::string_view actor_state_names[] = {"running",  "resuming", "pendi
 
 }  // namespace
 
-std::string_view name_of(actor_state s) { return actor_state_names[static_cast<size_t>(s)]; }
+std::string_view name_of(actor_state s) {
+  auto i = static_cast<size_t>(s);
+  return i < std::size(actor_state_names) ? actor_state_names[i] : std::string_view{"invalid"};
+}
 
-std::string_view name_of(request_status s) { return request_names[static_cast<size_t>(s)]; }
+std::string_view name_of(request_status s) {
+  auto i = static_cast<size_t>(s);
+  return i < std::size(request_names) ? request_names[i] : std::string_view{"invalid"};
+}
 
-std::string_view name_of(job_status s) { return job_names[static_cast<size_t>(s)]; }
+std::string_view name_of(job_status s) {
+  auto i = static_cast<size_t>(s);
+  return i < std::size(job_names) ? job_names[i] : std::string_view{"invalid"};
+}
 
 std::optional<request_status> parse_request_status(std::string_view name) {
   for (auto s : all_request_statuses)

@@ -9,6 +9,7 @@
 #include "persistence/database.hpp"
 #include "persistence/first_jobs.hpp"
 #include "persistence/pg_array.hpp"
+#include "persistence/requests.hpp"
 
 namespace gp::persistence {
 
@@ -244,14 +245,14 @@ bool advance(pqxx::transaction_base& tx, const std::string& job_id, const stage_
   bool moved = false;
   for (;;) {
     auto job = tx.exec_prepared1(prepared(tx.conn(), "gp_lock_job", sql::lock_job), job_id);
-    auto status = job[2].as<std::string>();
+    auto status = job_status_of(job[2].as<std::string>());
     int stage = job[3].as<int>();
     int total = job[4].as<int>();
-    out.job_status = job_status_of(status);
+    out.job_status = status;
     out.job_stage = stage;
-    if (status != "queued" && status != "processing")
+    if (is_terminal(status))
       return moved;
-    if (status == "queued")  // its first claim could not mark it (the row was busy)
+    if (status == ::gp::job_status::queued)  // its first claim could not mark it (the row was busy)
       tx.exec_params(sql::mark_processing, job_id);
     // Under the job row lock every other completion of this job has committed or waits: what is
     // seen here is final. The results are gathered once per stage, when it is done.
@@ -354,8 +355,7 @@ bool create_job(pqxx::connection& c, const new_job& job, const stage_planner& pl
     auto r = tx.exec_params(
       "SELECT status FROM platform.requests WHERE request_id = $1 FOR NO KEY UPDATE",
       job.platform_request_id);
-    if (!r.empty() && r[0][0].as<std::string>() != "pending" &&
-        r[0][0].as<std::string>() != "processing")
+    if (!r.empty() && is_terminal(request_status_of(r[0][0].as<std::string>())))
       throw conflict_error{"the job's request has ended"};
     tx.exec_params(sql::mark_request_planned, job.platform_request_id);
   }
@@ -446,7 +446,7 @@ renewal renew_leases(pqxx::connection& c, const std::string& owner,
   for (const auto& r : tx.exec_params(sql::renew, to_pg_array(ids), to_pg_array(attempts), owner,
                                       lease.count())) {
     out.renewed.push_back(r[0].as<int64_t>());
-    if (r[1].as<std::string>() != "processing" && r[1].as<std::string>() != "queued")
+    if (is_terminal(job_status_of(r[1].as<std::string>())))
       out.job_stopped.push_back(r[0].as<int64_t>());
   }
   tx.commit();
@@ -504,14 +504,14 @@ task_outcome fail_task(pqxx::connection& c, const claimed_task& t, const std::st
                        std::chrono::milliseconds backoff) {
   task_outcome out;
   pqxx::work tx{c};
-  auto status = tx.exec_params1(sql::job_status, t.job_id)[0].as<std::string>();
-  if (status != "queued" && status != "processing") {
+  auto status = job_status_of(tx.exec_params1(sql::job_status, t.job_id)[0].as<std::string>());
+  if (is_terminal(status)) {
     // The job was cancelled or failed meanwhile: the task ends with it, nothing is retried.
     if (tx.exec_params(sql::end_with_job, t.task_id, owner, t.attempt, code, message).empty())
       return out;
     out.recorded = true;
     out.ended_with_job = true;
-    out.job_status = job_status_of(status);
+    out.job_status = status;
     out.job_stage = t.stage;
     tx.commit();
     return out;
@@ -552,7 +552,7 @@ void release_tasks(pqxx::connection& c, const std::string& owner,
 
 bool reset_failed_job(pqxx::transaction_base& tx, const std::string& job_id) {
   auto job = tx.exec_params(sql::lock_job, job_id);
-  if (job.empty() || job[0][2].as<std::string>() != "failed")
+  if (job.empty() || job_status_of(job[0][2].as<std::string>()) != ::gp::job_status::failed)
     return false;
   tx.exec_params(sql::reset_tasks, job_id, job[0][3].as<int>());
   tx.exec_params(sql::reopen_job, job_id);

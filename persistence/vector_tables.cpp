@@ -7,6 +7,7 @@
 #include <pqxx/pqxx>
 
 #include "persistence/database.hpp"
+#include "persistence/requests.hpp"
 
 namespace gp::persistence {
 
@@ -88,7 +89,7 @@ void publish_vector_table(pqxx::connection& c, const std::string& staging,
   // sees it and publishes nothing: a cancelled request never gains a table after its clean-up.
   auto owner = tx.exec_params(
     "SELECT status FROM platform.requests WHERE request_id = $1 FOR SHARE", row.request_id);
-  if (!owner.empty() && owner[0][0].as<std::string>() == "cancelled")
+  if (!owner.empty() && request_status_of(owner[0][0].as<std::string>()) == request_status::cancelled)
     throw conflict_error{"the request was cancelled"};
   // Index builds may take long: no statement timeout here.
   tx.exec("SET LOCAL statement_timeout = 0");

@@ -40,6 +40,7 @@ struct world {
   std::optional<gp::request_row> row;
   gp::persistence::produced_outputs produced;
   int gathers = 0;
+  int fail_gathers = 0;
   int progress_reads = 0;
   int progress_answer = 40;
   /// (job id, fresh) of each watch.
@@ -90,6 +91,10 @@ caf::behavior mock_pool(caf::event_based_actor* self, std::shared_ptr<world> w) 
     },
     [=](const gp::db::gather_outputs&) -> caf::result<gp::db::gather_outputs::result> {
       ++w->gathers;
+      if (w->fail_gathers > 0) {
+        --w->fail_gathers;
+        return caf::make_error(gp::errc::database_timeout, std::string{"slow"});
+      }
       return gp::db::gather_outputs::result{w->produced};
     },
     [=](const gp::db::refresh_progress&) -> caf::result<int> {
@@ -513,4 +518,43 @@ TEST_F(request_actor, a_stale_event_of_an_earlier_job_is_ignored) {
   event(job(0), gp::job_status::failed, "boom", "old news");
   EXPECT_TRUE(w->writes.empty());
   EXPECT_FALSE(w->down);
+}
+
+TEST_F(request_actor, a_first_job_whose_creation_failed_is_created_again_without_a_second_deadline) {
+  spawn_fresh();
+  w->fail_submits = 1;
+  event(job(0), gp::job_status::unknown);  // the deadline passed: it creates the job, which fails
+  EXPECT_EQ(w->submits, lines{job(0)});
+  after(1s);
+  // The step runs again: a plain watch (not a fresh one, which would wait another deadline).
+  EXPECT_EQ(w->watches, (watches{{job(0), true}, {job(0), false}}));
+  event(job(0), gp::job_status::unknown);
+  EXPECT_EQ(w->submits, (lines{job(0), job(0)}));
+}
+
+TEST_F(request_actor, a_failed_read_of_the_outputs_pauses_and_the_step_runs_again) {
+  spawn_row(row(gp::request_status::processing, 1, {named(0, gp::job_status::completed), named(1)}));
+  w->fail_gathers = 1;
+  event(job(1), gp::job_status::completed);
+  EXPECT_EQ(w->gathers, 1);
+  EXPECT_TRUE(w->writes.empty());
+  event(job(1), gp::job_status::completed);  // a duplicate while paused: ignored
+  EXPECT_EQ(w->gathers, 1);
+  after(1s);
+  EXPECT_EQ(w->watches, (watches{{job(1), false}, {job(1), false}}));
+  event(job(1), gp::job_status::completed);  // the watch answers at once: it ended
+  EXPECT_EQ(w->gathers, 2);
+  ASSERT_EQ(written(), lines{"completed"});
+}
+
+TEST_F(request_actor, an_event_that_arrives_while_its_job_is_created_is_handled_once_watched) {
+  spawn_row(row(gp::request_status::processing, 1, {named(0, gp::job_status::completed), named(1)}));
+  // Both before the actor runs: the creation's answer comes after the second event.
+  caf::anon_send(actor, gp::job_event_atom_v,
+                 gp::job_event{job(1), gp::job_status::unknown, 0, false, {}, {}});
+  caf::anon_send(actor, gp::job_event_atom_v,
+                 gp::job_event{job(1), gp::job_status::processing, 1, false, {}, {}});
+  run();
+  EXPECT_EQ(w->submits, lines{job(1)});
+  EXPECT_EQ(w->progress_reads, 1);  // the processing event, handled after the watch
 }

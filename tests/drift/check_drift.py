@@ -10,6 +10,8 @@
   `retryable`, and every code the job library and the actors raise is in that table;
 - docs/architecture.md links every page under docs/, and its copy of the actor interfaces equals
   actors/actor_types.hpp;
+- the request actor's state diagram (docs/actors/request.md) draws exactly the transitions of its
+  table in actors/request.cpp (arrows to `ended`, allowed from every phase, aside);
 - nothing under tests/, scripts/ or bench/ reads a path outside the repository (the folder
   beside the checkout or a machine path): a fresh clone must be able to run them.
 
@@ -163,6 +165,27 @@ def check_interfaces_copy(root):
     return []
 
 
+TRANSITION = re.compile(r"\{phase::(\w+), phase::(\w+)\}")
+ARROW = re.compile(r"^\s*(\w+) --> (\w+)", re.M)
+
+
+def check_request_phases(root):
+    code = read(root, "actors/request.cpp")
+    start = code.find("constexpr transition transitions[]")
+    table = code[start: code.find("};", start)] if start >= 0 else ""
+    in_code = {t for t in TRANSITION.findall(table) if t[1] != "ended"}
+    doc = read(root, "docs/actors/request.md")
+    m = re.search(r"```mermaid\n(.*?)```", doc, re.S)
+    drawn = {a for a in ARROW.findall(m.group(1) if m else "") if a[1] != "ended"}
+    if not in_code:
+        return ["actors/request.cpp: no table `transitions` of {phase::from, phase::to} pairs"]
+    problems = ["docs/actors/request.md: the state diagram lacks %s --> %s, which "
+                "actors/request.cpp allows" % t for t in sorted(in_code - drawn)]
+    problems += ["docs/actors/request.md: the state diagram draws %s --> %s, which "
+                 "actors/request.cpp does not allow" % t for t in sorted(drawn - in_code)]
+    return problems
+
+
 # Built from pieces so that this file does not match itself.
 OUTSIDE = re.compile("|".join([r"\.\./" + "shared", "/" + "work/", r"\.\./\.\./\.\./"]))
 
@@ -183,7 +206,8 @@ def check_self_contained(root):
 
 
 CHECKS = [check_schema_version, check_routes, check_health_members, check_failure_codes,
-          check_architecture_links, check_interfaces_copy, check_self_contained]
+          check_architecture_links, check_interfaces_copy, check_request_phases,
+          check_self_contained]
 
 
 def problems_in(root):

@@ -1,7 +1,8 @@
 """The drift check passes on this tree, and fails, naming the file, when a copy of the tree drifts:
 a migration added without the README, a route missing from docs/api.md, a failure code whose
 `retryable` differs from the docs or that the table does not list, a docs page not linked from
-docs/architecture.md, a test reading the folder beside the checkout."""
+docs/architecture.md, a test reading the folder beside the checkout, a request-actor transition the
+diagram does not draw (or the other way round)."""
 import os
 import shutil
 import tempfile
@@ -45,6 +46,15 @@ class Drift(unittest.TestCase):
     def test_the_tree_has_no_drift(self):
         self.assertEqual(problems_in(ROOT), [])
         self.assertEqual(problems_in(self.tmp), [])
+
+    def test_a_request_transition_missing_from_the_diagram(self):
+        self.edit("docs/actors/request.md", "    paused --> watching: step_atom after retry_delay\n", "")
+        self.assert_one_problem("docs/actors/request.md", "lacks paused --> watching")
+
+    def test_a_drawn_transition_the_code_does_not_allow(self):
+        self.edit("docs/actors/request.md", "    ended --> [*]\n",
+                  "    ended --> [*]\n    paused --> gathering: made up\n")
+        self.assert_one_problem("docs/actors/request.md", "draws paused --> gathering")
 
     def test_a_migration_added_without_updating_the_readme(self):
         n = len(os.listdir(os.path.join(self.tmp, "persistence", "migrations")))

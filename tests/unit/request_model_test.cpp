@@ -28,6 +28,10 @@ TEST(request_model, status_names_round_trip_and_other_words_are_refused) {
   EXPECT_EQ(name_of(job_status::unknown), "unknown");
   EXPECT_FALSE(parse_job_status("unknown").has_value());
   EXPECT_FALSE(parse_job_status("pending").has_value());
+  // A byte from elsewhere that is no status is named, not read out of bounds.
+  EXPECT_EQ(name_of(static_cast<request_status>(200)), "invalid");
+  EXPECT_EQ(name_of(static_cast<job_status>(200)), "invalid");
+  EXPECT_EQ(name_of(static_cast<actor_state>(200)), "invalid");
 }
 
 TEST(request_model, terminal_statuses) {
