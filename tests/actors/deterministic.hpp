@@ -15,8 +15,23 @@
 #include "messages/atoms.hpp"
 #include "messages/health.hpp"
 #include "messages/messages.hpp"
+#include "messages/requests.hpp"
 
 namespace gp::test {
+
+/// What DDH's client asks for in these tests: a vector version v1 of dataset d, resource
+/// `resource_id`, from `source`.
+inline gp::request_spec sample_spec(const std::string& resource_id,
+                                    const std::string& source = "a.gpkg") {
+  gp::request_spec s;
+  s.client_id = "ddh";
+  s.dataset_id = "d";
+  s.resource_id = resource_id;
+  s.version_id = "v1";
+  s.request_type = "vector";
+  s.source_path = source;
+  return s;
+}
 
 /// Makes `self` a strict mock: a message its behaviour does not handle fails the test (and is
 /// answered unexpected_message).

@@ -183,13 +183,8 @@ struct registry_actor : gp::test::deterministic {
 
   gp::request_row live_row(const std::string& id, gp::request_status s) {
     gp::request_row r;
+    static_cast<gp::request_spec&>(r) = gp::test::sample_spec(id);
     r.request_id = id;
-    r.client_id = "ddh";
-    r.dataset_id = "d";
-    r.resource_id = id;
-    r.version_id = "v1";
-    r.request_type = "vector";
-    r.source_path = "a.gpkg";
     r.status = s;
     r.state_version = 3;
     r.created_at = "2026-12-06T00:00:00Z";
@@ -198,13 +193,8 @@ struct registry_actor : gp::test::deterministic {
 
   gp::request_submission submission(const std::string& id, const std::string& source = "a.gpkg") {
     gp::request_submission s;
+    static_cast<gp::request_spec&>(s) = gp::test::sample_spec(id, source);
     s.request_id = id;
-    s.client_id = "ddh";
-    s.dataset_id = "d";
-    s.resource_id = id;
-    s.version_id = "v1";
-    s.request_type = "vector";
-    s.source_path = source;
     // As the edge computes it; equal to the stored row's (io/requests/snapshot_codec).
     gp::request_row as_stored;
     static_cast<gp::request_spec&>(as_stored) = s;

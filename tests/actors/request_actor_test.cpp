@@ -172,13 +172,8 @@ struct request_actor : gp::test::deterministic {
 
   gp::request_row row(gp::request_status status, int step, std::vector<gp::request_job> jobs) {
     gp::request_row r;
+    static_cast<gp::request_spec&>(r) = gp::test::sample_spec("r");
     r.request_id = id;
-    r.client_id = "ddh";
-    r.dataset_id = "d";
-    r.resource_id = "r";
-    r.version_id = "v1";
-    r.request_type = "vector";
-    r.source_path = "a.gpkg";
     r.status = status;
     r.state_version = 1;
     r.snapshot_json = gp::io::requests::encode_snapshot({step, std::move(jobs)});
@@ -223,6 +218,14 @@ struct request_actor : gp::test::deterministic {
     caf::anon_send(actor, gp::job_event_atom_v,
                    gp::job_event{job_id, s, 1, false, std::move(code), std::move(message)});
     run();
+  }
+
+  /// The next write is refused, and the row then reads as `status` at `version`.
+  void refuse_next_write(gp::request_status status, int64_t version) {
+    w->write_answers = {false};
+    auto r = row(status, 0, {named(0)});
+    r.state_version = version;
+    w->row = r;
   }
 
   /// Answers the writes held so far.
@@ -430,10 +433,7 @@ TEST_F(request_actor, a_failed_write_is_tried_again_after_the_retry_delay) {
 
 TEST_F(request_actor, a_refused_write_that_its_own_earlier_attempt_committed_counts_as_stored) {
   spawn_fresh();
-  w->write_answers = {false};
-  auto committed = row(gp::request_status::processing, 0, {named(0)});
-  committed.state_version = 2;
-  w->row = committed;
+  refuse_next_write(gp::request_status::processing, 2);
   event(job(0), gp::job_status::processing);
   EXPECT_EQ(view().status, "processing");
   EXPECT_EQ(view().state_version, 2);
@@ -442,10 +442,7 @@ TEST_F(request_actor, a_refused_write_that_its_own_earlier_attempt_committed_cou
 
 TEST_F(request_actor, a_refused_write_after_a_cancel_stops_it_and_tells_the_registry_the_end) {
   spawn_fresh();
-  w->write_answers = {false};
-  auto cancelled = row(gp::request_status::cancelled, 0, {named(0)});
-  cancelled.state_version = 2;
-  w->row = cancelled;
+  refuse_next_write(gp::request_status::cancelled, 2);
   event(job(0), gp::job_status::processing);
   EXPECT_EQ(w->heard, lines{"ended cancelled"});
   EXPECT_TRUE(w->down);
@@ -454,10 +451,7 @@ TEST_F(request_actor, a_refused_write_after_a_cancel_stops_it_and_tells_the_regi
 
 TEST_F(request_actor, a_row_moved_by_another_writer_stops_it_abnormally_for_a_restart) {
   spawn_fresh();
-  w->write_answers = {false};
-  auto moved = row(gp::request_status::processing, 0, {named(0)});
-  moved.state_version = 5;
-  w->row = moved;
+  refuse_next_write(gp::request_status::processing, 5);
   event(job(0), gp::job_status::processing);
   EXPECT_TRUE(w->down);
   EXPECT_TRUE(w->reason);
