@@ -19,7 +19,7 @@ GP_PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache git
   libcaf-dev libcli11-dev libtomlplusplus-dev
   libpqxx-dev nlohmann-json3-dev libboost-dev libboost-system-dev libspdlog-dev libfmt-dev
-  libssl-dev libgtest-dev libgmock-dev libgdal-dev gdal-bin python3 python3-gdal libjemalloc-dev
+  libssl-dev libgtest-dev libgmock-dev libgdal-dev gdal-bin python3 python3-gdal python3-jsonschema libjemalloc-dev
   postgresql-15 postgresql-15-postgis-3 postgresql-contrib curl procps util-linux
 )
 
