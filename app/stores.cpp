@@ -97,6 +97,13 @@ std::optional<std::string> pg_vector_store::find_layer(const std::string& table_
   });
 }
 
+io::geodata::vector_footprint pg_vector_store::footprint(const std::string& table,
+                                                        const std::string& time_column) {
+  return on_connection(url_, [&](pqxx::connection& c) {
+    return persistence::vector_table_footprint(c, table, time_column);
+  });
+}
+
 std::unique_ptr<io::geodata::row_sink> pg_vector_store::open_sink(
   const std::string& table, const std::vector<std::string>& columns) {
   try {

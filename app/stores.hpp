@@ -29,6 +29,8 @@ public:
   bool table_exists(const std::string& name) override;
   void publish(const std::string& staging, const io::geodata::vector_layer_row& row) override;
   std::optional<std::string> find_layer(const std::string& table_name) override;
+  io::geodata::vector_footprint footprint(const std::string& table,
+                                         const std::string& time_column) override;
   std::unique_ptr<io::geodata::row_sink> open_sink(
     const std::string& table, const std::vector<std::string>& columns) override;
 

@@ -37,6 +37,7 @@ inline constexpr failure_code failure_codes[] = {
   {"layer_not_found",         false, "processing_config.layer_name names no layer of the source"},
   {"column_not_found",        false, "a column named in processing_config does not exist"},
   {"no_geometry",             false, "the layer has no geometry column"},
+  {"datetime_column_not_a_time", false, "processing_config.datetime_column holds values that are not dates or times"},
   {"crs_required",            false, "the source has no CRS and processing_config.source_crs is missing"},
   {"invalid_source_crs",      false, "processing_config.source_crs is not a CRS GDAL knows"},
   {"too_many_features",       false, "the layer has more features than the configured limit"},

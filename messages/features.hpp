@@ -17,6 +17,19 @@ struct vector_column {
   std::string type;
 };
 
+/// Where and when a published layer's features are, for its STAC item.
+struct vector_footprint {
+  /// The convex hull of the features in EPSG:4326, as GeoJSON (empty when there is none).
+  std::string hull_geojson;
+  /// Geometry types present, as OGC names (Point, MultiPolygon, …), sorted.
+  std::vector<std::string> geometry_types;
+  /// The range of the time column asked for, RFC 3339 UTC (empty when none was asked for, or
+  /// it holds no value).
+  std::string start, end;
+  /// Set when the time column holds a value that is not a date or time: what was refused.
+  std::string time_error;
+};
+
 /// The catalogue row (platform.vector_layers) that publishing a loaded table writes.
 struct vector_layer_row {
   std::string table_name;

@@ -1,5 +1,6 @@
 #include "persistence/vector_tables.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <stdexcept>
 
@@ -111,6 +112,45 @@ std::optional<std::string> find_vector_layer(pqxx::connection& c, const std::str
   if (r.empty())
     return std::nullopt;
   return r[0][0].as<std::string>();
+}
+
+vector_footprint vector_table_footprint(pqxx::connection& c, const std::string& table,
+                                        const std::string& time_column) {
+  // Each statement on its own: a time column's value that is not a time fails only its query.
+  pqxx::nontransaction tx{c};
+  vector_footprint out;
+  auto r = tx.exec1(
+    "SELECT coalesce(ST_AsGeoJSON(ST_ConvexHull(ST_Collect(geom)), 9), ''), "
+    "coalesce(string_agg(DISTINCT substr(ST_GeometryType(geom), 4), ','), '') FROM " +
+    geo(c, table));
+  out.hull_geojson = r[0].as<std::string>();
+  auto types = r[1].as<std::string>();
+  for (size_t start = 0; !types.empty();) {
+    auto comma = types.find(',', start);
+    out.geometry_types.push_back(types.substr(start, comma - start));
+    if (comma == std::string::npos)
+      break;
+    start = comma + 1;
+  }
+  std::sort(out.geometry_types.begin(), out.geometry_types.end());
+  if (time_column.empty())
+    return out;
+  auto col = c.quote_name(time_column);
+  tx.exec("SET TimeZone = 'UTC'");
+  try {
+    auto range = tx.exec1(
+      "SELECT coalesce(to_char(min(v), 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), "
+      "coalesce(to_char(max(v), 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '') "
+      "FROM (SELECT " + col + "::text::timestamptz AS v FROM " + geo(c, table) + " WHERE " + col +
+      " IS NOT NULL AND " + col + "::text <> '') t");
+    out.start = range[0].as<std::string>();
+    out.end = range[1].as<std::string>();
+  } catch (const pqxx::data_exception& e) {
+    // A value that is not a date or time (PostgreSQL quotes it): the client's to fix.
+    std::string what = e.what();
+    out.time_error = what.substr(0, what.find('\n'));
+  }
+  return out;
 }
 
 copy_stream::copy_stream(const std::string& url, const std::string& table,

@@ -32,6 +32,7 @@ void forget_vector_table(pqxx::connection& c, const std::string& name);
 bool geo_table_exists(pqxx::connection& c, const std::string& name);
 
 using gp::vector_layer_row;
+using gp::vector_footprint;
 
 /// In one transaction: the primary key on fid and a GIST index on geom of geo.`staging`,
 /// ANALYZE, the old geo.`row.table_name` dropped, the staging table renamed to it, and the
@@ -43,6 +44,11 @@ void publish_vector_table(pqxx::connection& c, const std::string& staging,
 /// "title", "feature_count", "geometry_type", "bbox", "source_crs", "columns", "created_at"}),
 /// or nothing.
 std::optional<std::string> find_vector_layer(pqxx::connection& c, const std::string& table_name);
+
+/// The convex hull and geometry types of geo.`table`, and the range of `time_column` (empty:
+/// none; a date or time column, or text cast to timestamptz).
+vector_footprint vector_table_footprint(pqxx::connection& c, const std::string& table,
+                                        const std::string& time_column);
 
 /// One COPY … FROM STDIN (text format) on a connection of its own. Not thread-safe: one owner.
 class copy_stream {

@@ -35,6 +35,7 @@ inline std::string client_text(const std::exception& e) {
 }
 
 using gp::vector_column;
+using gp::vector_footprint;
 
 using gp::vector_layer_row;
 
@@ -87,6 +88,11 @@ public:
   /// "title", "feature_count", "geometry_type", "bbox", "source_crs", "columns",
   /// "created_at"}), or nothing.
   virtual std::optional<std::string> find_layer(const std::string& table_name) = 0;
+
+  /// The footprint of geo.`table`: its convex hull and geometry types, and the range of
+  /// `time_column` (empty: none) read as timestamps: a date, timestamp or timestamptz column, or
+  /// text holding dates or times PostgreSQL reads (another value sets `time_error`).
+  virtual vector_footprint footprint(const std::string& table, const std::string& time_column) = 0;
 
   /// Starts a COPY of `columns` into geo.`table` on a connection of its own (one per writer
   /// thread: the streams run in parallel).

@@ -61,7 +61,8 @@ void config_string(const json& cfg, const std::string& key, std::vector<field_er
 void check_config(const std::string& type, json& cfg, const submit_policy& policy,
                   std::vector<field_error>& errors) {
   static const std::vector<std::string> vector_keys{"layer_name", "lat_column", "lon_column",
-                                                    "wkt_column", "source_crs", "reuse"};
+                                                    "wkt_column", "source_crs", "datetime_column",
+                                                    "reuse"};
   static const std::vector<std::string> raster_keys{"compression", "source_crs", "nodata",
                                                     "blocksize", "reuse"};
   static const std::vector<std::string> collection_keys{"pattern", "compression", "source_crs",

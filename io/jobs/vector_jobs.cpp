@@ -186,7 +186,41 @@ json stac_catalog_vectors(const task_context& ctx) {
   }
   if (!layer)
     throw task_failure(true, "layer_not_loaded", "the request's layer has not been loaded");
-  return {{"stac", json::parse(*layer)}};
+  auto facts = json::parse(*layer);
+  // processing_config.datetime_column: the layer's column with that source name (or that
+  // name, as loaded).
+  std::string time_column;
+  auto config = ctx.params.at("request").value("processing_config", json::object());
+  if (auto given = config.find("datetime_column"); given != config.end() && given->is_string()) {
+    auto wanted = given->get<std::string>();
+    std::string names;
+    for (const auto& c : facts.value("columns", json::array())) {
+      auto name = c.value("name", "");
+      names += (names.empty() ? "" : ", ") + c.value("source_name", name);
+      if (time_column.empty() && (c.value("source_name", "") == wanted || name == wanted))
+        time_column = name;
+    }
+    if (time_column.empty())
+      throw task_failure(true, "column_not_found",
+                         "processing_config.datetime_column: the layer has no column " +
+                           given->get<std::string>() + " (its columns: " + names + ")");
+  }
+  io::geodata::vector_footprint fp;
+  try {
+    fp = ctx.env.vectors->footprint(table, time_column);
+  } catch (const std::exception& e) {
+    throw task_failure(false, "database_unavailable",
+                       std::string{"the layer's footprint cannot be read: "} + client_db_error(e));
+  }
+  if (!fp.time_error.empty())
+    throw task_failure(true, "datetime_column_not_a_time",
+                       "processing_config.datetime_column " + time_column +
+                         " holds a value that is not a date or time: " + fp.time_error);
+  json footprint = {{"hull", fp.hull_geojson.empty() ? json() : json::parse(fp.hull_geojson)},
+                    {"geometry_types", fp.geometry_types},
+                    {"start_datetime", fp.start.empty() ? json() : json(fp.start)},
+                    {"end_datetime", fp.end.empty() ? json() : json(fp.end)}};
+  return {{"stac", facts}, {"footprint", footprint}};
 }
 
 }  // namespace

@@ -363,4 +363,50 @@ TEST_F(vector_ingest, stac_catalog_vectors_reads_the_layer_facts) {
   EXPECT_EQ(stac["request_id"], gp::io::http::request_id_for("ddh", "d", "main", "v1"));
 }
 
+TEST_F(vector_ingest, stac_catalog_vectors_gives_the_hull_geometry_types_and_time_range) {
+  auto src = write("events.csv",
+                   "id,lon,lat,Observed At\n1,6.0,49.5,2024-03-01\n2,6.5,49.5,2025-07-15T12:30:00Z\n"
+                   "3,6.2,50.1,\n4,6.1,49.8,2024-11-30 08:00:00+02\n");
+  auto req = request(src, {{"datetime_column", "Observed At"}});
+  ingest(req);
+  auto out = run_job("stac_catalog_vectors", req).back().at(0);
+  const auto& fp = out["footprint"];
+  EXPECT_EQ(fp["geometry_types"], json::array({"Point"}));
+  EXPECT_EQ(fp["hull"]["type"], "Polygon");  // three corners: (6, 49.5), (6.5, 49.5), (6.2, 50.1)
+  EXPECT_EQ(fp["hull"]["coordinates"][0].size(), 4u);
+  // Empty cells are left out; every value is read as a time, the range is in UTC.
+  EXPECT_EQ(fp["start_datetime"], "2024-03-01T00:00:00Z");
+  EXPECT_EQ(fp["end_datetime"], "2025-07-15T12:30:00Z");
+  // Without a time column: no range.
+  auto plain = request(copy("naturalearth_cities.zip"));
+  ingest(plain);
+  auto cities = run_job("stac_catalog_vectors", plain).back().at(0)["footprint"];
+  EXPECT_TRUE(cities["start_datetime"].is_null());
+  EXPECT_EQ(cities["geometry_types"], json::array({"Point"}));
+}
+
+TEST_F(vector_ingest, a_datetime_column_that_is_missing_or_not_a_time_fails_naming_it) {
+  auto src = write("labels.csv", "id,lon,lat,label\n1,6.0,49.5,spring\n");
+  auto missing = request(src, {{"datetime_column", "when"}});
+  ingest(missing);
+  try {
+    run_job("stac_catalog_vectors", missing);
+    ADD_FAILURE() << "a column the layer does not have was accepted";
+  } catch (const gp::io::jobs::task_failure& f) {
+    EXPECT_EQ(f.code, "column_not_found");
+    EXPECT_TRUE(f.permanent);
+    EXPECT_NE(std::string{f.what()}.find("when"), std::string::npos) << f.what();
+    EXPECT_NE(std::string{f.what()}.find("label"), std::string::npos) << f.what();
+  }
+  auto words = request(src, {{"datetime_column", "label"}});
+  try {
+    run_job("stac_catalog_vectors", words);
+    ADD_FAILURE() << "a column of words was read as times";
+  } catch (const gp::io::jobs::task_failure& f) {
+    EXPECT_EQ(f.code, "datetime_column_not_a_time");
+    EXPECT_TRUE(f.permanent);
+    EXPECT_NE(std::string{f.what()}.find("spring"), std::string::npos) << f.what();
+  }
+}
+
 }  // namespace

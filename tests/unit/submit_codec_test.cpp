@@ -84,6 +84,15 @@ TEST(submit_codec, processing_config_keys_are_checked_per_type) {
   auto f = bad_fields(body);
   for (auto k : {"compression", "blocksize", "nodata", "source_crs"})
     EXPECT_TRUE(has(f, std::string{"processing_config."} + k)) << k;
+  // datetime_column is a vector setting: a string naming a column.
+  body["request_type"] = "vector";
+  body["processing_config"] = {{"datetime_column", "Observed At"}};
+  EXPECT_TRUE(bad_fields(body).empty());
+  body["processing_config"] = {{"datetime_column", ""}};
+  EXPECT_TRUE(has(bad_fields(body), "processing_config.datetime_column"));
+  body["request_type"] = "raster";
+  body["processing_config"] = {{"datetime_column", "when"}};
+  EXPECT_TRUE(has(bad_fields(body), "processing_config.datetime_column"));
   body["request_type"] = "collection";
   body["processing_config"] = {{"pattern", "a/*.tif"}};
   EXPECT_TRUE(has(bad_fields(body), "processing_config.pattern"));
