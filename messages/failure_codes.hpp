@@ -59,6 +59,7 @@ inline constexpr failure_code failure_codes[] = {
   {"cog_failed",              true,  "writing the Cloud-Optimized GeoTIFF failed (disk, memory)"},
   {"cog_unreadable",          true,  "a written COG could not be read back"},
   {"write_failed",            true,  "an output file could not be written"},
+  {"output_missing",          true,  "an output an earlier step wrote is not in the request's output folder"},
   {"timeout",                 true,  "a task ran past its maximum duration"},
   {"stopped",                 true,  "a task was stopped (shutdown, lost claim)"},
   {"attempts_exhausted",      true,  "a task's workers kept disappearing (crashes, lost leases)"},

@@ -3,6 +3,7 @@
 // built-in steps).
 #include <filesystem>
 
+#include "io/geodata/stac_facts.hpp"
 #include "io/geodata/cog.hpp"
 #include "io/geodata/raster_facts.hpp"
 #include "io/jobs/outputs.hpp"
@@ -108,6 +109,42 @@ json process_raster(const task_context& ctx) {
   }
 }
 
+/// stac_catalog_raster: what the request's COG (written by process_raster) says in STAC terms:
+/// {"stac_raster": {"epsg", "wkt2", "shape", "transform", "proj_bbox", "bands", "bounds"}}.
+json stac_catalog_raster(const task_context& ctx) {
+  const auto& req = ctx.params.at("request");
+  auto name = fs::path{req.at("source").get<std::string>()}.stem().string() + ".tif";
+  auto path = req.at("output_dir").get<std::string>() + "/" + name;
+  std::error_code ec;
+  if (!fs::exists(path, ec))
+    throw task_failure(true, "output_missing", "the request's COG " + name + " was not written");
+  try {
+    auto f = geodata::stac_facts_of_raster(path);
+    json bands = json::array();
+    for (const auto& b : f.raster.bands) {
+      json band = {{"data_type", b.data_type}, {"spatial_resolution", b.spatial_resolution}};
+      band["nodata"] = b.nodata ? json(*b.nodata) : json();
+      if (b.minimum)
+        band["statistics"] = {
+          {"minimum", *b.minimum}, {"maximum", *b.maximum}, {"mean", *b.mean}, {"stddev", *b.stddev}};
+      bands.push_back(band);
+    }
+    auto affine = stac::affine_of(f.raster.geotransform);
+    auto nb = stac::native_bbox(f.raster);
+    return {{"stac_raster",
+             {{"file", name},
+              {"epsg", f.raster.epsg ? json(*f.raster.epsg) : json()},
+              {"wkt2", f.raster.wkt2},
+              {"shape", {f.raster.height, f.raster.width}},
+              {"transform", affine},
+              {"proj_bbox", nb},
+              {"bands", bands},
+              {"bounds", {f.bounds.west, f.bounds.south, f.bounds.east, f.bounds.north}}}}};
+  } catch (const geodata::raster_rejected& e) {
+    throw task_failure(true, e.code, e.what());
+  }
+}
+
 /// A job of one single-task stage that works on a request, with its task type of the same name.
 void add_single_task_request_job(registry& r, const char* name, const char* stage,
                                  const char* description, task_handler handler) {
@@ -134,6 +171,11 @@ void add_request_jobs(registry& r) {
     "Writes a request's raster as a Cloud-Optimized GeoTIFF (its compression, overviews, tiles) "
     "in its output folder, with band statistics.",
     process_raster);
+  add_single_task_request_job(
+    r, "stac_catalog_raster", "catalog",
+    "Reads a request's COG for its STAC item: CRS (EPSG or WKT2), grid, bands with approximate "
+    "statistics, and bounds in EPSG:4326 (west > east across the antimeridian).",
+    stac_catalog_raster);
 }
 
 }  // namespace gp::io::jobs

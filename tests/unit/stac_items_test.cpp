@@ -4,6 +4,8 @@
 // build are also written to $GP_STAC_SAMPLES_DIR when it is set: tests/stac/validate_samples.py
 // validates them against the official STAC 1.0.0, projection and raster v1.1.0 schemas.
 #include <cstdlib>
+
+#include <unistd.h>
 #include <fstream>
 #include <map>
 #include <string>
@@ -318,4 +320,66 @@ TEST(stac_facts, a_raster_across_the_antimeridian_has_its_west_edge_east_of_its_
   EXPECT_NEAR(f.bounds.south, -10, 0.01);
   EXPECT_NEAR(f.bounds.north, 10, 0.01);
   VSIUnlink(path.c_str());
+}
+
+// --- The stac_catalog_raster job on a COG that process_raster wrote ------------------------------
+
+#include <atomic>
+#include <filesystem>
+
+#include "io/jobs/registry.hpp"
+
+namespace {
+
+json run_task(const std::string& type, const json& params) {
+  static const gp::io::jobs::task_environment env;
+  std::atomic<bool> stop{false};
+  const auto* t = gp::io::jobs::builtin_registry().task(type);
+  EXPECT_NE(t, nullptr) << type;
+  gp::io::jobs::task_context ctx{params, 1, stop, env};
+  return t->handler(ctx);
+}
+
+}  // namespace
+
+TEST(stac_catalog_raster, reads_the_cog_that_process_raster_wrote) {
+  namespace fs = std::filesystem;
+  auto root = fs::temp_directory_path() / ("gp_stac_raster_" + std::to_string(::getpid()));
+  fs::create_directories(root / "bronze");
+  fs::create_directories(root / "silver");
+  fs::copy_file(std::string{GP_TEST_DATA_DIR} + "/lux_elev.tif", root / "bronze" / "lux_elev.tif",
+                fs::copy_options::overwrite_existing);
+  json req = {{"request_id", std::string(32, 'a')},
+              {"client_id", "ddh"},
+              {"request_type", "raster"},
+              {"source", (root / "bronze" / "lux_elev.tif").string()},
+              {"source_root", (root / "bronze").string()},
+              {"output_dir", (root / "silver").string()},
+              {"processing_config", {{"compression", "deflate"}}},
+              {"dataset_id", "elevation"},
+              {"resource_id", "lux"},
+              {"version_id", "v1"}};
+  // Before the COG exists: the task fails at once (running it again cannot make the file appear;
+  // the code says a retry of the request may).
+  try {
+    run_task("stac_catalog_raster", {{"request", req}});
+    ADD_FAILURE() << "facts of a COG that was not written";
+  } catch (const gp::io::jobs::task_failure& f) {
+    EXPECT_EQ(f.code, "output_missing");
+    EXPECT_TRUE(f.permanent);
+  }
+  run_task("process_raster", {{"request", req}});
+  auto out = run_task("stac_catalog_raster", {{"request", req}})["stac_raster"];
+  EXPECT_EQ(out["file"], "lux_elev.tif");
+  EXPECT_TRUE(out["epsg"].is_number()) << out.dump();
+  ASSERT_EQ(out["shape"].size(), 2u);
+  ASSERT_EQ(out["transform"].size(), 6u);
+  ASSERT_FALSE(out["bands"].empty());
+  EXPECT_TRUE(out["bands"][0]["statistics"].contains("mean"));
+  EXPECT_GT(out["bounds"][0].get<double>(), 5.0);
+  EXPECT_LT(out["bounds"][2].get<double>(), 7.0);
+  // Nothing but the COG in the output folder (no .aux.xml from the statistics).
+  for (const auto& e : fs::directory_iterator(root / "silver"))
+    EXPECT_EQ(e.path().filename(), "lux_elev.tif");
+  fs::remove_all(root);
 }
