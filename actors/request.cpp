@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/db_pool.hpp"
+#include "actors/request_state.hpp"
 #include "io/geodata/naming.hpp"
 #include "io/geodata/partial_files.hpp"
 #include "io/geodata/vector_load.hpp"
@@ -21,119 +22,9 @@
 #include "messages/requests.hpp"
 #include "persistence/requests.hpp"
 
-namespace gp {
-
-namespace {
+namespace gp::request_detail {
 
 using json = nlohmann::json;
-
-/// Where a request actor is. Every change goes through enter(), which allows only the
-/// transitions listed in `transitions` below; docs/actors/request.md draws them (the drift check
-/// keeps the two the same).
-enum class phase : uint8_t {
-  /// Spawned from a row: its first step_atom starts (or resumes) the current step.
-  starting,
-  /// A state write is in flight (or waits to be tried again); what follows is in its `then`.
-  writing,
-  /// The current step's job is being created by the coremachine.
-  submitting,
-  /// The current step's job is watched: its events move the request.
-  watching,
-  /// Step 0's job of a pending request read from its row is watched with one look: it may not
-  /// exist yet (the claim that creates it may still come), so "unknown" means await it.
-  looking,
-  /// Step 0's job is watched fresh: the first worker claim that finds the request creates it.
-  /// The coremachine answers "unknown" only after the first-job deadline.
-  awaiting,
-  /// A finishing step completed: what the request's jobs produced is being read.
-  gathering,
-  /// A job submission or a read failed: a step_atom tries the current step again.
-  paused,
-  /// Terminal and stored, or ended elsewhere, or cancelled: the actor stops.
-  ended,
-};
-
-constexpr const char* phase_names[] = {"starting", "writing", "submitting",
-                                       "watching", "looking", "awaiting",
-                                       "gathering", "paused", "ended"};
-
-struct transition {
-  phase from, to;
-};
-
-/// Every transition the actor may take; any phase may also end (a cancel from the registry).
-constexpr transition transitions[] = {
-  // Spawned: a new step's job is stored first (or an unsupported type fails); a named job is
-  // watched, looked at (step 0 of a pending request) or awaited (a fresh request); resumed after
-  // its last step; its row had ended.
-  {phase::starting, phase::writing},
-  {phase::starting, phase::watching},
-  {phase::starting, phase::looking},
-  {phase::starting, phase::awaiting},
-  {phase::starting, phase::gathering},
-  // Stored: what waited for the write.
-  {phase::writing, phase::submitting},
-  {phase::writing, phase::watching},
-  // Created and watched; refused parameters fail it; a failure of the coremachine pauses it.
-  {phase::submitting, phase::watching},
-  {phase::submitting, phase::writing},
-  {phase::submitting, phase::paused},
-  // An event stored (processing, an end, the next step's new job); the step completed; the job
-  // is unknown (created again); the next step's job was already named.
-  {phase::watching, phase::writing},
-  {phase::watching, phase::gathering},
-  {phase::watching, phase::submitting},
-  {phase::watching, phase::watching},
-  // Work started (stored as processing); not made yet: awaited.
-  {phase::looking, phase::writing},
-  {phase::looking, phase::awaiting},
-  // Work started (stored as processing); the deadline passed without a claim: created here.
-  {phase::awaiting, phase::writing},
-  {phase::awaiting, phase::submitting},
-  // Completed (or the next step's new job) stored; the next step's job was named; the read
-  // failed.
-  {phase::gathering, phase::writing},
-  {phase::gathering, phase::watching},
-  {phase::gathering, phase::paused},
-  // The step runs again.
-  {phase::paused, phase::writing},
-  {phase::paused, phase::watching},
-};
-
-constexpr bool allowed(phase from, phase to) {
-  if (to == phase::ended)
-    return from != phase::ended;
-  for (auto t : transitions)
-    if (t.from == from && t.to == to)
-      return true;
-  return false;
-}
-
-/// A state write in flight (or waiting to be tried again).
-struct write_in_flight {
-  request_view next;
-  persistence::request_state stored;
-  std::function<void()> then;
-};
-
-/// Kept lean: one of these lives per live request.
-struct request_state {
-  std::shared_ptr<const request_options> opts;
-  /// The stored state, as published on the status board: immutable, replaced on every change.
-  /// It holds the request's spec (source, processing_config) as stored.
-  std::shared_ptr<const request_view> view;
-  int64_t version = 0;
-  int step = 0;
-  phase at = phase::starting;
-  /// Set while writing.
-  std::unique_ptr<write_in_flight> write;
-  /// The newest job event that arrived while writing or submitting; handled once watching.
-  std::unique_ptr<job_event> deferred;
-  caf::actor_clock::time_point next_progress{};
-  static inline const char* name = "request";
-};
-
-using req_self = caf::stateful_actor<request_state, request_impl::base>;
 
 const request_view& view_of(req_self* self) { return *self->state.view; }
 
@@ -146,8 +37,6 @@ const std::vector<io::jobs::pipeline_step>& steps_of(req_self* self) {
 
 std::string short_id(req_self* self) { return view_of(self).request_id.substr(0, 12); }
 
-/// Moves to `next`. A transition the table does not allow is a bug: the actor stops abnormally
-/// and its supervisor restarts it from its row.
 bool enter(req_self* self, phase next) {
   auto& st = self->state;
   if (!allowed(st.at, next)) {
@@ -164,9 +53,6 @@ bool enter(req_self* self, phase next) {
   return true;
 }
 
-bool in(req_self* self, phase p) { return self->state.at == p; }
-
-/// Makes `v` the view and shows it on the status board.
 void publish(req_self* self, request_view v) {
   auto shared = std::make_shared<const request_view>(std::move(v));
   if (self->state.opts->board)
@@ -174,137 +60,7 @@ void publish(req_self* self, request_view v) {
   self->state.view = std::move(shared);
 }
 
-/// The state to store for `v` at step `step`.
-persistence::request_state to_store(const request_view& v, int step) {
-  persistence::request_state s;
-  static_cast<request_progress&>(s) = v;
-  s.snapshot_json = io::requests::encode_snapshot({step, v.jobs});
-  return s;
-}
-
-void send_write(req_self* self);
-void on_job_event(req_self* self, const job_event& ev);
-
-/// Stores `next` (fenced by the version this actor last wrote), then makes it the view and runs
-/// `then`, which moves the actor on. Nobody hears of the new state before it is stored: queries
-/// and the status board show the old view until then, and the registry is told after the write.
-void persist(req_self* self, request_view next, std::function<void()> then,
-             std::string outputs_json = {}) {
-  auto& st = self->state;
-  if (st.opts->fault)
-    st.opts->fault(next.status);
-  if (!enter(self, phase::writing))
-    return;
-  auto w = std::make_unique<write_in_flight>();
-  w->stored = to_store(next, st.step);
-  w->stored.outputs_json = std::move(outputs_json);
-  w->next = std::move(next);
-  w->then = std::move(then);
-  st.write = std::move(w);
-  send_write(self);
-}
-
-/// Handles the event that waited for a write or a submission, once the job is watched again.
-void replay_deferred(req_self* self) {
-  auto& st = self->state;
-  if (!st.deferred || !(in(self, phase::watching) || in(self, phase::looking) ||
-                        in(self, phase::awaiting)))
-    return;
-  auto ev = std::move(*st.deferred);
-  st.deferred.reset();
-  on_job_event(self, ev);
-}
-
-/// The write in flight is stored (as of `version`): its view becomes the published one, the
-/// registry hears of it, and what waited for it runs.
-void stored(req_self* self, const persistence::stored_times& times) {
-  auto& st = self->state;
-  ++st.version;
-  auto w = std::move(st.write);
-  auto& v = w->next;
-  // Job statuses may have moved on while the write was in flight: keep the ended ones.
-  for (auto& j : v.jobs)
-    for (const auto& old : view_of(self).jobs)
-      if (old.job_id == j.job_id && is_terminal(old.status))
-        j.status = old.status;
-  v.started_at = times.started_at;
-  v.completed_at = times.completed_at;
-  v.state_version = st.version;
-  publish(self, std::move(v));
-  self->send(st.opts->registry, moved_atom_v, view_of(self).request_id, view_of(self).status,
-             st.version);
-  w->then();
-  replay_deferred(self);
-}
-
-/// A write was refused: the row's version moved on. It may have been this actor's own earlier
-/// attempt, which timed out here but committed (then the row holds exactly what was to be
-/// written). Otherwise someone else moved it: a cancel (the row ended: stop), or a write this
-/// actor did not make (stop abnormally, so the supervisor restarts from the row).
-void refused(req_self* self) {
-  auto& st = self->state;
-  auto id = view_of(self).request_id;
-  self->request(st.opts->pool, st.opts->db_timeout, db::find_request{id})
-    .then(
-      [=](const db::find_request::result& found) {
-        auto& st = self->state;
-        if (!in(self, phase::writing))
-          return;
-        const auto& row = found.row;
-        if (row && row->state_version == st.version + 1 && row->status == st.write->stored.status &&
-            io::requests::decode_snapshot(row->snapshot_json).step == st.step &&
-            row->progress_percent >= st.write->stored.progress_percent)
-          return stored(self, {row->started_at, row->completed_at});
-        if (!row || is_terminal(row->status)) {
-          GP_LOG_INFO("request {}: its row ended elsewhere ({}); stopping", short_id(self),
-                      row ? name_of(row->status) : "gone");
-          // The registry learns the end (its answers and its forgetting go by it).
-          if (row)
-            self->send(st.opts->registry, ended_atom_v, io::requests::view_of(*row));
-          enter(self, phase::ended);
-          return self->quit();
-        }
-        GP_LOG_WARN("request {}: its row was changed by another writer; restarting from it",
-                    short_id(self));
-        self->quit(caf::make_error(errc::conflict, std::string{"request row moved on"}));
-      },
-      [=](const caf::error& err) {
-        GP_LOG_WARN("request {}: cannot read its row ({}); restarting", short_id(self),
-                    self->system().render(err));
-        self->quit(err);
-      });
-}
-
-void send_write(req_self* self) {
-  auto& st = self->state;
-  auto id = view_of(self).request_id;
-  auto version = st.version;
-  auto s = st.write->stored;
-  self->request(st.opts->pool, st.opts->db_timeout, db::write_request_state{id, version, s})
-    .then(
-      [=](const db::write_request_state::result& res) {
-        if (!in(self, phase::writing))
-          return;
-        if (res.stored)
-          return stored(self, res.times);
-        refused(self);
-      },
-      [=](const caf::error& err) {
-        GP_LOG_WARN("request {}: cannot store its state ({}); trying again", short_id(self),
-                    self->system().render(err));
-        self->delayed_send(self, self->state.opts->retry_delay, tick_atom_v);
-      });
-}
-
-/// Terminal: tell the registry (which caches the final view) and stop.
-void finish(req_self* self) {
-  auto& st = self->state;
-  if (!enter(self, phase::ended))
-    return;
-  GP_LOG_INFO("request {}: {}", short_id(self), name_of(view_of(self).status));
-  self->send(st.opts->registry, ended_atom_v, view_of(self));
-  self->quit();
-}
+namespace {
 
 std::string output_dir(req_self* self) {
   const auto& v = view_of(self);
@@ -566,7 +322,8 @@ void refresh_progress(req_self* self, const request_job& job) {
       [](const caf::error&) {});
 }
 
-/// What the coremachine said of the current step's job.
+}  // namespace
+
 void on_job_event(req_self* self, const job_event& ev) {
   auto& st = self->state;
   const auto* job = current_job(self);
@@ -617,6 +374,8 @@ void on_job_event(req_self* self, const job_event& ev) {
   }
 }
 
+namespace {
+
 /// `known`: the snapshot's jobs when the caller has them (a request just created: step 0).
 request_impl::behavior_type request_actor_fn(req_self* self,
                                              std::shared_ptr<const request_options> opts,
@@ -664,6 +423,13 @@ request_impl::behavior_type request_actor_fn(req_self* self,
 }
 
 }  // namespace
+
+}  // namespace gp::request_detail
+
+namespace gp {
+
+using request_detail::request_actor_fn;
+using request_detail::req_self;
 
 request_actor spawn_request(caf::actor_system& sys, std::shared_ptr<const request_options> opts,
                             const request_row& row) {

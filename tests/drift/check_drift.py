@@ -11,7 +11,7 @@
 - docs/architecture.md links every page under docs/, and its copy of the actor interfaces equals
   actors/actor_types.hpp;
 - the request actor's state diagram (docs/actors/request.md) draws exactly the transitions of its
-  table in actors/request.cpp (arrows to `ended`, allowed from every phase, aside);
+  table in actors/request_state.hpp (arrows to `ended`, allowed from every phase, aside);
 - nothing under tests/, scripts/ or bench/ reads a path outside the repository (the folder
   beside the checkout or a machine path): a fresh clone must be able to run them.
 
@@ -170,7 +170,7 @@ ARROW = re.compile(r"^\s*(\w+) --> (\w+)", re.M)
 
 
 def check_request_phases(root):
-    code = read(root, "actors/request.cpp")
+    code = read(root, "actors/request_state.hpp")
     start = code.find("constexpr transition transitions[]")
     table = code[start: code.find("};", start)] if start >= 0 else ""
     in_code = {t for t in TRANSITION.findall(table) if t[1] != "ended"}
@@ -178,11 +178,11 @@ def check_request_phases(root):
     m = re.search(r"```mermaid\n(.*?)```", doc, re.S)
     drawn = {a for a in ARROW.findall(m.group(1) if m else "") if a[1] != "ended"}
     if not in_code:
-        return ["actors/request.cpp: no table `transitions` of {phase::from, phase::to} pairs"]
+        return ["actors/request_state.hpp: no table `transitions` of {phase::from, phase::to} pairs"]
     problems = ["docs/actors/request.md: the state diagram lacks %s --> %s, which "
-                "actors/request.cpp allows" % t for t in sorted(in_code - drawn)]
+                "actors/request_state.hpp allows" % t for t in sorted(in_code - drawn)]
     problems += ["docs/actors/request.md: the state diagram draws %s --> %s, which "
-                 "actors/request.cpp does not allow" % t for t in sorted(drawn - in_code)]
+                 "actors/request_state.hpp does not allow" % t for t in sorted(drawn - in_code)]
     return problems
 
 

@@ -31,20 +31,29 @@ void sample(const std::string& name, const json& doc) {
   out << doc.dump(2);
 }
 
-item_facts vector_item() {
+/// An item of DDH's version `version` of `dataset`/`resource` in `collection`, processed at `when`.
+item_facts identified(const std::string& collection, const std::string& dataset,
+                      const std::string& resource, const std::string& version,
+                      const std::string& request_id, const std::string& when) {
   item_facts f;
-  f.id = item_id("roads", "main", "2026_11");
-  f.collection = vectors_collection("ddh");
-  f.dataset_id = "roads";
-  f.resource_id = "main";
-  f.version_id = "2026_11";
-  f.request_id = "8c31411d5ba4d20fdd620dc26c667a58";
+  f.id = item_id(dataset, resource, version);
+  f.collection = collection;
+  f.dataset_id = dataset;
+  f.resource_id = resource;
+  f.version_id = version;
+  f.request_id = request_id;
+  f.datetime = when;
+  f.created = when;
+  return f;
+}
+
+item_facts vector_item() {
+  auto f = identified(vectors_collection("ddh"), "roads", "main", "2026_11",
+                      "8c31411d5ba4d20fdd620dc26c667a58", "2026-11-26T19:48:09Z");
   f.bounds = {5.73, 49.44, 6.53, 50.18};
   f.footprint = {{"type", "Polygon"},
                  {"coordinates",
                   {{{5.73, 49.44}, {6.53, 49.50}, {6.40, 50.18}, {5.80, 50.10}, {5.73, 49.44}}}}};
-  f.datetime = "2026-11-26T19:48:09Z";
-  f.created = "2026-11-26T19:48:09Z";
   f.vector = vector_facts{1204, {"MultiLineString"}};
   f.assets = {{"data", "/platform/data/8c31411d5ba4d20fdd620dc26c667a58/download",
                "application/geopackage+sqlite3", "GeoPackage", {"data"}}};
@@ -52,16 +61,9 @@ item_facts vector_item() {
 }
 
 item_facts raster_item() {
-  item_facts f;
-  f.id = item_id("elevation", "lux", "v1");
-  f.collection = rasters_collection("ddh");
-  f.dataset_id = "elevation";
-  f.resource_id = "lux";
-  f.version_id = "v1";
-  f.request_id = "0123456789abcdef0123456789abcdef";
+  auto f = identified(rasters_collection("ddh"), "elevation", "lux", "v1",
+                      "0123456789abcdef0123456789abcdef", "2026-12-06T10:00:00Z");
   f.bounds = {5.7, 49.4, 6.6, 50.2};
-  f.datetime = "2026-12-06T10:00:00Z";
-  f.created = "2026-12-06T10:00:00Z";
   raster_facts r;
   r.epsg = 4326;
   r.width = 900;
