@@ -36,7 +36,9 @@ struct db_interface<caf::detail::type_list<Ops...>> {
 /// create_key, revoke_key, callback_hosts, create_job, job_states, cancel_job, find_job,
 /// list_jobs, renew_leases, find_request, insert_request_group, write_request_state,
 /// fail_request, change_request, live_requests, list_requests, gather_outputs,
-/// refresh_progress, find_request_outputs, list_layers, find_layer, read_items, read_item) →
+/// refresh_progress, find_request_outputs, list_layers, find_layer, read_items, read_item,
+/// stac_catalogue_version, list_stac_collections, find_stac_collection, find_stac_item,
+/// search_stac) →
 /// its result, run on a pooled connection; (status_atom) → status_report.
 using db_pool_actor = db_interface<db::pool_operations>::type;
 
@@ -152,6 +154,13 @@ using registry_actor = caf::typed_actor<
   caf::reacts_to<stopped_atom, std::string, caf::actor_addr>, status_reporting>;
 /// Its own timer: load the next page of live requests to resume, after this request id.
 using registry_impl = registry_actor::extend<caf::reacts_to<resume_atom, std::string>>;
+
+/// stac_catalog: assembles what completed requests publish and stores it with their state.
+using stac_catalog_actor = caf::typed_actor<
+  // A request's completed state → written with its catalogue rows in one transaction.
+  caf::replies_to<db::finalise_request>::with<db::finalise_request::result>, status_reporting>;
+/// Its own timer: read the catalogue's version (other nodes' writes empty the answer cache).
+using stac_catalog_impl = stac_catalog_actor::extend<caf::reacts_to<tick_atom>>;
 
 /// root: the node's supervisor.
 using root_actor = caf::typed_actor<

@@ -42,11 +42,6 @@ io::http::response no_request(const std::string& id) {
   return problem(404, "not_found", "no request " + id);
 }
 
-/// The client whose outputs a key may read: its own, or any (empty) for admin keys.
-std::string scope_of(const principal& who) {
-  return who.access_level == "admin" ? std::string{} : who.client_id;
-}
-
 /// Whether `dir` lies inside `root` (lexically; both absolute).
 bool inside(const std::string& root, const std::string& dir) {
   if (root.empty())
@@ -166,7 +161,7 @@ void answer(edge_self* self, http_call& call, const std::string& id, const serve
 void answer_row(edge_self* self, http_call& call, const principal& who, const std::string& id,
                 const persistence::request_outputs_row& row, data_item what,
                 const std::string& name) {
-  auto scope = scope_of(who);
+  auto scope = client_scope(who);
   if (!scope.empty() && row.client_id != scope)
     return call.reply(no_request(id));
   if (row.status != request_status::completed)
@@ -198,7 +193,7 @@ void serve(edge_self* self, http_call call, const principal& who, const std::str
   if (!io::http::is_hex_id(id, 32))
     return call.reply(no_request(id));
   if (auto* cached = self->state.outputs_cache.find(id)) {
-    auto scope = scope_of(who);
+    auto scope = client_scope(who);
     if (!scope.empty() && cached->client_id != scope)
       return call.reply(no_request(id));
     return answer(self, call, id, *cached, what, name);

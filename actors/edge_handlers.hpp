@@ -11,6 +11,13 @@
 
 namespace gp {
 
+/// The client whose data a key sees: internal and trusted keys their own client's (API.md: an
+/// output of another client answers 404; a read-only partner gets a trusted key of the client
+/// whose data it reads), admin keys every client's (empty).
+inline std::string client_scope(const principal& who) {
+  return who.access_level == "admin" ? std::string{} : who.client_id;
+}
+
 /// GET /readyz: the database check through the pool.
 void handle_readyz(edge_self* self, http_call call);
 

@@ -21,13 +21,6 @@ using io::http::problem;
 
 constexpr const char* geojson_type = "application/geo+json";
 
-/// The client whose layers a key sees: internal and trusted keys their own client's (API.md: an
-/// output of another client answers 404; a read-only partner gets a trusted key of the client
-/// whose data it reads), admin keys every client's (empty).
-std::string scope_of(const principal& who) {
-  return who.access_level == "admin" ? std::string{} : who.client_id;
-}
-
 /// A page of up to 10000 features may take longer than a small admin query.
 std::chrono::milliseconds features_timeout(edge_self* self) {
   return std::max<std::chrono::milliseconds>(self->state.opts.db_timeout,
@@ -65,7 +58,7 @@ void handle_features_conformance(edge_self*, http_call call) {
 void handle_features_collections(edge_self* self, http_call call, const principal& who) {
   if (refuse_query(call, false))
     return;
-  auto scope = scope_of(who);
+  auto scope = client_scope(who);
   auto reply = call.reply;
   auto base = self->state.opts.public_base_url;
   with_db(self, call, features_timeout(self), db::list_layers{scope},
@@ -80,7 +73,7 @@ void handle_features_collection(edge_self* self, http_call call, const principal
     return call.reply(no_collection(cid));
   if (refuse_query(call, false))
     return;
-  auto scope = scope_of(who);
+  auto scope = client_scope(who);
   auto reply = call.reply;
   auto base = self->state.opts.public_base_url;
   with_db(self, call, features_timeout(self), db::find_layer{cid, scope},
@@ -99,7 +92,7 @@ void handle_features_items(edge_self* self, http_call call, const principal& who
   auto selection = io::http::parse_items_query(call.req.query, errors);
   if (!errors.empty())
     return call.reply(io::http::validation_problem(errors));
-  auto scope = scope_of(who);
+  auto scope = client_scope(who);
   auto reply = call.reply;
   auto base = self->state.opts.public_base_url;
   with_db(self, call, features_timeout(self), db::read_items{cid, scope, selection},
@@ -122,7 +115,7 @@ void handle_features_item(edge_self* self, http_call call, const principal& who,
     return call.reply(problem(404, "not_found", "no feature " + fid + " in collection " + cid));
   if (refuse_query(call, true))
     return;
-  auto scope = scope_of(who);
+  auto scope = client_scope(who);
   auto reply = call.reply;
   auto base = self->state.opts.public_base_url;
   with_db(self, call, features_timeout(self), db::read_item{cid, scope, *id},

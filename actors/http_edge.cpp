@@ -6,6 +6,7 @@
 #include "actors/data_handlers.hpp"
 #include "actors/edge_handlers.hpp"
 #include "actors/features_handlers.hpp"
+#include "actors/stac_handlers.hpp"
 #include "io/crypto.hpp"
 #include "io/http/access.hpp"
 #include "io/http/json_body.hpp"
@@ -52,6 +53,16 @@ enum route : int {
   data_download,
   data_file,
   data_mosaic,
+  stac_landing,
+  stac_conformance,
+  stac_queryables,
+  stac_collections,
+  stac_collection,
+  stac_schema,
+  stac_items,
+  stac_item,
+  stac_search_get,
+  stac_search_post,
 };
 
 /// One row of the route table: method, path pattern, id, who may call, whether it takes a body.
@@ -91,6 +102,18 @@ constexpr route_def route_table[] = {
   {"GET", "/platform/data/{request_id}/download", data_download, route_access::any_key, false},
   {"GET", "/platform/data/{request_id}/files/{name}", data_file, route_access::any_key, false},
   {"GET", "/platform/data/{request_id}/mosaic.json", data_mosaic, route_access::any_key, false},
+  {"GET", "/platform/stac", stac_landing, route_access::any_key, false},
+  {"GET", "/platform/stac/conformance", stac_conformance, route_access::any_key, false},
+  {"GET", "/platform/stac/queryables", stac_queryables, route_access::any_key, false},
+  {"GET", "/platform/stac/collections", stac_collections, route_access::any_key, false},
+  {"GET", "/platform/stac/collections/{cid}", stac_collection, route_access::any_key, false},
+  {"GET", "/platform/stac/collections/{cid}/queryables", stac_schema, route_access::any_key,
+   false},
+  {"GET", "/platform/stac/collections/{cid}/items", stac_items, route_access::any_key, false},
+  {"GET", "/platform/stac/collections/{cid}/items/{iid}", stac_item, route_access::any_key,
+   false},
+  {"GET", "/platform/stac/search", stac_search_get, route_access::any_key, false},
+  {"POST", "/platform/stac/search", stac_search_post, route_access::any_key, true},
 };
 
 const route_def& definition(int id) {
@@ -158,6 +181,19 @@ void run(edge_self* self, http_call call, const route_def& def, const principal&
                               params.at("name"));
     case data_mosaic:
       return handle_data_mosaic(self, std::move(call), who, params.at("request_id"));
+    case stac_landing: return handle_stac_landing(self, std::move(call));
+    case stac_conformance: return handle_stac_conformance(self, std::move(call));
+    case stac_queryables: return handle_stac_queryables(self, std::move(call), who, "");
+    case stac_collections: return handle_stac_collections(self, std::move(call), who);
+    case stac_collection:
+      return handle_stac_collection(self, std::move(call), who, params.at("cid"));
+    case stac_schema:
+      return handle_stac_queryables(self, std::move(call), who, params.at("cid"));
+    case stac_items: return handle_stac_items(self, std::move(call), who, params.at("cid"));
+    case stac_item:
+      return handle_stac_item(self, std::move(call), who, params.at("cid"), params.at("iid"));
+    case stac_search_get: return handle_stac_search(self, std::move(call), who, nullptr);
+    case stac_search_post: return handle_stac_search(self, std::move(call), who, &body);
   }
 }
 
@@ -262,6 +298,10 @@ http_edge_impl::behavior_type http_edge(edge_self* self, std::shared_ptr<io::htt
   st.routes = make_router();
   st.peers = std::move(peers);
   st.opts = std::move(opts);
+  if (st.opts.stac_cache && st.peers.stac_generation)
+    st.stac_cache =
+      std::make_unique<io::bounded_map<http_edge_state::cached_answer>>(
+        st.opts.stac_cache_entries);
   auto me = caf::actor_cast<http_edge_actor>(self);
   server->start([me](io::http::request req, io::http::responder reply) {
     caf::anon_send(me, http_atom_v, http_call{std::move(req), std::move(reply)});

@@ -1,6 +1,7 @@
 #pragma once
 // The HTTP edge: owns the Beast server's hand-off, routes each call and answers through the
 // call's responder (which posts back to the connection's own strand).
+#include <atomic>
 #include <chrono>
 #include <memory>
 
@@ -36,6 +37,10 @@ struct http_edge_options {
   std::string silver_root;
   /// Submission rules the operator sets (virtual paths, default compression).
   io::http::submit_policy submit;
+  /// The STAC answer cache: on, its size and the longest an answer is served.
+  bool stac_cache = true;
+  size_t stac_cache_entries = 2000;
+  std::chrono::milliseconds stac_cache_ttl{60000};
 };
 
 /// The actors the edge talks to.
@@ -47,6 +52,8 @@ struct edge_peers {
   registry_actor registry;
   /// Latest views of requests, published by their actors (null: always ask the registry).
   std::shared_ptr<class status_board> board;
+  /// The STAC answer cache's generation, advanced by the stac_catalog actor (null: no cache).
+  std::shared_ptr<std::atomic<int64_t>> stac_generation;
 };
 
 /// Spawns the edge and starts `server` with a handler that forwards every call to it.

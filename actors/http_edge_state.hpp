@@ -55,6 +55,15 @@ struct http_edge_state {
   /// that comes later is dropped.
   io::deadline_queue submits;
   bool expiry_armed = false;
+  /// Answers of the STAC routes (actors/stac_handlers.cpp) by client scope and query; null
+  /// when the cache is off. Emptied when the shared generation moves on.
+  struct cached_answer {
+    int64_t generation = 0;
+    std::chrono::steady_clock::time_point expires;
+    io::http::response response;
+  };
+  std::unique_ptr<io::bounded_map<cached_answer>> stac_cache;
+  int64_t stac_cache_generation = -1;
   /// Submissions per client on this node, against the client's rate_limit_per_minute.
   std::unordered_map<std::string, io::token_bucket> submit_limits;
   static inline const char* name = "http_edge";

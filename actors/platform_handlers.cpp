@@ -49,11 +49,6 @@ using platform_detail::retry_after;
 
 bool is_request_id(const std::string& s) { return io::http::is_hex_id(s, 32); }
 
-/// The client whose requests a key may see: its own, or any (empty) for admin keys.
-std::string scope_of(const principal& who) {
-  return who.access_level == "admin" ? std::string{} : who.client_id;
-}
-
 io::http::response status_response(edge_self* self, unsigned code, const request_view& v,
                                    int64_t eta) {
   auto r = json_response(code, io::http::status_body(v, self->state.opts.public_base_url, eta));
@@ -85,7 +80,7 @@ void handle_platform_status(edge_self* self, http_call call, const principal& wh
   // The latest view its actor published (or the registry, for ended ones), rendered once.
   if (const auto& board = self->state.peers.board)
     if (auto e = board->find(id); e && e->view) {
-      auto scope = scope_of(who);
+      auto scope = client_scope(who);
       if (!scope.empty() && e->view->client_id != scope)
         return reply(problem(404, "not_found", "no request " + id));
       auto eta = board->estimated_completion(*e->view);
@@ -102,7 +97,7 @@ void handle_platform_status(edge_self* self, http_call call, const principal& wh
       return reply(std::move(r));
     }
   self->request(self->state.peers.registry, self->state.opts.request_timeout, query_atom_v, id,
-                scope_of(who))
+                client_scope(who))
     .then([self, reply](const request_view& v) { reply(status_response(self, 200, v)); },
           [reply](const caf::error& err) { reply(registry_failure(err)); });
 }
@@ -115,7 +110,7 @@ void handle_platform_list(edge_self* self, http_call call, const principal& who)
   auto dataset = io::http::query_param(q, "dataset_id").value_or("");
   if (dataset.size() > 255)
     errors.push_back({"dataset_id", "must be at most 255 characters"});
-  auto client = scope_of(who);
+  auto client = client_scope(who);
   if (auto c = io::http::query_param(q, "client_id")) {
     if (who.access_level != "admin")
       errors.push_back({"client_id", "only admin keys may list other clients' requests"});
@@ -156,7 +151,7 @@ void handle_platform_cancel(edge_self* self, http_call call, const principal& wh
     return reply(problem(404, "not_found", "no request " + id));
   auto key = who.key_id;
   self->request(self->state.peers.registry, self->state.opts.request_timeout, cancel_atom_v, id,
-                scope_of(who))
+                client_scope(who))
     .then(
       [self, reply, key](const request_view& v) {
         GP_LOG_INFO("http_edge: request {} cancelled by key {}", v.request_id, key);
@@ -172,7 +167,7 @@ void handle_platform_retry(edge_self* self, http_call call, const principal& who
     return reply(problem(404, "not_found", "no request " + id));
   auto key = who.key_id;
   self->request(self->state.peers.registry, self->state.opts.request_timeout, retry_atom_v, id,
-                scope_of(who))
+                client_scope(who))
     .then(
       [self, reply, key](const request_view& v) {
         GP_LOG_INFO("http_edge: request {} retried by key {}", v.request_id, key);

@@ -147,7 +147,7 @@ void complete(req_self* self, const persistence::produced_outputs& produced) {
     v.message += ": the source and settings equal those of request " + produced.reused_from +
                  ", whose outputs this version serves";
   v.endpoints_json = io::http::endpoints_for(v.request_type, v.request_id, outputs).dump();
-  persist(self, std::move(v), [self] { finish(self); }, outputs.dump());
+  persist(self, std::move(v), [self] { finish(self); }, outputs.dump(), true);
 }
 
 void run_step(req_self* self);

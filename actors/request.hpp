@@ -24,6 +24,9 @@ namespace gp {
 /// What every request actor of a node shares (one copy, held by pointer: request state is lean).
 struct request_options {
   db_pool_actor pool;
+  /// Writes the completed state with what the request publishes in the STAC catalogue (unset:
+  /// the pool writes it alone).
+  stac_catalog_actor stac;
   coremachine_actor coremachine;
   registry_actor registry;
   const io::jobs::registry* jobs = nullptr;

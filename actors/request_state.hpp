@@ -105,6 +105,8 @@ struct write_in_flight {
   request_view next;
   persistence::request_state stored;
   std::function<void()> then;
+  /// The completed state: written by the stac_catalog actor with the request's catalogue rows.
+  bool publish = false;
 };
 
 /// Kept lean: one of these lives per live request.
@@ -142,10 +144,12 @@ void publish(req_self* self, request_view v);
 // In actors/request_writes.cpp:
 
 /// Stores `next` (fenced by the version this actor last wrote), then makes it the view and runs
-/// `then`, which moves the actor on. Nobody hears of the new state before it is stored: queries
+/// `then`, which moves the actor on. `publish`: the completed state, stored through the
+/// stac_catalog actor with what the request publishes (its stac_metadata and endpoints come
+/// back from it). Nobody hears of the new state before it is stored: queries
 /// and the status board show the old view until then, and the registry is told after the write.
 void persist(req_self* self, request_view next, std::function<void()> then,
-             std::string outputs_json = {});
+             std::string outputs_json = {}, bool publish = false);
 /// Sends the write in flight (again, after a failure).
 void send_write(req_self* self);
 /// Handles the event that waited for a write or a submission, once the job is watched again.

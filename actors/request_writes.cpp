@@ -24,7 +24,7 @@ persistence::request_state to_store(const request_view& v, int step) {
 }  // namespace
 
 void persist(req_self* self, request_view next, std::function<void()> then,
-             std::string outputs_json) {
+             std::string outputs_json, bool publish) {
   auto& st = self->state;
   if (st.opts->fault)
     st.opts->fault(next.status);
@@ -35,6 +35,7 @@ void persist(req_self* self, request_view next, std::function<void()> then,
   w->stored.outputs_json = std::move(outputs_json);
   w->next = std::move(next);
   w->then = std::move(then);
+  w->publish = publish && st.opts->stac;
   st.write = std::move(w);
   send_write(self);
 }
@@ -89,8 +90,12 @@ void refused(req_self* self) {
         const auto& row = found.row;
         if (row && row->state_version == st.version + 1 && row->status == st.write->stored.status &&
             io::requests::decode_snapshot(row->snapshot_json).step == st.step &&
-            row->progress_percent >= st.write->stored.progress_percent)
+            row->progress_percent >= st.write->stored.progress_percent) {
+          // What the catalogue added to a completed state is as the row holds it.
+          st.write->next.endpoints_json = row->endpoints_json;
+          st.write->next.stac_metadata_json = row->stac_metadata_json;
           return stored(self, {row->started_at, row->completed_at});
+        }
         if (!row || is_terminal(row->status)) {
           GP_LOG_INFO("request {}: its row ended elsewhere ({}); stopping", short_id(self),
                       row ? name_of(row->status) : "gone");
@@ -113,8 +118,39 @@ void refused(req_self* self) {
 
 }  // namespace
 
+namespace {
+
+/// Sends the completed state to the stac_catalog actor, which stores it with the request's
+/// catalogue rows.
+void send_publishing_write(req_self* self) {
+  auto& st = self->state;
+  auto id = view_of(self).request_id;
+  db::finalise_request op{st.write->next, {id, st.version, st.write->stored}};
+  self->request(st.opts->stac, st.opts->db_timeout, std::move(op))
+    .then(
+      [=](const db::finalise_request::result& res) {
+        if (!in(self, phase::writing))
+          return;
+        if (!res.stored)
+          return refused(self);
+        auto& w = *self->state.write;
+        w.next.stac_metadata_json = w.stored.stac_metadata_json = res.stac_metadata_json;
+        w.next.endpoints_json = w.stored.endpoints_json = res.endpoints_json;
+        stored(self, res.times);
+      },
+      [=](const caf::error& err) {
+        GP_LOG_WARN("request {}: cannot store its completed state ({}); trying again",
+                    short_id(self), self->system().render(err));
+        self->delayed_send(self, self->state.opts->retry_delay, tick_atom_v);
+      });
+}
+
+}  // namespace
+
 void send_write(req_self* self) {
   auto& st = self->state;
+  if (st.write->publish)
+    return send_publishing_write(self);
   auto id = view_of(self).request_id;
   // The write stays kept for a retry: the message gets a copy.
   self->request(st.opts->pool, st.opts->db_timeout,

@@ -78,19 +78,29 @@ root_actor::behavior_type root(root_self* self, root_options opts,
   auto engine = st.opts.engine;
   engine.first_jobs = first_job_planner_of(request);
   auto core = spawn_coremachine(self->system(), pool, engine, io::jobs::builtin_registry());
+  auto stac_opts = st.opts.stac;
+  stac_opts.pool = pool;
+  stac_opts.base_url = st.opts.edge.public_base_url;
+  stac_opts.db_timeout = st.opts.requests.db_timeout;
+  auto stac = spawn_stac_catalog(self->system(), stac_opts);
   request.pool = pool;
+  request.stac = stac;
   request.coremachine = core;
   request.board = std::make_shared<status_board>();
   auto board = request.board;
   auto registry = spawn_registry(self->system(), st.opts.registry, std::move(request),
                                  st.opts.supervisor);
   auto edge = spawn_http_edge(self->system(), std::move(server),
-                              {pool, auth, migrator, core, registry, board}, st.opts.edge);
+                              {pool, auth, migrator, core, registry, board,
+                               stac_opts.generation},
+                              st.opts.edge);
   st.edge = edge;
   auto any = [](const auto& handle) { return caf::actor_cast<caf::actor>(handle); };
-  st.children = {{"http_edge", any(edge)},   {"registry", any(registry)},
-                 {"coremachine", any(core)}, {"auth", any(auth)},
-                 {"migrator", any(migrator)}, {"db_pool", any(pool)}};
+  // Request actors finish through the catalogue: it stops after the registry.
+  st.children = {{"http_edge", any(edge)},    {"registry", any(registry)},
+                 {"stac_catalog", any(stac)}, {"coremachine", any(core)},
+                 {"auth", any(auth)},         {"migrator", any(migrator)},
+                 {"db_pool", any(pool)}};
   // Monitored to learn of failures; linked so that killing the root takes every child with it.
   for (auto& c : st.children) {
     self->monitor(c.handle);

@@ -11,6 +11,7 @@
 #include "actors/coremachine.hpp"
 #include "actors/http_edge.hpp"
 #include "actors/registry.hpp"
+#include "actors/stac_catalog.hpp"
 #include "persistence/database.hpp"
 
 namespace gp {
@@ -23,6 +24,8 @@ struct root_options {
   auth_options auth;
   engine_options engine;
   registry_options registry;
+  /// The STAC catalogue's writer (the root fills in the pool and the base URL).
+  stac_catalog_options stac;
   /// Template of the request actors' options (the root fills in the actors they talk to).
   request_options requests;
   supervisor_options supervisor;

@@ -245,6 +245,14 @@ const std::vector<key_spec>& config_keys() {
     text("workers", "task_duration_limits", "-",
          "Per task type maximum durations in seconds, e.g. \"sleep=5,process_raster=7200\" "
          "(\"-\" for none)."),
+    flag("stac", "cache", true,
+         "Keep STAC item and search answers in memory (per node, per client scope), dropped on "
+         "every catalogue write."),
+    integer("stac", "cache_entries", 2000, 1, 1000000, "Most STAC answers kept in the cache."),
+    integer("stac", "cache_ttl_s", 60, 1, 86400, "Longest time a cached STAC answer is served."),
+    integer("stac", "version_poll_ms", 1000, 100, 60000,
+            "How often a node reads the catalogue's version, to drop cached answers after "
+            "another node's write."),
     text("log", "level", "info", "Log level.",
          {"trace", "debug", "info", "warn", "error", "off"}),
     text("log", "format", "text", "Log line format: human text or JSON lines.", {"text", "json"}),
@@ -385,6 +393,8 @@ config config_loader::build() const {
                i("workers.retry_base_ms"), i("workers.retry_max_ms"),
                i("workers.idle_poll_max_ms"), i("workers.max_task_duration_s"),
                parse_duration_limits(strs.at("workers.task_duration_limits"))};
+  c.stac = {b("stac.cache"), i("stac.cache_entries"), i("stac.cache_ttl_s"),
+            i("stac.version_poll_ms")};
   c.log = {strs.at("log.level"), strs.at("log.format")};
   return c;
 }

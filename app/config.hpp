@@ -77,6 +77,12 @@ struct config {
     /// task type → seconds (parsed from task_duration_limits).
     std::map<std::string, int> task_duration_limits;
   } workers;
+  struct stac_t {
+    bool cache;
+    int cache_entries;
+    int cache_ttl_s;
+    int version_poll_ms;
+  } stac;
   struct log_t {
     std::string level;
     std::string format;

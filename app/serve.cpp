@@ -50,6 +50,10 @@ root_options root_options_of(const config& cfg) {
   o.edge.version = version;
   o.shutdown_grace = std::chrono::seconds{cfg.http.shutdown_grace_s};
   o.edge.public_base_url = cfg.http.public_base_url;
+  o.edge.stac_cache = cfg.stac.cache;
+  o.edge.stac_cache_entries = static_cast<size_t>(cfg.stac.cache_entries);
+  o.edge.stac_cache_ttl = std::chrono::seconds{cfg.stac.cache_ttl_s};
+  o.stac.version_poll = std::chrono::milliseconds{cfg.stac.version_poll_ms};
   auto& e = o.engine;
   e.node_id = node_id();
   e.workers = static_cast<size_t>(cfg.workers.task_workers);

@@ -38,6 +38,12 @@ public:
 
   std::size_t size() const { return map_.size(); }
 
+  /// Forgets every entry.
+  void clear() {
+    map_.clear();
+    order_.clear();
+  }
+
 private:
   std::size_t limit_;
   std::unordered_map<std::string, V> map_;

@@ -21,6 +21,9 @@ struct vector_column {
 struct vector_footprint {
   /// The convex hull of the features in EPSG:4326, as GeoJSON (empty when there is none).
   std::string hull_geojson;
+  /// [west, south, east, north] in EPSG:4326, west > east across the antimeridian; empty when
+  /// the layer has no geometry.
+  std::vector<double> bounds;
   /// Geometry types present, as OGC names (Point, MultiPolygon, …), sorted.
   std::vector<std::string> geometry_types;
   /// The range of the time column asked for, RFC 3339 UTC (empty when none was asked for, or

@@ -10,6 +10,7 @@
 #include "persistence/features.hpp"
 #include "persistence/migrations.hpp"
 #include "persistence/readiness.hpp"
+#include "persistence/stac_catalogue.hpp"
 
 namespace gp::persistence {
 
@@ -264,6 +265,52 @@ caf::expected<db::read_item::result> execute(db_session& s, const db::read_item&
     out.layer = find_vector_layer(c, op.table_name, op.client_id);
     if (out.layer)
       out.feature = read_item(c, *out.layer, op.fid);
+    return out;
+  });
+}
+
+caf::expected<db::stac_catalogue_version::result> execute(db_session& s,
+                                                          const db::stac_catalogue_version&) {
+  return on<db::stac_catalogue_version::result>(s, [](pqxx::connection& c) {
+    return db::stac_catalogue_version::result{catalogue_version(c)};
+  });
+}
+
+caf::expected<db::list_stac_collections::result> execute(db_session& s,
+                                                         const db::list_stac_collections& op) {
+  return on<db::list_stac_collections::result>(s, [&](pqxx::connection& c) {
+    return db::list_stac_collections::result{list_stac_collections(c, op.client_id)};
+  });
+}
+
+caf::expected<db::find_stac_collection::result> execute(db_session& s,
+                                                        const db::find_stac_collection& op) {
+  return on<db::find_stac_collection::result>(s, [&](pqxx::connection& c) {
+    return db::find_stac_collection::result{
+      find_stac_collection(c, op.client_id, op.collection_id)};
+  });
+}
+
+caf::expected<db::find_stac_item::result> execute(db_session& s, const db::find_stac_item& op) {
+  return on<db::find_stac_item::result>(s, [&](pqxx::connection& c) {
+    return db::find_stac_item::result{
+      find_stac_item(c, op.client_id, op.collection_id, op.item_id)};
+  });
+}
+
+caf::expected<db::search_stac::result> execute(db_session& s, const db::search_stac& op) {
+  return on<db::search_stac::result>(s, [&](pqxx::connection& c) {
+    db::search_stac::result out;
+    if (op.collection_must_exist && op.search.collections.size() == 1 &&
+        !find_stac_collection(c, op.client_id, op.search.collections[0])) {
+      out.collection_found = false;
+      return out;
+    }
+    try {
+      out.page = search_stac(c, op.client_id, op.search);
+    } catch (const std::invalid_argument& e) {
+      out.refused = e.what();
+    }
     return out;
   });
 }

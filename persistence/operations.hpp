@@ -23,6 +23,7 @@
 #include "messages/health.hpp"
 #include "messages/jobs.hpp"
 #include "messages/records.hpp"
+#include "messages/stac.hpp"
 #include "persistence/api_keys.hpp"
 #include "persistence/outputs.hpp"
 #include "persistence/requests.hpp"
@@ -232,6 +233,22 @@ struct write_request_state {
   };
 };
 
+/// The completed state of a request, written by the stac_catalog actor with what the request
+/// publishes in the STAC catalogue (one transaction); answers the write's outcome and the
+/// stac_metadata and endpoints stored with it. Not a pool operation: the stac_catalog actor
+/// assembles the catalogue rows, then runs `write` on the pool.
+struct finalise_request {
+  /// The completed view (its identity and type say what is published).
+  request_view completed;
+  write_request_state write;
+  struct result {
+    bool stored = false;
+    persistence::stored_times times;
+    std::string stac_metadata_json;
+    std::string endpoints_json;
+  };
+};
+
 /// Fails a live request with `error_code` and `message` (retryable as messages/failure_codes.hpp
 /// says), fenced by the version it has now, its progress and snapshot kept; answers the row
 /// afterwards (unchanged when it had ended already). For a request whose actor kept crashing.
@@ -345,13 +362,65 @@ struct read_item {
   };
 };
 
+// --- STAC catalogue -----------------------------------------------------------------------------
+
+/// The catalogue's version (it advances with every write).
+struct stac_catalogue_version {
+  struct result {
+    int64_t version = 0;
+  };
+};
+
+/// The collections a client sees (empty: every client's).
+struct list_stac_collections {
+  std::string client_id;
+  struct result {
+    std::vector<catalogue_collection_row> collections;
+  };
+};
+
+/// One collection, if the client sees it.
+struct find_stac_collection {
+  std::string client_id;
+  std::string collection_id;
+  struct result {
+    std::optional<catalogue_collection_row> collection;
+  };
+};
+
+/// One item's JSON, if the client sees it.
+struct find_stac_item {
+  std::string client_id;
+  std::string collection_id;
+  std::string item_id;
+  struct result {
+    std::optional<std::string> item_json;
+  };
+};
+
+/// A page of a search in the client's scope. `refused` says why PostGIS refused a geometry of
+/// the search (a 400 for the caller); nothing was found then.
+struct search_stac {
+  std::string client_id;
+  stac_search search;
+  /// The items route of one collection: its collection must exist in the client's scope.
+  bool collection_must_exist = false;
+  struct result {
+    search_page page;
+    std::string refused;
+    /// False when collection_must_exist and it does not (nothing was searched).
+    bool collection_found = true;
+  };
+};
+
 /// Every operation the db_pool runs, in the order of its typed interface.
 using pool_operations = caf::detail::type_list<
   migrate, check_readiness, find_key, list_clients, list_keys, create_key, revoke_key,
   callback_hosts, create_job, job_states, cancel_job, find_job, list_jobs, renew_leases,
   find_request, insert_request_group, write_request_state, fail_request, change_request,
   live_requests, list_requests, gather_outputs, refresh_progress, find_request_outputs,
-  list_layers, find_layer, read_items, read_item>;
+  list_layers, find_layer, read_items, read_item, stac_catalogue_version, list_stac_collections,
+  find_stac_collection, find_stac_item, search_stac>;
 
 }  // namespace gp::db
 
@@ -394,6 +463,14 @@ caf::expected<db::list_layers::result> execute(db_session& s, const db::list_lay
 caf::expected<db::find_layer::result> execute(db_session& s, const db::find_layer& op);
 caf::expected<db::read_items::result> execute(db_session& s, const db::read_items& op);
 caf::expected<db::read_item::result> execute(db_session& s, const db::read_item& op);
+caf::expected<db::stac_catalogue_version::result> execute(db_session& s,
+                                                          const db::stac_catalogue_version& op);
+caf::expected<db::list_stac_collections::result> execute(db_session& s,
+                                                         const db::list_stac_collections& op);
+caf::expected<db::find_stac_collection::result> execute(db_session& s,
+                                                        const db::find_stac_collection& op);
+caf::expected<db::find_stac_item::result> execute(db_session& s, const db::find_stac_item& op);
+caf::expected<db::search_stac::result> execute(db_session& s, const db::search_stac& op);
 
 }  // namespace gp::persistence
 
@@ -447,3 +524,15 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::read_items)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::read_items::result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::read_item)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::read_item::result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::finalise_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::finalise_request::result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::stac_catalogue_version)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::stac_catalogue_version::result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::list_stac_collections)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::list_stac_collections::result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::find_stac_collection)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::find_stac_collection::result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::find_stac_item)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::find_stac_item::result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::search_stac)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::search_stac::result)

@@ -7,6 +7,7 @@
 #include <pqxx/pqxx>
 
 #include "persistence/pg_array.hpp"
+#include "persistence/stac_catalogue.hpp"
 #include "persistence/task_queue.hpp"
 
 namespace gp::persistence {
@@ -279,9 +280,11 @@ std::optional<stored_times> store_request_state(pqxx::connection& c, const std::
                           s.error_code, s.error_message, s.error_retryable, s.snapshot_json,
                           s.outputs_json.empty() ? nullptr : s.outputs_json.c_str(),
                           s.reused_from);
-  tx.commit();
   if (r.empty())
     return std::nullopt;
+  if (!s.catalogue.empty())
+    write_catalogue(tx, request_id, s.catalogue);
+  tx.commit();
   return stored_times{r[0][1].as<std::string>(), r[0][2].as<std::string>()};
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "messages/records.hpp"
+#include "messages/stac.hpp"
 #include "persistence/pqxx_fwd.hpp"
 
 namespace gp::persistence {
@@ -50,6 +51,9 @@ struct request_state : request_progress {
   std::string snapshot_json = "{}";
   /// platform.requests.outputs (see migration 0006); empty keeps what is stored.
   std::string outputs_json;
+  /// What a completed state publishes in the STAC catalogue, written in the same transaction
+  /// (persistence/stac_catalogue.hpp).
+  catalogue_entries catalogue;
 };
 
 /// Writes `s` only if the row's state_version is still `expected_version` (then it becomes

@@ -119,11 +119,23 @@ vector_footprint vector_table_footprint(pqxx::connection& c, const std::string& 
   // Each statement on its own: a time column's value that is not a time fails only its query.
   pqxx::nontransaction tx{c};
   vector_footprint out;
+  // A layer spanning more than half the globe that is narrower with its longitudes shifted to
+  // 0…360 crosses the antimeridian: its hull is computed there and split back at 180°, and its
+  // bounds are written west > east, as STAC does.
   auto r = tx.exec1(
-    "SELECT coalesce(ST_AsGeoJSON(ST_ConvexHull(ST_Collect(geom)), 9), ''), "
-    "coalesce(string_agg(DISTINCT substr(ST_GeometryType(geom), 4), ','), '') FROM " +
-    geo(c, table));
+    "SELECT coalesce(ST_AsGeoJSON(CASE WHEN s THEN ST_WrapX(ST_ConvexHull(ST_ShiftLongitude(c)), "
+    "180, -360) ELSE ST_ConvexHull(c) END, 9), ''), types, "
+    "ST_XMin(b), ST_YMin(b), CASE WHEN ST_XMax(b) > 180 THEN ST_XMax(b) - 360 ELSE ST_XMax(b) END, "
+    "ST_YMax(b) FROM (SELECT c, types, s, CASE WHEN s THEN ST_ShiftLongitude(c)::box2d "
+    "ELSE c::box2d END AS b FROM (SELECT c, types, coalesce(ST_XMax(c) - ST_XMin(c) > 180 AND "
+    "ST_XMax(ST_ShiftLongitude(c)) - ST_XMin(ST_ShiftLongitude(c)) < ST_XMax(c) - ST_XMin(c), "
+    "false) AS s FROM (SELECT ST_Collect(geom) AS c, "
+    "coalesce(string_agg(DISTINCT substr(ST_GeometryType(geom), 4), ','), '') AS types FROM " +
+    geo(c, table) + ") a) b) x");
   out.hull_geojson = r[0].as<std::string>();
+  if (!r[2].is_null())
+    for (int i = 2; i < 6; ++i)
+      out.bounds.push_back(r[i].as<double>());
   auto types = r[1].as<std::string>();
   for (size_t start = 0; !types.empty();) {
     auto comma = types.find(',', start);

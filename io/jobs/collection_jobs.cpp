@@ -11,6 +11,7 @@
 #include "io/jobs/outputs.hpp"
 #include "io/jobs/registry.hpp"
 #include "io/jobs/source_files.hpp"
+#include "io/jobs/stac_jobs.hpp"
 
 namespace gp::io::jobs {
 
@@ -107,10 +108,8 @@ json collection_cog(const task_context& ctx) {
 
 /// create_mosaic_json: the COGs in the request's output folder (those process_raster_collection
 /// wrote) as a MosaicJSON document, `mosaic.json` beside them.
-json mosaic_json(const task_context& ctx) {
-  const auto& req = ctx.params.at("request");
-  fs::path dir = req.at("output_dir").get<std::string>();
-  std::vector<geodata::mosaic_source> sources;
+/// The names of the COGs in a collection request's output folder, sorted.
+std::vector<std::string> published_cogs(const fs::path& dir) {
   std::error_code ec;
   std::vector<std::string> names;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
@@ -119,6 +118,14 @@ json mosaic_json(const task_context& ctx) {
       names.push_back(name);
   }
   std::sort(names.begin(), names.end());
+  return names;
+}
+
+json mosaic_json(const task_context& ctx) {
+  const auto& req = ctx.params.at("request");
+  fs::path dir = req.at("output_dir").get<std::string>();
+  std::vector<geodata::mosaic_source> sources;
+  auto names = published_cogs(dir);
   if (names.empty())
     throw task_failure(true, "no_outputs", "the collection produced no COG to put in a mosaic");
   for (const auto& name : names) {
@@ -148,6 +155,25 @@ json mosaic_json(const task_context& ctx) {
               {"tiles", doc["tiles"].size()}};
 }
 
+/// stac_catalog_collection: the STAC facts of each COG of a collection request (one item
+/// each), kept with its outputs: {"outputs": {"stac": {"rasters": [facts…]}}}.
+json stac_catalog_collection(const task_context& ctx) {
+  fs::path dir = ctx.params.at("request").at("output_dir").get<std::string>();
+  auto names = published_cogs(dir);
+  if (names.empty())
+    throw task_failure(true, "output_missing", "the collection's COGs were not written");
+  json rasters = json::array();
+  for (const auto& name : names) {
+    ctx.check_stop();
+    try {
+      rasters.push_back(raster_stac_json((dir / name).string(), name));
+    } catch (const geodata::raster_rejected& e) {
+      throw task_failure(true, e.code, name + ": " + e.what());
+    }
+  }
+  return {{"outputs", {{"stac", {{"rasters", rasters}}}}}, {"count", names.size()}};
+}
+
 }  // namespace
 
 void add_collection_jobs(registry& r) {
@@ -164,6 +190,12 @@ void add_collection_jobs(registry& r) {
                 "Writes a MosaicJSON 0.0.3 document over the COGs of a collection request.",
                 {stage_def{"mosaic", "mosaic_json", stage_kind::single, nullptr}}, request_only,
                 true});
+  r.add(task_type_def{"stac_catalog_collection", stac_catalog_collection, 3});
+  r.add(job_def{"stac_catalog_collection",
+                "Reads each COG of a collection request for its STAC item: CRS (EPSG or WKT2), "
+                "grid, bands with approximate statistics, and bounds in EPSG:4326.",
+                {stage_def{"catalog", "stac_catalog_collection", stage_kind::single, nullptr}},
+                request_only, true});
 }
 
 }  // namespace gp::io::jobs

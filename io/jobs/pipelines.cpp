@@ -13,10 +13,12 @@ const pipeline_table& default_pipelines() {
       {"stac_catalog_vectors", "stac_catalog_vectors", json::object()}}},
     {"raster",
      {{"validate_raster", "validate_raster", json::object()},
-      {"process_raster", "process_raster", json::object()}}},
+      {"process_raster", "process_raster", json::object()},
+      {"stac_catalog_raster", "stac_catalog_raster", json::object()}}},
     {"collection",
      {{"process_raster_collection", "process_raster_collection", json::object()},
-      {"create_mosaic_json", "create_mosaic_json", json::object()}}},
+      {"create_mosaic_json", "create_mosaic_json", json::object()},
+      {"stac_catalog_collection", "stac_catalog_collection", json::object()}}},
   };
   return table;
 }

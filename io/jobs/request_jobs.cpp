@@ -3,12 +3,12 @@
 // built-in steps).
 #include <filesystem>
 
-#include "io/geodata/stac_facts.hpp"
 #include "io/geodata/cog.hpp"
 #include "io/geodata/raster_facts.hpp"
 #include "io/jobs/outputs.hpp"
 #include "io/jobs/registry.hpp"
 #include "io/jobs/source_files.hpp"
+#include "io/jobs/stac_jobs.hpp"
 
 namespace gp::io::jobs {
 
@@ -109,8 +109,8 @@ json process_raster(const task_context& ctx) {
   }
 }
 
-/// stac_catalog_raster: what the request's COG (written by process_raster) says in STAC terms:
-/// {"stac_raster": {"epsg", "wkt2", "shape", "transform", "proj_bbox", "bands", "bounds"}}.
+/// stac_catalog_raster: what the request's COG (written by process_raster) says in STAC terms,
+/// kept with the request's outputs: {"outputs": {"stac": {"rasters": [facts]}}}.
 json stac_catalog_raster(const task_context& ctx) {
   const auto& req = ctx.params.at("request");
   auto name = fs::path{req.at("source").get<std::string>()}.stem().string() + ".tif";
@@ -119,27 +119,7 @@ json stac_catalog_raster(const task_context& ctx) {
   if (!fs::exists(path, ec))
     throw task_failure(true, "output_missing", "the request's COG " + name + " was not written");
   try {
-    auto f = geodata::stac_facts_of_raster(path);
-    json bands = json::array();
-    for (const auto& b : f.raster.bands) {
-      json band = {{"data_type", b.data_type}, {"spatial_resolution", b.spatial_resolution}};
-      band["nodata"] = b.nodata ? json(*b.nodata) : json();
-      if (b.minimum)
-        band["statistics"] = {
-          {"minimum", *b.minimum}, {"maximum", *b.maximum}, {"mean", *b.mean}, {"stddev", *b.stddev}};
-      bands.push_back(band);
-    }
-    auto affine = stac::affine_of(f.raster.geotransform);
-    auto nb = stac::native_bbox(f.raster);
-    return {{"stac_raster",
-             {{"file", name},
-              {"epsg", f.raster.epsg ? json(*f.raster.epsg) : json()},
-              {"wkt2", f.raster.wkt2},
-              {"shape", {f.raster.height, f.raster.width}},
-              {"transform", affine},
-              {"proj_bbox", nb},
-              {"bands", bands},
-              {"bounds", {f.bounds.west, f.bounds.south, f.bounds.east, f.bounds.north}}}}};
+    return {{"outputs", {{"stac", {{"rasters", json::array({raster_stac_json(path, name)})}}}}}};
   } catch (const geodata::raster_rejected& e) {
     throw task_failure(true, e.code, e.what());
   }

@@ -217,10 +217,16 @@ json stac_catalog_vectors(const task_context& ctx) {
                        "processing_config.datetime_column " + time_column +
                          " holds a value that is not a date or time: " + fp.time_error);
   json footprint = {{"hull", fp.hull_geojson.empty() ? json() : json::parse(fp.hull_geojson)},
+                    {"bounds", fp.bounds.empty() ? json() : json(fp.bounds)},
                     {"geometry_types", fp.geometry_types},
                     {"start_datetime", fp.start.empty() ? json() : json(fp.start)},
                     {"end_datetime", fp.end.empty() ? json() : json(fp.end)}};
-  return {{"stac", facts}, {"footprint", footprint}};
+  // What the request's STAC item says, kept with its outputs (a version that reuses them
+  // publishes the same facts).
+  json item = footprint;
+  item["feature_count"] = facts.value("feature_count", 0);
+  item["collection"] = table;
+  return {{"stac", facts}, {"footprint", footprint}, {"outputs", {{"stac", {{"vector", item}}}}}};
 }
 
 }  // namespace

@@ -315,6 +315,35 @@ TEST_F(request_actor, the_last_step_completes_the_request_with_its_outputs_and_t
   EXPECT_FALSE(w->reason) << sys->render(w->reason);
 }
 
+TEST_F(request_actor, the_completed_state_is_stored_by_the_stac_catalog_with_its_metadata) {
+  // The mock catalogue stores through the pool (as the real one does) and adds its findings.
+  auto pool = opts->pool;
+  auto stac = sys->spawn([pool](caf::event_based_actor* self) -> caf::behavior {
+    gp::test::fail_on_unexpected(self, "the mock stac_catalog");
+    return {[=](gp::db::finalise_request op) -> caf::result<gp::db::finalise_request::result> {
+      EXPECT_EQ(op.completed.status, gp::request_status::completed);
+      auto rp = self->make_response_promise<gp::db::finalise_request::result>();
+      op.write.state.stac_metadata_json = R"({"id":"d_r_v1"})";
+      self->request(pool, caf::infinite, op.write).then(
+        [=](const gp::db::write_request_state::result& r) mutable {
+          rp.deliver(gp::db::finalise_request::result{r.stored, r.times, R"({"id":"d_r_v1"})",
+                                                      R"({"stac_item":"/i"})"});
+        });
+      return rp;
+    }};
+  });
+  opts->stac = caf::actor_cast<gp::stac_catalog_actor>(stac);
+  spawn_fresh();
+  event(job(0), gp::job_status::processing);
+  event(job(0), gp::job_status::completed);
+  event(job(1), gp::job_status::completed);
+  ASSERT_EQ(written(), (lines{"processing", "processing", "completed"}));
+  EXPECT_EQ(w->writes.back().stac_metadata_json, R"({"id":"d_r_v1"})");
+  EXPECT_EQ(w->heard.back(), "ended completed");
+  EXPECT_TRUE(w->down);
+  caf::anon_send_exit(stac, caf::exit_reason::user_shutdown);
+}
+
 TEST_F(request_actor, a_reused_version_completes_after_the_first_step_without_running_the_rest) {
   w->produced.reused_from = std::string(32, 'b');
   w->produced.outputs_json = R"({"dir": "/elsewhere"})";

@@ -28,8 +28,12 @@ class Downloads(DownloadsCase):
 
     def test_the_completion_stores_the_outputs_and_its_endpoints_answer(self):
         self.assertEqual(self.job_outputs, {"download": "lux_elev.tif"})
-        self.assertEqual(self.outputs, {"dir": self.raster_dir, "download": "lux_elev.tif"})
-        self.assertEqual(list(self.endpoints), ["download"])
+        # Beside the file, the facts of its STAC item (docs/stac.md).
+        outputs = dict(self.outputs)
+        stac = outputs.pop("stac")
+        self.assertEqual(stac["rasters"][0]["file"], "lux_elev.tif")
+        self.assertEqual(outputs, {"dir": self.raster_dir, "download": "lux_elev.tif"})
+        self.assertEqual(sorted(self.endpoints), ["download", "stac_item"])
         for url in self.endpoints.values():
             # Absolute, from http.public_base_url.
             self.assertTrue(url.startswith(BASE + "/"), url)

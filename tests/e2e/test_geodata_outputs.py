@@ -51,7 +51,9 @@ class GeodataOutputs(ClientCase):
         self.assertEqual(done["status"], "completed", done)
         rid = done["request_id"]
         self.assertEqual(done["endpoints"],
-                         {"download": self.srv_base() + "/platform/data/%s/download" % rid})
+                         {"download": self.srv_base() + "/platform/data/%s/download" % rid,
+                          "stac_item": self.srv_base() + "/platform/stac/collections/"
+                                       "ddh_rasters/items/out-raster_main_v1"})
         st, _, data = self.api("GET", "/platform/data/%s/download" % rid)
         self.assertEqual(st, 200)
         with open(os.path.join(self.silver, "out-raster", "main", "v1", "lux_elev.tif"), "rb") as f:
@@ -90,7 +92,7 @@ class GeodataOutputs(ClientCase):
             again = self.run_request(dataset_id="reuse", source_path="grain.tif", **kw)
             self.assertEqual(again["status"], "completed", again)
             self.assertIsNone(again["reused_from"], kw)
-            self.assertEqual(len(again["jobs"]), 2, kw)
+            self.assertEqual(len(again["jobs"]), 3, kw)
 
     def test_reuse_must_be_a_boolean(self):
         st, _, doc = self.api.json("POST", "/platform/submit",
@@ -108,7 +110,9 @@ class GeodataOutputs(ClientCase):
         self.assertEqual(done["status"], "completed", done)
         rid = done["request_id"]
         self.assertEqual(done["endpoints"],
-                         {"mosaic": self.srv_base() + "/platform/data/%s/mosaic.json" % rid})
+                         {"mosaic": self.srv_base() + "/platform/data/%s/mosaic.json" % rid,
+                          "stac_collection": self.srv_base() + "/platform/stac/collections/"
+                                             "ddh_mosaic_main_v1"})
         out = self.outputs(rid)
         self.assertEqual(sorted(out["files"]), ["east.tif", "grain.tif", "lux_elev.tif"])
         self.assertTrue(out["mosaic"])

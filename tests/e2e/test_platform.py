@@ -540,7 +540,7 @@ class Requests(ServedTestCase):
         self.assertTrue(all(j["status"] == "completed" for j in done["jobs"]))
         self.assertIsNone(done["error"])
         # Endpoints name what the request serves, and every one of them answers.
-        self.assertEqual(sorted(done["endpoints"]), ["download", "features"])
+        self.assertEqual(sorted(done["endpoints"]), ["download", "features", "stac_item"])
         base = "http://127.0.0.1:%d" % self.srv.port
         answers = {}
         for name, url in done["endpoints"].items():
@@ -568,7 +568,8 @@ class Requests(ServedTestCase):
         done = self.api.wait(doc["request_id"])
         self.assertEqual(done["status"], "completed", done)
         self.assertEqual([j["job_type"] for j in done["jobs"]],
-                         ["process_raster_collection", "create_mosaic_json"])
+                         ["process_raster_collection", "create_mosaic_json",
+                          "stac_catalog_collection"])
         # The first stage listed and hashed the two matching files.
         result = json.loads(psql(self.db.url, "SELECT result FROM app.tasks WHERE job_id = '%s' "
                                  "AND stage = 1" % done["jobs"][0]["job_id"]))
@@ -607,7 +608,7 @@ class Requests(ServedTestCase):
         self.assertEqual(done["status"], "completed", done)
         # The failed job was reset in place, not duplicated: one job per step.
         self.assertEqual(psql(self.db.url, "SELECT count(*) FROM app.jobs WHERE "
-                                           "platform_request_id = '%s'" % rid), "2")
+                                           "platform_request_id = '%s'" % rid), "3")
         self.assertEqual(done["jobs"][0]["job_id"], failed["jobs"][0]["job_id"])
         self.assertEqual(psql(self.db.url, "SELECT attempts FROM app.tasks t JOIN app.jobs j "
                                            "USING (job_id) WHERE j.job_id = '%s' AND t.stage = 1"

@@ -103,7 +103,8 @@ class RasterValidation(ClientCase):
         make_raster(os.path.join(self.bronze, "big.tif"), size=1200)
         done = self.run_request("big.tif", compression="zstd", blocksize=256)
         self.assertEqual(done["status"], "completed", done)
-        self.assertEqual([j["job_type"] for j in done["jobs"]], ["validate_raster", "process_raster"])
+        self.assertEqual([j["job_type"] for j in done["jobs"]],
+                         ["validate_raster", "process_raster", "stac_catalog_raster"])
         path = self.cog_of(done, "big.tif")
         check = subprocess.run(["/usr/bin/python3", "-m",
                                 "osgeo_utils.samples.validate_cloud_optimized_geotiff", path],

@@ -23,6 +23,8 @@ import jsonschema  # noqa: E402  (Debian's python3-jsonschema)
 SCHEMAS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "schemas")
 ITEM = "https://schemas.stacspec.org/v1.0.0/item-spec/json-schema/item.json"
 COLLECTION = "https://schemas.stacspec.org/v1.0.0/collection-spec/json-schema/collection.json"
+CATALOG = "https://schemas.stacspec.org/v1.0.0/catalog-spec/json-schema/catalog.json"
+FEATURE_COLLECTION = "https://geojson.org/schema/FeatureCollection.json"
 EXPECTED = {"vector_item", "vector_item_range", "raster_item", "raster_item_wkt2",
             "antimeridian_item", "collection", "collection_empty"}
 
@@ -38,18 +40,30 @@ def load_store():
 
 
 def errors_of(doc, store):
-    urls = [ITEM if doc.get("type") == "Feature" else COLLECTION] + doc.get("stac_extensions", [])
+    """The schema errors of a STAC Item, Collection or Catalog, or of an ItemCollection (a
+    GeoJSON FeatureCollection whose features are each an Item)."""
+    if doc.get("type") == "FeatureCollection":
+        out = validate(doc, FEATURE_COLLECTION, store)
+        for i, feature in enumerate(doc.get("features", [])):
+            out += ["features/%d: %s" % (i, e) for e in errors_of(feature, store)]
+        return out
+    main = {"Feature": ITEM, "Catalog": CATALOG}.get(doc.get("type"), COLLECTION)
     out = []
-    for url in urls:
-        schema = store.get(url)
-        if schema is None:
-            out.append("no local copy of the schema %s" % url)
-            continue
-        resolver = jsonschema.RefResolver(base_uri=url, referrer=schema, store=store)
-        validator = jsonschema.Draft7Validator(schema, resolver=resolver)
-        for e in validator.iter_errors(doc):
-            out.append("%s: %s at %s" % (url.rsplit("/", 3)[-3], e.message,
-                                         "/".join(str(p) for p in e.absolute_path)))
+    for url in [main] + doc.get("stac_extensions", []):
+        out += validate(doc, url, store)
+    return out
+
+
+def validate(doc, url, store):
+    out = []
+    schema = store.get(url)
+    if schema is None:
+        return ["no local copy of the schema %s" % url]
+    resolver = jsonschema.RefResolver(base_uri=url, referrer=schema, store=store)
+    validator = jsonschema.Draft7Validator(schema, resolver=resolver)
+    for e in validator.iter_errors(doc):
+        out.append("%s: %s at %s" % (url.rsplit("/", 3)[-3], e.message,
+                                     "/".join(str(p) for p in e.absolute_path)))
     return out
 
 

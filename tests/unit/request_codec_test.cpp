@@ -78,9 +78,11 @@ TEST(pipelines, the_default_table_names_the_designs_steps) {
     return out;
   };
   EXPECT_EQ(names("vector"), (std::vector<std::string>{"ingest_vector", "stac_catalog_vectors"}));
-  EXPECT_EQ(names("raster"), (std::vector<std::string>{"validate_raster", "process_raster"}));
+  EXPECT_EQ(names("raster"), (std::vector<std::string>{"validate_raster", "process_raster",
+                                                       "stac_catalog_raster"}));
   EXPECT_EQ(names("collection"),
-            (std::vector<std::string>{"process_raster_collection", "create_mosaic_json"}));
+            (std::vector<std::string>{"process_raster_collection", "create_mosaic_json",
+                                      "stac_catalog_collection"}));
   for (const auto& [type, steps] : t)
     for (const auto& s : steps)
       EXPECT_NE(io::jobs::builtin_registry().job(s.job_type), nullptr) << s.job_type;

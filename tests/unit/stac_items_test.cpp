@@ -371,7 +371,7 @@ TEST(stac_catalog_raster, reads_the_cog_that_process_raster_wrote) {
     EXPECT_TRUE(f.permanent);
   }
   run_task("process_raster", {{"request", req}});
-  auto out = run_task("stac_catalog_raster", {{"request", req}})["stac_raster"];
+  auto out = run_task("stac_catalog_raster", {{"request", req}})["outputs"]["stac"]["rasters"][0];
   EXPECT_EQ(out["file"], "lux_elev.tif");
   EXPECT_TRUE(out["epsg"].is_number()) << out.dump();
   ASSERT_EQ(out["shape"].size(), 2u);

@@ -1,0 +1,167 @@
+#include "actors/stac_catalog.hpp"
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/db_pool.hpp"
+#include "io/logging.hpp"
+#include "io/stac/publication.hpp"
+#include "messages/atoms.hpp"
+#include "messages/errors.hpp"
+#include "messages/health.hpp"
+
+namespace gp {
+
+namespace {
+
+using json = nlohmann::json;
+
+struct stac_catalog_state {
+  stac_catalog_options opts;
+  /// The catalogue version last read from PostgreSQL (-1: not yet).
+  int64_t seen_version = -1;
+  uint64_t finalised = 0;
+  uint64_t failed = 0;
+  static inline const char* name = "stac_catalog";
+};
+
+using catalog_self = caf::stateful_actor<stac_catalog_state, stac_catalog_impl::base>;
+
+/// RFC 3339 UTC of now, to the second.
+std::string now_utc() {
+  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+io::stac::publication publication_of(const request_view& v, const std::string& outputs_json,
+                                     const std::string& base_url) {
+  io::stac::publication p;
+  p.request_id = v.request_id;
+  p.client_id = v.client_id;
+  p.dataset_id = v.dataset_id;
+  p.resource_id = v.resource_id;
+  p.version_id = v.version_id;
+  p.request_type = v.request_type;
+  p.outputs = json::parse(outputs_json.empty() ? "{}" : outputs_json, nullptr, false);
+  p.processed_at = now_utc();
+  p.base_url = base_url;
+  return p;
+}
+
+/// Fills the write with what the request publishes, then runs it on the pool.
+void store(catalog_self* self, caf::typed_response_promise<db::finalise_request::result> rp,
+           db::finalise_request op, const io::stac::publication& p, bool id_taken) {
+  auto& st = self->state;
+  io::stac::published out;
+  try {
+    out = io::stac::assemble(p, id_taken);
+  } catch (const std::exception& e) {
+    // Facts the jobs wrote cannot be read: the request completes without an item rather than
+    // never (its outputs are served all the same).
+    GP_LOG_ERROR("stac_catalog: request {}: no STAC item ({})", p.request_id, e.what());
+  }
+  auto& state = op.write.state;
+  if (!out.stac_metadata.is_null())
+    state.stac_metadata_json = out.stac_metadata.dump();
+  auto endpoints = json::parse(state.endpoints_json.empty() ? "{}" : state.endpoints_json,
+                               nullptr, false);
+  if (!endpoints.is_object())
+    endpoints = json::object();
+  endpoints.update(out.endpoints);
+  state.endpoints_json = endpoints.dump();
+  state.catalogue = std::move(out.entries);
+  auto metadata = state.stac_metadata_json;
+  auto endpoints_json = state.endpoints_json;
+  self->request(st.opts.pool, st.opts.db_timeout, std::move(op.write))
+    .then(
+      [=](const db::write_request_state::result& res) mutable {
+        if (res.stored) {
+          // Before anyone hears of the completion: no answer cached before it is served.
+          self->state.opts.generation->fetch_add(1);
+          ++self->state.finalised;
+        }
+        rp.deliver(db::finalise_request::result{res.stored, res.times, metadata, endpoints_json});
+      },
+      [=](const caf::error& err) mutable {
+        ++self->state.failed;
+        rp.deliver(err);
+      });
+}
+
+stac_catalog_impl::behavior_type stac_catalog(catalog_self* self, stac_catalog_options opts) {
+  self->state.opts = std::move(opts);
+  if (self->state.opts.version_poll.count() > 0)
+    self->send(self, tick_atom_v);
+  return {
+    // Assembles the request's catalogue rows and writes them with its completed state. The
+    // item id its identity maps to may be held by another request's item: then it takes the
+    // disambiguated id (a race between two such writes fails one; its request writes again).
+    [=](db::finalise_request op) -> caf::result<db::finalise_request::result> {
+      auto& st = self->state;
+      auto rp = self->make_response_promise<db::finalise_request::result>();
+      auto p = publication_of(op.completed, op.write.state.outputs_json, st.opts.base_url);
+      auto wanted = io::stac::wanted_item(p);
+      if (!wanted) {
+        store(self, rp, std::move(op), p, false);
+        return rp;
+      }
+      self->request(st.opts.pool, st.opts.db_timeout,
+                    db::find_stac_item{"", wanted->first, wanted->second})
+        .then(
+          [=](const db::find_stac_item::result& found) mutable {
+            bool taken = false;
+            if (found.item_json) {
+              auto doc = json::parse(*found.item_json, nullptr, false);
+              taken = doc.is_object() &&
+                      doc["properties"].value("ddh:request_id", "") != p.request_id;
+            }
+            store(self, rp, std::move(op), p, taken);
+          },
+          [=](const caf::error& err) mutable {
+            ++self->state.failed;
+            rp.deliver(err);
+          });
+      return rp;
+    },
+    // Reads the catalogue's version; a change (another node's write, or this node's) starts a
+    // new cache generation.
+    [=](tick_atom) {
+      auto& st = self->state;
+      self->request(st.opts.pool, st.opts.db_timeout, db::stac_catalogue_version{})
+        .then(
+          [=](const db::stac_catalogue_version::result& v) {
+            auto& st = self->state;
+            if (st.seen_version >= 0 && v.version != st.seen_version)
+              st.opts.generation->fetch_add(1);
+            st.seen_version = v.version;
+            self->delayed_send(self, st.opts.version_poll, tick_atom_v);
+          },
+          [=](const caf::error&) {
+            // The database is away: nothing can be written either; look again later.
+            self->delayed_send(self, self->state.opts.version_poll, tick_atom_v);
+          });
+    },
+    // Requests finalised and failed, the cache generation, the version last read.
+    [=](status_atom) {
+      auto& st = self->state;
+      return status_report{"stac_catalog",
+                           actor_state::running,
+                           {{"finalised", std::to_string(st.finalised)},
+                            {"failures", std::to_string(st.failed)},
+                            {"generation", std::to_string(st.opts.generation->load())},
+                            {"catalogue_version", std::to_string(st.seen_version)}}};
+    },
+  };
+}
+
+}  // namespace
+
+stac_catalog_actor spawn_stac_catalog(caf::actor_system& sys, stac_catalog_options opts) {
+  return caf::actor_cast<stac_catalog_actor>(sys.spawn(stac_catalog, std::move(opts)));
+}
+
+}  // namespace gp
