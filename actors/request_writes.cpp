@@ -126,7 +126,8 @@ void send_publishing_write(req_self* self) {
   auto& st = self->state;
   auto id = view_of(self).request_id;
   db::finalise_request op{st.write->next, {id, st.version, st.write->stored}};
-  self->request(st.opts->stac, st.opts->db_timeout, std::move(op))
+  // The catalogue makes two round trips to the pool (a look, then the write).
+  self->request(st.opts->stac, 2 * st.opts->db_timeout, std::move(op))
     .then(
       [=](const db::finalise_request::result& res) {
         if (!in(self, phase::writing))

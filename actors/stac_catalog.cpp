@@ -52,10 +52,45 @@ io::stac::publication publication_of(const request_view& v, const std::string& o
   return p;
 }
 
-/// Fills the write with what the request publishes, then runs it on the pool.
+/// Runs `op`'s write on the pool and answers. `bare`: the same write without what the request
+/// publishes, written instead when a client's own collection id turns out to be another
+/// client's (ids joined with "_" can meet): the request then completes without an item rather
+/// than never. A request collection's id met that way is answered as the conflict it is: the
+/// request actor writes again, and the collection takes the disambiguated id.
+void write(catalog_self* self, caf::typed_response_promise<db::finalise_request::result> rp,
+           db::finalise_request op, std::optional<db::finalise_request> bare) {
+  auto& st = self->state;
+  auto metadata = op.write.state.stac_metadata_json;
+  auto endpoints = op.write.state.endpoints_json;
+  auto request_id = op.write.request_id;
+  self->request(st.opts.pool, st.opts.db_timeout, std::move(op.write))
+    .then(
+      [=](const db::write_request_state::result& res) mutable {
+        if (res.stored) {
+          // Before anyone hears of the completion: no answer cached before it is served.
+          self->state.opts.generation->fetch_add(1);
+          ++self->state.finalised;
+        }
+        rp.deliver(db::finalise_request::result{res.stored, res.times, metadata, endpoints});
+      },
+      [=](const caf::error& err) mutable {
+        auto& st = self->state;
+        ++st.failed;
+        // The write may have committed although its answer was lost: no cached answer may
+        // outlive it.
+        st.opts.generation->fetch_add(1);
+        if (is(err, errc::conflict) && bare) {
+          GP_LOG_ERROR("stac_catalog: request {}: no STAC item ({})", request_id,
+                       error_detail(err));
+          return write(self, rp, std::move(*bare), std::nullopt);
+        }
+        rp.deliver(err);
+      });
+}
+
+/// Fills the write with what the request publishes, then runs it.
 void store(catalog_self* self, caf::typed_response_promise<db::finalise_request::result> rp,
            db::finalise_request op, const io::stac::publication& p, bool id_taken) {
-  auto& st = self->state;
   io::stac::published out;
   try {
     out = io::stac::assemble(p, id_taken);
@@ -64,6 +99,9 @@ void store(catalog_self* self, caf::typed_response_promise<db::finalise_request:
     // never (its outputs are served all the same).
     GP_LOG_ERROR("stac_catalog: request {}: no STAC item ({})", p.request_id, e.what());
   }
+  std::optional<db::finalise_request> bare;
+  if (!out.entries.empty() && !io::stac::wanted_collection(p))
+    bare = op;
   auto& state = op.write.state;
   if (!out.stac_metadata.is_null())
     state.stac_metadata_json = out.stac_metadata.dump();
@@ -74,22 +112,19 @@ void store(catalog_self* self, caf::typed_response_promise<db::finalise_request:
   endpoints.update(out.endpoints);
   state.endpoints_json = endpoints.dump();
   state.catalogue = std::move(out.entries);
-  auto metadata = state.stac_metadata_json;
-  auto endpoints_json = state.endpoints_json;
-  self->request(st.opts.pool, st.opts.db_timeout, std::move(op.write))
-    .then(
-      [=](const db::write_request_state::result& res) mutable {
-        if (res.stored) {
-          // Before anyone hears of the completion: no answer cached before it is served.
-          self->state.opts.generation->fetch_add(1);
-          ++self->state.finalised;
-        }
-        rp.deliver(db::finalise_request::result{res.stored, res.times, metadata, endpoints_json});
-      },
-      [=](const caf::error& err) mutable {
-        ++self->state.failed;
-        rp.deliver(err);
-      });
+  write(self, rp, std::move(op), std::move(bare));
+}
+
+/// Whether the item or collection document `json_text` (found under the id `p` wants) belongs
+/// to another request.
+bool held_by_another(const std::optional<std::string>& json_text,
+                     const io::stac::publication& p) {
+  if (!json_text)
+    return false;
+  auto doc = json::parse(*json_text, nullptr, false);
+  if (!doc.is_object() || !doc["properties"].is_object())
+    return true;
+  return doc["properties"].value("ddh:request_id", "") != p.request_id;
 }
 
 stac_catalog_impl::behavior_type stac_catalog(catalog_self* self, stac_catalog_options opts) {
@@ -98,12 +133,29 @@ stac_catalog_impl::behavior_type stac_catalog(catalog_self* self, stac_catalog_o
     self->send(self, tick_atom_v);
   return {
     // Assembles the request's catalogue rows and writes them with its completed state. The
-    // item id its identity maps to may be held by another request's item: then it takes the
-    // disambiguated id (a race between two such writes fails one; its request writes again).
+    // item (or collection) id its identity maps to may be held by another request: then it
+    // takes the disambiguated id (a race between two such writes fails one; its request writes
+    // again, and this look finds the id taken).
     [=](db::finalise_request op) -> caf::result<db::finalise_request::result> {
       auto& st = self->state;
       auto rp = self->make_response_promise<db::finalise_request::result>();
       auto p = publication_of(op.completed, op.write.state.outputs_json, st.opts.base_url);
+      auto failed = [=](const caf::error& err) mutable {
+        ++self->state.failed;
+        rp.deliver(err);
+      };
+      if (auto cid = io::stac::wanted_collection(p)) {
+        // A collection request's collection: taken when another client or request owns it.
+        self->request(st.opts.pool, st.opts.db_timeout, db::find_stac_collection{"", *cid})
+          .then(
+            [=](const db::find_stac_collection::result& found) mutable {
+              const auto& c = found.collection;
+              bool taken = c && (c->client_id != p.client_id || c->request_id != p.request_id);
+              store(self, rp, std::move(op), p, taken);
+            },
+            failed);
+        return rp;
+      }
       auto wanted = io::stac::wanted_item(p);
       if (!wanted) {
         store(self, rp, std::move(op), p, false);
@@ -113,18 +165,9 @@ stac_catalog_impl::behavior_type stac_catalog(catalog_self* self, stac_catalog_o
                     db::find_stac_item{"", wanted->first, wanted->second})
         .then(
           [=](const db::find_stac_item::result& found) mutable {
-            bool taken = false;
-            if (found.item_json) {
-              auto doc = json::parse(*found.item_json, nullptr, false);
-              taken = doc.is_object() &&
-                      doc["properties"].value("ddh:request_id", "") != p.request_id;
-            }
-            store(self, rp, std::move(op), p, taken);
+            store(self, rp, std::move(op), p, held_by_another(found.item_json, p));
           },
-          [=](const caf::error& err) mutable {
-            ++self->state.failed;
-            rp.deliver(err);
-          });
+          failed);
       return rp;
     },
     // Reads the catalogue's version; a change (another node's write, or this node's) starts a

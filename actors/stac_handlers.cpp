@@ -26,6 +26,9 @@ using io::http::problem;
 using json = nlohmann::json;
 
 constexpr const char* geojson_type = "application/geo+json";
+/// Larger answers (large pages of large items) are not kept: the cache's memory stays within
+/// its entries times this.
+constexpr size_t max_cached_bytes = 256 * 1024;
 
 std::string root_of(edge_self* self) { return self->state.opts.public_base_url + "/platform/stac"; }
 
@@ -76,7 +79,8 @@ http_call caching(edge_self* self, const http_call& call, std::string key) {
   http_call out{call.req, nullptr};
   out.reply = [self, reply = call.reply, key = std::move(key), generation](io::http::response r) {
     auto& st = self->state;
-    if (r.status == 200 && st.stac_cache && st.peers.stac_generation->load() == generation)
+    if (r.status == 200 && r.body.size() <= max_cached_bytes && st.stac_cache &&
+        st.peers.stac_generation->load() == generation)
       st.stac_cache->put(key, {generation,
                                std::chrono::steady_clock::now() + st.opts.stac_cache_ttl, r});
     reply(std::move(r));

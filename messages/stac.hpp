@@ -70,6 +70,8 @@ struct catalogue_item {
 struct catalogue_collection {
   std::string collection_id;
   std::string client_id;
+  /// The collection request it belongs to; empty for a client's vectors and rasters.
+  std::string request_id;
   std::string title, description;
 };
 
@@ -168,7 +170,7 @@ struct search_page {
 
 /// A collection row, its extents kept current by the writes of its items.
 struct catalogue_collection_row {
-  std::string collection_id, client_id, title, description;
+  std::string collection_id, client_id, request_id, title, description;
   /// Unset while it has no item.
   std::optional<std::array<double, 4>> bbox;
   std::string start, end;

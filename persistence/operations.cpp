@@ -301,16 +301,24 @@ caf::expected<db::find_stac_item::result> execute(db_session& s, const db::find_
 caf::expected<db::search_stac::result> execute(db_session& s, const db::search_stac& op) {
   return on<db::search_stac::result>(s, [&](pqxx::connection& c) {
     db::search_stac::result out;
-    if (op.collection_must_exist && op.search.collections.size() == 1 &&
-        !find_stac_collection(c, op.client_id, op.search.collections[0])) {
-      out.collection_found = false;
-      return out;
+    std::optional<catalogue_collection_row> collection;
+    if (op.collection_must_exist && op.search.collections.size() == 1) {
+      collection = find_stac_collection(c, op.client_id, op.search.collections[0]);
+      if (!collection) {
+        out.collection_found = false;
+        return out;
+      }
     }
     try {
       out.page = search_stac(c, op.client_id, op.search);
     } catch (const std::invalid_argument& e) {
       out.refused = e.what();
     }
+    // A collection's items unfiltered: their number is the collection's, kept by every write.
+    const auto& s = op.search;
+    if (collection && s.ids.empty() && !s.bbox && s.intersects_geojson.empty() && !s.datetime &&
+        !s.filter)
+      out.page.matched = collection->item_count;
     return out;
   });
 }

@@ -13,11 +13,15 @@ namespace gp::persistence {
 
 namespace sql {
 
+/// A collection of another client or of another request is not touched: nothing is returned.
 constexpr const char* upsert_collection = R"sql(
-INSERT INTO platform.stac_collections (collection_id, client_id, title, description)
-VALUES ($1, $2, $3, $4)
+INSERT INTO platform.stac_collections (collection_id, client_id, request_id, title, description)
+VALUES ($1, $2, NULLIF($3, ''), $4, $5)
 ON CONFLICT (collection_id) DO UPDATE SET title = excluded.title,
-  description = excluded.description)sql";
+  description = excluded.description
+WHERE stac_collections.client_id = excluded.client_id
+  AND stac_collections.request_id IS NOT DISTINCT FROM excluded.request_id
+RETURNING collection_id)sql";
 
 /// The request's earlier items go: their collections are refreshed after the new ones are in.
 constexpr const char* delete_items = R"sql(
@@ -31,6 +35,24 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, ST_SetSRID(ST_GeomFromGeoJSON($9), 4326)
   $10::float8[], $11::timestamptz, $12::timestamptz, NULLIF($13, '')::bigint,
   NULLIF($14, '')::integer, $15))sql";
 
+/// Collections that only gained items: their extents widen by the request's new items.
+constexpr const char* widen_extents = R"sql(
+UPDATE platform.stac_collections c
+SET bbox = CASE WHEN c.bbox IS NULL
+             THEN ARRAY[ST_XMin(s.box), ST_YMin(s.box), ST_XMax(s.box), ST_YMax(s.box)]
+             ELSE ARRAY[least(c.bbox[1], ST_XMin(s.box)), least(c.bbox[2], ST_YMin(s.box)),
+                        greatest(c.bbox[3], ST_XMax(s.box)), greatest(c.bbox[4], ST_YMax(s.box))]
+             END,
+    start_datetime = least(c.start_datetime, s.first),
+    end_datetime = greatest(c.end_datetime, s.last),
+    item_count = c.item_count + s.n, updated_at = now()
+FROM (SELECT collection_id, ST_Extent(geometry) AS box, min(datetime) AS first,
+             max(end_datetime) AS last, count(*) AS n
+      FROM platform.stac_items WHERE request_id = $1 AND collection_id = ANY($2::text[])
+      GROUP BY collection_id) s
+WHERE c.collection_id = s.collection_id)sql";
+
+/// Collections that lost items (a request written again): their extents are computed again.
 constexpr const char* refresh_extents = R"sql(
 UPDATE platform.stac_collections c
 SET bbox = CASE WHEN s.n = 0 THEN NULL ELSE
@@ -44,13 +66,13 @@ FROM (SELECT c2.collection_id, ST_Extent(i.geometry) AS box, min(i.datetime) AS 
       GROUP BY c2.collection_id) s
 WHERE c.collection_id = s.collection_id)sql";
 
-constexpr const char* advance_version = "SELECT nextval('platform.stac_catalogue_version')";
+constexpr const char* advance_version =
+  "UPDATE platform.stac_catalogue_state SET version = version + 1";
 
-constexpr const char* version = R"sql(
-SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM platform.stac_catalogue_version)sql";
+constexpr const char* version = "SELECT version FROM platform.stac_catalogue_state";
 
 constexpr const char* collection_columns = R"sql(
-SELECT collection_id, client_id, title, description, bbox::text,
+SELECT collection_id, client_id, coalesce(request_id, ''), title, description, bbox::text,
   coalesce(to_char(start_datetime AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), ''),
   coalesce(to_char(end_datetime AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), ''),
   item_count
@@ -91,12 +113,13 @@ catalogue_collection_row read_collection(const pqxx::row& r) {
   catalogue_collection_row out;
   out.collection_id = r[0].as<std::string>();
   out.client_id = r[1].as<std::string>();
-  out.title = r[2].as<std::string>();
-  out.description = r[3].as<std::string>();
-  out.bbox = parse_bbox(r[4]);
-  out.start = r[5].as<std::string>();
-  out.end = r[6].as<std::string>();
-  out.item_count = r[7].as<int64_t>();
+  out.request_id = r[2].as<std::string>();
+  out.title = r[3].as<std::string>();
+  out.description = r[4].as<std::string>();
+  out.bbox = parse_bbox(r[5]);
+  out.start = r[6].as<std::string>();
+  out.end = r[7].as<std::string>();
+  out.item_count = r[8].as<int64_t>();
   return out;
 }
 
@@ -116,13 +139,14 @@ std::string member_number(const std::string& json, const std::string& name) {
 
 void write_catalogue(pqxx::transaction_base& tx, const std::string& request_id,
                      const catalogue_entries& e) {
-  std::set<std::string> touched;
-  for (const auto& c : e.collections) {
-    tx.exec_params(sql::upsert_collection, c.collection_id, c.client_id, c.title, c.description);
-    touched.insert(c.collection_id);
-  }
+  std::set<std::string> shrunk, grown;
+  for (const auto& c : e.collections)
+    if (tx.exec_params(sql::upsert_collection, c.collection_id, c.client_id, c.request_id,
+                       c.title, c.description)
+          .empty())
+      throw collection_taken{c.collection_id};
   for (const auto& row : tx.exec_params(sql::delete_items, request_id))
-    touched.insert(row[0].as<std::string>());
+    shrunk.insert(row[0].as<std::string>());
   // An id another request's item holds violates the primary key: the transaction (and the
   // completed state in it) rolls back, and the writer assembles the item again.
   for (const auto& i : e.items) {
@@ -134,10 +158,16 @@ void write_catalogue(pqxx::transaction_base& tx, const std::string& request_id,
                    i.dataset_id, i.resource_id, i.version_id, i.geometry_geojson,
                    bbox_array(i.bbox), start, end, member_number(content, "vector:feature_count"),
                    member_number(content, "proj:epsg"), content);
-    touched.insert(i.collection_id);
+    if (shrunk.count(i.collection_id) == 0)
+      grown.insert(i.collection_id);
   }
-  tx.exec_params(sql::refresh_extents,
-                 to_pg_array(std::vector<std::string>(touched.begin(), touched.end())));
+  // Widening by the new items costs what they cost; only a replacement reads whole collections.
+  if (!grown.empty())
+    tx.exec_params(sql::widen_extents, request_id,
+                   to_pg_array(std::vector<std::string>(grown.begin(), grown.end())));
+  if (!shrunk.empty())
+    tx.exec_params(sql::refresh_extents,
+                   to_pg_array(std::vector<std::string>(shrunk.begin(), shrunk.end())));
   tx.exec(sql::advance_version);
 }
 

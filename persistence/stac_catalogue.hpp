@@ -4,18 +4,28 @@
 // transaction of their request's completed state (persistence/requests.hpp).
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "messages/stac.hpp"
+#include "persistence/database.hpp"
 #include "persistence/pqxx_fwd.hpp"
 
 namespace gp::persistence {
 
+/// A collection of the write belongs to another client or another request (its id is theirs).
+/// (A conflict: the pool answers errc::conflict.)
+struct collection_taken : conflict_error {
+  explicit collection_taken(const std::string& id)
+      : conflict_error{"the collection id " + id + " belongs to another client or request"} {}
+};
+
 /// Writes what request `request_id` adds to the catalogue within `tx`: its collections are
 /// created (or renamed), its earlier items are replaced by `e.items`, the extents of every
 /// collection it touched are computed again, and the catalogue version advances. An item id
-/// another request already holds in its collection throws pqxx::unique_violation.
+/// another request already holds in its collection throws pqxx::unique_violation; a collection
+/// id another client or request holds throws collection_taken.
 void write_catalogue(pqxx::transaction_base& tx, const std::string& request_id,
                      const catalogue_entries& e);
 

@@ -71,11 +71,14 @@ class builder {
     return param(v.text, c.type);
   }
 
-  /// The item's time [datetime, end_datetime] meets [start, end] (empty or ".." = open).
-  std::string time_meets(const std::string& start, const std::string& end) {
+  /// The item's time [datetime, end_datetime] meets [start, end] (empty or ".." = open). A
+  /// date end includes its whole day.
+  std::string time_meets(const std::string& start, const std::string& end,
+                         bool end_is_date = false) {
     std::string out = "true";
     if (!end.empty() && end != "..")
-      out += " AND datetime <= " + param(end, "timestamptz");
+      out += end_is_date ? " AND datetime < (" + param(end, "date") + " + 1)::timestamptz"
+                         : " AND datetime <= " + param(end, "timestamptz");
     if (!start.empty() && start != "..")
       out += " AND end_datetime >= " + param(start, "timestamptz");
     return "(" + out + ")";
@@ -97,7 +100,9 @@ class builder {
                ")";
       }
       case k::negation:
-        return "(NOT coalesce(" + filter(n.children.at(0)) + ", false))";
+        // Three-valued, as CQL2 is: not(unknown) stays unknown (the whole filter's unknown is
+        // false).
+        return "(NOT " + filter(n.children.at(0)) + ")";
       case k::comparison: {
         static const char* ops[] = {"=", "<>", "<", "<=", ">", ">="};
         bool known = false;
@@ -131,7 +136,8 @@ class builder {
       case k::s_intersects:
         return "ST_Intersects(geometry, " + geometry(n.geometry_geojson) + ")";
       case k::t_intersects:
-        return time_meets(n.values.at(0).text, n.values.at(1).text);
+        return time_meets(n.values.at(0).text, n.values.at(1).text,
+                          n.values.at(1).type == filter_value::kind::date);
       case k::constant:
         return !n.values.empty() && n.values[0].boolean ? "true" : "false";
     }

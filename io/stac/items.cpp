@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 
+#include "io/http/router.hpp"
+
 namespace gp::io::stac {
 
 using json = nlohmann::json;
@@ -86,7 +88,7 @@ std::array<double, 4> native_bbox(const raster_facts& r) {
 
 json item(const item_facts& f, const std::string& base_url) {
   auto root = base_url + "/platform/stac";
-  auto collection_url = root + "/collections/" + f.collection;
+  auto collection_url = root + "/collections/" + http::encode_segment(f.collection);
   json extensions = json::array({projection_extension});
   json properties = {{"ddh:dataset_id", f.dataset_id},
                      {"ddh:resource_id", f.resource_id},
@@ -151,7 +153,7 @@ json item(const item_facts& f, const std::string& base_url) {
     }
     assets[a.key] = x;
   }
-  auto self = collection_url + "/items/" + f.id;
+  auto self = collection_url + "/items/" + http::encode_segment(f.id);
   return {{"type", "Feature"},
           {"stac_version", stac_version},
           {"stac_extensions", extensions},
@@ -169,7 +171,7 @@ json item(const item_facts& f, const std::string& base_url) {
 
 json collection(const collection_facts& c, const std::string& base_url) {
   auto root = base_url + "/platform/stac";
-  auto self = root + "/collections/" + c.id;
+  auto self = root + "/collections/" + http::encode_segment(c.id);
   auto b = c.bounds.value_or(lon_lat_bounds{-180, -90, 180, 90});
   auto when = [](const std::string& t) { return t.empty() ? json() : json(t); };
   json out = {{"type", "Collection"},

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "io/http/router.hpp"
 #include "io/stac/items.hpp"
 
 namespace gp::io::stac {
@@ -18,11 +19,16 @@ constexpr const char* cog_type = "image/tiff; application=geotiff; profile=cloud
 lon_lat_bounds bounds_of(const json& b) {
   if (!b.is_array() || b.size() != 4)
     throw std::invalid_argument{"bounds must be [west, south, east, north]"};
-  return {b[0].get<double>(), b[1].get<double>(), b[2].get<double>(), b[3].get<double>()};
+  return {b.at(0).get<double>(), b.at(1).get<double>(), b.at(2).get<double>(),
+          b.at(3).get<double>()};
+}
+
+std::string collection_path(const std::string& collection) {
+  return "/platform/stac/collections/" + http::encode_segment(collection);
 }
 
 std::string item_path(const std::string& collection, const std::string& id) {
-  return "/platform/stac/collections/" + collection + "/items/" + id;
+  return collection_path(collection) + "/items/" + http::encode_segment(id);
 }
 
 /// The identity part of an item of `p`.
@@ -48,8 +54,8 @@ raster_facts raster_of(const json& r) {
   out.width = r.at("shape").at(1).get<int>();
   // The facts carry proj:transform [a, b, c, d, e, f]; the builder wants GDAL's geotransform.
   const auto& t = r.at("transform");
-  out.geotransform = {t[2].get<double>(), t[0].get<double>(), t[1].get<double>(),
-                      t[5].get<double>(), t[3].get<double>(), t[4].get<double>()};
+  out.geotransform = {t.at(2).get<double>(), t.at(0).get<double>(), t.at(1).get<double>(),
+                      t.at(5).get<double>(), t.at(3).get<double>(), t.at(4).get<double>()};
   for (const auto& b : r.at("bands")) {
     band_facts band;
     band.data_type = b.value("data_type", "");
@@ -98,7 +104,7 @@ published single_item(const publication& p, const item_facts& f, const std::stri
   auto doc = item(f, p.base_url);
   auto title = kind;
   title[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(title[0])));
-  out.entries.collections.push_back({f.collection, p.client_id, p.client_id + " " + kind,
+  out.entries.collections.push_back({f.collection, p.client_id, "", p.client_id + " " + kind,
                                      title + " published for " + p.client_id + "."});
   out.entries.items.push_back(row_of(f, doc, p.client_id, ""));
   out.endpoints["stac_item"] = item_path(f.collection, f.id);
@@ -133,6 +139,12 @@ std::optional<std::pair<std::string, std::string>> wanted_item(const publication
     return std::make_pair(rasters_collection(p.client_id),
                           item_id(p.dataset_id, p.resource_id, p.version_id));
   return std::nullopt;
+}
+
+std::optional<std::string> wanted_collection(const publication& p) {
+  if (p.request_type != "collection")
+    return std::nullopt;
+  return request_collection(p.client_id, p.dataset_id, p.resource_id, p.version_id);
 }
 
 published assemble(const publication& p, bool id_taken) {
@@ -185,6 +197,8 @@ published assemble(const publication& p, bool id_taken) {
     if (p.request_type != "collection")
       return out;
     auto cid = request_collection(p.client_id, p.dataset_id, p.resource_id, p.version_id);
+    if (id_taken)
+      cid = disambiguated_item_id(cid, p.request_id);
     std::vector<lon_lat_bounds> all;
     for (const auto& r : stac["rasters"]) {
       auto name = r.at("file").get<std::string>();
@@ -192,12 +206,13 @@ published assemble(const publication& p, bool id_taken) {
       f.id = std::filesystem::path{name}.stem().string();
       f.bounds = bounds_of(r.at("bounds"));
       f.raster = raster_of(r);
-      f.assets.push_back({"data", data + "/files/" + name, cog_type, name, {"data"}});
+      f.assets.push_back(
+        {"data", data + "/files/" + http::encode_segment(name), cog_type, name, {"data"}});
       auto doc = item(f, p.base_url);
       out.entries.items.push_back(row_of(f, doc, p.client_id, name));
       all.push_back(f.bounds);
     }
-    catalogue_collection c{cid, p.client_id,
+    catalogue_collection c{cid, p.client_id, p.request_id,
                            p.dataset_id + " / " + p.resource_id + " / " + p.version_id,
                            "The rasters of version " + p.version_id + " of resource " +
                              p.resource_id + " of dataset " + p.dataset_id + "."};
@@ -205,7 +220,7 @@ published assemble(const publication& p, bool id_taken) {
     collection_facts cf{cid, c.title, c.description, union_of(all), p.processed_at,
                         p.processed_at};
     out.stac_metadata = collection(cf, p.base_url);
-    out.endpoints["stac_collection"] = "/platform/stac/collections/" + cid;
+    out.endpoints["stac_collection"] = collection_path(cid);
     return out;
   } catch (const json::exception& e) {
     throw std::invalid_argument{std::string{"malformed STAC facts: "} + e.what()};

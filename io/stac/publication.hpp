@@ -30,6 +30,9 @@ struct publication {
 /// unset for a collection request, whose items live in a collection of their own.
 std::optional<std::pair<std::string, std::string>> wanted_item(const publication& p);
 
+/// The collection a collection request's items would go to; unset for other requests.
+std::optional<std::string> wanted_collection(const publication& p);
+
 /// What the request publishes.
 struct published {
   catalogue_entries entries;
@@ -40,9 +43,9 @@ struct published {
   nlohmann::json endpoints = nlohmann::json::object();
 };
 
-/// Assembles what `p` publishes. `id_taken`: the wanted item id is held by another request's
-/// item (then the item takes disambiguated_item_id). Throws std::invalid_argument when the
-/// facts are malformed.
+/// Assembles what `p` publishes. `id_taken`: the wanted item id (or, for a collection request,
+/// the wanted collection id) is held by another request (then it takes `_<first 8 hex of the
+/// request id>`). Throws std::invalid_argument when the facts are malformed.
 published assemble(const publication& p, bool id_taken);
 
 /// The collection document of a catalogue row, links absolute from `base_url`.

@@ -7,6 +7,8 @@
 CREATE TABLE platform.stac_collections (
   collection_id  text COLLATE "C" PRIMARY KEY,
   client_id      text NOT NULL,
+  -- The collection request it belongs to; null for a client's vectors and rasters collections.
+  request_id     char(32) COLLATE "C",
   title          text NOT NULL,
   description    text NOT NULL,
   -- [west, south, east, north] of its items' geometries; null while it has none.
@@ -56,6 +58,11 @@ CREATE INDEX stac_items_id_idx ON platform.stac_items (item_id);
 CREATE INDEX stac_items_identity_idx ON platform.stac_items (dataset_id, resource_id, version_id);
 CREATE INDEX stac_items_client_idx ON platform.stac_items (client_id, datetime DESC);
 
--- Advanced by every catalogue write: a node whose answer cache holds an older number empties it.
--- A sequence, so concurrent writes never wait for one another on a counter row.
-CREATE SEQUENCE platform.stac_catalogue_version;
+-- Advanced by every catalogue write, as the last statement of its transaction: a node whose
+-- answer cache was filled under another number empties it. A row (not a sequence, whose values
+-- are taken before the commit) so a reader sees the new number only with the write's rows.
+CREATE TABLE platform.stac_catalogue_state (
+  only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+  version  bigint NOT NULL
+);
+INSERT INTO platform.stac_catalogue_state (version) VALUES (0);

@@ -21,6 +21,10 @@ namespace {
 struct world {
   /// The item JSON find_stac_item answers (unset: none).
   std::optional<std::string> holder;
+  /// The collection find_stac_collection answers (unset: none).
+  std::optional<gp::catalogue_collection_row> collection;
+  /// Writes with catalogue rows answered errc::conflict (a collection id of another client).
+  int conflicts = 0;
   std::vector<gp::db::write_request_state> writes;
   bool store = true;
   int fail_writes = 0;
@@ -32,9 +36,16 @@ caf::behavior mock_pool(caf::event_based_actor* self, std::shared_ptr<world> w) 
   gp::test::fail_on_unexpected(self, "the mock pool");
   return {
     [=](const gp::db::find_stac_item&) { return gp::db::find_stac_item::result{w->holder}; },
+    [=](const gp::db::find_stac_collection&) {
+      return gp::db::find_stac_collection::result{w->collection};
+    },
     [=](const gp::db::write_request_state& op)
       -> caf::result<gp::db::write_request_state::result> {
       w->writes.push_back(op);
+      if (w->conflicts > 0 && !op.state.catalogue.empty()) {
+        --w->conflicts;
+        return caf::make_error(gp::errc::conflict, std::string{"the collection id is taken"});
+      }
       if (w->fail_writes > 0) {
         --w->fail_writes;
         return caf::make_error(gp::errc::database_unavailable, std::string{"down"});
@@ -132,17 +143,46 @@ TEST_F(stac_catalog_actor, an_id_another_request_holds_gives_the_disambiguated_i
   EXPECT_EQ(json::parse(r.stac_metadata_json)["id"], "d_r_v1");
 }
 
-TEST_F(stac_catalog_actor, a_refused_or_failed_write_does_not_advance_the_generation) {
+TEST_F(stac_catalog_actor, a_refused_write_keeps_the_generation_and_a_failed_one_advances_it) {
   auto before = opts.generation->load();
   w->store = false;
   auto r = finalise(completed_raster());
   EXPECT_FALSE(r.stored);
   EXPECT_EQ(opts.generation->load(), before);
+  // A failed write may have committed (its answer lost): the cache is emptied all the same.
   w->fail_writes = 1;
   auto failed = ask<gp::db::finalise_request::result>(actor, completed_raster());
   ASSERT_FALSE(failed);
   EXPECT_TRUE(gp::is(failed.error(), gp::errc::database_unavailable));
-  EXPECT_EQ(opts.generation->load(), before);
+  EXPECT_EQ(opts.generation->load(), before + 1);
+}
+
+TEST_F(stac_catalog_actor, a_client_collection_id_of_another_client_completes_without_an_item) {
+  w->conflicts = 1;
+  auto r = finalise(completed_raster());
+  EXPECT_TRUE(r.stored);
+  ASSERT_EQ(w->writes.size(), 2u);
+  EXPECT_FALSE(w->writes[0].state.catalogue.empty());
+  EXPECT_TRUE(w->writes[1].state.catalogue.empty());
+  EXPECT_EQ(r.stac_metadata_json, "null");
+  EXPECT_EQ(json::parse(r.endpoints_json).count("stac_item"), 0u);
+}
+
+TEST_F(stac_catalog_actor, a_collection_id_another_request_owns_gives_the_disambiguated_id) {
+  auto op = completed_raster();
+  op.completed.request_type = "collection";
+  gp::catalogue_collection_row other;
+  other.collection_id = "ddh_d_r_v1";
+  other.client_id = "ddh";
+  other.request_id = std::string(32, 'e');
+  w->collection = other;
+  auto r = finalise(op);
+  EXPECT_EQ(json::parse(r.stac_metadata_json)["id"], "ddh_d_r_v1_cccccccc");
+  EXPECT_EQ(w->writes[0].state.catalogue.collections[0].request_id, std::string(32, 'c'));
+  // Its own collection keeps the id.
+  w->collection->request_id = std::string(32, 'c');
+  r = finalise(op);
+  EXPECT_EQ(json::parse(r.stac_metadata_json)["id"], "ddh_d_r_v1");
 }
 
 TEST_F(stac_catalog_actor, outputs_without_facts_complete_without_an_item) {

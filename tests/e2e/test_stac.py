@@ -117,6 +117,8 @@ class StacApi(ClientCase):
         st, items = self.get(url + "/items")
         self.assertEqual(st, 200, items)
         self.assertEqual(sorted(self.ids(items)), ["east", "west"])
+        self.assertEqual(items["numberMatched"], 2)
+        self.assertEqual(items["numberReturned"], 2)
         self.assertValid(items)
         w, s, e, n = col["extent"]["spatial"]["bbox"][0]
         self.assertAlmostEqual(w, 5, places=3)

@@ -186,6 +186,35 @@ TEST_F(stac_catalogue, an_item_id_another_request_holds_is_refused_so_the_writer
   EXPECT_TRUE(find_stac_item(c, "ddh", "ddh_rasters", "a_b_c_v1"));
 }
 
+TEST_F(stac_catalogue, a_collection_id_another_request_or_client_owns_is_refused) {
+  sample a{"ddh", "a_b", "c", "v1", "collection"};
+  auto p = publication_of(a);
+  p.outputs = {{"stac", {{"rasters", {publication_of(sample{}).outputs["stac"]["rasters"][0]}}}}};
+  auto out = gp::io::stac::assemble(p, false);
+  {
+    pqxx::work tx{c};
+    write_catalogue(tx, p.request_id, out.entries);
+    tx.commit();
+  }
+  // dataset "a", resource "b_c": the same collection id, another request.
+  auto q = p;
+  q.dataset_id = "a";
+  q.resource_id = "b_c";
+  q.request_id = gp::io::http::request_id_for("ddh", "a", "b_c", "v1");
+  auto clash = gp::io::stac::assemble(q, false);
+  EXPECT_EQ(clash.entries.collections[0].collection_id, out.entries.collections[0].collection_id);
+  {
+    pqxx::work tx{c};
+    EXPECT_THROW(write_catalogue(tx, q.request_id, clash.entries), collection_taken);
+  }
+  auto mine = gp::io::stac::assemble(q, true);
+  pqxx::work tx{c};
+  write_catalogue(tx, q.request_id, mine.entries);
+  tx.commit();
+  EXPECT_TRUE(find_stac_collection(c, "ddh", "ddh_a_b_c_v1_" + q.request_id.substr(0, 8)));
+  EXPECT_EQ(find_stac_collection(c, "ddh", "ddh_a_b_c_v1")->item_count, 1);
+}
+
 TEST_F(stac_catalogue, a_client_sees_only_its_own_collections_and_items) {
   publish_fixture();
   publish({"other", "secret", "x", "v1", "raster", {5.7, 49.4, 6.6, 50.2}, minute(20)});
@@ -325,6 +354,14 @@ TEST_F(stac_catalogue, every_cql2_operator_matches_and_refuses_in_both_encodings
       {"args", {{{"op", "="}, {"args", {prop("ddh:dataset_id"), "lux"}}},
                 {{"op", "="}, {"args", {prop("ddh:dataset_id"), "fiji"}}}}}},
      {"lux_dem_v1", "fiji_dem_v1"}},
+    // Three-valued: not(unknown) is unknown (paris has no EPSG code).
+    {"NOT (proj:epsg = 4326)",
+     {{"op", "not"}, {"args", {{{"op", "="}, {"args", {prop("proj:epsg"), 4326}}}}}}, {}},
+    // A date as an interval's end includes its day.
+    {"T_INTERSECTS(datetime, INTERVAL('2023-12-31', '2024-01-01'))",
+     {{"op", "t_intersects"},
+      {"args", {prop("datetime"), {{"interval", {"2023-12-31", "2024-01-01"}}}}}},
+     {"lux_dem_v1", "fiji_dem_v1", "paris_ortho_v2", "rivers_osm_v1"}},
     {"NOT (ddh:resource_id = 'osm')",
      {{"op", "not"}, {"args", {{{"op", "="}, {"args", {prop("ddh:resource_id"), "osm"}}}}}},
      {"lux_dem_v1", "fiji_dem_v1", "paris_ortho_v2"}},
