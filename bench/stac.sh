@@ -71,13 +71,14 @@ echo "catalogue: $ITEMS items in $LOAD_S s, $ITEM_BYTES bytes per item" >&2
 # The four searches: name, GET query, and the statement search_sql builds for it (for EXPLAIN).
 BBOX_Q='bbox=5,45,15,55&datetime=2022-01-01T00:00:00Z/2022-12-31T23:59:59Z&limit=10'
 IDS_Q='ids=ds7_r1007_v1,ds42_r3042_v1,ds999_r50999_v1&limit=10'
-CQL_Q="filter=$(python3 -c "import urllib.parse; print(urllib.parse.quote(\"\\\"ddh:dataset_id\\\" = 'ds42'\"))")&limit=10"
+# "ddh:dataset_id" = 'ds42' and S_INTERSECTS(geometry, POLYGON(...)), percent-encoded.
+CQL_Q='filter=%22ddh%3Adataset_id%22%20%3D%20%27ds42%27&limit=10'
 POLY="POLYGON((5 45,15 45,15 55,5 55,5 45))"
-GEO_Q="filter=$(python3 -c "import urllib.parse,sys; print(urllib.parse.quote('S_INTERSECTS(geometry, $POLY)'))")&limit=10"
+GEO_Q='filter=S_INTERSECTS%28geometry%2C%20POLYGON%28%285%2045%2C15%2045%2C15%2055%2C5%2055%2C5%2045%29%29%29&limit=10'
 ORDER="ORDER BY datetime DESC, collection_id ASC, item_id ASC LIMIT 11"
 SEL="SELECT collection_id, item_id, content FROM platform.stac_items WHERE client_id = 'bench'"
 explain() {  # the index names in the plan of $1
-  gp_psql -d "$DB" -tAc "EXPLAIN $1" | grep -oE '(Index|Bitmap Index) Scan( Backward)? using [a-z_]+' | awk '{print $NF}' | sort -u | paste -sd, -
+  gp_psql -d "$DB" -tAc "EXPLAIN $1" | { grep -oE '(Index Scan( Backward)? using|Index Only Scan using|Bitmap Index Scan on) [a-z_]+' || echo "a sequential scan"; } | awk '{print $NF}' | sort -u | paste -sd, -
 }
 IX_BBOX=$(explain "$SEL AND ST_Intersects(geometry, ST_MakeEnvelope(5, 45, 15, 55, 4326)) AND datetime <= '2022-12-31T23:59:59Z' AND end_datetime >= '2022-01-01T00:00:00Z' $ORDER")
 IX_IDS=$(explain "$SEL AND item_id = ANY('{ds7_r1007_v1,ds42_r3042_v1,ds999_r50999_v1}'::text[]) $ORDER")

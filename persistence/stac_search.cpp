@@ -100,8 +100,7 @@ class builder {
                ")";
       }
       case k::negation:
-        // Three-valued, as CQL2 is: not(unknown) stays unknown (the whole filter's unknown is
-        // false).
+        // Three-valued, as CQL2 is: not(unknown) stays unknown (and excludes the row).
         return "(NOT " + filter(n.children.at(0)) + ")";
       case k::comparison: {
         static const char* ops[] = {"=", "<>", "<", "<=", ">", ">="};
@@ -209,8 +208,10 @@ search_statement search_sql(const stac_search& s, const std::string& scope) {
     where += " AND ST_Intersects(geometry, " + b.geometry(s.intersects_geojson) + ")";
   if (s.datetime)
     where += " AND " + b.time_meets(s.datetime->start, s.datetime->end);
+  // A filter that is unknown (null) for a row excludes it, as WHERE does; not wrapping it lets
+  // the planner use the indexes its comparisons name.
   if (s.filter)
-    where += " AND coalesce(" + b.filter(*s.filter) + ", false)";
+    where += " AND " + b.filter(*s.filter);
   auto keys = effective_sort(s);
   if (s.position)
     where += " AND " + b.after(keys, *s.position);

@@ -110,12 +110,14 @@ SQL
   # Tests drop their scratch databases WITH (FORCE); that must be allowed to end an autovacuum
   # worker that happens to be visiting the database.
   gp_psql -d postgres -c "GRANT pg_signal_backend TO $GP_DB_USER"
-  gp_psql -d "$GP_DB_NAME" -c "CREATE EXTENSION IF NOT EXISTS postgis"
+  gp_psql -d "$GP_DB_NAME" -c "CREATE EXTENSION IF NOT EXISTS postgis" \
+    -c "CREATE EXTENSION IF NOT EXISTS btree_gist"
   # The template is closed to connections once PostGIS is in it; a template already closed is left
   # alone, since opening it again would fail the clones of tests running beside this script.
   if [ "$(gp_psql -d postgres -tAc "SELECT datistemplate AND NOT datallowconn FROM pg_database WHERE datname = 'geoplatform_template'")" != t ]; then
     gp_psql -d postgres -c "ALTER DATABASE geoplatform_template ALLOW_CONNECTIONS true"
-    gp_psql -d geoplatform_template -c "CREATE EXTENSION IF NOT EXISTS postgis"
+    gp_psql -d geoplatform_template -c "CREATE EXTENSION IF NOT EXISTS postgis" \
+      -c "CREATE EXTENSION IF NOT EXISTS btree_gist"
     # No session (autovacuum included) may sit in the template while tests clone it.
     gp_psql -d postgres -c "ALTER DATABASE geoplatform_template IS_TEMPLATE true ALLOW_CONNECTIONS false"
   fi

@@ -2,6 +2,10 @@
 -- (docs/stac.md). Items are written in the transaction that stores their request's completed
 -- state; a request's items are replaced when it completes again.
 
+-- btree_gist is a trusted extension: the database's owner may create it (scripts/run and
+-- scripts/test create it as the superuser beforehand).
+CREATE EXTENSION IF NOT EXISTS btree_gist;
+
 -- One row per collection: <client>_vectors, <client>_rasters and one per collection request.
 -- Its extents are kept current by every write of its items.
 CREATE TABLE platform.stac_collections (
@@ -51,9 +55,11 @@ CREATE TABLE platform.stac_items (
   UNIQUE (request_id, item_key),
   CHECK (end_datetime >= datetime)
 );
-CREATE INDEX stac_items_geometry_idx ON platform.stac_items USING gist (geometry);
+-- Place and time in one GIST index (btree_gist): a bbox with a datetime interval reads only the
+-- items matching both; with place alone it serves as the geometry index.
+CREATE INDEX stac_items_geometry_time_idx ON platform.stac_items
+  USING gist (geometry, datetime, end_datetime);
 CREATE INDEX stac_items_datetime_idx ON platform.stac_items (datetime DESC, collection_id, item_id);
-CREATE INDEX stac_items_end_datetime_idx ON platform.stac_items (end_datetime);
 CREATE INDEX stac_items_id_idx ON platform.stac_items (item_id);
 CREATE INDEX stac_items_identity_idx ON platform.stac_items (dataset_id, resource_id, version_id);
 CREATE INDEX stac_items_client_idx ON platform.stac_items (client_id, datetime DESC);
