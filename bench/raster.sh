@@ -66,7 +66,7 @@ echo "request: $REQ_S s ($STEPS), peak RSS $REQ_RSS MiB; STAC step adds $STAC_MS
 CPU=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 {
   echo
-  echo "### Raster request (validate_raster + process_raster) vs gdal_translate — $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "### Raster request (validate_raster, process_raster, stac_catalog_raster) vs gdal_translate — $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "Machine: $(nproc) cores ($CPU), $(free -g | awk '/Mem:/ {print $2}') GiB; geoplatform $("$BIN" version | cut -d' ' -f2), GDAL $(gdal-config --version); input ${SIZE}x${SIZE}x3 Byte noise GeoTIFF ($(du -h "$SRC" | cut -f1)), COG with DEFLATE and NUM_THREADS=ALL_CPUS on both sides."
   echo
   echo "| | time | ratio | peak RSS |"
