@@ -396,6 +396,34 @@ TEST_F(vector_ingest, stac_catalog_vectors_gives_the_hull_geometry_types_and_tim
   EXPECT_EQ(cities["geometry_types"], json::array({"Point"}));
 }
 
+TEST_F(vector_ingest, a_layer_across_the_antimeridian_has_a_split_hull_and_west_east_bounds) {
+  auto src = write("fiji.csv", "id,lon,lat\n1,177.5,-17.5\n2,179.9,-16.2\n3,-179.8,-16.8\n"
+                               "4,-178.5,-19.0\n5,178.0,-19.1\n");
+  auto req = request(src);
+  ingest(req);
+  auto fp = run_job("stac_catalog_vectors", req).back().at(0)["footprint"];
+  ASSERT_EQ(fp["bounds"].size(), 4u) << fp.dump();
+  // West of east: the box crosses 180° (STAC and RFC 7946 §5.2), not the whole globe.
+  EXPECT_NEAR(fp["bounds"][0].get<double>(), 177.5, 1e-6);
+  EXPECT_NEAR(fp["bounds"][2].get<double>(), -178.5, 1e-6);
+  EXPECT_NEAR(fp["bounds"][1].get<double>(), -19.1, 1e-6);
+  // The hull, split at 180°: every longitude is within ±180 and no part spans the globe.
+  EXPECT_EQ(fp["hull"]["type"], "MultiPolygon") << fp["hull"].dump();
+  for (const auto& part : fp["hull"]["coordinates"]) {
+    double lo = 180, hi = -180;
+    for (const auto& p : part[0]) {
+      lo = std::min(lo, p[0].get<double>());
+      hi = std::max(hi, p[0].get<double>());
+    }
+    EXPECT_LT(hi - lo, 5.0) << part.dump();
+  }
+  // A layer on one side of it keeps a plain hull and bounds.
+  auto plain = request(copy("naturalearth_cities.zip"));
+  ingest(plain);
+  auto cities = run_job("stac_catalog_vectors", plain).back().at(0)["footprint"];
+  EXPECT_LT(cities["bounds"][0].get<double>(), cities["bounds"][2].get<double>());
+}
+
 TEST_F(vector_ingest, a_datetime_column_that_is_missing_or_not_a_time_fails_naming_it) {
   auto src = write("labels.csv", "id,lon,lat,label\n1,6.0,49.5,spring\n");
   auto missing = request(src, {{"datetime_column", "when"}});
