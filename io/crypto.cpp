@@ -1,10 +1,12 @@
 #include "io/crypto.hpp"
 
 #include <array>
+#include <cctype>
 #include <stdexcept>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 namespace gp::io {
@@ -94,6 +96,49 @@ std::string base64_encode(std::string_view data) {
                           reinterpret_cast<const unsigned char*>(data.data()),
                           static_cast<int>(data.size()));
   out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+  std::string padded{text};
+  while (padded.size() % 4 != 0)
+    padded += '=';
+  for (char c : padded)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '='))
+      return std::nullopt;
+  std::string out(3 * padded.size() / 4 + 1, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(padded.data()),
+                          static_cast<int>(padded.size()));
+  if (n < 0)
+    return std::nullopt;
+  // EVP_DecodeBlock counts the padding as zero bytes.
+  size_t pad = 0;
+  for (auto i = padded.rbegin(); i != padded.rend() && *i == '='; ++i)
+    ++pad;
+  if (pad > 2)
+    return std::nullopt;
+  out.resize(static_cast<size_t>(n) - pad);
+  return out;
+}
+
+std::string hmac_sha256(std::string_view key, std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len) == nullptr)
+    throw std::runtime_error{"HMAC-SHA256 failed"};
+  return std::string{reinterpret_cast<const char*>(md), len};
+}
+
+std::string hex_of(std::string_view bytes) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
   return out;
 }
 

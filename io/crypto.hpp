@@ -1,5 +1,6 @@
 #pragma once
 // Key material: CSPRNG strings, SHA-256, API keys and webhook secrets.
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,15 @@ std::string random_string(size_t n, std::string_view alphabet);
 
 /// Standard base64 (with padding) of `data`.
 std::string base64_encode(std::string_view data);
+
+/// The bytes of standard base64 `text` (padding optional); unset when it is not base64.
+std::optional<std::string> base64_decode(std::string_view text);
+
+/// Raw HMAC-SHA256 of `data` keyed by `key`.
+std::string hmac_sha256(std::string_view key, std::string_view data);
+
+/// Lowercase hex of `bytes`.
+std::string hex_of(std::string_view bytes);
 
 /// A freshly generated API key: the full key is shown once; only `hash` is stored.
 struct generated_key {
