@@ -199,6 +199,25 @@ int run_cli(int argc, char** argv) {
     action = [&] { return keys_list(load_config(common), keys_client, keys_json); };
   });
 
+  auto* webhooks = app.add_subcommand("webhooks", "Webhook tools for integrators");
+  webhooks->require_subcommand(1);
+  webhook_listen_args wl;
+  auto* listen_cmd = webhooks->add_subcommand(
+    "listen", "Run a local receiver that verifies each delivery's signatures (webhook-signature "
+              "and X-Platform-Signature) and prints one line per delivery");
+  listen_cmd->add_option("--port", wl.port, "Port to listen on (0: any free port)")
+    ->capture_default_str();
+  listen_cmd->add_option("--address", wl.address, "Address to listen on")->capture_default_str();
+  listen_cmd->add_option("--secret", wl.secrets,
+                         "The client's whsec_ secret; give it twice during a rotation (new and "
+                         "previous)")
+    ->required();
+  listen_cmd->add_option("--tolerance", wl.tolerance_s,
+                         "Seconds a webhook-timestamp may be from now")
+    ->capture_default_str();
+  listen_cmd->add_flag("--print-body", wl.print_body, "Also print each delivery's JSON");
+  listen_cmd->callback([&] { action = [&] { return webhooks_listen(wl); }; });
+
   auto* config_cmd = app.add_subcommand("config", "Inspect configuration");
   config_cmd->require_subcommand(1);
   auto* show = config_cmd->add_subcommand(

@@ -1,6 +1,7 @@
 #pragma once
 // The commands behind the command line. Each returns an exit code; failures throw
 // std::runtime_error (or config_error) with a one-line reason.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,5 +56,19 @@ struct key_create_args {
 int keys_create(const config& cfg, const key_create_args& args);
 int keys_revoke(const config& cfg, const std::string& key_id);
 int keys_list(const config& cfg, const std::string& client_id, bool as_json);
+
+/// Arguments of `webhooks listen`.
+struct webhook_listen_args {
+  std::string address = "127.0.0.1";
+  int port = 9000;
+  /// whsec_ secrets: the client's, and the previous one during a rotation.
+  std::vector<std::string> secrets;
+  /// Largest distance of webhook-timestamp from now (Standard Webhooks suggests 5 minutes).
+  int64_t tolerance_s = 300;
+  bool print_body = false;
+};
+
+/// Runs a local webhook receiver until SIGINT/SIGTERM (app/webhook_commands.cpp).
+int webhooks_listen(const webhook_listen_args& args);
 
 }  // namespace gp::app

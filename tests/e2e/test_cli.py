@@ -15,7 +15,7 @@ class CommandLine(unittest.TestCase):
         for args in ([], ["serve"], ["migrate"], ["clients"], ["clients", "create"],
                      ["clients", "update"], ["clients", "list"], ["keys"], ["keys", "create"],
                      ["keys", "list"],
-                     ["config", "show"], ["version"]):
+                     ["config", "show"], ["version"], ["webhooks"], ["webhooks", "listen"]):
             r = run(*args, "--help")
             self.assertEqual(r.returncode, 0, (args, r.stderr))
             self.assertIn("Usage:", r.stdout, args)

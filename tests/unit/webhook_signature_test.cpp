@@ -1,6 +1,7 @@
 // Webhook signatures (io/webhooks/signature): the Standard Webhooks known answer, the platform's
 // hex signature, secrets of any decoded length, rotation (two signatures in each header), and
 // verification that refuses anything else.
+#include "io/webhooks/receiver.hpp"
 #include "io/webhooks/signature.hpp"
 
 #include <gtest/gtest.h>
@@ -67,4 +68,51 @@ TEST(webhook_signature, verification_refuses_another_body_id_time_or_key) {
   EXPECT_TRUE(verify_platform(h.platform_signature, {"k"}, "{\"a\":1}"));
   EXPECT_FALSE(verify_platform(h.platform_signature, {"k"}, "{\"a\":2}"));
   EXPECT_FALSE(verify_platform("sha256=00", {"k"}, "{\"a\":1}"));
+}
+
+namespace {
+
+gp::io::http::request delivery(const std::vector<std::string>& keys, int64_t ts,
+                               const std::string& body = R"({"event":"platform.request.completed","request_id":"r1","status":"completed"})") {
+  auto h = sign(keys, "msg_7", ts, body);
+  gp::io::http::request r;
+  r.method = "POST";
+  r.path = "/hooks";
+  r.body = body;
+  r.headers = {{"webhook-id", h.webhook_id},
+               {"webhook-timestamp", h.webhook_timestamp},
+               {"webhook-signature", h.webhook_signature},
+               {"X-Platform-Signature", h.platform_signature}};
+  return r;
+}
+
+}  // namespace
+
+TEST(webhook_receiver, a_signed_fresh_delivery_is_accepted_and_summarised) {
+  auto c = check_delivery(delivery({"k"}, 1000), {"k"}, 1010, 300);
+  EXPECT_TRUE(c.accepted) << c.reason;
+  EXPECT_EQ(c.summary,
+            "accepted msg_7 platform.request.completed request=r1 status=completed "
+            "webhook-signature=ok X-Platform-Signature=ok");
+  // Signed by the old and the new secret during a rotation: a receiver knowing either accepts.
+  EXPECT_TRUE(check_delivery(delivery({"new", "old"}, 1000), {"old"}, 1000, 300).accepted);
+}
+
+TEST(webhook_receiver, a_wrong_key_a_stale_time_or_a_changed_body_is_refused_with_the_reason) {
+  auto wrong = check_delivery(delivery({"k"}, 1000), {"other"}, 1000, 300);
+  EXPECT_FALSE(wrong.accepted);
+  EXPECT_EQ(wrong.reason, "webhook-signature does not match a secret");
+  auto stale = check_delivery(delivery({"k"}, 1000), {"k"}, 1400, 300);
+  EXPECT_FALSE(stale.accepted);
+  EXPECT_EQ(stale.reason, "webhook-timestamp is 400 s from now (more than 300 s)");
+  auto changed = delivery({"k"}, 1000);
+  changed.body = R"({"event":"platform.request.failed"})";
+  auto c = check_delivery(changed, {"k"}, 1000, 300);
+  EXPECT_FALSE(c.accepted);
+  EXPECT_FALSE(c.standard_signature_ok);
+  EXPECT_FALSE(c.platform_signature_ok);
+  auto unsigned_one = delivery({"k"}, 1000);
+  unsigned_one.headers.pop_back();  // no X-Platform-Signature
+  EXPECT_EQ(check_delivery(unsigned_one, {"k"}, 1000, 300).reason,
+            "X-Platform-Signature does not match a secret");
 }
