@@ -41,11 +41,7 @@ io::stac::publication publication_of(const request_view& v, const std::string& o
                                      const std::string& base_url) {
   io::stac::publication p;
   p.request_id = v.request_id;
-  p.client_id = v.client_id;
-  p.dataset_id = v.dataset_id;
-  p.resource_id = v.resource_id;
-  p.version_id = v.version_id;
-  p.request_type = v.request_type;
+  p.spec = v;
   p.outputs = json::parse(outputs_json.empty() ? "{}" : outputs_json, nullptr, false);
   p.processed_at = now_utc();
   p.base_url = base_url;
@@ -150,7 +146,8 @@ stac_catalog_impl::behavior_type stac_catalog(catalog_self* self, stac_catalog_o
           .then(
             [=](const db::find_stac_collection::result& found) mutable {
               const auto& c = found.collection;
-              bool taken = c && (c->client_id != p.client_id || c->request_id != p.request_id);
+              bool taken =
+                c && (c->client_id != p.spec.client_id || c->request_id != p.request_id);
               store(self, rp, std::move(op), p, taken);
             },
             failed);

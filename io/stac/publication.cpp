@@ -35,9 +35,9 @@ std::string item_path(const std::string& collection, const std::string& id) {
 item_facts identity_of(const publication& p, const std::string& collection) {
   item_facts f;
   f.collection = collection;
-  f.dataset_id = p.dataset_id;
-  f.resource_id = p.resource_id;
-  f.version_id = p.version_id;
+  f.dataset_id = p.spec.dataset_id;
+  f.resource_id = p.spec.resource_id;
+  f.version_id = p.spec.version_id;
   f.request_id = p.request_id;
   f.datetime = p.processed_at;
   f.created = p.processed_at;
@@ -104,9 +104,9 @@ published single_item(const publication& p, const item_facts& f, const std::stri
   auto doc = item(f, p.base_url);
   auto title = kind;
   title[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(title[0])));
-  out.entries.collections.push_back({f.collection, p.client_id, "", p.client_id + " " + kind,
-                                     title + " published for " + p.client_id + "."});
-  out.entries.items.push_back(row_of(f, doc, p.client_id, ""));
+  out.entries.collections.push_back({f.collection, p.spec.client_id, "", p.spec.client_id + " " + kind,
+                                     title + " published for " + p.spec.client_id + "."});
+  out.entries.items.push_back(row_of(f, doc, p.spec.client_id, ""));
   out.endpoints["stac_item"] = item_path(f.collection, f.id);
   out.stac_metadata = std::move(doc);
   return out;
@@ -132,19 +132,19 @@ lon_lat_bounds union_of(const std::vector<lon_lat_bounds>& all) {
 }  // namespace
 
 std::optional<std::pair<std::string, std::string>> wanted_item(const publication& p) {
-  if (p.request_type == "vector")
-    return std::make_pair(vectors_collection(p.client_id),
-                          item_id(p.dataset_id, p.resource_id, p.version_id));
-  if (p.request_type == "raster")
-    return std::make_pair(rasters_collection(p.client_id),
-                          item_id(p.dataset_id, p.resource_id, p.version_id));
+  if (p.spec.request_type == "vector")
+    return std::make_pair(vectors_collection(p.spec.client_id),
+                          item_id(p.spec.dataset_id, p.spec.resource_id, p.spec.version_id));
+  if (p.spec.request_type == "raster")
+    return std::make_pair(rasters_collection(p.spec.client_id),
+                          item_id(p.spec.dataset_id, p.spec.resource_id, p.spec.version_id));
   return std::nullopt;
 }
 
 std::optional<std::string> wanted_collection(const publication& p) {
-  if (p.request_type != "collection")
+  if (p.spec.request_type != "collection")
     return std::nullopt;
-  return request_collection(p.client_id, p.dataset_id, p.resource_id, p.version_id);
+  return request_collection(p.spec.client_id, p.spec.dataset_id, p.spec.resource_id, p.spec.version_id);
 }
 
 published assemble(const publication& p, bool id_taken) {
@@ -154,10 +154,10 @@ published assemble(const publication& p, bool id_taken) {
     return out;
   auto data = "/platform/data/" + p.request_id;
   try {
-    if (p.request_type == "vector" && stac.contains("vector")) {
+    if (p.spec.request_type == "vector" && stac.contains("vector")) {
       const auto& v = stac["vector"];
-      auto f = identity_of(p, vectors_collection(p.client_id));
-      f.id = item_id(p.dataset_id, p.resource_id, p.version_id);
+      auto f = identity_of(p, vectors_collection(p.spec.client_id));
+      f.id = item_id(p.spec.dataset_id, p.spec.resource_id, p.spec.version_id);
       if (id_taken)
         f.id = disambiguated_item_id(f.id, p.request_id);
       if (v.contains("bounds") && v["bounds"].is_array())
@@ -182,10 +182,10 @@ published assemble(const publication& p, bool id_taken) {
     }
     if (!stac.contains("rasters") || !stac["rasters"].is_array() || stac["rasters"].empty())
       return out;
-    if (p.request_type == "raster") {
+    if (p.spec.request_type == "raster") {
       const auto& r = stac["rasters"][0];
-      auto f = identity_of(p, rasters_collection(p.client_id));
-      f.id = item_id(p.dataset_id, p.resource_id, p.version_id);
+      auto f = identity_of(p, rasters_collection(p.spec.client_id));
+      f.id = item_id(p.spec.dataset_id, p.spec.resource_id, p.spec.version_id);
       if (id_taken)
         f.id = disambiguated_item_id(f.id, p.request_id);
       f.bounds = bounds_of(r.at("bounds"));
@@ -194,9 +194,9 @@ published assemble(const publication& p, bool id_taken) {
                           {"data"}});
       return single_item(p, f, "rasters");
     }
-    if (p.request_type != "collection")
+    if (p.spec.request_type != "collection")
       return out;
-    auto cid = request_collection(p.client_id, p.dataset_id, p.resource_id, p.version_id);
+    auto cid = request_collection(p.spec.client_id, p.spec.dataset_id, p.spec.resource_id, p.spec.version_id);
     if (id_taken)
       cid = disambiguated_item_id(cid, p.request_id);
     std::vector<lon_lat_bounds> all;
@@ -209,13 +209,13 @@ published assemble(const publication& p, bool id_taken) {
       f.assets.push_back(
         {"data", data + "/files/" + http::encode_segment(name), cog_type, name, {"data"}});
       auto doc = item(f, p.base_url);
-      out.entries.items.push_back(row_of(f, doc, p.client_id, name));
+      out.entries.items.push_back(row_of(f, doc, p.spec.client_id, name));
       all.push_back(f.bounds);
     }
-    catalogue_collection c{cid, p.client_id, p.request_id,
-                           p.dataset_id + " / " + p.resource_id + " / " + p.version_id,
-                           "The rasters of version " + p.version_id + " of resource " +
-                             p.resource_id + " of dataset " + p.dataset_id + "."};
+    catalogue_collection c{cid, p.spec.client_id, p.request_id,
+                           p.spec.dataset_id + " / " + p.spec.resource_id + " / " + p.spec.version_id,
+                           "The rasters of version " + p.spec.version_id + " of resource " +
+                             p.spec.resource_id + " of dataset " + p.spec.dataset_id + "."};
     out.entries.collections.push_back(c);
     collection_facts cf{cid, c.title, c.description, union_of(all), p.processed_at,
                         p.processed_at};

@@ -8,15 +8,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include "messages/requests.hpp"
 #include "messages/stac.hpp"
 
 namespace gp::io::stac {
 
 /// A completed request, as the catalogue sees it.
 struct publication {
-  std::string request_id, client_id, dataset_id, resource_id, version_id;
-  /// vector, raster or collection.
-  std::string request_type;
+  std::string request_id;
+  /// Its identity and type (vector, raster or collection).
+  request_spec spec;
   /// Its merged outputs; their "stac" member holds the facts ({"vector": …} or
   /// {"rasters": […]}).
   nlohmann::json outputs;

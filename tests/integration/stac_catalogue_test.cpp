@@ -52,12 +52,12 @@ struct stac_catalogue : ::testing::Test {
 
   gp::io::stac::publication publication_of(const sample& s) {
     gp::io::stac::publication p;
-    p.client_id = s.client;
-    p.dataset_id = s.dataset;
-    p.resource_id = s.resource;
-    p.version_id = s.version;
+    p.spec.client_id = s.client;
+    p.spec.dataset_id = s.dataset;
+    p.spec.resource_id = s.resource;
+    p.spec.version_id = s.version;
     p.request_id = gp::io::http::request_id_for(s.client, s.dataset, s.resource, s.version);
-    p.request_type = s.type;
+    p.spec.request_type = s.type;
     p.processed_at = s.processed_at;
     p.base_url = "http://stac.test";
     const auto& b = s.bounds;
@@ -198,8 +198,8 @@ TEST_F(stac_catalogue, a_collection_id_another_request_or_client_owns_is_refused
   }
   // dataset "a", resource "b_c": the same collection id, another request.
   auto q = p;
-  q.dataset_id = "a";
-  q.resource_id = "b_c";
+  q.spec.dataset_id = "a";
+  q.spec.resource_id = "b_c";
   q.request_id = gp::io::http::request_id_for("ddh", "a", "b_c", "v1");
   auto clash = gp::io::stac::assemble(q, false);
   EXPECT_EQ(clash.entries.collections[0].collection_id, out.entries.collections[0].collection_id);
