@@ -15,6 +15,7 @@
 #include "io/stac/api_documents.hpp"
 #include "io/stac/publication.hpp"
 #include "io/stac/search_codec.hpp"
+#include "persistence/stac_search.hpp"
 #include "messages/atoms.hpp"
 
 namespace gp {
@@ -91,6 +92,16 @@ http_call caching(edge_self* self, const http_call& call, std::string key) {
 /// The cache key of an answer for client `scope`.
 std::string key_of(const std::string& scope, const std::string& route, const std::string& rest) {
   return scope + '\n' + route + '\n' + rest;
+}
+
+/// A token made for another sort order has another number of values: a 400 rather than an
+/// empty page. True when it answered.
+bool refuse_foreign_token(const http_call& call, const stac_search& s) {
+  if (!s.position || s.position->values.size() == persistence::effective_sort(s).size())
+    return false;
+  call.reply(io::http::validation_problem(
+    {{"token", "belongs to a search with another sortby: start again without it"}}));
+  return true;
 }
 
 /// Runs a search and answers with its ItemCollection. `query` (GET) or `body` (POST) make the
@@ -207,6 +218,8 @@ void handle_stac_items(edge_self* self, http_call call, const principal& who,
   auto search = io::stac::parse_items_query(call.req.query, cid, errors);
   if (!errors.empty())
     return call.reply(io::http::validation_problem(errors));
+  if (refuse_foreign_token(call, search))
+    return;
   auto scope = client_scope(who);
   auto key = key_of(scope, "items", cid + '\n' + call.req.query);
   if (const auto* hit = cached(self, key))
@@ -247,6 +260,8 @@ void handle_stac_search(edge_self* self, http_call call, const principal& who,
                                 : io::stac::parse_search_query(call.req.query, errors);
   if (!errors.empty())
     return call.reply(io::http::validation_problem(errors));
+  if (refuse_foreign_token(call, search))
+    return;
   auto scope = client_scope(who);
   // GET answers carry their query in their links: the query is the key. POST answers link by
   // token only: the normalised search and the token are.

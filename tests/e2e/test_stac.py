@@ -188,6 +188,13 @@ class StacApi(ClientCase):
             self.assertEqual(st, 200, page)
             posted += self.ids(page)
         self.assertEqual(posted, seen)
+        # A token of this order used with another sortby is refused, not an empty page.
+        st, page = self.get("/platform/stac/search?collections=ddh_rasters&limit=1")
+        nxt_token = urllib.parse.parse_qs(urllib.parse.urlparse(
+            [l for l in page["links"] if l["rel"] == "next"][0]["href"]).query)["token"][0]
+        st, doc = self.get("/platform/stac/search?sortby=id,collection&token=" + nxt_token)
+        self.assertEqual(st, 400, doc)
+        self.assertEqual(doc["errors"][0]["field"], "token")
         # Filters in both encodings, bbox, datetime and ids.
         text = urllib.parse.quote("\"ddh:dataset_id\" = 'lux'")
         st, a = self.get("/platform/stac/search?filter=%s&filter-lang=cql2-text" % text)
