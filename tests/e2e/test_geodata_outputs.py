@@ -337,6 +337,10 @@ class VectorFailureAndCancel(VectorCase):
         return psql(self.db.url, "SELECT coalesce(string_agg(tablename, ',' ORDER BY tablename), "
                                  "'') FROM pg_tables WHERE schemaname = 'geo'")
 
+    def stac_items(self, rid):
+        return psql(self.db.url, "SELECT count(*) FROM platform.stac_items WHERE request_id = "
+                                 "'%s'" % rid)
+
     def collections(self):
         st, _, doc = self.api.json("GET", "/features/collections")
         self.assertEqual(st, 200)
@@ -355,6 +359,8 @@ class VectorFailureAndCancel(VectorCase):
         self.assertNotIn(table, self.collections())
         st, _, _ = self.api("GET", "/features/collections/%s/items" % table)
         self.assertEqual(st, 404)
+        self.assertEqual(self.stac_items(done["request_id"]), "0")
+        self.assertIsNone(done["stac_metadata"])
 
     def test_a_cancelled_request_leaves_no_table_row_or_file(self):
         st, _, doc = self.api.json("POST", "/platform/submit",
@@ -378,6 +384,10 @@ class VectorFailureAndCancel(VectorCase):
         while table in self.geo_tables() and time.time() < deadline:
             time.sleep(0.1)
         self.assertNotIn(table, self.geo_tables())
+        # Nor a STAC item.
+        self.assertEqual(self.stac_items(rid), "0")
+        _, _, status = self.api.json("GET", "/platform/status/" + rid)
+        self.assertIsNone(status["stac_metadata"])
         self.assertEqual(psql(self.db.url, "SELECT count(*) FROM platform.vector_layers WHERE "
                                            "table_name = '%s'" % table), "0")
         out = os.path.join(self.srv.storage, "silver", "ddh", "cancelled", "main", "v1")
