@@ -1,13 +1,17 @@
 #include "io/geodata/stac_facts.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <memory>
 
 #include <cpl_conv.h>
 #include <gdal_priv.h>
+#include <gdal_utils.h>
 #include <ogr_spatialref.h>
 
 #include "io/geodata/gdal_common.hpp"
+#include "io/geodata/partial_files.hpp"
 #include "io/geodata/raster_facts.hpp"
 
 namespace gp::io::geodata {
@@ -99,6 +103,58 @@ raster_stac_facts stac_facts_of_raster(const std::string& path) {
                           "the raster's extent cannot be placed in EPSG:4326" +
                             gdal_reason(path));
   return out;
+}
+
+void write_overview_png(const std::string& path, const raster_stac_facts& f,
+                        const std::string& png, int max_side) {
+  ensure_gdal();
+  thread_option no_pam("GDAL_PAM_ENABLED", "NO");
+  std::unique_ptr<GDALDataset> ds{GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY)};
+  if (!ds)
+    throw raster_rejected("unreadable", "the raster cannot be opened" + gdal_reason(path));
+  const auto& r = f.raster;
+  double scale = static_cast<double>(max_side) / std::max(r.width, r.height);
+  int w = std::max(1, static_cast<int>(std::lround(r.width * std::min(1.0, scale))));
+  int h = std::max(1, static_cast<int>(std::lround(r.height * std::min(1.0, scale))));
+  CPLStringList args;
+  for (const char* a : {"-of", "PNG", "-r", "average"})
+    args.AddString(a);
+  args.AddString("-outsize");
+  args.AddString(std::to_string(w).c_str());
+  args.AddString(std::to_string(h).c_str());
+  bool rgb = r.bands.size() >= 3 && r.bands[0].data_type == "uint8" &&
+             r.bands[1].data_type == "uint8" && r.bands[2].data_type == "uint8";
+  for (int b = 1; b <= (rgb ? 3 : 1); ++b) {
+    args.AddString("-b");
+    args.AddString(std::to_string(b).c_str());
+  }
+  const auto& first = r.bands.at(0);
+  if (!rgb && first.data_type != "uint8") {
+    args.AddString("-ot");
+    args.AddString("Byte");
+    args.AddString("-scale");
+    if (first.minimum && first.maximum && *first.maximum > *first.minimum) {
+      args.AddString(std::to_string(*first.minimum).c_str());
+      args.AddString(std::to_string(*first.maximum).c_str());
+      args.AddString("0");
+      args.AddString("255");
+    }
+  }
+  auto temp = partial_path(png).string();
+  auto* options = GDALTranslateOptionsNew(args.List(), nullptr);
+  int usage_error = 0;
+  auto* out = GDALTranslate(temp.c_str(), GDALDataset::ToHandle(ds.get()), options, &usage_error);
+  GDALTranslateOptionsFree(options);
+  bool ok = out != nullptr;
+  if (out != nullptr)
+    GDALClose(out);
+  std::error_code ec;
+  // With PAM off nothing is written beside it; an .aux.xml from another setting goes.
+  std::filesystem::remove(temp + ".aux.xml", ec);
+  if (!ok || (std::filesystem::rename(temp, png, ec), ec)) {
+    std::filesystem::remove(temp, ec);
+    throw raster_rejected("write_failed", "the overview cannot be written" + gdal_reason(path));
+  }
 }
 
 }  // namespace gp::io::geodata

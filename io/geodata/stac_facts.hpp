@@ -19,4 +19,11 @@ struct raster_stac_facts {
 /// placed on Earth.
 raster_stac_facts stac_facts_of_raster(const std::string& path);
 
+/// Writes a PNG preview of the raster at `path` (its facts `f`) to `png`, at most `max_side`
+/// pixels on its longer side, read from the COG's overviews: its first three bands when it has
+/// three 8-bit ones, else its first band in grey, scaled from its approximate minimum and maximum.
+/// Written through a temporary file; nothing is left beside either file. Throws raster_rejected.
+void write_overview_png(const std::string& path, const raster_stac_facts& f,
+                        const std::string& png, int max_side = 512);
+
 }  // namespace gp::io::geodata

@@ -110,7 +110,8 @@ json process_raster(const task_context& ctx) {
 }
 
 /// stac_catalog_raster: what the request's COG (written by process_raster) says in STAC terms,
-/// kept with the request's outputs: {"outputs": {"stac": {"rasters": [facts]}}}.
+/// and a PNG preview of it, kept with the request's outputs:
+/// {"outputs": {"stac": {"rasters": [facts]}, "files": ["<stem>.overview.png"]}}.
 json stac_catalog_raster(const task_context& ctx) {
   const auto& req = ctx.params.at("request");
   auto name = fs::path{req.at("source").get<std::string>()}.stem().string() + ".tif";
@@ -119,7 +120,10 @@ json stac_catalog_raster(const task_context& ctx) {
   if (!fs::exists(path, ec))
     throw task_failure(true, "output_missing", "the request's COG " + name + " was not written");
   try {
-    return {{"outputs", {{"stac", {{"rasters", json::array({raster_stac_json(path, name)})}}}}}};
+    auto facts = raster_stac_json(path, name, true);
+    // The preview is served as one of the request's files (/platform/data/<id>/files/<name>).
+    return {{"outputs", {{"stac", {{"rasters", json::array({facts})}}},
+                         {"files", json::array({facts["overview"]})}}}};
   } catch (const geodata::raster_rejected& e) {
     throw task_failure(true, e.code, e.what());
   }

@@ -1,11 +1,18 @@
 #include "io/jobs/stac_jobs.hpp"
 
+#include <filesystem>
+
 #include "io/geodata/stac_facts.hpp"
 
 namespace gp::io::jobs {
 
-json raster_stac_json(const std::string& path, const std::string& name) {
+json raster_stac_json(const std::string& path, const std::string& name, bool overview) {
   auto f = geodata::stac_facts_of_raster(path);
+  std::string png;
+  if (overview) {
+    png = std::filesystem::path{name}.stem().string() + ".overview.png";
+    geodata::write_overview_png(path, f, (std::filesystem::path{path}.parent_path() / png).string());
+  }
   json bands = json::array();
   for (const auto& b : f.raster.bands) {
     json band = {{"data_type", b.data_type}, {"spatial_resolution", b.spatial_resolution}};
@@ -22,7 +29,8 @@ json raster_stac_json(const std::string& path, const std::string& name) {
           {"transform", stac::affine_of(f.raster.geotransform)},
           {"proj_bbox", stac::native_bbox(f.raster)},
           {"bands", bands},
-          {"bounds", {f.bounds.west, f.bounds.south, f.bounds.east, f.bounds.north}}};
+          {"bounds", {f.bounds.west, f.bounds.south, f.bounds.east, f.bounds.north}},
+          {"overview", png.empty() ? json() : json(png)}};
 }
 
 }  // namespace gp::io::jobs

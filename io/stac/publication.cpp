@@ -192,6 +192,13 @@ published assemble(const publication& p, bool id_taken) {
       f.raster = raster_of(r);
       f.assets.push_back({"data", data + "/download", cog_type, "Cloud-Optimized GeoTIFF",
                           {"data"}});
+      if (r.contains("overview") && r["overview"].is_string())
+        // A small preview: "thumbnail" in STAC's terms (readers that mosaic data assets, such
+        // as GDAL's STACIT, leave it out).
+        f.assets.push_back({"thumbnail",
+                            data + "/files/" +
+                              http::encode_segment(r["overview"].get<std::string>()),
+                            "image/png", "Preview", {"thumbnail"}});
       return single_item(p, f, "rasters");
     }
     if (p.spec.request_type != "collection")

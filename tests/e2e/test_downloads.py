@@ -32,7 +32,8 @@ class Downloads(DownloadsCase):
         outputs = dict(self.outputs)
         stac = outputs.pop("stac")
         self.assertEqual(stac["rasters"][0]["file"], "lux_elev.tif")
-        self.assertEqual(outputs, {"dir": self.raster_dir, "download": "lux_elev.tif"})
+        self.assertEqual(outputs, {"dir": self.raster_dir, "download": "lux_elev.tif",
+                                   "files": ["lux_elev.overview.png"]})
         self.assertEqual(sorted(self.endpoints), ["download", "stac_item"])
         for url in self.endpoints.values():
             # Absolute, from http.public_base_url.

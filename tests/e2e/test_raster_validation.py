@@ -131,7 +131,7 @@ class RasterValidation(ClientCase):
             f.write(b"half a file from a node that died")
         done = self.run_request("again.tif")
         self.assertEqual(done["status"], "completed", done)
-        self.assertEqual(os.listdir(out), ["again.tif"])
+        self.assertEqual(sorted(os.listdir(out)), ["again.overview.png", "again.tif"])
 
     def test_default_compression_and_a_source_crs_given_by_the_client(self):
         make_raster(os.path.join(self.bronze, "plain.tif"), srs=None)

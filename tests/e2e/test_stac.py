@@ -83,6 +83,12 @@ class StacApi(ClientCase):
         self.assertIn("mean", band["statistics"])
         self.assertEqual(item["assets"]["data"]["href"],
                          self.base() + "/platform/data/%s/download" % done["request_id"])
+        # A PNG preview, served as one of the request's files.
+        overview = item["assets"]["thumbnail"]
+        self.assertEqual((overview["type"], overview["roles"]), ("image/png", ["thumbnail"]))
+        st, _, png = self.api("GET", overview["href"][len(self.base()):])
+        self.assertEqual(st, 200)
+        self.assertTrue(png.startswith(b"\x89PNG\r\n\x1a\n"), png[:16])
         # The collection's extent covers it.
         st, col = self.get("/platform/stac/collections/ddh_rasters")
         self.assertEqual(st, 200, col)

@@ -4,11 +4,12 @@
 // build are also written to $GP_STAC_SAMPLES_DIR when it is set: tests/stac/validate_samples.py
 // validates them against the official STAC 1.0.0, projection and raster v1.1.0 schemas.
 #include <cstdlib>
-
-#include <unistd.h>
 #include <fstream>
 #include <map>
+#include <set>
 #include <string>
+
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -371,7 +372,8 @@ TEST(stac_catalog_raster, reads_the_cog_that_process_raster_wrote) {
     EXPECT_TRUE(f.permanent);
   }
   run_task("process_raster", {{"request", req}});
-  auto out = run_task("stac_catalog_raster", {{"request", req}})["outputs"]["stac"]["rasters"][0];
+  auto outputs = run_task("stac_catalog_raster", {{"request", req}})["outputs"];
+  auto out = outputs["stac"]["rasters"][0];
   EXPECT_EQ(out["file"], "lux_elev.tif");
   EXPECT_TRUE(out["epsg"].is_number()) << out.dump();
   ASSERT_EQ(out["shape"].size(), 2u);
@@ -380,8 +382,18 @@ TEST(stac_catalog_raster, reads_the_cog_that_process_raster_wrote) {
   EXPECT_TRUE(out["bands"][0]["statistics"].contains("mean"));
   EXPECT_GT(out["bounds"][0].get<double>(), 5.0);
   EXPECT_LT(out["bounds"][2].get<double>(), 7.0);
-  // Nothing but the COG in the output folder (no .aux.xml from the statistics).
+  // A PNG preview of at most 512 pixels a side, served as one of the request's files.
+  EXPECT_EQ(out["overview"], "lux_elev.overview.png");
+  EXPECT_EQ(outputs["files"], json::array({"lux_elev.overview.png"}));
+  std::ifstream png{root / "silver" / "lux_elev.overview.png", std::ios::binary};
+  std::string magic(8, '\0');
+  png.read(magic.data(), 8);
+  EXPECT_EQ(magic, std::string("\x89PNG\r\n\x1a\n", 8));
+  // Nothing else in the output folder (no .aux.xml from the statistics or the preview, no
+  // temporary file).
+  std::set<std::string> names;
   for (const auto& e : fs::directory_iterator(root / "silver"))
-    EXPECT_EQ(e.path().filename(), "lux_elev.tif");
+    names.insert(e.path().filename().string());
+  EXPECT_EQ(names, (std::set<std::string>{"lux_elev.tif", "lux_elev.overview.png"}));
   fs::remove_all(root);
 }
