@@ -24,6 +24,6 @@ raster_stac_facts stac_facts_of_raster(const std::string& path);
 /// three 8-bit ones, else its first band in grey, scaled from its approximate minimum and maximum.
 /// Written through a temporary file; nothing is left beside either file. Throws raster_rejected.
 void write_overview_png(const std::string& path, const raster_stac_facts& f,
-                        const std::string& png, int max_side = 512);
+                        const std::string& png, int max_side = 256);
 
 }  // namespace gp::io::geodata
