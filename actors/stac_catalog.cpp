@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/db_pool.hpp"
+#include "io/http/request_codec.hpp"
 #include "io/logging.hpp"
 #include "io/stac/publication.hpp"
 #include "messages/atoms.hpp"
@@ -27,23 +28,15 @@ struct stac_catalog_state {
 
 using catalog_self = caf::stateful_actor<stac_catalog_state, stac_catalog_impl::base>;
 
-/// RFC 3339 UTC of now, to the second.
-std::string now_utc() {
-  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 io::stac::publication publication_of(const request_view& v, const std::string& outputs_json,
                                      const std::string& base_url) {
   io::stac::publication p;
   p.request_id = v.request_id;
   p.spec = v;
   p.outputs = json::parse(outputs_json.empty() ? "{}" : outputs_json, nullptr, false);
-  p.processed_at = now_utc();
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  p.processed_at =
+    io::http::rfc3339_or_null(std::chrono::duration_cast<std::chrono::seconds>(now).count());
   p.base_url = base_url;
   return p;
 }

@@ -59,6 +59,9 @@ struct catalogue_item {
   std::string geometry_geojson;
   /// [west, south, east, north]; west > east across the antimeridian.
   std::array<double, 4> bbox{};
+  /// The typed queryables `vector:feature_count` and `proj:epsg` (unset: null).
+  std::optional<int64_t> feature_count;
+  std::optional<int> epsg;
   /// RFC 3339; datetime empty when start and end are given.
   std::string datetime, start_datetime, end_datetime;
   /// The item as served.

@@ -1,5 +1,7 @@
 #include "persistence/pg_array.hpp"
 
+#include <cstdio>
+
 #include <pqxx/pqxx>
 
 namespace gp::persistence {
@@ -19,6 +21,19 @@ std::string to_pg_array(const std::vector<std::string>& xs) {
   }
   out += '}';
   return out;
+}
+
+std::string exact_text(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", x);
+  return buf;
+}
+
+std::string to_pg_float_array(const std::vector<double>& xs) {
+  std::string out = "{";
+  for (size_t i = 0; i < xs.size(); ++i)
+    out += (i == 0 ? "" : ",") + exact_text(xs[i]);
+  return out + "}";
 }
 
 std::vector<std::string> from_pg_array(const std::string& text) {

@@ -86,16 +86,6 @@ WHERE collection_id = $1 AND item_id = $2 AND ($3 = '' OR client_id = $3))sql";
 
 namespace {
 
-std::string number(double x) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", x);
-  return buf;
-}
-
-std::string bbox_array(const std::array<double, 4>& b) {
-  return "{" + number(b[0]) + "," + number(b[1]) + "," + number(b[2]) + "," + number(b[3]) + "}";
-}
-
 /// A float8[] value as returned by the server ("{1,2,3,4}"), or unset.
 std::optional<std::array<double, 4>> parse_bbox(const pqxx::field& f) {
   if (f.is_null())
@@ -123,18 +113,6 @@ catalogue_collection_row read_collection(const pqxx::row& r) {
   return out;
 }
 
-/// The JSON number of a member `"name":` in compact JSON text, or "" (the typed columns of
-/// an item come from the document the builder made: "proj:epsg":4326).
-std::string member_number(const std::string& json, const std::string& name) {
-  auto key = "\"" + name + "\":";
-  auto at = json.find(key);
-  if (at == std::string::npos)
-    return {};
-  at += key.size();
-  auto end = json.find_first_not_of("-0123456789", at);
-  return json.substr(at, end == std::string::npos ? std::string::npos : end - at);
-}
-
 }  // namespace
 
 void write_catalogue(pqxx::transaction_base& tx, const std::string& request_id,
@@ -150,14 +128,13 @@ void write_catalogue(pqxx::transaction_base& tx, const std::string& request_id,
   // An id another request's item holds violates the primary key: the transaction (and the
   // completed state in it) rolls back, and the writer assembles the item again.
   for (const auto& i : e.items) {
-    const auto& id = i.item_id;
-    const auto& content = i.item_json;
     auto start = i.datetime.empty() ? i.start_datetime : i.datetime;
     auto end = i.datetime.empty() ? i.end_datetime : i.datetime;
-    tx.exec_params(sql::insert_item, i.collection_id, id, request_id, i.item_key, i.client_id,
-                   i.dataset_id, i.resource_id, i.version_id, i.geometry_geojson,
-                   bbox_array(i.bbox), start, end, member_number(content, "vector:feature_count"),
-                   member_number(content, "proj:epsg"), content);
+    tx.exec_params(sql::insert_item, i.collection_id, i.item_id, request_id, i.item_key,
+                   i.client_id, i.dataset_id, i.resource_id, i.version_id, i.geometry_geojson,
+                   to_pg_float_array({i.bbox.begin(), i.bbox.end()}), start, end,
+                   i.feature_count ? std::to_string(*i.feature_count) : std::string{},
+                   i.epsg ? std::to_string(*i.epsg) : std::string{}, i.item_json);
     if (shrunk.count(i.collection_id) == 0)
       grown.insert(i.collection_id);
   }

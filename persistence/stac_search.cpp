@@ -1,6 +1,5 @@
 #include "persistence/stac_search.hpp"
 
-#include <cstdio>
 #include <stdexcept>
 
 #include "persistence/pg_array.hpp"
@@ -8,13 +7,6 @@
 namespace gp::persistence {
 
 namespace {
-
-/// A coordinate as exact text.
-std::string number(double x) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", x);
-  return buf;
-}
 
 /// A queryable as a column expression and its SQL type.
 struct column {
@@ -150,10 +142,8 @@ class builder {
       return "false";
     std::string out, equal_so_far;
     for (size_t i = 0; i < keys.size(); ++i) {
-      auto c = column_of(keys[i].property);
-      std::string type = std::string{c.type} == "bigint" ? "bigint" : c.type;
       auto expr = sort_expr(keys[i].property);
-      auto value = param(p.values[i], type);
+      auto value = param(p.values[i], column_of(keys[i].property).type);
       bool ascending = keys[i].ascending != p.backwards;
       out += (out.empty() ? "" : " OR ") + std::string{"("} + equal_so_far + expr +
              (ascending ? " > " : " < ") + value + ")";
@@ -195,10 +185,10 @@ search_statement search_sql(const stac_search& s, const std::string& scope) {
   if (s.bbox) {
     const auto& x = *s.bbox;
     auto box = [&](double w, double e) {
-      return "ST_Intersects(geometry, ST_MakeEnvelope(" + b.param(number(w), "float8") +
-             ", " + b.param(number(x[1]), "float8") + ", " +
-             b.param(number(e), "float8") + ", " +
-             b.param(number(x[3]), "float8") + ", 4326))";
+      return "ST_Intersects(geometry, ST_MakeEnvelope(" + b.param(exact_text(w), "float8") +
+             ", " + b.param(exact_text(x[1]), "float8") + ", " +
+             b.param(exact_text(e), "float8") + ", " +
+             b.param(exact_text(x[3]), "float8") + ", 4326))";
     };
     // Across the antimeridian the box is two: west of 180 and east of -180.
     where += x[0] > x[2] ? " AND (" + box(x[0], 180) + " OR " + box(-180, x[2]) + ")"

@@ -8,6 +8,7 @@
 #include <pqxx/pqxx>
 
 #include "persistence/database.hpp"
+#include "persistence/pg_array.hpp"
 #include "persistence/requests.hpp"
 
 namespace gp::persistence {
@@ -75,16 +76,7 @@ FROM platform.vector_layers WHERE table_name = $1)sql";
 
 void publish_vector_table(pqxx::connection& c, const std::string& staging,
                           const vector_layer_row& row) {
-  std::string bbox;
-  if (!row.bbox.empty()) {
-    bbox = "{";
-    for (size_t i = 0; i < row.bbox.size(); ++i) {
-      char buf[40];
-      std::snprintf(buf, sizeof buf, "%.17g", row.bbox[i]);
-      bbox += (i == 0 ? "" : ",") + std::string{buf};
-    }
-    bbox += "}";
-  }
+  auto bbox = row.bbox.empty() ? std::string{} : to_pg_float_array(row.bbox);
   pqxx::work tx{c};
   // A cancel of the request waits for this transaction (the row is shared-locked), or this one
   // sees it and publishes nothing: a cancelled request never gains a table after its clean-up.

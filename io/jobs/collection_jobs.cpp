@@ -190,12 +190,11 @@ void add_collection_jobs(registry& r) {
                 "Writes a MosaicJSON 0.0.3 document over the COGs of a collection request.",
                 {stage_def{"mosaic", "mosaic_json", stage_kind::single, nullptr}}, request_only,
                 true});
-  r.add(task_type_def{"stac_catalog_collection", stac_catalog_collection, 3});
-  r.add(job_def{"stac_catalog_collection",
-                "Reads each COG of a collection request for its STAC item: CRS (EPSG or WKT2), "
-                "grid, bands with approximate statistics, and bounds in EPSG:4326.",
-                {stage_def{"catalog", "stac_catalog_collection", stage_kind::single, nullptr}},
-                request_only, true});
+  add_single_task_request_job(
+    r, "stac_catalog_collection", "catalog",
+    "Reads each COG of a collection request for its STAC item: CRS (EPSG or WKT2), grid, bands "
+    "with approximate statistics, and bounds in EPSG:4326.",
+    stac_catalog_collection);
 }
 
 }  // namespace gp::io::jobs

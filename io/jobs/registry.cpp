@@ -82,4 +82,11 @@ std::vector<std::pair<std::string, json>> plan_stage(const job_def& job, int sta
   return out;
 }
 
+void add_single_task_request_job(registry& r, const char* name, const char* stage,
+                                 const char* description, task_handler handler) {
+  r.add(task_type_def{name, std::move(handler), 3});
+  r.add(job_def{name, description, {stage_def{stage, name, stage_kind::single, nullptr}},
+                request_only, true});
+}
+
 }  // namespace gp::io::jobs

@@ -125,6 +125,11 @@ void add_vector_jobs(registry& r);
 /// "request_id"), which the request actor fills in.
 std::vector<http::field_error> request_only(json& params);
 
+/// Adds a job of one single-task stage `stage` that works on a request (request_only), with its
+/// task type of the same name (3 attempts).
+void add_single_task_request_job(registry& r, const char* name, const char* stage,
+                                 const char* description, task_handler handler);
+
 /// Validates `params` for `type` (applying defaults); unknown types are reported on "job_type".
 std::vector<http::field_error> validate_job(const registry& reg, const std::string& type,
                                             json& params);

@@ -129,14 +129,6 @@ json stac_catalog_raster(const task_context& ctx) {
   }
 }
 
-/// A job of one single-task stage that works on a request, with its task type of the same name.
-void add_single_task_request_job(registry& r, const char* name, const char* stage,
-                                 const char* description, task_handler handler) {
-  r.add(task_type_def{name, std::move(handler), 3});
-  r.add(job_def{name, description, {stage_def{stage, name, stage_kind::single, nullptr}},
-                request_only, true});
-}
-
 }  // namespace
 
 void add_request_jobs(registry& r) {

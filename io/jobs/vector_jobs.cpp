@@ -258,12 +258,11 @@ void add_vector_jobs(registry& r) {
                  return out;
                }}},
     request_only, true});
-  r.add(task_type_def{"stac_catalog_vectors", stac_catalog_vectors, 3});
-  r.add(job_def{"stac_catalog_vectors",
-                "Reads a loaded vector layer's facts (feature count, geometry type, extent, CRS, "
-                "columns) for its STAC item.",
-                {stage_def{"catalog", "stac_catalog_vectors", stage_kind::single, nullptr}},
-                request_only, true});
+  add_single_task_request_job(
+    r, "stac_catalog_vectors", "catalog",
+    "Reads a loaded vector layer's facts (feature count, geometry type, extent, CRS, columns) "
+    "for its STAC item.",
+    stac_catalog_vectors);
 }
 
 }  // namespace gp::io::jobs

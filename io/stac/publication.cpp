@@ -86,6 +86,12 @@ catalogue_item row_of(const item_facts& f, const json& doc, const std::string& c
   i.version_id = f.version_id;
   i.request_id = f.request_id;
   i.geometry_geojson = doc.at("geometry").dump();
+  if (f.vector) {
+    i.feature_count = f.vector->feature_count;
+    i.epsg = 4326;  // the served GeoPackage and features
+  }
+  if (f.raster)
+    i.epsg = f.raster->epsg;
   i.bbox = {f.bounds.west, f.bounds.south, f.bounds.east, f.bounds.north};
   if (f.start_datetime.empty() || f.end_datetime.empty())
     i.datetime = f.datetime;
@@ -104,8 +110,9 @@ published single_item(const publication& p, const item_facts& f, const std::stri
   auto doc = item(f, p.base_url);
   auto title = kind;
   title[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(title[0])));
-  out.entries.collections.push_back({f.collection, p.spec.client_id, "", p.spec.client_id + " " + kind,
-                                     title + " published for " + p.spec.client_id + "."});
+  const auto& client = p.spec.client_id;
+  out.entries.collections.push_back(
+    {f.collection, client, "", client + " " + kind, title + " published for " + client + "."});
   out.entries.items.push_back(row_of(f, doc, p.spec.client_id, ""));
   out.endpoints["stac_item"] = item_path(f.collection, f.id);
   out.stac_metadata = std::move(doc);
