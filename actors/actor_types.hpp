@@ -38,7 +38,8 @@ struct db_interface<caf::detail::type_list<Ops...>> {
 /// fail_request, change_request, live_requests, list_requests, gather_outputs,
 /// refresh_progress, find_request_outputs, list_layers, find_layer, read_items, read_item,
 /// stac_catalogue_version, list_stac_collections, find_stac_collection, find_stac_item,
-/// search_stac) →
+/// search_stac, claim_deliveries, record_deliveries, release_deliveries, list_deliveries,
+/// find_delivery, redeliver, insert_ping, rotate_secret) →
 /// its result, run on a pooled connection; (status_atom) → status_report.
 using db_pool_actor = db_interface<db::pool_operations>::type;
 
@@ -161,6 +162,28 @@ using stac_catalog_actor = caf::typed_actor<
   caf::replies_to<db::finalise_request>::with<db::finalise_request::result>, status_reporting>;
 /// Its own timer: read the catalogue's version (other nodes' writes empty the answer cache).
 using stac_catalog_impl = stac_catalog_actor::extend<caf::reacts_to<tick_atom>>;
+
+/// webhook_delivery (one per callback host): attempts the deliveries of its host, at most the
+/// per-host limit at a time, on connections it keeps open between them.
+using webhook_delivery_actor = caf::typed_actor<
+  // A claimed delivery to attempt (queued while the host's limit is reached).
+  caf::reacts_to<deliver_atom, claimed_delivery>, status_reporting>;
+/// Its own messages: an attempt ended (from the HTTP client's thread); its idle timer.
+using webhook_delivery_impl = webhook_delivery_actor::extend<
+  caf::reacts_to<delivered_atom, attempt_done>, caf::reacts_to<tick_atom>>;
+
+/// webhook_dispatcher: claims due deliveries from the outbox, hands them to the delivery actors
+/// of their hosts and writes what the attempts came to.
+using webhook_dispatcher_actor = caf::typed_actor<
+  // There may be due deliveries now (a ping, a redelivery).
+  caf::reacts_to<work_atom>,
+  // From a delivery actor: (host, outcome) of one attempt.
+  caf::reacts_to<delivered_atom, std::string, delivery_outcome>,
+  // From a delivery actor: its host has had nothing to do for a while.
+  caf::reacts_to<idle_atom, std::string>, status_reporting>;
+/// Its own timers: look for due deliveries; write the outcomes gathered.
+using webhook_dispatcher_impl =
+  webhook_dispatcher_actor::extend<caf::reacts_to<tick_atom>, caf::reacts_to<flush_atom>>;
 
 /// root: the node's supervisor.
 using root_actor = caf::typed_actor<

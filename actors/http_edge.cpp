@@ -7,6 +7,7 @@
 #include "actors/edge_handlers.hpp"
 #include "actors/features_handlers.hpp"
 #include "actors/stac_handlers.hpp"
+#include "actors/webhook_handlers.hpp"
 #include "io/crypto.hpp"
 #include "io/http/access.hpp"
 #include "io/http/json_body.hpp"
@@ -63,6 +64,12 @@ enum route : int {
   stac_item,
   stac_search_get,
   stac_search_post,
+  request_webhooks,
+  webhook_get,
+  webhook_test,
+  admin_webhooks,
+  admin_redeliver,
+  admin_rotate_secret,
 };
 
 /// One row of the route table: method, path pattern, id, who may call, whether it takes a body.
@@ -114,6 +121,12 @@ constexpr route_def route_table[] = {
    false},
   {"GET", "/platform/stac/search", stac_search_get, route_access::any_key, false},
   {"POST", "/platform/stac/search", stac_search_post, route_access::any_key, true},
+  {"GET", "/platform/requests/{request_id}/webhooks", request_webhooks, route_access::platform, false},
+  {"GET", "/platform/webhooks/{delivery_id}", webhook_get, route_access::platform, false},
+  {"POST", "/platform/webhooks/test", webhook_test, route_access::platform, true},
+  {"GET", "/admin/webhooks", admin_webhooks, route_access::admin, false},
+  {"POST", "/admin/webhooks/{delivery_id}/redeliver", admin_redeliver, route_access::admin, false},
+  {"POST", "/admin/clients/{client_id}/rotate-secret", admin_rotate_secret, route_access::admin, false},
 };
 
 const route_def& definition(int id) {
@@ -194,6 +207,16 @@ void run(edge_self* self, http_call call, const route_def& def, const principal&
       return handle_stac_item(self, std::move(call), who, params.at("cid"), params.at("iid"));
     case stac_search_get: return handle_stac_search(self, std::move(call), who, nullptr);
     case stac_search_post: return handle_stac_search(self, std::move(call), who, &body);
+    case request_webhooks:
+      return handle_request_webhooks(self, std::move(call), who, params.at("request_id"));
+    case webhook_get:
+      return handle_webhook_get(self, std::move(call), who, params.at("delivery_id"));
+    case webhook_test: return handle_webhook_test(self, std::move(call), who, body);
+    case admin_webhooks: return handle_admin_webhooks(self, std::move(call));
+    case admin_redeliver:
+      return handle_admin_redeliver(self, std::move(call), who, params.at("delivery_id"));
+    case admin_rotate_secret:
+      return handle_admin_rotate_secret(self, std::move(call), who, params.at("client_id"));
   }
 }
 

@@ -41,6 +41,8 @@ struct http_edge_options {
   bool stac_cache = true;
   size_t stac_cache_entries = 2000;
   std::chrono::milliseconds stac_cache_ttl{60000};
+  /// How long a rotated webhook secret keeps signing.
+  std::chrono::seconds webhook_secret_grace{86400};
 };
 
 /// The actors the edge talks to.
@@ -54,6 +56,8 @@ struct edge_peers {
   std::shared_ptr<class status_board> board;
   /// The STAC answer cache's generation, advanced by the stac_catalog actor (null: no cache).
   std::shared_ptr<std::atomic<int64_t>> stac_generation;
+  /// Told when a ping or a redelivery makes a delivery due.
+  webhook_dispatcher_actor webhooks;
 };
 
 /// Spawns the edge and starts `server` with a handler that forwards every call to it.

@@ -77,9 +77,11 @@ void handle_platform_status(edge_self* self, http_call call, const principal& wh
   auto reply = call.reply;
   if (!is_request_id(id))
     return reply(problem(404, "not_found", "no request " + id));
-  // The latest view its actor published (or the registry, for ended ones), rendered once.
+  // The latest view its actor published (or the registry, for ended ones), rendered once. An
+  // ended request with a callback is asked for: its callback_status moves after it ended.
   if (const auto& board = self->state.peers.board)
-    if (auto e = board->find(id); e && e->view) {
+    if (auto e = board->find(id);
+        e && e->view && !(is_terminal(e->view->status) && !e->view->callback_url.empty())) {
       auto scope = client_scope(who);
       if (!scope.empty() && e->view->client_id != scope)
         return reply(problem(404, "not_found", "no request " + id));

@@ -155,7 +155,10 @@ caf::typed_response_promise<request_view> query(reg_self* self, const std::strin
     not_found();
     return rp;
   }
-  if (auto f = st.board->find(id); f && f->view && is_terminal(f->view->status)) {
+  // An ended request's view is final, but for its callback_status, which moves with its
+  // webhook's delivery: a request with a callback is read from its row.
+  if (auto f = st.board->find(id);
+      f && f->view && is_terminal(f->view->status) && f->view->callback_url.empty()) {
     if (!client.empty() && f->view->client_id != client)
       not_found();
     else

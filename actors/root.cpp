@@ -83,6 +83,12 @@ root_actor::behavior_type root(root_self* self, root_options opts,
   stac_opts.base_url = st.opts.edge.public_base_url;
   stac_opts.db_timeout = st.opts.requests.db_timeout;
   auto stac = spawn_stac_catalog(self->system(), stac_opts);
+  auto webhook_opts = st.opts.webhooks;
+  webhook_opts.pool = pool;
+  webhook_opts.node_id = st.opts.engine.node_id;
+  webhook_opts.base_url = st.opts.edge.public_base_url;
+  webhook_opts.db_timeout = st.opts.requests.db_timeout;
+  auto webhooks = spawn_webhook_dispatcher(self->system(), std::move(webhook_opts));
   request.pool = pool;
   request.stac = stac;
   request.coremachine = core;
@@ -92,14 +98,19 @@ root_actor::behavior_type root(root_self* self, root_options opts,
                                  st.opts.supervisor);
   auto edge = spawn_http_edge(self->system(), std::move(server),
                               {pool, auth, migrator, core, registry, board,
-                               stac_opts.generation},
+                               stac_opts.generation, webhooks},
                               st.opts.edge);
   st.edge = edge;
   auto any = [](const auto& handle) { return caf::actor_cast<caf::actor>(handle); };
   // Request actors finish through the catalogue: it stops after the registry.
-  st.children = {{"http_edge", any(edge)},    {"registry", any(registry)},
-                 {"stac_catalog", any(stac)}, {"coremachine", any(core)},
-                 {"auth", any(auth)},         {"migrator", any(migrator)},
+  // Webhook outcomes are written through the pool: the dispatcher stops before it.
+  st.children = {{"http_edge", any(edge)},
+                 {"registry", any(registry)},
+                 {"stac_catalog", any(stac)},
+                 {"webhook_dispatcher", any(webhooks)},
+                 {"coremachine", any(core)},
+                 {"auth", any(auth)},
+                 {"migrator", any(migrator)},
                  {"db_pool", any(pool)}};
   // Monitored to learn of failures; linked so that killing the root takes every child with it.
   for (auto& c : st.children) {

@@ -12,6 +12,7 @@
 #include "actors/http_edge.hpp"
 #include "actors/registry.hpp"
 #include "actors/stac_catalog.hpp"
+#include "actors/webhook_dispatcher.hpp"
 #include "persistence/database.hpp"
 
 namespace gp {
@@ -26,6 +27,8 @@ struct root_options {
   registry_options registry;
   /// The STAC catalogue's writer (the root fills in the pool and the base URL).
   stac_catalog_options stac;
+  /// The webhook dispatcher (the root fills in the pool, the node and the base URL).
+  webhook_options webhooks;
   /// Template of the request actors' options (the root fills in the actors they talk to).
   request_options requests;
   supervisor_options supervisor;
@@ -36,9 +39,10 @@ struct root_options {
 };
 
 /// Spawns the root, which spawns db_pool, migrator, auth, coremachine (with its workers and lease
-/// keeper), registry (with the request supervisor) and http_edge (starting `server`).
-/// (shutdown_atom) drains the edge, then stops http_edge → registry → coremachine → auth →
-/// migrator → db_pool, replies whether the drain finished in time, and quits.
+/// keeper), stac_catalog, webhook_dispatcher, registry (with the request supervisor) and
+/// http_edge (starting `server`). (shutdown_atom) drains the edge, then stops http_edge →
+/// registry → stac_catalog → webhook_dispatcher → coremachine → auth → migrator → db_pool,
+/// replies whether the drain finished in time, and quits.
 root_actor spawn_root(caf::actor_system& sys, root_options opts,
                       std::shared_ptr<io::http::server> server);
 

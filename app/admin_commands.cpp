@@ -5,6 +5,7 @@
 #include <pqxx/pqxx>
 
 #include "app/commands.hpp"
+#include "app/database_access.hpp"
 #include "io/crypto.hpp"
 #include "io/http/admin_codec.hpp"
 #include "io/validate.hpp"
@@ -54,6 +55,27 @@ void require(const std::string& field, const std::string& why) {
 }
 
 }  // namespace
+
+std::unique_ptr<pqxx::connection> open_current_schema(const config& cfg) {
+  auto c = connect(cfg);
+  require_schema(*c);
+  return c;
+}
+
+int clients_rotate_secret(const config& cfg, const std::string& client_id) {
+  require("client_id", io::check_client_id(client_id));
+  auto c = open_current_schema(cfg);
+  auto secret = io::generate_webhook_secret();
+  auto until = persistence::rotate_webhook_secret(*c, client_id, secret,
+                                                  cfg.webhooks.secret_grace_s);
+  if (!until)
+    throw std::runtime_error{"no client '" + client_id + "'"};
+  std::cerr << "rotated the webhook secret of client '" << client_id
+            << "'; the previous secret also signs until " << *until
+            << ". The new secret follows (shown once):\n";
+  std::cout << secret << "\n";
+  return 0;
+}
 
 int migrate_command(const config& cfg) {
   auto c = connect(cfg);

@@ -153,6 +153,15 @@ int run_cli(int argc, char** argv) {
     action = [&] { return clients_update(load_config(common), cu); };
   });
   bool clients_json = false;
+  std::string rotate_client;
+  auto* rotate_cmd = clients->add_subcommand(
+    "rotate-secret", "Give a client a new webhook secret (printed once); the previous one keeps "
+                     "signing for [webhooks] secret_grace_s");
+  add_common(rotate_cmd, common);
+  rotate_cmd->add_option("client_id", rotate_client, "Client id, e.g. ddh")->required();
+  rotate_cmd->callback(
+    [&] { action = [&] { return clients_rotate_secret(load_config(common), rotate_client); }; });
+
   auto* clients_list_cmd = clients->add_subcommand("list", "List clients (never their secrets)");
   add_common(clients_list_cmd, common);
   clients_list_cmd->add_flag("--json", clients_json, "JSON output");
@@ -199,7 +208,7 @@ int run_cli(int argc, char** argv) {
     action = [&] { return keys_list(load_config(common), keys_client, keys_json); };
   });
 
-  auto* webhooks = app.add_subcommand("webhooks", "Webhook tools for integrators");
+  auto* webhooks = app.add_subcommand("webhooks", "Webhook deliveries, and tools for integrators");
   webhooks->require_subcommand(1);
   webhook_listen_args wl;
   auto* listen_cmd = webhooks->add_subcommand(
@@ -217,6 +226,36 @@ int run_cli(int argc, char** argv) {
     ->capture_default_str();
   listen_cmd->add_flag("--print-body", wl.print_body, "Also print each delivery's JSON");
   listen_cmd->callback([&] { action = [&] { return webhooks_listen(wl); }; });
+
+  webhook_list_args wls;
+  auto* wlist = webhooks->add_subcommand("list", "List webhook deliveries, newest first");
+  add_common(wlist, common);
+  wlist->add_option("--status", wls.status,
+                    "Only deliveries in this status (pending, delivering, delivered, failed, dead)");
+  wlist->add_option("--request", wls.request_id, "Only the deliveries of this request");
+  wlist->add_option("--client", wls.client_id, "Only this client's deliveries");
+  wlist->add_option("--limit", wls.limit, "At most this many (1-500)")->capture_default_str();
+  wlist->add_flag("--json", wls.as_json, "JSON output (as GET /admin/webhooks)");
+  wlist->callback([&] { action = [&] { return webhooks_list(load_config(common), wls); }; });
+
+  std::string redeliver_id;
+  auto* wredeliver = webhooks->add_subcommand(
+    "redeliver", "Make a delivery due again with a fresh retry schedule (the same webhook-id)");
+  add_common(wredeliver, common);
+  wredeliver->add_option("delivery_id", redeliver_id, "msg_...")->required();
+  wredeliver->callback(
+    [&] { action = [&] { return webhooks_redeliver(load_config(common), redeliver_id); }; });
+
+  webhook_test_args wt;
+  auto* wtest = webhooks->add_subcommand(
+    "test", "Send a signed platform.ping of a client to a URL on its callback allowlist (through "
+            "the running service) and print the outcome");
+  add_common(wtest, common);
+  wtest->add_option("--client", wt.client_id, "The client whose secret signs")->required();
+  wtest->add_option("--url", wt.url, "The receiver's URL")->required();
+  wtest->add_option("--wait", wt.wait_s, "Seconds to wait for the outcome (0: do not wait)")
+    ->capture_default_str();
+  wtest->callback([&] { action = [&] { return webhooks_test(load_config(common), wt); }; });
 
   auto* config_cmd = app.add_subcommand("config", "Inspect configuration");
   config_cmd->require_subcommand(1);

@@ -43,6 +43,10 @@ struct client_update_args {
 int clients_update(const config& cfg, const client_update_args& args);
 int clients_list(const config& cfg, bool as_json);
 
+/// `clients rotate-secret`: a new webhook secret, printed once; the previous one keeps signing
+/// for [webhooks] secret_grace_s.
+int clients_rotate_secret(const config& cfg, const std::string& client_id);
+
 /// Arguments of `keys create`.
 struct key_create_args {
   std::string client_id;
@@ -70,5 +74,32 @@ struct webhook_listen_args {
 
 /// Runs a local webhook receiver until SIGINT/SIGTERM (app/webhook_commands.cpp).
 int webhooks_listen(const webhook_listen_args& args);
+
+/// Arguments of `webhooks list`.
+struct webhook_list_args {
+  std::string status;
+  std::string request_id;
+  std::string client_id;
+  int limit = 50;
+  bool as_json = false;
+};
+
+/// Deliveries, newest first (app/webhook_admin_commands.cpp).
+int webhooks_list(const config& cfg, const webhook_list_args& args);
+
+/// Makes a delivery due again with a fresh schedule (the running service sends it).
+int webhooks_redeliver(const config& cfg, const std::string& delivery_id);
+
+/// Arguments of `webhooks test`.
+struct webhook_test_args {
+  std::string client_id;
+  std::string url;
+  /// Seconds to wait for the outcome (0: do not wait).
+  int wait_s = 30;
+};
+
+/// Queues a signed platform.ping of a client to a URL on its allowlist and, unless told not to,
+/// waits for the running service's attempt and prints its outcome.
+int webhooks_test(const config& cfg, const webhook_test_args& args);
 
 }  // namespace gp::app

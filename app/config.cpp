@@ -7,6 +7,7 @@
 #include <toml++/toml.h>
 
 #include "io/jobs/pipelines.hpp"
+#include "io/webhooks/retry_policy.hpp"
 #include "persistence/database.hpp"
 
 extern char** environ;
@@ -102,6 +103,11 @@ std::string extra_check(const std::string& name, const std::string& v) {
     } catch (const std::invalid_argument& e) {
       return e.what();
     }
+  }
+  if (name == "webhooks.retry_schedule") {
+    std::string why;
+    if (!io::webhooks::parse_schedule(v, &why))
+      return why;
   }
   if (name == "requests.pipelines" && v != "-") {
     try {
@@ -253,6 +259,37 @@ const std::vector<key_spec>& config_keys() {
     integer("stac", "version_poll_ms", 1000, 100, 60000,
             "How often a node reads the catalogue's version, to drop cached answers after "
             "another node's write."),
+    flag("webhooks", "enabled", true,
+         "Deliver webhooks from this node (off: its deliveries wait for a node that delivers)."),
+    integer("webhooks", "concurrency", 128, 1, 10000, "Webhook attempts in flight on a node."),
+    integer("webhooks", "per_host", 16, 1, 1000,
+            "Webhook attempts in flight to one host (host:port) on a node: a slow receiver "
+            "holds only these."),
+    integer("webhooks", "claim_batch", 128, 1, 10000, "Deliveries claimed from the outbox at once."),
+    integer("webhooks", "poll_ms", 250, 10, 60000,
+            "How often a node looks for due deliveries while none are in flight."),
+    integer("webhooks", "lease_ms", 60000, 1000, 3600000,
+            "How long a claimed delivery is held before another node may attempt it (more than "
+            "twice webhooks.timeout_ms)."),
+    integer("webhooks", "connect_timeout_ms", 15000, 100, 600000,
+            "Longest wait for DNS, TCP connect and TLS handshake of an attempt."),
+    integer("webhooks", "timeout_ms", 15000, 100, 600000, "Longest wait for a whole attempt."),
+    text("webhooks", "retry_schedule", "5s,30s,2m,10m,30m,1h,3h,6h,12h",
+         "Waits before the 2nd, 3rd, ... attempt (each with full jitter; the last repeats until "
+         "the retry window passed)."),
+    integer("webhooks", "retry_window_s", 86400, 0, 2592000,
+            "A failing delivery is retried for at least this long before it is dead."),
+    integer("webhooks", "max_response_bytes", 4096, 0, 1048576,
+            "Bytes of a receiver's answer read (and kept as its error)."),
+    integer("webhooks", "max_payload_bytes", 1048576, 4096, 67108864,
+            "A larger event body is sent without its stac_metadata."),
+    flag("webhooks", "allow_private_addresses", false,
+         "Deliver to loopback, private and link-local addresses (local demos and tests only)."),
+    optional_text("webhooks", "ca_file",
+                  "A PEM file of extra trust anchors for HTTPS receivers (a private CA)."),
+    integer("webhooks", "io_threads", 1, 1, 64, "Threads of the webhook HTTP client."),
+    integer("webhooks", "secret_grace_s", 86400, 0, 2592000,
+            "How long a rotated webhook secret keeps signing beside the new one."),
     text("log", "level", "info", "Log level.",
          {"trace", "debug", "info", "warn", "error", "off"}),
     text("log", "format", "text", "Log line format: human text or JSON lines.", {"text", "json"}),
@@ -395,6 +432,27 @@ config config_loader::build() const {
                parse_duration_limits(strs.at("workers.task_duration_limits"))};
   c.stac = {b("stac.cache"), i("stac.cache_entries"), i("stac.cache_ttl_s"),
             i("stac.version_poll_ms")};
+  c.webhooks = {b("webhooks.enabled"),
+                i("webhooks.concurrency"),
+                i("webhooks.per_host"),
+                i("webhooks.claim_batch"),
+                i("webhooks.poll_ms"),
+                i("webhooks.lease_ms"),
+                i("webhooks.connect_timeout_ms"),
+                i("webhooks.timeout_ms"),
+                strs.at("webhooks.retry_schedule"),
+                i("webhooks.retry_window_s"),
+                i("webhooks.max_response_bytes"),
+                i("webhooks.max_payload_bytes"),
+                b("webhooks.allow_private_addresses"),
+                strs.at("webhooks.ca_file"),
+                i("webhooks.io_threads"),
+                i("webhooks.secret_grace_s")};
+  if (c.webhooks.lease_ms <= 2 * c.webhooks.timeout_ms)
+    throw config_error{"[webhooks] lease_ms = " + std::to_string(c.webhooks.lease_ms) +
+                       ": must be more than twice webhooks.timeout_ms (" +
+                       std::to_string(c.webhooks.timeout_ms) +
+                       "): a claim may wait for one attempt of its host before its own"};
   c.log = {strs.at("log.level"), strs.at("log.format")};
   return c;
 }

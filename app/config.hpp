@@ -83,6 +83,24 @@ struct config {
     int cache_ttl_s;
     int version_poll_ms;
   } stac;
+  struct webhooks_t {
+    bool enabled;
+    int concurrency;
+    int per_host;
+    int claim_batch;
+    int poll_ms;
+    int lease_ms;
+    int connect_timeout_ms;
+    int timeout_ms;
+    std::string retry_schedule;
+    int retry_window_s;
+    int max_response_bytes;
+    int max_payload_bytes;
+    bool allow_private_addresses;
+    std::string ca_file;
+    int io_threads;
+    int secret_grace_s;
+  } webhooks;
   struct log_t {
     std::string level;
     std::string format;

@@ -100,6 +100,31 @@ root_options root_options_of(const config& cfg) {
                            ? io::jobs::default_pipelines()
                            : io::jobs::parse_pipelines(cfg.requests.pipelines,
                                                        io::jobs::builtin_registry());
+  auto& w = o.webhooks;
+  const auto& wc = cfg.webhooks;
+  w.enabled = wc.enabled;
+  w.concurrency = static_cast<size_t>(wc.concurrency);
+  w.per_host = static_cast<size_t>(wc.per_host);
+  w.claim_batch = wc.claim_batch;
+  w.poll = std::chrono::milliseconds{wc.poll_ms};
+  w.lease = std::chrono::milliseconds{wc.lease_ms};
+  w.max_payload_bytes = static_cast<size_t>(wc.max_payload_bytes);
+  w.post.connect_timeout = std::chrono::milliseconds{wc.connect_timeout_ms};
+  w.post.total_timeout = std::chrono::milliseconds{wc.timeout_ms};
+  w.post.max_response_body = static_cast<size_t>(wc.max_response_bytes);
+  w.post.allow_private_addresses = wc.allow_private_addresses;
+  w.post.user_agent = std::string{"geoplatform-webhooks/"} + version;
+  w.retry.steps = *io::webhooks::parse_schedule(wc.retry_schedule, nullptr);
+  w.retry.window = std::chrono::seconds{wc.retry_window_s};
+  io::webhooks::client_options client;
+  client.ca_file = wc.ca_file;
+  client.io_threads = wc.io_threads;
+  try {
+    w.client = std::make_shared<io::webhooks::http_client>(client);
+  } catch (const std::exception& e) {
+    throw config_error{std::string{"[webhooks] ca_file = \""} + wc.ca_file + "\": " + e.what()};
+  }
+  o.edge.webhook_secret_grace = std::chrono::seconds{wc.secret_grace_s};
   o.supervisor.max_restarts = cfg.requests.max_restarts;
   o.supervisor.restart_window = std::chrono::seconds{cfg.requests.restart_window_s};
   o.supervisor.restart_backoff = std::chrono::milliseconds{cfg.requests.restart_backoff_ms};

@@ -2,8 +2,8 @@
 # database in $GEOPLATFORM_DATABASE_URL with bronze and silver folders under $WORK, and one client
 # that submits a request and polls it to the end. Source after scripts/lib.sh; needs $BIN, $WORK.
 
-# Migrates, creates the client `bench` and an internal key, starts serve. Sets KEY, PORT, PID and
-# RSS0 (MiB at start).
+# Migrates, creates the client `bench` and an internal key, starts serve (with the extra
+# arguments of the array BENCH_SERVE_ARGS, if set). Sets KEY, PORT, PID and RSS0 (MiB at start).
 bench_start_service() {
   "$BIN" migrate >/dev/null
   "$BIN" clients create bench --rate-limit 2000000000 >/dev/null 2>&1
@@ -11,7 +11,7 @@ bench_start_service() {
   PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   "$BIN" serve --port "$PORT" --log-level warn --set workers.idle_poll_max_ms=20 \
     --set storage.bronze_root="$WORK/bronze" --set storage.silver_root="$WORK/silver" \
-    2>"$WORK/serve.log" &
+    ${BENCH_SERVE_ARGS[@]+"${BENCH_SERVE_ARGS[@]}"} 2>"$WORK/serve.log" &
   PID=$!
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
   RSS0=$(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$PID/status")

@@ -5,21 +5,27 @@
 # Baseline in the same run: the bare GDAL work of each request, an ogr2ogr into PostGIS and an
 # ogr2ogr to a GeoPackage of the same file, two at a time (the machine's cores).
 # Input: tests/data/naturalearth_cities.zip (243 points, a zipped shapefile) for every request.
-# Usage: bench/small_requests.sh [requests]  (default 200). Appends to bench/RESULTS.md.
+# With "callback" as second argument every request carries a callback_url to a fast local
+# receiver (bench/webhooks/receiver.js): the outbox's cost, and the time until the last webhook
+# was delivered.
+# Usage: bench/small_requests.sh [requests [callback]]  (default 200). Appends to bench/RESULTS.md.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
 source "$(dirname "$0")/lib.sh"
 cd "$GP_ROOT"
 N=${1:-200}
+CALLBACK=${2:-}
+[ -z "$CALLBACK" ] || [ "$CALLBACK" = callback ] || gp_die "the second argument may only be 'callback'"
 
-gp_install_packages time
+gp_install_packages time ${CALLBACK:+nodejs}
 gp_build geoplatform
 gp_pg_up
 BIN=$GP_BUILD_DIR/app/geoplatform
 WORK=$(mktemp -d /tmp/gp_bench_small.XXXX)
 DB=gp_bench_small
 PID=
-trap '{ [ -z "$PID" ] || kill -INT $PID 2>/dev/null; } || true; wait 2>/dev/null || true; rm -rf "$WORK"; gp_psql -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
+RX=
+trap '{ [ -z "$PID" ] || kill -INT $PID 2>/dev/null; } || true; { [ -z "$RX" ] || kill $RX 2>/dev/null; } || true; wait 2>/dev/null || true; rm -rf "$WORK"; gp_psql -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
 mkdir -p "$WORK/bronze/bench" "$WORK/silver" "$WORK/baseline"
 cp tests/data/naturalearth_cities.zip "$WORK/bronze/bench/cities.zip"
 SRC=/vsizip/$WORK/bronze/bench/cities.zip/naturalearth_cities.shp
@@ -43,17 +49,28 @@ rm -rf "$WORK/baseline"
 gp_psql -d postgres -c CHECKPOINT >/dev/null
 
 export GEOPLATFORM_DATABASE_URL=$URL
+CALLBACK_URL=
+if [ -n "$CALLBACK" ]; then
+  RX_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  node bench/webhooks/receiver.js "$RX_PORT" > "$WORK/receiver.out" &
+  RX=$!
+  CALLBACK_URL=http://127.0.0.1:$RX_PORT/hooks
+  BENCH_SERVE_ARGS=(--set webhooks.allow_private_addresses=true)
+fi
 bench_start_service
+[ -z "$CALLBACK" ] || "$BIN" clients update bench --callback-host 127.0.0.1 >/dev/null
 START=$(date +%s.%N)
-/usr/bin/python3 - "$PORT" "$KEY" "$N" <<'PY'
+/usr/bin/python3 - "$PORT" "$KEY" "$N" "$CALLBACK_URL" <<'PY'
 import http.client, json, sys
-port, key, n = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+port, key, n, callback = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
 c = http.client.HTTPConnection("127.0.0.1", port)
 h = {"X-Platform-API-Key": key, "Content-Type": "application/json"}
 for i in range(n):
-    c.request("POST", "/platform/submit", json.dumps({
-        "dataset_id": "cities-%d" % i, "resource_id": "r", "version_id": "v1",
-        "request_type": "vector", "source_path": "cities.zip"}), h)
+    b = {"dataset_id": "cities-%d" % i, "resource_id": "r", "version_id": "v1",
+         "request_type": "vector", "source_path": "cities.zip"}
+    if callback:
+        b["callback_url"] = callback
+    c.request("POST", "/platform/submit", json.dumps(b), h)
     r = c.getresponse(); r.read()
     assert r.status == 202, r.status
 PY
@@ -72,12 +89,18 @@ JOBS=$(sql "SELECT count(*) || ' jobs, ' || count(DISTINCT platform_request_id) 
 DUPS=$(sql "SELECT count(*) FROM (SELECT platform_request_id, job_type FROM app.jobs GROUP BY 1, 2 HAVING count(*) > 1) d")
 TASKS=$(sql "SELECT string_agg(task_type || ' ' || n || ' × ' || ms || ' ms', ', ') FROM (SELECT task_type, count(*) AS n, round(avg(extract(epoch FROM completed_at - started_at)) * 1000) AS ms FROM app.tasks GROUP BY 1 ORDER BY 1) t")
 CPU_S=$(awk '{print ($14 + $15) / 100}' "/proc/$PID/stat")
+HOOKS=
+if [ -n "$CALLBACK" ]; then
+  while [ "$(sql "SELECT count(*) FROM platform.webhook_deliveries WHERE status = 'delivered'")" -lt "$N" ]; do sleep 0.1; done
+  HOOK_S=$(python3 -c "print(round($(date +%s.%N) - $START, 2))")
+  HOOKS=" Every request with a callback_url; all $N webhooks delivered $HOOK_S s after the first submit (completed → delivered p50 / max $(sql "SELECT round((percentile_cont(0.5) WITHIN GROUP (ORDER BY s))::numeric, 3) || ' / ' || round(max(s)::numeric, 3) FROM (SELECT extract(epoch FROM d.delivered_at - r.completed_at) AS s FROM platform.webhook_deliveries d JOIN platform.requests r USING (request_id)) t") s)."
+fi
 echo "requests: $REQ_S s, $COMPLETED completed; submit → completed p50 / p99 / max $LAT s; $JOBS, $DUPS duplicated; $TASKS" >&2
 
 CPU=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 {
   echo
-  echo "### $N small vector requests at once vs the bare GDAL work — $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "### $N small vector requests at once${CALLBACK:+, each with a callback_url,} vs the bare GDAL work — $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "Machine: $(nproc) cores ($CPU), $(free -g | awk '/Mem:/ {print $2}') GiB; geoplatform $("$BIN" version | cut -d' ' -f2) (workers.task_workers 2, idle_poll_max_ms 20), GDAL $(gdal-config --version), PostgreSQL on the same cores; every request loads naturalearth_cities.zip (243 points, a zipped shapefile)."
   echo
   echo "| | time | per request | ratio |"
@@ -85,5 +108,5 @@ CPU=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
   echo "| ogr2ogr to PostGIS + ogr2ogr to GeoPackage, 2 at a time (baseline) | $BASE_S s | $(python3 -c "print(round($BASE_S * 1000 / $N))") ms | 1 |"
   echo "| $N vector requests, first submit → last completed | $REQ_S s | $(python3 -c "print(round($REQ_S * 1000 / $N))") ms | $(python3 -c "print(f'{$REQ_S / $BASE_S:.2f}')") |"
   echo
-  echo "Completed: $COMPLETED of $N; each request's submit → completed p50 / p99 / max: $LAT s (all queued at once, so this is mostly waiting). $JOBS, $DUPS (request, job type) pairs duplicated. Tasks: $TASKS. Service CPU: $CPU_S s."
+  echo "Completed: $COMPLETED of $N; each request's submit → completed p50 / p99 / max: $LAT s (all queued at once, so this is mostly waiting). $JOBS, $DUPS (request, job type) pairs duplicated. Tasks: $TASKS. Service CPU: $CPU_S s.$HOOKS"
 } | tee -a bench/RESULTS.md

@@ -12,6 +12,7 @@ request_view view_of(const request_row& row, std::vector<request_job> jobs) {
   v.started_at = row.started_at;
   v.completed_at = row.completed_at;
   v.state_version = row.state_version;
+  v.callback_status = row.callback_status;
   return v;
 }
 

@@ -70,6 +70,9 @@ struct request_view : request_spec, request_progress {
   int64_t estimated_completion = 0;
   /// The row's state_version this view was stored as: a view never replaces a newer one.
   int64_t state_version = 0;
+  /// "pending", "sent" or "failed" (callback_status_of, messages/webhooks.hpp) once its end
+  /// was notified at its callback_url; empty otherwise. Read from the outbox with the row.
+  std::string callback_status;
 };
 
 template <class Inspector>
@@ -79,7 +82,7 @@ typename Inspector::result_type inspect(Inspector& f, request_view& x) {
            x.callback_url, x.client_request_id, x.status, x.progress_percent, x.message,
            x.endpoints_json, x.stac_metadata_json, x.error_code, x.error_message,
            x.error_retryable, x.reused_from, x.jobs, x.created_at, x.started_at, x.completed_at,
-           x.estimated_completion, x.state_version);
+           x.estimated_completion, x.state_version, x.callback_status);
 }
 
 /// A platform request as stored (platform.requests): the one record of a request. Its view and
@@ -91,6 +94,8 @@ struct request_row : request_spec, request_progress {
   /// The request snapshot as stored (JSON; io/requests/snapshot_codec reads it).
   std::string snapshot_json = "{}";
   std::string created_at, started_at, completed_at;  ///< RFC 3339 or empty
+  /// The status of its latest event's delivery as callback_status shows it (empty: none).
+  std::string callback_status;
 };
 
 /// The status of the stored request `row` whose snapshot lists `jobs`.

@@ -1,5 +1,7 @@
 #include "messages/status.hpp"
 
+#include "messages/webhooks.hpp"
+
 #include <iterator>
 
 namespace gp {
@@ -15,7 +17,34 @@ constexpr std::string_view actor_state_names[] = {"running",  "resuming", "pendi
                                                   "retrying", "migrated", "serving",
                                                   "draining", "stopping", "unreachable"};
 
+constexpr std::string_view delivery_names[] = {"pending", "delivering", "delivered", "failed",
+                                               "dead"};
+
 }  // namespace
+
+std::string_view name_of(delivery_status s) {
+  auto i = static_cast<size_t>(s);
+  return i < std::size(delivery_names) ? delivery_names[i] : std::string_view{"invalid"};
+}
+
+std::optional<delivery_status> parse_delivery_status(std::string_view word) {
+  for (size_t i = 0; i < std::size(delivery_names); ++i)
+    if (delivery_names[i] == word)
+      return static_cast<delivery_status>(i);
+  return std::nullopt;
+}
+
+std::string_view callback_status_of(delivery_status s) {
+  switch (s) {
+    case delivery_status::delivered:
+      return "sent";
+    case delivery_status::failed:
+    case delivery_status::dead:
+      return "failed";
+    default:
+      return "pending";
+  }
+}
 
 std::string_view name_of(actor_state s) {
   auto i = static_cast<size_t>(s);

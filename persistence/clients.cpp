@@ -29,6 +29,14 @@ constexpr const char* update_client =
 
 #undef GP_CLIENT_COLUMNS
 
+// The current secret becomes the previous one, which keeps signing for the grace period.
+constexpr const char* rotate_secret = R"sql(
+UPDATE platform.clients
+SET previous_webhook_secret = webhook_secret, webhook_secret = $2,
+    previous_secret_expires_at = now() + $3 * interval '1 second', updated_at = now()
+WHERE client_id = $1
+RETURNING to_char(previous_secret_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))sql";
+
 constexpr const char* client_exists =
   "SELECT EXISTS (SELECT 1 FROM platform.clients WHERE client_id = $1)";
 
@@ -93,6 +101,17 @@ std::optional<client_row> update_client(pqxx::connection& c, const std::string& 
 bool client_exists(pqxx::connection& c, const std::string& client_id) {
   pqxx::nontransaction tx{c};
   return tx.exec_params1(sql::client_exists, client_id)[0].as<bool>();
+}
+
+std::optional<std::string> rotate_webhook_secret(pqxx::connection& c, const std::string& client_id,
+                                                 const std::string& new_secret,
+                                                 int64_t grace_seconds) {
+  pqxx::work tx{c};
+  auto r = tx.exec_params(sql::rotate_secret, client_id, new_secret, grace_seconds);
+  tx.commit();
+  if (r.empty())
+    return std::nullopt;
+  return r[0][0].as<std::string>();
 }
 
 std::vector<std::string> callback_hosts_of(pqxx::connection& c, const std::string& client_id) {

@@ -36,6 +36,13 @@ std::vector<client_row> list_clients(pqxx::connection& c);
 /// The callback host allowlist of a client (empty when it has none, or no such client).
 std::vector<std::string> callback_hosts_of(pqxx::connection& c, const std::string& client_id);
 
+/// Makes `new_secret` the client's webhook secret; the one it replaces keeps signing for
+/// `grace_seconds` (docs/webhooks.md). Returns when the previous secret stops signing (RFC 3339),
+/// or nothing when there is no such client.
+std::optional<std::string> rotate_webhook_secret(pqxx::connection& c, const std::string& client_id,
+                                                 const std::string& new_secret,
+                                                 int64_t grace_seconds);
+
 /// Whether a client with this id exists.
 bool client_exists(pqxx::connection& c, const std::string& client_id);
 

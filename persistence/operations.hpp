@@ -28,6 +28,7 @@
 #include "persistence/outputs.hpp"
 #include "persistence/requests.hpp"
 #include "persistence/task_queue.hpp"
+#include "persistence/webhook_operations.hpp"
 
 namespace gp::persistence {
 class db_session;
@@ -420,7 +421,8 @@ using pool_operations = caf::detail::type_list<
   find_request, insert_request_group, write_request_state, fail_request, change_request,
   live_requests, list_requests, gather_outputs, refresh_progress, find_request_outputs,
   list_layers, find_layer, read_items, read_item, stac_catalogue_version, list_stac_collections,
-  find_stac_collection, find_stac_item, search_stac>;
+  find_stac_collection, find_stac_item, search_stac, claim_deliveries, record_deliveries,
+  release_deliveries, list_deliveries, find_delivery, redeliver, insert_ping, rotate_secret>;
 
 }  // namespace gp::db
 

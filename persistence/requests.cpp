@@ -9,6 +9,7 @@
 #include "persistence/pg_array.hpp"
 #include "persistence/stac_catalogue.hpp"
 #include "persistence/task_queue.hpp"
+#include "persistence/webhook_outbox.hpp"
 
 namespace gp::persistence {
 
@@ -24,7 +25,10 @@ constexpr const char* column_list = R"sql(
        to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
        coalesce(to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), ''),
        coalesce(to_char(completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), ''),
-       coalesce(reused_from, ''))sql";
+       coalesce(reused_from, ''),
+       coalesce((SELECT d.status FROM platform.webhook_deliveries d
+                 WHERE d.request_id = platform.requests.request_id
+                 ORDER BY d.created_at DESC, d.delivery_id DESC LIMIT 1), ''))sql";
 
 const std::string columns = std::string{"SELECT "} + column_list + " FROM platform.requests ";
 
@@ -48,7 +52,8 @@ SET status = $3, progress_percent = greatest(progress_percent, $4), message = $5
 WHERE request_id = $1 AND state_version = $2
 RETURNING state_version,
   coalesce(to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), ''),
-  coalesce(to_char(completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), ''))sql";
+  coalesce(to_char(completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), ''),
+  callback_url IS NOT NULL AND status IN ('completed', 'failed', 'cancelled'))sql";
 
 // New requests in one statement. A request's first job is not written here: the first claim
 // that finds the request (first_job_planned = false) creates it (plan_first_jobs). A new row is
@@ -95,7 +100,7 @@ UPDATE platform.requests
 SET status = 'cancelled', message = 'cancelled by the client', state_version = state_version + 1,
     updated_at = now(), completed_at = now()
 WHERE request_id = $1 AND status IN ('pending', 'processing')
-RETURNING request_id)sql";
+RETURNING callback_url IS NOT NULL)sql";
 
 constexpr const char* running_jobs = R"sql(
 SELECT job_id FROM app.jobs WHERE platform_request_id = $1 AND status IN ('queued', 'processing')
@@ -157,6 +162,8 @@ request_row read_row(const pqxx::row& r) {
   x.started_at = r[22].as<std::string>();
   x.completed_at = r[23].as<std::string>();
   x.reused_from = r[24].as<std::string>();
+  if (auto delivery = parse_delivery_status(r[25].as<std::string>()))
+    x.callback_status = std::string{callback_status_of(*delivery)};
   return x;
 }
 
@@ -284,6 +291,9 @@ std::optional<stored_times> store_request_state(pqxx::connection& c, const std::
     return std::nullopt;
   if (!s.catalogue.empty())
     write_catalogue(tx, request_id, s.catalogue);
+  // The end's webhook is in the outbox when the end is stored (docs/webhooks.md).
+  if (r[0][3].as<bool>())
+    enqueue_request_event(tx, request_id);
   tx.commit();
   return stored_times{r[0][1].as<std::string>(), r[0][2].as<std::string>()};
 }
@@ -344,7 +354,10 @@ request_change cancel_request(pqxx::connection& c, const std::string& request_id
   request_change out;
   if (tx.exec_params(sql::lock_request, request_id).empty())
     return out;
-  out.changed = !tx.exec_params(sql::cancel, request_id).empty();
+  auto cancelled = tx.exec_params(sql::cancel, request_id);
+  out.changed = !cancelled.empty();
+  if (out.changed && cancelled[0][0].as<bool>())
+    enqueue_request_event(tx, request_id);
   // Its jobs in the same transaction (request row, then job rows: the order retry uses too).
   if (out.changed)
     for (const auto& row : tx.exec_params(sql::running_jobs, request_id))

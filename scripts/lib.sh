@@ -21,6 +21,7 @@ GP_PACKAGES=(
   libpqxx-dev nlohmann-json3-dev libboost-dev libboost-system-dev libspdlog-dev libfmt-dev
   libssl-dev libgtest-dev libgmock-dev libgdal-dev gdal-bin python3 python3-gdal python3-jsonschema libjemalloc-dev
   postgresql-15 postgresql-15-postgis-3 postgresql-contrib curl procps util-linux
+  openssl ca-certificates
 )
 
 gp_say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "messages/status.hpp"
+#include "messages/webhooks.hpp"
 
 namespace gp {
 
@@ -11,6 +12,8 @@ inline bool operator==(request_status s, std::string_view word) { return name_of
 inline bool operator!=(request_status s, std::string_view word) { return name_of(s) != word; }
 inline bool operator==(job_status s, std::string_view word) { return name_of(s) == word; }
 inline bool operator!=(job_status s, std::string_view word) { return name_of(s) != word; }
+inline bool operator==(delivery_status s, std::string_view word) { return name_of(s) == word; }
+inline bool operator!=(delivery_status s, std::string_view word) { return name_of(s) != word; }
 inline bool operator==(actor_state s, std::string_view word) { return name_of(s) == word; }
 inline bool operator!=(actor_state s, std::string_view word) { return name_of(s) != word; }
 

@@ -36,10 +36,7 @@ json rfc3339_or_null(int64_t epoch_seconds) {
   return buf;
 }
 
-namespace {
-
-/// Stored JSON text as a value; relative URLs in endpoints made absolute.
-json stored(const std::string& text, const std::string& base_url, bool urls) {
+json stored_json(const std::string& text, const std::string& base_url, bool urls) {
   auto doc = json::parse(text, nullptr, false);
   if (doc.is_discarded())
     return json();
@@ -49,8 +46,6 @@ json stored(const std::string& text, const std::string& base_url, bool urls) {
         v = base_url + v.get<std::string>();
   return doc;
 }
-
-}  // namespace
 
 json status_body(const request_view& v, const std::string& base_url) {
   return status_body(v, base_url, v.estimated_completion);
@@ -78,11 +73,11 @@ json status_body(const request_view& v, const std::string& base_url, int64_t eta
           {"completed_at", string_or_null(v.completed_at)},
           {"estimated_completion", is_terminal(v.status) ? json() : rfc3339_or_null(eta)},
           {"jobs", jobs},
-          {"endpoints", completed ? stored(v.endpoints_json, base_url, true) : json()},
-          {"stac_metadata", completed ? stored(v.stac_metadata_json, base_url, false) : json()},
+          {"endpoints", completed ? stored_json(v.endpoints_json, base_url, true) : json()},
+          {"stac_metadata", completed ? stored_json(v.stac_metadata_json, base_url, false) : json()},
           {"error", error},
           {"reused_from", string_or_null(v.reused_from)},
-          {"callback_status", json()},
+          {"callback_status", string_or_null(v.callback_status)},
           {"status_url", base_url + "/platform/status/" + v.request_id}};
 }
 

@@ -31,4 +31,9 @@ int64_t epoch_of(const std::string& rfc3339);
 /// RFC 3339 UTC for seconds since the epoch (0 → null).
 nlohmann::json rfc3339_or_null(int64_t epoch_seconds);
 
+/// Stored JSON text as a value (null when it does not parse); with `urls`, the relative URLs
+/// among its members made absolute (how endpoints are stored). The status and the webhooks both
+/// show endpoints through this.
+nlohmann::json stored_json(const std::string& text, const std::string& base_url, bool urls);
+
 }  // namespace gp::io::http

@@ -95,9 +95,9 @@ class Drift(unittest.TestCase):
         self.assert_one_problem("io/jobs/registry.cpp", "halted")
 
     def test_a_docs_page_not_linked_from_the_architecture(self):
-        with open(os.path.join(self.tmp, "docs", "actors", "webhook_dispatcher.md"), "w") as f:
-            f.write("# webhook_dispatcher\n")
-        self.assert_one_problem("docs/architecture.md", "actors/webhook_dispatcher.md")
+        with open(os.path.join(self.tmp, "docs", "actors", "introspection.md"), "w") as f:
+            f.write("# introspection\n")
+        self.assert_one_problem("docs/architecture.md", "actors/introspection.md")
 
     def test_an_interface_changed_without_the_architecture_page(self):
         self.edit("actors/actor_types.hpp", "caf::reacts_to<work_atom>, status_reporting>;",

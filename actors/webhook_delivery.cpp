@@ -1,0 +1,201 @@
+// The delivery actor of one callback host: checks, signs and POSTs the deliveries the
+// dispatcher hands it, at most `per_host` at a time, reusing the connections its attempts hand
+// back; the HTTP work runs on the client's own threads, never on CAF's.
+#include <chrono>
+#include <deque>
+#include <random>
+
+#include <caf/all.hpp>
+
+#include "actors/webhook_dispatcher.hpp"
+#include "io/http/submit_codec.hpp"
+#include "io/logging.hpp"
+#include "io/webhooks/address_policy.hpp"
+#include "io/webhooks/payload.hpp"
+#include "io/webhooks/signature.hpp"
+#include "messages/atoms.hpp"
+#include "messages/health.hpp"
+
+namespace gp {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+/// How long a delivery actor stays without work before offering to stop.
+constexpr auto idle_after = 60s;
+
+struct webhook_delivery_state {
+  webhook_dispatcher_actor dispatcher;
+  std::string host;
+  std::shared_ptr<const webhook_options> opts;
+  std::deque<claimed_delivery> queue;
+  size_t in_flight = 0;
+  /// Connections handed back by finished attempts, newest last.
+  std::vector<std::shared_ptr<io::webhooks::connection>> idle;
+  std::mt19937_64 rng{std::random_device{}()};
+  uint64_t attempts = 0, delivered = 0;
+  std::chrono::steady_clock::time_point last_work = std::chrono::steady_clock::now();
+  static inline const char* name = "webhook_delivery";
+};
+
+using delivery_self = caf::stateful_actor<webhook_delivery_state, webhook_delivery_impl::base>;
+
+int64_t now_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+/// Why `d` may not be attempted now (empty: it may). Checked again at every attempt: a client
+/// deactivated or a host taken off its allowlist since the event stops its deliveries.
+std::string refusal(const claimed_delivery& d, io::webhooks::callback_url* url) {
+  if (!d.client_active)
+    return "the client is inactive";
+  if (auto why = io::http::check_callback_url(d.url, d.callback_hosts); !why.empty())
+    return "callback_url " + why;
+  std::string why;
+  auto parsed = io::webhooks::parse_callback_url(d.url, &why);
+  if (!parsed)
+    return "callback_url " + why;
+  *url = std::move(*parsed);
+  return {};
+}
+
+/// The signed request of `d`, or nothing when the client has no usable secret.
+std::optional<io::webhooks::post_request> signed_request(const webhook_options& opts,
+                                                         const claimed_delivery& d,
+                                                         io::webhooks::callback_url url) {
+  std::vector<std::string> keys;
+  for (const auto& s : d.secrets)
+    if (auto k = io::webhooks::secret_key(s))
+      keys.push_back(std::move(*k));
+  if (keys.empty())
+    return std::nullopt;
+  io::webhooks::post_request req;
+  req.url = std::move(url);
+  req.body = d.event == "platform.ping"
+               ? d.payload_json
+               : io::webhooks::event_body(d.payload_json, opts.base_url, opts.max_payload_bytes);
+  auto h = io::webhooks::sign(keys, d.delivery_id, now_seconds(), req.body);
+  req.headers = {{"webhook-id", h.webhook_id},
+                 {"webhook-timestamp", h.webhook_timestamp},
+                 {"webhook-signature", h.webhook_signature},
+                 {"X-Platform-Signature", h.platform_signature},
+                 {"X-Platform-Event", d.event}};
+  return req;
+}
+
+void report(delivery_self* self, delivery_outcome outcome) {
+  self->send(self->state.dispatcher, delivered_atom_v, self->state.host, std::move(outcome));
+}
+
+/// Starts queued deliveries while the host's limit allows.
+void pump(delivery_self* self) {
+  auto& st = self->state;
+  while (st.in_flight < st.opts->per_host && !st.queue.empty()) {
+    auto d = std::move(st.queue.front());
+    st.queue.pop_front();
+    io::webhooks::callback_url url;
+    if (auto why = refusal(d, &url); !why.empty()) {
+      report(self, io::webhooks::refuse(d, std::move(why)));
+      continue;
+    }
+    auto req = signed_request(*st.opts, d, std::move(url));
+    if (!req) {
+      report(self, io::webhooks::refuse(d, "the client's webhook secret is not a whsec_ secret"));
+      continue;
+    }
+    std::shared_ptr<io::webhooks::connection> reuse;
+    if (!st.idle.empty()) {
+      reuse = std::move(st.idle.back());
+      st.idle.pop_back();
+    }
+    ++st.in_flight;
+    ++st.attempts;
+    st.last_work = std::chrono::steady_clock::now();
+    // The client calls back on its own thread: the outcome comes home as a message.
+    auto me = caf::actor_cast<caf::actor>(self);
+    st.opts->client->post(
+      std::move(*req), st.opts->post, std::move(reuse),
+      [me, d = std::move(d)](io::webhooks::post_outcome o,
+                             std::shared_ptr<io::webhooks::connection> conn) mutable {
+        attempt_done done;
+        done.delivery = std::move(d);
+        done.report.status = o.status;
+        done.report.error = o.error.empty() ? std::move(o.body_excerpt) : std::move(o.error);
+        done.report.retry_after = std::move(o.retry_after);
+        done.report.location = std::move(o.location);
+        done.report.address_refused = o.address_refused;
+        done.connection = std::move(conn);
+        caf::anon_send(me, delivered_atom_v, std::move(done));
+      });
+  }
+}
+
+webhook_delivery_impl::behavior_type delivery_behavior(delivery_self* self,
+                                                      webhook_dispatcher_actor dispatcher,
+                                                      std::string host,
+                                                      std::shared_ptr<const webhook_options> opts) {
+  auto& st = self->state;
+  st.dispatcher = std::move(dispatcher);
+  st.host = std::move(host);
+  st.opts = std::move(opts);
+  self->delayed_send(self, idle_after, tick_atom_v);
+  return {
+    [=](deliver_atom, claimed_delivery d) {
+      self->state.queue.push_back(std::move(d));
+      pump(self);
+    },
+    [=](delivered_atom, attempt_done& done) {
+      auto& st = self->state;
+      --st.in_flight;
+      st.last_work = std::chrono::steady_clock::now();
+      if (done.connection && st.idle.size() < st.opts->per_host)
+        st.idle.push_back(std::move(done.connection));
+      auto outcome =
+        io::webhooks::decide(done.delivery, done.report, st.opts->retry, now_seconds(), st.rng);
+      if (outcome.status == delivery_status::delivered)
+        ++st.delivered;
+      else
+        GP_LOG_INFO("webhooks: {} to {} (attempt {}): {}", done.delivery.delivery_id,
+                    st.host, done.delivery.attempts, outcome.error);
+      report(self, std::move(outcome));
+      pump(self);
+    },
+    // Nothing to do for a while: offer to stop (the dispatcher stops it when nothing is on its
+    // way here), dropping the connections kept open.
+    [=](tick_atom) {
+      auto& st = self->state;
+      if (st.in_flight == 0 && st.queue.empty() &&
+          std::chrono::steady_clock::now() - st.last_work >= idle_after) {
+        st.idle.clear();
+        self->send(st.dispatcher, idle_atom_v, st.host);
+      }
+      self->delayed_send(self, idle_after, tick_atom_v);
+    },
+    [=](status_atom) {
+      auto& st = self->state;
+      return status_report{"webhook_delivery",
+                           actor_state::running,
+                           {{"host", st.host},
+                            {"in_flight", std::to_string(st.in_flight)},
+                            {"waiting", std::to_string(st.queue.size())},
+                            {"idle_connections", std::to_string(st.idle.size())},
+                            {"attempts", std::to_string(st.attempts)},
+                            {"delivered", std::to_string(st.delivered)}}};
+    },
+  };
+}
+
+}  // namespace
+
+webhook_delivery_actor spawn_webhook_delivery(caf::actor_system& sys,
+                                              webhook_dispatcher_actor dispatcher,
+                                              std::string host,
+                                              std::shared_ptr<const webhook_options> opts) {
+  return caf::actor_cast<webhook_delivery_actor>(
+    sys.spawn(delivery_behavior, std::move(dispatcher), std::move(host), std::move(opts)));
+}
+
+}  // namespace gp

@@ -1,0 +1,258 @@
+#include "actors/webhook_dispatcher.hpp"
+
+#include <map>
+
+#include <caf/all.hpp>
+
+#include "io/logging.hpp"
+#include "messages/atoms.hpp"
+#include "messages/errors.hpp"
+#include "messages/health.hpp"
+
+namespace gp {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+/// Outcomes written in one statement at most; fewer wait this long for company.
+constexpr size_t flush_batch = 256;
+constexpr auto flush_delay = 20ms;
+
+struct webhook_dispatcher_state {
+  std::shared_ptr<const webhook_options> opts;
+  /// Claims handed to delivery actors and not yet reported, per host and in all.
+  std::map<std::string, size_t> held;
+  size_t in_flight = 0;
+  std::map<std::string, webhook_delivery_actor> hosts;
+  std::vector<delivery_outcome> outcomes;
+  bool claiming = false;
+  bool flushing = false;
+  bool flush_armed = false;
+  /// More may be due right now: the last claim came back full, took a host's whole share, or
+  /// skipped busy hosts.
+  bool more_due = false;
+  /// The last claim came back full (not just a host's share).
+  bool last_full = false;
+  bool stopping = false;
+  uint64_t claimed = 0, written = 0, given_back = 0, delivered = 0, retried = 0, gave_up = 0;
+  static inline const char* name = "webhook_dispatcher";
+};
+
+using dispatcher_self =
+  caf::stateful_actor<webhook_dispatcher_state, webhook_dispatcher_impl::base>;
+
+size_t capacity(const webhook_dispatcher_state& st) {
+  return st.in_flight >= st.opts->concurrency ? 0 : st.opts->concurrency - st.in_flight;
+}
+
+void claim(dispatcher_self* self);
+
+/// Writes the gathered outcomes (one write at a time), then looks for more work.
+void flush(dispatcher_self* self) {
+  auto& st = self->state;
+  if (st.flushing || st.outcomes.empty())
+    return;
+  st.flushing = true;
+  std::vector<delivery_outcome> batch;
+  batch.swap(st.outcomes);
+  auto n = batch.size();
+  self->request(st.opts->pool, st.opts->db_timeout, db::record_deliveries{std::move(batch)})
+    .then(
+      [=](int written) {
+        auto& st = self->state;
+        st.flushing = false;
+        st.written += static_cast<uint64_t>(written);
+        flush(self);
+      },
+      [=](const caf::error& err) {
+        // Unwritten outcomes leave their claims to lapse: the deliveries are attempted again
+        // after the lease (the same webhook-id), never lost.
+        auto& st = self->state;
+        st.flushing = false;
+        GP_LOG_WARN("webhooks: {} outcomes not written ({})", n, error_detail(err));
+        flush(self);
+      });
+}
+
+void add_outcome(dispatcher_self* self, delivery_outcome o) {
+  auto& st = self->state;
+  st.outcomes.push_back(std::move(o));
+  if (st.outcomes.size() >= flush_batch || st.in_flight == 0) {
+    flush(self);
+  } else if (!st.flush_armed) {
+    st.flush_armed = true;
+    self->delayed_send(self, flush_delay, flush_atom_v);
+  }
+}
+
+webhook_delivery_actor host_actor(dispatcher_self* self, const std::string& host) {
+  auto& st = self->state;
+  auto i = st.hosts.find(host);
+  if (i != st.hosts.end())
+    return i->second;
+  auto me = caf::actor_cast<webhook_dispatcher_actor>(self);
+  auto a = spawn_webhook_delivery(self->system(), me, host, st.opts);
+  // A delivery actor dies with the dispatcher.
+  self->link_to(a);
+  st.hosts.emplace(host, a);
+  return a;
+}
+
+/// Hands claimed deliveries to their hosts' actors; a host already holding twice its limit
+/// gives the rest back unattempted (the next claims skip it while it is busy).
+void dispatch(dispatcher_self* self, std::vector<claimed_delivery> claimed) {
+  auto& st = self->state;
+  for (auto& d : claimed) {
+    ++st.claimed;
+    auto& held = st.held[d.host];
+    if (held >= 2 * st.opts->per_host || st.stopping) {
+      delivery_outcome back;
+      back.delivery_id = d.delivery_id;
+      back.attempts = d.attempts;
+      back.status = delivery_status::pending;
+      back.attempted = false;
+      ++st.given_back;
+      add_outcome(self, std::move(back));
+      continue;
+    }
+    ++held;
+    ++st.in_flight;
+    self->send(host_actor(self, d.host), deliver_atom_v, std::move(d));
+  }
+}
+
+/// Claims what this node can take now: up to its free capacity, none to busy hosts.
+void claim(dispatcher_self* self) {
+  auto& st = self->state;
+  auto room = std::min(capacity(st), static_cast<size_t>(st.opts->claim_batch));
+  if (st.claiming || st.stopping || room == 0)
+    return;
+  db::claim_deliveries op;
+  op.node = st.opts->node_id;
+  op.limit = static_cast<int>(room);
+  op.per_host = static_cast<int>(st.opts->per_host);
+  op.lease_ms = st.opts->lease.count();
+  for (const auto& [host, n] : st.held)
+    if (n >= st.opts->per_host)
+      op.busy_hosts.push_back(host);
+  bool skipped = !op.busy_hosts.empty();
+  st.claiming = true;
+  self->request(st.opts->pool, st.opts->db_timeout, std::move(op))
+    .then(
+      [=](db::claim_deliveries::result& r) {
+        auto& st = self->state;
+        st.claiming = false;
+        std::map<std::string, size_t> per_host;
+        for (const auto& d : r.deliveries)
+          ++per_host[d.host];
+        bool capped = false;
+        for (const auto& [host, n] : per_host)
+          capped = capped || n >= st.opts->per_host;
+        bool full = r.deliveries.size() >= room;
+        bool any = !r.deliveries.empty();
+        dispatch(self, std::move(r.deliveries));
+        st.more_due = full || capped || skipped;
+        st.last_full = full;
+        // Straight on while claims find work; the hosts that are busy now are skipped next.
+        if (any && st.more_due && capacity(st) > 0)
+          claim(self);
+      },
+      [=](const caf::error& err) {
+        self->state.claiming = false;
+        GP_LOG_DEBUG("webhooks: claim failed ({})", error_detail(err));
+      });
+}
+
+webhook_dispatcher_impl::behavior_type webhook_dispatcher(dispatcher_self* self,
+                                                          webhook_options opts) {
+  auto& st = self->state;
+  st.opts = std::make_shared<const webhook_options>(std::move(opts));
+  if (st.opts->enabled)
+    self->send(self, tick_atom_v);
+  self->set_exit_handler([=](const caf::exit_msg& msg) {
+    auto& st = self->state;
+    for (auto i = st.hosts.begin(); i != st.hosts.end(); ++i) {
+      if (i->second.address() != msg.source)
+        continue;
+      // A delivery actor failed: what it held lapses to the lease and is attempted again.
+      GP_LOG_ERROR("webhooks: the delivery actor of {} stopped ({})", i->first,
+                   self->system().render(msg.reason));
+      auto& held = st.held[i->first];
+      st.in_flight -= std::min(st.in_flight, held);
+      st.held.erase(i->first);
+      st.hosts.erase(i);
+      return;
+    }
+    // The node stops. What this node holds is given back (after the outcomes gathered are
+    // written), so another node, or this one restarted, attempts it at once rather than after
+    // the lease; a repeat keeps its webhook-id.
+    st.stopping = true;
+    caf::anon_send(st.opts->pool, db::release_deliveries{st.opts->node_id, std::move(st.outcomes)});
+    self->quit(msg.reason);
+  });
+  return {
+    [=](work_atom) {
+      if (self->state.opts->enabled)
+        claim(self);
+    },
+    [=](tick_atom) {
+      claim(self);
+      self->delayed_send(self, self->state.opts->poll, tick_atom_v);
+    },
+    [=](flush_atom) {
+      self->state.flush_armed = false;
+      flush(self);
+    },
+    [=](delivered_atom, const std::string& host, delivery_outcome& o) {
+      auto& st = self->state;
+      // A host that drops below its limit may take more of what is due.
+      bool freed = false;
+      if (auto i = st.held.find(host); i != st.held.end() && i->second > 0)
+        freed = --i->second + 1 == st.opts->per_host;
+      if (st.in_flight > 0)
+        --st.in_flight;
+      switch (o.status) {
+        case delivery_status::delivered: ++st.delivered; break;
+        case delivery_status::pending: ++st.retried; break;
+        default: ++st.gave_up; break;
+      }
+      add_outcome(self, std::move(o));
+      if ((freed && st.more_due) || (st.last_full && capacity(st) >= st.opts->concurrency / 2))
+        claim(self);
+    },
+    [=](idle_atom, const std::string& host) {
+      auto& st = self->state;
+      auto i = st.hosts.find(host);
+      auto h = st.held.find(host);
+      if (i == st.hosts.end() || (h != st.held.end() && h->second > 0))
+        return;
+      self->unlink_from(i->second);
+      self->send_exit(i->second, caf::exit_reason::user_shutdown);
+      st.hosts.erase(i);
+      st.held.erase(host);
+    },
+    [=](status_atom) {
+      auto& st = self->state;
+      return status_report{"webhook_dispatcher",
+                           actor_state::running,
+                           {{"enabled", st.opts->enabled ? "true" : "false"},
+                            {"in_flight", std::to_string(st.in_flight)},
+                            {"hosts", std::to_string(st.hosts.size())},
+                            {"claimed", std::to_string(st.claimed)},
+                            {"given_back", std::to_string(st.given_back)},
+                            {"delivered", std::to_string(st.delivered)},
+                            {"retries", std::to_string(st.retried)},
+                            {"gave_up", std::to_string(st.gave_up)},
+                            {"outcomes_written", std::to_string(st.written)}}};
+    },
+  };
+}
+
+}  // namespace
+
+webhook_dispatcher_actor spawn_webhook_dispatcher(caf::actor_system& sys, webhook_options opts) {
+  return caf::actor_cast<webhook_dispatcher_actor>(sys.spawn(webhook_dispatcher, std::move(opts)));
+}
+
+}  // namespace gp

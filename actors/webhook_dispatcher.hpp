@@ -1,0 +1,55 @@
+#pragma once
+// Webhooks (docs/actors/webhook_dispatcher.md): the dispatcher claims due deliveries from the
+// outbox (platform.webhook_deliveries) and hands each to the delivery actor of its host, which
+// signs it and POSTs it on the HTTP client's own threads; outcomes come back to the dispatcher,
+// which writes them in batches. A slow or dead host holds only its own per-host slots.
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include <caf/fwd.hpp>
+
+#include "actors/actor_types.hpp"
+#include "io/webhooks/http_client.hpp"
+#include "io/webhooks/retry_policy.hpp"
+
+namespace gp {
+
+struct webhook_options {
+  db_pool_actor pool;
+  /// False: this node delivers nothing (deliveries wait for a node that does).
+  bool enabled = true;
+  /// The claims' owner (this node's lease name).
+  std::string node_id;
+  /// The service's public base URL (endpoints in bodies are absolute).
+  std::string base_url;
+  /// Attempts in flight on this node, and per host.
+  size_t concurrency = 128;
+  size_t per_host = 16;
+  /// Deliveries claimed per look.
+  int claim_batch = 128;
+  /// How often the outbox is looked at while nothing is due.
+  std::chrono::milliseconds poll{250};
+  /// How long a claim is held: longer than an attempt can take twice over (a claim may wait
+  /// for one attempt of its host before its own).
+  std::chrono::milliseconds lease{60000};
+  std::chrono::milliseconds db_timeout{20000};
+  /// Bodies larger than this are sent without their stac_metadata.
+  size_t max_payload_bytes = 1 << 20;
+  io::webhooks::post_options post;
+  io::webhooks::retry_policy retry;
+  /// The HTTP client (its threads run every attempt of this node).
+  std::shared_ptr<io::webhooks::http_client> client;
+};
+
+/// Spawns the dispatcher (which spawns delivery actors as hosts need them).
+webhook_dispatcher_actor spawn_webhook_dispatcher(caf::actor_system& sys, webhook_options opts);
+
+/// Spawns the delivery actor of `host`, reporting to `dispatcher` (the dispatcher's own use).
+webhook_delivery_actor spawn_webhook_delivery(caf::actor_system& sys,
+                                              webhook_dispatcher_actor dispatcher,
+                                              std::string host,
+                                              std::shared_ptr<const webhook_options> opts);
+
+}  // namespace gp

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Benchmark: webhook delivery throughput. N deliveries (default 10,000) are inserted straight
+# into the outbox (pings of client bench with a realistic completed-event body, due at once),
+# then one node (default webhooks settings) delivers them to a fast local receiver
+# (bench/webhooks/receiver.js, Node's http). Baseline in the same run: wrk POSTing the same body
+# with the same headers to the same receiver, with as many connections as the node's per-host
+# limit (webhooks.per_host, 16).
+# Then the same N spread over 10 receiver ports, all fast, and again with one of the ten hanging
+# (accepts, never answers): the deliveries to the nine others must not slow down by 10% or more.
+# Rates are deliveries / (last delivered_at - first attempt), read from the outbox.
+# Targets (issue #20): >= 0.5x the wrk baseline and >= 2000 deliveries/s; with 10% of endpoints
+# hanging, the others lose < 10%.
+# Usage: bench/webhooks.sh [deliveries]. Appends to bench/RESULTS.md.
+set -euo pipefail
+source "$(dirname "$0")/../scripts/lib.sh"
+cd "$GP_ROOT"
+N=${1:-10000}
+DURATION=${BENCH_DURATION:-10s}
+
+gp_install_packages wrk nodejs
+gp_bench_binary
+gp_pg_up
+WORK=$(mktemp -d /tmp/gp_bench_webhooks.XXXX)
+DB=gp_bench_webhooks
+PID=
+RX=
+trap '{ [ -z "$PID" ] || kill -INT $PID 2>/dev/null; } || true; { [ -z "$RX" ] || kill $RX 2>/dev/null; } || true; wait 2>/dev/null || true; rm -rf "$WORK"; gp_psql -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
+mkdir -p "$WORK/bronze" "$WORK/silver"
+gp_psql -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB OWNER $GP_DB_USER TEMPLATE geoplatform_template" >/dev/null
+export GEOPLATFORM_DATABASE_URL=$(gp_db_url $DB)
+"$BIN" migrate >/dev/null
+"$BIN" clients create bench --callback-host 127.0.0.1 >/dev/null 2>&1
+sql() { gp_psql -d "$DB" -tAc "$1"; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# A completed event as the platform sends it (about 1.5 KB).
+python3 - > "$WORK/body.json" <<'PY'
+import json
+rid = "8c31411d5ba4d20fdd620dc26c667a58"
+base = "http://127.0.0.1:8080"
+print(json.dumps({
+  "client_request_id": "ddh-771", "dataset_id": "roads", "endpoints": {
+    "download": base + "/platform/data/%s/download" % rid,
+    "features": base + "/features/collections/ddh_roads_main_2026_11_8c31411d5b/items",
+    "stac_item": base + "/platform/stac/collections/ddh_vectors/items/roads_main_2026-11"},
+  "error": None, "event": "platform.request.completed", "processing_time_seconds": 12.48,
+  "request_id": rid, "resource_id": "main", "status": "completed",
+  "stac_metadata": {"type": "Feature", "stac_version": "1.0.0", "id": "roads_main_2026-11",
+    "collection": "ddh_vectors", "bbox": [5.1, 49.4, 6.5, 50.2],
+    "geometry": {"type": "Polygon", "coordinates": [[[5.1, 49.4], [6.5, 49.4], [6.5, 50.2],
+                                                     [5.1, 50.2], [5.1, 49.4]]]},
+    "properties": {"datetime": "2026-11-26T19:48:09Z", "ddh:dataset_id": "roads",
+                   "ddh:resource_id": "main", "ddh:version_id": "2026-11",
+                   "ddh:request_id": rid, "vector:feature_count": 5123,
+                   "vector:geometry_types": ["LineString"], "proj:epsg": 4326},
+    "assets": {"data": {"href": base + "/platform/data/%s/download" % rid,
+                        "type": "application/geopackage+sqlite3", "roles": ["data"]},
+               "features": {"href": base + "/features/collections/ddh_roads/items",
+                            "type": "application/geo+json", "roles": ["data"]}},
+    "links": [{"rel": "self", "href": base + "/platform/stac/collections/ddh_vectors/items/x"},
+              {"rel": "collection", "href": base + "/platform/stac/collections/ddh_vectors"}]},
+  "timestamp": "2026-11-26T19:48:09Z", "version_id": "2026-11"}, sort_keys=True))
+PY
+BODY_BYTES=$(wc -c < "$WORK/body.json")
+
+start_receiver() {  # ports [--hang ports]
+  node bench/webhooks/receiver.js "$@" > "$WORK/receiver.out" &
+  RX=$!
+  for _ in $(seq 1 100); do grep -q ready "$WORK/receiver.out" 2>/dev/null && return; sleep 0.05; done
+  echo "the receiver did not start" >&2; exit 1
+}
+stop_receiver() { kill $RX; wait $RX || true; RX=; }
+
+# Inserts N due pings to the given ports, round robin.
+insert() {
+  local ports="{$(echo "$@" | tr ' ' ',')}"
+  sql "DELETE FROM platform.webhook_deliveries" >/dev/null
+  gp_psql -d "$DB" -v body="$(cat "$WORK/body.json")" >/dev/null <<SQL
+INSERT INTO platform.webhook_deliveries (delivery_id, client_id, url, host, event, payload)
+SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), 'bench',
+       'http://127.0.0.1:' || p || '/hooks', '127.0.0.1:' || p, 'platform.ping', :'body'::jsonb
+FROM generate_series(1, $N) i, LATERAL (SELECT ('$ports'::int[])[1 + i % cardinality('$ports'::int[])] AS p) s;
+VACUUM ANALYZE platform.webhook_deliveries;
+SQL
+}
+
+# Starts serve, waits until `want` deliveries matching the SQL condition are delivered, stops
+# serve; prints "<rate> <seconds>" of those.
+deliver() {  # want condition
+  local port; port=$(free_port)
+  "$BIN" serve --port "$port" --log-level warn --set webhooks.allow_private_addresses=true \
+    --set storage.bronze_root="$WORK/bronze" --set storage.silver_root="$WORK/silver" \
+    2>"$WORK/serve.log" &
+  PID=$!
+  local deadline=$((SECONDS + 300))
+  while [ "$(sql "SELECT count(*) FROM platform.webhook_deliveries WHERE status = 'delivered' AND $2")" -lt "$1" ]; do
+    [ $SECONDS -lt $deadline ] || { echo "not delivered in time" >&2; tail "$WORK/serve.log" >&2; exit 1; }
+    sleep 0.2
+  done
+  kill -INT $PID; wait $PID || true; PID=
+  sql "SELECT round(($1 / extract(epoch FROM max(delivered_at) - min(last_attempt_at)))::numeric) || ' ' || round(extract(epoch FROM max(delivered_at) - min(last_attempt_at))::numeric, 2) FROM platform.webhook_deliveries WHERE status = 'delivered' AND $2"
+}
+
+# 1. One endpoint: the platform against wrk.
+P=$(free_port)
+start_receiver "$P"
+WRK=$(GP_BODY="$WORK/body.json" wrk -t1 -c16 -d"$DURATION" --latency -s bench/lua/webhook_post.lua "http://127.0.0.1:$P/hooks")
+WRK_RPS=$(echo "$WRK" | awk '/Requests\/sec/ {print $2}')
+echo "wrk baseline: $WRK_RPS req/s" >&2
+insert "$P"
+read -r ONE_RATE ONE_S < <(deliver "$N" true)
+echo "platform, one endpoint: $ONE_RATE deliveries/s ($N in $ONE_S s)" >&2
+stop_receiver
+
+# 2. Ten endpoints, all fast; then one of them hanging.
+PORTS=(); for _ in $(seq 1 10); do PORTS+=("$(free_port)"); done
+HANG=${PORTS[9]}
+start_receiver "${PORTS[@]}"
+insert "${PORTS[@]}"
+read -r TEN_RATE TEN_S < <(deliver "$N" true)
+echo "platform, ten endpoints: $TEN_RATE deliveries/s" >&2
+stop_receiver
+OTHERS=$((N - N / 10))
+start_receiver "${PORTS[@]:0:9}" --hang "$HANG"
+insert "${PORTS[@]}"
+read -r HANG_RATE HANG_S < <(deliver "$OTHERS" "url NOT LIKE '%:$HANG/%'")
+DELIVERED_OTHERS=$(sql "SELECT count(*) FROM platform.webhook_deliveries WHERE status = 'delivered' AND url NOT LIKE '%:$HANG/%'")
+echo "platform, nine fast + one hanging: $HANG_RATE deliveries/s to the nine ($DELIVERED_OTHERS delivered)" >&2
+stop_receiver
+
+RATIO=$(python3 -c "print(f'{$ONE_RATE / $WRK_RPS:.2f}')")
+LOSS=$(python3 -c "print(f'{(1 - $HANG_RATE / $TEN_RATE) * 100:.1f}')")
+CPU=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
+{
+  echo
+  echo "### Webhook deliveries: $N from the outbox — $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "Machine: $(nproc) cores ($CPU), $(free -g | awk '/Mem:/ {print $2}') GiB; geoplatform $("$BIN" version | cut -d' ' -f2) (webhooks defaults: concurrency 128, per_host 16, claim_batch 128, one HTTP thread), PostgreSQL and the receiver (Node $(node --version), bench/webhooks/receiver.js) on the same cores; a $BODY_BYTES-byte completed-event body, both signatures computed per attempt."
+  echo
+  echo "| | deliveries/s | ratio |"
+  echo "|---|---|---|"
+  echo "| wrk -t1 -c16 POSTing the same body to the receiver (baseline) | $WRK_RPS | 1 |"
+  echo "| the platform, $N deliveries to one endpoint ($ONE_S s) | $ONE_RATE | $RATIO |"
+  echo "| the platform, $N deliveries over ten endpoints ($TEN_S s) | $TEN_RATE | |"
+  echo "| the platform, the nine fast of ten endpoints while the tenth hangs (webhooks.timeout_ms 15 s) | $HANG_RATE | |"
+  echo
+  echo "Platform / wrk = **$RATIO** (target >= 0.5, and >= 2000/s). With one endpoint of ten hanging, the others lose **$LOSS %** (target < 10 %)."
+} | tee -a bench/RESULTS.md

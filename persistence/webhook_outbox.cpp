@@ -1,0 +1,262 @@
+#include "persistence/webhook_outbox.hpp"
+
+#include <stdexcept>
+
+#include <pqxx/pqxx>
+
+#include "persistence/pg_array.hpp"
+
+namespace gp::persistence {
+
+namespace sql {
+
+#define GP_RFC3339(col) "coalesce(to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '')"
+
+// The authority of a URL as the per-host limit keys it.
+#define GP_URL_HOST(url) "lower(substring(" url " from '^[A-Za-z][A-Za-z0-9+.-]*://([^/?#]*)'))"
+
+// The event's document is built from the row just written, so it carries exactly the status's
+// endpoints and stac_metadata (relative endpoints are made absolute when it is sent). An event of
+// the same request still waiting is replaced: its receiver hears of the latest end only.
+constexpr const char* enqueue = R"sql(
+WITH r AS (
+  SELECT * FROM platform.requests
+  WHERE request_id = $1 AND callback_url IS NOT NULL
+    AND status IN ('completed', 'failed', 'cancelled')),
+replaced AS (
+  UPDATE platform.webhook_deliveries d
+  SET status = 'failed', last_error = 'replaced by a later event of the request', updated_at = now()
+  FROM r WHERE d.request_id = r.request_id AND d.status = 'pending')
+INSERT INTO platform.webhook_deliveries (delivery_id, request_id, client_id, url, host, event, payload)
+SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), r.request_id, r.client_id,
+       r.callback_url, )sql" GP_URL_HOST("r.callback_url") R"sql(,
+       'platform.request.' || r.status,
+       jsonb_build_object(
+         'event', 'platform.request.' || r.status,
+         'timestamp', to_char(r.completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+         'request_id', r.request_id::text,
+         'dataset_id', r.dataset_id,
+         'resource_id', r.resource_id,
+         'version_id', r.version_id,
+         'client_request_id', r.client_request_id,
+         'status', r.status,
+         'endpoints', CASE WHEN r.status = 'completed' THEN r.endpoints END,
+         'stac_metadata', CASE WHEN r.status = 'completed' THEN r.stac_metadata END,
+         'error', CASE WHEN r.status = 'failed' THEN jsonb_build_object(
+                    'code', coalesce(r.error_code, 'internal'),
+                    'message', coalesce(r.error_message, ''),
+                    'retryable', coalesce(r.error_retryable, false)) END,
+         'processing_time_seconds',
+           round(extract(epoch FROM r.completed_at - coalesce(r.started_at, r.completed_at))::numeric, 3))
+FROM r)sql";
+
+constexpr const char* release_expired = R"sql(
+UPDATE platform.webhook_deliveries
+SET status = 'pending', claimed_by = NULL, lease_until = NULL, updated_at = now()
+WHERE status = 'delivering' AND lease_until < now())sql";
+
+constexpr const char* release_node = R"sql(
+UPDATE platform.webhook_deliveries
+SET status = 'pending', claimed_by = NULL, lease_until = NULL, next_attempt_at = now(),
+    updated_at = now()
+WHERE status = 'delivering' AND claimed_by = $1)sql";
+
+// The client's secrets and allowlist come with the claim: both are read as they are now, so a
+// rotation or an allowlist change applies to the next attempt. At most $5 per host: the due rows
+// of one busy receiver never fill a claim (the candidates not taken are unlocked when the
+// statement ends).
+constexpr const char* claim = R"sql(
+WITH candidates AS (
+  SELECT delivery_id, host, next_attempt_at FROM platform.webhook_deliveries
+  WHERE status = 'pending' AND next_attempt_at <= now() AND host <> ALL($4::text[])
+  ORDER BY next_attempt_at LIMIT $2 * 4
+  FOR UPDATE SKIP LOCKED),
+due AS (
+  SELECT delivery_id FROM (
+    SELECT delivery_id, next_attempt_at,
+           row_number() OVER (PARTITION BY host ORDER BY next_attempt_at) AS n
+    FROM candidates) c
+  WHERE n <= $5 ORDER BY next_attempt_at LIMIT $2)
+UPDATE platform.webhook_deliveries d
+SET status = 'delivering', attempts = d.attempts + 1, claimed_by = $1,
+    lease_until = now() + $3 * interval '1 millisecond', last_attempt_at = now(), updated_at = now()
+FROM due, platform.clients c
+WHERE d.delivery_id = due.delivery_id AND c.client_id = d.client_id
+RETURNING d.delivery_id, coalesce(d.request_id, ''), d.client_id, d.url, d.host, d.event,
+          d.payload::text, d.attempts, extract(epoch FROM d.retry_since)::bigint,
+          c.webhook_secret,
+          coalesce(CASE WHEN c.previous_secret_expires_at > now() THEN c.previous_webhook_secret END, ''),
+          c.callback_hosts::text, c.is_active)sql";
+
+constexpr const char* outcomes = R"sql(
+UPDATE platform.webhook_deliveries d
+SET status = o.status, attempts = CASE WHEN o.attempted THEN d.attempts ELSE d.attempts - 1 END,
+    last_status_code = CASE WHEN o.attempted THEN nullif(o.code, 0) ELSE d.last_status_code END,
+    last_error = CASE WHEN o.attempted THEN nullif(o.error, '') ELSE d.last_error END,
+    next_attempt_at = CASE WHEN o.status = 'pending'
+                           THEN now() + o.retry_ms * interval '1 millisecond'
+                           ELSE d.next_attempt_at END,
+    delivered_at = CASE WHEN o.status = 'delivered' THEN now() ELSE d.delivered_at END,
+    claimed_by = NULL, lease_until = NULL, updated_at = now()
+FROM unnest($1::text[], $2::text[]::int[], $3::text[], $4::text[]::int[], $5::text[],
+            $6::text[]::bigint[], $7::text[]::bool[])
+       AS o(delivery_id, attempts, status, code, error, retry_ms, attempted)
+WHERE d.delivery_id = o.delivery_id AND d.attempts = o.attempts AND d.status = 'delivering')sql";
+
+#define GP_DELIVERY_COLUMNS                                                                       \
+  "delivery_id, coalesce(request_id, ''), client_id, url, event, status, attempts, "              \
+  "coalesce(last_status_code, 0), coalesce(last_error, ''), "                                     \
+  "CASE WHEN status = 'pending' THEN " GP_RFC3339("next_attempt_at") " ELSE '' END, "             \
+  GP_RFC3339("last_attempt_at") ", " GP_RFC3339("delivered_at") ", " GP_RFC3339("created_at")
+
+constexpr const char* list = "SELECT " GP_DELIVERY_COLUMNS R"sql(
+FROM platform.webhook_deliveries
+WHERE ($1::text = '' OR client_id = $1) AND ($2::text = '' OR request_id = $2::bpchar)
+  AND ($3::text = '' OR status = $3)
+  AND ($4::text = '' OR (created_at, delivery_id) <
+       (SELECT created_at, delivery_id FROM platform.webhook_deliveries WHERE delivery_id = $4))
+ORDER BY created_at DESC, delivery_id DESC LIMIT $5)sql";
+
+constexpr const char* find = "SELECT " GP_DELIVERY_COLUMNS R"sql(
+FROM platform.webhook_deliveries WHERE delivery_id = $1 AND ($2::text = '' OR client_id = $2))sql";
+
+constexpr const char* redeliver = R"sql(
+UPDATE platform.webhook_deliveries
+SET status = 'pending', attempts = 0, next_attempt_at = now(), retry_since = now(),
+    updated_at = now()
+WHERE delivery_id = $1 AND status <> 'delivering'
+RETURNING delivery_id)sql";
+
+constexpr const char* exists = "SELECT 1 FROM platform.webhook_deliveries WHERE delivery_id = $1";
+
+constexpr const char* ping = R"sql(
+INSERT INTO platform.webhook_deliveries (delivery_id, client_id, url, host, event, payload)
+VALUES ('msg_' || replace(gen_random_uuid()::text, '-', ''), $1, $2, )sql" GP_URL_HOST("$2") R"sql(,
+        'platform.ping', $3::jsonb)
+RETURNING delivery_id)sql";
+
+#undef GP_DELIVERY_COLUMNS
+#undef GP_URL_HOST
+#undef GP_RFC3339
+
+}  // namespace sql
+
+namespace {
+
+delivery_status status_of(const std::string& word) {
+  if (auto s = parse_delivery_status(word))
+    return *s;
+  throw std::runtime_error("platform.webhook_deliveries.status holds '" + word +
+                           "', which is not a delivery status");
+}
+
+webhook_delivery delivery_of(const pqxx::row& r) {
+  webhook_delivery d;
+  d.delivery_id = r[0].as<std::string>();
+  d.request_id = r[1].as<std::string>();
+  d.client_id = r[2].as<std::string>();
+  d.url = r[3].as<std::string>();
+  d.event = r[4].as<std::string>();
+  d.status = status_of(r[5].as<std::string>());
+  d.attempts = r[6].as<int>();
+  d.last_status_code = r[7].as<int>();
+  d.last_error = r[8].as<std::string>();
+  d.next_attempt_at = r[9].as<std::string>();
+  d.last_attempt_at = r[10].as<std::string>();
+  d.delivered_at = r[11].as<std::string>();
+  d.created_at = r[12].as<std::string>();
+  return d;
+}
+
+}  // namespace
+
+void enqueue_request_event(pqxx::transaction_base& tx, const std::string& request_id) {
+  tx.exec_params(sql::enqueue, request_id);
+}
+
+std::vector<claimed_delivery> claim_deliveries(pqxx::connection& c, const std::string& node,
+                                               int limit, int per_host, int64_t lease_ms,
+                                               const std::vector<std::string>& busy_hosts) {
+  pqxx::nontransaction tx{c};
+  tx.exec(sql::release_expired);
+  std::vector<claimed_delivery> out;
+  for (const auto& r : tx.exec_params(sql::claim, node, limit, lease_ms, to_pg_array(busy_hosts), per_host)) {
+    claimed_delivery d;
+    d.delivery_id = r[0].as<std::string>();
+    d.request_id = r[1].as<std::string>();
+    d.client_id = r[2].as<std::string>();
+    d.url = r[3].as<std::string>();
+    d.host = r[4].as<std::string>();
+    d.event = r[5].as<std::string>();
+    d.payload_json = r[6].as<std::string>();
+    d.attempts = r[7].as<int>();
+    d.retry_since = r[8].as<int64_t>();
+    d.secrets.push_back(r[9].as<std::string>());
+    if (auto previous = r[10].as<std::string>(); !previous.empty())
+      d.secrets.push_back(previous);
+    d.callback_hosts = from_pg_array(r[11].as<std::string>());
+    d.client_active = r[12].as<bool>();
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+int release_claims(pqxx::connection& c, const std::string& node) {
+  pqxx::nontransaction tx{c};
+  return static_cast<int>(tx.exec_params(sql::release_node, node).affected_rows());
+}
+
+int record_outcomes(pqxx::connection& c, const std::vector<delivery_outcome>& outcomes) {
+  if (outcomes.empty())
+    return 0;
+  std::vector<std::string> ids, attempts, statuses, codes, errors, retries, attempted;
+  for (const auto& o : outcomes) {
+    ids.push_back(o.delivery_id);
+    attempts.push_back(std::to_string(o.attempts));
+    statuses.push_back(std::string{name_of(o.status)});
+    codes.push_back(std::to_string(o.status_code));
+    errors.push_back(o.error);
+    retries.push_back(std::to_string(o.retry_in_ms));
+    attempted.push_back(o.attempted ? "t" : "f");
+  }
+  pqxx::nontransaction tx{c};
+  auto r = tx.exec_params(sql::outcomes, to_pg_array(ids), to_pg_array(attempts),
+                          to_pg_array(statuses), to_pg_array(codes), to_pg_array(errors),
+                          to_pg_array(retries), to_pg_array(attempted));
+  return static_cast<int>(r.affected_rows());
+}
+
+std::vector<webhook_delivery> list_deliveries(pqxx::connection& c, const delivery_filter& f) {
+  pqxx::nontransaction tx{c};
+  std::string status = f.status ? std::string{name_of(*f.status)} : std::string{};
+  std::vector<webhook_delivery> out;
+  for (const auto& r :
+       tx.exec_params(sql::list, f.client_id, f.request_id, status, f.after, f.limit))
+    out.push_back(delivery_of(r));
+  return out;
+}
+
+std::optional<webhook_delivery> find_delivery(pqxx::connection& c, const std::string& delivery_id,
+                                              const std::string& client_id) {
+  pqxx::nontransaction tx{c};
+  auto r = tx.exec_params(sql::find, delivery_id, client_id);
+  if (r.empty())
+    return std::nullopt;
+  return delivery_of(r[0]);
+}
+
+redelivery redeliver(pqxx::connection& c, const std::string& delivery_id) {
+  pqxx::nontransaction tx{c};
+  if (!tx.exec_params(sql::redeliver, delivery_id).empty())
+    return redelivery::queued;
+  return tx.exec_params(sql::exists, delivery_id).empty() ? redelivery::missing
+                                                          : redelivery::in_flight;
+}
+
+std::string insert_ping(pqxx::connection& c, const std::string& client_id, const std::string& url,
+                        const std::string& payload_json) {
+  pqxx::nontransaction tx{c};
+  return tx.exec_params1(sql::ping, client_id, url, payload_json)[0].as<std::string>();
+}
+
+}  // namespace gp::persistence

@@ -1,0 +1,66 @@
+#pragma once
+// platform.webhook_deliveries: the outbox of webhooks (migration 0013). A request's terminal
+// event is added in the transaction that stores that state, so a crash between "completed" and
+// "sent" loses nothing; nodes claim due deliveries with FOR UPDATE SKIP LOCKED and a lease, and
+// write what each attempt came to, fenced by the attempt they claimed.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "messages/webhooks.hpp"
+#include "persistence/pqxx_fwd.hpp"
+
+namespace gp::persistence {
+
+/// In `tx` (which has just stored a terminal state of `request_id`): adds the delivery of the
+/// request's event when it has a callback_url. An earlier event of the request still waiting
+/// is marked failed ("replaced by a later event"), so a receiver never hears of an old end after
+/// a newer one.
+void enqueue_request_event(pqxx::transaction_base& tx, const std::string& request_id);
+
+/// Claims up to `limit` due deliveries for `node` (status delivering, attempts + 1, a lease of
+/// `lease_ms`), at most `per_host` to one authority, skipping rows other nodes hold and the
+/// authorities in `busy_hosts`. Claims whose lease ran out are made due again first.
+std::vector<claimed_delivery> claim_deliveries(pqxx::connection& c, const std::string& node,
+                                               int limit, int per_host, int64_t lease_ms,
+                                               const std::vector<std::string>& busy_hosts);
+
+/// Makes the deliveries `node` was delivering due again (the node restarted: nobody else holds
+/// them). Returns how many.
+int release_claims(pqxx::connection& c, const std::string& node);
+
+/// Writes the outcomes of attempts in one statement; an outcome whose delivery is no longer the
+/// claimed attempt (its lease ran out and another node took it) is skipped. Returns how many
+/// were written.
+int record_outcomes(pqxx::connection& c, const std::vector<delivery_outcome>& outcomes);
+
+/// What a listing of deliveries selects; empty fields select everything.
+struct delivery_filter {
+  std::string client_id;
+  std::string request_id;
+  std::optional<delivery_status> status;
+  /// The delivery_id of the previous page's last row.
+  std::string after;
+  int limit = 50;
+};
+
+/// Deliveries newest first.
+std::vector<webhook_delivery> list_deliveries(pqxx::connection& c, const delivery_filter& f);
+
+/// One delivery (of `client_id` when not empty).
+std::optional<webhook_delivery> find_delivery(pqxx::connection& c, const std::string& delivery_id,
+                                              const std::string& client_id);
+
+/// What redelivering found.
+enum class redelivery { missing, in_flight, queued };
+
+/// Makes a delivery due now with a fresh schedule (the same delivery id); refused while one of
+/// its attempts is in flight.
+redelivery redeliver(pqxx::connection& c, const std::string& delivery_id);
+
+/// Adds a `platform.ping` for `client_id` to `url` (checked by the caller); returns its id.
+std::string insert_ping(pqxx::connection& c, const std::string& client_id, const std::string& url,
+                        const std::string& payload_json);
+
+}  // namespace gp::persistence

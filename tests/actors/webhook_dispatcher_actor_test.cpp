@@ -1,0 +1,165 @@
+// The webhook dispatcher and its delivery actors under CAF's deterministic scheduler, the pool a
+// strict mock: claims are made on the poll, a delivery whose client is inactive or whose host
+// left the allowlist ends without an attempt, a host holding twice its limit gives the rest back
+// unattempted, outcomes are written fenced by their claimed attempt, a disabled node claims
+// nothing, and a stopping node gives back what it holds.
+#include <memory>
+#include <string>
+
+#include <caf/all.hpp>
+#include <gtest/gtest.h>
+
+#include "actors/webhook_dispatcher.hpp"
+#include "tests/actors/deterministic.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+struct world {
+  /// What the next claims answer, in order (then nothing).
+  std::vector<std::vector<gp::claimed_delivery>> claims;
+  std::vector<gp::db::claim_deliveries> asked;
+  std::vector<gp::delivery_outcome> written;
+  std::vector<gp::db::release_deliveries> released;
+};
+
+caf::behavior mock_pool(caf::event_based_actor* self, std::shared_ptr<world> w) {
+  gp::test::fail_on_unexpected(self, "the mock pool");
+  return {
+    [=](gp::db::claim_deliveries& op) {
+      w->asked.push_back(op);
+      gp::db::claim_deliveries::result r;
+      if (!w->claims.empty()) {
+        r.deliveries = std::move(w->claims.front());
+        w->claims.erase(w->claims.begin());
+      }
+      return r;
+    },
+    [=](gp::db::record_deliveries& op) {
+      w->written.insert(w->written.end(), op.outcomes.begin(), op.outcomes.end());
+      return static_cast<int>(op.outcomes.size());
+    },
+    [=](gp::db::release_deliveries& op) {
+      w->released.push_back(op);
+      return 0;
+    },
+  };
+}
+
+gp::claimed_delivery claimed(int i, const std::string& host = "hooks.example.org") {
+  gp::claimed_delivery d;
+  d.delivery_id = "msg_" + std::string(31, '0') + std::to_string(i % 10);
+  d.client_id = "ddh";
+  d.url = "https://" + host + "/geo";
+  d.host = host;
+  d.event = "platform.request.completed";
+  d.payload_json = R"({"event": "platform.request.completed"})";
+  d.attempts = 3;
+  d.secrets = {"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"};
+  d.callback_hosts = {"hooks.example.org"};
+  d.client_active = false;  // ends without an attempt: no network in these tests
+  return d;
+}
+
+struct webhook_dispatcher_actor : gp::test::deterministic {
+  std::shared_ptr<world> w = std::make_shared<world>();
+  caf::actor pool;
+  gp::webhook_dispatcher_actor actor;
+
+  void start(bool enabled = true, size_t per_host = 2) {
+    pool = sys->spawn(mock_pool, w);
+    gp::webhook_options opts;
+    opts.pool = caf::actor_cast<gp::db_pool_actor>(pool);
+    opts.enabled = enabled;
+    opts.node_id = "node-a";
+    opts.per_host = per_host;
+    opts.poll = 100ms;
+    opts.client = std::make_shared<gp::io::webhooks::http_client>(gp::io::webhooks::client_options{});
+    actor = gp::spawn_webhook_dispatcher(*sys, opts);
+    run();
+  }
+
+  void TearDown() override {
+    caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+    run();
+    caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
+    run();
+  }
+
+  /// Runs until the outcomes gathered are written (they wait up to 20 ms for company).
+  void settle() {
+    for (int i = 0; i < 5; ++i)
+      after(25ms);
+  }
+};
+
+}  // namespace
+
+TEST_F(webhook_dispatcher_actor, claims_on_the_poll_and_writes_the_outcomes_fenced) {
+  w->claims = {{claimed(1)}};
+  start();
+  settle();
+  ASSERT_FALSE(w->asked.empty());
+  EXPECT_EQ(w->asked[0].node, "node-a");
+  EXPECT_EQ(w->asked[0].per_host, 2);
+  EXPECT_EQ(w->asked[0].limit, 128);
+  ASSERT_EQ(w->written.size(), 1u);
+  EXPECT_EQ(w->written[0].delivery_id, claimed(1).delivery_id);
+  EXPECT_EQ(w->written[0].attempts, 3);
+  EXPECT_EQ(w->written[0].status, "failed");
+  EXPECT_EQ(w->written[0].error, "the client is inactive");
+  EXPECT_TRUE(w->written[0].attempted);
+  auto claims = w->asked.size();
+  after(100ms);
+  EXPECT_GT(w->asked.size(), claims);  // it keeps looking on its poll
+}
+
+TEST_F(webhook_dispatcher_actor, a_host_off_the_allowlist_ends_without_an_attempt) {
+  auto d = claimed(1, "evil.example.org");
+  d.client_active = true;
+  w->claims = {{d}};
+  start();
+  settle();
+  ASSERT_EQ(w->written.size(), 1u);
+  EXPECT_EQ(w->written[0].status, "failed");
+  EXPECT_EQ(w->written[0].error,
+            "callback_url host evil.example.org is not among your client's callback hosts");
+}
+
+TEST_F(webhook_dispatcher_actor, a_host_holding_twice_its_limit_gives_the_rest_back) {
+  std::vector<gp::claimed_delivery> batch;
+  for (int i = 0; i < 6; ++i)
+    batch.push_back(claimed(i));
+  w->claims = {batch};
+  start(true, 2);
+  settle();
+  ASSERT_EQ(w->written.size(), 6u);
+  int given_back = 0;
+  for (const auto& o : w->written)
+    if (!o.attempted) {
+      ++given_back;
+      EXPECT_EQ(o.status, "pending");
+      EXPECT_EQ(o.retry_in_ms, 0);
+    }
+  EXPECT_EQ(given_back, 2);  // 4 = twice per_host went to the host's actor
+  auto st = status_of(actor);
+  EXPECT_EQ(st.details.at("given_back"), "2");
+  EXPECT_EQ(st.details.at("gave_up"), "4");
+}
+
+TEST_F(webhook_dispatcher_actor, a_disabled_node_claims_nothing) {
+  w->claims = {{claimed(1)}};
+  start(false);
+  after(1s);
+  EXPECT_TRUE(w->asked.empty());
+  EXPECT_EQ(status_of(actor).details.at("enabled"), "false");
+}
+
+TEST_F(webhook_dispatcher_actor, a_stopping_node_gives_back_what_it_holds) {
+  start();
+  caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+  run();
+  ASSERT_EQ(w->released.size(), 1u);
+  EXPECT_EQ(w->released[0].node, "node-a");
+}

@@ -1,0 +1,346 @@
+// The webhook outbox against a real PostgreSQL: a terminal state and its delivery in one
+// transaction, claims (SKIP LOCKED, leases, busy hosts), fenced outcomes, callback_status,
+// redelivery, replaced events, pings and secret rotation.
+#include "tests/status_words.hpp"
+#include "persistence/webhook_outbox.hpp"
+
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include "io/http/submit_codec.hpp"
+#include "persistence/clients.hpp"
+#include "persistence/migrations.hpp"
+#include "persistence/requests.hpp"
+#include "test_database.hpp"
+
+using namespace gp::persistence;
+using gp::delivery_outcome;
+using gp::delivery_status;
+using gp::request_status;
+using json = nlohmann::json;
+
+namespace {
+
+struct outbox : ::testing::Test {
+  gp::test::scratch_database db;
+  pqxx::connection c{db.url()};
+
+  void SetUp() override {
+    migrate(c, embedded_migrations());
+    ASSERT_TRUE(gp::test::add_client(c));
+    auto hosts = std::vector<std::string>{"hooks.example.org"};
+    client_changes ch;
+    ch.callback_hosts = hosts;
+    ASSERT_TRUE(update_client(c, "ddh", ch));
+  }
+
+  /// A stored request (with a callback unless `callback` is empty), written up to `status`.
+  std::string request(const std::string& version, request_status status,
+                      const std::string& callback = "https://hooks.example.org/ddh?x=1") {
+    new_request r;
+    r.client_id = "ddh";
+    r.dataset_id = "d";
+    r.resource_id = "r";
+    r.version_id = version;
+    r.request_id = gp::io::http::request_id_for("ddh", "d", "r", version);
+    r.request_type = "vector";
+    r.source_path = "a.gpkg";
+    r.callback_url = callback;
+    r.client_request_id = "crid-" + version;
+    insert_request(c, r);
+    if (status != request_status::pending)
+      write(r.request_id, status);
+    return r.request_id;
+  }
+
+  bool write(const std::string& id, request_status status) {
+    auto row = find_request(c, id);
+    request_state s;
+    s.status = status;
+    if (status == request_status::completed) {
+      s.progress_percent = 100;
+      s.endpoints_json = R"({"download": "/platform/data/)" + id + R"(/download"})";
+      s.stac_metadata_json = R"({"type": "Feature", "id": "d_r"})";
+    }
+    if (status == request_status::failed) {
+      s.error_code = "invalid_source";
+      s.error_message = "no layer";
+    }
+    return save_request_state(c, id, row->state_version, s);
+  }
+
+  std::vector<gp::claimed_delivery> claim(int limit = 10, int64_t lease_ms = 60000,
+                                          std::vector<std::string> busy = {}) {
+    return claim_deliveries(c, "node-a", limit, 100, lease_ms, busy);
+  }
+
+  delivery_outcome outcome(const gp::claimed_delivery& d, delivery_status s, int code = 200) {
+    delivery_outcome o;
+    o.delivery_id = d.delivery_id;
+    o.attempts = d.attempts;
+    o.status = s;
+    o.status_code = code;
+    return o;
+  }
+};
+
+}  // namespace
+
+TEST_F(outbox, a_completed_request_with_a_callback_has_its_delivery_in_the_same_write) {
+  auto id = request("v1", request_status::completed);
+  auto list = list_deliveries(c, {});
+  ASSERT_EQ(list.size(), 1u);
+  const auto& d = list[0];
+  EXPECT_EQ(d.request_id, id);
+  EXPECT_EQ(d.event, "platform.request.completed");
+  EXPECT_EQ(d.status, "pending");
+  EXPECT_EQ(d.url, "https://hooks.example.org/ddh?x=1");
+  EXPECT_EQ(d.delivery_id.substr(0, 4), "msg_");
+  EXPECT_EQ(find_request(c, id)->callback_status, "pending");
+
+  auto claimed = claim();
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].host, "hooks.example.org");
+  EXPECT_EQ(claimed[0].attempts, 1);
+  EXPECT_EQ(claimed[0].secrets, std::vector<std::string>{"whsec_x"});
+  EXPECT_EQ(claimed[0].callback_hosts, std::vector<std::string>{"hooks.example.org"});
+  auto payload = json::parse(claimed[0].payload_json);
+  EXPECT_EQ(payload["event"], "platform.request.completed");
+  EXPECT_EQ(payload["status"], "completed");
+  EXPECT_EQ(payload["request_id"], id);
+  EXPECT_EQ(payload["dataset_id"], "d");
+  EXPECT_EQ(payload["version_id"], "v1");
+  EXPECT_EQ(payload["client_request_id"], "crid-v1");
+  EXPECT_EQ(payload["endpoints"]["download"], "/platform/data/" + id + "/download");
+  EXPECT_EQ(payload["stac_metadata"]["id"], "d_r");
+  EXPECT_TRUE(payload["error"].is_null());
+  EXPECT_TRUE(payload["processing_time_seconds"].is_number());
+  EXPECT_EQ(payload["timestamp"].get<std::string>().size(), 20u);
+}
+
+TEST_F(outbox, no_callback_no_delivery_and_no_callback_status) {
+  auto id = request("v1", request_status::completed, "");
+  EXPECT_TRUE(list_deliveries(c, {}).empty());
+  EXPECT_EQ(find_request(c, id)->callback_status, "");
+}
+
+TEST_F(outbox, a_live_state_is_not_an_event) {
+  request("v1", request_status::processing);
+  EXPECT_TRUE(list_deliveries(c, {}).empty());
+}
+
+TEST_F(outbox, failed_and_cancelled_requests_have_their_events) {
+  auto failed = request("v1", request_status::failed);
+  auto live = request("v2", request_status::processing);
+  ASSERT_TRUE(cancel_request(c, live).changed);
+  delivery_filter f;
+  f.request_id = failed;
+  auto list = list_deliveries(c, f);
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].event, "platform.request.failed");
+  f.request_id = live;
+  list = list_deliveries(c, f);
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].event, "platform.request.cancelled");
+  for (const auto& d : claim()) {
+    auto p = json::parse(d.payload_json);
+    if (d.request_id == failed) {
+      EXPECT_EQ(p["error"]["code"], "invalid_source");
+      EXPECT_EQ(p["error"]["message"], "no layer");
+      EXPECT_EQ(p["error"]["retryable"], false);
+      EXPECT_TRUE(p["endpoints"].is_null());
+    } else {
+      EXPECT_EQ(p["status"], "cancelled");
+      EXPECT_TRUE(p["error"].is_null());
+    }
+  }
+}
+
+TEST_F(outbox, a_refused_state_write_adds_no_delivery) {
+  auto id = request("v1", request_status::processing);
+  request_state s;
+  s.status = request_status::completed;
+  EXPECT_FALSE(save_request_state(c, id, 0, s));  // a stale version
+  EXPECT_TRUE(list_deliveries(c, {}).empty());
+}
+
+TEST_F(outbox, outcomes_move_the_delivery_and_the_callback_status) {
+  auto id = request("v1", request_status::completed);
+  auto d = claim().at(0);
+  EXPECT_TRUE(claim().empty());  // held
+  EXPECT_EQ(find_request(c, id)->callback_status, "pending");
+  EXPECT_EQ(record_outcomes(c, {outcome(d, delivery_status::delivered)}), 1);
+  auto stored = find_delivery(c, d.delivery_id, "");
+  EXPECT_EQ(stored->status, "delivered");
+  EXPECT_EQ(stored->last_status_code, 200);
+  EXPECT_FALSE(stored->delivered_at.empty());
+  EXPECT_EQ(find_request(c, id)->callback_status, "sent");
+}
+
+TEST_F(outbox, a_retry_waits_and_a_gone_receiver_fails_the_callback) {
+  auto id = request("v1", request_status::completed);
+  auto d = claim().at(0);
+  auto retry = outcome(d, delivery_status::pending, 500);
+  retry.error = "the receiver answered 500";
+  retry.retry_in_ms = 60000;
+  record_outcomes(c, {retry});
+  EXPECT_TRUE(claim().empty());  // not due for a minute
+  auto stored = find_delivery(c, d.delivery_id, "");
+  EXPECT_EQ(stored->status, "pending");
+  EXPECT_EQ(stored->last_error, "the receiver answered 500");
+  EXPECT_FALSE(stored->next_attempt_at.empty());
+  {
+    pqxx::work tx{c};
+    tx.exec("UPDATE platform.webhook_deliveries SET next_attempt_at = now()");
+    tx.commit();
+  }
+  auto again = claim().at(0);
+  EXPECT_EQ(again.attempts, 2);
+  record_outcomes(c, {outcome(again, delivery_status::failed, 410)});
+  EXPECT_EQ(find_request(c, id)->callback_status, "failed");
+}
+
+TEST_F(outbox, a_stale_outcome_is_not_written) {
+  request("v1", request_status::completed);
+  auto first = claim(10, 1).at(0);
+  std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  auto second = claim().at(0);  // the lease ran out: claimed again
+  EXPECT_EQ(second.delivery_id, first.delivery_id);
+  EXPECT_EQ(second.attempts, 2);
+  EXPECT_EQ(record_outcomes(c, {outcome(first, delivery_status::delivered)}), 0);
+  EXPECT_EQ(find_delivery(c, first.delivery_id, "")->status, "delivering");
+  EXPECT_EQ(record_outcomes(c, {outcome(second, delivery_status::delivered)}), 1);
+}
+
+TEST_F(outbox, a_claim_given_back_unattempted_keeps_its_attempts) {
+  request("v1", request_status::completed);
+  auto d = claim().at(0);
+  auto back = outcome(d, delivery_status::pending, 0);
+  back.attempted = false;
+  record_outcomes(c, {back});
+  auto again = claim().at(0);
+  EXPECT_EQ(again.attempts, 1);
+}
+
+TEST_F(outbox, busy_hosts_are_skipped_and_released_claims_are_due_at_once) {
+  request("v1", request_status::completed);
+  request("v2", request_status::completed, "http://other.example.org:8080/x");
+  auto claimed = claim(10, 60000, {"hooks.example.org"});
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].host, "other.example.org:8080");
+  EXPECT_EQ(release_claims(c, "node-a"), 1);
+  EXPECT_EQ(claim().size(), 2u);
+}
+
+TEST_F(outbox, a_claim_takes_at_most_per_host_of_one_host) {
+  for (int i = 0; i < 5; ++i)
+    request("a" + std::to_string(i), request_status::completed);
+  request("b", request_status::completed, "http://other.example.org/x");
+  auto claimed = claim_deliveries(c, "node-a", 10, 2, 60000, {});
+  ASSERT_EQ(claimed.size(), 3u);
+  int other = 0;
+  for (const auto& d : claimed)
+    other += d.host == "other.example.org" ? 1 : 0;
+  EXPECT_EQ(other, 1);
+  EXPECT_EQ(claim_deliveries(c, "node-a", 10, 2, 60000, {}).size(), 2u);
+}
+
+TEST_F(outbox, concurrent_claims_never_share_a_delivery) {
+  for (int i = 0; i < 40; ++i)
+    request("v" + std::to_string(i), request_status::completed);
+  std::vector<std::vector<gp::claimed_delivery>> got(4);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      pqxx::connection own{db.url()};
+      for (int round = 0; round < 10; ++round) {
+        auto part = claim_deliveries(own, "node-" + std::to_string(t), 3, 100, 60000, {});
+        got[t].insert(got[t].end(), part.begin(), part.end());
+      }
+    });
+  for (auto& t : threads)
+    t.join();
+  std::set<std::string> ids;
+  size_t total = 0;
+  for (const auto& g : got)
+    for (const auto& d : g) {
+      ids.insert(d.delivery_id);
+      ++total;
+    }
+  EXPECT_EQ(total, 40u);
+  EXPECT_EQ(ids.size(), 40u);
+}
+
+TEST_F(outbox, a_later_event_replaces_a_waiting_one) {
+  auto id = request("v1", request_status::failed);
+  auto first = list_deliveries(c, {}).at(0);
+  ASSERT_TRUE(retry_request(c, id).changed);
+  ASSERT_TRUE(write(id, request_status::completed));
+  delivery_filter f;
+  f.request_id = id;
+  auto list = list_deliveries(c, f);
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].event, "platform.request.completed");
+  EXPECT_EQ(list[0].status, "pending");
+  EXPECT_EQ(list[1].delivery_id, first.delivery_id);
+  EXPECT_EQ(list[1].status, "failed");
+  EXPECT_EQ(list[1].last_error, "replaced by a later event of the request");
+  EXPECT_EQ(find_request(c, id)->callback_status, "pending");
+}
+
+TEST_F(outbox, redelivery_starts_a_fresh_schedule_under_the_same_id) {
+  request("v1", request_status::completed);
+  auto d = claim().at(0);
+  EXPECT_EQ(redeliver(c, d.delivery_id), redelivery::in_flight);
+  auto dead = outcome(d, delivery_status::dead, 500);
+  record_outcomes(c, {dead});
+  EXPECT_EQ(redeliver(c, d.delivery_id), redelivery::queued);
+  auto again = claim().at(0);
+  EXPECT_EQ(again.delivery_id, d.delivery_id);
+  EXPECT_EQ(again.attempts, 1);
+  EXPECT_EQ(redeliver(c, "msg_00000000000000000000000000000000"), redelivery::missing);
+}
+
+TEST_F(outbox, pings_listings_and_client_scope) {
+  ASSERT_TRUE(gp::test::add_client(c, "other"));
+  auto id = insert_ping(c, "ddh", "https://hooks.example.org/p", R"({"event": "platform.ping"})");
+  request("v1", request_status::completed);
+  delivery_filter f;
+  f.client_id = "ddh";
+  EXPECT_EQ(list_deliveries(c, f).size(), 2u);
+  f.client_id = "other";
+  EXPECT_TRUE(list_deliveries(c, f).empty());
+  EXPECT_FALSE(find_delivery(c, id, "other"));
+  auto ping = find_delivery(c, id, "ddh");
+  ASSERT_TRUE(ping);
+  EXPECT_EQ(ping->event, "platform.ping");
+  EXPECT_EQ(ping->request_id, "");
+  f.client_id.clear();
+  f.status = delivery_status::pending;
+  f.limit = 1;
+  auto page = list_deliveries(c, f);
+  ASSERT_EQ(page.size(), 1u);
+  f.after = page[0].delivery_id;
+  auto next = list_deliveries(c, f);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_NE(next[0].delivery_id, page[0].delivery_id);
+}
+
+TEST_F(outbox, a_rotation_signs_with_both_secrets_for_its_grace) {
+  request("v1", request_status::completed);
+  auto until = rotate_webhook_secret(c, "ddh", "whsec_new", 3600);
+  ASSERT_TRUE(until);
+  EXPECT_EQ(until->size(), 20u);
+  auto d = claim().at(0);
+  EXPECT_EQ(d.secrets, (std::vector<std::string>{"whsec_new", "whsec_x"}));
+  release_claims(c, "node-a");
+  rotate_webhook_secret(c, "ddh", "whsec_newer", 0);
+  d = claim().at(0);
+  EXPECT_EQ(d.secrets, std::vector<std::string>{"whsec_newer"});
+  EXPECT_FALSE(rotate_webhook_secret(c, "nobody", "whsec_y", 10));
+}
