@@ -155,14 +155,19 @@ caf::typed_response_promise<request_view> query(reg_self* self, const std::strin
     not_found();
     return rp;
   }
-  // An ended request's view is final, but for its callback_status, which moves with its
-  // webhook's delivery: a request with a callback is read from its row.
-  if (auto f = st.board->find(id);
-      f && f->view && is_terminal(f->view->status) && f->view->callback_url.empty()) {
-    if (!client.empty() && f->view->client_id != client)
+  if (auto f = st.board->find(id); f && f->view && is_terminal(f->view->status)) {
+    if (!client.empty() && f->view->client_id != client) {
       not_found();
-    else
+      return rp;
+    }
+    // An ended request's view is final, but for its callback_status, which moves with its
+    // webhook's delivery: a request with a callback is read from its row (and stays on the
+    // board as it is).
+    if (f->view->callback_url.empty())
       rp.deliver(*f->view);
+    else
+      with_row(self, id, client, rp,
+               [=](const request_row& row) mutable { rp.deliver(view_with_eta(self, row)); });
     return rp;
   }
   auto from_row = [=](const request_row& row) mutable {

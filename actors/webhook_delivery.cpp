@@ -74,9 +74,7 @@ std::optional<io::webhooks::post_request> signed_request(const webhook_options& 
     return std::nullopt;
   io::webhooks::post_request req;
   req.url = std::move(url);
-  req.body = d.event == "platform.ping"
-               ? d.payload_json
-               : io::webhooks::event_body(d.payload_json, opts.base_url, opts.max_payload_bytes);
+  req.body = io::webhooks::event_body(d.payload_json, opts.base_url, opts.max_payload_bytes);
   auto h = io::webhooks::sign(keys, d.delivery_id, now_seconds(), req.body);
   req.headers = {{"webhook-id", h.webhook_id},
                  {"webhook-timestamp", h.webhook_timestamp},
@@ -101,7 +99,15 @@ void pump(delivery_self* self) {
       report(self, io::webhooks::refuse(d, std::move(why)));
       continue;
     }
-    auto req = signed_request(*st.opts, d, std::move(url));
+    std::optional<io::webhooks::post_request> req;
+    try {
+      req = signed_request(*st.opts, d, std::move(url));
+    } catch (const std::exception& e) {
+      // A body that cannot be built ends the delivery rather than this actor (which would take
+      // its host's other deliveries with it, again at every lease).
+      report(self, io::webhooks::refuse(d, std::string{"the body could not be built: "} + e.what()));
+      continue;
+    }
     if (!req) {
       report(self, io::webhooks::refuse(d, "the client's webhook secret is not a whsec_ secret"));
       continue;

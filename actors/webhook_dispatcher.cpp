@@ -23,7 +23,7 @@ struct webhook_dispatcher_state {
   std::shared_ptr<const webhook_options> opts;
   /// Claims handed to delivery actors and not yet reported, per host and in all.
   std::map<std::string, size_t> held;
-  size_t in_flight = 0;
+  size_t holding = 0;
   std::map<std::string, webhook_delivery_actor> hosts;
   std::vector<delivery_outcome> outcomes;
   bool claiming = false;
@@ -34,7 +34,11 @@ struct webhook_dispatcher_state {
   bool more_due = false;
   /// The last claim came back full (not just a host's share).
   bool last_full = false;
+  /// A reason to claim came while a claim was under way (a host dropped below its limit): claim
+  /// again when it answers.
+  bool claim_again = false;
   bool stopping = false;
+  caf::error stop_reason;
   uint64_t claimed = 0, written = 0, given_back = 0, delivered = 0, retried = 0, gave_up = 0;
   static inline const char* name = "webhook_dispatcher";
 };
@@ -42,43 +46,72 @@ struct webhook_dispatcher_state {
 using dispatcher_self =
   caf::stateful_actor<webhook_dispatcher_state, webhook_dispatcher_impl::base>;
 
+/// A host holding this many claims (its attempts in flight, at most per_host, and those waiting
+/// for one of its slots) is skipped by the next claims, so a claim comes back while the host's
+/// queue still feeds its slots.
+size_t busy_at(const webhook_dispatcher_state& st) { return 2 * st.opts->per_host; }
+
+/// The most one claim takes of one host: a host that is not busy holds fewer than
+/// busy_at + claim_share claims (a hanging one as many: per_host of them in flight).
+size_t claim_share(const webhook_dispatcher_state& st) { return 2 * st.opts->per_host; }
+
 size_t capacity(const webhook_dispatcher_state& st) {
-  return st.in_flight >= st.opts->concurrency ? 0 : st.opts->concurrency - st.in_flight;
+  // Attempts in flight: a host attempts at most per_host of what it holds (the rest waits, and
+  // takes no slot from other hosts).
+  size_t attempts = 0;
+  for (const auto& [host, n] : st.held)
+    attempts += std::min(n, st.opts->per_host);
+  return attempts >= st.opts->concurrency ? 0 : st.opts->concurrency - attempts;
 }
 
 void claim(dispatcher_self* self);
 
+/// The node stops: the outcomes gathered are written and what this node still holds is given
+/// back (one operation, after any write under way), so another node, or this one restarted,
+/// attempts it at once rather than after the lease; a repeat keeps its webhook-id. Attempts in
+/// flight are abandoned (counted as attempts).
+void finish_stopping(dispatcher_self* self) {
+  auto& st = self->state;
+  caf::anon_send(st.opts->pool, db::release_deliveries{st.opts->node_id, std::move(st.outcomes)});
+  self->quit(st.stop_reason);
+}
+
 /// Writes the gathered outcomes (one write at a time), then looks for more work.
 void flush(dispatcher_self* self) {
   auto& st = self->state;
-  if (st.flushing || st.outcomes.empty())
+  if (st.flushing || st.outcomes.empty() || st.stopping)
     return;
   st.flushing = true;
   std::vector<delivery_outcome> batch;
   batch.swap(st.outcomes);
   auto n = batch.size();
-  self->request(st.opts->pool, st.opts->db_timeout, db::record_deliveries{std::move(batch)})
+  auto written_then = [=] {
+    auto& st = self->state;
+    st.flushing = false;
+    if (st.stopping)
+      return finish_stopping(self);
+    flush(self);
+  };
+  self
+    ->request(st.opts->pool, st.opts->db_timeout,
+              db::record_deliveries{st.opts->node_id, std::move(batch)})
     .then(
       [=](int written) {
-        auto& st = self->state;
-        st.flushing = false;
-        st.written += static_cast<uint64_t>(written);
-        flush(self);
+        self->state.written += static_cast<uint64_t>(written);
+        written_then();
       },
       [=](const caf::error& err) {
         // Unwritten outcomes leave their claims to lapse: the deliveries are attempted again
         // after the lease (the same webhook-id), never lost.
-        auto& st = self->state;
-        st.flushing = false;
         GP_LOG_WARN("webhooks: {} outcomes not written ({})", n, error_detail(err));
-        flush(self);
+        written_then();
       });
 }
 
 void add_outcome(dispatcher_self* self, delivery_outcome o) {
   auto& st = self->state;
   st.outcomes.push_back(std::move(o));
-  if (st.outcomes.size() >= flush_batch || st.in_flight == 0) {
+  if (st.outcomes.size() >= flush_batch || st.holding == 0) {
     flush(self);
   } else if (!st.flush_armed) {
     st.flush_armed = true;
@@ -99,14 +132,15 @@ webhook_delivery_actor host_actor(dispatcher_self* self, const std::string& host
   return a;
 }
 
-/// Hands claimed deliveries to their hosts' actors; a host already holding twice its limit
-/// gives the rest back unattempted (the next claims skip it while it is busy).
+/// Hands claimed deliveries to their hosts' actors; a host already holding busy_at +
+/// claim_share gives the rest back unattempted (a safety net: claims skip busy hosts and take at
+/// most claim_share of one host, so it holds fewer).
 void dispatch(dispatcher_self* self, std::vector<claimed_delivery> claimed) {
   auto& st = self->state;
   for (auto& d : claimed) {
     ++st.claimed;
     auto& held = st.held[d.host];
-    if (held >= 2 * st.opts->per_host || st.stopping) {
+    if (held >= busy_at(st) + claim_share(st) || st.stopping) {
       delivery_outcome back;
       back.delivery_id = d.delivery_id;
       back.attempts = d.attempts;
@@ -117,7 +151,7 @@ void dispatch(dispatcher_self* self, std::vector<claimed_delivery> claimed) {
       continue;
     }
     ++held;
-    ++st.in_flight;
+    ++st.holding;
     self->send(host_actor(self, d.host), deliver_atom_v, std::move(d));
   }
 }
@@ -126,15 +160,20 @@ void dispatch(dispatcher_self* self, std::vector<claimed_delivery> claimed) {
 void claim(dispatcher_self* self) {
   auto& st = self->state;
   auto room = std::min(capacity(st), static_cast<size_t>(st.opts->claim_batch));
-  if (st.claiming || st.stopping || room == 0)
+  if (st.claiming) {
+    st.claim_again = true;
     return;
+  }
+  if (st.stopping || room == 0)
+    return;
+  st.claim_again = false;
   db::claim_deliveries op;
   op.node = st.opts->node_id;
   op.limit = static_cast<int>(room);
-  op.per_host = static_cast<int>(st.opts->per_host);
+  op.per_host = static_cast<int>(claim_share(st));
   op.lease_ms = st.opts->lease.count();
   for (const auto& [host, n] : st.held)
-    if (n >= st.opts->per_host)
+    if (n >= busy_at(st))
       op.busy_hosts.push_back(host);
   bool skipped = !op.busy_hosts.empty();
   st.claiming = true;
@@ -148,18 +187,20 @@ void claim(dispatcher_self* self) {
           ++per_host[d.host];
         bool capped = false;
         for (const auto& [host, n] : per_host)
-          capped = capped || n >= st.opts->per_host;
+          capped = capped || n >= claim_share(st);
         bool full = r.deliveries.size() >= room;
         bool any = !r.deliveries.empty();
         dispatch(self, std::move(r.deliveries));
         st.more_due = full || capped || skipped;
         st.last_full = full;
-        // Straight on while claims find work; the hosts that are busy now are skipped next.
-        if (any && st.more_due && capacity(st) > 0)
+        // Straight on while claims find work (the hosts that are busy now are skipped next), or
+        // when a host freed a slot meanwhile.
+        if ((any && st.more_due && capacity(st) > 0) || st.claim_again)
           claim(self);
       },
       [=](const caf::error& err) {
         self->state.claiming = false;
+        self->state.claim_again = false;
         GP_LOG_DEBUG("webhooks: claim failed ({})", error_detail(err));
       });
 }
@@ -179,17 +220,18 @@ webhook_dispatcher_impl::behavior_type webhook_dispatcher(dispatcher_self* self,
       GP_LOG_ERROR("webhooks: the delivery actor of {} stopped ({})", i->first,
                    self->system().render(msg.reason));
       auto& held = st.held[i->first];
-      st.in_flight -= std::min(st.in_flight, held);
+      st.holding -= std::min(st.holding, held);
       st.held.erase(i->first);
       st.hosts.erase(i);
       return;
     }
-    // The node stops. What this node holds is given back (after the outcomes gathered are
-    // written), so another node, or this one restarted, attempts it at once rather than after
-    // the lease; a repeat keeps its webhook-id.
+    // The node stops (after the outcome write under way, if any).
+    if (st.stopping)
+      return;
     st.stopping = true;
-    caf::anon_send(st.opts->pool, db::release_deliveries{st.opts->node_id, std::move(st.outcomes)});
-    self->quit(msg.reason);
+    st.stop_reason = msg.reason;
+    if (!st.flushing)
+      finish_stopping(self);
   });
   return {
     [=](work_atom) {
@@ -209,9 +251,9 @@ webhook_dispatcher_impl::behavior_type webhook_dispatcher(dispatcher_self* self,
       // A host that drops below its limit may take more of what is due.
       bool freed = false;
       if (auto i = st.held.find(host); i != st.held.end() && i->second > 0)
-        freed = --i->second + 1 == st.opts->per_host;
-      if (st.in_flight > 0)
-        --st.in_flight;
+        freed = --i->second + 1 == busy_at(st);
+      if (st.holding > 0)
+        --st.holding;
       switch (o.status) {
         case delivery_status::delivered: ++st.delivered; break;
         case delivery_status::pending: ++st.retried; break;
@@ -237,7 +279,7 @@ webhook_dispatcher_impl::behavior_type webhook_dispatcher(dispatcher_self* self,
       return status_report{"webhook_dispatcher",
                            actor_state::running,
                            {{"enabled", st.opts->enabled ? "true" : "false"},
-                            {"in_flight", std::to_string(st.in_flight)},
+                            {"holding", std::to_string(st.holding)},
                             {"hosts", std::to_string(st.hosts.size())},
                             {"claimed", std::to_string(st.claimed)},
                             {"given_back", std::to_string(st.given_back)},

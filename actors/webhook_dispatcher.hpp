@@ -31,9 +31,9 @@ struct webhook_options {
   int claim_batch = 128;
   /// How often the outbox is looked at while nothing is due.
   std::chrono::milliseconds poll{250};
-  /// How long a claim is held: longer than an attempt can take twice over (a claim may wait
-  /// for one attempt of its host before its own).
-  std::chrono::milliseconds lease{60000};
+  /// How long a claim is held: longer than an attempt can take four times over (a claim may
+  /// wait for three attempts of its host before its own).
+  std::chrono::milliseconds lease{90000};
   std::chrono::milliseconds db_timeout{20000};
   /// Bodies larger than this are sent without their stac_metadata.
   size_t max_payload_bytes = 1 << 20;

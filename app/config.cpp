@@ -268,9 +268,9 @@ const std::vector<key_spec>& config_keys() {
     integer("webhooks", "claim_batch", 128, 1, 10000, "Deliveries claimed from the outbox at once."),
     integer("webhooks", "poll_ms", 250, 10, 60000,
             "How often a node looks for due deliveries while none are in flight."),
-    integer("webhooks", "lease_ms", 60000, 1000, 3600000,
+    integer("webhooks", "lease_ms", 90000, 1000, 3600000,
             "How long a claimed delivery is held before another node may attempt it (more than "
-            "twice webhooks.timeout_ms)."),
+            "four times webhooks.timeout_ms)."),
     integer("webhooks", "connect_timeout_ms", 15000, 100, 600000,
             "Longest wait for DNS, TCP connect and TLS handshake of an attempt."),
     integer("webhooks", "timeout_ms", 15000, 100, 600000, "Longest wait for a whole attempt."),
@@ -448,11 +448,11 @@ config config_loader::build() const {
                 strs.at("webhooks.ca_file"),
                 i("webhooks.io_threads"),
                 i("webhooks.secret_grace_s")};
-  if (c.webhooks.lease_ms <= 2 * c.webhooks.timeout_ms)
+  if (c.webhooks.lease_ms <= 4 * static_cast<int64_t>(c.webhooks.timeout_ms))
     throw config_error{"[webhooks] lease_ms = " + std::to_string(c.webhooks.lease_ms) +
-                       ": must be more than twice webhooks.timeout_ms (" +
+                       ": must be more than four times webhooks.timeout_ms (" +
                        std::to_string(c.webhooks.timeout_ms) +
-                       "): a claim may wait for one attempt of its host before its own"};
+                       "): a claim may wait for three attempts of its host before its own"};
   c.log = {strs.at("log.level"), strs.at("log.format")};
   return c;
 }

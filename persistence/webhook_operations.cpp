@@ -17,12 +17,12 @@ caf::expected<db::claim_deliveries::result> execute(db_session& s,
 }
 
 caf::expected<int> execute(db_session& s, const db::record_deliveries& op) {
-  return run_on<int>(s, [&](pqxx::connection& c) { return record_outcomes(c, op.outcomes); });
+  return run_on<int>(s, [&](pqxx::connection& c) { return record_outcomes(c, op.node, op.outcomes); });
 }
 
 caf::expected<int> execute(db_session& s, const db::release_deliveries& op) {
   return run_on<int>(s, [&](pqxx::connection& c) {
-    record_outcomes(c, op.outcomes);
+    record_outcomes(c, op.node, op.outcomes);
     return release_claims(c, op.node);
   });
 }

@@ -33,8 +33,10 @@ struct claim_deliveries {
   };
 };
 
-/// Writes what attempts came to (and gives back claims not attempted) → how many were written.
+/// Writes what the attempts `node` claimed came to (and gives back claims not attempted) → how
+/// many were written.
 struct record_deliveries {
+  std::string node;
   std::vector<delivery_outcome> outcomes;
   using result = int;
 };

@@ -30,10 +30,13 @@ std::vector<claimed_delivery> claim_deliveries(pqxx::connection& c, const std::s
 /// them). Returns how many.
 int release_claims(pqxx::connection& c, const std::string& node);
 
-/// Writes the outcomes of attempts in one statement; an outcome whose delivery is no longer the
-/// claimed attempt (its lease ran out and another node took it) is skipped. Returns how many
-/// were written.
-int record_outcomes(pqxx::connection& c, const std::vector<delivery_outcome>& outcomes);
+/// Writes the outcomes of attempts `node` claimed, in one statement; an outcome whose delivery is
+/// no longer that claim (its lease ran out and it was claimed again, here or elsewhere) is
+/// skipped, and a retry of an event a later end of its request replaced fails as replaced.
+/// Returns how many were written. Committed without waiting for the WAL flush (an outcome lost
+/// to a database crash means one more attempt under the same webhook-id).
+int record_outcomes(pqxx::connection& c, const std::string& node,
+                    const std::vector<delivery_outcome>& outcomes);
 
 /// What a listing of deliveries selects; empty fields select everything.
 struct delivery_filter {

@@ -105,17 +105,18 @@ delivery_outcome decide(const claimed_delivery& d, const attempt_report& r,
     return out;
   }
   out.status = delivery_status::pending;
-  if ((r.status == 429 || r.status == 503) && !r.retry_after.empty())
-    if (auto wait = retry_after_ms(r.retry_after, now)) {
-      out.retry_in_ms = std::min<int64_t>(*wait, policy.max_retry_after.count() * 1000);
-      return out;
-    }
   auto step = policy.steps.empty()
                 ? std::chrono::milliseconds{1000}
                 : policy.steps[std::min<size_t>(static_cast<size_t>(std::max(d.attempts, 1)) - 1,
                                                 policy.steps.size() - 1)];
   std::uniform_int_distribution<int64_t> jitter{0, std::max<int64_t>(step.count(), 0)};
   out.retry_in_ms = jitter(rng);
+  // A receiver that says when to come back is not asked sooner (nor later than the schedule
+  // would: "Retry-After: 0" does not make a delivery hammer it).
+  if ((r.status == 429 || r.status == 503) && !r.retry_after.empty())
+    if (auto wait = retry_after_ms(r.retry_after, now))
+      out.retry_in_ms = std::max(out.retry_in_ms,
+                                 std::min<int64_t>(*wait, policy.max_retry_after.count() * 1000));
   return out;
 }
 

@@ -1,8 +1,8 @@
 #pragma once
 // What one delivery attempt comes to (docs/webhooks.md, "Retries"): only a 2xx delivers; 410
 // Gone stops for good; anything else is retried after the schedule's next step with full jitter
-// (a uniformly random wait between zero and the step), or after the receiver's Retry-After on a
-// 429 or 503; a delivery is dead once the schedule is used up *and* the retry window has passed
+// (a uniformly random wait between zero and the step), and never sooner than the receiver's
+// Retry-After on a 429 or 503; a delivery is dead once the schedule is used up *and* the retry window has passed
 // since its retries began, so jitter never makes it give up early. Pure functions.
 #include <chrono>
 #include <cstdint>

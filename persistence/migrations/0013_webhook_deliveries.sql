@@ -43,11 +43,11 @@ CREATE INDEX webhook_deliveries_due_idx ON platform.webhook_deliveries (next_att
 -- Claims whose lease ran out (a node that died while delivering).
 CREATE INDEX webhook_deliveries_lease_idx ON platform.webhook_deliveries (lease_until)
   WHERE status = 'delivering';
+-- A request's deliveries (its callback_status, its listing), and the admin's listing (a client
+-- filter reads it too: every index here is written again by each claim and each outcome).
 CREATE INDEX webhook_deliveries_request_idx ON platform.webhook_deliveries (request_id, created_at);
 CREATE INDEX webhook_deliveries_listing_idx
   ON platform.webhook_deliveries (created_at DESC, delivery_id DESC);
-CREATE INDEX webhook_deliveries_client_idx
-  ON platform.webhook_deliveries (client_id, created_at DESC, delivery_id DESC);
 ALTER TABLE platform.webhook_deliveries ALTER COLUMN payload SET STATISTICS 0;
 
 -- During a rotation the previous secret signs too, until previous_secret_expires_at.

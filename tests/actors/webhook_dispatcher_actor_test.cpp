@@ -1,6 +1,6 @@
 // The webhook dispatcher and its delivery actors under CAF's deterministic scheduler, the pool a
 // strict mock: claims are made on the poll, a delivery whose client is inactive or whose host
-// left the allowlist ends without an attempt, a host holding twice its limit gives the rest back
+// left the allowlist ends without an attempt, a host holding four times its limit gives the rest back
 // unattempted, outcomes are written fenced by their claimed attempt, a disabled node claims
 // nothing, and a stopping node gives back what it holds.
 #include <memory>
@@ -102,7 +102,7 @@ TEST_F(webhook_dispatcher_actor, claims_on_the_poll_and_writes_the_outcomes_fenc
   settle();
   ASSERT_FALSE(w->asked.empty());
   EXPECT_EQ(w->asked[0].node, "node-a");
-  EXPECT_EQ(w->asked[0].per_host, 2);
+  EXPECT_EQ(w->asked[0].per_host, 4);  // a claim's share of one host: twice its limit
   EXPECT_EQ(w->asked[0].limit, 128);
   ASSERT_EQ(w->written.size(), 1u);
   EXPECT_EQ(w->written[0].delivery_id, claimed(1).delivery_id);
@@ -127,14 +127,14 @@ TEST_F(webhook_dispatcher_actor, a_host_off_the_allowlist_ends_without_an_attemp
             "callback_url host evil.example.org is not among your client's callback hosts");
 }
 
-TEST_F(webhook_dispatcher_actor, a_host_holding_twice_its_limit_gives_the_rest_back) {
+TEST_F(webhook_dispatcher_actor, a_host_holding_four_times_its_limit_gives_the_rest_back) {
   std::vector<gp::claimed_delivery> batch;
-  for (int i = 0; i < 6; ++i)
+  for (int i = 0; i < 10; ++i)
     batch.push_back(claimed(i));
   w->claims = {batch};
   start(true, 2);
   settle();
-  ASSERT_EQ(w->written.size(), 6u);
+  ASSERT_EQ(w->written.size(), 10u);
   int given_back = 0;
   for (const auto& o : w->written)
     if (!o.attempted) {
@@ -142,10 +142,10 @@ TEST_F(webhook_dispatcher_actor, a_host_holding_twice_its_limit_gives_the_rest_b
       EXPECT_EQ(o.status, "pending");
       EXPECT_EQ(o.retry_in_ms, 0);
     }
-  EXPECT_EQ(given_back, 2);  // 4 = twice per_host went to the host's actor
+  EXPECT_EQ(given_back, 2);  // 8 = four times per_host went to the host's actor
   auto st = status_of(actor);
   EXPECT_EQ(st.details.at("given_back"), "2");
-  EXPECT_EQ(st.details.at("gave_up"), "4");
+  EXPECT_EQ(st.details.at("gave_up"), "8");
 }
 
 TEST_F(webhook_dispatcher_actor, a_disabled_node_claims_nothing) {

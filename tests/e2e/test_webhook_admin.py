@@ -2,6 +2,7 @@
 address refused when not allowed, and the command line (clients rotate-secret, webhooks list,
 redeliver and test)."""
 import json
+import time
 import unittest
 
 from gp_e2e import problem, run
@@ -13,7 +14,7 @@ class Refusals(ReceiverTestCase):
     """A server that keeps webhooks.allow_private_addresses off (the default)."""
 
     server_args = ("--set", "requests.pipelines=" + PIPELINES, "--set", "webhooks.poll_ms=50",
-                   "--set", "webhooks.timeout_ms=1500", "--set", "webhooks.lease_ms=4000",
+                   "--set", "webhooks.timeout_ms=1500", "--set", "webhooks.lease_ms=7000",
                    "--set", "workers.idle_poll_max_ms=50")
 
     def setUp(self):
@@ -33,6 +34,21 @@ class Refusals(ReceiverTestCase):
         d = self.wait_ended(doc["delivery_id"])
         self.assertEqual(d["status"], "failed")
         self.assertIn("loopback", d["last_error"])
+        # A request's delivery refused so is retried (DNS may change), and never sent.
+        b = body(dataset_id="private", request_type="vector", source_path="pt.csv",
+                 callback_url="http://127.0.0.1:%d/private" % self.rx.port)
+        st, _, sub = self.api.json("POST", "/platform/submit", b)
+        self.assertEqual(st, 202, sub)
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            st, _, doc = self.api.json("GET", "/platform/requests/%s/webhooks" % sub["request_id"])
+            ds = doc["deliveries"]
+            if ds and ds[0]["attempts"] >= 1 and ds[0]["status"] == "pending":
+                break
+            time.sleep(0.1)
+        self.assertEqual(ds[0]["status"], "pending", ds)
+        self.assertIn("loopback", ds[0]["last_error"])
+        self.assertEqual(self.api.wait(sub["request_id"])["callback_status"], "pending")
         self.assertEqual(self.rx.requests("/private"), [])
 
     def test_test_ping_refusals(self):

@@ -23,8 +23,8 @@ FAST = ["--set", "webhooks.allow_private_addresses=true",
         "--set", "webhooks.retry_schedule=300ms,300ms,300ms,300ms,2s,2s,2s,2s",
         "--set", "webhooks.retry_window_s=0",
         "--set", "webhooks.timeout_ms=1500", "--set", "webhooks.connect_timeout_ms=1000",
-        "--set", "webhooks.lease_ms=4000", "--set", "webhooks.poll_ms=50",
-        "--set", "webhooks.per_host=2",
+        "--set", "webhooks.lease_ms=7000", "--set", "webhooks.poll_ms=50",
+        "--set", "webhooks.per_host=2", "--set", "webhooks.concurrency=4",
         "--set", "workers.lease_ms=1000", "--set", "workers.idle_poll_max_ms=50",
         "--set", "requests.pipelines=" + PIPELINES]
 # Never dead while the test runs.
@@ -212,11 +212,13 @@ class Deliveries(ReceiverTestCase):
         self.assertEqual(self.wait_delivery(rid)["attempts"], 1)
 
     def test_a_hanging_receiver_holds_up_nobody_else(self):
+        # More hanging deliveries than the node's concurrency (4): without the per-host limit (2)
+        # they would take every slot.
         hanging = Receiver()
         self.addCleanup(hanging.close)
-        for _ in range(6):
+        for _ in range(8):
             hanging.answer("/slow", "hang")
-        for _ in range(6):
+        for _ in range(8):
             st, _, doc = self.api.json("POST", "/platform/webhooks/test",
                                        {"url": self.url("/slow", hanging)})
             self.assertEqual(st, 202, doc)

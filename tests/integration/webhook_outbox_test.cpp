@@ -174,7 +174,7 @@ TEST_F(outbox, outcomes_move_the_delivery_and_the_callback_status) {
   auto d = claim().at(0);
   EXPECT_TRUE(claim().empty());  // held
   EXPECT_EQ(find_request(c, id)->callback_status, "pending");
-  EXPECT_EQ(record_outcomes(c, {outcome(d, delivery_status::delivered)}), 1);
+  EXPECT_EQ(record_outcomes(c, "node-a", {outcome(d, delivery_status::delivered)}), 1);
   auto stored = find_delivery(c, d.delivery_id, "");
   EXPECT_EQ(stored->status, "delivered");
   EXPECT_EQ(stored->last_status_code, 200);
@@ -188,7 +188,7 @@ TEST_F(outbox, a_retry_waits_and_a_gone_receiver_fails_the_callback) {
   auto retry = outcome(d, delivery_status::pending, 500);
   retry.error = "the receiver answered 500";
   retry.retry_in_ms = 60000;
-  record_outcomes(c, {retry});
+  record_outcomes(c, "node-a", {retry});
   EXPECT_TRUE(claim().empty());  // not due for a minute
   auto stored = find_delivery(c, d.delivery_id, "");
   EXPECT_EQ(stored->status, "pending");
@@ -201,7 +201,7 @@ TEST_F(outbox, a_retry_waits_and_a_gone_receiver_fails_the_callback) {
   }
   auto again = claim().at(0);
   EXPECT_EQ(again.attempts, 2);
-  record_outcomes(c, {outcome(again, delivery_status::failed, 410)});
+  record_outcomes(c, "node-a", {outcome(again, delivery_status::failed, 410)});
   EXPECT_EQ(find_request(c, id)->callback_status, "failed");
 }
 
@@ -212,9 +212,9 @@ TEST_F(outbox, a_stale_outcome_is_not_written) {
   auto second = claim().at(0);  // the lease ran out: claimed again
   EXPECT_EQ(second.delivery_id, first.delivery_id);
   EXPECT_EQ(second.attempts, 2);
-  EXPECT_EQ(record_outcomes(c, {outcome(first, delivery_status::delivered)}), 0);
+  EXPECT_EQ(record_outcomes(c, "node-a", {outcome(first, delivery_status::delivered)}), 0);
   EXPECT_EQ(find_delivery(c, first.delivery_id, "")->status, "delivering");
-  EXPECT_EQ(record_outcomes(c, {outcome(second, delivery_status::delivered)}), 1);
+  EXPECT_EQ(record_outcomes(c, "node-a", {outcome(second, delivery_status::delivered)}), 1);
 }
 
 TEST_F(outbox, a_claim_given_back_unattempted_keeps_its_attempts) {
@@ -222,7 +222,7 @@ TEST_F(outbox, a_claim_given_back_unattempted_keeps_its_attempts) {
   auto d = claim().at(0);
   auto back = outcome(d, delivery_status::pending, 0);
   back.attempted = false;
-  record_outcomes(c, {back});
+  record_outcomes(c, "node-a", {back});
   auto again = claim().at(0);
   EXPECT_EQ(again.attempts, 1);
 }
@@ -293,12 +293,36 @@ TEST_F(outbox, a_later_event_replaces_a_waiting_one) {
   EXPECT_EQ(find_request(c, id)->callback_status, "pending");
 }
 
+TEST_F(outbox, an_event_in_flight_when_a_later_one_is_written_is_not_retried) {
+  auto id = request("v1", request_status::failed);
+  auto first = claim().at(0);  // being attempted
+  ASSERT_TRUE(retry_request(c, id).changed);
+  ASSERT_TRUE(write(id, request_status::completed));
+  auto retry = outcome(first, delivery_status::pending, 500);
+  retry.retry_in_ms = 0;
+  EXPECT_EQ(record_outcomes(c, "node-a", {retry}), 1);
+  auto stored = find_delivery(c, first.delivery_id, "");
+  EXPECT_EQ(stored->status, "failed");
+  EXPECT_EQ(stored->last_error, "replaced by a later event of the request");
+  auto next = claim();
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(json::parse(next[0].payload_json)["event"], "platform.request.completed");
+}
+
+TEST_F(outbox, only_the_claiming_node_writes_an_outcome) {
+  request("v1", request_status::completed);
+  auto d = claim().at(0);
+  EXPECT_EQ(record_outcomes(c, "node-b", {outcome(d, delivery_status::delivered)}), 0);
+  EXPECT_EQ(find_delivery(c, d.delivery_id, "")->status, "delivering");
+  EXPECT_EQ(record_outcomes(c, "node-a", {outcome(d, delivery_status::delivered)}), 1);
+}
+
 TEST_F(outbox, redelivery_starts_a_fresh_schedule_under_the_same_id) {
   request("v1", request_status::completed);
   auto d = claim().at(0);
   EXPECT_EQ(redeliver(c, d.delivery_id), redelivery::in_flight);
   auto dead = outcome(d, delivery_status::dead, 500);
-  record_outcomes(c, {dead});
+  record_outcomes(c, "node-a", {dead});
   EXPECT_EQ(redeliver(c, d.delivery_id), redelivery::queued);
   auto again = claim().at(0);
   EXPECT_EQ(again.delivery_id, d.delivery_id);

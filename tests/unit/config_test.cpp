@@ -118,6 +118,23 @@ TEST(config, out_of_range_names_bounds) {
   EXPECT_NE(e.find("between 1 and 64"), std::string::npos) << e;
 }
 
+TEST(config, webhook_schedule_and_lease_are_checked) {
+  config_loader l;
+  l.set("webhooks.retry_schedule", "5s,soon");
+  auto e = error_of([&] { l.build(); });
+  EXPECT_NE(e.find("[webhooks] retry_schedule"), std::string::npos) << e;
+  EXPECT_NE(e.find("'soon' is not a wait"), std::string::npos) << e;
+  config_loader m;
+  m.set("webhooks.timeout_ms", "30000");  // the default lease (90 s) is then too short
+  e = error_of([&] { m.build(); });
+  EXPECT_NE(e.find("[webhooks] lease_ms"), std::string::npos) << e;
+  EXPECT_NE(e.find("more than four times webhooks.timeout_ms"), std::string::npos) << e;
+  config_loader ok;
+  ok.set("webhooks.timeout_ms", "30000");
+  ok.set("webhooks.lease_ms", "120001");
+  EXPECT_EQ(ok.build().webhooks.lease_ms, 120001);
+}
+
 TEST(config, bad_choice_lists_the_choices) {
   config_loader l;
   l.set("log.format", "xml");

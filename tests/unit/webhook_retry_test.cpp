@@ -128,6 +128,25 @@ TEST(WebhookRetry, RetryAfterIsHonouredOnTooManyRequestsAndUnavailable) {
   r = answered(429);
   r.retry_after = "999999";  // cut to max_retry_after
   EXPECT_EQ(decide(delivery(1), r, policy(), now, rng).retry_in_ms, 21600000);
+  // "Retry-After: 0" (or a date past) waits as the schedule would, not at once.
+  int64_t longest = 0;
+  for (const char* soon : {"0", "Fri, 15 Jan 2027 07:00:00 GMT"})
+    for (int i = 0; i < 200; ++i) {
+      r = answered(503);
+      r.retry_after = soon;
+      auto wait = decide(delivery(2), r, policy(), now, rng).retry_in_ms;
+      EXPECT_LE(wait, 30000);
+      longest = std::max(longest, wait);
+    }
+  EXPECT_GT(longest, 15000);
+}
+
+TEST(WebhookRetry, TheLastScheduledAttemptAfterTheWindowIsDead) {
+  std::mt19937_64 rng{1};
+  auto p = policy();  // three waits: four attempts
+  EXPECT_EQ(decide(delivery(3, now - 7200), answered(500), p, now, rng).status, "pending");
+  EXPECT_EQ(decide(delivery(4, now - 7200), answered(500), p, now, rng).status, "dead");
+  EXPECT_EQ(decide(delivery(4, now - 3599), answered(500), p, now, rng).status, "pending");
 }
 
 TEST(WebhookRetry, ErrorsSayWhatHappened) {
