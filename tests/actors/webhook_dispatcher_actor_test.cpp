@@ -21,6 +21,8 @@ struct world {
   std::vector<std::vector<gp::claimed_delivery>> claims;
   std::vector<gp::db::claim_deliveries> asked;
   std::vector<gp::delivery_outcome> written;
+  /// The node each record_deliveries named.
+  std::vector<std::string> writers;
   std::vector<gp::db::release_deliveries> released;
 };
 
@@ -37,6 +39,7 @@ caf::behavior mock_pool(caf::event_based_actor* self, std::shared_ptr<world> w) 
       return r;
     },
     [=](gp::db::record_deliveries& op) {
+      w->writers.push_back(op.node);
       w->written.insert(w->written.end(), op.outcomes.begin(), op.outcomes.end());
       return static_cast<int>(op.outcomes.size());
     },
@@ -96,7 +99,7 @@ struct webhook_dispatcher_actor : gp::test::deterministic {
 
 }  // namespace
 
-TEST_F(webhook_dispatcher_actor, claims_on_the_poll_and_writes_the_outcomes_fenced) {
+TEST_F(webhook_dispatcher_actor, claims_on_the_poll_and_writes_each_outcome_as_its_claim) {
   w->claims = {{claimed(1)}};
   start();
   settle();
@@ -110,6 +113,8 @@ TEST_F(webhook_dispatcher_actor, claims_on_the_poll_and_writes_the_outcomes_fenc
   EXPECT_EQ(w->written[0].status, "failed");
   EXPECT_EQ(w->written[0].error, "the client is inactive");
   EXPECT_TRUE(w->written[0].attempted);
+  // The fence of the write: the claimed attempt (above) and the claiming node.
+  EXPECT_EQ(w->writers, std::vector<std::string>{"node-a"});
   auto claims = w->asked.size();
   after(100ms);
   EXPECT_GT(w->asked.size(), claims);  // it keeps looking on its poll
