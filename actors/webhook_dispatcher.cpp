@@ -1,6 +1,7 @@
 #include "actors/webhook_dispatcher.hpp"
 
 #include <map>
+#include <unordered_map>
 
 #include <caf/all.hpp>
 
@@ -24,6 +25,11 @@ struct webhook_dispatcher_state {
   /// Claims handed to delivery actors and not yet reported, per host and in all.
   std::map<std::string, size_t> held;
   size_t holding = 0;
+  /// Claims not yet reported per client, and the client and host of each (by delivery id): a
+  /// client whose receivers are slow holds at most per_client of them, whatever its number of
+  /// hosts.
+  std::map<std::string, size_t> held_by_client;
+  std::unordered_map<std::string, std::pair<std::string, std::string>> claim_of;
   std::map<std::string, webhook_delivery_actor> hosts;
   std::vector<delivery_outcome> outcomes;
   bool claiming = false;
@@ -54,6 +60,18 @@ size_t busy_at(const webhook_dispatcher_state& st) { return 2 * st.opts->per_hos
 /// The most one claim takes of one host: a host that is not busy holds fewer than
 /// busy_at + claim_share claims (a hanging one as many: per_host of them in flight).
 size_t claim_share(const webhook_dispatcher_state& st) { return 2 * st.opts->per_host; }
+
+/// One claim of `client` reported; whether the client just dropped to half its limit (then the
+/// next claim may take half a share of it at once rather than one delivery at a time).
+bool release_client(webhook_dispatcher_state& st, const std::string& client) {
+  auto n = st.held_by_client.find(client);
+  if (n == st.held_by_client.end())
+    return false;
+  bool freed = st.opts->per_client > 0 && n->second == st.opts->per_client / 2 + 1;
+  if (--n->second == 0)
+    st.held_by_client.erase(n);
+  return freed;
+}
 
 size_t capacity(const webhook_dispatcher_state& st) {
   // Attempts in flight: a host attempts at most per_host of what it holds (the rest waits, and
@@ -152,6 +170,8 @@ void dispatch(dispatcher_self* self, std::vector<claimed_delivery> claimed) {
     }
     ++held;
     ++st.holding;
+    ++st.held_by_client[d.client_id];
+    st.claim_of.emplace(d.delivery_id, std::make_pair(d.client_id, d.host));
     self->send(host_actor(self, d.host), deliver_atom_v, std::move(d));
   }
 }
@@ -171,24 +191,45 @@ void claim(dispatcher_self* self) {
   op.node = st.opts->node_id;
   op.limit = static_cast<int>(room);
   op.per_host = static_cast<int>(claim_share(st));
+  // 0: no limit per client.
+  op.per_client = st.opts->per_client > 0 ? static_cast<int>(st.opts->per_client) : 1000000;
   op.lease_ms = st.opts->lease.count();
   for (const auto& [host, n] : st.held)
     if (n >= busy_at(st))
       op.busy_hosts.push_back(host);
-  bool skipped = !op.busy_hosts.empty();
+  if (st.opts->per_client > 0)
+    for (const auto& [client, n] : st.held_by_client)
+      if (n >= st.opts->per_client)
+        op.busy_clients.push_back(client);
+      else
+        op.client_rooms.emplace_back(client, static_cast<int>(st.opts->per_client - n));
+  bool skipped = !op.busy_hosts.empty() || !op.busy_clients.empty();
+  std::map<std::string, size_t> rooms;
+  for (const auto& [client, room] : op.client_rooms)
+    rooms.emplace(client, static_cast<size_t>(room));
   st.claiming = true;
   self->request(st.opts->pool, st.opts->db_timeout, std::move(op))
     .then(
       [=](db::claim_deliveries::result& r) {
         auto& st = self->state;
         st.claiming = false;
-        std::map<std::string, size_t> per_host;
-        for (const auto& d : r.deliveries)
+        std::map<std::string, size_t> per_host, per_client;
+        for (const auto& d : r.deliveries) {
           ++per_host[d.host];
+          ++per_client[d.client_id];
+        }
+        // A host or a client that got all the claim could give it may have more due.
         bool capped = false;
         for (const auto& [host, n] : per_host)
           capped = capped || n >= claim_share(st);
+        for (const auto& [client, n] : per_client) {
+          auto room = rooms.find(client);
+          capped = capped || (st.opts->per_client > 0 &&
+                              n >= (room == rooms.end() ? st.opts->per_client : room->second));
+        }
         bool full = r.deliveries.size() >= room;
+        GP_LOG_DEBUG("webhooks: claimed {} of {}{}, holding {}", r.deliveries.size(), room,
+                     skipped ? " (busy hosts or clients skipped)" : "", st.holding);
         bool any = !r.deliveries.empty();
         dispatch(self, std::move(r.deliveries));
         st.more_due = full || capped || skipped;
@@ -221,6 +262,13 @@ webhook_dispatcher_impl::behavior_type webhook_dispatcher(dispatcher_self* self,
                    self->system().render(msg.reason));
       auto& held = st.held[i->first];
       st.holding -= std::min(st.holding, held);
+      for (auto c = st.claim_of.begin(); c != st.claim_of.end();)
+        if (c->second.second == i->first) {
+          release_client(st, c->second.first);
+          c = st.claim_of.erase(c);
+        } else {
+          ++c;
+        }
       st.held.erase(i->first);
       st.hosts.erase(i);
       return;
@@ -254,6 +302,10 @@ webhook_dispatcher_impl::behavior_type webhook_dispatcher(dispatcher_self* self,
         freed = --i->second + 1 == busy_at(st);
       if (st.holding > 0)
         --st.holding;
+      if (auto c = st.claim_of.find(o.delivery_id); c != st.claim_of.end()) {
+        freed = release_client(st, c->second.first) || freed;
+        st.claim_of.erase(c);
+      }
       switch (o.status) {
         case delivery_status::delivered: ++st.delivered; break;
         case delivery_status::pending: ++st.retried; break;

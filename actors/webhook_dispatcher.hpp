@@ -24,9 +24,11 @@ struct webhook_options {
   std::string node_id;
   /// The service's public base URL (endpoints in bodies are absolute).
   std::string base_url;
-  /// Attempts in flight on this node, and per host.
+  /// Attempts in flight on this node, and per host; claims one client holds on this node.
   size_t concurrency = 128;
   size_t per_host = 16;
+  /// 0: no limit per client.
+  size_t per_client = 0;
   /// Deliveries claimed per look.
   int claim_batch = 128;
   /// How often the outbox is looked at while nothing is due.

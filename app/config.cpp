@@ -265,6 +265,10 @@ const std::vector<key_spec>& config_keys() {
     integer("webhooks", "per_host", 16, 1, 1000,
             "Webhook attempts in flight to one host (host:port) on a node: a slow receiver "
             "holds only these."),
+    integer("webhooks", "per_client", 0, 0, 100000,
+            "Deliveries of one client held on a node (in flight or waiting for their host), 0 "
+            "for no limit: a client whose receivers are slow, under any number of host names, "
+            "then holds only these."),
     integer("webhooks", "claim_batch", 128, 1, 10000, "Deliveries claimed from the outbox at once."),
     integer("webhooks", "poll_ms", 250, 10, 60000,
             "How often a node looks for due deliveries while none are in flight."),
@@ -435,6 +439,7 @@ config config_loader::build() const {
   c.webhooks = {b("webhooks.enabled"),
                 i("webhooks.concurrency"),
                 i("webhooks.per_host"),
+                i("webhooks.per_client"),
                 i("webhooks.claim_batch"),
                 i("webhooks.poll_ms"),
                 i("webhooks.lease_ms"),

@@ -87,6 +87,7 @@ struct config {
     bool enabled;
     int concurrency;
     int per_host;
+    int per_client;
     int claim_batch;
     int poll_ms;
     int lease_ms;

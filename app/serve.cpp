@@ -105,6 +105,7 @@ root_options root_options_of(const config& cfg) {
   w.enabled = wc.enabled;
   w.concurrency = static_cast<size_t>(wc.concurrency);
   w.per_host = static_cast<size_t>(wc.per_host);
+  w.per_client = static_cast<size_t>(wc.per_client);
   w.claim_batch = wc.claim_batch;
   w.poll = std::chrono::milliseconds{wc.poll_ms};
   w.lease = std::chrono::milliseconds{wc.lease_ms};

@@ -12,7 +12,8 @@ caf::expected<db::claim_deliveries::result> execute(db_session& s,
                                                     const db::claim_deliveries& op) {
   return run_on<db::claim_deliveries::result>(s, [&](pqxx::connection& c) {
     return db::claim_deliveries::result{
-      claim_deliveries(c, op.node, op.limit, op.per_host, op.lease_ms, op.busy_hosts)};
+      claim_deliveries(c, op.node, op.limit, op.per_host, op.lease_ms, op.busy_hosts,
+                       op.busy_clients, op.per_client, op.client_rooms)};
   });
 }
 

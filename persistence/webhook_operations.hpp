@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -20,14 +21,18 @@ class db_session;
 namespace gp::db {
 
 /// Claims up to `limit` due deliveries for `node` with a lease of `lease_ms`, at most
-/// `per_host` to one authority and none to the authorities in `busy_hosts` (their limit is
-/// reached on this node).
+/// `per_host` to one authority and none to the authorities in `busy_hosts` or of the clients in
+/// `busy_clients` (their limit is reached on this node).
 struct claim_deliveries {
   std::string node;
   int limit = 64;
   int per_host = 16;
   int64_t lease_ms = 60000;
   std::vector<std::string> busy_hosts;
+  std::vector<std::string> busy_clients;
+  int per_client = 64;
+  /// The room left to clients this node holds claims of (fewer than per_client).
+  std::vector<std::pair<std::string, int>> client_rooms;
   struct result {
     std::vector<claimed_delivery> deliveries;
   };

@@ -62,23 +62,32 @@ SET status = 'pending', claimed_by = NULL, lease_until = NULL, next_attempt_at =
 WHERE status = 'delivering' AND claimed_by = $1)sql";
 
 // The client's secrets and allowlist come with the claim: both are read as they are now, so a
-// rotation or an allowlist change applies to the next attempt. At most $5 per host: the due rows
-// of one busy receiver never fill a claim (the candidates not taken are unlocked when the
+// rotation or an allowlist change applies to the next attempt. At most $5 per host, and per
+// client its room ($8/$9, else $7): the due rows of one busy receiver (or client) never fill a
+// claim (the candidates not taken are unlocked when the
 // statement ends). Whether a candidate is due is asked after the ordered scan of the pending
 // index, which stops after the first few: given as a range condition, it lets the planner read
 // every due row and sort them, on every claim.
 constexpr const char* claim = R"sql(
 WITH candidates AS (
-  SELECT delivery_id, host, next_attempt_at FROM platform.webhook_deliveries
-  WHERE status = 'pending' AND host <> ALL($4::text[])
+  SELECT delivery_id, host, client_id, next_attempt_at FROM platform.webhook_deliveries
+  WHERE status = 'pending' AND host <> ALL($4::text[]) AND client_id <> ALL($6::text[])
   ORDER BY next_attempt_at LIMIT $2 * 4
   FOR UPDATE SKIP LOCKED),
+rooms AS (
+  SELECT * FROM unnest($8::text[], $9::text[]::int[]) AS r(client_id, room)),
 due AS (
   SELECT delivery_id FROM (
-    SELECT delivery_id, next_attempt_at,
-           row_number() OVER (PARTITION BY host ORDER BY next_attempt_at) AS n
-    FROM candidates WHERE next_attempt_at <= now()) c
-  WHERE n <= $5 ORDER BY next_attempt_at LIMIT $2)
+    SELECT h.delivery_id, h.next_attempt_at, coalesce(r.room, $7) AS room,
+           row_number() OVER (PARTITION BY h.client_id
+                              ORDER BY h.next_attempt_at, h.delivery_id) AS m
+    FROM (
+      SELECT delivery_id, client_id, next_attempt_at,
+             row_number() OVER (PARTITION BY host ORDER BY next_attempt_at, delivery_id) AS n
+      FROM candidates WHERE next_attempt_at <= now()) h
+    LEFT JOIN rooms r ON r.client_id = h.client_id
+    WHERE n <= $5) c
+  WHERE m <= room ORDER BY next_attempt_at, delivery_id LIMIT $2)
 UPDATE platform.webhook_deliveries d
 SET status = 'delivering', attempts = d.attempts + 1, claimed_by = $1,
     lease_until = now() + $3 * interval '1 millisecond', last_attempt_at = now(), updated_at = now()
@@ -196,12 +205,22 @@ void enqueue_request_event(pqxx::transaction_base& tx, const std::string& reques
 
 std::vector<claimed_delivery> claim_deliveries(pqxx::connection& c, const std::string& node,
                                                int limit, int per_host, int64_t lease_ms,
-                                               const std::vector<std::string>& busy_hosts) {
+                                               const std::vector<std::string>& busy_hosts,
+                                               const std::vector<std::string>& busy_clients,
+                                               int per_client,
+                                               const std::vector<std::pair<std::string, int>>& rooms) {
   pqxx::work tx{c};
   unflushed(tx);
   tx.exec(sql::release_expired);
   std::vector<claimed_delivery> out;
-  for (const auto& r : tx.exec_params(sql::claim, node, limit, lease_ms, to_pg_array(busy_hosts), per_host)) {
+  std::vector<std::string> room_clients, room_sizes;
+  for (const auto& [client, room] : rooms) {
+    room_clients.push_back(client);
+    room_sizes.push_back(std::to_string(room));
+  }
+  for (const auto& r : tx.exec_params(sql::claim, node, limit, lease_ms, to_pg_array(busy_hosts),
+                                      per_host, to_pg_array(busy_clients), per_client,
+                                      to_pg_array(room_clients), to_pg_array(room_sizes))) {
     claimed_delivery d;
     d.delivery_id = r[0].as<std::string>();
     d.request_id = r[1].as<std::string>();

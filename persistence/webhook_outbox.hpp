@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "messages/webhooks.hpp"
@@ -20,11 +21,13 @@ namespace gp::persistence {
 void enqueue_request_event(pqxx::transaction_base& tx, const std::string& request_id);
 
 /// Claims up to `limit` due deliveries for `node` (status delivering, attempts + 1, a lease of
-/// `lease_ms`), at most `per_host` to one authority, skipping rows other nodes hold and the
-/// authorities in `busy_hosts`. Claims whose lease ran out are made due again first.
-std::vector<claimed_delivery> claim_deliveries(pqxx::connection& c, const std::string& node,
-                                               int limit, int per_host, int64_t lease_ms,
-                                               const std::vector<std::string>& busy_hosts);
+/// `lease_ms`), at most `per_host` to one authority and, of one client, its room in `rooms`
+/// (else `per_client`), skipping rows other nodes hold, the authorities in `busy_hosts` and the
+/// clients in `busy_clients`. Claims whose lease ran out are made due again first.
+std::vector<claimed_delivery> claim_deliveries(
+  pqxx::connection& c, const std::string& node, int limit, int per_host, int64_t lease_ms,
+  const std::vector<std::string>& busy_hosts, const std::vector<std::string>& busy_clients = {},
+  int per_client = 1000000, const std::vector<std::pair<std::string, int>>& rooms = {});
 
 /// Makes the deliveries `node` was delivering due again (the node restarted: nobody else holds
 /// them). Returns how many.

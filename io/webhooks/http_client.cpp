@@ -27,6 +27,9 @@ using tcp = boost::asio::ip::tcp;
 using steady = std::chrono::steady_clock;
 using strand_type = net::strand<net::io_context::executor_type>;
 
+/// DNS lookups one client runs at once on threads of their own.
+constexpr int max_lookups = 32;
+
 struct client_state : std::enable_shared_from_this<client_state> {
   /// An io_context whose pending handlers can be destroyed before the io_context itself: the
   /// client's destructor drops the posts under way (which hold connections, which hold this
@@ -55,6 +58,10 @@ struct client_state : std::enable_shared_from_this<client_state> {
 
   ssl::context tls{ssl::context::tls_client};
   io_context ioc;
+  /// DNS lookups under way on threads of their own (at most max_lookups at once).
+  std::atomic<int> lookups{0};
+  /// Set when the client is destroyed: lookups that end later post nothing.
+  std::atomic<bool> stopped{false};
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
   std::vector<std::thread> threads;
 };
@@ -251,16 +258,40 @@ private:
     }
     phase_ = phase::resolving;
     deadline_is_connect_ = connect_deadline_ < total_deadline_;
-    resolver_.emplace(strand_);
     resolve_timer_.emplace(strand_, connect_deadline_);
     // The lookup itself cannot be interrupted (getaddrinfo), so the timer ends the post and the
     // lookup's late answer is ignored.
     resolve_timer_->async_wait([self = shared_from_this()](beast::error_code ec) {
       if (!ec && self->phase_ == phase::resolving) {
-        self->resolver_->cancel();
+        if (self->resolver_)
+          self->resolver_->cancel();
         self->fail(self->describe(beast::error::timeout));
       }
     });
+    // Asio resolves on one thread per io_context: one name server that never answers would
+    // hold every other host's new connection. Each lookup runs on a thread of its own instead
+    // (up to max_lookups at once; beyond, Asio's).
+    auto state = client_.shared_from_this();
+    if (state->lookups.fetch_add(1) < max_lookups) {
+      std::thread{[state, self = shared_from_this(), host = url_.host, port = url_.port]() mutable {
+        net::io_context unused;
+        tcp::resolver resolver{unused};
+        beast::error_code ec;
+        auto results = resolver.resolve(host, std::to_string(port),
+                                        tcp::resolver::numeric_service, ec);
+        --state->lookups;
+        // The answer (and the post) go back to the post's strand; this thread keeps nothing.
+        if (!state->stopped) {
+          auto strand = self->strand_;
+          net::post(strand, [self = std::move(self), ec, results = std::move(results)]() mutable {
+            self->on_resolve(ec, std::move(results));
+          });
+        }
+      }}.detach();
+      return;
+    }
+    --state->lookups;
+    resolver_.emplace(strand_);
     resolver_->async_resolve(url_.host, std::to_string(url_.port), tcp::resolver::numeric_service,
                              beast::bind_front_handler(&post_op::on_resolve, shared_from_this()));
   }
@@ -519,6 +550,7 @@ http_client::http_client(client_options o) : state_(std::make_shared<client_stat
 }
 
 http_client::~http_client() {
+  state_->stopped = true;
   state_->work.reset();
   state_->ioc.stop();
   for (auto& t : state_->threads)

@@ -70,13 +70,14 @@ struct webhook_dispatcher_actor : gp::test::deterministic {
   caf::actor pool;
   gp::webhook_dispatcher_actor actor;
 
-  void start(bool enabled = true, size_t per_host = 2) {
+  void start(bool enabled = true, size_t per_host = 2, size_t per_client = 64) {
     pool = sys->spawn(mock_pool, w);
     gp::webhook_options opts;
     opts.pool = caf::actor_cast<gp::db_pool_actor>(pool);
     opts.enabled = enabled;
     opts.node_id = "node-a";
     opts.per_host = per_host;
+    opts.per_client = per_client;
     opts.poll = 100ms;
     opts.client = std::make_shared<gp::io::webhooks::http_client>(gp::io::webhooks::client_options{});
     actor = gp::spawn_webhook_dispatcher(*sys, opts);
@@ -151,6 +152,21 @@ TEST_F(webhook_dispatcher_actor, a_host_holding_four_times_its_limit_gives_the_r
   auto st = status_of(actor);
   EXPECT_EQ(st.details.at("given_back"), "2");
   EXPECT_EQ(st.details.at("gave_up"), "8");
+}
+
+TEST_F(webhook_dispatcher_actor, a_client_holding_its_share_is_skipped_by_the_next_claim) {
+  // Three deliveries of ddh to three hosts (per_client 2): the claim that follows at once skips
+  // ddh, not its hosts.
+  w->claims = {{claimed(1, "a.example.org"), claimed(2, "b.example.org"),
+                claimed(3, "c.example.org")}};
+  start(true, 2, 2);
+  ASSERT_GE(w->asked.size(), 2u);
+  EXPECT_EQ(w->asked[1].busy_clients, std::vector<std::string>{"ddh"});
+  EXPECT_TRUE(w->asked[1].busy_hosts.empty());
+  settle();
+  EXPECT_EQ(w->written.size(), 3u);
+  after(100ms);  // all reported: ddh is no longer skipped
+  EXPECT_TRUE(w->asked.back().busy_clients.empty());
 }
 
 TEST_F(webhook_dispatcher_actor, a_disabled_node_claims_nothing) {

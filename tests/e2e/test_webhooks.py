@@ -63,6 +63,9 @@ class ReceiverTestCase(ServedTestCase):
         super().setUp()
         self.api = Api(self, self.srv, self.keys["internal"])
 
+    def url(self, path, rx=None):
+        return "http://127.0.0.1:%d%s" % ((rx or self.rx).port, path)
+
     def wait_ended(self, delivery_id, timeout=15):
         """The delivery once it is neither pending nor delivering."""
         deadline = time.time() + timeout
@@ -85,9 +88,6 @@ class Deliveries(ReceiverTestCase):
     def setUp(self):
         super().setUp()
         self.secrets = self.keys.setdefault("secrets", [self.keys["secret"]])
-
-    def url(self, path, rx=None):
-        return "http://127.0.0.1:%d%s" % ((rx or self.rx).port, path)
 
     def submit(self, version, callback, **kw):
         b = body(dataset_id="hooks", version_id=version, request_type="vector",
@@ -272,6 +272,33 @@ class Deliveries(ReceiverTestCase):
         self.assertEqual(doc["event"], "platform.ping")
         # Both sign for the rest of the grace period (a day by default).
         self.keys["secrets"][:] = [new, self.keys["secret"]]
+
+
+class ClientIsolation(ReceiverTestCase):
+    """One client's receivers hanging under several host names do not hold up another client."""
+
+    server_args = (*FAST, "--set", "webhooks.per_client=2")
+
+    def test_a_client_whose_receivers_hang_holds_up_no_other_client(self):
+        hanging = Receiver()
+        self.addCleanup(hanging.close)
+        for _ in range(12):
+            hanging.answer("/h", "hang")
+        # Two host names of one hanging receiver: 2 x per_host (2) = 4 slots, the node's whole
+        # concurrency, without the per-client limit.
+        for name in ("127.0.0.1", "localhost") * 3:
+            port = hanging.port
+            st, _, doc = self.api.json("POST", "/platform/webhooks/test",
+                                       {"url": "http://%s:%d/h" % (name, port)})
+            self.assertEqual(st, 202, doc)
+        hanging.wait("/h", 2)
+        other = Api(self, self.srv, self.keys["other"])
+        started = time.time()
+        st, _, doc = other.json("POST", "/platform/webhooks/test", {"url": self.url("/other")})
+        self.assertEqual(st, 202, doc)
+        self.rx.wait("/other", 1, timeout=10)
+        self.assertLess(time.time() - started, 1.2)
+        self.assertLessEqual(len(hanging.requests("/h")), 3)  # ddh holds at most 2 x per_client - 1
 
 
 class CrashRecovery(unittest.TestCase):

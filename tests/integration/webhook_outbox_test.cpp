@@ -250,6 +250,26 @@ TEST_F(outbox, a_claim_takes_at_most_per_host_of_one_host) {
   EXPECT_EQ(claim_deliveries(c, "node-a", 10, 2, 60000, {}).size(), 2u);
 }
 
+TEST_F(outbox, a_claim_takes_at_most_per_client_of_one_client_and_skips_busy_ones) {
+  ASSERT_TRUE(gp::test::add_client(c, "other"));
+  for (int i = 0; i < 4; ++i)
+    request("a" + std::to_string(i), request_status::completed,
+            "https://h" + std::to_string(i) + ".example.org/x");
+  insert_ping(c, "other", "https://o.example.org/p", R"({"event": "platform.ping"})");
+  auto claimed = claim_deliveries(c, "node-a", 10, 100, 60000, {}, {}, 2);
+  ASSERT_EQ(claimed.size(), 3u);
+  int of_ddh = 0;
+  for (const auto& d : claimed)
+    of_ddh += d.client_id == "ddh" ? 1 : 0;
+  EXPECT_EQ(of_ddh, 2);
+  EXPECT_TRUE(claim_deliveries(c, "node-a", 10, 100, 60000, {}, {"ddh"}, 2).empty());
+  // The room left to a client this node holds some of.
+  auto one = claim_deliveries(c, "node-a", 10, 100, 60000, {}, {}, 2, {{"ddh", 1}});
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].client_id, "ddh");
+  EXPECT_EQ(claim_deliveries(c, "node-a", 10, 100, 60000, {}, {}, 2).size(), 1u);
+}
+
 TEST_F(outbox, concurrent_claims_never_share_a_delivery) {
   for (int i = 0; i < 40; ++i)
     request("v" + std::to_string(i), request_status::completed);
