@@ -2,6 +2,7 @@
 // dispatcher hands it, at most `per_host` at a time, reusing the connections its attempts hand
 // back; the HTTP work runs on the client's own threads, never on CAF's.
 #include <chrono>
+#include <ctime>
 #include <deque>
 #include <random>
 
@@ -41,12 +42,6 @@ struct webhook_delivery_state {
 
 using delivery_self = caf::stateful_actor<webhook_delivery_state, webhook_delivery_impl::base>;
 
-int64_t now_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
-
 /// Why `d` may not be attempted now (empty: it may). Checked again at every attempt: a client
 /// deactivated or a host taken off its allowlist since the event stops its deliveries.
 std::string refusal(const claimed_delivery& d, io::webhooks::callback_url* url) {
@@ -75,7 +70,7 @@ std::optional<io::webhooks::post_request> signed_request(const webhook_options& 
   io::webhooks::post_request req;
   req.url = std::move(url);
   req.body = io::webhooks::event_body(d.payload_json, opts.base_url, opts.max_payload_bytes);
-  auto h = io::webhooks::sign(keys, d.delivery_id, now_seconds(), req.body);
+  auto h = io::webhooks::sign(keys, d.delivery_id, std::time(nullptr), req.body);
   req.headers = {{"webhook-id", h.webhook_id},
                  {"webhook-timestamp", h.webhook_timestamp},
                  {"webhook-signature", h.webhook_signature},
@@ -105,7 +100,8 @@ void pump(delivery_self* self) {
     } catch (const std::exception& e) {
       // A body that cannot be built ends the delivery rather than this actor (which would take
       // its host's other deliveries with it, again at every lease).
-      report(self, io::webhooks::refuse(d, std::string{"the body could not be built: "} + e.what()));
+      report(self,
+             io::webhooks::refuse(d, std::string{"the body could not be built: "} + e.what()));
       continue;
     }
     if (!req) {
@@ -160,7 +156,8 @@ webhook_delivery_impl::behavior_type delivery_behavior(delivery_self* self,
       if (done.connection && st.idle.size() < st.opts->per_host)
         st.idle.push_back(std::move(done.connection));
       auto outcome =
-        io::webhooks::decide(done.delivery, done.report, st.opts->retry, now_seconds(), st.rng);
+        io::webhooks::decide(done.delivery, done.report, st.opts->retry, std::time(nullptr),
+                             st.rng);
       if (outcome.status == delivery_status::delivered)
         ++st.delivered;
       else

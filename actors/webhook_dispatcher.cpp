@@ -22,9 +22,8 @@ constexpr auto flush_delay = 20ms;
 
 struct webhook_dispatcher_state {
   std::shared_ptr<const webhook_options> opts;
-  /// Claims handed to delivery actors and not yet reported, per host and in all.
+  /// Claims handed to delivery actors and not yet reported, per host (all of them: claim_of).
   std::map<std::string, size_t> held;
-  size_t holding = 0;
   /// Claims not yet reported per client, and the client and host of each (by delivery id): a
   /// client whose receivers are slow holds at most per_client of them, whatever its number of
   /// hosts.
@@ -129,7 +128,7 @@ void flush(dispatcher_self* self) {
 void add_outcome(dispatcher_self* self, delivery_outcome o) {
   auto& st = self->state;
   st.outcomes.push_back(std::move(o));
-  if (st.outcomes.size() >= flush_batch || st.holding == 0) {
+  if (st.outcomes.size() >= flush_batch || st.claim_of.empty()) {
     flush(self);
   } else if (!st.flush_armed) {
     st.flush_armed = true;
@@ -169,7 +168,6 @@ void dispatch(dispatcher_self* self, std::vector<claimed_delivery> claimed) {
       continue;
     }
     ++held;
-    ++st.holding;
     ++st.held_by_client[d.client_id];
     st.claim_of.emplace(d.delivery_id, std::make_pair(d.client_id, d.host));
     self->send(host_actor(self, d.host), deliver_atom_v, std::move(d));
@@ -229,7 +227,7 @@ void claim(dispatcher_self* self) {
         }
         bool full = r.deliveries.size() >= room;
         GP_LOG_DEBUG("webhooks: claimed {} of {}{}, holding {}", r.deliveries.size(), room,
-                     skipped ? " (busy hosts or clients skipped)" : "", st.holding);
+                     skipped ? " (busy hosts or clients skipped)" : "", st.claim_of.size());
         bool any = !r.deliveries.empty();
         dispatch(self, std::move(r.deliveries));
         st.more_due = full || capped || skipped;
@@ -260,8 +258,6 @@ webhook_dispatcher_impl::behavior_type webhook_dispatcher(dispatcher_self* self,
       // A delivery actor failed: what it held lapses to the lease and is attempted again.
       GP_LOG_ERROR("webhooks: the delivery actor of {} stopped ({})", i->first,
                    self->system().render(msg.reason));
-      auto& held = st.held[i->first];
-      st.holding -= std::min(st.holding, held);
       for (auto c = st.claim_of.begin(); c != st.claim_of.end();)
         if (c->second.second == i->first) {
           release_client(st, c->second.first);
@@ -300,8 +296,6 @@ webhook_dispatcher_impl::behavior_type webhook_dispatcher(dispatcher_self* self,
       bool freed = false;
       if (auto i = st.held.find(host); i != st.held.end() && i->second > 0)
         freed = --i->second + 1 == busy_at(st);
-      if (st.holding > 0)
-        --st.holding;
       if (auto c = st.claim_of.find(o.delivery_id); c != st.claim_of.end()) {
         freed = release_client(st, c->second.first) || freed;
         st.claim_of.erase(c);
@@ -331,7 +325,7 @@ webhook_dispatcher_impl::behavior_type webhook_dispatcher(dispatcher_self* self,
       return status_report{"webhook_dispatcher",
                            actor_state::running,
                            {{"enabled", st.opts->enabled ? "true" : "false"},
-                            {"holding", std::to_string(st.holding)},
+                            {"holding", std::to_string(st.claim_of.size())},
                             {"hosts", std::to_string(st.hosts.size())},
                             {"claimed", std::to_string(st.claimed)},
                             {"given_back", std::to_string(st.given_back)},

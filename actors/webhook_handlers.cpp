@@ -1,7 +1,7 @@
 // The webhook routes of the http_edge actor (docs/webhooks.md): a client's deliveries of one
 // request, one delivery, a test ping; the admin's listing, redelivery and secret rotation.
 // Deliveries of another client are 404, as its requests are.
-#include <chrono>
+#include <ctime>
 
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
@@ -27,14 +27,11 @@ using json = nlohmann::json;
 using io::http::json_response;
 using io::http::problem;
 
-bool is_delivery_id(const std::string& s) {
-  return s.size() == 36 && s.rfind("msg_", 0) == 0 && io::http::is_hex_id(s.substr(4), 32);
-}
+using io::webhooks::is_delivery_id;
 
 std::vector<std::string> delivery_status_words() {
   std::vector<std::string> out;
-  for (auto s : {delivery_status::pending, delivery_status::delivering, delivery_status::delivered,
-                 delivery_status::failed, delivery_status::dead})
+  for (auto s : all_delivery_statuses)
     out.emplace_back(name_of(s));
   return out;
 }
@@ -121,19 +118,17 @@ void handle_webhook_test(edge_self* self, http_call call, const principal& who,
           [self, call, client, url](const db::callback_hosts::result& h) {
             if (auto why = io::http::check_callback_url(url, h.hosts); !why.empty())
               return call.reply(io::http::validation_problem({{"url", why}}));
-            auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
-            auto payload = io::webhooks::ping_payload(client, url, now);
+            auto payload = io::webhooks::ping_payload(client, url, std::time(nullptr));
             auto base = self->state.opts.public_base_url;
             auto reply = call.reply;
             with_db(self, call, db::insert_ping{client, url, payload},
                     [self, reply, base](const db::insert_ping::result& r) {
                       self->send(self->state.peers.webhooks, work_atom_v);
                       auto self_url = base + "/platform/webhooks/" + r.delivery_id;
+                      auto waiting = std::string{name_of(delivery_status::pending)};
                       auto resp = json_response(202, {{"delivery_id", r.delivery_id},
                                                       {"event", "platform.ping"},
-                                                      {"status", std::string{name_of(delivery_status::pending)}},
+                                                      {"status", waiting},
                                                       {"links", {{"self", self_url}}}});
                       resp.headers.emplace_back("Location", self_url);
                       reply(std::move(resp));

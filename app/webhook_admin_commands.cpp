@@ -1,6 +1,7 @@
 // `geoplatform webhooks list | redeliver | test`: the admin webhook routes from the command line,
 // straight on the database (the running service delivers what they queue).
 #include <chrono>
+#include <ctime>
 #include <iostream>
 #include <stdexcept>
 #include <thread>
@@ -18,15 +19,6 @@
 namespace gp::app {
 
 namespace {
-
-bool is_delivery_id(const std::string& s) {
-  if (s.size() != 36 || s.rfind("msg_", 0) != 0)
-    return false;
-  for (size_t i = 4; i < s.size(); ++i)
-    if (!std::isxdigit(static_cast<unsigned char>(s[i])) || std::isupper(static_cast<unsigned char>(s[i])))
-      return false;
-  return true;
-}
 
 void print_line(const webhook_delivery& d) {
   std::cout << d.delivery_id << "\t" << name_of(d.status) << "\t" << d.event << "\t"
@@ -68,7 +60,7 @@ int webhooks_list(const config& cfg, const webhook_list_args& args) {
 }
 
 int webhooks_redeliver(const config& cfg, const std::string& delivery_id) {
-  if (!is_delivery_id(delivery_id))
+  if (!io::webhooks::is_delivery_id(delivery_id))
     throw std::runtime_error{"delivery_id: must be msg_ and 32 lowercase hex characters"};
   auto c = open_current_schema(cfg);
   switch (persistence::redeliver(*c, delivery_id)) {
@@ -92,11 +84,9 @@ int webhooks_test(const config& cfg, const webhook_test_args& args) {
   auto hosts = persistence::callback_hosts_of(*c, args.client_id);
   if (auto why = io::http::check_callback_url(args.url, hosts); !why.empty())
     throw std::runtime_error{"--url: " + why};
-  auto now = std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-               .count();
-  auto id = persistence::insert_ping(*c, args.client_id, args.url,
-                                     io::webhooks::ping_payload(args.client_id, args.url, now));
+  auto id = persistence::insert_ping(
+    *c, args.client_id, args.url,
+    io::webhooks::ping_payload(args.client_id, args.url, std::time(nullptr)));
   std::cerr << "queued ping " << id << " to " << args.url << "\n";
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds{args.wait_s};
   while (args.wait_s > 0 && std::chrono::steady_clock::now() < until) {

@@ -2,13 +2,16 @@
 # database in $GEOPLATFORM_DATABASE_URL with bronze and silver folders under $WORK, and one client
 # that submits a request and polls it to the end. Source after scripts/lib.sh; needs $BIN, $WORK.
 
+# A free TCP port on 127.0.0.1.
+bench_free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
 # Migrates, creates the client `bench` and an internal key, starts serve (with the extra
 # arguments of the array BENCH_SERVE_ARGS, if set). Sets KEY, PORT, PID and RSS0 (MiB at start).
 bench_start_service() {
   "$BIN" migrate >/dev/null
   "$BIN" clients create bench --rate-limit 2000000000 >/dev/null 2>&1
   KEY=$("$BIN" keys create --client bench --level internal 2>/dev/null)
-  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  PORT=$(bench_free_port)
   "$BIN" serve --port "$PORT" --log-level warn --set workers.idle_poll_max_ms=20 \
     --set storage.bronze_root="$WORK/bronze" --set storage.silver_root="$WORK/silver" \
     ${BENCH_SERVE_ARGS[@]+"${BENCH_SERVE_ARGS[@]}"} 2>"$WORK/serve.log" &

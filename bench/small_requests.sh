@@ -51,7 +51,7 @@ gp_psql -d postgres -c CHECKPOINT >/dev/null
 export GEOPLATFORM_DATABASE_URL=$URL
 CALLBACK_URL=
 if [ -n "$CALLBACK" ]; then
-  RX_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  RX_PORT=$(bench_free_port)
   node bench/webhooks/receiver.js "$RX_PORT" > "$WORK/receiver.out" &
   RX=$!
   CALLBACK_URL=http://127.0.0.1:$RX_PORT/hooks

@@ -13,6 +13,7 @@
 # Usage: bench/webhooks.sh [deliveries]. Appends to bench/RESULTS.md.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
+source "$(dirname "$0")/lib.sh"
 cd "$GP_ROOT"
 N=${1:-10000}
 DURATION=${BENCH_DURATION:-10s}
@@ -31,7 +32,6 @@ export GEOPLATFORM_DATABASE_URL=$(gp_db_url $DB)
 "$BIN" migrate >/dev/null
 "$BIN" clients create bench --callback-host 127.0.0.1 >/dev/null 2>&1
 sql() { gp_psql -d "$DB" -tAc "$1"; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # A completed event as the platform sends it (about 1.5 KB).
 python3 - > "$WORK/body.json" <<'PY'
@@ -87,7 +87,7 @@ SQL
 # Starts serve, waits until `want` deliveries matching the SQL condition are delivered, stops
 # serve; prints "<rate> <seconds>" of those.
 deliver() {  # want condition
-  local port; port=$(free_port)
+  local port; port=$(bench_free_port)
   "$BIN" serve --port "$port" --log-level warn --set webhooks.allow_private_addresses=true \
     --set storage.bronze_root="$WORK/bronze" --set storage.silver_root="$WORK/silver" \
     2>"$WORK/serve.log" &
@@ -102,7 +102,7 @@ deliver() {  # want condition
 }
 
 # 1. One endpoint: the platform against wrk.
-P=$(free_port)
+P=$(bench_free_port)
 start_receiver "$P"
 WRK=$(GP_BODY="$WORK/body.json" wrk -t1 -c16 -d"$DURATION" --latency -s bench/lua/webhook_post.lua "http://127.0.0.1:$P/hooks")
 WRK_RPS=$(echo "$WRK" | awk '/Requests\/sec/ {print $2}')
@@ -113,7 +113,7 @@ echo "platform, one endpoint: $ONE_RATE deliveries/s ($N in $ONE_S s)" >&2
 stop_receiver
 
 # 2. Ten endpoints, all fast; then one of them hanging.
-PORTS=(); for _ in $(seq 1 10); do PORTS+=("$(free_port)"); done
+PORTS=(); for _ in $(seq 1 10); do PORTS+=("$(bench_free_port)"); done
 HANG=${PORTS[9]}
 start_receiver "${PORTS[@]}"
 insert "${PORTS[@]}"

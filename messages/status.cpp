@@ -28,9 +28,9 @@ std::string_view name_of(delivery_status s) {
 }
 
 std::optional<delivery_status> parse_delivery_status(std::string_view word) {
-  for (size_t i = 0; i < std::size(delivery_names); ++i)
-    if (delivery_names[i] == word)
-      return static_cast<delivery_status>(i);
+  for (auto s : all_delivery_statuses)
+    if (name_of(s) == word)
+      return s;
   return std::nullopt;
 }
 

@@ -13,6 +13,10 @@ namespace gp {
 /// Where a delivery stands (platform.webhook_deliveries.status).
 enum class delivery_status { pending, delivering, delivered, failed, dead };
 
+inline constexpr delivery_status all_delivery_statuses[] = {
+  delivery_status::pending, delivery_status::delivering, delivery_status::delivered,
+  delivery_status::failed, delivery_status::dead};
+
 /// The word of a delivery status, and back (nothing for an unknown word); in messages/status.cpp
 /// with the other status words.
 std::string_view name_of(delivery_status s);

@@ -103,26 +103,25 @@ RETURNING d.delivery_id, coalesce(d.request_id, ''), d.client_id, d.url, d.host,
 // the later one was written) is not made: that delivery fails as replaced.
 constexpr const char* outcomes = R"sql(
 UPDATE platform.webhook_deliveries d
-SET status = CASE WHEN o.status = 'pending' AND o.attempted AND EXISTS (
-                    SELECT 1 FROM platform.webhook_deliveries n
-                    WHERE n.request_id = d.request_id AND n.created_at > d.created_at)
-                  THEN 'failed' ELSE o.status END,
+SET status = CASE WHEN o.replaced THEN 'failed' ELSE o.status END,
     attempts = CASE WHEN o.attempted THEN d.attempts ELSE d.attempts - 1 END,
     last_status_code = CASE WHEN o.attempted THEN nullif(o.code, 0) ELSE d.last_status_code END,
     last_error = CASE WHEN NOT o.attempted THEN d.last_error
-                      WHEN o.status = 'pending' AND EXISTS (
-                        SELECT 1 FROM platform.webhook_deliveries n
-                        WHERE n.request_id = d.request_id AND n.created_at > d.created_at)
-                      THEN 'replaced by a later event of the request'
+                      WHEN o.replaced THEN 'replaced by a later event of the request'
                       ELSE nullif(o.error, '') END,
     next_attempt_at = CASE WHEN o.status = 'pending'
                            THEN now() + o.retry_ms * interval '1 millisecond'
                            ELSE d.next_attempt_at END,
     delivered_at = CASE WHEN o.status = 'delivered' THEN now() ELSE d.delivered_at END,
     claimed_by = NULL, lease_until = NULL, updated_at = now()
-FROM unnest($1::text[], $2::text[]::int[], $3::text[], $4::text[]::int[], $5::text[],
-            $6::text[]::bigint[], $7::text[]::bool[])
-       AS o(delivery_id, attempts, status, code, error, retry_ms, attempted)
+FROM (SELECT u.*, u.status = 'pending' AND u.attempted AND EXISTS (
+               SELECT 1 FROM platform.webhook_deliveries x
+               JOIN platform.webhook_deliveries n
+                 ON n.request_id = x.request_id AND n.created_at > x.created_at
+               WHERE x.delivery_id = u.delivery_id) AS replaced
+      FROM unnest($1::text[], $2::text[]::int[], $3::text[], $4::text[]::int[], $5::text[],
+                  $6::text[]::bigint[], $7::text[]::bool[])
+             AS u(delivery_id, attempts, status, code, error, retry_ms, attempted)) o
 WHERE d.delivery_id = o.delivery_id AND d.attempts = o.attempts AND d.status = 'delivering'
   AND d.claimed_by = $8)sql";
 
@@ -203,12 +202,10 @@ void enqueue_request_event(pqxx::transaction_base& tx, const std::string& reques
   tx.exec_params(sql::enqueue, request_id);
 }
 
-std::vector<claimed_delivery> claim_deliveries(pqxx::connection& c, const std::string& node,
-                                               int limit, int per_host, int64_t lease_ms,
-                                               const std::vector<std::string>& busy_hosts,
-                                               const std::vector<std::string>& busy_clients,
-                                               int per_client,
-                                               const std::vector<std::pair<std::string, int>>& rooms) {
+std::vector<claimed_delivery> claim_deliveries(
+  pqxx::connection& c, const std::string& node, int limit, int per_host, int64_t lease_ms,
+  const std::vector<std::string>& busy_hosts, const std::vector<std::string>& busy_clients,
+  int per_client, const std::vector<std::pair<std::string, int>>& rooms) {
   pqxx::work tx{c};
   unflushed(tx);
   tx.exec(sql::release_expired);

@@ -36,14 +36,20 @@ json rfc3339_or_null(int64_t epoch_seconds) {
   return buf;
 }
 
+void make_urls_absolute(json& doc, const std::string& base_url) {
+  if (!doc.is_object())
+    return;
+  for (auto& [k, v] : doc.items())
+    if (v.is_string() && !v.get<std::string>().empty() && v.get<std::string>()[0] == '/')
+      v = base_url + v.get<std::string>();
+}
+
 json stored_json(const std::string& text, const std::string& base_url, bool urls) {
   auto doc = json::parse(text, nullptr, false);
   if (doc.is_discarded())
     return json();
-  if (urls && doc.is_object())
-    for (auto& [k, v] : doc.items())
-      if (v.is_string() && !v.get<std::string>().empty() && v.get<std::string>()[0] == '/')
-        v = base_url + v.get<std::string>();
+  if (urls)
+    make_urls_absolute(doc, base_url);
   return doc;
 }
 

@@ -32,8 +32,11 @@ int64_t epoch_of(const std::string& rfc3339);
 nlohmann::json rfc3339_or_null(int64_t epoch_seconds);
 
 /// Stored JSON text as a value (null when it does not parse); with `urls`, the relative URLs
-/// among its members made absolute (how endpoints are stored). The status and the webhooks both
-/// show endpoints through this.
+/// among its members made absolute (make_urls_absolute).
 nlohmann::json stored_json(const std::string& text, const std::string& base_url, bool urls);
+
+/// Prefixes `base_url` to the members of object `doc` that are relative URLs (how endpoints are
+/// stored). The status and the webhooks both show endpoints through this.
+void make_urls_absolute(nlohmann::json& doc, const std::string& base_url);
 
 }  // namespace gp::io::http

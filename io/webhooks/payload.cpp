@@ -3,25 +3,31 @@
 #include <nlohmann/json.hpp>
 
 #include "io/http/admin_codec.hpp"
+#include "io/http/paging.hpp"
 #include "io/http/request_codec.hpp"
 
 namespace gp::io::webhooks {
 
 using json = nlohmann::json;
 
+bool is_delivery_id(const std::string& s) {
+  return s.size() == 36 && s.rfind("msg_", 0) == 0 && io::http::is_hex_id(s.substr(4), 32);
+}
+
 std::string event_body(const std::string& stored_payload, const std::string& base_url,
                        size_t max_bytes) {
   auto doc = json::parse(stored_payload, nullptr, false);
   if (doc.is_discarded() || !doc.is_object())
     return stored_payload;
-  if (auto e = doc.find("endpoints"); e != doc.end() && e->is_object())
-    *e = io::http::stored_json(e->dump(), base_url, true);
+  if (auto e = doc.find("endpoints"); e != doc.end())
+    io::http::make_urls_absolute(*e, base_url);
   auto body = doc.dump();
   if (body.size() <= max_bytes || !doc.contains("stac_metadata") || doc["stac_metadata"].is_null())
     return body;
   doc["stac_metadata"] = nullptr;
   doc["stac_metadata_omitted"] =
-    "larger than this receiver is sent; read it at endpoints.stac_item or endpoints.stac_collection";
+    "larger than this receiver is sent; read it at endpoints.stac_item or "
+    "endpoints.stac_collection";
   return doc.dump();
 }
 

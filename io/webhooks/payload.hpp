@@ -11,6 +11,9 @@
 
 namespace gp::io::webhooks {
 
+/// Whether `s` is a delivery id: msg_ and 32 lowercase hex characters.
+bool is_delivery_id(const std::string& s);
+
 /// The body of an event from its stored payload: endpoints made absolute with `base_url`, as the
 /// status shows them. A body longer than `max_bytes` is sent without its stac_metadata (null, with
 /// "stac_metadata_omitted" saying where to read it), so a receiver is never sent more than it

@@ -86,6 +86,10 @@ class Refusals(ReceiverTestCase):
         problem(self, self.api("GET", "/platform/requests/%s/webhooks" % ("0" * 32)), 404,
                 "not_found")
         problem(self, self.api("GET", "/platform/requests/nothex/webhooks"), 404, "not_found")
+        self.field(self.api("GET", "/platform/requests/%s/webhooks?status=lost"
+                            % sub["request_id"]), "status")
+        self.field(self.api("GET", "/platform/requests/%s/webhooks?limit=9999"
+                            % sub["request_id"]), "limit")
         problem(self, self.api("GET", "/platform/webhooks/msg_nothex"), 404, "not_found")
         problem(self, self.api("GET", "/platform/webhooks/msg_" + "0" * 32), 404, "not_found")
 
@@ -138,6 +142,16 @@ class Refusals(ReceiverTestCase):
         r = run("webhooks", "list", "--status", "lost", "--database-url", url)
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("--status", r.stderr)
+        r = run("webhooks", "list", "--limit", "0", "--database-url", url)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("--limit: must be between 1 and 500", r.stderr)
+        r = run("webhooks", "redeliver", "msg_nothex", "--database-url", url)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("delivery_id: must be msg_", r.stderr)
+        r = run("webhooks", "test", "--client", "nobody", "--url", "http://127.0.0.1/x",
+                "--database-url", url)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("no client 'nobody'", r.stderr)
 
 
 if __name__ == "__main__":
