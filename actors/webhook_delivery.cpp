@@ -30,7 +30,10 @@ struct webhook_delivery_state {
   webhook_dispatcher_actor dispatcher;
   std::string host;
   std::shared_ptr<const webhook_options> opts;
-  std::deque<claimed_delivery> queue;
+  /// Deliveries waiting for a slot, each with the time after which its attempt could outlast
+  /// its claim's lease (it is then given back rather than attempted).
+  std::deque<std::pair<claimed_delivery, caf::actor_clock::time_point>> queue;
+  uint64_t given_back = 0;
   size_t in_flight = 0;
   /// Connections handed back by finished attempts, newest last.
   std::vector<std::shared_ptr<io::webhooks::connection>> idle;
@@ -41,6 +44,13 @@ struct webhook_delivery_state {
 };
 
 using delivery_self = caf::stateful_actor<webhook_delivery_state, webhook_delivery_impl::base>;
+
+/// How long after its claim a delivery may still start: its attempt (at most total_timeout) then
+/// ends within the lease, with a tenth of the lease to spare for the claim's round trip and the
+/// outcome's write.
+caf::actor_clock::duration_type last_start_after(const webhook_options& opts) {
+  return opts.lease - opts.post.total_timeout - opts.lease / 10;
+}
 
 /// Why `d` may not be attempted now (empty: it may). Checked again at every attempt: a client
 /// deactivated or a host taken off its allowlist since the event stops its deliveries.
@@ -87,8 +97,16 @@ void report(delivery_self* self, delivery_outcome outcome) {
 void pump(delivery_self* self) {
   auto& st = self->state;
   while (st.in_flight < st.opts->per_host && !st.queue.empty()) {
-    auto d = std::move(st.queue.front());
+    auto d = std::move(st.queue.front().first);
+    auto last_start = st.queue.front().second;
     st.queue.pop_front();
+    if (self->clock().now() > last_start) {
+      // Its host was slow for so long that the attempt could end after the lease, when another
+      // claim may already hold it: back to the outbox, unattempted.
+      ++st.given_back;
+      report(self, io::webhooks::give_back(d));
+      continue;
+    }
     io::webhooks::callback_url url;
     if (auto why = refusal(d, &url); !why.empty()) {
       report(self, io::webhooks::refuse(d, std::move(why)));
@@ -146,7 +164,8 @@ webhook_delivery_impl::behavior_type delivery_behavior(delivery_self* self,
   self->delayed_send(self, idle_after, tick_atom_v);
   return {
     [=](deliver_atom, claimed_delivery d) {
-      self->state.queue.push_back(std::move(d));
+      auto& st = self->state;
+      st.queue.emplace_back(std::move(d), self->clock().now() + last_start_after(*st.opts));
       pump(self);
     },
     [=](delivered_atom, attempt_done& done) {
@@ -184,6 +203,7 @@ webhook_delivery_impl::behavior_type delivery_behavior(delivery_self* self,
                            {{"host", st.host},
                             {"in_flight", std::to_string(st.in_flight)},
                             {"waiting", std::to_string(st.queue.size())},
+                            {"given_back", std::to_string(st.given_back)},
                             {"idle_connections", std::to_string(st.idle.size())},
                             {"attempts", std::to_string(st.attempts)},
                             {"delivered", std::to_string(st.delivered)}}};

@@ -52,13 +52,15 @@ using dispatcher_self =
   caf::stateful_actor<webhook_dispatcher_state, webhook_dispatcher_impl::base>;
 
 /// A host holding this many claims (its attempts in flight, at most per_host, and those waiting
-/// for one of its slots) is skipped by the next claims, so a claim comes back while the host's
-/// queue still feeds its slots.
-size_t busy_at(const webhook_dispatcher_state& st) { return 2 * st.opts->per_host; }
+/// for one of its slots) is skipped by the next claims. A fast host drains per_host attempts in
+/// about a millisecond, a claim's round trip takes several: its queue must hold several rounds
+/// so that its slots never wait for the outbox. A slow host's waiting claims cost nothing but
+/// their lease: one that would start too late for its lease is given back by the host's actor.
+size_t busy_at(const webhook_dispatcher_state& st) { return 8 * st.opts->per_host; }
 
 /// The most one claim takes of one host: a host that is not busy holds fewer than
 /// busy_at + claim_share claims (a hanging one as many: per_host of them in flight).
-size_t claim_share(const webhook_dispatcher_state& st) { return 2 * st.opts->per_host; }
+size_t claim_share(const webhook_dispatcher_state& st) { return 8 * st.opts->per_host; }
 
 /// One claim of `client` reported; whether the client just dropped to half its limit (then the
 /// next claim may take half a share of it at once rather than one delivery at a time).
@@ -158,13 +160,8 @@ void dispatch(dispatcher_self* self, std::vector<claimed_delivery> claimed) {
     ++st.claimed;
     auto& held = st.held[d.host];
     if (held >= busy_at(st) + claim_share(st) || st.stopping) {
-      delivery_outcome back;
-      back.delivery_id = d.delivery_id;
-      back.attempts = d.attempts;
-      back.status = delivery_status::pending;
-      back.attempted = false;
       ++st.given_back;
-      add_outcome(self, std::move(back));
+      add_outcome(self, io::webhooks::give_back(d));
       continue;
     }
     ++held;
@@ -195,12 +192,14 @@ void claim(dispatcher_self* self) {
   for (const auto& [host, n] : st.held)
     if (n >= busy_at(st))
       op.busy_hosts.push_back(host);
-  if (st.opts->per_client > 0)
-    for (const auto& [client, n] : st.held_by_client)
+  if (st.opts->per_client > 0) {
+    for (const auto& [client, n] : st.held_by_client) {
       if (n >= st.opts->per_client)
         op.busy_clients.push_back(client);
       else
         op.client_rooms.emplace_back(client, static_cast<int>(st.opts->per_client - n));
+    }
+  }
   bool skipped = !op.busy_hosts.empty() || !op.busy_clients.empty();
   std::map<std::string, size_t> rooms;
   for (const auto& [client, room] : op.client_rooms)

@@ -33,8 +33,9 @@ struct webhook_options {
   int claim_batch = 128;
   /// How often the outbox is looked at while nothing is due.
   std::chrono::milliseconds poll{250};
-  /// How long a claim is held: longer than an attempt can take four times over (a claim may
-  /// wait for three attempts of its host before its own).
+  /// How long a claim is held: longer than an attempt can take four times over. A claim that
+  /// waited for its host's slots so long that its attempt could outlast the lease is given
+  /// back unattempted.
   std::chrono::milliseconds lease{90000};
   std::chrono::milliseconds db_timeout{20000};
   /// Bodies larger than this are sent without their stac_metadata.

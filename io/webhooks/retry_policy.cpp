@@ -129,4 +129,13 @@ delivery_outcome refuse(const claimed_delivery& d, std::string why) {
   return out;
 }
 
+delivery_outcome give_back(const claimed_delivery& d) {
+  delivery_outcome out;
+  out.delivery_id = d.delivery_id;
+  out.attempts = d.attempts;
+  out.status = delivery_status::pending;
+  out.attempted = false;
+  return out;
+}
+
 }  // namespace gp::io::webhooks

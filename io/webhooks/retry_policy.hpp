@@ -49,4 +49,8 @@ delivery_outcome decide(const claimed_delivery& d, const attempt_report& r,
 /// An outcome that ends `d` without an attempt: `status` failed, with `why`.
 delivery_outcome refuse(const claimed_delivery& d, std::string why);
 
+/// An outcome that gives `d` back unattempted: pending and due at once, its attempt not counted
+/// (a node stopping, or a claim that would outlive its lease before its turn).
+delivery_outcome give_back(const claimed_delivery& d);
+
 }  // namespace gp::io::webhooks

@@ -1,7 +1,8 @@
 // The webhook dispatcher and its delivery actors under CAF's deterministic scheduler, the pool a
 // strict mock: claims are made on the poll, a delivery whose client is inactive or whose host
-// left the allowlist ends without an attempt, a host holding four times its limit gives the rest back
-// unattempted, outcomes are written fenced by their claimed attempt, a disabled node claims
+// left the allowlist ends without an attempt, a host holding sixteen times its limit gives the
+// rest back unattempted, so does a host's actor with a delivery that would start too late for
+// its lease, outcomes are written fenced by their claimed attempt, a disabled node claims
 // nothing, and a stopping node gives back what it holds.
 #include <memory>
 #include <string>
@@ -52,7 +53,8 @@ caf::behavior mock_pool(caf::event_based_actor* self, std::shared_ptr<world> w) 
 
 gp::claimed_delivery claimed(int i, const std::string& host = "hooks.example.org") {
   gp::claimed_delivery d;
-  d.delivery_id = "msg_" + std::string(31, '0') + std::to_string(i % 10);
+  auto n = std::to_string(i);
+  d.delivery_id = "msg_" + std::string(32 - n.size(), '0') + n;
   d.client_id = "ddh";
   d.url = "https://" + host + "/geo";
   d.host = host;
@@ -70,6 +72,9 @@ struct webhook_dispatcher_actor : gp::test::deterministic {
   caf::actor pool;
   gp::webhook_dispatcher_actor actor;
 
+  /// Tweaks the options before the dispatcher starts.
+  std::function<void(gp::webhook_options&)> configure;
+
   void start(bool enabled = true, size_t per_host = 2, size_t per_client = 64) {
     pool = sys->spawn(mock_pool, w);
     gp::webhook_options opts;
@@ -80,6 +85,8 @@ struct webhook_dispatcher_actor : gp::test::deterministic {
     opts.per_client = per_client;
     opts.poll = 100ms;
     opts.client = std::make_shared<gp::io::webhooks::http_client>(gp::io::webhooks::client_options{});
+    if (configure)
+      configure(opts);
     actor = gp::spawn_webhook_dispatcher(*sys, opts);
     run();
   }
@@ -106,7 +113,7 @@ TEST_F(webhook_dispatcher_actor, claims_on_the_poll_and_writes_each_outcome_as_i
   settle();
   ASSERT_FALSE(w->asked.empty());
   EXPECT_EQ(w->asked[0].node, "node-a");
-  EXPECT_EQ(w->asked[0].per_host, 4);  // a claim's share of one host: twice its limit
+  EXPECT_EQ(w->asked[0].per_host, 16);  // a claim's share of one host: eight times its limit
   EXPECT_EQ(w->asked[0].limit, 128);
   ASSERT_EQ(w->written.size(), 1u);
   EXPECT_EQ(w->written[0].delivery_id, claimed(1).delivery_id);
@@ -133,14 +140,14 @@ TEST_F(webhook_dispatcher_actor, a_host_off_the_allowlist_ends_without_an_attemp
             "callback_url host evil.example.org is not among your client's callback hosts");
 }
 
-TEST_F(webhook_dispatcher_actor, a_host_holding_four_times_its_limit_gives_the_rest_back) {
+TEST_F(webhook_dispatcher_actor, a_host_holding_sixteen_times_its_limit_gives_the_rest_back) {
   std::vector<gp::claimed_delivery> batch;
-  for (int i = 0; i < 10; ++i)
+  for (int i = 0; i < 40; ++i)
     batch.push_back(claimed(i));
   w->claims = {batch};
   start(true, 2);
   settle();
-  ASSERT_EQ(w->written.size(), 10u);
+  ASSERT_EQ(w->written.size(), 40u);
   int given_back = 0;
   for (const auto& o : w->written)
     if (!o.attempted) {
@@ -148,10 +155,32 @@ TEST_F(webhook_dispatcher_actor, a_host_holding_four_times_its_limit_gives_the_r
       EXPECT_EQ(o.status, "pending");
       EXPECT_EQ(o.retry_in_ms, 0);
     }
-  EXPECT_EQ(given_back, 2);  // 8 = four times per_host went to the host's actor
+  EXPECT_EQ(given_back, 8);  // 32 = sixteen times per_host went to the host's actor
   auto st = status_of(actor);
-  EXPECT_EQ(st.details.at("given_back"), "2");
-  EXPECT_EQ(st.details.at("gave_up"), "8");
+  EXPECT_EQ(st.details.at("given_back"), "8");
+  EXPECT_EQ(st.details.at("gave_up"), "32");
+}
+
+TEST_F(webhook_dispatcher_actor, a_delivery_that_would_start_too_late_for_its_lease_is_given_back) {
+  // A delivery may start until its attempt (total_timeout) would end a tenth of the lease before
+  // the lease does. Here no attempt fits in the lease at all (the configuration refuses such
+  // settings; a host's queue reaches the same point by waiting): the host's actor gives it back
+  // unattempted, with no network touched, rather than attempt it when another claim may
+  // already hold it.
+  configure = [](gp::webhook_options& o) {
+    o.lease = 10s;
+    o.post.total_timeout = 15s;
+  };
+  auto d = claimed(1);
+  d.client_active = true;
+  w->claims = {{d}};
+  start();
+  settle();
+  ASSERT_EQ(w->written.size(), 1u);
+  EXPECT_FALSE(w->written[0].attempted);
+  EXPECT_EQ(w->written[0].status, "pending");
+  EXPECT_EQ(w->written[0].attempts, 3);  // the claimed attempt, which the write takes back
+  EXPECT_EQ(w->written[0].retry_in_ms, 0);
 }
 
 TEST_F(webhook_dispatcher_actor, a_client_holding_its_share_is_skipped_by_the_next_claim) {
