@@ -68,8 +68,10 @@ using http_edge_actor = caf::typed_actor<
   caf::reacts_to<http_atom, http_call>,
   // Stop accepting, finish in-flight calls within the grace period → whether all finished.
   caf::replies_to<drain_atom, std::chrono::milliseconds>::with<bool>, status_reporting>;
-/// Its own timers: the drain poll, and the expiry of submissions waiting for the registry.
-using http_edge_impl = http_edge_actor::extend<caf::reacts_to<tick_atom>, caf::reacts_to<expire_atom>>;
+/// Its own timers: the drain poll, the expiry of submissions waiting for the registry, and the
+/// flush of the usage it counted.
+using http_edge_impl = http_edge_actor::extend<caf::reacts_to<tick_atom>, caf::reacts_to<expire_atom>,
+                                               caf::reacts_to<flush_atom>>;
 
 /// Whoever watches a job: told of its progress and its end.
 using job_watcher_actor = caf::typed_actor<caf::reacts_to<job_event_atom, job_event>>;

@@ -36,6 +36,8 @@ principal principal_of(const persistence::key_credentials& stored) {
   if (stored.allowed_endpoints)
     p.allowed_endpoints = *stored.allowed_endpoints;
   p.rate_limit_per_minute = stored.rate_limit_per_minute;
+  p.read_rate_limit_per_minute = stored.read_rate_limit_per_minute;
+  p.tiles_rate_limit_per_minute = stored.tiles_rate_limit_per_minute;
   return p;
 }
 

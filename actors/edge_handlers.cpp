@@ -4,7 +4,6 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/db_pool.hpp"
-#include "io/crypto.hpp"
 #include "io/http/admin_codec.hpp"
 #include "io/http/probes.hpp"
 #include "io/http/problem.hpp"
@@ -13,7 +12,6 @@
 #include "messages/atoms.hpp"
 #include "messages/errors.hpp"
 #include "messages/health.hpp"
-#include "persistence/api_keys.hpp"
 
 namespace gp {
 
@@ -148,90 +146,6 @@ void handle_health(edge_self* self, http_call call) {
                            {"error", timed_out ? "timeout" : "unreachable"}};
         probe->done();
       });
-}
-
-void handle_admin_clients(edge_self* self, http_call call) {
-  auto reply = call.reply;
-  with_db(self, call, db::list_clients{}, [reply](const db::list_clients::result& list) {
-    auto arr = json::array();
-    for (const auto& r : list.rows)
-      arr.push_back(io::http::to_json(r));
-    reply(json_response(200, {{"clients", arr}}));
-  });
-}
-
-void handle_admin_keys(edge_self* self, http_call call) {
-  auto client = io::http::query_param(call.req.query, "client_id").value_or("");
-  auto reply = call.reply;
-  with_db(self, call, db::list_keys{client}, [reply](const db::list_keys::result& list) {
-    auto arr = json::array();
-    for (const auto& r : list.rows)
-      arr.push_back(io::http::to_json(r));
-    reply(json_response(200, {{"keys", arr}}));
-  });
-}
-
-void handle_admin_create_key(edge_self* self, http_call call, const principal& who,
-                             const json& body) {
-  std::vector<io::http::field_error> errors;
-  auto req = io::http::parse_key_request(body, errors);
-  if (!errors.empty())
-    return call.reply(io::http::validation_problem(errors));
-  persistence::api_key_row row;
-  row.client_id = req.client_id;
-  row.access_level = req.access_level;
-  row.expires_at = req.expires_at;
-  row.allowed_endpoints = req.allowed_endpoints;
-  row.description = req.description;
-  // Five keys drawn here: the first whose id is free is created (a collision of the 8-character
-  // id is rare; five in a row mean something is wrong).
-  db::create_key op{row, {}};
-  for (int i = 0; i < 5; ++i) {
-    auto k = io::generate_api_key();
-    op.candidates.push_back({k.key, k.key_id, k.hash});
-  }
-  auto reply = call.reply;
-  auto audit = "by key " + who.key_id + " cid=" + call.req.correlation_id;
-  with_db(self, call, std::move(op), [reply, row, audit](const db::create_key::result& made) {
-    using outcome = persistence::create_key_outcome;
-    switch (made.outcome) {
-      case outcome::unknown_client:
-        return reply(io::http::validation_problem({{"client_id", "no such client"}}));
-      case outcome::expiry_not_in_future:
-        return reply(io::http::validation_problem({{"expires_at", "must be in the future"}}));
-      case outcome::id_taken:
-        return reply(problem(500, "internal", "could not allocate a unique key id"));
-      case outcome::created:
-        break;
-    }
-    GP_LOG_INFO("admin: created {} key {} for client {} {}", row.access_level, made.key.key_id,
-                row.client_id, audit);
-    reply(json_response(201, {{"key", made.key.key},
-                              {"key_id", made.key.key_id},
-                              {"client_id", row.client_id},
-                              {"access_level", row.access_level},
-                              {"expires_at", io::http::string_or_null(row.expires_at)},
-                              {"allowed_endpoints", row.allowed_endpoints
-                                                      ? json(*row.allowed_endpoints)
-                                                      : json()}}));
-  });
-}
-
-void handle_admin_revoke_key(edge_self* self, http_call call, const principal& who,
-                             const std::string& key_id) {
-  auto reply = call.reply;
-  auto audit = "by key " + who.key_id + " cid=" + call.req.correlation_id;
-  with_db(self, call, db::revoke_key{key_id}, [self, reply, key_id, audit](bool revoked) {
-    if (!revoked)
-      return reply(problem(404, "not_found", "no active key " + key_id));
-    GP_LOG_INFO("admin: revoked key {} {}", key_id, audit);
-    // This node refuses the key from the next call on; other nodes within the cache TTL.
-    self->send(self->state.peers.auth, invalidate_atom_v, key_id);
-    auto& verdicts = self->state.verdicts;
-    for (auto i = verdicts.begin(); i != verdicts.end();)
-      i = i->second.key_id == key_id ? verdicts.erase(i) : std::next(i);
-    reply(json_response(200, {{"key_id", key_id}, {"state", "revoked"}}));
-  });
 }
 
 }  // namespace gp

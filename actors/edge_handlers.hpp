@@ -8,6 +8,7 @@
 
 #include "actors/http_edge_state.hpp"
 #include "messages/auth.hpp"
+#include "messages/records.hpp"
 
 namespace gp {
 
@@ -18,6 +19,11 @@ inline std::string client_scope(const principal& who) {
   return who.access_level == "admin" ? std::string{} : who.client_id;
 }
 
+/// Who makes an admin change over HTTP, for its audit row.
+inline audit_context audit_of(const principal& who, const http_call& call) {
+  return {"key:" + who.key_id, call.req.correlation_id};
+}
+
 /// GET /readyz: the database check through the pool.
 void handle_readyz(edge_self* self, http_call call);
 
@@ -26,20 +32,6 @@ void handle_whoami(edge_self* self, http_call call, const principal& who);
 
 /// GET /health: database and actor components.
 void handle_health(edge_self* self, http_call call);
-
-/// GET /admin/clients.
-void handle_admin_clients(edge_self* self, http_call call);
-
-/// GET /admin/keys[?client_id=].
-void handle_admin_keys(edge_self* self, http_call call);
-
-/// POST /admin/keys.
-void handle_admin_create_key(edge_self* self, http_call call, const principal& who,
-                             const nlohmann::json& body);
-
-/// DELETE /admin/keys/{key_id}.
-void handle_admin_revoke_key(edge_self* self, http_call call, const principal& who,
-                             const std::string& key_id);
 
 /// POST /jobs/submit/{job_type}: 202 (new) or 200 (the same job exists).
 void handle_job_submit(edge_self* self, http_call call, const std::string& job_type,

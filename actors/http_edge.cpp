@@ -4,7 +4,9 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/data_handlers.hpp"
+#include "actors/admin_handlers.hpp"
 #include "actors/edge_handlers.hpp"
+#include "actors/edge_metering.hpp"
 #include "actors/features_handlers.hpp"
 #include "actors/stac_handlers.hpp"
 #include "actors/webhook_handlers.hpp"
@@ -70,17 +72,28 @@ enum route : int {
   admin_webhooks,
   admin_redeliver,
   admin_rotate_secret,
+  admin_create_client,
+  admin_get_client,
+  admin_patch_client,
+  admin_rotate_key,
+  admin_audit,
+  admin_usage,
 };
 
-/// One row of the route table: method, path pattern, id, who may call, whether it takes a body.
+/// One row of the route table: method, path pattern, id, who may call, whether it takes a body,
+/// the budget its calls count against, and what its answers add to the caller's usage.
 struct route_def {
   const char* method;
   const char* pattern;
   route id;
   route_access access;
   bool json_body;
+  io::rate_class budget = io::rate_class::none;
+  metered usage = metered::none;
 };
 
+// One route a line, however long.
+// clang-format off
 constexpr route_def route_table[] = {
   {"GET", "/livez", livez, route_access::open, false},
   {"GET", "/readyz", readyz, route_access::open, false},
@@ -94,40 +107,44 @@ constexpr route_def route_table[] = {
   {"GET", "/jobs", job_list, route_access::admin, false},
   {"GET", "/jobs/{job_id}", job_get, route_access::admin, false},
   {"DELETE", "/jobs/{job_id}", job_cancel, route_access::admin, false},
-  {"POST", "/platform/submit", platform_submit, route_access::platform, true},
-  {"GET", "/platform/status/{request_id}", platform_status, route_access::platform, false},
-  {"GET", "/platform/requests", platform_list, route_access::platform, false},
-  {"DELETE", "/platform/requests/{request_id}", platform_cancel, route_access::platform, false},
-  {"POST", "/platform/requests/{request_id}/retry", platform_retry, route_access::platform,
-   false},
-  {"GET", "/features", features_landing, route_access::any_key, false},
-  {"GET", "/features/conformance", features_conformance, route_access::any_key, false},
-  {"GET", "/features/collections", features_collections, route_access::any_key, false},
-  {"GET", "/features/collections/{cid}", features_collection, route_access::any_key, false},
-  {"GET", "/features/collections/{cid}/items", features_items, route_access::any_key, false},
-  {"GET", "/features/collections/{cid}/items/{fid}", features_item, route_access::any_key, false},
-  {"GET", "/platform/data/{request_id}/download", data_download, route_access::any_key, false},
-  {"GET", "/platform/data/{request_id}/files/{name}", data_file, route_access::any_key, false},
-  {"GET", "/platform/data/{request_id}/mosaic.json", data_mosaic, route_access::any_key, false},
-  {"GET", "/platform/stac", stac_landing, route_access::any_key, false},
-  {"GET", "/platform/stac/conformance", stac_conformance, route_access::any_key, false},
-  {"GET", "/platform/stac/queryables", stac_queryables, route_access::any_key, false},
-  {"GET", "/platform/stac/collections", stac_collections, route_access::any_key, false},
-  {"GET", "/platform/stac/collections/{cid}", stac_collection, route_access::any_key, false},
-  {"GET", "/platform/stac/collections/{cid}/queryables", stac_schema, route_access::any_key,
-   false},
-  {"GET", "/platform/stac/collections/{cid}/items", stac_items, route_access::any_key, false},
-  {"GET", "/platform/stac/collections/{cid}/items/{iid}", stac_item, route_access::any_key,
-   false},
-  {"GET", "/platform/stac/search", stac_search_get, route_access::any_key, false},
-  {"POST", "/platform/stac/search", stac_search_post, route_access::any_key, true},
-  {"GET", "/platform/requests/{request_id}/webhooks", request_webhooks, route_access::platform, false},
-  {"GET", "/platform/webhooks/{delivery_id}", webhook_get, route_access::platform, false},
-  {"POST", "/platform/webhooks/test", webhook_test, route_access::platform, true},
+  {"POST", "/platform/submit", platform_submit, route_access::platform, true, io::rate_class::submit, metered::submit},
+  {"GET", "/platform/status/{request_id}", platform_status, route_access::platform, false, io::rate_class::read},
+  {"GET", "/platform/requests", platform_list, route_access::platform, false, io::rate_class::read},
+  {"DELETE", "/platform/requests/{request_id}", platform_cancel, route_access::platform, false, io::rate_class::read},
+  {"POST", "/platform/requests/{request_id}/retry", platform_retry, route_access::platform, false, io::rate_class::submit},
+  {"GET", "/features", features_landing, route_access::any_key, false, io::rate_class::read},
+  {"GET", "/features/conformance", features_conformance, route_access::any_key, false, io::rate_class::read},
+  {"GET", "/features/collections", features_collections, route_access::any_key, false, io::rate_class::read},
+  {"GET", "/features/collections/{cid}", features_collection, route_access::any_key, false, io::rate_class::read},
+  {"GET", "/features/collections/{cid}/items", features_items, route_access::any_key, false, io::rate_class::read},
+  {"GET", "/features/collections/{cid}/items/{fid}", features_item, route_access::any_key, false, io::rate_class::read},
+  {"GET", "/platform/data/{request_id}/download", data_download, route_access::any_key, false, io::rate_class::read, metered::download},
+  {"GET", "/platform/data/{request_id}/files/{name}", data_file, route_access::any_key, false, io::rate_class::read, metered::download},
+  {"GET", "/platform/data/{request_id}/mosaic.json", data_mosaic, route_access::any_key, false, io::rate_class::read, metered::download},
+  {"GET", "/platform/stac", stac_landing, route_access::any_key, false, io::rate_class::read},
+  {"GET", "/platform/stac/conformance", stac_conformance, route_access::any_key, false, io::rate_class::read},
+  {"GET", "/platform/stac/queryables", stac_queryables, route_access::any_key, false, io::rate_class::read},
+  {"GET", "/platform/stac/collections", stac_collections, route_access::any_key, false, io::rate_class::read},
+  {"GET", "/platform/stac/collections/{cid}", stac_collection, route_access::any_key, false, io::rate_class::read},
+  {"GET", "/platform/stac/collections/{cid}/queryables", stac_schema, route_access::any_key, false, io::rate_class::read},
+  {"GET", "/platform/stac/collections/{cid}/items", stac_items, route_access::any_key, false, io::rate_class::read},
+  {"GET", "/platform/stac/collections/{cid}/items/{iid}", stac_item, route_access::any_key, false, io::rate_class::read},
+  {"GET", "/platform/stac/search", stac_search_get, route_access::any_key, false, io::rate_class::read, metered::stac_search},
+  {"POST", "/platform/stac/search", stac_search_post, route_access::any_key, true, io::rate_class::read, metered::stac_search},
+  {"GET", "/platform/requests/{request_id}/webhooks", request_webhooks, route_access::platform, false, io::rate_class::read},
+  {"GET", "/platform/webhooks/{delivery_id}", webhook_get, route_access::platform, false, io::rate_class::read},
+  {"POST", "/platform/webhooks/test", webhook_test, route_access::platform, true, io::rate_class::read},
   {"GET", "/admin/webhooks", admin_webhooks, route_access::admin, false},
   {"POST", "/admin/webhooks/{delivery_id}/redeliver", admin_redeliver, route_access::admin, false},
   {"POST", "/admin/clients/{client_id}/rotate-secret", admin_rotate_secret, route_access::admin, false},
+  {"POST", "/admin/clients", admin_create_client, route_access::admin, true},
+  {"GET", "/admin/clients/{client_id}", admin_get_client, route_access::admin, false},
+  {"PATCH", "/admin/clients/{client_id}", admin_patch_client, route_access::admin, true},
+  {"POST", "/admin/keys/{key_id}/rotate", admin_rotate_key, route_access::admin, false},
+  {"GET", "/admin/audit", admin_audit, route_access::admin, false},
+  {"GET", "/admin/usage", admin_usage, route_access::admin, false},
 };
+// clang-format on
 
 const route_def& definition(int id) {
   for (const auto& r : route_table)
@@ -217,6 +234,15 @@ void run(edge_self* self, http_call call, const route_def& def, const principal&
       return handle_admin_redeliver(self, std::move(call), who, params.at("delivery_id"));
     case admin_rotate_secret:
       return handle_admin_rotate_secret(self, std::move(call), who, params.at("client_id"));
+    case admin_create_client: return handle_admin_create_client(self, std::move(call), who, body);
+    case admin_get_client:
+      return handle_admin_get_client(self, std::move(call), params.at("client_id"));
+    case admin_patch_client:
+      return handle_admin_patch_client(self, std::move(call), who, params.at("client_id"), body);
+    case admin_rotate_key:
+      return handle_admin_rotate_key(self, std::move(call), who, params.at("key_id"));
+    case admin_audit: return handle_admin_audit(self, std::move(call));
+    case admin_usage: return handle_admin_usage(self, std::move(call));
   }
 }
 
@@ -235,6 +261,9 @@ void admit(edge_self* self, http_call call, const route_def& def, const principa
                 call.req.correlation_id);
     return call.reply(problem(403, "forbidden", *why));
   }
+  if (!take_rate(self, call, def.budget, who))
+    return;
+  meter(self, call, def.usage, who);
   run(self, std::move(call), def, who, params);
 }
 
@@ -308,7 +337,10 @@ void check_drain(edge_self* self) {
   if (left == 0 || std::chrono::steady_clock::now() >= st.drain_deadline) {
     if (left > 0)
       GP_LOG_WARN("http_edge: {} calls still in flight at the shutdown deadline", left);
-    st.drain_promise.deliver(left == 0);
+    // What was counted is written before the node stops (nothing lost on a clean stop).
+    auto promise = st.drain_promise;
+    st.drain_promise = {};
+    flush_usage(self, [promise, done = left == 0]() mutable { promise.deliver(done); });
     return;
   }
   self->delayed_send(self, 20ms, tick_atom_v);
@@ -325,6 +357,8 @@ http_edge_impl::behavior_type http_edge(edge_self* self, std::shared_ptr<io::htt
     st.stac_cache =
       std::make_unique<io::bounded_map<http_edge_state::cached_answer>>(
         st.opts.stac_cache_entries);
+  if (st.opts.usage)
+    self->delayed_send(self, st.opts.usage_flush, flush_atom_v);
   auto me = caf::actor_cast<http_edge_actor>(self);
   server->start([me](io::http::request req, io::http::responder reply) {
     caf::anon_send(me, http_atom_v, http_call{std::move(req), std::move(reply)});
@@ -357,6 +391,11 @@ http_edge_impl::behavior_type http_edge(edge_self* self, std::shared_ptr<io::htt
     [=](tick_atom) { check_drain(self); },
     // Submissions past their deadline.
     [=](expire_atom) { expire_submissions(self); },
+    // The usage counted since the last flush.
+    [=](flush_atom) {
+      flush_usage(self);
+      self->delayed_send(self, self->state.opts.usage_flush, flush_atom_v);
+    },
     // Connections, calls in flight, calls handled and calls refused (401/403).
     [=](status_atom) {
       auto& st = self->state;

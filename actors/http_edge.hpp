@@ -43,6 +43,16 @@ struct http_edge_options {
   std::chrono::milliseconds stac_cache_ttl{60000};
   /// How long a rotated webhook secret keeps signing.
   std::chrono::seconds webhook_secret_grace{86400};
+  /// How long a rotated key keeps working unless the rotation names another overlap.
+  std::chrono::seconds key_rotation_overlap{86400};
+  /// Rate limits by route class (docs/admin.md): on, and the defaults of clients without their
+  /// own read and tiles limits (calls a minute on this node).
+  bool rate_limits = true;
+  int read_per_minute = 60000;
+  int tiles_per_minute = 120000;
+  /// Usage counting: on, and how often what was counted is added to the database.
+  bool usage = true;
+  std::chrono::milliseconds usage_flush{5000};
 };
 
 /// The actors the edge talks to.

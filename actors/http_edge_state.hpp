@@ -2,9 +2,11 @@
 // The http_edge actor's state, shared by its dispatch (http_edge.cpp) and its route handlers
 // (edge_handlers.cpp). Private to actors/.
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <caf/response_promise.hpp>
 #include <caf/stateful_actor.hpp>
@@ -16,7 +18,9 @@
 #include "io/http/outputs.hpp"
 #include "io/http/router.hpp"
 #include "messages/auth.hpp"
+#include "messages/records.hpp"
 #include "messages/requests.hpp"
+#include "persistence/usage.hpp"
 
 namespace gp {
 
@@ -64,8 +68,18 @@ struct http_edge_state {
   };
   std::unique_ptr<io::bounded_map<cached_answer>> stac_cache;
   int64_t stac_cache_generation = -1;
-  /// Submissions per client on this node, against the client's rate_limit_per_minute.
-  std::unordered_map<std::string, io::token_bucket> submit_limits;
+  /// Token buckets per client and route class on this node (actors/edge_metering.cpp), keyed
+  /// by the class's letter and the client id.
+  std::unordered_map<std::string, io::token_bucket> limits;
+  /// Usage counted since the last flush, per client, in the hour `usage_hour` (seconds since
+  /// the epoch); earlier hours wait in `usage_unflushed`. Keys' last use, by key id.
+  int64_t usage_hour = 0;
+  std::unordered_map<std::string, usage_counts> usage;
+  std::vector<persistence::usage_delta> usage_unflushed;
+  std::unordered_map<std::string, int64_t> key_uses;
+  bool usage_flushing = false;
+  /// Who waits for the next flush to end (a stopping node).
+  std::vector<std::function<void()>> flush_waiters;
   static inline const char* name = "http_edge";
 };
 

@@ -11,6 +11,7 @@
 #include "io/geodata/naming.hpp"
 #include "io/geodata/partial_files.hpp"
 #include "io/geodata/vector_load.hpp"
+#include "io/disk_usage.hpp"
 #include "io/http/outputs.hpp"
 #include "io/requests/snapshot_codec.hpp"
 #include "io/jobs/outputs.hpp"
@@ -147,7 +148,14 @@ void complete(req_self* self, const persistence::produced_outputs& produced) {
     v.message += ": the source and settings equal those of request " + produced.reused_from +
                  ", whose outputs this version serves";
   v.endpoints_json = io::http::endpoints_for(v.request_type, v.request_id, outputs).dump();
-  persist(self, std::move(v), [self] { finish(self); }, outputs.dump(), true);
+  // The client's usage: what the processing read (the source) and wrote (the outputs); a
+  // request that reused another's outputs processed nothing.
+  int64_t read = 0, written = 0;
+  if (produced.reused_from.empty()) {
+    read = io::bytes_under(source_of(*self->state.opts, v.client_id, v.source_path));
+    written = io::bytes_under(output_dir(self));
+  }
+  persist(self, std::move(v), [self] { finish(self); }, outputs.dump(), true, read, written);
 }
 
 void run_step(req_self* self);

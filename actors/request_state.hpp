@@ -148,8 +148,10 @@ void publish(req_self* self, request_view v);
 /// stac_catalog actor with what the request publishes (its stac_metadata and endpoints come
 /// back from it). Nobody hears of the new state before it is stored: queries
 /// and the status board show the old view until then, and the registry is told after the write.
+/// `bytes_read` and `bytes_written` of a completed request go to its client's usage.
 void persist(req_self* self, request_view next, std::function<void()> then,
-             std::string outputs_json = {}, bool publish = false);
+             std::string outputs_json = {}, bool publish = false, int64_t bytes_read = 0,
+             int64_t bytes_written = 0);
 /// Sends the write in flight (again, after a failure).
 void send_write(req_self* self);
 /// Handles the event that waited for a write or a submission, once the job is watched again.

@@ -24,7 +24,7 @@ persistence::request_state to_store(const request_view& v, int step) {
 }  // namespace
 
 void persist(req_self* self, request_view next, std::function<void()> then,
-             std::string outputs_json, bool publish) {
+             std::string outputs_json, bool publish, int64_t bytes_read, int64_t bytes_written) {
   auto& st = self->state;
   if (st.opts->fault)
     st.opts->fault(next.status);
@@ -33,6 +33,8 @@ void persist(req_self* self, request_view next, std::function<void()> then,
   auto w = std::make_unique<write_in_flight>();
   w->stored = to_store(next, st.step);
   w->stored.outputs_json = std::move(outputs_json);
+  w->stored.bytes_read = bytes_read;
+  w->stored.bytes_written = bytes_written;
   w->next = std::move(next);
   w->then = std::move(then);
   w->publish = publish && st.opts->stac;

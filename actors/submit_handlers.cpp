@@ -164,17 +164,7 @@ bool names(const std::vector<io::http::field_error>& errors, const std::string& 
 void handle_platform_submit(edge_self* self, http_call call, const principal& who,
                             const json& body) {
   const auto& opts = self->state.opts;
-  // The client's rate limit counts every submission (new, repeated or refused) on this node.
-  auto& limit = self->state.submit_limits[who.client_id];
-  if (auto wait = limit.take(who.rate_limit_per_minute, std::chrono::steady_clock::now());
-      wait > 0) {
-    auto r = problem(429, "rate_limited",
-                     "client " + who.client_id + " may submit " +
-                       std::to_string(who.rate_limit_per_minute) +
-                       " requests a minute; try again in " + std::to_string(wait) + " s");
-    r.headers.emplace_back("Retry-After", std::to_string(wait));
-    return call.reply(std::move(r));
-  }
+  // The client's submit budget was taken before (actors/edge_metering.cpp).
   std::vector<io::http::field_error> errors;
   auto req = io::http::parse_submit(body, opts.submit, errors);
   bool is_virtual = req.source_path.rfind("/vsi", 0) == 0;

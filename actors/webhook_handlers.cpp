@@ -162,7 +162,7 @@ void handle_admin_redeliver(edge_self* self, http_call call, const principal& wh
     return reply(problem(404, "not_found", "no delivery " + delivery_id));
   auto key = who.key_id;
   auto base = self->state.opts.public_base_url;
-  with_db(self, call, db::redeliver{delivery_id},
+  with_db(self, call, db::redeliver{delivery_id, audit_of(who, call)},
           [self, reply, key, base, delivery_id](const db::redeliver::result& r) {
             using persistence::redelivery;
             if (r.outcome == redelivery::missing)
@@ -186,7 +186,7 @@ void handle_admin_rotate_secret(edge_self* self, http_call call, const principal
   auto secret = io::generate_webhook_secret();
   auto key = who.key_id;
   auto grace = self->state.opts.webhook_secret_grace;
-  with_db(self, call, db::rotate_secret{client_id, secret, grace.count()},
+  with_db(self, call, db::rotate_secret{client_id, secret, grace.count(), audit_of(who, call)},
           [reply, key, client_id, secret, grace](const db::rotate_secret::result& r) {
             if (!r.previous_valid_until)
               return reply(problem(404, "not_found", "no client " + client_id));

@@ -1,6 +1,8 @@
 #include <iostream>
 #include <stdexcept>
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
@@ -54,7 +56,15 @@ void require(const std::string& field, const std::string& why) {
     throw std::runtime_error{field + ": " + why};
 }
 
+/// A class's calls a minute from a flag: at least 1, or 0 for the service's default.
+void require_class_limit(const std::string& flag, int value) {
+  if (value < 0)
+    throw std::runtime_error{flag + ": must be at least 1, or 0 for the service's default"};
+}
+
 }  // namespace
+
+audit_context cli_audit() { return {"cli", "cli-" + std::to_string(::getpid())}; }
 
 std::unique_ptr<pqxx::connection> open_current_schema(const config& cfg) {
   auto c = connect(cfg);
@@ -67,7 +77,7 @@ int clients_rotate_secret(const config& cfg, const std::string& client_id) {
   auto c = open_current_schema(cfg);
   auto secret = io::generate_webhook_secret();
   auto until = persistence::rotate_webhook_secret(*c, client_id, secret,
-                                                  cfg.webhooks.secret_grace_s);
+                                                  cfg.webhooks.secret_grace_s, cli_audit());
   if (!until)
     throw std::runtime_error{"no client '" + client_id + "'"};
   std::cerr << "rotated the webhook secret of client '" << client_id
@@ -96,6 +106,8 @@ int clients_create(const config& cfg, const client_create_args& args) {
   require("client_id", io::check_client_id(args.client_id));
   if (args.rate_limit_per_minute < 1)
     throw std::runtime_error{"--rate-limit: must be at least 1"};
+  require_class_limit("--read-rate-limit", args.read_rate_limit_per_minute);
+  require_class_limit("--tiles-rate-limit", args.tiles_rate_limit_per_minute);
   for (const auto& h : args.callback_hosts)
     require("--callback-host '" + h + "'", io::check_callback_host(h));
   auto c = connect(cfg);
@@ -104,9 +116,11 @@ int clients_create(const config& cfg, const client_create_args& args) {
   row.client_id = args.client_id;
   row.name = args.name.empty() ? args.client_id : args.name;
   row.rate_limit_per_minute = args.rate_limit_per_minute;
+  row.read_rate_limit_per_minute = args.read_rate_limit_per_minute;
+  row.tiles_rate_limit_per_minute = args.tiles_rate_limit_per_minute;
   row.callback_hosts = args.callback_hosts;
   row.webhook_secret = io::generate_webhook_secret();
-  if (!persistence::insert_client(*c, row)) {
+  if (!persistence::create_client(*c, row, cli_audit())) {
     if (args.if_not_exists) {
       std::cerr << "client '" << args.client_id << "' already exists\n";
       return 0;
@@ -132,6 +146,14 @@ int clients_update(const config& cfg, const client_update_args& args) {
       throw std::runtime_error{"--rate-limit: must be at least 1"};
     changes.rate_limit_per_minute = *args.rate_limit_per_minute;
   }
+  if (args.read_rate_limit_per_minute) {
+    require_class_limit("--read-rate-limit", *args.read_rate_limit_per_minute);
+    changes.read_rate_limit_per_minute = *args.read_rate_limit_per_minute;
+  }
+  if (args.tiles_rate_limit_per_minute) {
+    require_class_limit("--tiles-rate-limit", *args.tiles_rate_limit_per_minute);
+    changes.tiles_rate_limit_per_minute = *args.tiles_rate_limit_per_minute;
+  }
   if (args.no_callback_hosts && !args.callback_hosts.empty())
     throw std::runtime_error{"--no-callback-hosts: not with --callback-host"};
   for (const auto& h : args.callback_hosts)
@@ -143,13 +165,14 @@ int clients_update(const config& cfg, const client_update_args& args) {
   if (args.activate || args.deactivate)
     changes.is_active = args.activate;
   if (!changes.name && !changes.rate_limit_per_minute && !changes.callback_hosts &&
-      !changes.is_active)
+      !changes.is_active && !changes.read_rate_limit_per_minute &&
+      !changes.tiles_rate_limit_per_minute)
     throw std::runtime_error{
-      "nothing to change: give --name, --rate-limit, --callback-host, --no-callback-hosts, "
-      "--active or --inactive"};
+      "nothing to change: give --name, --rate-limit, --read-rate-limit, --tiles-rate-limit, "
+      "--callback-host, --no-callback-hosts, --active or --inactive"};
   auto c = connect(cfg);
   require_schema(*c);
-  auto row = persistence::update_client(*c, args.client_id, changes);
+  auto row = persistence::update_client(*c, args.client_id, changes, cli_audit());
   if (!row)
     throw std::runtime_error{"no client '" + args.client_id + "'"};
   if (args.as_json)
@@ -196,7 +219,9 @@ int keys_create(const config& cfg, const key_create_args& args) {
   row.allowed_endpoints = args.allowed_endpoints;
   row.description = args.description;
   row.expires_at = args.expires_at;
-  auto [outcome, key] = persistence::create_generated_key(*c, row, io::generate_api_key);
+  auto [outcome, key, stored_expiry] =
+    persistence::create_generated_key(*c, row, io::generate_api_key, cli_audit());
+  row.expires_at = stored_expiry;
   switch (outcome) {
     case persistence::create_key_outcome::created:
       break;
@@ -228,7 +253,7 @@ int keys_create(const config& cfg, const key_create_args& args) {
 int keys_revoke(const config& cfg, const std::string& key_id) {
   auto c = connect(cfg);
   require_schema(*c);
-  if (!persistence::revoke_api_key(*c, key_id)) {
+  if (!persistence::revoke_api_key(*c, key_id, cli_audit())) {
     if (persistence::api_key_exists(*c, key_id))
       throw std::runtime_error{"key " + key_id + " is already revoked"};
     throw std::runtime_error{"no key with id '" + key_id + "'"};

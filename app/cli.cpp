@@ -122,6 +122,12 @@ int run_cli(int argc, char** argv) {
   clients_create_cmd->add_option("--name", cc.name, "Display name (default: the client id)");
   clients_create_cmd->add_option("--rate-limit", cc.rate_limit_per_minute,
                                  "Submissions per minute on each node (default 600)");
+  clients_create_cmd->add_option("--read-rate-limit", cc.read_rate_limit_per_minute,
+                                 "Read calls (status, listings, STAC, features, downloads) per "
+                                 "minute on each node (default 0: [rate_limits] read_per_minute)");
+  clients_create_cmd->add_option("--tiles-rate-limit", cc.tiles_rate_limit_per_minute,
+                                 "Map tile calls per minute on each node (default 0: "
+                                 "[rate_limits] tiles_per_minute)");
   clients_create_cmd->add_option("--callback-host", cc.callback_hosts,
                                  "Allowed webhook host, exact or *.example.org (repeatable)");
   clients_create_cmd->add_flag("--if-not-exists", cc.if_not_exists,
@@ -131,7 +137,7 @@ int run_cli(int argc, char** argv) {
   });
   client_update_args cu;
   std::optional<std::string> update_name;
-  std::optional<int> update_limit;
+  std::optional<int> update_limit, update_read_limit, update_tiles_limit;
   auto* clients_update_cmd = clients->add_subcommand(
     "update", "Change a client's name, rate limit, callback hosts or whether it is active");
   add_common(clients_update_cmd, common);
@@ -139,6 +145,11 @@ int run_cli(int argc, char** argv) {
   clients_update_cmd->add_option("--name", update_name, "New display name");
   clients_update_cmd->add_option("--rate-limit", update_limit,
                                  "Submissions per minute on each node");
+  clients_update_cmd->add_option("--read-rate-limit", update_read_limit,
+                                 "Read calls per minute on each node (0: the service's default)");
+  clients_update_cmd->add_option("--tiles-rate-limit", update_tiles_limit,
+                                 "Map tile calls per minute on each node (0: the service's "
+                                 "default)");
   clients_update_cmd->add_option("--callback-host", cu.callback_hosts,
                                  "Replace the allowed webhook hosts (repeatable)");
   clients_update_cmd->add_flag("--no-callback-hosts", cu.no_callback_hosts,
@@ -150,6 +161,8 @@ int run_cli(int argc, char** argv) {
   clients_update_cmd->callback([&] {
     cu.name = update_name;
     cu.rate_limit_per_minute = update_limit;
+    cu.read_rate_limit_per_minute = update_read_limit;
+    cu.tiles_rate_limit_per_minute = update_tiles_limit;
     action = [&] { return clients_update(load_config(common), cu); };
   });
   bool clients_json = false;
@@ -161,6 +174,14 @@ int run_cli(int argc, char** argv) {
   rotate_cmd->add_option("client_id", rotate_client, "Client id, e.g. ddh")->required();
   rotate_cmd->callback(
     [&] { action = [&] { return clients_rotate_secret(load_config(common), rotate_client); }; });
+
+  std::string show_client;
+  auto* clients_show_cmd =
+    clients->add_subcommand("show", "Print one client as JSON (never its secret)");
+  add_common(clients_show_cmd, common);
+  clients_show_cmd->add_option("client_id", show_client, "Client id, e.g. ddh")->required();
+  clients_show_cmd->callback(
+    [&] { action = [&] { return clients_show(load_config(common), show_client); }; });
 
   auto* clients_list_cmd = clients->add_subcommand("list", "List clients (never their secrets)");
   add_common(clients_list_cmd, common);
@@ -198,6 +219,20 @@ int run_cli(int argc, char** argv) {
   keys_revoke_cmd->callback([&] {
     action = [&] { return keys_revoke(load_config(common), revoke_id); };
   });
+  key_rotate_args kr;
+  auto* keys_rotate_cmd = keys->add_subcommand(
+    "rotate", "Replace a key by a new one with the same client, level and scopes (printed once); "
+              "the old key keeps working for the overlap");
+  add_common(keys_rotate_cmd, common);
+  keys_rotate_cmd->add_option("key_id", kr.key_id, "The key's public id")->required();
+  keys_rotate_cmd->add_option("--expires-at", kr.expires_at,
+                              "RFC 3339 expiry of the new key (default: the old key's)");
+  keys_rotate_cmd->add_option("--overlap", kr.overlap_s,
+                              "Seconds the old key keeps working (default: [auth] "
+                              "key_rotation_overlap_s)");
+  keys_rotate_cmd->add_flag("--json", kr.as_json, "Print {key, key_id, ...} as JSON");
+  keys_rotate_cmd->callback([&] { action = [&] { return keys_rotate(load_config(common), kr); }; });
+
   std::string keys_client;
   bool keys_json = false;
   auto* keys_list_cmd = keys->add_subcommand("list", "List keys (ids and metadata, never secrets)");
@@ -256,6 +291,30 @@ int run_cli(int argc, char** argv) {
   wtest->add_option("--wait", wt.wait_s, "Seconds to wait for the outcome (0: do not wait)")
     ->capture_default_str();
   wtest->callback([&] { action = [&] { return webhooks_test(load_config(common), wt); }; });
+
+  auto* audit = app.add_subcommand("audit", "The audit trail of admin changes");
+  audit->require_subcommand(1);
+  audit_list_args al;
+  auto* audit_list_cmd = audit->add_subcommand("list", "List admin changes, newest first");
+  add_common(audit_list_cmd, common);
+  audit_list_cmd->add_option("--target", al.target,
+                             "Only changes of this target, e.g. client:ddh or key:ab12cd34");
+  audit_list_cmd->add_option("--limit", al.limit, "At most this many (1-500)")
+    ->capture_default_str();
+  audit_list_cmd->add_flag("--json", al.as_json, "JSON output (as GET /admin/audit)");
+  audit_list_cmd->callback([&] { action = [&] { return audit_list(load_config(common), al); }; });
+
+  usage_args ua;
+  auto* usage_cmd = app.add_subcommand(
+    "usage", "Usage per client and hour or day (what running nodes counted, flushed every "
+             "[usage] flush_ms)");
+  add_common(usage_cmd, common);
+  usage_cmd->add_option("--client", ua.client_id, "Only this client");
+  usage_cmd->add_option("--from", ua.from, "RFC 3339 start (included)");
+  usage_cmd->add_option("--to", ua.to, "RFC 3339 end (excluded)");
+  usage_cmd->add_option("--granularity", ua.granularity, "hour or day")->capture_default_str();
+  usage_cmd->add_flag("--json", ua.as_json, "JSON output (as GET /admin/usage)");
+  usage_cmd->callback([&] { action = [&] { return usage_report(load_config(common), ua); }; });
 
   auto* config_cmd = app.add_subcommand("config", "Inspect configuration");
   config_cmd->require_subcommand(1);

@@ -22,6 +22,9 @@ struct client_create_args {
   std::string client_id;
   std::string name;
   int rate_limit_per_minute = 600;
+  /// Read and tiles calls a minute; 0: the service's default.
+  int read_rate_limit_per_minute = 0;
+  int tiles_rate_limit_per_minute = 0;
   std::vector<std::string> callback_hosts;
   bool if_not_exists = false;
 };
@@ -33,6 +36,8 @@ struct client_update_args {
   std::string client_id;
   std::optional<std::string> name;
   std::optional<int> rate_limit_per_minute;
+  std::optional<int> read_rate_limit_per_minute;
+  std::optional<int> tiles_rate_limit_per_minute;
   std::vector<std::string> callback_hosts;
   bool no_callback_hosts = false;
   bool activate = false;
@@ -58,6 +63,37 @@ struct key_create_args {
 };
 
 int keys_create(const config& cfg, const key_create_args& args);
+
+/// `keys rotate`: a new key with the old one's client, level, scopes and description, printed
+/// once; the old one works for `overlap_s` more (app/admin_report_commands.cpp).
+struct key_rotate_args {
+  std::string key_id;
+  std::string expires_at;
+  int64_t overlap_s = -1;  ///< -1: [auth] key_rotation_overlap_s
+  bool as_json = false;
+};
+int keys_rotate(const config& cfg, const key_rotate_args& args);
+
+/// One client (never its secret).
+int clients_show(const config& cfg, const std::string& client_id);
+
+/// `audit list`: admin changes, newest first.
+struct audit_list_args {
+  std::string target;
+  int limit = 50;
+  bool as_json = false;
+};
+int audit_list(const config& cfg, const audit_list_args& args);
+
+/// `usage`: usage per client and hour or day.
+struct usage_args {
+  std::string client_id;
+  std::string from;
+  std::string to;
+  std::string granularity = "hour";
+  bool as_json = false;
+};
+int usage_report(const config& cfg, const usage_args& args);
 int keys_revoke(const config& cfg, const std::string& key_id);
 int keys_list(const config& cfg, const std::string& client_id, bool as_json);
 

@@ -177,6 +177,23 @@ const std::vector<key_spec>& config_keys() {
             "How long a checked API key is cached; a revoked key stops working within this."),
     flag("auth", "health_requires_key", true,
          "Whether GET /health needs an API key (set false for unauthenticated monitors)."),
+    integer("auth", "key_rotation_overlap_s", 86400, 0, 7776000,
+            "How long a rotated key keeps working beside its successor (unless the rotation "
+            "names another overlap)."),
+    flag("rate_limits", "enabled", true,
+         "Whether each client's calls are limited per route class (submit: the client's "
+         "rate_limit_per_minute; read; tiles) on each node; 429 with Retry-After beyond."),
+    integer("rate_limits", "read_per_minute", 60000, 1, 100000000,
+            "Read calls (status, listings, STAC, features, downloads) a minute per client and "
+            "node, for clients without a read_rate_limit_per_minute of their own."),
+    integer("rate_limits", "tiles_per_minute", 120000, 1, 100000000,
+            "Map tile calls a minute per client and node, for clients without a "
+            "tiles_rate_limit_per_minute of their own."),
+    flag("usage", "enabled", true,
+         "Whether each node counts usage per client and hour (GET /admin/usage) and keeps keys' "
+         "last_used_at."),
+    integer("usage", "flush_ms", 5000, 100, 600000,
+            "How often a node adds what it counted to the database (and on a clean stop)."),
     text("storage", "bronze_root", ".local/storage/bronze",
          "Input files: one folder per client inside."),
     text("storage", "silver_root", ".local/storage/silver", "Processed outputs."),
@@ -418,7 +435,11 @@ config config_loader::build() const {
   c.http.public_base_url_derived = c.http.public_base_url.empty();
   if (c.http.public_base_url_derived)
     c.http.public_base_url = base_url_for(c.http.listen_address, c.http.port);
-  c.auth = {i("auth.cache_ttl_ms"), b("auth.health_requires_key")};
+  c.auth = {i("auth.cache_ttl_ms"), b("auth.health_requires_key"),
+            i("auth.key_rotation_overlap_s")};
+  c.rate_limits = {b("rate_limits.enabled"), i("rate_limits.read_per_minute"),
+                   i("rate_limits.tiles_per_minute")};
+  c.usage = {b("usage.enabled"), i("usage.flush_ms")};
   c.storage = {strs.at("storage.bronze_root"), strs.at("storage.silver_root"),
                b("storage.allow_virtual_sources")};
   c.limits = {i("limits.max_source_mib"), i("limits.max_expanded_mib"),

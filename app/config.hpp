@@ -37,7 +37,17 @@ struct config {
   struct auth_t {
     int cache_ttl_ms;
     bool health_requires_key;
+    int key_rotation_overlap_s;
   } auth;
+  struct rate_limits_t {
+    bool enabled;
+    int read_per_minute;
+    int tiles_per_minute;
+  } rate_limits;
+  struct usage_t {
+    bool enabled;
+    int flush_ms;
+  } usage;
   struct storage_t {
     std::string bronze_root;
     std::string silver_root;

@@ -126,6 +126,12 @@ root_options root_options_of(const config& cfg) {
     throw config_error{std::string{"[webhooks] ca_file = \""} + wc.ca_file + "\": " + e.what()};
   }
   o.edge.webhook_secret_grace = std::chrono::seconds{wc.secret_grace_s};
+  o.edge.key_rotation_overlap = std::chrono::seconds{cfg.auth.key_rotation_overlap_s};
+  o.edge.rate_limits = cfg.rate_limits.enabled;
+  o.edge.read_per_minute = cfg.rate_limits.read_per_minute;
+  o.edge.tiles_per_minute = cfg.rate_limits.tiles_per_minute;
+  o.edge.usage = cfg.usage.enabled;
+  o.edge.usage_flush = std::chrono::milliseconds{cfg.usage.flush_ms};
   o.supervisor.max_restarts = cfg.requests.max_restarts;
   o.supervisor.restart_window = std::chrono::seconds{cfg.requests.restart_window_s};
   o.supervisor.restart_backoff = std::chrono::milliseconds{cfg.requests.restart_backoff_ms};

@@ -63,7 +63,7 @@ int webhooks_redeliver(const config& cfg, const std::string& delivery_id) {
   if (!io::webhooks::is_delivery_id(delivery_id))
     throw std::runtime_error{"delivery_id: must be msg_ and 32 lowercase hex characters"};
   auto c = open_current_schema(cfg);
-  switch (persistence::redeliver(*c, delivery_id)) {
+  switch (persistence::redeliver(*c, delivery_id, cli_audit())) {
     case persistence::redelivery::missing:
       throw std::runtime_error{"no delivery " + delivery_id};
     case persistence::redelivery::in_flight:

@@ -16,10 +16,24 @@ class token_bucket {
   /// starts full; a lower limit than before caps what it holds at once.
   int64_t take(int per_minute, clock::time_point now);
 
+  /// Whole calls left after the last take (RateLimit-Remaining).
+  int64_t remaining() const;
+
+  /// Whole seconds until the bucket is full again at `per_minute` (RateLimit-Reset).
+  int64_t seconds_to_full(int per_minute) const;
+
  private:
   double tokens_ = 0;
   clock::time_point last_{};
   bool started_ = false;
 };
+
+/// The budgets a client's calls are counted against (docs/admin.md): submissions, reads
+/// (status, listings, STAC, features, downloads) and map tiles; probes, admin and whoami
+/// calls are not limited.
+enum class rate_class { none, submit, read, tiles };
+
+/// "submit", "read", "tiles" ("none" for none).
+const char* name_of(rate_class c);
 
 }  // namespace gp::io

@@ -14,21 +14,24 @@ namespace gp::persistence {
 using gp::client_row;
 
 
-/// Inserts a client; returns false when the client_id already exists.
+/// Inserts a client without an audit row (test fixtures); returns false when the client_id
+/// already exists.
 bool insert_client(pqxx::connection& c, const client_row& row);
 
-/// What `clients update` changes; an empty field is left as it is.
-struct client_changes {
-  std::optional<std::string> name;
-  std::optional<int32_t> rate_limit_per_minute;
-  std::optional<std::vector<std::string>> callback_hosts;
-  std::optional<bool> is_active;
-};
+/// Creates a client and its audit row → the client as stored; nothing when the client_id
+/// already exists.
+std::optional<client_row> create_client(pqxx::connection& c, const client_row& row,
+                                        const audit_context& by);
 
-/// Applies the changes to one client; returns the client as stored afterwards, or nothing when
-/// there is no such client.
+/// One client, or nothing.
+std::optional<client_row> find_client(pqxx::connection& c, const std::string& client_id);
+
+using gp::client_changes;
+
+/// Applies the changes to one client with their audit row; returns the client as stored
+/// afterwards, or nothing when there is no such client.
 std::optional<client_row> update_client(pqxx::connection& c, const std::string& client_id,
-                                        const client_changes& changes);
+                                        const client_changes& changes, const audit_context& by);
 
 /// Every client, ordered by client_id.
 std::vector<client_row> list_clients(pqxx::connection& c);
@@ -41,7 +44,7 @@ std::vector<std::string> callback_hosts_of(pqxx::connection& c, const std::strin
 /// or nothing when there is no such client.
 std::optional<std::string> rotate_webhook_secret(pqxx::connection& c, const std::string& client_id,
                                                  const std::string& new_secret,
-                                                 int64_t grace_seconds);
+                                                 int64_t grace_seconds, const audit_context& by);
 
 /// Whether a client with this id exists.
 bool client_exists(pqxx::connection& c, const std::string& client_id);

@@ -53,7 +53,7 @@ caf::expected<db::create_key::result> execute(db_session& s, const db::create_ke
       out.key = candidate;
       row.key_id = candidate.key_id;
       row.key_hash = candidate.hash;
-      out.outcome = create_api_key(c, row);
+      out.outcome = create_api_key(c, row, op.by, &out.expires_at);
       if (out.outcome != create_key_outcome::id_taken)
         break;
     }
@@ -62,7 +62,7 @@ caf::expected<db::create_key::result> execute(db_session& s, const db::create_ke
 }
 
 caf::expected<bool> execute(db_session& s, const db::revoke_key& op) {
-  return run_on<bool>(s, [&](pqxx::connection& c) { return revoke_api_key(c, op.key_id); });
+  return run_on<bool>(s, [&](pqxx::connection& c) { return revoke_api_key(c, op.key_id, op.by); });
 }
 
 caf::expected<db::callback_hosts::result> execute(db_session& s, const db::callback_hosts& op) {

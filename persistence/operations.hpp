@@ -24,6 +24,7 @@
 #include "messages/jobs.hpp"
 #include "messages/records.hpp"
 #include "messages/stac.hpp"
+#include "persistence/admin_operations.hpp"
 #include "persistence/api_keys.hpp"
 #include "persistence/outputs.hpp"
 #include "persistence/requests.hpp"
@@ -77,27 +78,24 @@ struct list_keys {
   };
 };
 
-/// A key drawn by the caller (the secret never reaches the database, only its hash).
-struct key_candidate {
-  std::string key;
-  std::string key_id;
-  std::string hash;
-};
-
 /// Creates a key from the first candidate whose id is free.
 struct create_key {
   api_key_row row;
   std::vector<key_candidate> candidates;
+  audit_context by;
   struct result {
     persistence::create_key_outcome outcome = persistence::create_key_outcome::id_taken;
     /// The candidate used last (the created key when outcome is created).
     key_candidate key;
+    /// The expiry as stored (UTC, RFC 3339; empty: never).
+    std::string expires_at;
   };
 };
 
 /// Marks a key revoked; false when there was no such live key.
 struct revoke_key {
   std::string key_id;
+  audit_context by;
   using result = bool;
 };
 
@@ -422,7 +420,8 @@ using pool_operations = caf::detail::type_list<
   live_requests, list_requests, gather_outputs, refresh_progress, find_request_outputs,
   list_layers, find_layer, read_items, read_item, stac_catalogue_version, list_stac_collections,
   find_stac_collection, find_stac_item, search_stac, claim_deliveries, record_deliveries,
-  release_deliveries, list_deliveries, find_delivery, redeliver, insert_ping, rotate_secret>;
+  release_deliveries, list_deliveries, find_delivery, redeliver, insert_ping, rotate_secret,
+  create_client, find_client, update_client, rotate_key, list_audit, record_usage, read_usage>;
 
 }  // namespace gp::db
 

@@ -9,6 +9,7 @@
 #include "persistence/pg_array.hpp"
 #include "persistence/stac_catalogue.hpp"
 #include "persistence/task_queue.hpp"
+#include "persistence/usage.hpp"
 #include "persistence/webhook_outbox.hpp"
 
 namespace gp::persistence {
@@ -294,6 +295,10 @@ std::optional<stored_times> store_request_state(pqxx::connection& c, const std::
   // The end's webhook is in the outbox when the end is stored (docs/webhooks.md).
   if (r[0][3].as<bool>())
     enqueue_request_event(tx, request_id);
+  // The end counts in its client's usage (docs/admin.md).
+  if (s.status == request_status::completed || s.status == request_status::failed)
+    add_request_end(tx, request_id, s.status == request_status::completed, s.bytes_read,
+                    s.bytes_written);
   tx.commit();
   return stored_times{r[0][1].as<std::string>(), r[0][2].as<std::string>()};
 }

@@ -54,6 +54,10 @@ struct request_state : request_progress {
   /// What a completed state publishes in the STAC catalogue, written in the same transaction
   /// (persistence/stac_catalogue.hpp).
   catalogue_entries catalogue;
+  /// A completed request: the bytes its processing read (the source) and wrote (its outputs),
+  /// added to its client's usage with the end.
+  int64_t bytes_read = 0;
+  int64_t bytes_written = 0;
 };
 
 /// Writes `s` only if the row's state_version is still `expected_version` (then it becomes

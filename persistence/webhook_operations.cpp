@@ -42,7 +42,7 @@ caf::expected<db::find_delivery::result> execute(db_session& s, const db::find_d
 
 caf::expected<db::redeliver::result> execute(db_session& s, const db::redeliver& op) {
   return run_on<db::redeliver::result>(
-    s, [&](pqxx::connection& c) { return db::redeliver::result{redeliver(c, op.delivery_id)}; });
+    s, [&](pqxx::connection& c) { return db::redeliver::result{redeliver(c, op.delivery_id, op.by)}; });
 }
 
 caf::expected<db::insert_ping::result> execute(db_session& s, const db::insert_ping& op) {
@@ -54,7 +54,7 @@ caf::expected<db::insert_ping::result> execute(db_session& s, const db::insert_p
 caf::expected<db::rotate_secret::result> execute(db_session& s, const db::rotate_secret& op) {
   return run_on<db::rotate_secret::result>(s, [&](pqxx::connection& c) {
     return db::rotate_secret::result{
-      rotate_webhook_secret(c, op.client_id, op.new_secret, op.grace_seconds)};
+      rotate_webhook_secret(c, op.client_id, op.new_secret, op.grace_seconds, op.by)};
   });
 }
 

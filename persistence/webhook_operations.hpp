@@ -74,6 +74,7 @@ struct find_delivery {
 /// Makes a delivery due now with a fresh schedule → what redelivering found.
 struct redeliver {
   std::string delivery_id;
+  audit_context by;
   struct result {
     persistence::redelivery outcome = persistence::redelivery::missing;
   };
@@ -95,6 +96,7 @@ struct rotate_secret {
   std::string client_id;
   std::string new_secret;
   int64_t grace_seconds = 86400;
+  audit_context by;
   struct result {
     std::optional<std::string> previous_valid_until;
   };

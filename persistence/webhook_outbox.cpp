@@ -4,6 +4,7 @@
 
 #include <pqxx/pqxx>
 
+#include "persistence/audit.hpp"
 #include "persistence/pg_array.hpp"
 
 namespace gp::persistence {
@@ -151,6 +152,13 @@ RETURNING delivery_id)sql";
 
 constexpr const char* exists = "SELECT 1 FROM platform.webhook_deliveries WHERE delivery_id = $1";
 
+// What the audit shows of a delivery (never its payload).
+constexpr const char* snapshot = R"sql(
+SELECT jsonb_build_object('delivery_id', delivery_id, 'request_id', request_id,
+                          'client_id', client_id, 'event', event, 'status', status,
+                          'attempts', attempts, 'last_status_code', last_status_code)::text
+FROM platform.webhook_deliveries WHERE delivery_id = $1)sql";
+
 constexpr const char* ping = R"sql(
 INSERT INTO platform.webhook_deliveries (delivery_id, client_id, url, host, event, payload)
 VALUES ('msg_' || replace(gen_random_uuid()::text, '-', ''), $1, $2, )sql" GP_URL_HOST("$2") R"sql(,
@@ -286,12 +294,18 @@ std::optional<webhook_delivery> find_delivery(pqxx::connection& c, const std::st
   return delivery_of(r[0]);
 }
 
-redelivery redeliver(pqxx::connection& c, const std::string& delivery_id) {
-  pqxx::nontransaction tx{c};
-  if (!tx.exec_params(sql::redeliver, delivery_id).empty())
+redelivery redeliver(pqxx::connection& c, const std::string& delivery_id,
+                     const audit_context& by) {
+  pqxx::work tx{c};
+  auto before = tx.exec_params(sql::snapshot, delivery_id);
+  if (!tx.exec_params(sql::redeliver, delivery_id).empty()) {
+    write_audit(tx, by, "delivery.redeliver", "delivery:" + delivery_id,
+                before[0][0].as<std::string>(),
+                tx.exec_params1(sql::snapshot, delivery_id)[0].as<std::string>());
+    tx.commit();
     return redelivery::queued;
-  return tx.exec_params(sql::exists, delivery_id).empty() ? redelivery::missing
-                                                          : redelivery::in_flight;
+  }
+  return before.empty() ? redelivery::missing : redelivery::in_flight;
 }
 
 std::string insert_ping(pqxx::connection& c, const std::string& client_id, const std::string& url,

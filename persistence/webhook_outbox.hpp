@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "messages/records.hpp"
 #include "messages/webhooks.hpp"
 #include "persistence/pqxx_fwd.hpp"
 
@@ -63,7 +64,8 @@ enum class redelivery { missing, in_flight, queued };
 
 /// Makes a delivery due now with a fresh schedule (the same delivery id); refused while one of
 /// its attempts is in flight.
-redelivery redeliver(pqxx::connection& c, const std::string& delivery_id);
+redelivery redeliver(pqxx::connection& c, const std::string& delivery_id,
+                     const audit_context& by);
 
 /// Adds a `platform.ping` for `client_id` to `url` (checked by the caller); returns its id.
 std::string insert_ping(pqxx::connection& c, const std::string& client_id, const std::string& url,

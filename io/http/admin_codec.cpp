@@ -24,6 +24,12 @@ nlohmann::json to_json(const client_row& r) {
   return {{"client_id", r.client_id},
           {"name", r.name},
           {"rate_limit_per_minute", r.rate_limit_per_minute},
+          {"read_rate_limit_per_minute",
+           r.read_rate_limit_per_minute > 0 ? nlohmann::json(r.read_rate_limit_per_minute)
+                                            : nlohmann::json()},
+          {"tiles_rate_limit_per_minute",
+           r.tiles_rate_limit_per_minute > 0 ? nlohmann::json(r.tiles_rate_limit_per_minute)
+                                             : nlohmann::json()},
           {"callback_hosts", r.callback_hosts},
           {"is_active", r.is_active},
           {"created_at", r.created_at}};
@@ -38,6 +44,8 @@ nlohmann::json to_json(const api_key_row& r) {
           {"expires_at", string_or_null(r.expires_at)},
           {"revoked_at", string_or_null(r.revoked_at)},
           {"created_at", r.created_at},
+          {"last_used_at", string_or_null(r.last_used_at)},
+          {"rotated_to", string_or_null(r.rotated_to)},
           {"allowed_endpoints",
            r.allowed_endpoints ? nlohmann::json(*r.allowed_endpoints) : nlohmann::json()}};
 }

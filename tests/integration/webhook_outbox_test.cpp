@@ -27,6 +27,7 @@ using json = nlohmann::json;
 namespace {
 
 struct outbox : ::testing::Test {
+  const gp::audit_context test_admin{"test", ""};
   gp::test::scratch_database db;
   pqxx::connection c{db.url()};
 
@@ -36,7 +37,7 @@ struct outbox : ::testing::Test {
     auto hosts = std::vector<std::string>{"hooks.example.org"};
     client_changes ch;
     ch.callback_hosts = hosts;
-    ASSERT_TRUE(update_client(c, "ddh", ch));
+    ASSERT_TRUE(update_client(c, "ddh", ch, test_admin));
   }
 
   /// A stored request (with a callback unless `callback` is empty), written up to `status`.
@@ -340,14 +341,14 @@ TEST_F(outbox, only_the_claiming_node_writes_an_outcome) {
 TEST_F(outbox, redelivery_starts_a_fresh_schedule_under_the_same_id) {
   request("v1", request_status::completed);
   auto d = claim().at(0);
-  EXPECT_EQ(redeliver(c, d.delivery_id), redelivery::in_flight);
+  EXPECT_EQ(redeliver(c, d.delivery_id, test_admin), redelivery::in_flight);
   auto dead = outcome(d, delivery_status::dead, 500);
   record_outcomes(c, "node-a", {dead});
-  EXPECT_EQ(redeliver(c, d.delivery_id), redelivery::queued);
+  EXPECT_EQ(redeliver(c, d.delivery_id, test_admin), redelivery::queued);
   auto again = claim().at(0);
   EXPECT_EQ(again.delivery_id, d.delivery_id);
   EXPECT_EQ(again.attempts, 1);
-  EXPECT_EQ(redeliver(c, "msg_00000000000000000000000000000000"), redelivery::missing);
+  EXPECT_EQ(redeliver(c, "msg_00000000000000000000000000000000", test_admin), redelivery::missing);
 }
 
 TEST_F(outbox, pings_listings_and_client_scope) {
@@ -377,14 +378,14 @@ TEST_F(outbox, pings_listings_and_client_scope) {
 
 TEST_F(outbox, a_rotation_signs_with_both_secrets_for_its_grace) {
   request("v1", request_status::completed);
-  auto until = rotate_webhook_secret(c, "ddh", "whsec_new", 3600);
+  auto until = rotate_webhook_secret(c, "ddh", "whsec_new", 3600, test_admin);
   ASSERT_TRUE(until);
   EXPECT_EQ(until->size(), 20u);
   auto d = claim().at(0);
   EXPECT_EQ(d.secrets, (std::vector<std::string>{"whsec_new", "whsec_x"}));
   release_claims(c, "node-a");
-  rotate_webhook_secret(c, "ddh", "whsec_newer", 0);
+  rotate_webhook_secret(c, "ddh", "whsec_newer", 0, test_admin);
   d = claim().at(0);
   EXPECT_EQ(d.secrets, std::vector<std::string>{"whsec_newer"});
-  EXPECT_FALSE(rotate_webhook_secret(c, "nobody", "whsec_y", 10));
+  EXPECT_FALSE(rotate_webhook_secret(c, "nobody", "whsec_y", 10, test_admin));
 }
