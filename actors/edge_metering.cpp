@@ -43,7 +43,8 @@ usage_counts& usage_of(edge_self* self, const std::string& client) {
 
 }  // namespace
 
-bool take_rate(edge_self* self, http_call& call, io::rate_class cls, const principal& who) {
+bool take_rate(edge_self* self, http_call& call, io::rate_class cls, metered what,
+               const principal& who) {
   auto& st = self->state;
   if (!st.opts.rate_limits || cls == io::rate_class::none)
     return true;
@@ -56,19 +57,19 @@ bool take_rate(edge_self* self, http_call& call, io::rate_class cls, const princ
   auto wait = bucket.take(limit, std::chrono::steady_clock::now());
   if (wait == 0)
     return true;
-  std::string what = cls == io::rate_class::submit ? "submit " + std::to_string(limit) +
+  std::string allowance = cls == io::rate_class::submit ? "submit " + std::to_string(limit) +
                                                        " requests"
                                                    : "make " + std::to_string(limit) + " " +
                                                        name_of(cls) + " calls";
   auto r = io::http::problem(429, "rate_limited",
-                             "client " + who.client_id + " may " + what +
+                             "client " + who.client_id + " may " + allowance +
                                " a minute on this node; try again in " + std::to_string(wait) +
                                " s");
   r.headers.emplace_back("Retry-After", std::to_string(wait));
   r.headers.emplace_back("RateLimit-Limit", std::to_string(limit));
   r.headers.emplace_back("RateLimit-Remaining", std::to_string(bucket.remaining()));
   r.headers.emplace_back("RateLimit-Reset", std::to_string(bucket.seconds_to_full(limit)));
-  if (cls == io::rate_class::submit && st.opts.usage)
+  if (what == metered::submit && st.opts.usage)
     ++usage_of(self, who.client_id).submits_refused;
   call.reply(std::move(r));
   return false;

@@ -10,13 +10,14 @@
 
 namespace gp {
 
-/// Takes one call of `who`'s client from its budget of `cls`. When the budget is spent, answers
-/// 429 (problem+json, Retry-After and the RateLimit-Limit/-Remaining/-Reset fields) and
-/// returns false.
-bool take_rate(edge_self* self, http_call& call, io::rate_class cls, const principal& who);
-
 /// What a route's answers add to its client's usage.
 enum class metered { none, submit, stac_search, download };
+
+/// Takes one call of `who`'s client from its budget of `cls`. When the budget is spent, answers
+/// 429 (problem+json, Retry-After and the RateLimit-Limit/-Remaining/-Reset fields), counts a
+/// refused submission when `what` is one, and returns false.
+bool take_rate(edge_self* self, http_call& call, io::rate_class cls, metered what,
+               const principal& who);
 
 /// Notes the use of `who`'s key and, for a metered route, counts the call's answer (its status,
 /// and the bytes a download serves) when it is given.

@@ -261,7 +261,7 @@ void admit(edge_self* self, http_call call, const route_def& def, const principa
                 call.req.correlation_id);
     return call.reply(problem(403, "forbidden", *why));
   }
-  if (!take_rate(self, call, def.budget, who))
+  if (!take_rate(self, call, def.budget, def.usage, who))
     return;
   meter(self, call, def.usage, who);
   run(self, std::move(call), def, who, params);

@@ -58,3 +58,27 @@ TEST(token_bucket, no_limit_never_refuses_and_a_lower_limit_applies_at_once) {
   // A clock that went back (never with steady_clock, but harmless) refills nothing.
   EXPECT_EQ(c.take(2, t - 1s), 30);
 }
+
+TEST(token_bucket, remaining_and_reset_tell_the_ratelimit_fields) {
+  token_bucket b;
+  auto t = token_bucket::clock::time_point{} + 1h;
+  EXPECT_EQ(b.take(4, t), 0);
+  EXPECT_EQ(b.remaining(), 3);
+  EXPECT_EQ(b.seconds_to_full(4), 15);  // one call back takes 60 / 4 s
+  EXPECT_EQ(b.take(4, t), 0);
+  EXPECT_EQ(b.take(4, t), 0);
+  EXPECT_EQ(b.take(4, t), 0);
+  EXPECT_EQ(b.remaining(), 0);
+  EXPECT_EQ(b.seconds_to_full(4), 60);
+  EXPECT_EQ(b.take(4, t), 15);
+  EXPECT_EQ(b.take(4, t + 15s), 0);
+  EXPECT_EQ(b.seconds_to_full(4), 60);
+  EXPECT_EQ(b.seconds_to_full(0), 0);
+}
+
+TEST(rate_class, names) {
+  EXPECT_STREQ(name_of(gp::io::rate_class::submit), "submit");
+  EXPECT_STREQ(name_of(gp::io::rate_class::read), "read");
+  EXPECT_STREQ(name_of(gp::io::rate_class::tiles), "tiles");
+  EXPECT_STREQ(name_of(gp::io::rate_class::none), "none");
+}
