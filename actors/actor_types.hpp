@@ -39,7 +39,8 @@ struct db_interface<caf::detail::type_list<Ops...>> {
 /// refresh_progress, find_request_outputs, list_layers, find_layer, read_items, read_item,
 /// stac_catalogue_version, list_stac_collections, find_stac_collection, find_stac_item,
 /// search_stac, claim_deliveries, record_deliveries, release_deliveries, list_deliveries,
-/// find_delivery, redeliver, insert_ping, rotate_secret) →
+/// find_delivery, redeliver, insert_ping, rotate_secret, create_client, find_client,
+/// update_client, rotate_key, list_audit, record_usage, read_usage) →
 /// its result, run on a pooled connection; (status_atom) → status_report.
 using db_pool_actor = db_interface<db::pool_operations>::type;
 

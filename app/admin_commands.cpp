@@ -8,6 +8,7 @@
 
 #include "app/commands.hpp"
 #include "app/database_access.hpp"
+#include "app/json_output.hpp"
 #include "io/crypto.hpp"
 #include "io/http/admin_codec.hpp"
 #include "io/validate.hpp"
@@ -191,10 +192,7 @@ int clients_list(const config& cfg, bool as_json) {
   require_schema(*c);
   auto rows = persistence::list_clients(*c);
   if (as_json) {
-    auto arr = nlohmann::json::array();
-    for (const auto& r : rows)
-      arr.push_back(io::http::to_json(r));
-    std::cout << arr.dump(2) << "\n";
+    print_json_rows(rows);
     return 0;
   }
   for (const auto& r : rows)
@@ -268,10 +266,7 @@ int keys_list(const config& cfg, const std::string& client_id, bool as_json) {
   require_schema(*c);
   auto rows = persistence::list_api_keys(*c, client_id);
   if (as_json) {
-    auto arr = nlohmann::json::array();
-    for (const auto& r : rows)
-      arr.push_back(io::http::to_json(r));
-    std::cout << arr.dump(2) << "\n";
+    print_json_rows(rows);
     return 0;
   }
   for (const auto& r : rows)

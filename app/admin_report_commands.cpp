@@ -8,6 +8,7 @@
 
 #include "app/commands.hpp"
 #include "app/database_access.hpp"
+#include "app/json_output.hpp"
 #include "io/crypto.hpp"
 #include "io/http/admin_codec.hpp"
 #include "io/http/client_codec.hpp"
@@ -90,10 +91,7 @@ int audit_list(const config& cfg, const audit_list_args& args) {
   auto c = open_current_schema(cfg);
   auto rows = persistence::list_audit(*c, args.target, 0, args.limit);
   if (args.as_json) {
-    auto arr = nlohmann::json::array();
-    for (const auto& r : rows)
-      arr.push_back(io::http::to_json(r));
-    std::cout << arr.dump(2) << "\n";
+    print_json_rows(rows);
     return 0;
   }
   for (const auto& r : rows)
@@ -113,10 +111,7 @@ int usage_report(const config& cfg, const usage_args& args) {
   auto c = open_current_schema(cfg);
   auto rows = persistence::read_usage(*c, {args.client_id, args.from, args.to, args.granularity});
   if (args.as_json) {
-    auto arr = nlohmann::json::array();
-    for (const auto& r : rows)
-      arr.push_back(io::http::to_json(r));
-    std::cout << arr.dump(2) << "\n";
+    print_json_rows(rows);
     return 0;
   }
   std::cout << "client\tperiod\tsubmits(new/repeat/refused)\tcompleted\tfailed\tbytes_read\t"

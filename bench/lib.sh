@@ -9,7 +9,7 @@ bench_free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0
 # arguments of the array BENCH_SERVE_ARGS, if set). Sets KEY, PORT, PID and RSS0 (MiB at start).
 bench_start_service() {
   "$BIN" migrate >/dev/null
-  "$BIN" clients create bench --rate-limit 2000000000 >/dev/null 2>&1
+  "$BIN" clients create bench --rate-limit 2000000000 --read-rate-limit 2000000000 >/dev/null 2>&1
   KEY=$("$BIN" keys create --client bench --level internal 2>/dev/null)
   PORT=$(bench_free_port)
   "$BIN" serve --port "$PORT" --log-level warn --set workers.idle_poll_max_ms=20 \

@@ -25,7 +25,7 @@ WORK=$(mktemp -d /tmp/gp_bench_platform.XXXX)
 fresh_db() {
   gp_psql -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB OWNER $GP_DB_USER TEMPLATE geoplatform_template" >/dev/null
   "$BIN" migrate >/dev/null
-  "$BIN" clients create bench --rate-limit 2000000000 >/dev/null 2>&1
+  "$BIN" clients create bench --rate-limit 2000000000 --read-rate-limit 2000000000 >/dev/null 2>&1
   KEY=$("$BIN" keys create --client bench --level internal 2>/dev/null)
 }
 export GEOPLATFORM_DATABASE_URL=$(gp_db_url $DB)

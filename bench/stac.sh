@@ -86,7 +86,7 @@ IX_CQL=$(explain "$SEL AND (dataset_id = 'ds42') $ORDER")
 IX_GEO=$(explain "$SEL AND ST_Intersects(geometry, ST_GeomFromText('$POLY', 4326)) $ORDER")
 
 start_serve() {  # extra serve arguments
-  "$BIN" clients create bench --rate-limit 2000000000 >/dev/null 2>&1 || true
+  "$BIN" clients create bench --rate-limit 2000000000 --read-rate-limit 2000000000 >/dev/null 2>&1 || true
   KEY=${KEY:-$("$BIN" keys create --client bench --level internal 2>/dev/null)}
   PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   "$BIN" serve --port "$PORT" --log-level warn \
