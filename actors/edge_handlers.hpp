@@ -30,7 +30,8 @@ void handle_readyz(edge_self* self, http_call call);
 /// GET /platform/whoami.
 void handle_whoami(edge_self* self, http_call call, const principal& who);
 
-/// GET /health: database and actor components.
+/// GET /health: database, actors, queue, webhooks and storage (actors/health_handlers.cpp);
+/// 503 when the database cannot be used.
 void handle_health(edge_self* self, http_call call);
 
 /// POST /jobs/submit/{job_type}: 202 (new) or 200 (the same job exists).

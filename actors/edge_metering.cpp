@@ -28,17 +28,30 @@ int budget(const http_edge_options& opts, io::rate_class cls, const principal& w
   return 0;
 }
 
-/// The counts of `client` in the current hour; counts of an hour that ended wait for the flush.
-usage_counts& usage_of(edge_self* self, const std::string& client) {
-  auto& st = self->state;
+/// Adds to the counts of `client` in the current hour (the counts of an hour that ended wait
+/// for the flush).
+template <class F>
+void count(usage_meter& m, const std::string& client, F add) {
   auto hour = static_cast<int64_t>(std::time(nullptr)) / 3600 * 3600;
-  if (hour != st.usage_hour) {
-    for (auto& [id, counts] : st.usage)
-      st.usage_unflushed.push_back({id, st.usage_hour, counts});
-    st.usage.clear();
-    st.usage_hour = hour;
+  std::lock_guard<std::mutex> guard{m.lock};
+  if (hour != m.hour) {
+    for (auto& [id, counts] : m.counts)
+      m.unflushed.push_back({id, m.hour, counts});
+    m.counts.clear();
+    m.hour = hour;
   }
-  return st.usage[client];
+  add(m.counts[client]);
+}
+
+/// Everything counted so far, taken out of the meter.
+std::vector<persistence::usage_delta> take_all(usage_meter& m) {
+  std::lock_guard<std::mutex> guard{m.lock};
+  auto out = std::move(m.unflushed);
+  m.unflushed.clear();
+  for (auto& [client, counts] : m.counts)
+    out.push_back({client, m.hour, counts});
+  m.counts.clear();
+  return out;
 }
 
 }  // namespace
@@ -70,7 +83,7 @@ bool take_rate(edge_self* self, http_call& call, io::rate_class cls, metered wha
   r.headers.emplace_back("RateLimit-Remaining", std::to_string(bucket.remaining()));
   r.headers.emplace_back("RateLimit-Reset", std::to_string(bucket.seconds_to_full(limit)));
   if (what == metered::submit && st.opts.usage)
-    ++usage_of(self, who.client_id).submits_refused;
+    count(*st.usage, who.client_id, [](usage_counts& u) { ++u.submits_refused; });
   call.reply(std::move(r));
   return false;
 }
@@ -82,34 +95,35 @@ void meter(edge_self* self, http_call& call, metered what, const principal& who)
   st.key_uses[who.key_id] = static_cast<int64_t>(std::time(nullptr));
   if (what == metered::none)
     return;
-  // Answers are given on the edge's own thread (its handlers and their callbacks), so the
-  // wrapped responder may count in the edge's state.
+  // Most answers are given on the edge's thread, some not (the MosaicJSON is read on a thread of
+  // its own): the meter is shared and locked, and outlives the edge if need be.
   bool head = call.req.method == "HEAD";
-  call.reply = [self, what, head, client = who.client_id,
+  call.reply = [meter = st.usage, what, head, client = who.client_id,
                 inner = std::move(call.reply)](io::http::response r) {
-    auto& u = usage_of(self, client);
-    switch (what) {
-      case metered::submit:
-        if (r.status == 202)
-          ++u.submits_new;
-        else if (r.status == 200)
-          ++u.submits_repeat;
-        else if (r.status >= 400 && r.status < 500)
-          ++u.submits_refused;
-        break;
-      case metered::stac_search:
-        if (r.status == 200)
-          ++u.stac_searches;
-        break;
-      case metered::download:
-        if (r.status == 200 || r.status == 206) {
-          ++u.downloads;
-          if (!head)
-            u.bytes_served += static_cast<int64_t>(r.file ? r.file->length : r.body.size());
-        }
-        break;
-      case metered::none: break;
-    }
+    count(*meter, client, [&](usage_counts& u) {
+      switch (what) {
+        case metered::submit:
+          if (r.status == 202)
+            ++u.submits_new;
+          else if (r.status == 200)
+            ++u.submits_repeat;
+          else if (r.status >= 400 && r.status < 500)
+            ++u.submits_refused;
+          break;
+        case metered::stac_search:
+          if (r.status == 200)
+            ++u.stac_searches;
+          break;
+        case metered::download:
+          if (r.status == 200 || r.status == 206) {
+            ++u.downloads;
+            if (!head)
+              u.bytes_served += static_cast<int64_t>(r.file ? r.file->length : r.body.size());
+          }
+          break;
+        case metered::none: break;
+      }
+    });
     inner(std::move(r));
   };
 }
@@ -123,11 +137,7 @@ void flush_usage(edge_self* self, std::function<void()> then) {
   auto waiters = std::move(st.flush_waiters);
   st.flush_waiters.clear();
   db::record_usage op;
-  op.deltas = std::move(st.usage_unflushed);
-  st.usage_unflushed.clear();
-  for (auto& [client, counts] : st.usage)
-    op.deltas.push_back({client, st.usage_hour, counts});
-  st.usage.clear();
+  op.deltas = take_all(*st.usage);
   for (auto& [key, at] : st.key_uses)
     op.key_uses.emplace_back(key, at);
   st.key_uses.clear();
@@ -146,11 +156,14 @@ void flush_usage(edge_self* self, std::function<void()> then) {
   self->request(st.peers.pool, st.opts.db_timeout, std::move(op))
     .then([done](int) { done(); },
           [self, done, deltas = std::move(deltas)](const caf::error& err) mutable {
-            // Kept for the next flush (the keys' last use is only a hint: dropped).
+            // Kept for the next flush, which adds up a client's hour given twice (the keys'
+            // last use is only a hint: dropped). A write that timed out may have been
+            // committed: its counts may then be added twice (at least once, never lost).
             GP_LOG_WARN("http_edge: usage not written, kept for the next flush ({})",
                         error_detail(err));
-            auto& later = self->state.usage_unflushed;
-            later.insert(later.end(), deltas.begin(), deltas.end());
+            auto& m = *self->state.usage;
+            std::lock_guard<std::mutex> guard{m.lock};
+            m.unflushed.insert(m.unflushed.end(), deltas.begin(), deltas.end());
             done();
           });
 }

@@ -50,6 +50,11 @@ struct http_edge_options {
   bool rate_limits = true;
   int read_per_minute = 60000;
   int tiles_per_minute = 120000;
+  /// /health is degraded past these: tasks waiting in the job queue, webhook deliveries
+  /// waiting, and free space (MiB) on either storage root.
+  int64_t health_max_queue_depth = 10000;
+  int64_t health_max_webhook_backlog = 1000;
+  int64_t health_min_free_mib = 1024;
   /// Usage counting: on, and how often what was counted is added to the database.
   bool usage = true;
   std::chrono::milliseconds usage_flush{5000};

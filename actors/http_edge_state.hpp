@@ -3,6 +3,7 @@
 // (edge_handlers.cpp). Private to actors/.
 #include <chrono>
 #include <functional>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -23,6 +24,15 @@
 #include "persistence/usage.hpp"
 
 namespace gp {
+
+/// Usage per client in the current hour (`hour`, epoch seconds), and the counts of hours that
+/// ended, waiting for the flush. Locked: a wrapped responder may count from any thread.
+struct usage_meter {
+  std::mutex lock;
+  int64_t hour = 0;
+  std::unordered_map<std::string, usage_counts> counts;
+  std::vector<persistence::usage_delta> unflushed;
+};
 
 struct http_edge_state {
   std::shared_ptr<io::http::server> server;
@@ -71,11 +81,10 @@ struct http_edge_state {
   /// Token buckets per client and route class on this node (actors/edge_metering.cpp), keyed
   /// by the class's letter and the client id.
   std::unordered_map<std::string, io::token_bucket> limits;
-  /// Usage counted since the last flush, per client, in the hour `usage_hour` (seconds since
-  /// the epoch); earlier hours wait in `usage_unflushed`. Keys' last use, by key id.
-  int64_t usage_hour = 0;
-  std::unordered_map<std::string, usage_counts> usage;
-  std::vector<persistence::usage_delta> usage_unflushed;
+  /// Usage counted since the last flush (actors/edge_metering.cpp): shared with the responders
+  /// it wraps, which may be called off the edge's thread. Keys' last use, by key id (written
+  /// only by the edge).
+  std::shared_ptr<usage_meter> usage = std::make_shared<usage_meter>();
   std::unordered_map<std::string, int64_t> key_uses;
   bool usage_flushing = false;
   /// Who waits for the next flush to end (a stopping node).

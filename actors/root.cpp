@@ -154,7 +154,10 @@ root_actor::behavior_type root(root_self* self, root_options opts,
         begin_stopping(self, false);
         return rp;
       }
-      self->request(st.edge, st.opts.shutdown_grace + 1s, drain_atom_v, st.opts.shutdown_grace)
+      // The edge answers after the calls in flight (the grace) and its last usage write (a
+      // database round trip).
+      self->request(st.edge, st.opts.shutdown_grace + 1s + st.opts.edge.db_timeout, drain_atom_v,
+                    st.opts.shutdown_grace)
         .then([=](bool drained) { begin_stopping(self, drained); },
               [=](const caf::error& err) {
                 GP_LOG_WARN("root: drain failed: {}", self->system().render(err));

@@ -189,6 +189,12 @@ const std::vector<key_spec>& config_keys() {
     integer("rate_limits", "tiles_per_minute", 120000, 1, 100000000,
             "Map tile calls a minute per client and node, for clients without a "
             "tiles_rate_limit_per_minute of their own."),
+    integer("health", "max_queue_depth", 10000, 0, 2000000000,
+            "GET /health is degraded while more tasks than this wait in the job queue."),
+    integer("health", "max_webhook_backlog", 1000, 0, 2000000000,
+            "GET /health is degraded while more webhook deliveries than this wait."),
+    integer("health", "min_free_mib", 1024, 0, 2000000000,
+            "GET /health is degraded while a storage root has less free space than this (MiB)."),
     flag("usage", "enabled", true,
          "Whether each node counts usage per client and hour (GET /admin/usage) and keeps keys' "
          "last_used_at."),
@@ -440,6 +446,8 @@ config config_loader::build() const {
   c.rate_limits = {b("rate_limits.enabled"), i("rate_limits.read_per_minute"),
                    i("rate_limits.tiles_per_minute")};
   c.usage = {b("usage.enabled"), i("usage.flush_ms")};
+  c.health = {i("health.max_queue_depth"), i("health.max_webhook_backlog"),
+              i("health.min_free_mib")};
   c.storage = {strs.at("storage.bronze_root"), strs.at("storage.silver_root"),
                b("storage.allow_virtual_sources")};
   c.limits = {i("limits.max_source_mib"), i("limits.max_expanded_mib"),

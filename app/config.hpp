@@ -44,6 +44,11 @@ struct config {
     int read_per_minute;
     int tiles_per_minute;
   } rate_limits;
+  struct health_t {
+    int max_queue_depth;
+    int max_webhook_backlog;
+    int min_free_mib;
+  } health;
   struct usage_t {
     bool enabled;
     int flush_ms;

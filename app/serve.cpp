@@ -131,6 +131,9 @@ root_options root_options_of(const config& cfg) {
   o.edge.read_per_minute = cfg.rate_limits.read_per_minute;
   o.edge.tiles_per_minute = cfg.rate_limits.tiles_per_minute;
   o.edge.usage = cfg.usage.enabled;
+  o.edge.health_max_queue_depth = cfg.health.max_queue_depth;
+  o.edge.health_max_webhook_backlog = cfg.health.max_webhook_backlog;
+  o.edge.health_min_free_mib = cfg.health.min_free_mib;
   o.edge.usage_flush = std::chrono::milliseconds{cfg.usage.flush_ms};
   o.supervisor.max_restarts = cfg.requests.max_restarts;
   o.supervisor.restart_window = std::chrono::seconds{cfg.requests.restart_window_s};
@@ -231,7 +234,10 @@ int serve(config cfg) {
     {
       caf::scoped_actor self{sys};
       auto grace = std::chrono::seconds{cfg.http.shutdown_grace_s};
-      self->request(root, grace + 10s, shutdown_atom_v)
+      // The drain, the edge's last usage write, then the actors' stop.
+      auto db_round_trip = std::chrono::milliseconds{cfg.database.statement_timeout_ms} +
+                           std::chrono::seconds{cfg.database.connect_timeout_s};
+      self->request(root, grace + 10s + db_round_trip, shutdown_atom_v)
         .receive(
           [](bool drained) {
             if (!drained)

@@ -1,5 +1,7 @@
 #include "io/validate.hpp"
 
+#include <string>
+
 #include <map>
 #include <regex>
 
@@ -35,6 +37,14 @@ std::string check_access_level(const std::string& level) {
 std::string check_rfc3339(const std::string& ts) {
   if (!matches(ts, R"(^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$)"))
     return "must be an RFC 3339 timestamp such as 2026-11-26T10:00:00Z";
+  // A day the month has (the pattern lets 2026-02-30 through).
+  int year = std::stoi(ts.substr(0, 4)), month = std::stoi(ts.substr(5, 2)),
+      day = std::stoi(ts.substr(8, 2));
+  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  constexpr int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (day > days[month - 1] + (month == 2 && leap ? 1 : 0))
+    return "must be an RFC 3339 timestamp of a real day (" + ts.substr(0, 7) + " has no day " +
+           ts.substr(8, 2) + ")";
   return {};
 }
 

@@ -28,6 +28,22 @@ typename Inspector::result_type inspect(Inspector& f, db_health& x) {
            x.expected_version);
 }
 
+/// The work waiting in the database, for /health: tasks of the job queue and webhook deliveries
+/// (counts over their partial indexes), and how long the oldest due one has waited (seconds).
+struct work_backlog {
+  int64_t tasks_waiting = 0;
+  int64_t tasks_running = 0;
+  int64_t oldest_task_wait_s = 0;
+  int64_t webhooks_waiting = 0;
+  int64_t oldest_webhook_wait_s = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, work_backlog& x) {
+  return f(caf::meta::type_name("gp.work_backlog"), x.tasks_waiting, x.tasks_running,
+           x.oldest_task_wait_s, x.webhooks_waiting, x.oldest_webhook_wait_s);
+}
+
 /// Answer of every long-lived actor to `status_atom`: its name, its state and details.
 struct status_report {
   std::string actor;

@@ -127,13 +127,14 @@ key_rotation rotate_api_key(pqxx::connection& c, const std::string& key_id,
     out.outcome = key_rotation::missing;
     return out;
   }
-  if (!old[0][5].as<bool>()) {
-    out.outcome = key_rotation::not_active;
-    return out;
-  }
+  // A rotated key names its successor, whether or not its overlap has ended.
   if (auto to = old[0][6].as<std::string>(); !to.empty()) {
     out.outcome = key_rotation::already_rotated;
     out.rotated_to = to;
+    return out;
+  }
+  if (!old[0][5].as<bool>()) {
+    out.outcome = key_rotation::not_active;
     return out;
   }
   auto before = key_snapshot(tx, key_id);

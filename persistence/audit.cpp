@@ -21,7 +21,7 @@ constexpr const char* list = R"sql(
 SELECT audit_id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), actor, action,
        target, coalesce(before::text, ''), coalesce(after::text, ''), correlation_id
 FROM platform.audit_log
-WHERE ($1 = '' OR target = $1) AND ($2 = 0 OR audit_id < $2)
+WHERE ($1 = '' OR target = $1) AND ($2::bigint = 0 OR audit_id < $2::bigint)
 ORDER BY audit_id DESC LIMIT $3)sql";
 
 }  // namespace sql

@@ -28,6 +28,10 @@ caf::expected<db_health> execute(db_session& s, const db::check_readiness&) {
   return run_on<db_health>(s, [](pqxx::connection& c) { return check_readiness(c); });
 }
 
+caf::expected<work_backlog> execute(db_session& s, const db::read_backlog&) {
+  return run_on<work_backlog>(s, [](pqxx::connection& c) { return read_backlog(c); });
+}
+
 caf::expected<db::find_key::result> execute(db_session& s, const db::find_key& op) {
   return run_on<db::find_key::result>(s, [&](pqxx::connection& c) {
     return db::find_key::result{find_key_credentials(c, op.key_id)};

@@ -53,6 +53,11 @@ struct check_readiness {
   using result = db_health;
 };
 
+/// The job queue's and the webhook outbox's backlog (/health).
+struct read_backlog {
+  using result = work_backlog;
+};
+
 // --- Clients and keys -------------------------------------------------------------------------
 
 /// The key with this public id (authentication).
@@ -414,7 +419,7 @@ struct search_stac {
 
 /// Every operation the db_pool runs, in the order of its typed interface.
 using pool_operations = caf::detail::type_list<
-  migrate, check_readiness, find_key, list_clients, list_keys, create_key, revoke_key,
+  migrate, check_readiness, read_backlog, find_key, list_clients, list_keys, create_key, revoke_key,
   callback_hosts, create_job, job_states, cancel_job, find_job, list_jobs, renew_leases,
   find_request, insert_request_group, write_request_state, fail_request, change_request,
   live_requests, list_requests, gather_outputs, refresh_progress, find_request_outputs,
@@ -431,6 +436,7 @@ namespace gp::persistence {
 // database failures become gp errors (current_exception_to_error).
 caf::expected<db::migrate::result> execute(db_session& s, const db::migrate& op);
 caf::expected<db_health> execute(db_session& s, const db::check_readiness& op);
+caf::expected<work_backlog> execute(db_session& s, const db::read_backlog& op);
 caf::expected<db::find_key::result> execute(db_session& s, const db::find_key& op);
 caf::expected<db::list_clients::result> execute(db_session& s, const db::list_clients& op);
 caf::expected<db::list_keys::result> execute(db_session& s, const db::list_keys& op);
@@ -478,6 +484,7 @@ caf::expected<db::search_stac::result> execute(db_session& s, const db::search_s
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::migrate)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::migrate::result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::check_readiness)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::read_backlog)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::find_key)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::find_key::result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::list_clients)

@@ -15,4 +15,31 @@ db_health check_readiness(pqxx::connection& c) {
   return h;
 }
 
+namespace {
+
+constexpr const char* backlog = R"sql(
+SELECT (SELECT count(*) FROM app.tasks WHERE status IN ('pending', 'pending_retry')),
+       (SELECT count(*) FROM app.tasks WHERE status = 'processing'),
+       coalesce((SELECT extract(epoch FROM now() - min(execute_after))::bigint FROM app.tasks
+                 WHERE status IN ('pending', 'pending_retry') AND execute_after <= now()), 0),
+       (SELECT count(*) FROM platform.webhook_deliveries
+        WHERE status IN ('pending', 'delivering')),
+       coalesce((SELECT extract(epoch FROM now() - min(next_attempt_at))::bigint
+                 FROM platform.webhook_deliveries
+                 WHERE status = 'pending' AND next_attempt_at <= now()), 0))sql";
+
+}  // namespace
+
+work_backlog read_backlog(pqxx::connection& c) {
+  pqxx::nontransaction tx{c};
+  auto r = tx.exec1(backlog);
+  work_backlog b;
+  b.tasks_waiting = r[0].as<int64_t>();
+  b.tasks_running = r[1].as<int64_t>();
+  b.oldest_task_wait_s = r[2].as<int64_t>();
+  b.webhooks_waiting = r[3].as<int64_t>();
+  b.oldest_webhook_wait_s = r[4].as<int64_t>();
+  return b;
+}
+
 }  // namespace gp::persistence

@@ -1,5 +1,5 @@
 #pragma once
-// The live database check behind /readyz.
+// The live database checks behind /readyz and /health.
 #include "messages/health.hpp"
 
 #include "persistence/pqxx_fwd.hpp"
@@ -8,5 +8,9 @@ namespace gp::persistence {
 
 /// Reachability, PostGIS presence and schema version, in one round trip when migrated.
 db_health check_readiness(pqxx::connection& c);
+
+/// The job queue's and the webhook outbox's backlog (one round trip; each count walks its
+/// partial index, so it costs in proportion to the backlog, not to the tables).
+work_backlog read_backlog(pqxx::connection& c);
 
 }  // namespace gp::persistence

@@ -22,16 +22,21 @@ constexpr const char* on_conflict_add =
   GP_USAGE_ADD("stac_searches") ", " GP_USAGE_ADD("downloads") ", "
   GP_USAGE_ADD("bytes_served") ", " GP_USAGE_ADD("tiles");
 
-// Rows of clients that were deleted meanwhile are dropped (the join).
+// Rows of clients that were deleted meanwhile are dropped (the join). The same client and hour
+// given twice (counts of a failed write put back beside newer ones) are added up first: one
+// INSERT may not touch a row twice. Rows are written in (client, hour) order, the same lock order
+// on every node.
 constexpr const char* add =
   "INSERT INTO platform.usage_hourly (client_id, hour, " GP_USAGE_COLUMNS ") "
-  "SELECT u.client_id, to_timestamp(u.hour), u.a, u.b, u.c, u.d, u.e, u.f, u.g, u.h, u.i, u.j, u.k "
+  "SELECT u.client_id, to_timestamp(u.hour), sum(u.a)::bigint, sum(u.b)::bigint, "
+  "       sum(u.c)::bigint, sum(u.d)::bigint, sum(u.e)::bigint, sum(u.f)::bigint, "
+  "       sum(u.g)::bigint, sum(u.h)::bigint, sum(u.i)::bigint, sum(u.j)::bigint, "
+  "       sum(u.k)::bigint "
   "FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], "
   "            $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], "
   "            $12::bigint[], $13::bigint[]) AS u(client_id, hour, a, b, c, d, e, f, g, h, i, j, k) "
   "JOIN platform.clients USING (client_id) "
-  "ORDER BY u.client_id, u.hour" /* one lock order for every node */
-  ;
+  "GROUP BY u.client_id, u.hour ORDER BY u.client_id, u.hour";
 
 constexpr const char* end =
   "INSERT INTO platform.usage_hourly (client_id, hour, requests_completed, requests_failed, "
@@ -39,9 +44,15 @@ constexpr const char* end =
   "SELECT client_id, date_trunc('hour', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', "
   "       $2::int, 1 - $2::int, $3, $4 FROM platform.requests WHERE request_id = $1";
 
+// In its own transaction, the keys locked in key_id order: two nodes touching the same keys
+// never wait for each other in a cycle.
 constexpr const char* touch = R"sql(
+WITH u AS (SELECT key_id, max(at) AS at FROM unnest($1::text[], $2::bigint[]) AS x(key_id, at)
+           GROUP BY key_id),
+locked AS (SELECT k.key_id FROM platform.api_keys k JOIN u USING (key_id)
+           ORDER BY k.key_id FOR UPDATE OF k)
 UPDATE platform.api_keys k SET last_used_at = to_timestamp(u.at)
-FROM unnest($1::text[], $2::bigint[]) AS u(key_id, at)
+FROM u JOIN locked USING (key_id)
 WHERE k.key_id = u.key_id AND (k.last_used_at IS NULL OR k.last_used_at < to_timestamp(u.at)))sql";
 
 // Periods in UTC; `from` and `to` are optional ('' = unbounded).
@@ -79,9 +90,9 @@ int add_usage(pqxx::connection& c, const std::vector<usage_delta>& deltas,
     keys.push_back(key);
     times.push_back(std::to_string(at));
   }
-  pqxx::work tx{c};
   int rows = 0;
-  if (!deltas.empty())
+  if (!deltas.empty()) {
+    pqxx::work tx{c};
     rows = static_cast<int>(
       tx.exec_params(std::string{sql::add} + sql::on_conflict_add, to_pg_array(clients),
                      to_pg_array(hours), to_pg_array(col[0]), to_pg_array(col[1]),
@@ -89,9 +100,13 @@ int add_usage(pqxx::connection& c, const std::vector<usage_delta>& deltas,
                      to_pg_array(col[5]), to_pg_array(col[6]), to_pg_array(col[7]),
                      to_pg_array(col[8]), to_pg_array(col[9]), to_pg_array(col[10]))
         .affected_rows());
-  if (!keys.empty())
+    tx.commit();
+  }
+  if (!keys.empty()) {
+    pqxx::work tx{c};
     tx.exec_params(sql::touch, to_pg_array(keys), to_pg_array(times));
-  tx.commit();
+    tx.commit();
+  }
   return rows;
 }
 

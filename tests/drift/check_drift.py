@@ -4,7 +4,7 @@
 - the schema version the README and docs name equals the number of migrations;
 - every route of the route table (actors/http_edge.cpp) is in docs/api.md's route table, and that
   table names no route the code does not have;
-- every actor /health asks (actors/edge_handlers.cpp) is named where docs/api.md describes /health
+- every actor /health asks (actors/health_handlers.cpp) is named where docs/api.md describes /health
   and in docs/actors/http_edge.md;
 - the request failure codes of messages/failure_codes.hpp are listed in docs/api.md with the same
   `retryable`, and every code the job library and the actors raise is in that table;
@@ -77,12 +77,12 @@ def check_routes(root):
 
 
 def check_health_members(root):
-    src = read(root, "actors/edge_handlers.cpp")
+    src = read(root, "actors/health_handlers.cpp")
     body = src[src.find("void handle_health("):]
     fan_out = body[body.find("members = {"):body.find("};", body.find("members = {"))]
     names = re.findall(r'\{"(\w+)",\s*(?:caf::actor_cast<\w+>\()?p\.\w+\)?\}', fan_out)
     if not names:
-        return ["actors/edge_handlers.cpp: the actors /health asks were not found"]
+        return ["actors/health_handlers.cpp: the actors /health asks were not found"]
     health = section(read(root, "docs/api.md"), "## GET /health")
     edge = read(root, "docs/actors/http_edge.md")
     edge_line = next((l for l in edge.splitlines() if l.startswith("- `handle_health`")), "")

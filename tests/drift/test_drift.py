@@ -79,7 +79,7 @@ class Drift(unittest.TestCase):
         self.assert_one_problem("docs/api.md", "GET /metrics")
 
     def test_an_actor_asked_by_health_but_not_documented(self):
-        self.edit("actors/edge_handlers.cpp", '{"registry", caf::actor_cast<reporter>(p.registry)}',
+        self.edit("actors/health_handlers.cpp", '{"registry", caf::actor_cast<reporter>(p.registry)}',
                   '{"registry", caf::actor_cast<reporter>(p.registry)},\n'
                   '    {"stac_catalog", caf::actor_cast<reporter>(p.registry)}')
         problems = problems_in(self.tmp)

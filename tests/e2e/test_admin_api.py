@@ -2,6 +2,7 @@
 the key lifecycle (create, use, rotate with both keys working during the overlap, the old one
 refused after it, revoke, expiry), the audit trail (a row per change, never a secret), and every
 refusal with its status and named field."""
+import calendar
 import hashlib
 import json
 import time
@@ -186,8 +187,10 @@ class AdminApi(ServedTestCase):
         st, _, listed = self.admin.json("GET", "/admin/keys?client_id=ddh")
         old = [k for k in listed["keys"] if k["key_id"] == key_id][0]
         self.assertEqual((old["state"], old["rotated_to"]), ("expired", rot["key_id"]))
-        # A rotated or expired key is not rotated again.
-        problem(self, self.admin("POST", "/admin/keys/%s/rotate" % key_id), 409, "conflict")
+        # A rotated key is not rotated again, even after its overlap: the answer names its
+        # successor.
+        doc = problem(self, self.admin("POST", "/admin/keys/%s/rotate" % key_id), 409, "conflict")
+        self.assertIn("already rotated to " + rot["key_id"], doc["detail"])
         # Revoked: refused within the auth cache lifetime.
         st, _, doc = self.admin.json("DELETE", "/admin/keys/" + rot["key_id"])
         self.assertEqual((st, doc["state"]), (200, "revoked"))
@@ -212,8 +215,8 @@ class AdminApi(ServedTestCase):
         self.assertEqual((rot["access_level"], rot["allowed_endpoints"]),
                          ("trusted", ["GET /platform/stac/*"]))
         # auth.key_rotation_overlap_s: a day by default.
-        left = time.mktime(time.strptime(rot["old_key_expires_at"], "%Y-%m-%dT%H:%M:%SZ")) - \
-            time.mktime(time.gmtime())
+        left = calendar.timegm(time.strptime(rot["old_key_expires_at"],
+                                             "%Y-%m-%dT%H:%M:%SZ")) - time.time()
         self.assertTrue(86000 < left <= 86400, rot)
         problem(self, self.admin("GET", "/features", key=rot["key"]), 403, "forbidden")
         self.assertEqual(self.admin("GET", "/platform/stac/collections", key=rot["key"])[0], 200)
@@ -261,6 +264,9 @@ class AdminApi(ServedTestCase):
         self.assertLess(second["entries"][0]["audit_id"], first["entries"][-1]["audit_id"])
         self.field(self.admin("GET", "/admin/audit?limit=0"), "limit")
         self.field(self.admin("GET", "/admin/audit?cursor=abc"), "cursor")
+        # A cursor past 32 bits is a cursor (audit ids are bigint), not a 500.
+        st, _, doc = self.admin.json("GET", "/admin/audit?cursor=2147483648")
+        self.assertEqual(st, 200, doc)
         self.field(self.admin("GET", "/admin/audit?target=" + "x" * 201), "target")
         problem(self, self.admin("GET", "/admin/audit", key=self.keys["internal"]), 403,
                 "forbidden")

@@ -173,7 +173,8 @@ class UsageAndIsolation(ClientCase):
 
     def test_usage_refusals_name_the_field(self):
         for query, field in (("granularity=week", "granularity"), ("from=yesterday", "from"),
-                             ("to=2026-13-01T00:00:00Z", "to"), ("client=Bad!", "client")):
+                             ("to=2026-13-01T00:00:00Z", "to"), ("from=2026-02-30T00:00:00Z", "from"),
+                             ("client=Bad!", "client")):
             doc = problem(self, self.admin("GET", "/admin/usage?" + query), 400,
                           "validation_error")
             self.assertEqual([e["field"] for e in doc["errors"]], [field], doc)

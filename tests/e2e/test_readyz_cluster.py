@@ -1,5 +1,5 @@
-"""/readyz follows the database: 200 → 503 while its own PostgreSQL cluster is stopped → 200 again,
-without restarting the service. The test creates, stops, starts and drops a cluster of its own."""
+"""/readyz and /health follow the database: 200 → 503 while its own PostgreSQL cluster is stopped
+(/health: unhealthy) → 200 again, without restarting the service. The test creates, stops, starts and drops a cluster of its own."""
 import json
 import os
 import socket
@@ -48,9 +48,12 @@ class ReadyzAcrossDatabaseRestart(unittest.TestCase):
 
     def test_200_then_503_while_down_then_200_again(self):
         srv = Server(self.url, "--set", "database.connect_timeout_s=1",
-                     "--set", "database.statement_timeout_ms=1000")
+                     "--set", "database.statement_timeout_ms=1000",
+                     "--set", "auth.health_requires_key=false")
         try:
             srv.wait_status("/readyz", 200)
+            health = json.loads(srv.wait_status("/health", 200)[2])
+            self.assertEqual(health["status"], "healthy", health)
             sh("pg_ctlcluster", PG_VERSION, self.cluster, "stop", "-m", "fast")
             down = srv.wait_status("/readyz", 503, timeout=15)
             doc = problem(self, down, 503, "not_ready")
@@ -58,9 +61,17 @@ class ReadyzAcrossDatabaseRestart(unittest.TestCase):
             self.assertEqual(srv.call("GET", "/livez")[0], 200)
             # Stays 503 while the database is down.
             self.assertEqual(srv.call("GET", "/readyz")[0], 503)
+            # /health: 503, unhealthy, the database named first among the reasons.
+            st, _, raw = srv.call("GET", "/health", timeout=15)
+            health = json.loads(raw)
+            self.assertEqual((st, health["status"]), (503, "unhealthy"), health)
+            self.assertEqual(health["components"]["database"]["status"], "unavailable")
+            self.assertEqual(health["reasons"][0], "the database is unavailable", health)
+            self.assertEqual(health["components"]["queue"]["status"], "unavailable")
             sh("pg_ctlcluster", PG_VERSION, self.cluster, "start")
             up = srv.wait_status("/readyz", 200, timeout=20)
             self.assertEqual(json.loads(up[2])["status"], "ready")
+            self.assertEqual(json.loads(srv.wait_status("/health", 200)[2])["status"], "healthy")
             self.assertIsNone(srv.proc.poll(), "the service must not restart")
             self.assertEqual(srv.stop(), 0, srv.output())
             self.assertNotIn("gp:gp@", srv.output())

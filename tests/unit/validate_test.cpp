@@ -28,6 +28,14 @@ TEST(validate, rfc3339_timestamps) {
   EXPECT_NE(check_rfc3339("2026-13-26T10:00:00Z"), "");
   EXPECT_NE(check_rfc3339("2026-11-26T10:00:00"), "");
   EXPECT_NE(check_rfc3339("tomorrow"), "");
+  // Days the month does not have (the database would refuse them with a 500).
+  EXPECT_NE(check_rfc3339("2026-02-29T00:00:00Z"), "");
+  EXPECT_NE(check_rfc3339("2026-04-31T00:00:00Z"), "");
+  EXPECT_NE(check_rfc3339("2100-02-29T00:00:00Z"), "");
+  EXPECT_EQ(check_rfc3339("2028-02-29T00:00:00Z"), "");
+  EXPECT_EQ(check_rfc3339("2000-02-29T23:59:59Z"), "");
+  EXPECT_EQ(check_rfc3339("2026-12-31T00:00:00Z"), "");
+  EXPECT_NE(check_rfc3339("2026-02-30T00:00:00Z").find("has no day 30"), std::string::npos);
 }
 
 TEST(validate, endpoint_patterns) {

@@ -1,0 +1,204 @@
+// GET /health (docs/api.md): the database, the long-lived actors, the job queue, the webhook
+// outbox and the storage roots, each with its status; degraded past the thresholds of [health],
+// unhealthy (503) when the database cannot be used.
+#include <cmath>
+#include <memory>
+
+#include <sys/statvfs.h>
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/db_pool.hpp"
+#include "actors/edge_handlers.hpp"
+#include "io/http/problem.hpp"
+#include "io/http/server.hpp"
+#include "messages/atoms.hpp"
+#include "messages/errors.hpp"
+#include "messages/health.hpp"
+
+namespace gp {
+
+namespace {
+
+using json = nlohmann::json;
+using io::http::json_response;
+
+/// Collects the answers for /health; replies when the last one arrives.
+struct health_probe {
+  io::http::responder reply;
+  std::string version;
+  http_edge_options opts;
+  int pending = 0;
+  json database = {{"status", "unknown"}};
+  json actors = json::object();
+  json queue = {{"status", "unknown"}};
+  json webhooks = {{"status", "unknown"}};
+  json storage = json::object();
+  /// Why the node is degraded (or unhealthy), one phrase each.
+  std::vector<std::string> reasons;
+  /// An actor did not answer, or is retrying (the migrator while the database refuses).
+  bool actors_ok = true;
+
+  void member(const std::string& name, const status_report& r) {
+    json j = {{"state", name_of(r.state)}};
+    for (const auto& [k, v] : r.details)
+      j[k] = v;
+    actors[name] = std::move(j);
+    if (r.state == actor_state::unreachable || r.state == actor_state::retrying) {
+      actors_ok = false;
+      reasons.push_back("actor " + name + " is " + std::string{name_of(r.state)});
+    }
+  }
+
+  void backlog(const work_backlog& b) {
+    bool queue_ok = b.tasks_waiting <= opts.health_max_queue_depth;
+    queue = {{"status", queue_ok ? "ok" : "degraded"},
+             {"tasks_waiting", b.tasks_waiting},
+             {"tasks_running", b.tasks_running},
+             {"oldest_task_wait_s", b.oldest_task_wait_s},
+             {"max_depth", opts.health_max_queue_depth}};
+    if (!queue_ok)
+      reasons.push_back(std::to_string(b.tasks_waiting) + " tasks wait in the queue (health." +
+                        "max_queue_depth " + std::to_string(opts.health_max_queue_depth) + ")");
+    bool hooks_ok = b.webhooks_waiting <= opts.health_max_webhook_backlog;
+    webhooks = {{"status", hooks_ok ? "ok" : "degraded"},
+                {"waiting", b.webhooks_waiting},
+                {"oldest_due_wait_s", b.oldest_webhook_wait_s},
+                {"max_backlog", opts.health_max_webhook_backlog}};
+    if (!hooks_ok)
+      reasons.push_back(std::to_string(b.webhooks_waiting) +
+                        " webhook deliveries wait (health.max_webhook_backlog " +
+                        std::to_string(opts.health_max_webhook_backlog) + ")");
+  }
+
+  void backlog_unavailable() {
+    queue = {{"status", "unavailable"}};
+    webhooks = {{"status", "unavailable"}};
+  }
+
+  /// Free space of one storage root (statvfs: what an unprivileged writer may use).
+  void root(const char* name, const std::string& path) {
+    struct statvfs fs {};
+    if (path.empty() || ::statvfs(path.c_str(), &fs) != 0) {
+      storage[name] = {{"status", "unavailable"}, {"path", path}};
+      reasons.push_back(std::string{"storage "} + name + " root cannot be read");
+      return;
+    }
+    auto free_mib = static_cast<int64_t>(static_cast<unsigned long long>(fs.f_bavail) *
+                                         fs.f_frsize / (1024 * 1024));
+    auto total_mib = static_cast<int64_t>(static_cast<unsigned long long>(fs.f_blocks) *
+                                          fs.f_frsize / (1024 * 1024));
+    bool ok = free_mib >= opts.health_min_free_mib;
+    storage[name] = {{"status", ok ? "ok" : "degraded"},
+                     {"free_mib", free_mib},
+                     {"total_mib", total_mib},
+                     {"min_free_mib", opts.health_min_free_mib}};
+    if (!ok)
+      reasons.push_back(std::string{"storage "} + name + " root has " + std::to_string(free_mib) +
+                        " MiB free (health.min_free_mib " +
+                        std::to_string(opts.health_min_free_mib) + ")");
+  }
+
+  void done() {
+    if (--pending > 0)
+      return;
+    bool db_ok = database["status"] == "ok";
+    if (!db_ok)
+      reasons.insert(reasons.begin(),
+                     "the database is " + database["status"].get<std::string>());
+    bool storage_ok = true;
+    for (const auto& [_, part] : storage.items())
+      storage_ok = storage_ok && part["status"] == "ok";
+    bool degraded = !actors_ok || queue["status"] != "ok" || webhooks["status"] != "ok" ||
+                    !storage_ok;
+    std::string overall = !db_ok ? "unhealthy" : degraded ? "degraded" : "healthy";
+    json components = {{"database", database},
+                       {"actors", {{"status", actors_ok ? "ok" : "degraded"}, {"members", actors}}},
+                       {"queue", queue},
+                       {"webhooks", webhooks},
+                       {"storage", {{"status", storage_ok ? "ok" : "degraded"}, {"roots", storage}}}};
+    reply(json_response(db_ok ? 200 : 503, {{"status", overall},
+                                            {"version", version},
+                                            {"reasons", reasons},
+                                            {"components", components}}));
+  }
+};
+
+}  // namespace
+
+void handle_health(edge_self* self, http_call call) {
+  using namespace std::chrono_literals;
+  auto probe = std::make_shared<health_probe>();
+  probe->reply = call.reply;
+  probe->version = self->state.opts.version;
+  probe->opts = self->state.opts;
+  const auto& p = self->state.peers;
+  // Each answers (status_atom) with a status_report, whatever else its interface holds.
+  using reporter = caf::typed_actor<status_reporting>;
+  std::vector<std::pair<std::string, reporter>> members = {
+    {"db_pool", caf::actor_cast<reporter>(p.pool)},
+    {"auth", caf::actor_cast<reporter>(p.auth)},
+    {"migrator", caf::actor_cast<reporter>(p.migrator)},
+    {"coremachine", caf::actor_cast<reporter>(p.coremachine)},
+    {"registry", caf::actor_cast<reporter>(p.registry)}};
+  if (p.webhooks)
+    members.emplace_back("webhook_dispatcher", caf::actor_cast<reporter>(p.webhooks));
+  probe->pending = static_cast<int>(members.size()) + 2;
+  const auto& st = self->state;
+  probe->member("http_edge",
+                {"http_edge",
+                 st.draining ? actor_state::draining : actor_state::serving,
+                 {{"calls", std::to_string(st.calls)},
+                  {"refused", std::to_string(st.refused)},
+                  {"connections", std::to_string(st.server->connections())},
+                  {"in_flight", std::to_string(st.server->in_flight())}}});
+  probe->root("bronze", st.opts.bronze_root);
+  probe->root("silver", st.opts.silver_root);
+  for (auto& [name, handle] : members) {
+    auto n = name;
+    self->request(handle, 2s, status_atom_v)
+      .then(
+        [probe, n](const status_report& r) {
+          probe->member(n, r);
+          probe->done();
+        },
+        [probe, n](const caf::error&) {
+          probe->member(n, {n, actor_state::unreachable, {}});
+          probe->done();
+        });
+  }
+  auto started = std::chrono::steady_clock::now();
+  self->request(p.pool, self->state.opts.db_timeout, db::check_readiness{})
+    .then(
+      [probe, started](const db_health& h) {
+        auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                            started)
+                    .count();
+        bool ok = h.postgis && h.schema_version == h.expected_version;
+        probe->database = {{"status", ok ? "ok" : "not_ready"},
+                           {"postgis", h.postgis},
+                           {"schema_version", h.schema_version},
+                           {"expected_schema_version", h.expected_version},
+                           {"latency_ms", std::round(ms * 10) / 10}};
+        probe->done();
+      },
+      [probe](const caf::error& err) {
+        bool timed_out = is(err, errc::database_timeout) || err == caf::sec::request_timeout;
+        probe->database = {{"status", "unavailable"},
+                           {"error", timed_out ? "timeout" : "unreachable"}};
+        probe->done();
+      });
+  self->request(p.pool, self->state.opts.db_timeout, db::read_backlog{})
+    .then(
+      [probe](const work_backlog& b) {
+        probe->backlog(b);
+        probe->done();
+      },
+      [probe](const caf::error&) {
+        probe->backlog_unavailable();
+        probe->done();
+      });
+}
+
+}  // namespace gp
