@@ -34,6 +34,10 @@ void handle_whoami(edge_self* self, http_call call, const principal& who);
 /// 503 when the database cannot be used.
 void handle_health(edge_self* self, http_call call);
 
+/// GET /platform/health: live request counts, average processing time, webhook success rate,
+/// and the caller's client's integration (actors/health_handlers.cpp).
+void handle_platform_health(edge_self* self, http_call call, const principal& who);
+
 /// POST /jobs/submit/{job_type}: 202 (new) or 200 (the same job exists).
 void handle_job_submit(edge_self* self, http_call call, const std::string& job_type,
                        const nlohmann::json& body);

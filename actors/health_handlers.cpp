@@ -201,4 +201,98 @@ void handle_health(edge_self* self, http_call call) {
       });
 }
 
+namespace {
+
+/// Collects the answers for /platform/health; replies when the last one arrives.
+struct platform_probe {
+  io::http::responder reply;
+  int pending = 0;
+  bool registry_ok = false, db_ok = true;
+  json requests = {{"pending_requests", nullptr},
+                   {"processing_requests", nullptr},
+                   {"average_processing_seconds", nullptr}};
+  json success_rate;
+  client_integration client;
+
+  static json number(const status_report& r, const char* key) {
+    auto i = r.details.find(key);
+    if (i == r.details.end() || i->second.empty())
+      return json();
+    return json::parse(i->second, nullptr, false);
+  }
+
+  void registry(const status_report& r) {
+    registry_ok = r.state == actor_state::running;
+    requests = {{"pending_requests", number(r, "pending_requests")},
+                {"processing_requests", number(r, "processing_requests")},
+                {"average_processing_seconds", number(r, "average_processing_seconds")}};
+  }
+
+  /// Of the attempts this node made since it started: delivered over all ended ones.
+  void dispatcher(const status_report& r) {
+    auto count = [&](const char* key) {
+      auto v = number(r, key);
+      return v.is_number() ? v.get<double>() : 0.0;
+    };
+    double delivered = count("delivered"), all = delivered + count("retries") + count("gave_up");
+    success_rate = all > 0 ? json(std::round(delivered / all * 1000) / 1000) : json();
+  }
+
+  void done() {
+    if (--pending > 0)
+      return;
+    std::string status = !db_ok ? "unhealthy" : registry_ok ? "healthy" : "degraded";
+    json metrics = requests;
+    metrics["webhook_success_rate"] = success_rate;
+    reply(json_response(db_ok ? 200 : 503,
+                        {{"component", "platform_service"},
+                         {"status", status},
+                         {"metrics", metrics},
+                         {"ddh_integration",
+                          {{"api_key_configured", client.api_key},
+                           {"callback_url_configured", client.callbacks},
+                           {"last_successful_webhook",
+                            client.last_delivered_at.empty() ? json()
+                                                             : json(client.last_delivered_at)}}}}));
+  }
+};
+
+}  // namespace
+
+void handle_platform_health(edge_self* self, http_call call, const principal& who) {
+  using namespace std::chrono_literals;
+  auto probe = std::make_shared<platform_probe>();
+  probe->reply = call.reply;
+  const auto& p = self->state.peers;
+  probe->pending = 2 + (p.webhooks ? 1 : 0);
+  self->request(p.registry, 2s, status_atom_v)
+    .then(
+      [probe](const status_report& r) {
+        probe->registry(r);
+        probe->done();
+      },
+      [probe](const caf::error&) { probe->done(); });
+  if (p.webhooks)
+    self->request(p.webhooks, 2s, status_atom_v)
+      .then(
+        [probe](const status_report& r) {
+          probe->dispatcher(r);
+          probe->done();
+        },
+        [probe](const caf::error&) { probe->done(); });
+  // Without a key (auth.health_requires_key = false) there is no client to describe.
+  if (who.client_id.empty())
+    return probe->done();
+  self->request(p.pool, self->state.opts.db_timeout, db::read_client_integration{who.client_id})
+    .then(
+      [probe](const client_integration& c) {
+        probe->client = c;
+        probe->done();
+      },
+      [probe](const caf::error&) {
+        probe->db_ok = false;
+        probe->done();
+      });
+}
+
 }  // namespace gp

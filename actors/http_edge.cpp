@@ -78,6 +78,7 @@ enum route : int {
   admin_rotate_key,
   admin_audit,
   admin_usage,
+  platform_health,
 };
 
 /// One row of the route table: method, path pattern, id, who may call, whether it takes a body,
@@ -143,6 +144,7 @@ constexpr route_def route_table[] = {
   {"POST", "/admin/keys/{key_id}/rotate", admin_rotate_key, route_access::admin, false},
   {"GET", "/admin/audit", admin_audit, route_access::admin, false},
   {"GET", "/admin/usage", admin_usage, route_access::admin, false},
+  {"GET", "/platform/health", platform_health, route_access::any_key, false},
 };
 // clang-format on
 
@@ -243,6 +245,7 @@ void run(edge_self* self, http_call call, const route_def& def, const principal&
       return handle_admin_rotate_key(self, std::move(call), who, params.at("key_id"));
     case admin_audit: return handle_admin_audit(self, std::move(call));
     case admin_usage: return handle_admin_usage(self, std::move(call));
+    case platform_health: return handle_platform_health(self, std::move(call), who);
   }
 }
 
@@ -321,7 +324,7 @@ void dispatch(edge_self* self, http_call call) {
   }
   const auto& def = definition(m.route);
   bool open = def.access == route_access::open ||
-              (def.id == health && !st.opts.health_requires_key);
+              ((def.id == health || def.id == platform_health) && !st.opts.health_requires_key);
   if (open)
     return run(self, std::move(call), def, principal{}, m.params);
   authenticate(self, std::move(call), def, std::move(m.params));

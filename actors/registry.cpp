@@ -92,6 +92,7 @@ entry& remember(reg_self* self, const request_row& row, const fingerprint_t& fp)
     forget_some(st);
   auto& e = st.index[row.request_id];
   if (e.client_id.empty()) {
+    ++st.pending;  // a new entry starts pending (set_status below moves it)
     e.client_id = row.client_id;
     e.fingerprint = fp;
     st.board->set_fingerprint(row.request_id, fp);
@@ -99,7 +100,7 @@ entry& remember(reg_self* self, const request_row& row, const fingerprint_t& fp)
     e.created = io::http::epoch_of(row.created_at);
   }
   if (row.state_version >= e.version) {
-    e.status = row.status;
+    set_status(st, e, row.status);
     e.version = row.state_version;
   }
   forget_later(st, row.request_id, e);
@@ -331,7 +332,7 @@ registry_impl::behavior_type registry_fn(reg_self* self, registry_options opts,
     [=](moved_atom, const std::string& id, request_status status, int64_t version) {
       if (auto i = self->state.index.find(id);
           i != self->state.index.end() && version >= i->second.version) {
-        i->second.status = status;
+        set_status(self->state, i->second, status);
         i->second.version = version;
         forget_later(self->state, id, i->second);
       }
@@ -340,7 +341,7 @@ registry_impl::behavior_type registry_fn(reg_self* self, registry_options opts,
       auto& st = self->state;
       if (auto i = st.index.find(v.request_id);
           i != st.index.end() && v.state_version >= i->second.version) {
-        i->second.status = v.status;
+        set_status(st, i->second, v.status);
         i->second.version = v.state_version;
         forget_later(st, v.request_id, i->second);
       }
@@ -419,7 +420,18 @@ registry_impl::behavior_type registry_fn(reg_self* self, registry_options opts,
                             {"waiting_inserts", std::to_string(st.queue.size())},
                             {"forgotten_requests", std::to_string(st.forgotten)},
                             {"forget_queue", std::to_string(st.forgettable.size())}}};
-      // What estimated completions are made of: the running average per request type.
+      report.details["pending_requests"] = std::to_string(st.pending);
+      report.details["processing_requests"] = std::to_string(st.processing);
+      // What estimated completions are made of: the running average per request type, and over
+      // every type (weighted by the requests each has seen).
+      double total = 0;
+      int samples = 0;
+      for (const auto& [type, avg] : st.averages) {
+        total += avg.seconds * avg.samples;
+        samples += avg.samples;
+      }
+      report.details["average_processing_seconds"] =
+        samples > 0 ? std::to_string(std::round(total / samples * 10) / 10) : std::string{};
       for (const auto& [type, avg] : st.averages)
         report.details["average_seconds_" + type] = std::to_string(std::lround(avg.seconds));
       return report;

@@ -79,6 +79,9 @@ struct registry_state {
   /// Entries with an actor, counted as actors are tracked and untracked (a count over the index
   /// took 45 to 55 ms at 200 000 entries, a stall of the registry at every health check).
   uint64_t live_actors = 0;
+  /// Known requests pending and processing, kept current at every status change (set_status),
+  /// for /platform/health.
+  int64_t pending = 0, processing = 0;
   /// Ended requests without an actor, oldest first: past index_limit, each new entry forgets
   /// up to two of them (their rows answer for them), so forgetting never scans the index.
   std::deque<std::string> forgettable;
@@ -87,6 +90,19 @@ struct registry_state {
 };
 
 using reg_self = caf::stateful_actor<registry_state, registry_impl::base>;
+
+/// Sets an entry's status, keeping the pending and processing counts current.
+inline void set_status(registry_state& st, entry& e, request_status s) {
+  auto add = [&](request_status x, int64_t n) {
+    if (x == request_status::pending)
+      st.pending += n;
+    else if (x == request_status::processing)
+      st.processing += n;
+  };
+  add(e.status, -1);
+  add(s, 1);
+  e.status = s;
+}
 
 /// Records what a row says of its request in the index (and the board's fingerprints).
 entry& remember(reg_self* self, const request_row& row, const fingerprint_t& fp);

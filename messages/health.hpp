@@ -44,6 +44,20 @@ typename Inspector::result_type inspect(Inspector& f, work_backlog& x) {
            x.oldest_task_wait_s, x.webhooks_waiting, x.oldest_webhook_wait_s);
 }
 
+/// What /platform/health says of the caller's client: whether it has a working key and callback
+/// hosts, and when a webhook last reached it (RFC 3339, empty: never).
+struct client_integration {
+  bool api_key = false;
+  bool callbacks = false;
+  std::string last_delivered_at;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, client_integration& x) {
+  return f(caf::meta::type_name("gp.client_integration"), x.api_key, x.callbacks,
+           x.last_delivered_at);
+}
+
 /// Answer of every long-lived actor to `status_atom`: its name, its state and details.
 struct status_report {
   std::string actor;

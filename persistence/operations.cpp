@@ -32,6 +32,11 @@ caf::expected<work_backlog> execute(db_session& s, const db::read_backlog&) {
   return run_on<work_backlog>(s, [](pqxx::connection& c) { return read_backlog(c); });
 }
 
+caf::expected<client_integration> execute(db_session& s, const db::read_client_integration& op) {
+  return run_on<client_integration>(
+    s, [&](pqxx::connection& c) { return read_client_integration(c, op.client_id); });
+}
+
 caf::expected<db::find_key::result> execute(db_session& s, const db::find_key& op) {
   return run_on<db::find_key::result>(s, [&](pqxx::connection& c) {
     return db::find_key::result{find_key_credentials(c, op.key_id)};

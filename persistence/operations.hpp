@@ -58,6 +58,12 @@ struct read_backlog {
   using result = work_backlog;
 };
 
+/// A client's key, callback hosts and last delivered webhook (/platform/health).
+struct read_client_integration {
+  std::string client_id;
+  using result = client_integration;
+};
+
 // --- Clients and keys -------------------------------------------------------------------------
 
 /// The key with this public id (authentication).
@@ -419,7 +425,7 @@ struct search_stac {
 
 /// Every operation the db_pool runs, in the order of its typed interface.
 using pool_operations = caf::detail::type_list<
-  migrate, check_readiness, read_backlog, find_key, list_clients, list_keys, create_key, revoke_key,
+  migrate, check_readiness, read_backlog, read_client_integration, find_key, list_clients, list_keys, create_key, revoke_key,
   callback_hosts, create_job, job_states, cancel_job, find_job, list_jobs, renew_leases,
   find_request, insert_request_group, write_request_state, fail_request, change_request,
   live_requests, list_requests, gather_outputs, refresh_progress, find_request_outputs,
@@ -437,6 +443,7 @@ namespace gp::persistence {
 caf::expected<db::migrate::result> execute(db_session& s, const db::migrate& op);
 caf::expected<db_health> execute(db_session& s, const db::check_readiness& op);
 caf::expected<work_backlog> execute(db_session& s, const db::read_backlog& op);
+caf::expected<client_integration> execute(db_session& s, const db::read_client_integration& op);
 caf::expected<db::find_key::result> execute(db_session& s, const db::find_key& op);
 caf::expected<db::list_clients::result> execute(db_session& s, const db::list_clients& op);
 caf::expected<db::list_keys::result> execute(db_session& s, const db::list_keys& op);
@@ -485,6 +492,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::migrate)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::migrate::result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::check_readiness)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::read_backlog)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::read_client_integration)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::find_key)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::find_key::result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::list_clients)

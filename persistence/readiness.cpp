@@ -28,7 +28,22 @@ SELECT (SELECT count(*) FROM app.tasks WHERE status IN ('pending', 'pending_retr
                  FROM platform.webhook_deliveries
                  WHERE status = 'pending' AND next_attempt_at <= now()), 0))sql";
 
+constexpr const char* integration = R"sql(
+SELECT EXISTS (SELECT 1 FROM platform.api_keys WHERE client_id = $1 AND revoked_at IS NULL
+               AND (expires_at IS NULL OR expires_at > now())),
+       coalesce((SELECT cardinality(callback_hosts) > 0 FROM platform.clients
+                 WHERE client_id = $1), false),
+       coalesce((SELECT to_char(delivered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+                 FROM platform.webhook_deliveries WHERE client_id = $1 AND status = 'delivered'
+                 ORDER BY delivered_at DESC LIMIT 1), ''))sql";
+
 }  // namespace
+
+client_integration read_client_integration(pqxx::connection& c, const std::string& client_id) {
+  pqxx::nontransaction tx{c};
+  auto r = tx.exec_params1(integration, client_id);
+  return {r[0].as<bool>(), r[1].as<bool>(), r[2].as<std::string>()};
+}
 
 work_backlog read_backlog(pqxx::connection& c) {
   pqxx::nontransaction tx{c};

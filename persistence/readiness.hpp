@@ -13,4 +13,7 @@ db_health check_readiness(pqxx::connection& c);
 /// partial index, so it costs in proportion to the backlog, not to the tables).
 work_backlog read_backlog(pqxx::connection& c);
 
+/// The client's integration as /platform/health shows it (three index lookups).
+client_integration read_client_integration(pqxx::connection& c, const std::string& client_id);
+
 }  // namespace gp::persistence

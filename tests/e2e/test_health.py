@@ -1,11 +1,14 @@
-"""GET /health's components (database, actors, queue, webhooks, storage) and its thresholds: a
+"""GET /platform/health (counts, average, webhook success, the caller's integration) and GET
+/health's components (database, actors, queue, webhooks, storage) and its thresholds: a
 crossed threshold makes the node degraded (200, with the reason). Unhealthy with 503 while the
 database is down is shown by test_readyz_cluster.py (it stops a cluster of its own)."""
 import json
+import time
 import unittest
 
-from gp_e2e import ServedTestCase, psql
-from test_platform import Api, setup_clients
+from gp_e2e import ServedTestCase, problem, psql
+from test_platform import Api, body, setup_clients
+from test_webhooks import FAST, ReceiverTestCase
 
 
 class Healthy(ServedTestCase):
@@ -58,6 +61,74 @@ class Degraded(ServedTestCase):
         self.assertGreaterEqual(q["tasks_waiting"], 1)
         self.assertTrue(any("tasks wait in the queue" in r for r in doc["reasons"]), doc)
         self.assertTrue(any("webhook deliveries wait" in r for r in doc["reasons"]), doc)
+
+
+class PlatformHealth(ReceiverTestCase):
+    server_args = FAST
+
+    def health(self, key=None):
+        st, _, doc = self.api.json("GET", "/platform/health", key=key)
+        self.assertEqual(st, 200, doc)
+        return doc
+
+    def test_counts_average_webhooks_and_the_callers_integration(self):
+        doc = self.health()
+        self.assertEqual((doc["component"], doc["status"]), ("platform_service", "healthy"), doc)
+        self.assertEqual(set(doc["metrics"]), {"pending_requests", "processing_requests",
+                                               "average_processing_seconds",
+                                               "webhook_success_rate"})
+        ddh = doc["ddh_integration"]
+        self.assertEqual((ddh["api_key_configured"], ddh["callback_url_configured"]), (True, True))
+        # A request that completes, with a callback to the receiver.
+        st, _, sub = self.api.json("POST", "/platform/submit", body(
+            dataset_id="health", request_type="vector", source_path="pt.csv",
+            callback_url=self.url("/health-hook")))
+        self.assertEqual(st, 202, sub)
+        self.assertEqual(self.api.wait(sub["request_id"])["status"], "completed")
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            doc = self.health()
+            if doc["ddh_integration"]["last_successful_webhook"]:
+                break
+            time.sleep(0.1)
+        self.assertRegex(doc["ddh_integration"]["last_successful_webhook"],
+                         r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        m = doc["metrics"]
+        self.assertEqual(m["webhook_success_rate"], 1.0, doc)
+        self.assertEqual((m["pending_requests"], m["processing_requests"]), (0, 0), doc)
+        self.assertIsInstance(m["average_processing_seconds"], (int, float))
+        # Another client: no callback hosts, no delivery yet.
+        other = self.health(self.keys["other"])["ddh_integration"]
+        self.assertIsNone(other["last_successful_webhook"])
+
+    def test_it_needs_a_key(self):
+        problem(self, self.srv.call("GET", "/platform/health"), 401, "unauthorized")
+
+
+class PlatformHealthCounts(ServedTestCase):
+    """Task workers paused: submitted requests stay pending, and are counted."""
+
+    server_args = ("--set", "workers.task_workers=0")
+    prepare = classmethod(lambda cls, url: setup_clients(url))
+
+    def test_pending_requests_are_counted(self):
+        api = Api(self, self.srv, self.keys["internal"])
+        folder = self.srv.storage + "/bronze/ddh"
+        import os
+        import shutil
+        os.makedirs(folder, exist_ok=True)
+        shutil.copy(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data",
+                                 "pt.csv"), folder)
+        for v in ("v1", "v2", "v3"):
+            st, _, sub = api.json("POST", "/platform/submit", body(
+                dataset_id="counted", version_id=v, request_type="vector", source_path="pt.csv"))
+            self.assertEqual(st, 202, sub)
+        st, _, doc = api.json("GET", "/platform/health")
+        self.assertEqual(st, 200, doc)
+        m = doc["metrics"]
+        self.assertEqual(m["pending_requests"] + m["processing_requests"], 3, doc)
+        self.assertIsNone(m["average_processing_seconds"])
+        self.assertEqual(doc["ddh_integration"]["callback_url_configured"], True)  # hooks.example.org
 
 
 if __name__ == "__main__":
