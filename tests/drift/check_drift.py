@@ -12,6 +12,8 @@
   actors/actor_types.hpp;
 - the request actor's state diagram (docs/actors/request.md) draws exactly the transitions of its
   table in actors/request_state.hpp (arrows to `ended`, allowed from every phase, aside);
+- every configuration key of app/config.cpp has its row in docs/configuration.md, with its
+  environment variable and its default, and the page lists no key the code does not have;
 - nothing under tests/, scripts/ or bench/ reads a path outside the repository (the folder
   beside the checkout or a machine path): a fresh clone must be able to run them.
 
@@ -205,9 +207,51 @@ def check_self_contained(root):
     return problems
 
 
+CONFIG_NUMBER = re.compile(r'\b(?:integer|flag)\(\s*"(\w+)",\s*"(\w+)",\s*([^,\s]+)')
+CONFIG_TEXT = re.compile(r'\btext\(\s*"(\w+)",\s*"(\w+)",\s*"((?:[^"\\]|\\.)*)"')
+CONFIG_OPTIONAL = re.compile(r'\boptional_text\(\s*"(\w+)",\s*"(\w+)"')
+CONFIG_ROW = re.compile(r"^\| (\w+) \| (\w+) \| `(GEOPLATFORM_\w+)` \| (`[^|]*`|[^|]*) \|", re.M)
+
+
+def check_config_table(root):
+    src = read(root, "app/config.cpp")
+    keys = {}
+    for m in CONFIG_NUMBER.finditer(src):
+        keys[(m.group(1), m.group(2))] = m.group(3)
+    for m in CONFIG_TEXT.finditer(src):
+        keys[(m.group(1), m.group(2))] = m.group(3).replace('\\"', '"')
+    for m in CONFIG_OPTIONAL.finditer(src):
+        keys[(m.group(1), m.group(2))] = ""
+    if not keys:
+        return ["app/config.cpp: no configuration keys were found"]
+    rows = {(m.group(1), m.group(2)): (m.group(3), m.group(4).strip())
+            for m in CONFIG_ROW.finditer(read(root, "docs/configuration.md"))}
+    problems = []
+    for (section, key), default in sorted(keys.items()):
+        name = "%s.%s" % (section, key)
+        if (section, key) not in rows:
+            problems.append("docs/configuration.md: the key %s has no row" % name)
+            continue
+        env, shown = rows[(section, key)]
+        want = "GEOPLATFORM_%s_%s" % (section.upper(), key.upper())
+        if env != want:
+            problems.append("docs/configuration.md: %s names %s, the code reads %s"
+                            % (name, env, want))
+        value = shown[1:-1] if shown.startswith("`") and shown.endswith("`") else shown
+        if default == "" and value in ("", '""', "empty"):
+            continue
+        if value != default:
+            problems.append("docs/configuration.md: %s defaults to %r there, %r in the code"
+                            % (name, value, default))
+    for section, key in sorted(set(rows) - set(keys)):
+        problems.append("docs/configuration.md: lists %s.%s, which app/config.cpp does not have"
+                        % (section, key))
+    return problems
+
+
 CHECKS = [check_schema_version, check_routes, check_health_members, check_failure_codes,
           check_architecture_links, check_interfaces_copy, check_request_phases,
-          check_self_contained]
+          check_config_table, check_self_contained]
 
 
 def problems_in(root):

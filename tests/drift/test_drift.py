@@ -12,6 +12,7 @@ from check_drift import problems_in
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 COPIED = ["README.md", "docs", "persistence/migrations", "actors", "messages", "io", "tests/e2e",
+          "app/config.cpp",
           "scripts", "bench"]
 
 
@@ -103,6 +104,17 @@ class Drift(unittest.TestCase):
         self.edit("actors/actor_types.hpp", "caf::reacts_to<work_atom>, status_reporting>;",
                   "caf::reacts_to<work_atom>, caf::reacts_to<tick_atom>, status_reporting>;")
         self.assert_one_problem("docs/architecture.md", "actor interfaces differs")
+
+    def test_a_config_key_without_its_row_or_with_another_default(self):
+        self.edit("app/config.cpp", 'integer("usage", "flush_ms", 5000,',
+                  'integer("usage", "flush_ms", 4000,')
+        self.assert_one_problem("docs/configuration.md", "usage.flush_ms defaults to '5000'")
+        self.edit("app/config.cpp", 'integer("usage", "flush_ms", 4000,',
+                  'integer("usage", "flush_every_ms", 5000,')
+        problems = problems_in(self.tmp)
+        self.assertEqual(len(problems), 2, problems)
+        self.assertIn("usage.flush_every_ms has no row", problems[0])
+        self.assertIn("lists usage.flush_ms, which", problems[1])
 
     def test_a_test_reading_the_folder_beside_the_checkout(self):
         with open(os.path.join(self.tmp, "tests", "e2e", "test_x.py"), "w") as f:
