@@ -271,7 +271,7 @@ void handle_admin_usage(edge_self* self, http_call call) {
     return call.reply(io::http::validation_problem(errors));
   // This node's own counts go in first, so the calls made just before are in the answer (other
   // nodes' within their flush interval).
-  flush_usage(self, [self, call, q, granularity = q.granularity] {
+  flush_usage(self, [self, call, q] {
     auto reply = call.reply;
     with_db(self, call, db::read_usage{q}, [reply, q](const db::read_usage::result& r) {
       auto rows = json::array();

@@ -28,7 +28,8 @@ using io::http::json_response;
 struct health_probe {
   io::http::responder reply;
   std::string version;
-  http_edge_options opts;
+  /// The [health] thresholds.
+  int64_t max_queue_depth = 0, max_webhook_backlog = 0, min_free_mib = 0;
   int pending = 0;
   json database = {{"status", "unknown"}};
   json actors = json::object();
@@ -52,24 +53,25 @@ struct health_probe {
   }
 
   void backlog(const work_backlog& b) {
-    bool queue_ok = b.tasks_waiting <= opts.health_max_queue_depth;
+    bool queue_ok = b.tasks_waiting <= max_queue_depth;
     queue = {{"status", queue_ok ? "ok" : "degraded"},
              {"tasks_waiting", b.tasks_waiting},
              {"tasks_running", b.tasks_running},
              {"oldest_task_wait_s", b.oldest_task_wait_s},
-             {"max_depth", opts.health_max_queue_depth}};
+             {"max_depth", max_queue_depth}};
     if (!queue_ok)
-      reasons.push_back(std::to_string(b.tasks_waiting) + " tasks wait in the queue (health." +
-                        "max_queue_depth " + std::to_string(opts.health_max_queue_depth) + ")");
-    bool hooks_ok = b.webhooks_waiting <= opts.health_max_webhook_backlog;
+      reasons.push_back(std::to_string(b.tasks_waiting) +
+                        " tasks wait in the queue (health.max_queue_depth " +
+                        std::to_string(max_queue_depth) + ")");
+    bool hooks_ok = b.webhooks_waiting <= max_webhook_backlog;
     webhooks = {{"status", hooks_ok ? "ok" : "degraded"},
                 {"waiting", b.webhooks_waiting},
                 {"oldest_due_wait_s", b.oldest_webhook_wait_s},
-                {"max_backlog", opts.health_max_webhook_backlog}};
+                {"max_backlog", max_webhook_backlog}};
     if (!hooks_ok)
       reasons.push_back(std::to_string(b.webhooks_waiting) +
                         " webhook deliveries wait (health.max_webhook_backlog " +
-                        std::to_string(opts.health_max_webhook_backlog) + ")");
+                        std::to_string(max_webhook_backlog) + ")");
   }
 
   void backlog_unavailable() {
@@ -89,15 +91,15 @@ struct health_probe {
                                          fs.f_frsize / (1024 * 1024));
     auto total_mib = static_cast<int64_t>(static_cast<unsigned long long>(fs.f_blocks) *
                                           fs.f_frsize / (1024 * 1024));
-    bool ok = free_mib >= opts.health_min_free_mib;
+    bool ok = free_mib >= min_free_mib;
     storage[name] = {{"status", ok ? "ok" : "degraded"},
                      {"free_mib", free_mib},
                      {"total_mib", total_mib},
-                     {"min_free_mib", opts.health_min_free_mib}};
+                     {"min_free_mib", min_free_mib}};
     if (!ok)
       reasons.push_back(std::string{"storage "} + name + " root has " + std::to_string(free_mib) +
                         " MiB free (health.min_free_mib " +
-                        std::to_string(opts.health_min_free_mib) + ")");
+                        std::to_string(min_free_mib) + ")");
   }
 
   void done() {
@@ -132,7 +134,9 @@ void handle_health(edge_self* self, http_call call) {
   auto probe = std::make_shared<health_probe>();
   probe->reply = call.reply;
   probe->version = self->state.opts.version;
-  probe->opts = self->state.opts;
+  probe->max_queue_depth = self->state.opts.health_max_queue_depth;
+  probe->max_webhook_backlog = self->state.opts.health_max_webhook_backlog;
+  probe->min_free_mib = self->state.opts.health_min_free_mib;
   const auto& p = self->state.peers;
   // Each answers (status_atom) with a status_report, whatever else its interface holds.
   using reporter = caf::typed_actor<status_reporting>;

@@ -36,15 +36,8 @@ int keys_rotate(const config& cfg, const key_rotate_args& args) {
     throw std::runtime_error{"--overlap: must be from 0 to 7776000 seconds (90 days)"};
   auto overlap = args.overlap_s >= 0 ? args.overlap_s : cfg.auth.key_rotation_overlap_s;
   auto c = open_current_schema(cfg);
-  persistence::key_rotation r;
-  io::generated_key key;
-  for (int attempt = 0; attempt < 5; ++attempt) {
-    key = io::generate_api_key();
-    r = persistence::rotate_api_key(*c, args.key_id, key.key_id, key.hash, args.expires_at,
-                                    overlap, cli_audit());
-    if (r.outcome != persistence::key_rotation::id_taken)
-      break;
-  }
+  auto [r, key] = persistence::rotate_generated_key(*c, args.key_id, args.expires_at, overlap,
+                                                   cli_audit(), io::generate_api_key);
   using k = persistence::key_rotation;
   switch (r.outcome) {
     case k::rotated: break;

@@ -1,5 +1,7 @@
 #include "persistence/admin_operations.hpp"
 
+#include <algorithm>
+
 #include <pqxx/pqxx>
 
 #include "persistence/audit.hpp"
@@ -28,15 +30,12 @@ caf::expected<db::update_client::result> execute(db_session& s, const db::update
 
 caf::expected<db::rotate_key::result> execute(db_session& s, const db::rotate_key& op) {
   return run_on<db::rotate_key::result>(s, [&](pqxx::connection& c) {
-    db::rotate_key::result out;
-    for (const auto& candidate : op.candidates) {
-      out.key = candidate;
-      out.rotation = rotate_api_key(c, op.key_id, candidate.key_id, candidate.hash,
-                                    op.expires_at, op.overlap_seconds, op.by);
-      if (out.rotation.outcome != key_rotation::id_taken)
-        break;
-    }
-    return out;
+    // The caller drew the candidates (keys are made in io/, which persistence does not use).
+    size_t next = 0;
+    auto drawn = [&] { return op.candidates.at(std::min(next++, op.candidates.size() - 1)); };
+    auto [rotation, key] = rotate_generated_key(c, op.key_id, op.expires_at, op.overlap_seconds,
+                                                op.by, drawn);
+    return db::rotate_key::result{std::move(rotation), std::move(key)};
   });
 }
 

@@ -96,4 +96,19 @@ key_rotation rotate_api_key(pqxx::connection& c, const std::string& key_id,
                             const std::string& expires_at, int64_t overlap_seconds,
                             const audit_context& by);
 
+/// rotate_api_key with successors drawn from `generate` (as create_generated_key): the first
+/// whose id is free (five tries). Returns the rotation and the key drawn last.
+template <class Generator>
+auto rotate_generated_key(pqxx::connection& c, const std::string& key_id,
+                          const std::string& expires_at, int64_t overlap_seconds,
+                          const audit_context& by, Generator generate) {
+  auto key = generate();
+  for (int attempt = 0;; ++attempt) {
+    auto r = rotate_api_key(c, key_id, key.key_id, key.hash, expires_at, overlap_seconds, by);
+    if (r.outcome != key_rotation::id_taken || attempt == 4)
+      return std::make_pair(std::move(r), key);
+    key = generate();
+  }
+}
+
 }  // namespace gp::persistence

@@ -246,6 +246,8 @@ class AdminApi(ServedTestCase):
         self.field(self.admin("POST", path, {"expires_at": "2001-01-01T00:00:00Z"}), "expires_at",
                    "in the future")
         self.field(self.admin("POST", path, {"replace": True}), "replace", "is not a known field")
+        self.field(self.admin("POST", path, raw=b"[1]",
+                              headers={"Content-Type": "application/json"}), "(body)")
         problem(self, self.admin("POST", "/admin/keys/zzzzzzzz/rotate"), 404, "not_found")
         # Nothing refused changed the key.
         self.assertEqual(self.whoami(made["key"]), 200)
@@ -326,6 +328,7 @@ class CommandLine(unittest.TestCase):
             (("clients", "show", "nobody"), "no client 'nobody'"),
             (("keys", "rotate", "zzzzzzzz"), "no key with id 'zzzzzzzz'"),
             (("keys", "rotate", "zzzzzzzz", "--expires-at", "soon"), "--expires-at"),
+            (("keys", "rotate", "zzzzzzzz", "--overlap", "-5"), "--overlap: must be from 0"),
             (("audit", "list", "--limit", "0"), "--limit"),
             (("usage", "--granularity", "week"), "--granularity: must be hour or day"),
             (("usage", "--from", "yesterday"), "--from"),
