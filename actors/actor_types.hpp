@@ -34,7 +34,7 @@ struct db_interface<caf::detail::type_list<Ops...>> {
 /// db_pool: every named persistence operation of persistence/operations.hpp
 /// (db::pool_operations: migrate, check_readiness, read_backlog, read_client_integration,
 /// find_key, list_clients, list_keys, create_key, revoke_key, callback_hosts, create_job, job_states, cancel_job, find_job,
-/// list_jobs, renew_leases, find_request, insert_request_group, write_request_state,
+/// list_jobs, renew_leases, find_request, read_request_events, insert_request_group, write_request_state,
 /// fail_request, change_request, live_requests, list_requests, gather_outputs,
 /// refresh_progress, find_request_outputs, list_layers, find_layer, read_items, read_item,
 /// stac_catalogue_version, list_stac_collections, find_stac_collection, find_stac_item,

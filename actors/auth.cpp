@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 
 #include "actors/db_pool.hpp"
+#include "actors/node_metrics.hpp"
 #include "io/crypto.hpp"
 #include "io/logging.hpp"
 #include "messages/atoms.hpp"
@@ -55,7 +56,7 @@ struct waiter {
   std::string key;
 };
 
-struct auth_state {
+struct auth_state : live_actor<actor_kind::auth> {
   db_pool_actor pool;
   auth_options opts;
   std::unordered_map<std::string, cache_entry> cache;
@@ -184,7 +185,8 @@ auth_actor::behavior_type auth(auth_self* self, db_pool_actor pool, auth_options
       auto& st = self->state;
       return status_report{"auth",
                            actor_state::running,
-                           {{"cached_keys", std::to_string(st.cache.size())},
+                           {{"mailbox", std::to_string(self->mailbox().size())},
+                            {"cached_keys", std::to_string(st.cache.size())},
                             {"cache_hits", std::to_string(st.hits)},
                             {"lookups", std::to_string(st.lookups)},
                             {"refused", std::to_string(st.refused)}}};

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/db_pool.hpp"
+#include "actors/node_metrics.hpp"
 #include "actors/sizing.hpp"
 #include "actors/task_worker.hpp"
 #include "io/jobs/registry.hpp"
@@ -65,7 +66,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct coremachine_state {
+struct coremachine_state : live_actor<actor_kind::coremachine> {
   db_pool_actor pool;
   engine_options opts;
   const io::jobs::registry* reg = nullptr;
@@ -383,7 +384,8 @@ coremachine_impl::behavior_type coremachine(core_self* self, db_pool_actor pool,
       auto& st = self->state;
       return status_report{"coremachine",
                            actor_state::running,
-                           {{"node_id", st.opts.node_id},
+                           {{"mailbox", std::to_string(self->mailbox().size())},
+                            {"node_id", st.opts.node_id},
                             {"workers", std::to_string(st.workers.size())},
                             {"jobs_created", std::to_string(st.submitted)},
                             {"end_events", std::to_string(st.finished)},

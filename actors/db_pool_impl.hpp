@@ -10,6 +10,7 @@
 #include <caf/all.hpp>
 
 #include "actors/actor_types.hpp"
+#include "actors/node_metrics.hpp"
 #include "io/logging.hpp"
 #include "messages/atoms.hpp"
 #include "messages/health.hpp"
@@ -30,7 +31,7 @@ struct types<caf::detail::type_list<Ops...>> {
     caf::typed_actor<typename caf::replies_to<Ops>::template with<typename Ops::result>...>;
 };
 
-struct worker_state {
+struct worker_state : live_actor<actor_kind::db_worker> {
   std::unique_ptr<persistence::db_session> session;
   uint64_t jobs = 0;
   uint64_t failures = 0;
@@ -65,7 +66,7 @@ worker(typename types<caf::detail::type_list<Ops...>>::worker::template stateful
 }
 
 template <class Worker>
-struct pool_state {
+struct pool_state : live_actor<actor_kind::db_pool> {
   std::vector<Worker> workers;
   std::vector<size_t> outstanding;
   uint64_t dispatched = 0;
@@ -116,7 +117,8 @@ pool(typename types<caf::detail::type_list<Ops...>>::pool_impl::template statefu
         busy += n;
       return status_report{"db_pool",
                            actor_state::running,
-                           {{"size", std::to_string(st.workers.size())},
+                           {{"mailbox", std::to_string(self->mailbox().size())},
+                            {"size", std::to_string(st.workers.size())},
                             {"outstanding", std::to_string(busy)},
                             {"dispatched", std::to_string(st.dispatched)}}};
     },

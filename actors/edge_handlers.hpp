@@ -38,6 +38,11 @@ void handle_health(edge_self* self, http_call call);
 /// and the caller's client's integration (actors/health_handlers.cpp).
 void handle_platform_health(edge_self* self, http_call call, const principal& who);
 
+// In actors/metrics_handlers.cpp:
+
+/// GET /metrics: the Prometheus text exposition (404 when metrics.enabled is false).
+void handle_metrics(edge_self* self, http_call call);
+
 /// POST /jobs/submit/{job_type}: 202 (new) or 200 (the same job exists).
 void handle_job_submit(edge_self* self, http_call call, const std::string& job_type,
                        const nlohmann::json& body);

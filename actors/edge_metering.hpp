@@ -5,13 +5,11 @@
 #include <functional>
 
 #include "actors/http_edge_state.hpp"
+#include "actors/route_table.hpp"
 #include "io/rate_limit.hpp"
 #include "messages/auth.hpp"
 
 namespace gp {
-
-/// What a route's answers add to its client's usage.
-enum class metered { none, submit, stac_search, download };
 
 /// Takes one call of `who`'s client from its budget of `cls`. When the budget is spent, answers
 /// 429 (problem+json, Retry-After and the RateLimit-Limit/-Remaining/-Reset fields), counts a

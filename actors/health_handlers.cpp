@@ -4,13 +4,12 @@
 #include <cmath>
 #include <memory>
 
-#include <sys/statvfs.h>
-
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
 #include "actors/db_pool.hpp"
 #include "actors/edge_handlers.hpp"
+#include "io/disk_usage.hpp"
 #include "io/http/problem.hpp"
 #include "io/http/server.hpp"
 #include "messages/atoms.hpp"
@@ -81,16 +80,14 @@ struct health_probe {
 
   /// Free space of one storage root (statvfs: what an unprivileged writer may use).
   void root(const char* name, const std::string& path) {
-    struct statvfs fs {};
-    if (path.empty() || ::statvfs(path.c_str(), &fs) != 0) {
+    auto space = io::space_of(path);
+    if (!space) {
       storage[name] = {{"status", "unavailable"}, {"path", path}};
       reasons.push_back(std::string{"storage "} + name + " root cannot be read");
       return;
     }
-    auto free_mib = static_cast<int64_t>(static_cast<unsigned long long>(fs.f_bavail) *
-                                         fs.f_frsize / (1024 * 1024));
-    auto total_mib = static_cast<int64_t>(static_cast<unsigned long long>(fs.f_blocks) *
-                                          fs.f_frsize / (1024 * 1024));
+    auto free_mib = space->free_bytes / (1024 * 1024);
+    auto total_mib = space->total_bytes / (1024 * 1024);
     bool ok = free_mib >= min_free_mib;
     storage[name] = {{"status", ok ? "ok" : "degraded"},
                      {"free_mib", free_mib},

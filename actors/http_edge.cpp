@@ -1,5 +1,7 @@
 #include "actors/http_edge.hpp"
 
+#include <cmath>
+
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
@@ -7,7 +9,10 @@
 #include "actors/admin_handlers.hpp"
 #include "actors/edge_handlers.hpp"
 #include "actors/edge_metering.hpp"
+#include "actors/node_metrics.hpp"
+#include "actors/openapi.hpp"
 #include "actors/features_handlers.hpp"
+#include "actors/route_table.hpp"
 #include "actors/stac_handlers.hpp"
 #include "actors/webhook_handlers.hpp"
 #include "io/crypto.hpp"
@@ -28,131 +33,45 @@ namespace {
 using namespace std::chrono_literals;
 using io::http::problem;
 using io::http::route_access;
+using namespace routing;
 
-enum route : int {
-  livez,
-  readyz,
-  whoami,
-  health,
-  admin_clients,
-  admin_keys,
-  admin_create_key,
-  admin_revoke_key,
-  job_submit,
-  job_list,
-  job_get,
-  job_cancel,
-  platform_submit,
-  platform_status,
-  platform_list,
-  platform_cancel,
-  platform_retry,
-  features_landing,
-  features_conformance,
-  features_collections,
-  features_collection,
-  features_items,
-  features_item,
-  data_download,
-  data_file,
-  data_mosaic,
-  stac_landing,
-  stac_conformance,
-  stac_queryables,
-  stac_collections,
-  stac_collection,
-  stac_schema,
-  stac_items,
-  stac_item,
-  stac_search_get,
-  stac_search_post,
-  request_webhooks,
-  webhook_get,
-  webhook_test,
-  admin_webhooks,
-  admin_redeliver,
-  admin_rotate_secret,
-  admin_create_client,
-  admin_get_client,
-  admin_patch_client,
-  admin_rotate_key,
-  admin_audit,
-  admin_usage,
-  platform_health,
+/// The responder of a call while it is observed: on its answer it adds the call to the node's
+/// HTTP metrics and names the route and client for the server's log line of the call (written
+/// once the answer is), then passes the answer on. The client is set once the key is known.
+struct observed_reply {
+  io::http::responder inner;
+  int route;
+  bool metrics, access_log;
+  std::chrono::steady_clock::time_point started;
+  std::string method, client;
+
+  void operator()(io::http::response r) {
+    auto seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (metrics)
+      node_metrics::get().http_call(route, method, r.status, seconds);
+    if (access_log) {
+      r.log_route = route < routing::route_count ? routing::route_table[route].pattern
+                                                 : "unmatched";
+      r.log_client = client;
+    }
+    inner(std::move(r));
+  }
 };
 
-/// One row of the route table: method, path pattern, id, who may call, whether it takes a body,
-/// the budget its calls count against, and what its answers add to the caller's usage.
-struct route_def {
-  const char* method;
-  const char* pattern;
-  route id;
-  route_access access;
-  bool json_body;
-  io::rate_class budget = io::rate_class::none;
-  metered usage = metered::none;
-};
+/// Makes `call` counted and logged as a call of `route` (when either is on).
+void observe(edge_self* self, http_call& call, int route) {
+  const auto& o = self->state.opts;
+  if (!o.metrics && !o.access_log)
+    return;
+  call.reply = observed_reply{std::move(call.reply), route, o.metrics, o.access_log,
+                              std::chrono::steady_clock::now(), call.req.method, {}};
+}
 
-// One route a line, however long.
-// clang-format off
-constexpr route_def route_table[] = {
-  {"GET", "/livez", livez, route_access::open, false},
-  {"GET", "/readyz", readyz, route_access::open, false},
-  {"GET", "/platform/whoami", whoami, route_access::any_key, false},
-  {"GET", "/health", health, route_access::any_key, false},
-  {"GET", "/admin/clients", admin_clients, route_access::admin, false},
-  {"GET", "/admin/keys", admin_keys, route_access::admin, false},
-  {"POST", "/admin/keys", admin_create_key, route_access::admin, true},
-  {"DELETE", "/admin/keys/{key_id}", admin_revoke_key, route_access::admin, false},
-  {"POST", "/jobs/submit/{job_type}", job_submit, route_access::admin, true},
-  {"GET", "/jobs", job_list, route_access::admin, false},
-  {"GET", "/jobs/{job_id}", job_get, route_access::admin, false},
-  {"DELETE", "/jobs/{job_id}", job_cancel, route_access::admin, false},
-  {"POST", "/platform/submit", platform_submit, route_access::platform, true, io::rate_class::submit, metered::submit},
-  {"GET", "/platform/status/{request_id}", platform_status, route_access::platform, false, io::rate_class::read},
-  {"GET", "/platform/requests", platform_list, route_access::platform, false, io::rate_class::read},
-  {"DELETE", "/platform/requests/{request_id}", platform_cancel, route_access::platform, false, io::rate_class::read},
-  {"POST", "/platform/requests/{request_id}/retry", platform_retry, route_access::platform, false, io::rate_class::submit},
-  {"GET", "/features", features_landing, route_access::any_key, false, io::rate_class::read},
-  {"GET", "/features/conformance", features_conformance, route_access::any_key, false, io::rate_class::read},
-  {"GET", "/features/collections", features_collections, route_access::any_key, false, io::rate_class::read},
-  {"GET", "/features/collections/{cid}", features_collection, route_access::any_key, false, io::rate_class::read},
-  {"GET", "/features/collections/{cid}/items", features_items, route_access::any_key, false, io::rate_class::read},
-  {"GET", "/features/collections/{cid}/items/{fid}", features_item, route_access::any_key, false, io::rate_class::read},
-  {"GET", "/platform/data/{request_id}/download", data_download, route_access::any_key, false, io::rate_class::read, metered::download},
-  {"GET", "/platform/data/{request_id}/files/{name}", data_file, route_access::any_key, false, io::rate_class::read, metered::download},
-  {"GET", "/platform/data/{request_id}/mosaic.json", data_mosaic, route_access::any_key, false, io::rate_class::read, metered::download},
-  {"GET", "/platform/stac", stac_landing, route_access::any_key, false, io::rate_class::read},
-  {"GET", "/platform/stac/conformance", stac_conformance, route_access::any_key, false, io::rate_class::read},
-  {"GET", "/platform/stac/queryables", stac_queryables, route_access::any_key, false, io::rate_class::read},
-  {"GET", "/platform/stac/collections", stac_collections, route_access::any_key, false, io::rate_class::read},
-  {"GET", "/platform/stac/collections/{cid}", stac_collection, route_access::any_key, false, io::rate_class::read},
-  {"GET", "/platform/stac/collections/{cid}/queryables", stac_schema, route_access::any_key, false, io::rate_class::read},
-  {"GET", "/platform/stac/collections/{cid}/items", stac_items, route_access::any_key, false, io::rate_class::read},
-  {"GET", "/platform/stac/collections/{cid}/items/{iid}", stac_item, route_access::any_key, false, io::rate_class::read},
-  {"GET", "/platform/stac/search", stac_search_get, route_access::any_key, false, io::rate_class::read, metered::stac_search},
-  {"POST", "/platform/stac/search", stac_search_post, route_access::any_key, true, io::rate_class::read, metered::stac_search},
-  {"GET", "/platform/requests/{request_id}/webhooks", request_webhooks, route_access::platform, false, io::rate_class::read},
-  {"GET", "/platform/webhooks/{delivery_id}", webhook_get, route_access::platform, false, io::rate_class::read},
-  {"POST", "/platform/webhooks/test", webhook_test, route_access::platform, true, io::rate_class::read},
-  {"GET", "/admin/webhooks", admin_webhooks, route_access::admin, false},
-  {"POST", "/admin/webhooks/{delivery_id}/redeliver", admin_redeliver, route_access::admin, false},
-  {"POST", "/admin/clients/{client_id}/rotate-secret", admin_rotate_secret, route_access::admin, false},
-  {"POST", "/admin/clients", admin_create_client, route_access::admin, true},
-  {"GET", "/admin/clients/{client_id}", admin_get_client, route_access::admin, false},
-  {"PATCH", "/admin/clients/{client_id}", admin_patch_client, route_access::admin, true},
-  {"POST", "/admin/keys/{key_id}/rotate", admin_rotate_key, route_access::admin, false},
-  {"GET", "/admin/audit", admin_audit, route_access::admin, false},
-  {"GET", "/admin/usage", admin_usage, route_access::admin, false},
-  {"GET", "/platform/health", platform_health, route_access::any_key, false},
-};
-// clang-format on
-
-const route_def& definition(int id) {
-  for (const auto& r : route_table)
-    if (r.id == id)
-      return r;
-  return route_table[0];
+/// Names the client of an observed call in its log line.
+void observed_client(http_call& call, const principal& who) {
+  if (auto* o = call.reply.target<observed_reply>())
+    o->client = who.client_id;
 }
 
 io::http::router make_router() {
@@ -246,6 +165,13 @@ void run(edge_self* self, http_call call, const route_def& def, const principal&
     case admin_audit: return handle_admin_audit(self, std::move(call));
     case admin_usage: return handle_admin_usage(self, std::move(call));
     case platform_health: return handle_platform_health(self, std::move(call), who);
+    case metrics: return handle_metrics(self, std::move(call));
+    case openapi: {
+      io::http::response r;
+      r.content_type = "application/vnd.oai.openapi+json;version=3.1";
+      r.body = openapi_json(self->state.opts.version);
+      return call.reply(std::move(r));
+    }
   }
 }
 
@@ -258,7 +184,8 @@ int64_t clock_ns(edge_self* self) {
 /// Authorises an authenticated call for its route and runs it, or answers 403.
 void admit(edge_self* self, http_call call, const route_def& def, const principal& who,
            const std::map<std::string, std::string>& params) {
-  if (auto why = io::http::authorize(who, def.access, call.req.method, call.req.path)) {
+  observed_client(call, who);
+  if (auto why = io::http::authorize(who, def.who, call.req.method, call.req.path)) {
     ++self->state.refused;
     GP_LOG_INFO("http_edge: 403 for key {}: {} cid={}", who.key_id, *why,
                 call.req.correlation_id);
@@ -314,6 +241,7 @@ void dispatch(edge_self* self, http_call call) {
   ++st.calls;
   auto m = st.routes.match(call.req.method, call.req.path);
   using kind = io::http::route_match::kind;
+  observe(self, call, m.result == kind::found ? m.route : node_metrics::unmatched_route);
   if (m.result == kind::not_found)
     return call.reply(problem(404, "not_found", "no route for " + call.req.path));
   if (m.result == kind::method_not_allowed) {
@@ -323,7 +251,7 @@ void dispatch(edge_self* self, http_call call) {
     return call.reply(std::move(r));
   }
   const auto& def = definition(m.route);
-  bool open = def.access == route_access::open ||
+  bool open = def.who == route_access::open ||
               ((def.id == health || def.id == platform_health) && !st.opts.health_requires_key);
   if (open)
     return run(self, std::move(call), def, principal{}, m.params);

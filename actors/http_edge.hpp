@@ -58,6 +58,10 @@ struct http_edge_options {
   /// Usage counting: on, and how often what was counted is added to the database.
   bool usage = true;
   std::chrono::milliseconds usage_flush{5000};
+  /// GET /metrics and the per-call counters behind it (off: 404, nothing counted per call).
+  bool metrics = true;
+  /// One structured log line per answered call (event "http").
+  bool access_log = true;
 };
 
 /// The actors the edge talks to.

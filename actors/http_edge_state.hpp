@@ -13,6 +13,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/http_edge.hpp"
+#include "actors/node_metrics.hpp"
 #include "io/bounded_map.hpp"
 #include "io/deadlines.hpp"
 #include "io/rate_limit.hpp"
@@ -34,7 +35,7 @@ struct usage_meter {
   std::vector<persistence::usage_delta> unflushed;
 };
 
-struct http_edge_state {
+struct http_edge_state : live_actor<actor_kind::http_edge> {
   std::shared_ptr<io::http::server> server;
   io::http::router routes;
   edge_peers peers;

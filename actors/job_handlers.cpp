@@ -61,7 +61,9 @@ void handle_job_submit(edge_self* self, http_call call, const std::string& job_t
       [reply, base](const job_submission& s) {
         auto url = base + "/jobs/" + s.job_id;
         auto r = json_response(s.created ? 202 : 200,
-                               {{"job_id", s.job_id}, {"status", s.status}, {"status_url", url}});
+                               {{"job_id", s.job_id},
+                                {"status", std::string{name_of(s.status)}},
+                                {"status_url", url}});
         r.headers.emplace_back("Location", url);
         reply(std::move(r));
       },

@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include "actors/db_pool.hpp"
+#include "actors/node_metrics.hpp"
 #include "io/logging.hpp"
 #include "messages/atoms.hpp"
 #include "messages/errors.hpp"
@@ -14,7 +15,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct migrator_state {
+struct migrator_state : live_actor<actor_kind::migrator> {
   actor_state state = actor_state::pending;
   std::string last_error;
   int64_t version = 0;
@@ -61,7 +62,8 @@ migrator_impl::behavior_type migrator(
       auto& st = self->state;
       return status_report{"migrator",
                            st.state,
-                           {{"schema_version", std::to_string(st.version)},
+                           {{"mailbox", std::to_string(self->mailbox().size())},
+                            {"schema_version", std::to_string(st.version)},
                             {"attempts", std::to_string(st.attempts)},
                             {"last_error", st.last_error}}};
     },

@@ -72,11 +72,45 @@ io::http::response registry_failure(const caf::error& err) {
 
 }  // namespace
 
+namespace {
+
+/// The status body of `v` with its stored history as `events` (detail=full).
+void answer_with_history(edge_self* self, io::http::responder reply, const request_view& v) {
+  self->request(self->state.peers.pool, self->state.opts.db_timeout,
+                db::read_request_events{v.request_id})
+    .then(
+      [self, reply, v](const db::read_request_events::result& res) {
+        auto body = io::http::status_body(v, self->state.opts.public_base_url,
+                                          v.estimated_completion);
+        body["events"] = io::http::history_body(v, res.events);
+        auto r = json_response(200, body);
+        if (!is_terminal(v.status))
+          r.headers.emplace_back("Retry-After", retry_after(v.estimated_completion));
+        reply(std::move(r));
+      },
+      [reply](const caf::error& err) { reply(failure_response(err)); });
+}
+
+}  // namespace
+
 void handle_platform_status(edge_self* self, http_call call, const principal& who,
                             const std::string& id) {
   auto reply = call.reply;
   if (!is_request_id(id))
     return reply(problem(404, "not_found", "no request " + id));
+  bool full = false;
+  if (auto detail = io::http::query_param(call.req.query, "detail")) {
+    if (*detail != "full")
+      return reply(io::http::validation_problem(
+        {{"detail", "must be full (the status with its event history) or left out"}}));
+    full = true;
+  }
+  if (full)
+    return self
+      ->request(self->state.peers.registry, self->state.opts.request_timeout, query_atom_v, id,
+                client_scope(who))
+      .then([self, reply](const request_view& v) { answer_with_history(self, reply, v); },
+            [reply](const caf::error& err) { reply(registry_failure(err)); });
   // The latest view its actor published (or the registry, for ended ones), rendered once. An
   // ended request with a callback is asked for: its callback_status moves after it ended.
   if (const auto& board = self->state.peers.board)

@@ -303,7 +303,11 @@ registry_impl::behavior_type registry_fn(reg_self* self, registry_options opts,
         self, id, client, "pending or processing requests can be cancelled",
         db::change_request::cancel,
         [=](const request_row& row) {
+          std::optional<request_status> from;
+          if (auto i = self->state.index.find(id); i != self->state.index.end())
+            from = i->second.status;
           auto& e = remember(self, row, digest(io::requests::stored_fingerprint(row)));
+          note_request_transition(io::requests::view_of(row), from);
           if (e.actor)
             self->send(e.actor, cancel_atom_v);
           // Their watchers (the actor, if it did not hear of the cancel yet) learn that its
@@ -321,6 +325,7 @@ registry_impl::behavior_type registry_fn(reg_self* self, registry_options opts,
         db::change_request::retry,
         [=](const request_row& row) {
           auto& e = remember(self, row, digest(io::requests::stored_fingerprint(row)));
+          note_request_transition(io::requests::view_of(row), request_status::failed);
           // Polls see the re-opened request at once, before its actor publishes.
           self->state.board->publish(std::make_shared<const request_view>(io::requests::view_of(row)));
           start_actor(self, e, row);
@@ -410,7 +415,8 @@ registry_impl::behavior_type registry_fn(reg_self* self, registry_options opts,
       auto& st = self->state;
       status_report report{"registry",
                            st.rehydrated ? actor_state::running : actor_state::resuming,
-                           {{"known_requests", std::to_string(st.index.size())},
+                           {{"mailbox", std::to_string(self->mailbox().size())},
+                            {"known_requests", std::to_string(st.index.size())},
                             {"live_actors", std::to_string(st.live_actors)},
                             {"created", std::to_string(st.created)},
                             {"repeats", std::to_string(st.repeats)},

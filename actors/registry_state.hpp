@@ -11,6 +11,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/node_metrics.hpp"
 #include "actors/registry.hpp"
 #include "actors/status_board.hpp"
 #include "messages/requests.hpp"
@@ -62,7 +63,7 @@ struct average {
   int samples = 0;
 };
 
-struct registry_state {
+struct registry_state : live_actor<actor_kind::registry> {
   registry_options opts;
   std::shared_ptr<request_options> request_opts;
   request_supervisor_actor supervisor;

@@ -11,6 +11,7 @@
 
 #include <caf/stateful_actor.hpp>
 
+#include "actors/node_metrics.hpp"
 #include "actors/request.hpp"
 #include "messages/jobs.hpp"
 #include "messages/requests.hpp"
@@ -110,7 +111,7 @@ struct write_in_flight {
 };
 
 /// Kept lean: one of these lives per live request.
-struct request_state {
+struct request_state : live_actor<actor_kind::request> {
   std::shared_ptr<const request_options> opts;
   /// The stored state, as published on the status board: immutable, replaced on every change.
   /// It holds the request's spec (source, processing_config) as stored.

@@ -7,6 +7,7 @@
 #include <caf/all.hpp>
 
 #include "actors/db_pool.hpp"
+#include "actors/node_metrics.hpp"
 #include "actors/sizing.hpp"
 #include "io/requests/snapshot_codec.hpp"
 #include "io/logging.hpp"
@@ -21,7 +22,7 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-struct supervisor_state {
+struct supervisor_state : live_actor<actor_kind::request_supervisor> {
   std::shared_ptr<const request_options> opts;
   supervisor_options sup;
   /// Live children: actor address → request id.
@@ -145,6 +146,9 @@ void give_up(sup_self* self, const std::string& id, size_t crashes) {
     .then(
       [=](const db::find_request::result& found) {
         self->state.crashes.erase(id);
+        if (found.row && found.row->status == request_status::failed &&
+            found.row->error_code == "request_actor_crashed")
+          note_request_transition(io::requests::view_of(*found.row), std::nullopt);
         if (found.row)
           self->send(self->state.opts->registry, ended_atom_v, io::requests::view_of(*found.row));
         drop_pending(self, id, found.row);
@@ -229,7 +233,8 @@ request_supervisor_impl::behavior_type supervisor(sup_self* self,
       auto& st = self->state;
       return status_report{"request_supervisor",
                            actor_state::running,
-                           {{"live_requests", std::to_string(st.children.size())},
+                           {{"mailbox", std::to_string(self->mailbox().size())},
+                            {"live_requests", std::to_string(st.children.size())},
                             {"started", std::to_string(st.started)},
                             {"restarted", std::to_string(st.restarted)},
                             {"given_up", std::to_string(st.given_up)}}};

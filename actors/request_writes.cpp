@@ -69,7 +69,10 @@ void stored(req_self* self, const persistence::stored_times& times) {
   v.started_at = times.started_at;
   v.completed_at = times.completed_at;
   v.state_version = st.version;
+  auto from = view_of(self).status;
   publish(self, std::move(v));
+  if (view_of(self).status != from)
+    note_request_transition(view_of(self), from);
   self->send(st.opts->registry, moved_atom_v, view_of(self).request_id, view_of(self).status,
              st.version);
   w->then();

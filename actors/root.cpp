@@ -6,6 +6,7 @@
 
 #include "actors/db_pool.hpp"
 #include "actors/migrator.hpp"
+#include "actors/node_metrics.hpp"
 #include "actors/request.hpp"
 #include "io/jobs/registry.hpp"
 #include "io/logging.hpp"
@@ -25,7 +26,7 @@ struct child {
   bool alive = true;
 };
 
-struct root_state {
+struct root_state : live_actor<actor_kind::root> {
   root_options opts;
   /// In stop order: the edge first (no new work), the pool last (in-flight work needs it).
   std::deque<child> children;
@@ -173,7 +174,8 @@ root_actor::behavior_type root(root_self* self, root_options opts,
         alive += c.alive ? 1 : 0;
       return status_report{"root",
                            st.stopping ? actor_state::stopping : actor_state::running,
-                           {{"children_alive", std::to_string(alive)}}};
+                           {{"mailbox", std::to_string(self->mailbox().size())},
+                            {"children_alive", std::to_string(alive)}}};
     },
   };
 }

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/db_pool.hpp"
+#include "actors/node_metrics.hpp"
 #include "io/http/request_codec.hpp"
 #include "io/logging.hpp"
 #include "io/stac/publication.hpp"
@@ -17,7 +18,7 @@ namespace {
 
 using json = nlohmann::json;
 
-struct stac_catalog_state {
+struct stac_catalog_state : live_actor<actor_kind::stac_catalog> {
   stac_catalog_options opts;
   /// The catalogue version last read from PostgreSQL (-1: not yet).
   int64_t seen_version = -1;
@@ -183,7 +184,8 @@ stac_catalog_impl::behavior_type stac_catalog(catalog_self* self, stac_catalog_o
       auto& st = self->state;
       return status_report{"stac_catalog",
                            actor_state::running,
-                           {{"finalised", std::to_string(st.finalised)},
+                           {{"mailbox", std::to_string(self->mailbox().size())},
+                            {"finalised", std::to_string(st.finalised)},
                             {"failures", std::to_string(st.failed)},
                             {"generation", std::to_string(st.opts.generation->load())},
                             {"catalogue_version", std::to_string(st.seen_version)}}};

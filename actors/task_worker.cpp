@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/db_pool.hpp"
+#include "actors/node_metrics.hpp"
 #include "io/jobs/registry.hpp"
 #include "io/logging.hpp"
 #include "messages/atoms.hpp"
@@ -21,7 +22,7 @@ namespace {
 using namespace std::chrono_literals;
 using json = nlohmann::json;
 
-struct worker_state {
+struct worker_state : live_actor<actor_kind::task_worker> {
   std::unique_ptr<persistence::db_session> db;
   engine_options opts;
   const io::jobs::registry* reg = nullptr;
@@ -119,7 +120,14 @@ run_result execute(worker_self* self, const persistence::claimed_task& t,
     r.message = "asked to stop before it started";
     return r;
   }
+  auto& metrics = node_metrics::get();
+  if (t.attempt > 1)
+    metrics.task_retried(t.task_type);
+  auto started = std::chrono::steady_clock::now();
   auto r = run_handler(self, t, rt);
+  metrics.task_ended(
+    t.task_type, r.ok,
+    std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   ++st.ran;
   return r;
 }
@@ -282,7 +290,7 @@ task_worker_impl::behavior_type task_worker(worker_self* self, coremachine_actor
   };
 }
 
-struct keeper_state {
+struct keeper_state : live_actor<actor_kind::lease_keeper> {
   db_pool_actor pool;
   engine_options opts;
   std::map<int64_t, running_task> running;
@@ -373,7 +381,8 @@ lease_keeper_impl::behavior_type lease_keeper(keeper_self* self, db_pool_actor p
     [=](status_atom) {
       return status_report{"lease_keeper",
                            actor_state::running,
-                           {{"running_tasks", std::to_string(self->state.running.size())},
+                           {{"mailbox", std::to_string(self->mailbox().size())},
+                            {"running_tasks", std::to_string(self->state.running.size())},
                             {"renewals", std::to_string(self->state.renewals)}}};
     },
   };

@@ -8,6 +8,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/node_metrics.hpp"
 #include "actors/webhook_dispatcher.hpp"
 #include "io/http/submit_codec.hpp"
 #include "io/logging.hpp"
@@ -26,7 +27,7 @@ using namespace std::chrono_literals;
 /// How long a delivery actor stays without work before offering to stop.
 constexpr auto idle_after = 60s;
 
-struct webhook_delivery_state {
+struct webhook_delivery_state : live_actor<actor_kind::webhook_delivery> {
   webhook_dispatcher_actor dispatcher;
   std::string host;
   std::shared_ptr<const webhook_options> opts;

@@ -5,6 +5,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/node_metrics.hpp"
 #include "io/logging.hpp"
 #include "messages/atoms.hpp"
 #include "messages/errors.hpp"
@@ -20,7 +21,7 @@ using namespace std::chrono_literals;
 constexpr size_t flush_batch = 256;
 constexpr auto flush_delay = 20ms;
 
-struct webhook_dispatcher_state {
+struct webhook_dispatcher_state : live_actor<actor_kind::webhook_dispatcher> {
   std::shared_ptr<const webhook_options> opts;
   /// Claims handed to delivery actors and not yet reported, per host (all of them: claim_of).
   std::map<std::string, size_t> held;
@@ -151,6 +152,26 @@ webhook_delivery_actor host_actor(dispatcher_self* self, const std::string& host
   return a;
 }
 
+/// Counts an outcome in the status report and the node's metrics (a claim given back
+/// unattempted is no attempt of the delivery).
+void count_outcome(webhook_dispatcher_state& st, const delivery_outcome& o) {
+  auto& metrics = node_metrics::get();
+  if (!o.attempted)
+    return metrics.webhook_attempt(webhook_outcome::given_back);
+  switch (o.status) {
+    case delivery_status::delivered:
+      ++st.delivered;
+      return metrics.webhook_attempt(webhook_outcome::delivered);
+    case delivery_status::pending:
+      ++st.retried;
+      return metrics.webhook_attempt(webhook_outcome::retry);
+    default:
+      ++st.gave_up;
+      return metrics.webhook_attempt(o.status == delivery_status::dead ? webhook_outcome::dead
+                                                                       : webhook_outcome::failed);
+  }
+}
+
 /// Hands claimed deliveries to their hosts' actors; a host already holding busy_at +
 /// claim_share gives the rest back unattempted (a safety net: claims skip busy hosts and take at
 /// most claim_share of one host, so it holds fewer).
@@ -161,6 +182,7 @@ void dispatch(dispatcher_self* self, std::vector<claimed_delivery> claimed) {
     auto& held = st.held[d.host];
     if (held >= busy_at(st) + claim_share(st) || st.stopping) {
       ++st.given_back;
+      node_metrics::get().webhook_attempt(webhook_outcome::given_back);
       add_outcome(self, io::webhooks::give_back(d));
       continue;
     }
@@ -299,11 +321,7 @@ webhook_dispatcher_impl::behavior_type webhook_dispatcher(dispatcher_self* self,
         freed = release_client(st, c->second.first) || freed;
         st.claim_of.erase(c);
       }
-      switch (o.status) {
-        case delivery_status::delivered: ++st.delivered; break;
-        case delivery_status::pending: ++st.retried; break;
-        default: ++st.gave_up; break;
-      }
+      count_outcome(self->state, o);
       add_outcome(self, std::move(o));
       if ((freed && st.more_due) || (st.last_full && capacity(st) >= st.opts->concurrency / 2))
         claim(self);
@@ -323,7 +341,8 @@ webhook_dispatcher_impl::behavior_type webhook_dispatcher(dispatcher_self* self,
       auto& st = self->state;
       return status_report{"webhook_dispatcher",
                            actor_state::running,
-                           {{"enabled", st.opts->enabled ? "true" : "false"},
+                           {{"mailbox", std::to_string(self->mailbox().size())},
+                            {"enabled", st.opts->enabled ? "true" : "false"},
                             {"holding", std::to_string(st.claim_of.size())},
                             {"hosts", std::to_string(st.hosts.size())},
                             {"claimed", std::to_string(st.claimed)},

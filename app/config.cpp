@@ -320,6 +320,11 @@ const std::vector<key_spec>& config_keys() {
     text("log", "level", "info", "Log level.",
          {"trace", "debug", "info", "warn", "error", "off"}),
     text("log", "format", "text", "Log line format: human text or JSON lines.", {"text", "json"}),
+    flag("log", "access", true,
+         "One line per answered HTTP call (event http: correlation id, client, route, status, "
+         "duration), at info."),
+    flag("metrics", "enabled", true,
+         "Whether GET /metrics answers and HTTP calls are counted for it."),
   };
   return keys;
 }
@@ -487,7 +492,8 @@ config config_loader::build() const {
                        ": must be more than four times webhooks.timeout_ms (" +
                        std::to_string(c.webhooks.timeout_ms) +
                        "): a claim may wait for three attempts of its host before its own"};
-  c.log = {strs.at("log.level"), strs.at("log.format")};
+  c.log = {strs.at("log.level"), strs.at("log.format"), b("log.access")};
+  c.metrics = {b("metrics.enabled")};
   return c;
 }
 

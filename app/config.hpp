@@ -120,7 +120,11 @@ struct config {
   struct log_t {
     std::string level;
     std::string format;
+    bool access;
   } log;
+  struct metrics_t {
+    bool enabled;
+  } metrics;
 };
 
 /// Where a value came from (shown by `geoplatform config show`).

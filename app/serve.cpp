@@ -131,6 +131,8 @@ root_options root_options_of(const config& cfg) {
   o.edge.read_per_minute = cfg.rate_limits.read_per_minute;
   o.edge.tiles_per_minute = cfg.rate_limits.tiles_per_minute;
   o.edge.usage = cfg.usage.enabled;
+  o.edge.metrics = cfg.metrics.enabled;
+  o.edge.access_log = cfg.log.access;
   o.edge.health_max_queue_depth = cfg.health.max_queue_depth;
   o.edge.health_max_webhook_backlog = cfg.health.max_webhook_backlog;
   o.edge.health_min_free_mib = cfg.health.min_free_mib;
@@ -143,6 +145,7 @@ root_options root_options_of(const config& cfg) {
 
 io::http::server_options server_options_of(const config& cfg) {
   io::http::server_options o;
+  o.access_log = cfg.log.access;
   o.address = cfg.http.listen_address;
   o.port = static_cast<uint16_t>(cfg.http.port);
   o.threads = cfg.http.io_threads;

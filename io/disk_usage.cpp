@@ -1,5 +1,7 @@
 #include "io/disk_usage.hpp"
 
+#include <sys/statvfs.h>
+
 #include <filesystem>
 
 namespace gp::io {
@@ -30,6 +32,15 @@ int64_t bytes_under(const std::string& path) {
     }
   }
   return total;
+}
+
+std::optional<disk_space> space_of(const std::string& path) {
+  struct statvfs fs {};
+  if (path.empty() || ::statvfs(path.c_str(), &fs) != 0)
+    return std::nullopt;
+  return disk_space{
+    static_cast<int64_t>(static_cast<unsigned long long>(fs.f_bavail) * fs.f_frsize),
+    static_cast<int64_t>(static_cast<unsigned long long>(fs.f_blocks) * fs.f_frsize)};
 }
 
 }  // namespace gp::io

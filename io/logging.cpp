@@ -60,6 +60,9 @@ std::string iso_timestamp(std::chrono::system_clock::time_point tp) {
   return buf;
 }
 
+/// Starts the payload of an event line (a control character no message text carries).
+constexpr char event_marker = '\x1e';
+
 class gp_formatter final : public spdlog::formatter {
 public:
   explicit gp_formatter(log_format fmt) : fmt_(fmt) {}
@@ -69,7 +72,21 @@ public:
     auto level = spdlog::level::to_string_view(msg.level);
     auto text = redact_secrets(std::string_view{msg.payload.data(), msg.payload.size()});
     std::string line;
-    if (fmt_ == log_format::json) {
+    std::string_view lv{level.data(), level.size()};
+    // An event (log_event): marker, name, marker, message, marker, fields.
+    if (!text.empty() && text[0] == event_marker) {
+      std::string_view rest{text};
+      rest.remove_prefix(1);
+      auto a = rest.find(event_marker);
+      auto b = a == std::string_view::npos ? a : rest.find(event_marker, a + 1);
+      auto event = rest.substr(0, a);
+      auto msg = a == std::string_view::npos ? std::string_view{} : rest.substr(a + 1, b - a - 1);
+      auto fields = b == std::string_view::npos ? std::string_view{"{}"} : rest.substr(b + 1);
+      line = fmt_ == log_format::json
+               ? format_json_event(ts, lv, event, msg, fields)
+               : ts + " " + std::string{lv} + " " + std::string{msg} + "\t" +
+                   event_fields(event, fields);
+    } else if (fmt_ == log_format::json) {
       line = format_json_line(ts, std::string_view{level.data(), level.size()}, text);
     } else {
       line = ts + " " + std::string{level.data(), level.size()} + " " + text;
@@ -158,6 +175,67 @@ std::string format_json_line(std::string_view timestamp, std::string_view level,
                       {"level", std::string{level}},
                       {"msg", std::string{message}}};
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+namespace {
+
+/// `head` (a compact JSON object) with the members of the object `fields` appended; `head`
+/// alone when `fields` is empty or not an object.
+std::string splice(std::string head, std::string_view fields) {
+  while (!fields.empty() && fields.front() == ' ')
+    fields.remove_prefix(1);
+  if (fields.size() > 2 && fields.front() == '{' && fields.back() == '}') {
+    head.back() = ',';
+    head.append(fields.substr(1));
+  }
+  return head;
+}
+
+}  // namespace
+
+std::string format_json_event(std::string_view timestamp, std::string_view level,
+                              std::string_view event, std::string_view msg,
+                              std::string_view fields) {
+  // Members in this order (not nlohmann's sorted one), so every line starts alike.
+  std::string head = "{\"ts\":" + nlohmann::json(std::string{timestamp}).dump() +
+                     ",\"level\":" + nlohmann::json(std::string{level}).dump() +
+                     ",\"event\":" +
+                     nlohmann::json(std::string{event}).dump(
+                       -1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                     ",\"msg\":" +
+                     nlohmann::json(std::string{msg}).dump(
+                       -1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                     "}";
+  return splice(std::move(head), fields);
+}
+
+std::string event_fields(std::string_view event, std::string_view fields) {
+  return splice("{\"event\":" +
+                  nlohmann::json(std::string{event}).dump(-1, ' ', false,
+                                                          nlohmann::json::error_handler_t::replace) +
+                  "}",
+                fields);
+}
+
+bool log_enabled(spdlog::level::level_enum level) {
+  auto* logger = spdlog::default_logger_raw();
+  return logger && logger->should_log(level);
+}
+
+void log_event(spdlog::level::level_enum level, std::string_view event, std::string_view msg,
+               std::string_view fields) {
+  auto* logger = spdlog::default_logger_raw();
+  if (!logger || !logger->should_log(level))
+    return;
+  std::string payload;
+  payload.reserve(event.size() + msg.size() + fields.size() + 3);
+  payload += event_marker;
+  payload.append(event);
+  payload += event_marker;
+  payload.append(msg);
+  payload += event_marker;
+  payload.append(fields);
+  logger->log(level, "{}", payload);
 }
 
 void setup_logging(const std::string& level, log_format format) {

@@ -21,6 +21,24 @@ std::string redact_secrets(std::string_view msg);
 std::string format_json_line(std::string_view timestamp, std::string_view level,
                              std::string_view message);
 
+/// Whether a line at `level` would be written (check before building an event's fields).
+bool log_enabled(spdlog::level::level_enum level);
+
+/// One structured event line: `msg` for people, `fields` (a JSON object's text, e.g. nlohmann's
+/// dump) for programs. In JSON format the line is one object: "ts", "level", "event", "msg", then
+/// the fields' members. In text format it is "<ts> <level> <msg>", a tab, and the fields as a
+/// JSON object that starts with "event".
+void log_event(spdlog::level::level_enum level, std::string_view event, std::string_view msg,
+               std::string_view fields);
+
+/// The line of an event as log_event writes it in JSON format (no trailing newline).
+std::string format_json_event(std::string_view timestamp, std::string_view level,
+                              std::string_view event, std::string_view msg,
+                              std::string_view fields);
+
+/// `fields` (a JSON object's text) with "event" as its first member.
+std::string event_fields(std::string_view event, std::string_view fields);
+
 }  // namespace gp::io
 
 // The project's logging macros: say who (actor, request id, cid=…), what and why.

@@ -85,6 +85,23 @@ typename Inspector::result_type inspect(Inspector& f, request_view& x) {
            x.estimated_completion, x.state_version, x.callback_status);
 }
 
+/// One stored change of a request's status (platform.request_events): when (RFC 3339 with
+/// milliseconds), from and to which status, why (the failure's code, else the status message)
+/// and the state version it was stored as.
+struct request_event {
+  std::string at;
+  request_status from = request_status::pending;
+  request_status to = request_status::pending;
+  std::string reason;
+  int64_t state_version = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, request_event& x) {
+  return f(caf::meta::type_name("gp.request_event"), x.at, x.from, x.to, x.reason,
+           x.state_version);
+}
+
 /// A platform request as stored (platform.requests): the one record of a request. Its view and
 /// its snapshot are derived from it.
 struct request_row : request_spec, request_progress {

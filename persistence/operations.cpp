@@ -37,6 +37,13 @@ caf::expected<client_integration> execute(db_session& s, const db::read_client_i
     s, [&](pqxx::connection& c) { return read_client_integration(c, op.client_id); });
 }
 
+caf::expected<db::read_request_events::result> execute(db_session& s,
+                                                       const db::read_request_events& op) {
+  return run_on<db::read_request_events::result>(s, [&](pqxx::connection& c) {
+    return db::read_request_events::result{read_request_events(c, op.request_id)};
+  });
+}
+
 caf::expected<db::find_key::result> execute(db_session& s, const db::find_key& op) {
   return run_on<db::find_key::result>(s, [&](pqxx::connection& c) {
     return db::find_key::result{find_key_credentials(c, op.key_id)};

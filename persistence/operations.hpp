@@ -221,6 +221,14 @@ struct find_request {
   };
 };
 
+/// A request's stored status history (GET /platform/status/{id}?detail=full).
+struct read_request_events {
+  std::string request_id;
+  struct result {
+    std::vector<request_event> events;
+  };
+};
+
 /// Inserts a group of new requests in one statement and one commit (the registry's grouped
 /// submissions). `after_insert` (tests only) runs on the pool's thread once they are committed.
 struct insert_request_group {
@@ -427,7 +435,7 @@ struct search_stac {
 using pool_operations = caf::detail::type_list<
   migrate, check_readiness, read_backlog, read_client_integration, find_key, list_clients, list_keys, create_key, revoke_key,
   callback_hosts, create_job, job_states, cancel_job, find_job, list_jobs, renew_leases,
-  find_request, insert_request_group, write_request_state, fail_request, change_request,
+  find_request, read_request_events, insert_request_group, write_request_state, fail_request, change_request,
   live_requests, list_requests, gather_outputs, refresh_progress, find_request_outputs,
   list_layers, find_layer, read_items, read_item, stac_catalogue_version, list_stac_collections,
   find_stac_collection, find_stac_item, search_stac, claim_deliveries, record_deliveries,
@@ -444,6 +452,8 @@ caf::expected<db::migrate::result> execute(db_session& s, const db::migrate& op)
 caf::expected<db_health> execute(db_session& s, const db::check_readiness& op);
 caf::expected<work_backlog> execute(db_session& s, const db::read_backlog& op);
 caf::expected<client_integration> execute(db_session& s, const db::read_client_integration& op);
+caf::expected<db::read_request_events::result> execute(db_session& s,
+                                                       const db::read_request_events& op);
 caf::expected<db::find_key::result> execute(db_session& s, const db::find_key& op);
 caf::expected<db::list_clients::result> execute(db_session& s, const db::list_clients& op);
 caf::expected<db::list_keys::result> execute(db_session& s, const db::list_keys& op);
@@ -493,6 +503,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::migrate::result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::check_readiness)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::read_backlog)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::read_client_integration)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::read_request_events)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::read_request_events::result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::find_key)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::find_key::result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::db::list_clients)

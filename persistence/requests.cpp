@@ -279,6 +279,30 @@ std::optional<request_row> find_request(pqxx::connection& c, const std::string& 
   return read_row(r[0]);
 }
 
+std::vector<request_event> read_request_events(pqxx::connection& c,
+                                               const std::string& request_id) {
+  pqxx::nontransaction tx{c};
+  auto r = tx.exec_params(
+    "SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), from_status, "
+    "to_status, reason, state_version FROM platform.request_events WHERE request_id = $1 "
+    "ORDER BY event_id",
+    request_id);
+  std::vector<request_event> out;
+  out.reserve(r.size());
+  for (const auto& row : r) {
+    request_event e;
+    e.at = row[0].as<std::string>();
+    // Only the trigger writes the table, copying platform.requests.status, whose check
+    // constraint allows only status words.
+    e.from = parse_request_status(row[1].as<std::string>()).value_or(request_status::pending);
+    e.to = parse_request_status(row[2].as<std::string>()).value_or(request_status::pending);
+    e.reason = row[3].as<std::string>();
+    e.state_version = row[4].as<int64_t>();
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
 std::optional<stored_times> store_request_state(pqxx::connection& c, const std::string& request_id,
                                                 int64_t expected_version, const request_state& s) {
   pqxx::work tx{c};

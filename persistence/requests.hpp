@@ -45,6 +45,9 @@ std::vector<insert_outcome> insert_requests(pqxx::connection& c, const std::vect
 /// One request, or nothing.
 std::optional<request_row> find_request(pqxx::connection& c, const std::string& request_id);
 
+/// The stored history of a request's status, oldest first (at most the newest 100 changes).
+std::vector<request_event> read_request_events(pqxx::connection& c, const std::string& request_id);
+
 /// A state transition to write: the progress (an empty reused_from keeps what is stored), the
 /// snapshot, and what the request produced.
 struct request_state : request_progress {

@@ -182,19 +182,6 @@ constexpr const char* cancel_waiting_tasks = R"sql(
 UPDATE app.tasks SET status = 'cancelled', updated_at = now()
 WHERE job_id = $1 AND status IN ('pending', 'pending_retry'))sql";
 
-constexpr const char* reset_tasks = R"sql(
-UPDATE app.tasks
-SET status = 'pending', attempts = 0, error = NULL, error_code = NULL, lease_owner = NULL,
-    lease_until = NULL, execute_after = now(), completed_at = NULL, updated_at = now()
-WHERE job_id = $1 AND stage = $2 AND status IN ('failed', 'cancelled'))sql";
-
-// A job whose first task was never written (its planning failed) waits for a claim to write it.
-constexpr const char* reopen_job = R"sql(
-UPDATE app.jobs
-SET status = CASE WHEN tasks_planned THEN 'processing' ELSE 'queued' END, error = NULL,
-    completed_at = NULL, updated_at = now()
-WHERE job_id = $1)sql";
-
 // A claim handed back unstarted (the node is stopping): as if it had never been claimed.
 constexpr const char* release = R"sql(
 UPDATE app.tasks t
@@ -204,11 +191,6 @@ SET status = CASE WHEN j.status NOT IN ('queued', 'processing') THEN 'cancelled'
 FROM app.jobs j, unnest($1::bigint[], $2::int[]) AS h(task_id, attempt)
 WHERE t.task_id = h.task_id AND t.attempts = h.attempt AND t.lease_owner = $3
   AND t.status = 'processing' AND j.job_id = t.job_id)sql";
-
-constexpr const char* cancel_job = R"sql(
-UPDATE app.jobs SET status = 'cancelled', completed_at = now(), updated_at = now()
-WHERE job_id = $1 AND status IN ('queued', 'processing')
-RETURNING job_id)sql";
 
 }  // namespace sql
 
@@ -548,38 +530,6 @@ void release_tasks(pqxx::connection& c, const std::string& owner,
   pqxx::work tx{c};
   tx.exec_params(sql::release, to_pg_array(ids), to_pg_array(attempts), owner);
   tx.commit();
-}
-
-bool reset_failed_job(pqxx::transaction_base& tx, const std::string& job_id) {
-  auto job = tx.exec_params(sql::lock_job, job_id);
-  if (job.empty() || job_status_of(job[0][2].as<std::string>()) != ::gp::job_status::failed)
-    return false;
-  tx.exec_params(sql::reset_tasks, job_id, job[0][3].as<int>());
-  tx.exec_params(sql::reopen_job, job_id);
-  return true;
-}
-
-bool reset_failed_job(pqxx::connection& c, const std::string& job_id) {
-  pqxx::work tx{c};
-  if (!reset_failed_job(tx, job_id))
-    return false;
-  tx.commit();
-  return true;
-}
-
-bool cancel_job(pqxx::transaction_base& tx, const std::string& job_id) {
-  if (tx.exec_params(sql::cancel_job, job_id).empty())
-    return false;
-  tx.exec_params(sql::cancel_waiting_tasks, job_id);
-  return true;
-}
-
-bool cancel_job(pqxx::connection& c, const std::string& job_id) {
-  pqxx::work tx{c};
-  if (!cancel_job(tx, job_id))
-    return false;
-  tx.commit();
-  return true;
 }
 
 }  // namespace gp::persistence

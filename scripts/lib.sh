@@ -41,6 +41,44 @@ gp_install_packages() {
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# promtool (the metrics test checks GET /metrics with it), taken out of Debian's prometheus
+# package into .local/tools/ without installing the package (which would set up and start a
+# Prometheus server). Prints its path.
+gp_install_promtool() {
+  local tools=$GP_ROOT/.local/tools
+  if command -v promtool >/dev/null; then command -v promtool; return 0; fi
+  if [ -x "$tools/promtool" ]; then echo "$tools/promtool"; return 0; fi
+  gp_say "fetching promtool from Debian's prometheus package"
+  local tmp; tmp=$(mktemp -d)
+  if ! (cd "$tmp" && apt-get download -qq prometheus >/dev/null 2>&1); then
+    apt-get update -qq
+    (cd "$tmp" && apt-get download -qq prometheus >/dev/null) ||
+      gp_die "cannot download Debian's prometheus package (for promtool)"
+  fi
+  dpkg-deb -x "$tmp"/prometheus_*.deb "$tmp/x" || gp_die "cannot unpack the prometheus package"
+  mkdir -p "$tools"
+  cp "$tmp/x/usr/bin/promtool" "$tools/promtool" || gp_die "no promtool in the prometheus package"
+  rm -rf "$tmp"
+  echo "$tools/promtool"
+}
+
+# The Node tools the tests run offline (tests/tools: the OpenAPI validator of
+# tests/e2e/test_openapi.py): Debian's nodejs and npm when node or npm is missing, then the packages
+# pinned by tests/tools/package-lock.json, installed again only when the lock file is newer.
+gp_install_node_tools() {
+  local tools=$GP_ROOT/tests/tools
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    gp_install_packages nodejs npm
+  fi
+  if [ ! -d "$tools/node_modules" ] || [ "$tools/package-lock.json" -nt "$tools/node_modules" ]; then
+    gp_say "installing the test tools of tests/tools (npm ci)"
+    (cd "$tools" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
+      gp_die "npm ci in tests/tools failed"
+    # npm ci leaves the folder's time as it found it when nothing changed inside.
+    touch "$tools/node_modules"
+  fi
+}
+
 # Configures and builds `$@` (default: everything, tests included).
 gp_build() {
   export CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime

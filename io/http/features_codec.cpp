@@ -214,6 +214,9 @@ json features_landing(const std::string& base) {
            "OGC API - Features over the vector layers this service has loaded, one collection per "
            "layer"},
           {"links", json::array({link(root, "self", json_type, "this document"),
+                                 link(base + "/openapi.json", "service-desc",
+                                      "application/vnd.oai.openapi+json;version=3.1",
+                                      "the API definition"),
                                  link(root + "/conformance", "conformance", json_type,
                                       "conformance classes implemented"),
                                  link(root + "/collections", "data", json_type,

@@ -117,4 +117,20 @@ json submit_body(const request_view& v, const std::string& base_url, bool create
           {"estimated_completion", is_terminal(v.status) ? json() : rfc3339_or_null(eta)}};
 }
 
+nlohmann::json history_body(const request_view& v, const std::vector<request_event>& events) {
+  auto out = nlohmann::json::array();
+  out.push_back({{"at", v.created_at.empty() ? nlohmann::json() : nlohmann::json(v.created_at)},
+                 {"from", nullptr},
+                 {"to", std::string{name_of(request_status::pending)}},
+                 {"reason", "submitted"},
+                 {"state_version", 0}});
+  for (const auto& e : events)
+    out.push_back({{"at", e.at},
+                   {"from", std::string{name_of(e.from)}},
+                   {"to", std::string{name_of(e.to)}},
+                   {"reason", e.reason},
+                   {"state_version", e.state_version}});
+  return out;
+}
+
 }  // namespace gp::io::http

@@ -16,6 +16,10 @@ nlohmann::json status_body(const request_view& v, const std::string& base_url);
 /// The same with `eta` (seconds since the epoch, 0 = unknown) as estimated_completion.
 nlohmann::json status_body(const request_view& v, const std::string& base_url, int64_t eta);
 
+/// The `events` of a status body with detail=full: the submission (at created_at, from null to
+/// pending), then each stored change of its status, oldest first.
+nlohmann::json history_body(const request_view& v, const std::vector<request_event>& events);
+
 /// The body of a 202 (`created`: status "accepted") or 200 (the current status) submit answer.
 nlohmann::json submit_body(const request_view& v, const std::string& base_url, bool created);
 nlohmann::json submit_body(const request_view& v, const std::string& base_url, bool created,

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <atomic>
+#include <cmath>
 #include <mutex>
 #include <optional>
 #include <pthread.h>
@@ -12,6 +13,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
 
 #include "io/http/correlation.hpp"
 #include "io/http/file_body.hpp"
@@ -202,9 +204,37 @@ private:
     write(std::move(r), true);
   }
 
+  /// The call's one log line, once its answer is written (so a download's time includes its
+  /// transfer): an `http` event when the edge named the route (log.access), else plain text (a
+  /// call the server refused itself, at info; any call when log.access is off, at debug). Probes
+  /// (/livez, /readyz) are written at debug level either way.
+  void log_call(double ms) {
+    bool quiet = is_quiet_path(path_) || (!log_route_ && !srv_.opts.access_log);
+    auto level = quiet ? spdlog::level::debug : spdlog::level::info;
+    if (!io::log_enabled(level))
+      return;
+    if (!log_route_) {
+      spdlog::log(level, "http {} {} -> {} {:.1f}ms cid={}", method_, path_, status_, ms, cid_);
+      return;
+    }
+    nlohmann::json f = {
+      {"cid", cid_},
+      {"client", log_client_.empty() ? nlohmann::json() : nlohmann::json(log_client_)},
+      {"method", method_},
+      {"path", path_},
+      {"route", log_route_},
+      {"status", status_},
+      {"duration_ms", std::round(ms * 100) / 100}};
+    io::log_event(level, "http",
+                  fmt::format("http {} {} -> {} {:.1f}ms cid={}", method_, path_, status_, ms, cid_),
+                  f.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+
   void write(response r, bool close) {
     bool keep = keep_alive_ && !close && !srv_.draining;
     status_ = r.status;
+    log_route_ = r.log_route;
+    log_client_ = std::move(r.log_client);
     if (r.file && !head_) {
       bhttp::response<file_range_body> res{static_cast<bhttp::status>(r.status), version_};
       set_headers(res, r, keep);
@@ -271,10 +301,7 @@ private:
     auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
                                                         started_)
                 .count();
-    if (is_quiet_path(path_))
-      GP_LOG_DEBUG("http {} {} -> {} {:.1f}ms cid={}", method_, path_, status_, ms, cid_);
-    else
-      GP_LOG_INFO("http {} {} -> {} {:.1f}ms cid={}", method_, path_, status_, ms, cid_);
+    log_call(ms);
     res_.reset();
     busy_ = false;
     --srv_.in_flight;
@@ -322,6 +349,8 @@ private:
   bool head_ = false;
   unsigned version_ = 11;
   unsigned status_ = 0;
+  const char* log_route_ = nullptr;
+  std::string log_client_;
   std::string cid_;
   std::string method_;
   std::string path_;

@@ -28,6 +28,9 @@ struct server_options {
   /// long download is not cut while it moves).
   std::chrono::seconds write_timeout{30};
   size_t max_connections = 1024;
+  /// Calls answered without a route (refused by the server itself) are logged at info; false:
+  /// at debug (log.access).
+  bool access_log = true;
 };
 
 class server {

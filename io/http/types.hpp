@@ -47,6 +47,11 @@ struct response {
   header_list headers;
   std::string body;
   std::optional<file_part> file;
+  /// Set by the edge for the call's log line: the matched route template ("unmatched" for none)
+  /// and the caller's client. With a route, the server writes the line as an `http` event once
+  /// the answer is written; without one, as plain text at debug level.
+  const char* log_route = nullptr;
+  std::string log_client;
 };
 
 /// Sends the response for one request; callable from any thread, exactly once.

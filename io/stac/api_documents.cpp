@@ -53,7 +53,7 @@ json landing_page(const std::string& base_url) {
           {"links", json::array({link("self", root, "application/json"),
                                  link("root", root, "application/json"),
                                  link("service-desc", base_url + "/openapi.json",
-                                      "application/vnd.oai.openapi+json;version=3.0"),
+                                      "application/vnd.oai.openapi+json;version=3.1"),
                                  link("conformance", root + "/conformance", "application/json"),
                                  link("data", root + "/collections", "application/json"),
                                  search_get, search_post,

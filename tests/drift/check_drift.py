@@ -2,7 +2,7 @@
 """Checks what can drift between the code and its documentation, mechanically:
 
 - the schema version the README and docs name equals the number of migrations;
-- every route of the route table (actors/http_edge.cpp) is in docs/api.md's route table, and that
+- every route of the route table (actors/route_table.hpp) is in docs/api.md's route table, and that
   table names no route the code does not have;
 - every actor /health asks (actors/health_handlers.cpp) is named where docs/api.md describes /health
   and in docs/actors/http_edge.md;
@@ -57,14 +57,14 @@ def check_schema_version(root):
     return problems
 
 
-ROUTE_ROW = re.compile(r'^\s*\{"(GET|POST|PUT|PATCH|DELETE)", "([^"]+)", \w+, route_access::', re.M)
+ROUTE_ROW = re.compile(r'^\s*\{"(GET|POST|PUT|PATCH|DELETE)", "([^"]+)", \w+, access::', re.M)
 DOC_ROW = re.compile(r"^\| ([A-Z, ]+) \| `([^`\[]+)(?:\[[^`]*\])?` \|", re.M)
 
 
 def check_routes(root):
-    code = set(ROUTE_ROW.findall(read(root, "actors/http_edge.cpp")))
+    code = set(ROUTE_ROW.findall(read(root, "actors/route_table.hpp")))
     if not code:
-        return ["actors/http_edge.cpp: no route table found"]
+        return ["actors/route_table.hpp: no route table found"]
     table = section(read(root, "docs/api.md"), "## Routes")
     documented = set()
     for methods, path in DOC_ROW.findall(table):
@@ -73,7 +73,7 @@ def check_routes(root):
                 documented.add((method.strip(), path))
     problems = ["docs/api.md: the route %s %s is missing from the table under '## Routes'" % r
                 for r in sorted(code - documented)]
-    problems += ["docs/api.md: the route table lists %s %s, which actors/http_edge.cpp does not "
+    problems += ["docs/api.md: the route table lists %s %s, which actors/route_table.hpp does not "
                  "have" % r for r in sorted(documented - code)]
     return problems
 

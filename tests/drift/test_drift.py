@@ -74,10 +74,10 @@ class Drift(unittest.TestCase):
         self.assertIn("POST /platform/submitted, which", problems[1])
 
     def test_a_route_added_to_the_code_only(self):
-        self.edit("actors/http_edge.cpp", '  {"GET", "/livez", livez, route_access::open, false},',
-                  '  {"GET", "/livez", livez, route_access::open, false},\n'
-                  '  {"GET", "/metrics", livez, route_access::open, false},')
-        self.assert_one_problem("docs/api.md", "GET /metrics")
+        self.edit("actors/route_table.hpp", '  {"GET", "/livez", livez, access::open, false},',
+                  '  {"GET", "/livez", livez, access::open, false},\n'
+                  '  {"GET", "/console", livez, access::open, false},')
+        self.assert_one_problem("docs/api.md", "GET /console")
 
     def test_an_actor_asked_by_health_but_not_documented(self):
         self.edit("actors/health_handlers.cpp", '{"registry", caf::actor_cast<reporter>(p.registry)}',

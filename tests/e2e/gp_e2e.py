@@ -178,6 +178,27 @@ def problem(test, response, status, code):
     return doc
 
 
+def log_events(log, event=None):
+    """The structured event lines of a server log, parsed: JSON lines (log.format = json) and
+    text lines ("<ts> <level> <msg>", a tab, then the fields as JSON); only those of `event`
+    when given."""
+    out = []
+    for line in log.splitlines():
+        doc = None
+        try:
+            if line.startswith("{"):
+                doc = json.loads(line)
+            elif "\t{" in line:
+                head, _, fields = line.rpartition("\t")
+                ts, level, msg = (head.split(" ", 2) + ["", ""])[:3]
+                doc = dict(json.loads(fields), ts=ts, level=level, msg=msg)
+        except ValueError:
+            continue
+        if isinstance(doc, dict) and "event" in doc and (event is None or doc["event"] == event):
+            out.append(doc)
+    return out
+
+
 class ServedTestCase(unittest.TestCase):
     """A test class sharing one scratch database and one `serve` for all its tests. Subclasses
     set `server_args` and may override `prepare(db_url)` (run after the database exists, before

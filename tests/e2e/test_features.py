@@ -109,6 +109,11 @@ class Features(ServedTestCase):
         self.assertEqual(links["self"]["href"], self.base + "/features")
         self.assertEqual(links["conformance"]["href"], self.base + "/features/conformance")
         self.assertEqual(links["data"]["href"], self.base + "/features/collections")
+        # The API definition it points to is served, without a key.
+        self.assertEqual(links["service-desc"]["href"], self.base + "/openapi.json")
+        st, _, out = self.srv.call("GET", "/openapi.json")
+        self.assertEqual(st, 200)
+        self.assertIn("/features/collections/{cid}/items", json.loads(out)["paths"])
         self.assertTrue(doc["title"])
 
     def test_conformance_lists_core_and_geojson(self):

@@ -48,6 +48,8 @@ class Jobs(ServedTestCase):
         self.assertEqual(doc["status_url"], "http://127.0.0.1:%d/jobs/%s" % (self.srv.port,
                                                                              doc["job_id"]))
         self.assertEqual(hdrs["location"], doc["status_url"])
+        self.assertIn(doc["status"], ("queued", "processing", "completed", "failed", "cancelled"),
+                      doc)
         return doc["job_id"]
 
     def wait_job(self, job_id, statuses=("completed", "failed", "cancelled"), timeout=20):

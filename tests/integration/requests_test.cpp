@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <thread>
+#include <tuple>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -426,4 +428,53 @@ TEST_F(requests, outputs_are_read_with_owner_type_and_status) {
   EXPECT_EQ(row->status, "completed");
   EXPECT_EQ(nlohmann::json::parse(row->outputs_json),
             (nlohmann::json{{"dir", "/srv/x"}, {"download", "a.gpkg"}}));
+}
+
+TEST_F(requests, every_status_change_is_kept_in_the_history_whoever_makes_it) {
+  auto row = insert_request(c, sample()).row;
+  EXPECT_TRUE(read_request_events(c, row.request_id).empty());  // the submission is the row
+  request_state s;
+  s.status = gp::request_status::processing;
+  s.message = "running ingest_vector";
+  ASSERT_TRUE(save_request_state(c, row.request_id, 0, s));
+  s.progress_percent = 50;  // progress alone is no change of status
+  ASSERT_TRUE(save_request_state(c, row.request_id, 1, s));
+  s.status = gp::request_status::failed;
+  s.error_code = "load_failed";
+  s.error_message = "disk full";
+  ASSERT_TRUE(save_request_state(c, row.request_id, 2, s));
+  ASSERT_TRUE(retry_request(c, row.request_id).changed);
+  ASSERT_TRUE(cancel_request(c, row.request_id).changed);
+  auto events = read_request_events(c, row.request_id);
+  ASSERT_EQ(events.size(), 4u);
+  using st = gp::request_status;
+  std::vector<std::tuple<st, st, std::string, int64_t>> got;
+  for (const auto& e : events)
+    got.emplace_back(e.from, e.to, e.reason, e.state_version);
+  EXPECT_EQ(got, (decltype(got){{st::pending, st::processing, "running ingest_vector", 1},
+                                {st::processing, st::failed, "load_failed", 3},
+                                {st::failed, st::processing, "retrying", 4},
+                                {st::processing, st::cancelled, "cancelled by the client", 5}}));
+  for (size_t i = 1; i < events.size(); ++i)
+    EXPECT_LE(events[i - 1].at, events[i].at);
+  EXPECT_EQ(events[0].at.size(), std::string{"2026-12-06T10:00:00.000Z"}.size());
+}
+
+TEST_F(requests, the_history_keeps_the_newest_hundred_changes) {
+  auto row = insert_request(c, sample()).row;
+  request_state s;
+  for (int v = 0; v < 130; ++v) {
+    s.status = v % 2 == 0 ? gp::request_status::processing : gp::request_status::pending;
+    ASSERT_TRUE(save_request_state(c, row.request_id, v, s));
+  }
+  auto events = read_request_events(c, row.request_id);
+  ASSERT_EQ(events.size(), 100u);
+  EXPECT_EQ(events.front().state_version, 31);
+  EXPECT_EQ(events.back().state_version, 130);
+  // A request's history goes with it.
+  pqxx::work tx{c};
+  tx.exec0("DELETE FROM app.jobs WHERE platform_request_id = " + tx.quote(row.request_id));
+  tx.exec0("DELETE FROM platform.requests WHERE request_id = " + tx.quote(row.request_id));
+  tx.commit();
+  EXPECT_EQ(scalar("SELECT count(*) FROM platform.request_events"), 0);
 }

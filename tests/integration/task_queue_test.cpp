@@ -204,6 +204,46 @@ TEST_F(task_queue, a_failed_job_is_reset_in_place_not_duplicated) {
   EXPECT_EQ(scalar("SELECT count(*) FROM app.tasks"), 3);
 }
 
+TEST_F(task_queue, a_later_stage_failed_for_its_source_starts_again_from_the_first) {
+  // hello_world: stage 1 greets (one task here), stage 2 gathers the greetings.
+  for (const char* code : {"no_features", "source_changed", "timeout"}) {
+    {
+      pqxx::work tx{c};
+      tx.exec0("DELETE FROM app.jobs");
+      tx.commit();
+    }
+    auto id = create("hello_world", {{"n", 1}});
+    auto first = claim_tasks(c, "n1", 1, 30s);
+    ASSERT_EQ(first.size(), 1u);
+    complete_task(c, first[0], "n1", R"({"greeting":"a"})", plan);
+    auto fan_in = claim_tasks(c, "n1", 1, 30s);
+    ASSERT_EQ(fan_in.size(), 1u);
+    ASSERT_EQ(fan_in[0].stage, 2);
+    fail_task(c, fan_in[0], "n1", true, code, "broken", 0ms);
+    ASSERT_EQ(job(id).status, "failed");
+    ASSERT_TRUE(reset_failed_job(c, id));
+    auto again = claim_tasks(c, "n1", 5, 30s);
+    ASSERT_EQ(again.size(), 1u) << code;
+    if (std::string{code} == "timeout") {
+      // Retryable with nothing changed: the failed stage runs again, the first is kept.
+      EXPECT_EQ(again[0].task_id, fan_in[0].task_id);
+      EXPECT_EQ(job(id).stage, 2);
+    } else {
+      // About the source: read again from the start; the later stage is planned anew.
+      EXPECT_EQ(again[0].task_id, first[0].task_id) << code;
+      EXPECT_EQ(again[0].stage, 1);
+      EXPECT_EQ(job(id).stage, 1);
+      EXPECT_EQ(scalar("SELECT count(*) FROM app.tasks"), 1);
+      complete_task(c, again[0], "n1", R"({"greeting":"b"})", plan);
+      auto gathered = claim_tasks(c, "n1", 5, 30s);
+      ASSERT_EQ(gathered.size(), 1u);
+      EXPECT_EQ(gathered[0].stage, 2);
+      EXPECT_EQ(gathered[0].attempt, 1);
+    }
+    EXPECT_EQ(again[0].attempt, 1);
+  }
+}
+
 TEST_F(task_queue, a_lapsed_lease_is_claimed_again_and_fences_the_old_holder) {
   create("noop", {{"tasks", 1}});
   auto first = claim_tasks(c, "dead-node", 1, 200ms);

@@ -39,6 +39,8 @@ TEST(config, defaults_are_valid_and_documented) {
   EXPECT_EQ(c.http.listen_address, "127.0.0.1");
   EXPECT_EQ(c.database.pool_size, 4);
   EXPECT_EQ(c.log.format, "text");
+  EXPECT_TRUE(c.log.access);
+  EXPECT_TRUE(c.metrics.enabled);
   EXPECT_EQ(c.storage.bronze_root, ".local/storage/bronze");
   EXPECT_EQ(c.storage.silver_root, ".local/storage/silver");
   for (const auto& k : gp::app::config_keys())

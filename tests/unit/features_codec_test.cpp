@@ -233,6 +233,8 @@ TEST(features_codec, landing_page_and_conformance) {
   EXPECT_EQ(links["conformance"]["href"], "http://h:1/features/conformance");
   EXPECT_EQ(links["data"]["href"], "http://h:1/features/collections");
   EXPECT_EQ(links["data"]["type"], "application/json");
+  EXPECT_EQ(links["service-desc"]["href"], "http://h:1/openapi.json");
+  EXPECT_EQ(links["service-desc"]["type"], "application/vnd.oai.openapi+json;version=3.1");
   auto classes = io::http::features_conformance()["conformsTo"];
   EXPECT_EQ(classes, json::array({"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
                                   "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"}));
