@@ -236,12 +236,15 @@ void authenticate(edge_self* self, http_call call, const route_def& def,
       });
 }
 
-void dispatch(edge_self* self, http_call call) {
+/// Routes one call. `fallback` gets the call's (observed) responder before any handler runs: a
+/// handler that throws is answered 500 through it, counted and logged like any other answer.
+void dispatch(edge_self* self, http_call call, io::http::responder& fallback) {
   auto& st = self->state;
   ++st.calls;
   auto m = st.routes.match(call.req.method, call.req.path);
   using kind = io::http::route_match::kind;
   observe(self, call, m.result == kind::found ? m.route : node_metrics::unmatched_route);
+  fallback = call.reply;
   if (m.result == kind::not_found)
     return call.reply(problem(404, "not_found", "no route for " + call.req.path));
   if (m.result == kind::method_not_allowed) {
@@ -298,13 +301,14 @@ http_edge_impl::behavior_type http_edge(edge_self* self, std::shared_ptr<io::htt
     // One HTTP call from the I/O threads.
     [=](http_atom, http_call& call) {
       // A bug in one handler must not take the edge (and with it the node) down.
-      auto reply = call.reply;
+      io::http::responder reply;
       auto cid = call.req.correlation_id;
       try {
-        dispatch(self, std::move(call));
+        dispatch(self, std::move(call), reply);
       } catch (const std::exception& e) {
         GP_LOG_ERROR("http_edge: handler failed: {} cid={}", e.what(), cid);
-        reply(problem(500, "internal", "an internal error occurred"));
+        if (reply)
+          reply(problem(500, "internal", "an internal error occurred"));
       }
     },
     // Stop accepting and answer once in-flight calls are done (true) or the deadline passed.

@@ -50,6 +50,16 @@ struct scrape {
   void done() {
     if (--pending > 0)
       return;
+    // Runs in a response handler, outside the edge's guard: a failure here answers 500 instead
+    // of ending the edge.
+    try {
+      reply(exposition());
+    } catch (const std::exception&) {
+      reply(io::http::problem(500, "internal", "the metrics could not be written"));
+    }
+  }
+
+  io::http::response exposition() const {
     text_writer out;
     node_metrics::get().write(out);
     write_reports(out);
@@ -59,7 +69,7 @@ struct scrape {
     io::http::response r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r.body = out.take();
-    reply(std::move(r));
+    return r;
   }
 
   void write_reports(text_writer& out) const {

@@ -63,12 +63,7 @@ node_metrics& node_metrics::get() {
   return m;
 }
 
-node_metrics::node_metrics() : http_(new http_slot[route_slots * method_slots]) {
-  // The table's rows are in id order, so a route id is its row (route_label relies on it).
-  for (int i = 0; i < routing::route_count; ++i)
-    if (routing::route_table[i].id != i)
-      std::abort();
-}
+node_metrics::node_metrics() : http_(new http_slot[route_slots * method_slots]) {}
 
 void node_metrics::http_call(int route, std::string_view method, unsigned status,
                              double seconds) noexcept {
@@ -200,10 +195,12 @@ void note_request_transition(const request_view& v, std::optional<request_status
     {"type", v.request_type},
     {"from", from ? nlohmann::json(std::string{name_of(*from)}) : nlohmann::json()},
     {"to", std::string{name_of(v.status)}},
-    {"reason", v.status == request_status::failed && !v.error_code.empty() ? v.error_code
-                                                                           : v.message}};
+    {"reason", io::redact_secrets(v.status == request_status::failed && !v.error_code.empty()
+                                    ? v.error_code
+                                    : v.message)}};
+  // Values are scrubbed before they are encoded (the formatter scrubs only an event's message).
   if (v.status == request_status::failed)
-    f["error_message"] = v.error_message;
+    f["error_message"] = io::redact_secrets(v.error_message);
   auto msg = "request " + v.request_id.substr(0, 12) + ": " +
              (from ? std::string{name_of(*from)} : std::string{"-"}) + " -> " +
              std::string{name_of(v.status)} + " (" + f["reason"].get<std::string>() + ")";

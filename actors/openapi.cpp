@@ -186,10 +186,12 @@ const std::vector<route_doc>& route_docs() {
              {409, "the same identity with another payload (conflict, with existing_request_id)"},
              unavailable}),
     doc(GP_ROUTE(platform_status), "platform", "A request's status")
-      .about("Retry-After is sent while the request has not ended.")
+      .about("Retry-After is sent while the request has not ended; detail=full adds events, the "
+             "request's history.")
+      .query({"StatusDetail"})
       .ok(200, "RequestStatus")
       .sends({"Retry-After"})
-      .also({no_request, unavailable}),
+      .also({bad_query, no_request, unavailable}),
     doc(GP_ROUTE(platform_list), "platform", "List requests")
       .about("Newest first, paged by next_cursor.")
       .ok(200, "RequestList")

@@ -84,6 +84,7 @@ json parameters() {
     "CorrelationId": {"name": "X-Correlation-Id", "in": "header",
       "description": "echoed in the answer and the log when it is 1-128 characters of [A-Za-z0-9._-]; otherwise a new id is generated",
       "schema": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,128}$"}},
+    "StatusDetail": {"name": "detail", "in": "query", "description": "full: the status with its history as events", "schema": {"type": "string", "enum": ["full"]}},
     "Limit": {"name": "limit", "in": "query", "description": "page size", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
     "JobCursor": {"name": "cursor", "in": "query", "description": "the next_cursor of the previous page", "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
     "RequestCursor": {"name": "cursor", "in": "query", "description": "the next_cursor of the previous page", "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"}},

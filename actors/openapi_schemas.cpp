@@ -379,7 +379,14 @@ json work_schemas() {
           "retryable": {"type": "boolean", "description": "whether a retry with nothing changed may succeed"}}},
         "reused_from": {"type": ["string", "null"], "description": "the completed request whose outputs this one serves"},
         "callback_status": {"type": ["string", "null"], "description": "null without a callback_url"},
-        "status_url": {"type": "string", "format": "uri"}
+        "status_url": {"type": "string", "format": "uri"},
+        "events": {"type": "array", "description": "with detail=full only: the submission, then each stored change of status, oldest first (at most 100 changes)",
+          "items": {"type": "object", "required": ["at", "from", "to", "reason", "state_version"], "properties": {
+            "at": {"type": ["string", "null"], "description": "RFC 3339; changes carry milliseconds"},
+            "from": {"oneOf": [{"$ref": "#/components/schemas/RequestState"}, {"type": "null"}]},
+            "to": {"$ref": "#/components/schemas/RequestState"},
+            "reason": {"type": "string", "description": "submitted, the failure's code for a change to failed, else the status message"},
+            "state_version": {"type": "integer", "minimum": 0}}}}
       }
     },
     "RequestList": {

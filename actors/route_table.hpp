@@ -144,6 +144,15 @@ inline constexpr route_def route_table[] = {
 /// Number of routes (ids run from 0 to route_count - 1).
 inline constexpr int route_count = static_cast<int>(std::size(route_table));
 
+/// Whether every row sits at the index of its id (the metrics use ids as indexes).
+constexpr bool rows_in_id_order() {
+  for (int i = 0; i < route_count; ++i)
+    if (route_table[i].id != i)
+      return false;
+  return true;
+}
+static_assert(rows_in_id_order(), "route_table rows must be in the order of their ids");
+
 /// The row of route `id`.
 constexpr const route_def& definition(int id) {
   for (const auto& r : route_table)

@@ -70,23 +70,25 @@ public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
     auto ts = iso_timestamp(msg.time);
     auto level = spdlog::level::to_string_view(msg.level);
-    auto text = redact_secrets(std::string_view{msg.payload.data(), msg.payload.size()});
+    std::string_view payload{msg.payload.data(), msg.payload.size()};
     std::string line;
     std::string_view lv{level.data(), level.size()};
-    // An event (log_event): marker, name, marker, message, marker, fields.
-    if (!text.empty() && text[0] == event_marker) {
-      std::string_view rest{text};
+    // An event (log_event): marker, name, marker, message, marker, fields. Its message is
+    // scrubbed here; its fields were scrubbed value by value before they were encoded (scrubbing
+    // encoded JSON could cut through a quote and spoil the object).
+    if (!payload.empty() && payload[0] == event_marker) {
+      std::string_view rest{payload};
       rest.remove_prefix(1);
       auto a = rest.find(event_marker);
       auto b = a == std::string_view::npos ? a : rest.find(event_marker, a + 1);
       auto event = rest.substr(0, a);
-      auto msg = a == std::string_view::npos ? std::string_view{} : rest.substr(a + 1, b - a - 1);
+      auto said = a == std::string_view::npos ? std::string_view{} : rest.substr(a + 1, b - a - 1);
       auto fields = b == std::string_view::npos ? std::string_view{"{}"} : rest.substr(b + 1);
-      line = fmt_ == log_format::json
-               ? format_json_event(ts, lv, event, msg, fields)
-               : ts + " " + std::string{lv} + " " + std::string{msg} + "\t" +
-                   event_fields(event, fields);
-    } else if (fmt_ == log_format::json) {
+      auto clean = redact_secrets(said);
+      line = fmt_ == log_format::json ? format_json_event(ts, lv, event, clean, fields)
+                                      : ts + " " + std::string{lv} + " " + clean + "\t" +
+                                          event_fields(event, fields);
+    } else if (auto text = redact_secrets(payload); fmt_ == log_format::json) {
       line = format_json_line(ts, std::string_view{level.data(), level.size()}, text);
     } else {
       line = ts + " " + std::string{level.data(), level.size()} + " " + text;
@@ -169,13 +171,6 @@ std::string redact_secrets(std::string_view s) {
   return out;
 }
 
-std::string format_json_line(std::string_view timestamp, std::string_view level,
-                             std::string_view message) {
-  nlohmann::json j = {{"ts", std::string{timestamp}},
-                      {"level", std::string{level}},
-                      {"msg", std::string{message}}};
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
 
 namespace {
 
@@ -193,28 +188,34 @@ std::string splice(std::string head, std::string_view fields) {
 
 }  // namespace
 
+namespace {
+
+/// `v` as a JSON string (invalid UTF-8 replaced, so the line stays valid JSON).
+std::string quoted(std::string_view v) {
+  return nlohmann::json(std::string{v}).dump(-1, ' ', false,
+                                             nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+// Members in a fixed order (ts, level, [event,] msg), not nlohmann's sorted one, so every line
+// starts alike.
+std::string format_json_line(std::string_view timestamp, std::string_view level,
+                             std::string_view message) {
+  return "{\"ts\":" + quoted(timestamp) + ",\"level\":" + quoted(level) +
+         ",\"msg\":" + quoted(message) + "}";
+}
+
 std::string format_json_event(std::string_view timestamp, std::string_view level,
                               std::string_view event, std::string_view msg,
                               std::string_view fields) {
-  // Members in this order (not nlohmann's sorted one), so every line starts alike.
-  std::string head = "{\"ts\":" + nlohmann::json(std::string{timestamp}).dump() +
-                     ",\"level\":" + nlohmann::json(std::string{level}).dump() +
-                     ",\"event\":" +
-                     nlohmann::json(std::string{event}).dump(
-                       -1, ' ', false, nlohmann::json::error_handler_t::replace) +
-                     ",\"msg\":" +
-                     nlohmann::json(std::string{msg}).dump(
-                       -1, ' ', false, nlohmann::json::error_handler_t::replace) +
-                     "}";
-  return splice(std::move(head), fields);
+  return splice("{\"ts\":" + quoted(timestamp) + ",\"level\":" + quoted(level) +
+                  ",\"event\":" + quoted(event) + ",\"msg\":" + quoted(msg) + "}",
+                fields);
 }
 
 std::string event_fields(std::string_view event, std::string_view fields) {
-  return splice("{\"event\":" +
-                  nlohmann::json(std::string{event}).dump(-1, ' ', false,
-                                                          nlohmann::json::error_handler_t::replace) +
-                  "}",
-                fields);
+  return splice("{\"event\":" + quoted(event) + "}", fields);
 }
 
 bool log_enabled(spdlog::level::level_enum level) {
@@ -232,7 +233,9 @@ void log_event(spdlog::level::level_enum level, std::string_view event, std::str
   payload += event_marker;
   payload.append(event);
   payload += event_marker;
-  payload.append(msg);
+  // The marker separates the parts: one inside the message would move the fields.
+  for (char ch : msg)
+    payload += ch == event_marker ? ' ' : ch;
   payload += event_marker;
   payload.append(fields);
   logger->log(level, "{}", payload);

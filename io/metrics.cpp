@@ -4,9 +4,12 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 namespace gp::io::metrics {
@@ -20,8 +23,12 @@ histogram::histogram(std::initializer_list<double> bounds) {
 }
 
 void histogram::observe(double seconds) noexcept {
+  // Negative, NaN and absurd values are clamped: the sum is kept in integer nanoseconds, and a
+  // year a value keeps it from wrapping for centuries of observations.
   if (!(seconds > 0))
     seconds = 0;
+  else if (seconds > max_seconds)
+    seconds = max_seconds;
   size_t i = 0;
   while (i < n_ && seconds > bounds_[i])
     ++i;
@@ -68,11 +75,13 @@ std::string format_value(double v) {
   if (std::isinf(v))
     return v > 0 ? "+Inf" : "-Inf";
   char buf[32];
-  if (v == std::floor(v) && std::fabs(v) < 1e15)
+  if (v == std::floor(v) && std::fabs(v) < 1e15) {
     std::snprintf(buf, sizeof buf, "%.0f", v);
-  else
-    std::snprintf(buf, sizeof buf, "%.9g", v);
-  return buf;
+    return buf;
+  }
+  // The shortest text that reads back as the same double.
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc{} ? std::string(buf, end) : std::string{"NaN"};
 }
 
 void text_writer::family(std::string_view name, std::string_view type, std::string_view help) {
@@ -121,16 +130,37 @@ void text_writer::histogram(std::string_view name, const labels& l,
   sample(std::string{name} + "_count", l, static_cast<double>(h.count));
 }
 
+namespace {
+
+/// The number at the start of `text` (leading blanks skipped); nothing when there is none.
+std::optional<double> number_in(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
+    text.remove_prefix(1);
+  std::string copy{text};
+  char* end = nullptr;
+  double v = std::strtod(copy.c_str(), &end);
+  if (end == copy.c_str())
+    return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
 process_stats read_process_stats() {
+  // Never throws: what cannot be read or parsed stays -1 (and is left out of the exposition).
   process_stats p;
   {
     std::ifstream status("/proc/self/status");
     std::string line;
     while (std::getline(status, line)) {
-      if (line.rfind("VmRSS:", 0) == 0)
-        p.resident_bytes = std::stod(line.substr(6)) * 1024;  // the kernel writes kB
-      else if (line.rfind("Threads:", 0) == 0)
-        p.threads = std::stod(line.substr(8));
+      std::string_view l{line};
+      if (l.rfind("VmRSS:", 0) == 0) {
+        if (auto kib = number_in(l.substr(6)))
+          p.resident_bytes = *kib * 1024;  // the kernel writes kB
+      } else if (l.rfind("Threads:", 0) == 0) {
+        if (auto n = number_in(l.substr(8)))
+          p.threads = *n;
+      }
     }
   }
   if (auto* dir = opendir("/proc/self/fd")) {
@@ -144,28 +174,31 @@ process_stats read_process_stats() {
   rlimit lim{};
   if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY)
     p.max_fds = static_cast<double>(lim.rlim_cur);
-  // /proc/self/stat: the fields after the parenthesised command name, 14 and 15 (user and
-  // system time) and 22 (start time), in clock ticks.
+  // /proc/self/stat: after the parenthesised command name, fields 14 and 15 (user and system
+  // time) and 22 (start time since boot), in clock ticks; /proc/stat's btime is the boot time.
   std::ifstream stat("/proc/self/stat");
   std::string all((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
   auto close = all.rfind(')');
   long ticks = sysconf(_SC_CLK_TCK);
-  if (close != std::string::npos && ticks > 0) {
-    std::istringstream rest(all.substr(close + 2));
-    std::vector<std::string> f;
-    std::string word;
-    while (rest >> word)
-      f.push_back(word);
-    // f[0] is field 3 (state): field k is f[k - 3].
-    if (f.size() > 19) {
-      p.cpu_seconds = (std::stod(f[11]) + std::stod(f[12])) / ticks;
-      std::ifstream boot("/proc/stat");
-      std::string line;
-      while (std::getline(boot, line))
-        if (line.rfind("btime ", 0) == 0)
-          p.start_time_seconds = std::stod(line.substr(6)) + std::stod(f[19]) / ticks;
-    }
-  }
+  if (close == std::string::npos || close + 2 > all.size() || ticks <= 0)
+    return p;
+  std::istringstream rest(all.substr(close + 2));
+  std::vector<std::string> f;
+  std::string word;
+  while (rest >> word)
+    f.push_back(word);
+  // f[0] is field 3 (state): field k is f[k - 3].
+  if (f.size() <= 19)
+    return p;
+  auto utime = number_in(f[11]), stime = number_in(f[12]), start = number_in(f[19]);
+  if (utime && stime)
+    p.cpu_seconds = (*utime + *stime) / static_cast<double>(ticks);
+  std::ifstream boot("/proc/stat");
+  std::string line;
+  while (std::getline(boot, line))
+    if (line.rfind("btime ", 0) == 0)
+      if (auto btime = number_in(std::string_view{line}.substr(6)); btime && start)
+        p.start_time_seconds = *btime + *start / static_cast<double>(ticks);
   return p;
 }
 

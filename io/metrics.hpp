@@ -29,6 +29,8 @@ inline constexpr std::initializer_list<double> work_buckets = {
 class histogram {
 public:
   static constexpr size_t max_bounds = 14;
+  /// Larger observations count as this (a year).
+  static constexpr double max_seconds = 365.0 * 86400;
 
   explicit histogram(std::initializer_list<double> bounds = http_buckets);
 

@@ -9,7 +9,7 @@
 
 namespace gp::persistence {
 
-namespace sql_changes {
+namespace job_sql {
 
 constexpr const char* lock_job = R"sql(
 SELECT status, stage FROM app.jobs WHERE job_id = $1 FOR UPDATE)sql";
@@ -59,9 +59,7 @@ constexpr const char* cancel_waiting_tasks = R"sql(
 UPDATE app.tasks SET status = 'cancelled', updated_at = now()
 WHERE job_id = $1 AND status IN ('pending', 'pending_retry'))sql";
 
-}  // namespace sql_changes
-
-namespace sql = sql_changes;
+}  // namespace job_sql
 
 namespace {
 
@@ -70,11 +68,12 @@ bool restarts_from_first_stage(pqxx::transaction_base& tx, const std::string& jo
                                int stage) {
   if (stage <= 1)
     return false;
-  for (const auto& row : tx.exec_params(sql::failed_codes, job_id, stage)) {
+  for (const auto& row : tx.exec_params(job_sql::failed_codes, job_id, stage)) {
     auto code = row[0].as<std::string>();
-    // What was found about the source in an earlier stage no longer holds, or the failure was
-    // about the source itself: whatever the client changed must be read again from the start.
-    if (code == "source_changed" || !retryable_failure(code))
+    // What an earlier stage found in the source no longer holds, or the failure was about the
+    // source itself: whatever the client changed must be read again from the start. Other
+    // failures (retryable, or about the platform or the settings' use) resume where they were.
+    if (source_failure(code))
       return true;
   }
   return false;
@@ -83,18 +82,18 @@ bool restarts_from_first_stage(pqxx::transaction_base& tx, const std::string& jo
 }  // namespace
 
 bool reset_failed_job(pqxx::transaction_base& tx, const std::string& job_id) {
-  auto job = tx.exec_params(sql::lock_job, job_id);
+  auto job = tx.exec_params(job_sql::lock_job, job_id);
   if (job.empty() || job_status_of(job[0][0].as<std::string>()) != ::gp::job_status::failed)
     return false;
   auto stage = job[0][1].as<int>();
   if (restarts_from_first_stage(tx, job_id, stage)) {
-    tx.exec_params(sql::drop_later_tasks, job_id);
-    tx.exec_params(sql::restart_first_tasks, job_id);
-    tx.exec_params(sql::restart_job, job_id);
+    tx.exec_params(job_sql::drop_later_tasks, job_id);
+    tx.exec_params(job_sql::restart_first_tasks, job_id);
+    tx.exec_params(job_sql::restart_job, job_id);
     return true;
   }
-  tx.exec_params(sql::reset_tasks, job_id, stage);
-  tx.exec_params(sql::reopen_job, job_id);
+  tx.exec_params(job_sql::reset_tasks, job_id, stage);
+  tx.exec_params(job_sql::reopen_job, job_id);
   return true;
 }
 
@@ -107,9 +106,9 @@ bool reset_failed_job(pqxx::connection& c, const std::string& job_id) {
 }
 
 bool cancel_job(pqxx::transaction_base& tx, const std::string& job_id) {
-  if (tx.exec_params(sql::cancel_job, job_id).empty())
+  if (tx.exec_params(job_sql::cancel_job, job_id).empty())
     return false;
-  tx.exec_params(sql::cancel_waiting_tasks, job_id);
+  tx.exec_params(job_sql::cancel_waiting_tasks, job_id);
   return true;
 }
 

@@ -178,8 +178,8 @@ void release_tasks(pqxx::connection& c, const std::string& owner,
 /// Resets a failed job in place for another try (persistence/job_changes.cpp). Failed for a
 /// reason a retry with nothing changed may get past: the failed and cancelled tasks of its current
 /// stage wait again with fresh attempts, completed tasks are kept. Failed at a later stage for a
-/// reason about its source (not retryable, or source_changed): it starts again from its first
-/// stage, so what the client changed is read again (the later stages' tasks are removed and
+/// reason about its source (source_failure of messages/failure_codes.hpp: the source's own codes
+/// and source_changed): it starts again from its first stage, so what the client changed is read again (the later stages' tasks are removed and
 /// planned anew). False when it had not failed.
 bool reset_failed_job(pqxx::connection& c, const std::string& job_id);
 

@@ -221,7 +221,7 @@ private:
       {"cid", cid_},
       {"client", log_client_.empty() ? nlohmann::json() : nlohmann::json(log_client_)},
       {"method", method_},
-      {"path", path_},
+      {"path", io::redact_secrets(path_)},
       {"route", log_route_},
       {"status", status_},
       {"duration_ms", std::round(ms * 100) / 100}};

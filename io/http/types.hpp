@@ -49,7 +49,7 @@ struct response {
   std::optional<file_part> file;
   /// Set by the edge for the call's log line: the matched route template ("unmatched" for none)
   /// and the caller's client. With a route, the server writes the line as an `http` event once
-  /// the answer is written; without one, as plain text at debug level.
+  /// the answer is written; without one, as plain text (server_options::access_log says when).
   const char* log_route = nullptr;
   std::string log_client;
 };

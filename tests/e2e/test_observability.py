@@ -167,13 +167,30 @@ class Metrics(ServedTestCase):
 
 
 class MetricsOff(ServedTestCase):
-    server_args = ("--set", "metrics.enabled=false", "--set", "log.access=false")
+    server_args = ("--set", "metrics.enabled=false")
     prepare = classmethod(lambda cls, url: setup_clients(url))
 
-    def test_switched_off_is_404_and_no_call_is_logged(self):
+    def test_switched_off_is_404_and_calls_are_still_logged(self):
         doc = problem(self, Api(self, self.srv, self.keys["admin"])("GET", "/metrics"), 404,
                       "not_found")
         self.assertIn("metrics.enabled", doc["detail"])
+        self.srv.wait_log('"route":"/metrics"')
+        self.assertEqual([e["status"] for e in log_events(self.srv.output(), "http")
+                          if e["route"] == "/metrics"], [404])
+
+
+class AccessLogOff(ServedTestCase):
+    server_args = ("--set", "log.access=false")
+    prepare = classmethod(lambda cls, url: setup_clients(url))
+
+    def test_no_call_is_logged_and_calls_are_still_counted(self):
+        api = Api(self, self.srv, self.keys["admin"])
+        self.assertEqual(api("GET", "/platform/requests")[0], 200)
+        st, _, out = api("GET", "/metrics")
+        self.assertEqual(st, 200)
+        samples = parse_exposition(out.decode())
+        self.assertEqual(value(samples, "geoplatform_http_requests_total",
+                               route="/platform/requests", method="GET", status="200"), 1)
         self.assertEqual(log_events(self.srv.output(), "http"), [])
 
 
@@ -229,6 +246,27 @@ class History(ServedTestCase):
         self.assertEqual(logged, changes)
         # The plain status has no history.
         self.assertNotIn("events", api.json("GET", "/platform/status/" + rid)[2])
+        # The engine's families now have samples, and promtool still accepts the exposition.
+        st, _, out = Api(self, self.srv, self.keys["admin"])("GET", "/metrics")
+        self.assertEqual(st, 200)
+        text = out.decode()
+        samples = parse_exposition(text)
+        for state in ("failed", "processing", "completed"):
+            self.assertGreaterEqual(value(samples, "geoplatform_request_transitions_total",
+                                          type="vector", state=state), 1, state)
+        self.assertGreaterEqual(value(samples, "geoplatform_request_processing_seconds_count",
+                                      type="vector", state="completed"), 1)
+        self.assertGreaterEqual(sum(v for (name, labels), v in samples.items()
+                                    if name == "geoplatform_tasks_total"), 3)
+        self.assertGreaterEqual(sum(v for (name, labels), v in samples.items()
+                                    if name == "geoplatform_task_duration_seconds_count"), 3)
+        r = subprocess.run([promtool(self), "check", "metrics"], input=text,
+                           capture_output=True, text=True)
+        self.assertEqual((r.returncode, (r.stdout + r.stderr).strip()), (0, ""))
+        # Another client's key does not see it, with or without its history.
+        for query in ("", "?detail=full"):
+            problem(self, api("GET", "/platform/status/%s%s" % (rid, query),
+                              key=self.keys["other"]), 404, "not_found")
 
     def test_detail_takes_only_full(self):
         for query in ("detail=", "detail=all", "detail=FULL"):

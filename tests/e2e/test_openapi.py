@@ -14,7 +14,7 @@ import unittest
 import jsonschema
 
 from gp_e2e import ServedTestCase, run
-from test_platform import setup_clients
+from test_platform import put_sources, setup_clients
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TOOLS = os.path.join(ROOT, "tests", "tools")
@@ -217,6 +217,17 @@ class OpenApi(ServedTestCase):
                                   status=400)
         self.assertTrue(problem["errors"], problem)
         self.checked("POST", "/admin/clients", {"client_id": "openapi-check"}, status=409)
+        # A request, its status with its history, and a detail that is refused.
+        put_sources(self.srv)
+        _, sub = self.checked("POST", "/platform/submit",
+                              {"dataset_id": "openapi", "resource_id": "r", "version_id": "v1",
+                               "request_type": "vector", "source_path": "pt.csv"},
+                              key="internal", status=202)
+        _, full = self.checked("GET", "/platform/status/%s?detail=full" % sub["request_id"],
+                               key="internal", status=200)
+        self.assertEqual(full["events"][0]["reason"], "submitted")
+        self.checked("GET", "/platform/status/%s?detail=brief" % sub["request_id"],
+                     key="internal", status=400)
 
 
 if __name__ == "__main__":

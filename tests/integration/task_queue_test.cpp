@@ -11,6 +11,7 @@
 
 #include "actors/coremachine.hpp"
 #include "io/jobs/registry.hpp"
+#include "messages/failure_codes.hpp"
 #include "persistence/migrations.hpp"
 #include "test_database.hpp"
 
@@ -206,7 +207,7 @@ TEST_F(task_queue, a_failed_job_is_reset_in_place_not_duplicated) {
 
 TEST_F(task_queue, a_later_stage_failed_for_its_source_starts_again_from_the_first) {
   // hello_world: stage 1 greets (one task here), stage 2 gathers the greetings.
-  for (const char* code : {"no_features", "source_changed", "timeout"}) {
+  for (const char* code : {"no_features", "source_changed", "timeout", "invalid_result"}) {
     {
       pqxx::work tx{c};
       tx.exec0("DELETE FROM app.jobs");
@@ -224,8 +225,9 @@ TEST_F(task_queue, a_later_stage_failed_for_its_source_starts_again_from_the_fir
     ASSERT_TRUE(reset_failed_job(c, id));
     auto again = claim_tasks(c, "n1", 5, 30s);
     ASSERT_EQ(again.size(), 1u) << code;
-    if (std::string{code} == "timeout") {
-      // Retryable with nothing changed: the failed stage runs again, the first is kept.
+    if (!gp::source_failure(code)) {
+      // Not about the source (retryable, or about the platform): the failed stage runs again,
+      // what the first stage found is kept.
       EXPECT_EQ(again[0].task_id, fan_in[0].task_id);
       EXPECT_EQ(job(id).stage, 2);
     } else {
@@ -239,6 +241,8 @@ TEST_F(task_queue, a_later_stage_failed_for_its_source_starts_again_from_the_fir
       ASSERT_EQ(gathered.size(), 1u);
       EXPECT_EQ(gathered[0].stage, 2);
       EXPECT_EQ(gathered[0].attempt, 1);
+      // The stage-2 task was planned from the new run's results only.
+      EXPECT_EQ(scalar("SELECT jsonb_array_length(stage_results) FROM app.jobs"), 1);
     }
     EXPECT_EQ(again[0].attempt, 1);
   }

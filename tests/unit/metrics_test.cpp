@@ -1,5 +1,12 @@
 // The metrics writer (histograms, label escaping, values), the node's HTTP counters, the
 // structured log line of an event, and the history of a status body with detail=full.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -133,6 +140,49 @@ TEST(LogEvent, JoinsTheFieldsToTheHeadOfTheLine) {
   auto odd = io::format_json_event("t", "info", "x", "say \"\xff\"", "{}");
   EXPECT_EQ(nlohmann::json::parse(odd)["msg"], "say \"\xef\xbf\xbd\"");
   EXPECT_EQ(io::event_fields("http", R"({"a":1})"), R"({"event":"http","a":1})");
+}
+
+/// What the process logger writes to stderr while `body` runs.
+template <class F>
+std::string captured_stderr(F body) {
+  std::fflush(stderr);
+  char name[] = "/tmp/gp_log_test_XXXXXX";
+  int fd = ::mkstemp(name);
+  int saved = ::dup(2);
+  ::dup2(fd, 2);
+  body();
+  spdlog::default_logger()->flush();
+  std::fflush(stderr);
+  ::dup2(saved, 2);
+  ::close(saved);
+  std::ifstream in(name);
+  std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ::close(fd);
+  ::unlink(name);
+  return out;
+}
+
+TEST(LogEvent, TheLoggerScrubsTheMessageAndKeepsTheFieldsWhole) {
+  auto out = captured_stderr([] {
+    io::setup_logging("info", io::log_format::json);
+    io::log_event(spdlog::level::info, "http", "GET /x?password=hunter2 \x1e done",
+                  R"({"cid":"c1","status":200})");
+    io::log_event(spdlog::level::debug, "http", "not written", "{}");
+    GP_LOG_INFO("plain password=hunter2");
+  });
+  io::setup_logging("warn", io::log_format::text);
+  std::vector<nlohmann::json> lines;
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);)
+    lines.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(lines.size(), 2u) << out;
+  EXPECT_EQ(lines[0]["event"], "http");
+  EXPECT_EQ(lines[0]["msg"], "GET /x?password=***   done");  // the marker became a space
+  EXPECT_EQ((std::make_pair(lines[0]["cid"], lines[0]["status"])),
+            (std::make_pair(nlohmann::json("c1"), nlohmann::json(200))));
+  EXPECT_EQ(lines[1]["msg"], "plain password=***");
+  EXPECT_FALSE(lines[1].contains("event"));
+  EXPECT_EQ(out.find("hunter2"), std::string::npos);
 }
 
 TEST(History, StartsWithTheSubmissionThenEachStoredChange) {
