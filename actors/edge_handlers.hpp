@@ -2,6 +2,9 @@
 // The route handlers of the http_edge actor: parse → ask another actor → build the answer.
 // Each answers through the call's responder exactly once.
 #include <chrono>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <caf/event_based_actor.hpp>
 #include <nlohmann/json_fwd.hpp>
@@ -23,6 +26,11 @@ inline std::string client_scope(const principal& who) {
 inline audit_context audit_of(const principal& who, const http_call& call) {
   return {"key:" + who.key_id, call.req.correlation_id};
 }
+
+/// The long-lived actors that answer status_atom with their status report, by name: GET /health
+/// and GET /metrics ask each (actors/health_handlers.cpp).
+using status_reporter = caf::typed_actor<status_reporting>;
+std::vector<std::pair<std::string, status_reporter>> status_reporters(const edge_peers& peers);
 
 /// GET /readyz: the database check through the pool.
 void handle_readyz(edge_self* self, http_call call);

@@ -126,6 +126,19 @@ struct health_probe {
 
 }  // namespace
 
+std::vector<std::pair<std::string, status_reporter>> status_reporters(const edge_peers& p) {
+  // Each answers (status_atom) with a status_report, whatever else its interface holds.
+  std::vector<std::pair<std::string, status_reporter>> members = {
+    {"db_pool", caf::actor_cast<status_reporter>(p.pool)},
+    {"auth", caf::actor_cast<status_reporter>(p.auth)},
+    {"migrator", caf::actor_cast<status_reporter>(p.migrator)},
+    {"coremachine", caf::actor_cast<status_reporter>(p.coremachine)},
+    {"registry", caf::actor_cast<status_reporter>(p.registry)}};
+  if (p.webhooks)
+    members.emplace_back("webhook_dispatcher", caf::actor_cast<status_reporter>(p.webhooks));
+  return members;
+}
+
 void handle_health(edge_self* self, http_call call) {
   using namespace std::chrono_literals;
   auto probe = std::make_shared<health_probe>();
@@ -135,16 +148,7 @@ void handle_health(edge_self* self, http_call call) {
   probe->max_webhook_backlog = self->state.opts.health_max_webhook_backlog;
   probe->min_free_mib = self->state.opts.health_min_free_mib;
   const auto& p = self->state.peers;
-  // Each answers (status_atom) with a status_report, whatever else its interface holds.
-  using reporter = caf::typed_actor<status_reporting>;
-  std::vector<std::pair<std::string, reporter>> members = {
-    {"db_pool", caf::actor_cast<reporter>(p.pool)},
-    {"auth", caf::actor_cast<reporter>(p.auth)},
-    {"migrator", caf::actor_cast<reporter>(p.migrator)},
-    {"coremachine", caf::actor_cast<reporter>(p.coremachine)},
-    {"registry", caf::actor_cast<reporter>(p.registry)}};
-  if (p.webhooks)
-    members.emplace_back("webhook_dispatcher", caf::actor_cast<reporter>(p.webhooks));
+  auto members = status_reporters(p);
   probe->pending = static_cast<int>(members.size()) + 2;
   const auto& st = self->state;
   probe->member("http_edge",

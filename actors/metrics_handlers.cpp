@@ -197,15 +197,7 @@ void handle_metrics(edge_self* self, http_call call) {
   s->bronze_root = st.opts.bronze_root;
   s->silver_root = st.opts.silver_root;
   const auto& p = st.peers;
-  using reporter = caf::typed_actor<status_reporting>;
-  std::vector<std::pair<std::string, reporter>> members = {
-    {"db_pool", caf::actor_cast<reporter>(p.pool)},
-    {"auth", caf::actor_cast<reporter>(p.auth)},
-    {"migrator", caf::actor_cast<reporter>(p.migrator)},
-    {"coremachine", caf::actor_cast<reporter>(p.coremachine)},
-    {"registry", caf::actor_cast<reporter>(p.registry)}};
-  if (p.webhooks)
-    members.emplace_back("webhook_dispatcher", caf::actor_cast<reporter>(p.webhooks));
+  auto members = status_reporters(p);
   s->pending = static_cast<int>(members.size()) + 1;
   // The edge sizes its own mailbox: only an actor may look into its own.
   s->reports.push_back({"http_edge",
