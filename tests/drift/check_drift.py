@@ -80,7 +80,7 @@ def check_routes(root):
 
 def check_health_members(root):
     src = read(root, "actors/health_handlers.cpp")
-    body = src[src.find("void handle_health("):]
+    body = src[src.find("status_reporters(const edge_peers"):]
     fan_out = body[body.find("members = {"):body.find("};", body.find("members = {"))]
     names = re.findall(r'\{"(\w+)",\s*(?:caf::actor_cast<\w+>\()?p\.\w+\)?\}', fan_out)
     if not names:

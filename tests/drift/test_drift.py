@@ -80,9 +80,9 @@ class Drift(unittest.TestCase):
         self.assert_one_problem("docs/api.md", "GET /console")
 
     def test_an_actor_asked_by_health_but_not_documented(self):
-        self.edit("actors/health_handlers.cpp", '{"registry", caf::actor_cast<reporter>(p.registry)}',
-                  '{"registry", caf::actor_cast<reporter>(p.registry)},\n'
-                  '    {"stac_catalog", caf::actor_cast<reporter>(p.registry)}')
+        registry = '{"registry", caf::actor_cast<status_reporter>(p.registry)}'
+        self.edit("actors/health_handlers.cpp", registry,
+                  registry + ',\n    {"stac_catalog", caf::actor_cast<status_reporter>(p.registry)}')
         problems = problems_in(self.tmp)
         self.assertEqual(len(problems), 2, problems)
         self.assertTrue(all("stac_catalog" in p for p in problems), problems)
