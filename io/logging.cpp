@@ -5,9 +5,10 @@
 #include <cstdio>
 #include <ctime>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
+
+#include "io/json_text.hpp"
 
 namespace gp::io {
 
@@ -174,48 +175,61 @@ std::string redact_secrets(std::string_view s) {
 
 namespace {
 
-/// `head` (a compact JSON object) with the members of the object `fields` appended; `head`
-/// alone when `fields` is empty or not an object.
-std::string splice(std::string head, std::string_view fields) {
+/// Appends the members of the JSON object `fields` to `out`, which holds an object's members
+/// and no closing brace yet; then closes it. `fields` that is empty or not an object adds none.
+void close_with(std::string& out, std::string_view fields) {
   while (!fields.empty() && fields.front() == ' ')
     fields.remove_prefix(1);
   if (fields.size() > 2 && fields.front() == '{' && fields.back() == '}') {
-    head.back() = ',';
-    head.append(fields.substr(1));
+    out += ',';
+    out.append(fields.substr(1));
+  } else {
+    out += '}';
   }
-  return head;
-}
-
-}  // namespace
-
-namespace {
-
-/// `v` as a JSON string (invalid UTF-8 replaced, so the line stays valid JSON).
-std::string quoted(std::string_view v) {
-  return nlohmann::json(std::string{v}).dump(-1, ' ', false,
-                                             nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace
 
 // Members in a fixed order (ts, level, [event,] msg), not nlohmann's sorted one, so every line
-// starts alike.
+// starts alike; written by hand, since a line may be written for every call.
 std::string format_json_line(std::string_view timestamp, std::string_view level,
                              std::string_view message) {
-  return "{\"ts\":" + quoted(timestamp) + ",\"level\":" + quoted(level) +
-         ",\"msg\":" + quoted(message) + "}";
+  std::string out;
+  out.reserve(48 + message.size());
+  out += "{\"ts\":";
+  append_json_string(out, timestamp);
+  out += ",\"level\":";
+  append_json_string(out, level);
+  out += ",\"msg\":";
+  append_json_string(out, message);
+  out += '}';
+  return out;
 }
 
 std::string format_json_event(std::string_view timestamp, std::string_view level,
                               std::string_view event, std::string_view msg,
                               std::string_view fields) {
-  return splice("{\"ts\":" + quoted(timestamp) + ",\"level\":" + quoted(level) +
-                  ",\"event\":" + quoted(event) + ",\"msg\":" + quoted(msg) + "}",
-                fields);
+  std::string out;
+  out.reserve(64 + msg.size() + fields.size());
+  out += "{\"ts\":";
+  append_json_string(out, timestamp);
+  out += ",\"level\":";
+  append_json_string(out, level);
+  out += ",\"event\":";
+  append_json_string(out, event);
+  out += ",\"msg\":";
+  append_json_string(out, msg);
+  close_with(out, fields);
+  return out;
 }
 
 std::string event_fields(std::string_view event, std::string_view fields) {
-  return splice("{\"event\":" + quoted(event) + "}", fields);
+  std::string out;
+  out.reserve(16 + event.size() + fields.size());
+  out += "{\"event\":";
+  append_json_string(out, event);
+  close_with(out, fields);
+  return out;
 }
 
 bool log_enabled(spdlog::level::level_enum level) {

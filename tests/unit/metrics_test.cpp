@@ -13,6 +13,7 @@
 
 #include "actors/node_metrics.hpp"
 #include "io/http/request_codec.hpp"
+#include "io/json_text.hpp"
 #include "io/logging.hpp"
 #include "io/metrics.hpp"
 
@@ -140,6 +141,25 @@ TEST(LogEvent, JoinsTheFieldsToTheHeadOfTheLine) {
   auto odd = io::format_json_event("t", "info", "x", "say \"\xff\"", "{}");
   EXPECT_EQ(nlohmann::json::parse(odd)["msg"], "say \"\xef\xbf\xbd\"");
   EXPECT_EQ(io::event_fields("http", R"({"a":1})"), R"({"event":"http","a":1})");
+}
+
+TEST(JsonText, QuotesEscapesAndReplacesWhatIsNotUtf8) {
+  auto quoted = [](std::string_view v) {
+    std::string out;
+    io::append_json_string(out, v);
+    return out;
+  };
+  EXPECT_EQ(quoted("a\"b\\c"), R"("a\"b\\c")");
+  EXPECT_EQ(quoted(std::string("\x01\n\t", 3)), R"("\u0001\u000a\u0009")");
+  EXPECT_EQ(quoted("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8c\x8d"),
+            "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8c\x8d\"");
+  // A stray continuation byte, a cut sequence, an overlong form, a surrogate.
+  for (std::string bad : {"\x80", "\xc3", "\xc0\xaf", "\xed\xa0\x80"}) {
+    auto out = quoted("x" + bad + "y");
+    EXPECT_EQ(nlohmann::json::parse(out).get<std::string>().find("x\xef\xbf\xbd"), 0u) << out;
+    EXPECT_EQ(out.back(), '"');
+  }
+  EXPECT_EQ(nlohmann::json::parse(quoted("x\xc3y")), "x\xef\xbf\xbdy");
 }
 
 /// What the process logger writes to stderr while `body` runs.
