@@ -190,16 +190,26 @@ void close_with(std::string& out, std::string_view fields) {
 
 }  // namespace
 
-// Members in a fixed order (ts, level, [event,] msg), not nlohmann's sorted one, so every line
-// starts alike; written by hand, since a line may be written for every call.
-std::string format_json_line(std::string_view timestamp, std::string_view level,
-                             std::string_view message) {
+namespace {
+
+/// Starts a JSON line: the object's ts and level members, room for `more` bytes after them.
+std::string open_line(std::string_view timestamp, std::string_view level, size_t more) {
   std::string out;
-  out.reserve(48 + message.size());
+  out.reserve(48 + more);
   out += "{\"ts\":";
   append_json_string(out, timestamp);
   out += ",\"level\":";
   append_json_string(out, level);
+  return out;
+}
+
+}  // namespace
+
+// Members in a fixed order (ts, level, [event,] msg), not nlohmann's sorted one, so every line
+// starts alike; written by hand, since a line may be written for every call.
+std::string format_json_line(std::string_view timestamp, std::string_view level,
+                             std::string_view message) {
+  auto out = open_line(timestamp, level, message.size());
   out += ",\"msg\":";
   append_json_string(out, message);
   out += '}';
@@ -209,12 +219,7 @@ std::string format_json_line(std::string_view timestamp, std::string_view level,
 std::string format_json_event(std::string_view timestamp, std::string_view level,
                               std::string_view event, std::string_view msg,
                               std::string_view fields) {
-  std::string out;
-  out.reserve(64 + msg.size() + fields.size());
-  out += "{\"ts\":";
-  append_json_string(out, timestamp);
-  out += ",\"level\":";
-  append_json_string(out, level);
+  auto out = open_line(timestamp, level, event.size() + msg.size() + fields.size());
   out += ",\"event\":";
   append_json_string(out, event);
   out += ",\"msg\":";
