@@ -89,29 +89,33 @@ double sample_value(const std::string& text, const std::string& prefix) {
 
 TEST(NodeMetrics, CountsCallsByRouteMethodAndStatusClass) {
   auto& m = node_metrics::get();
-  auto before = [&] {
+  auto snapshot = [&] {
     text_writer w;
     m.write(w);
     return w.take();
-  }();
+  };
   const std::string livez =
     "geoplatform_http_requests_total{route=\"/livez\",method=\"GET\",status=\"200\"}";
   const std::string odd =
     "geoplatform_http_requests_total{route=\"unmatched\",method=\"other\",status=\"5xx\"}";
-  auto was = std::max(0.0, sample_value(before, livez));
-  auto odd_was = std::max(0.0, sample_value(before, odd));
-  m.http_call(routing::livez, "GET", 200, 0.001);
-  m.http_call(routing::livez, "GET", 200, 0.002);
+  const std::string fast = "geoplatform_http_request_duration_seconds_bucket{route=\"/livez\","
+                           "method=\"GET\",le=\"0.001\"}";
+  const std::string slow = "geoplatform_http_request_duration_seconds_bucket{route=\"/livez\","
+                           "method=\"GET\",le=\"0.0025\"}";
+  const std::string count =
+    "geoplatform_http_request_duration_seconds_count{route=\"/livez\",method=\"GET\"}";
+  auto before = snapshot();
+  auto was = [&](const std::string& k) { return std::max(0.0, sample_value(before, k)); };
+  m.http_call(routing::livez, "GET", 200, 0.001);   // in the 1 ms bucket (bounds hold equals)
+  m.http_call(routing::livez, "GET", 200, 0.002);   // in the 2.5 ms bucket
   m.http_call(node_metrics::unmatched_route, "BREW", 599, 0.5);
   m.http_call(12345, "BREW", 599, 0.5);  // out of range: unmatched
-  text_writer w;
-  m.write(w);
-  auto text = w.take();
-  EXPECT_EQ(sample_value(text, livez), was + 2);
-  EXPECT_EQ(sample_value(text, odd), odd_was + 2);
-  EXPECT_NE(text.find("geoplatform_http_request_duration_seconds_bucket{route=\"/livez\","
-                      "method=\"GET\",le=\"0.001\"}"),
-            std::string::npos);
+  auto text = snapshot();
+  EXPECT_EQ(sample_value(text, livez), was(livez) + 2);
+  EXPECT_EQ(sample_value(text, odd), was(odd) + 2);
+  EXPECT_EQ(sample_value(text, fast), was(fast) + 1);
+  EXPECT_EQ(sample_value(text, slow), was(slow) + 2);  // cumulative
+  EXPECT_EQ(sample_value(text, count), was(count) + 2);
 }
 
 TEST(NodeMetrics, CountsLiveActorsByKind) {
