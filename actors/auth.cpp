@@ -5,7 +5,7 @@
 #include <caf/all.hpp>
 
 #include "actors/db_pool.hpp"
-#include "actors/node_metrics.hpp"
+#include "actors/live_actor.hpp"
 #include "io/crypto.hpp"
 #include "io/logging.hpp"
 #include "messages/atoms.hpp"

@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/db_pool.hpp"
-#include "actors/node_metrics.hpp"
+#include "actors/live_actor.hpp"
 #include "actors/sizing.hpp"
 #include "actors/task_worker.hpp"
 #include "io/jobs/registry.hpp"

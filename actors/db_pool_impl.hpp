@@ -10,7 +10,7 @@
 #include <caf/all.hpp>
 
 #include "actors/actor_types.hpp"
-#include "actors/node_metrics.hpp"
+#include "actors/live_actor.hpp"
 #include "io/logging.hpp"
 #include "messages/atoms.hpp"
 #include "messages/health.hpp"

@@ -2,6 +2,7 @@
 // The route handlers of the http_edge actor: parse → ask another actor → build the answer.
 // Each answers through the call's responder exactly once.
 #include <chrono>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,6 +32,14 @@ inline audit_context audit_of(const principal& who, const http_call& call) {
 /// and GET /metrics ask each (actors/health_handlers.cpp).
 using status_reporter = caf::typed_actor<status_reporting>;
 std::vector<std::pair<std::string, status_reporter>> status_reporters(const edge_peers& peers);
+
+/// The edge's own status report: its mailbox (only the edge may size it), connections, calls in
+/// flight, calls handled and calls refused (401/403). Its status_atom answer, and its member of
+/// GET /health and GET /metrics (actors/health_handlers.cpp).
+status_report edge_status(edge_self* self);
+
+/// A detail of a status report as a number; nothing when it is absent or not a number.
+std::optional<double> report_number(const status_report& r, const std::string& key);
 
 /// GET /readyz: the database check through the pool.
 void handle_readyz(edge_self* self, http_call call);

@@ -2,6 +2,7 @@
 // outbox and the storage roots, each with its status; degraded past the thresholds of [health],
 // unhealthy (503) when the database cannot be used.
 #include <cmath>
+#include <cstdlib>
 #include <memory>
 
 #include <caf/all.hpp>
@@ -126,6 +127,28 @@ struct health_probe {
 
 }  // namespace
 
+status_report edge_status(edge_self* self) {
+  const auto& st = self->state;
+  return {"http_edge",
+          st.draining ? actor_state::draining : actor_state::serving,
+          {{"mailbox", std::to_string(self->mailbox().size())},
+           {"connections", std::to_string(st.server->connections())},
+           {"in_flight", std::to_string(st.server->in_flight())},
+           {"calls", std::to_string(st.calls)},
+           {"refused", std::to_string(st.refused)}}};
+}
+
+std::optional<double> report_number(const status_report& r, const std::string& key) {
+  auto i = r.details.find(key);
+  if (i == r.details.end() || i->second.empty())
+    return std::nullopt;
+  char* end = nullptr;
+  double v = std::strtod(i->second.c_str(), &end);
+  if (end != i->second.c_str() + i->second.size())
+    return std::nullopt;
+  return v;
+}
+
 std::vector<std::pair<std::string, status_reporter>> status_reporters(const edge_peers& p) {
   // Each answers (status_atom) with a status_report, whatever else its interface holds.
   std::vector<std::pair<std::string, status_reporter>> members = {
@@ -151,13 +174,7 @@ void handle_health(edge_self* self, http_call call) {
   auto members = status_reporters(p);
   probe->pending = static_cast<int>(members.size()) + 2;
   const auto& st = self->state;
-  probe->member("http_edge",
-                {"http_edge",
-                 st.draining ? actor_state::draining : actor_state::serving,
-                 {{"calls", std::to_string(st.calls)},
-                  {"refused", std::to_string(st.refused)},
-                  {"connections", std::to_string(st.server->connections())},
-                  {"in_flight", std::to_string(st.server->in_flight())}}});
+  probe->member("http_edge", edge_status(self));
   probe->root("bronze", st.opts.bronze_root);
   probe->root("silver", st.opts.silver_root);
   for (auto& [name, handle] : members) {
@@ -220,10 +237,13 @@ struct platform_probe {
   client_integration client;
 
   static json number(const status_report& r, const char* key) {
-    auto i = r.details.find(key);
-    if (i == r.details.end() || i->second.empty())
+    auto v = report_number(r, key);
+    if (!v)
       return json();
-    return json::parse(i->second, nullptr, false);
+    // Counts stay integers in the body; averages keep their fraction.
+    if (*v == std::floor(*v) && std::fabs(*v) < 9e15)
+      return static_cast<int64_t>(*v);
+    return *v;
   }
 
   void registry(const status_report& r) {

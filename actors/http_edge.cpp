@@ -331,16 +331,7 @@ http_edge_impl::behavior_type http_edge(edge_self* self, std::shared_ptr<io::htt
       flush_usage(self);
       self->delayed_send(self, self->state.opts.usage_flush, flush_atom_v);
     },
-    // Connections, calls in flight, calls handled and calls refused (401/403).
-    [=](status_atom) {
-      auto& st = self->state;
-      return status_report{"http_edge",
-                           st.draining ? actor_state::draining : actor_state::serving,
-                           {{"connections", std::to_string(st.server->connections())},
-                            {"in_flight", std::to_string(st.server->in_flight())},
-                            {"calls", std::to_string(st.calls)},
-                            {"refused", std::to_string(st.refused)}}};
-    },
+    [=](status_atom) { return edge_status(self); },
   };
 }
 

@@ -13,12 +13,12 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/http_edge.hpp"
-#include "actors/node_metrics.hpp"
+#include "actors/live_actor.hpp"
 #include "io/bounded_map.hpp"
 #include "io/deadlines.hpp"
-#include "io/rate_limit.hpp"
 #include "io/http/outputs.hpp"
 #include "io/http/router.hpp"
+#include "io/rate_limit.hpp"
 #include "messages/auth.hpp"
 #include "messages/records.hpp"
 #include "messages/requests.hpp"

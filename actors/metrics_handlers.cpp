@@ -11,7 +11,6 @@
 #include "actors/node_metrics.hpp"
 #include "io/http/problem.hpp"
 #include "io/disk_usage.hpp"
-#include "io/http/server.hpp"
 #include "io/metrics.hpp"
 #include "messages/atoms.hpp"
 #include "messages/health.hpp"
@@ -22,21 +21,6 @@ namespace {
 
 using io::metrics::text_writer;
 
-/// A detail of a status report as a number (nothing when absent or not a number).
-std::optional<double> detail(const status_report& r, const std::string& key) {
-  auto i = r.details.find(key);
-  if (i == r.details.end())
-    return std::nullopt;
-  try {
-    size_t used = 0;
-    double v = std::stod(i->second, &used);
-    if (used == i->second.size())
-      return v;
-  } catch (const std::exception&) {
-  }
-  return std::nullopt;
-}
-
 /// Collects the answers for one scrape; writes the text when the last arrives.
 struct scrape {
   io::http::responder reply;
@@ -44,7 +28,6 @@ struct scrape {
   int pending = 0;
   std::vector<status_report> reports;
   std::optional<work_backlog> backlog;
-  size_t connections = 0, in_flight = 0;
   std::string bronze_root, silver_root;
 
   void done() {
@@ -76,7 +59,7 @@ struct scrape {
     out.family("geoplatform_actor_mailbox_messages", "gauge",
                "Messages waiting in a long-lived actor's mailbox, as the actor reports it.");
     for (const auto& r : reports)
-      if (auto n = detail(r, "mailbox"))
+      if (auto n = report_number(r, "mailbox"))
         out.sample("geoplatform_actor_mailbox_messages", {{"actor", r.actor}}, *n);
     out.family("geoplatform_actor_up", "gauge",
                "1 when a long-lived actor answered the scrape within 2 s, else 0.");
@@ -87,31 +70,34 @@ struct scrape {
       if (r.actor == "db_pool") {
         out.family("geoplatform_db_pool_connections", "gauge",
                    "Database connections of this node's pool.");
-        out.sample("geoplatform_db_pool_connections", {}, detail(r, "size").value_or(0));
+        out.sample("geoplatform_db_pool_connections", {}, report_number(r, "size").value_or(0));
         out.family("geoplatform_db_pool_operations_in_flight", "gauge",
                    "Database operations handed to the pool and not yet answered.");
         out.sample("geoplatform_db_pool_operations_in_flight", {},
-                   detail(r, "outstanding").value_or(0));
+                   report_number(r, "outstanding").value_or(0));
         out.family("geoplatform_db_pool_operations_total", "counter",
                    "Database operations the pool has handed to its connections.");
         out.sample("geoplatform_db_pool_operations_total", {},
-                   detail(r, "dispatched").value_or(0));
+                   report_number(r, "dispatched").value_or(0));
       } else if (r.actor == "registry") {
         out.family("geoplatform_requests_active", "gauge",
                    "Platform requests this node's registry knows as pending or processing.");
         out.sample("geoplatform_requests_active",
                    {{"state", std::string{name_of(request_status::pending)}}},
-                   detail(r, "pending_requests").value_or(0));
+                   report_number(r, "pending_requests").value_or(0));
         out.sample("geoplatform_requests_active",
                    {{"state", std::string{name_of(request_status::processing)}}},
-                   detail(r, "processing_requests").value_or(0));
+                   report_number(r, "processing_requests").value_or(0));
+      } else if (r.actor == "http_edge") {
+        out.family("geoplatform_http_connections", "gauge", "Open HTTP connections.");
+        out.sample("geoplatform_http_connections", {},
+                   report_number(r, "connections").value_or(0));
+        out.family("geoplatform_http_requests_in_flight", "gauge",
+                   "HTTP calls received and not yet answered.");
+        out.sample("geoplatform_http_requests_in_flight", {},
+                   report_number(r, "in_flight").value_or(0));
       }
     }
-    out.family("geoplatform_http_connections", "gauge", "Open HTTP connections.");
-    out.sample("geoplatform_http_connections", {}, static_cast<double>(connections));
-    out.family("geoplatform_http_requests_in_flight", "gauge",
-               "HTTP calls received and not yet answered.");
-    out.sample("geoplatform_http_requests_in_flight", {}, static_cast<double>(in_flight));
   }
 
   void write_backlog(text_writer& out) const {
@@ -192,17 +178,12 @@ void handle_metrics(edge_self* self, http_call call) {
   auto s = std::make_shared<scrape>();
   s->reply = call.reply;
   s->version = st.opts.version;
-  s->connections = st.server->connections();
-  s->in_flight = st.server->in_flight();
   s->bronze_root = st.opts.bronze_root;
   s->silver_root = st.opts.silver_root;
   const auto& p = st.peers;
   auto members = status_reporters(p);
   s->pending = static_cast<int>(members.size()) + 1;
-  // The edge sizes its own mailbox: only an actor may look into its own.
-  s->reports.push_back({"http_edge",
-                        st.draining ? actor_state::draining : actor_state::serving,
-                        {{"mailbox", std::to_string(self->mailbox().size())}}});
+  s->reports.push_back(edge_status(self));
   for (auto& [name, handle] : members) {
     auto n = name;
     self->request(handle, 2s, status_atom_v)

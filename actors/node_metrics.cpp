@@ -52,11 +52,21 @@ std::string outcome_name(webhook_outcome o) {
   return "given_back";
 }
 
-constexpr request_status all_statuses[] = {request_status::pending, request_status::processing,
-                                           request_status::completed, request_status::failed,
-                                           request_status::cancelled};
+}  // namespace
+
+namespace {
+
+std::array<std::atomic<int64_t>, actor_kind_count> live_by_kind{};
 
 }  // namespace
+
+void count_live_actor(actor_kind k, int delta) noexcept {
+  live_by_kind[static_cast<size_t>(k)].fetch_add(delta, std::memory_order_relaxed);
+}
+
+int64_t live_actors(actor_kind k) noexcept {
+  return live_by_kind[static_cast<size_t>(k)].load(std::memory_order_relaxed);
+}
 
 node_metrics& node_metrics::get() {
   static node_metrics m;
@@ -74,17 +84,17 @@ void node_metrics::http_call(int route, std::string_view method, unsigned status
   slot.latency.observe(seconds);
 }
 
-void node_metrics::request_entered(const std::string& type, request_status to) {
+void node_metrics::request_entered(const std::string& type, request_status to,
+                                   std::optional<double> took) {
   std::lock_guard<std::mutex> guard{lock_};
-  ++requests_[type].entered[static_cast<size_t>(to)];
-}
-
-void node_metrics::request_ended(const std::string& type, request_status to, double seconds) {
-  std::lock_guard<std::mutex> guard{lock_};
-  auto& h = requests_[type].processing[static_cast<size_t>(to)];
-  if (!h)
-    h = std::make_unique<io::metrics::histogram>(io::metrics::work_buckets);
-  h->observe(seconds);
+  auto& series = requests_[type];
+  auto i = static_cast<size_t>(to);
+  ++series.entered[i];
+  if (!took)
+    return;
+  if (!series.processing[i])
+    series.processing[i] = std::make_unique<io::metrics::histogram>(io::metrics::work_buckets);
+  series.processing[i]->observe(*took);
 }
 
 void node_metrics::task_ended(const std::string& type, bool ok, double seconds) {
@@ -133,14 +143,14 @@ void node_metrics::write(io::metrics::text_writer& out) const {
   out.family("geoplatform_request_transitions_total", "counter",
              "Platform requests that entered a state on this node, by request type and state.");
   for (const auto& [type, s] : requests_)
-    for (auto st : all_statuses)
+    for (auto st : all_request_statuses)
       if (auto n = s.entered[static_cast<size_t>(st)])
         out.sample("geoplatform_request_transitions_total",
                    {{"type", type}, {"state", std::string{name_of(st)}}}, static_cast<double>(n));
   out.family("geoplatform_request_processing_seconds", "histogram",
              "Time from a request's submission to its end, by request type and final state.");
   for (const auto& [type, s] : requests_)
-    for (auto st : all_statuses)
+    for (auto st : all_request_statuses)
       if (const auto& h = s.processing[static_cast<size_t>(st)])
         out.histogram("geoplatform_request_processing_seconds",
                       {{"type", type}, {"state", std::string{name_of(st)}}}, h->read());
@@ -175,19 +185,19 @@ void node_metrics::write(io::metrics::text_writer& out) const {
   out.family("geoplatform_actors", "gauge", "Live actors of this node, by kind.");
   for (size_t i = 0; i < actor_kind_count; ++i)
     out.sample("geoplatform_actors", {{"kind", actor_kind_names[i]}},
-               static_cast<double>(actors_[i].load(std::memory_order_relaxed)));
+               static_cast<double>(live_actors(static_cast<actor_kind>(i))));
 }
 
 void note_request_transition(const request_view& v, std::optional<request_status> from) {
-  auto& m = node_metrics::get();
-  m.request_entered(v.request_type, v.status);
+  std::optional<double> took;
   if (is_terminal(v.status)) {
     auto created = io::http::epoch_of(v.created_at);
     auto ended = v.completed_at.empty() ? static_cast<int64_t>(std::time(nullptr))
                                         : io::http::epoch_of(v.completed_at);
     if (created > 0 && ended >= created)
-      m.request_ended(v.request_type, v.status, static_cast<double>(ended - created));
+      took = static_cast<double>(ended - created);
   }
+  node_metrics::get().request_entered(v.request_type, v.status, took);
   if (!io::log_enabled(spdlog::level::info))
     return;
   nlohmann::json f = {

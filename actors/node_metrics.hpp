@@ -2,7 +2,7 @@
 // What a node counts for GET /metrics (docs/monitoring.md "Metrics"): HTTP calls by route
 // template, method and status with latency histograms; request state changes and processing
 // times by request type; task durations and retries by task type; webhook attempts by outcome;
-// live actors by kind. One set a process, added to from any thread. HTTP calls touch only
+// live actors by kind (actors/live_actor.hpp). One set a process, added to from any thread. HTTP calls touch only
 // relaxed atomics in fixed arrays (no lock, no allocation); the per-type families take a short
 // lock once a task or a request ends, never per HTTP call.
 #include <array>
@@ -14,23 +14,13 @@
 #include <string>
 #include <string_view>
 
+#include "actors/live_actor.hpp"
 #include "actors/route_table.hpp"
 #include "io/metrics.hpp"
 #include "messages/requests.hpp"
 #include "messages/status.hpp"
 
 namespace gp {
-
-/// The kinds of actor counted by the live-actor gauge.
-enum class actor_kind : uint8_t {
-  root, http_edge, auth, registry, request_supervisor, request, coremachine, task_worker,
-  lease_keeper, db_pool, db_worker, webhook_dispatcher, webhook_delivery, stac_catalog, migrator,
-};
-inline constexpr const char* actor_kind_names[] = {
-  "root", "http_edge", "auth", "registry", "request_supervisor", "request", "coremachine",
-  "task_worker", "lease_keeper", "db_pool", "db_worker", "webhook_dispatcher",
-  "webhook_delivery", "stac_catalog", "migrator"};
-inline constexpr size_t actor_kind_count = std::size(actor_kind_names);
 
 /// How one webhook delivery attempt ended: delivered (2xx), retry (to be tried again), failed or
 /// dead (given up: the delivery's final statuses), or given back unattempted (its claim would
@@ -59,10 +49,9 @@ public:
   /// One answered HTTP call of `route` (or unmatched_route) and how long it took.
   void http_call(int route, std::string_view method, unsigned status, double seconds) noexcept;
 
-  /// A request of `type` entered `to`.
-  void request_entered(const std::string& type, request_status to);
-  /// A request of `type` ended (`to` terminal) `seconds` after it was created.
-  void request_ended(const std::string& type, request_status to, double seconds);
+  /// A request of `type` entered `to`; `took`, for an end, is the time since its submission.
+  void request_entered(const std::string& type, request_status to,
+                       std::optional<double> took = std::nullopt);
 
   /// A task of `type` ended after `seconds`; `ok` false when it failed or was stopped.
   void task_ended(const std::string& type, bool ok, double seconds);
@@ -72,14 +61,6 @@ public:
   /// One webhook delivery attempt ended so.
   void webhook_attempt(webhook_outcome o) noexcept {
     webhooks_[static_cast<size_t>(o)].fetch_add(1, std::memory_order_relaxed);
-  }
-
-  /// Live actors of a kind (kept by live_actor below).
-  void actor_started(actor_kind k) noexcept {
-    actors_[static_cast<size_t>(k)].fetch_add(1, std::memory_order_relaxed);
-  }
-  void actor_stopped(actor_kind k) noexcept {
-    actors_[static_cast<size_t>(k)].fetch_sub(1, std::memory_order_relaxed);
   }
 
   /// Writes every family above in the exposition format.
@@ -96,8 +77,9 @@ private:
   std::unique_ptr<http_slot[]> http_;
 
   struct type_series {
-    std::array<uint64_t, 5> entered{};  // by request_status
-    std::array<std::unique_ptr<io::metrics::histogram>, 5> processing{};
+    static constexpr size_t states = std::size(all_request_statuses);
+    std::array<uint64_t, states> entered{};  // by request_status
+    std::array<std::unique_ptr<io::metrics::histogram>, states> processing{};
   };
   struct task_series {
     uint64_t succeeded = 0, failed = 0, retried = 0;
@@ -108,7 +90,6 @@ private:
   std::map<std::string, task_series> tasks_;
 
   std::array<io::metrics::counter, webhook_outcome_count> webhooks_{};
-  std::array<std::atomic<int64_t>, actor_kind_count> actors_{};
 };
 
 /// A request was stored as `v` after being `from` (nothing: not known here). Counted by its type
@@ -116,15 +97,5 @@ private:
 /// "request_state" event line: request id, type, from, to and the reason (the failure's code
 /// or the status message).
 void note_request_transition(const request_view& v, std::optional<request_status> from);
-
-/// Counts its actor among the live ones of kind K while it exists. An actor's state derives
-/// from it (an empty base: it adds no bytes to the state).
-template <actor_kind K>
-struct live_actor {
-  live_actor() noexcept { node_metrics::get().actor_started(K); }
-  live_actor(const live_actor&) noexcept { node_metrics::get().actor_started(K); }
-  live_actor& operator=(const live_actor&) noexcept = default;
-  ~live_actor() { node_metrics::get().actor_stopped(K); }
-};
 
 }  // namespace gp

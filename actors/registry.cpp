@@ -8,6 +8,7 @@
 
 #include "actors/coremachine.hpp"
 #include "actors/db_pool.hpp"
+#include "actors/node_metrics.hpp"
 #include "actors/registry_state.hpp"
 #include "actors/sizing.hpp"
 #include "io/http/request_codec.hpp"

@@ -11,7 +11,7 @@
 
 #include <caf/all.hpp>
 
-#include "actors/node_metrics.hpp"
+#include "actors/live_actor.hpp"
 #include "actors/registry.hpp"
 #include "actors/status_board.hpp"
 #include "messages/requests.hpp"

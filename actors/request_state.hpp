@@ -11,7 +11,7 @@
 
 #include <caf/stateful_actor.hpp>
 
-#include "actors/node_metrics.hpp"
+#include "actors/live_actor.hpp"
 #include "actors/request.hpp"
 #include "messages/jobs.hpp"
 #include "messages/requests.hpp"

@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include "actors/db_pool.hpp"
+#include "actors/node_metrics.hpp"
 #include "actors/request_state.hpp"
 #include "io/logging.hpp"
 #include "io/requests/snapshot_codec.hpp"

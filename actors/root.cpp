@@ -5,8 +5,8 @@
 #include <caf/all.hpp>
 
 #include "actors/db_pool.hpp"
+#include "actors/live_actor.hpp"
 #include "actors/migrator.hpp"
-#include "actors/node_metrics.hpp"
 #include "actors/request.hpp"
 #include "io/jobs/registry.hpp"
 #include "io/logging.hpp"

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/db_pool.hpp"
-#include "actors/node_metrics.hpp"
+#include "actors/live_actor.hpp"
 #include "io/http/request_codec.hpp"
 #include "io/logging.hpp"
 #include "io/stac/publication.hpp"

@@ -8,7 +8,7 @@
 
 #include <caf/all.hpp>
 
-#include "actors/node_metrics.hpp"
+#include "actors/live_actor.hpp"
 #include "actors/webhook_dispatcher.hpp"
 #include "io/http/submit_codec.hpp"
 #include "io/logging.hpp"
