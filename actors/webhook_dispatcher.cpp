@@ -43,6 +43,10 @@ struct webhook_dispatcher_state : live_actor<actor_kind::webhook_dispatcher> {
   /// A reason to claim came while a claim was under way (a host dropped below its limit): claim
   /// again when it answers.
   bool claim_again = false;
+  /// A claim that skipped busy hosts or clients found nothing: every due row is theirs. Claims
+  /// that would skip them again wait for the next tick or new work (each reads every due row of
+  /// the busy ones), rather than following each full claim.
+  bool skipping_futile = false;
   bool stopping = false;
   caf::error stop_reason;
   uint64_t claimed = 0, written = 0, given_back = 0, delivered = 0, retried = 0, gave_up = 0;
@@ -84,7 +88,7 @@ size_t capacity(const webhook_dispatcher_state& st) {
   return attempts >= st.opts->concurrency ? 0 : st.opts->concurrency - attempts;
 }
 
-void claim(dispatcher_self* self);
+void claim(dispatcher_self* self, bool straight_on = false);
 
 /// The node stops: the outcomes gathered are written and what this node still holds is given
 /// back (one operation, after any write under way), so another node, or this one restarted,
@@ -194,11 +198,14 @@ void dispatch(dispatcher_self* self, std::vector<claimed_delivery> claimed) {
 }
 
 /// Claims what this node can take now: up to its free capacity, none to busy hosts.
-void claim(dispatcher_self* self) {
+/// `straight_on`: it follows a claim that found work, and is not made when it would only skip
+/// busy hosts or clients that a claim found alone with due rows.
+void claim(dispatcher_self* self, bool straight_on) {
   auto& st = self->state;
   auto room = std::min(capacity(st), static_cast<size_t>(st.opts->claim_batch));
   if (st.claiming) {
-    st.claim_again = true;
+    // The claim under way decides by its answer whether to go straight on.
+    st.claim_again = st.claim_again || !straight_on;
     return;
   }
   if (st.stopping || room == 0)
@@ -223,6 +230,8 @@ void claim(dispatcher_self* self) {
     }
   }
   bool skipped = !op.busy_hosts.empty() || !op.busy_clients.empty();
+  if (straight_on && skipped && st.skipping_futile)
+    return;
   std::map<std::string, size_t> rooms;
   for (const auto& [client, room] : op.client_rooms)
     rooms.emplace(client, static_cast<size_t>(room));
@@ -250,13 +259,17 @@ void claim(dispatcher_self* self) {
         GP_LOG_DEBUG("webhooks: claimed {} of {}{}, holding {}", r.deliveries.size(), room,
                      skipped ? " (busy hosts or clients skipped)" : "", st.claim_of.size());
         bool any = !r.deliveries.empty();
+        if (skipped)
+          st.skipping_futile = !any;
         dispatch(self, std::move(r.deliveries));
         st.more_due = full || capped || skipped;
         st.last_full = full;
         // Straight on while claims find work (the hosts that are busy now are skipped next), or
         // when a host freed a slot meanwhile.
-        if ((any && st.more_due && capacity(st) > 0) || st.claim_again)
+        if (st.claim_again)
           claim(self);
+        else if (any && st.more_due && capacity(st) > 0)
+          claim(self, true);
       },
       [=](const caf::error& err) {
         self->state.claiming = false;
@@ -300,10 +313,12 @@ webhook_dispatcher_impl::behavior_type webhook_dispatcher(dispatcher_self* self,
   });
   return {
     [=](work_atom) {
+      self->state.skipping_futile = false;
       if (self->state.opts->enabled)
         claim(self);
     },
     [=](tick_atom) {
+      self->state.skipping_futile = false;
       claim(self);
       self->delayed_send(self, self->state.opts->poll, tick_atom_v);
     },
@@ -323,8 +338,10 @@ webhook_dispatcher_impl::behavior_type webhook_dispatcher(dispatcher_self* self,
       }
       count_outcome(self->state, o);
       add_outcome(self, std::move(o));
-      if ((freed && st.more_due) || (st.last_full && capacity(st) >= st.opts->concurrency / 2))
+      if (freed && st.more_due)
         claim(self);
+      else if (st.last_full && capacity(st) >= st.opts->concurrency / 2)
+        claim(self, true);
     },
     [=](idle_atom, const std::string& host) {
       auto& st = self->state;

@@ -32,6 +32,8 @@ export GEOPLATFORM_DATABASE_URL=$(gp_db_url $DB)
 "$BIN" migrate >/dev/null
 "$BIN" clients create bench --callback-host 127.0.0.1 >/dev/null 2>&1
 sql() { gp_psql -d "$DB" -tAc "$1"; }
+# Each delivery's event and where it stands.
+DELIVERIES="platform.webhook_deliveries JOIN platform.webhook_delivery_state USING (delivery_id, client_id, host)"
 
 # A completed event as the platform sends it (about 1.5 KB).
 python3 - > "$WORK/body.json" <<'PY'
@@ -74,13 +76,16 @@ stop_receiver() { kill $RX; wait $RX || true; RX=; }
 # Inserts N due pings to the given ports, round robin.
 insert() {
   local ports="{$(echo "$@" | tr ' ' ',')}"
-  sql "DELETE FROM platform.webhook_deliveries" >/dev/null
+  sql "DELETE FROM platform.webhook_deliveries" >/dev/null  # and their states
   gp_psql -d "$DB" -v body="$(cat "$WORK/body.json")" >/dev/null <<SQL
 INSERT INTO platform.webhook_deliveries (delivery_id, client_id, url, host, event, payload)
 SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), 'bench',
-       'http://127.0.0.1:' || p || '/hooks', '127.0.0.1:' || p, 'platform.ping', :'body'::jsonb
+       'http://127.0.0.1:' || p || '/hooks', '127.0.0.1:' || p, 'platform.ping', :'body'::json
 FROM generate_series(1, $N) i, LATERAL (SELECT ('$ports'::int[])[1 + i % cardinality('$ports'::int[])] AS p) s;
+INSERT INTO platform.webhook_delivery_state (delivery_id, client_id, host)
+SELECT delivery_id, client_id, host FROM platform.webhook_deliveries;
 VACUUM ANALYZE platform.webhook_deliveries;
+VACUUM ANALYZE platform.webhook_delivery_state;
 SQL
 }
 
@@ -93,12 +98,12 @@ deliver() {  # want condition
     2>"$WORK/serve.log" &
   PID=$!
   local deadline=$((SECONDS + 300))
-  while [ "$(sql "SELECT count(*) FROM platform.webhook_deliveries WHERE status = 'delivered' AND $2")" -lt "$1" ]; do
+  while [ "$(sql "SELECT count(*) FROM $DELIVERIES WHERE status = 'delivered' AND $2")" -lt "$1" ]; do
     [ $SECONDS -lt $deadline ] || { echo "not delivered in time" >&2; tail "$WORK/serve.log" >&2; exit 1; }
     sleep 0.2
   done
   kill -INT $PID; wait $PID || true; PID=
-  sql "SELECT round(($1 / extract(epoch FROM max(delivered_at) - min(last_attempt_at)))::numeric) || ' ' || round(extract(epoch FROM max(delivered_at) - min(last_attempt_at))::numeric, 2) FROM platform.webhook_deliveries WHERE status = 'delivered' AND $2"
+  sql "SELECT round(($1 / extract(epoch FROM max(delivered_at) - min(last_attempt_at)))::numeric) || ' ' || round(extract(epoch FROM max(delivered_at) - min(last_attempt_at))::numeric, 2) FROM $DELIVERIES WHERE status = 'delivered' AND $2"
 }
 
 # 1. One endpoint: the platform against wrk.
@@ -124,7 +129,7 @@ OTHERS=$((N - N / 10))
 start_receiver "${PORTS[@]:0:9}" --hang "$HANG"
 insert "${PORTS[@]}"
 read -r HANG_RATE HANG_S < <(deliver "$OTHERS" "url NOT LIKE '%:$HANG/%'")
-DELIVERED_OTHERS=$(sql "SELECT count(*) FROM platform.webhook_deliveries WHERE status = 'delivered' AND url NOT LIKE '%:$HANG/%'")
+DELIVERED_OTHERS=$(sql "SELECT count(*) FROM $DELIVERIES WHERE status = 'delivered' AND url NOT LIKE '%:$HANG/%'")
 echo "platform, nine fast + one hanging: $HANG_RATE deliveries/s to the nine ($DELIVERED_OTHERS delivered)" >&2
 stop_receiver
 

@@ -7,6 +7,7 @@
 #include <pqxx/pqxx>
 
 #include "persistence/pg_array.hpp"
+#include "persistence/prepared.hpp"
 
 namespace gp::persistence {
 
@@ -38,16 +39,6 @@ ON CONFLICT (job_id) DO NOTHING)sql";
 
 }  // namespace sql
 
-namespace {
-
-/// Names a statement prepared on this connection (redefining it with the same text is a no-op).
-const char* prepared(pqxx::dbtransaction& tx, const char* name, const char* text) {
-  tx.conn().prepare(name, text);
-  return name;
-}
-
-}  // namespace
-
 /// Creates the first jobs of up to `limit` live requests that have none yet (see claim_tasks).
 /// Each job is inserted after a savepoint: one that PostgreSQL refuses fails that request alone
 /// instead of every claim (it would come first in each).
@@ -59,7 +50,7 @@ void plan_first_jobs(pqxx::dbtransaction& tx, int limit, const first_job_planner
       ended->push_back({job_id, ::gp::job_status::failed, 1, "invalid_job_parameters", why});
   };
   for (const auto& r : tx.exec_prepared(
-         prepared(tx, "gp_unplanned_requests", sql::unplanned_requests), limit,
+         prepared(tx.conn(), "gp_unplanned_requests", sql::unplanned_requests), limit,
          to_pg_array(first_jobs.request_types), to_pg_array(first_jobs.job_types))) {
     request_row u;
     u.request_id = r[0].as<std::string>();
@@ -88,7 +79,7 @@ void plan_first_jobs(pqxx::dbtransaction& tx, int limit, const first_job_planner
     }
     tx.exec("SAVEPOINT gp_first_job");
     try {
-      tx.exec_prepared(prepared(tx, "gp_insert_first_job", sql::insert_first_job),
+      tx.exec_prepared(prepared(tx.conn(), "gp_insert_first_job", sql::insert_first_job),
                        job.job_id, job.job_type, job.params_json, std::max(job.total_stages, 1),
                        u.request_id);
       tx.exec("RELEASE SAVEPOINT gp_first_job");
@@ -98,7 +89,7 @@ void plan_first_jobs(pqxx::dbtransaction& tx, int limit, const first_job_planner
     }
   }
   if (!requests.empty())
-    tx.exec_prepared(prepared(tx, "gp_mark_requests_planned", sql::mark_requests_planned),
+    tx.exec_prepared(prepared(tx.conn(), "gp_mark_requests_planned", sql::mark_requests_planned),
                      to_pg_array(requests));
 }
 

@@ -27,7 +27,8 @@ constexpr const char* column_list = R"sql(
        coalesce(to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), ''),
        coalesce(to_char(completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), ''),
        coalesce(reused_from, ''),
-       coalesce((SELECT d.status FROM platform.webhook_deliveries d
+       coalesce((SELECT s.status FROM platform.webhook_deliveries d
+                 JOIN platform.webhook_delivery_state s ON s.delivery_id = d.delivery_id
                  WHERE d.request_id = platform.requests.request_id
                  ORDER BY d.created_at DESC, d.delivery_id DESC LIMIT 1), ''))sql";
 

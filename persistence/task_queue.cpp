@@ -9,6 +9,7 @@
 #include "persistence/database.hpp"
 #include "persistence/first_jobs.hpp"
 #include "persistence/pg_array.hpp"
+#include "persistence/prepared.hpp"
 #include "persistence/requests.hpp"
 
 namespace gp::persistence {
@@ -195,14 +196,6 @@ WHERE t.task_id = h.task_id AND t.attempts = h.attempt AND t.lease_owner = $3
 }  // namespace sql
 
 namespace {
-
-/// Names a statement prepared on this connection (defined on first use; redefining it with the
-/// same text is a no-op, so this also works on a fresh connection after a reconnect). The hot
-/// statements of the queue are prepared to skip parsing and planning on every call.
-const char* prepared(pqxx::connection_base& c, const char* name, const char* sql) {
-  c.prepare(name, sql);
-  return name;
-}
 
 /// Inserts the tasks of `stage`; returns how many.
 size_t insert_stage(pqxx::transaction_base& tx, const std::string& job_id, int stage,

@@ -6,6 +6,7 @@
 
 #include "persistence/audit.hpp"
 #include "persistence/pg_array.hpp"
+#include "persistence/prepared.hpp"
 
 namespace gp::persistence {
 
@@ -25,9 +26,11 @@ WITH r AS (
   WHERE request_id = $1 AND callback_url IS NOT NULL
     AND status IN ('completed', 'failed', 'cancelled')),
 replaced AS (
-  UPDATE platform.webhook_deliveries d
+  UPDATE platform.webhook_delivery_state s
   SET status = 'failed', last_error = 'replaced by a later event of the request', updated_at = now()
-  FROM r WHERE d.request_id = r.request_id AND d.status = 'pending')
+  FROM r, platform.webhook_deliveries d
+  WHERE d.request_id = r.request_id AND s.delivery_id = d.delivery_id AND s.status = 'pending'),
+event AS (
 INSERT INTO platform.webhook_deliveries (delivery_id, request_id, client_id, url, host, event, payload)
 SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), r.request_id, r.client_id,
        r.callback_url, )sql" GP_URL_HOST("r.callback_url") R"sql(,
@@ -48,73 +51,90 @@ SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), r.request_id, r.clie
                     'message', coalesce(r.error_message, ''),
                     'retryable', coalesce(r.error_retryable, false)) END,
          'processing_time_seconds',
-           round(extract(epoch FROM r.completed_at - coalesce(r.started_at, r.completed_at))::numeric, 3))
-FROM r)sql";
-
-constexpr const char* release_expired = R"sql(
-UPDATE platform.webhook_deliveries
-SET status = 'pending', claimed_by = NULL, lease_until = NULL, updated_at = now()
-WHERE status = 'delivering' AND lease_until < now())sql";
+           round(extract(epoch FROM r.completed_at - coalesce(r.started_at, r.completed_at))::numeric, 3))::json
+FROM r
+RETURNING delivery_id, client_id, host)
+INSERT INTO platform.webhook_delivery_state (delivery_id, client_id, host)
+SELECT delivery_id, client_id, host FROM event)sql";
 
 constexpr const char* release_node = R"sql(
-UPDATE platform.webhook_deliveries
-SET status = 'pending', claimed_by = NULL, lease_until = NULL, next_attempt_at = now(),
-    updated_at = now()
+UPDATE platform.webhook_delivery_state
+SET status = 'pending', claimed_by = NULL, next_attempt_at = now(), updated_at = now()
 WHERE status = 'delivering' AND claimed_by = $1)sql";
 
-// The client's secrets and allowlist come with the claim: both are read as they are now, so a
-// rotation or an allowlist change applies to the next attempt. At most $5 per host, and per
-// client its room ($8/$9, else $7): the due rows of one busy receiver (or client) never fill a
-// claim (the candidates not taken are unlocked when the
-// statement ends). Whether a candidate is due is asked after the ordered scan of the pending
-// index, which stops after the first few: given as a range condition, it lets the planner read
-// every due row and sort them, on every claim.
-constexpr const char* claim = R"sql(
+// What a claim takes (the rows of `due`, by their ctid: the candidates are locked, so it stays
+// theirs until the commit) and returns. The client's secrets and allowlist come with the claim:
+// both are read as they are now, so a rotation or an allowlist change applies to the next
+// attempt. $1 is the node, $3 the lease.
+const std::string claim_take = R"sql(
+claimed AS (
+  UPDATE platform.webhook_delivery_state s
+  SET status = 'delivering', attempts = s.attempts + 1, claimed_by = $1,
+      next_attempt_at = now() + $3 * interval '1 millisecond', last_attempt_at = now(),
+      updated_at = now()
+  FROM due WHERE s.ctid = due.row_id
+  RETURNING s.delivery_id, s.attempts, s.retry_since)
+SELECT d.delivery_id, coalesce(d.request_id, ''), d.client_id, d.url, d.host, d.event,
+       d.payload::text, s.attempts, extract(epoch FROM s.retry_since)::bigint,
+       c.webhook_secret,
+       coalesce(CASE WHEN c.previous_secret_expires_at > now() THEN c.previous_webhook_secret END, ''),
+       c.callback_hosts::text, c.is_active
+FROM claimed s
+JOIN platform.webhook_deliveries d ON d.delivery_id = s.delivery_id
+JOIN platform.clients c ON c.client_id = d.client_id)sql";
+
+// The $2 oldest due rows no other claim holds, of hosts and clients not busy ($4, $5); a claim
+// whose lease ran out (its node died) is due again and found among them. For a claim that no
+// host or client limit can cut short.
+const std::string claim_oldest = R"sql(
+WITH due AS (
+  SELECT ctid AS row_id FROM platform.webhook_delivery_state
+  WHERE status IN ('pending', 'delivering') AND next_attempt_at <= now()
+    AND host <> ALL($4::text[]) AND client_id <> ALL($5::text[])
+  ORDER BY next_attempt_at LIMIT $2
+  FOR UPDATE SKIP LOCKED),)sql" + claim_take;
+
+// The same candidates, $10 of them; at most $5 go to one host and, of one client, its room
+// ($8/$9, else $7): the due rows of one busy receiver (or client) never fill a claim (the
+// candidates not taken are unlocked when the statement ends).
+const std::string claim_limited = R"sql(
 WITH candidates AS (
-  SELECT delivery_id, host, client_id, next_attempt_at FROM platform.webhook_deliveries
-  WHERE status = 'pending' AND host <> ALL($4::text[]) AND client_id <> ALL($6::text[])
-  ORDER BY next_attempt_at LIMIT $2 * 4
+  SELECT ctid AS row_id, delivery_id, host, client_id, next_attempt_at
+  FROM platform.webhook_delivery_state
+  WHERE status IN ('pending', 'delivering') AND next_attempt_at <= now()
+    AND host <> ALL($4::text[]) AND client_id <> ALL($6::text[])
+  ORDER BY next_attempt_at LIMIT $10
   FOR UPDATE SKIP LOCKED),
 rooms AS (
   SELECT * FROM unnest($8::text[], $9::text[]::int[]) AS r(client_id, room)),
 due AS (
-  SELECT delivery_id FROM (
-    SELECT h.delivery_id, h.next_attempt_at, coalesce(r.room, $7) AS room,
+  SELECT row_id FROM (
+    SELECT h.row_id, h.delivery_id, h.next_attempt_at, coalesce(r.room, $7) AS room,
            row_number() OVER (PARTITION BY h.client_id
                               ORDER BY h.next_attempt_at, h.delivery_id) AS m
     FROM (
-      SELECT delivery_id, client_id, next_attempt_at,
+      SELECT row_id, delivery_id, client_id, next_attempt_at,
              row_number() OVER (PARTITION BY host ORDER BY next_attempt_at, delivery_id) AS n
-      FROM candidates WHERE next_attempt_at <= now()) h
+      FROM candidates) h
     LEFT JOIN rooms r ON r.client_id = h.client_id
     WHERE n <= $5) c
-  WHERE m <= room ORDER BY next_attempt_at, delivery_id LIMIT $2)
-UPDATE platform.webhook_deliveries d
-SET status = 'delivering', attempts = d.attempts + 1, claimed_by = $1,
-    lease_until = now() + $3 * interval '1 millisecond', last_attempt_at = now(), updated_at = now()
-FROM due, platform.clients c
-WHERE d.delivery_id = due.delivery_id AND c.client_id = d.client_id
-RETURNING d.delivery_id, coalesce(d.request_id, ''), d.client_id, d.url, d.host, d.event,
-          d.payload::text, d.attempts, extract(epoch FROM d.retry_since)::bigint,
-          c.webhook_secret,
-          coalesce(CASE WHEN c.previous_secret_expires_at > now() THEN c.previous_webhook_secret END, ''),
-          c.callback_hosts::text, c.is_active)sql";
+  WHERE m <= room ORDER BY next_attempt_at, delivery_id LIMIT $2),)sql" + claim_take;
 
 // A retry of an event that a later end of its request replaced meanwhile (it was in flight when
 // the later one was written) is not made: that delivery fails as replaced.
 constexpr const char* outcomes = R"sql(
-UPDATE platform.webhook_deliveries d
+UPDATE platform.webhook_delivery_state s
 SET status = CASE WHEN o.replaced THEN 'failed' ELSE o.status END,
-    attempts = CASE WHEN o.attempted THEN d.attempts ELSE d.attempts - 1 END,
-    last_status_code = CASE WHEN o.attempted THEN nullif(o.code, 0) ELSE d.last_status_code END,
-    last_error = CASE WHEN NOT o.attempted THEN d.last_error
+    attempts = CASE WHEN o.attempted THEN s.attempts ELSE s.attempts - 1 END,
+    last_status_code = CASE WHEN o.attempted THEN nullif(o.code, 0) ELSE s.last_status_code END,
+    last_error = CASE WHEN NOT o.attempted THEN s.last_error
                       WHEN o.replaced THEN 'replaced by a later event of the request'
                       ELSE nullif(o.error, '') END,
     next_attempt_at = CASE WHEN o.status = 'pending'
                            THEN now() + o.retry_ms * interval '1 millisecond'
-                           ELSE d.next_attempt_at END,
-    delivered_at = CASE WHEN o.status = 'delivered' THEN now() ELSE d.delivered_at END,
-    claimed_by = NULL, lease_until = NULL, updated_at = now()
+                           ELSE s.next_attempt_at END,
+    delivered_at = CASE WHEN o.status = 'delivered' THEN now() ELSE s.delivered_at END,
+    claimed_by = NULL, updated_at = now()
 FROM (SELECT u.*, u.status = 'pending' AND u.attempted AND EXISTS (
                SELECT 1 FROM platform.webhook_deliveries x
                JOIN platform.webhook_deliveries n
@@ -123,28 +143,32 @@ FROM (SELECT u.*, u.status = 'pending' AND u.attempted AND EXISTS (
       FROM unnest($1::text[], $2::text[]::int[], $3::text[], $4::text[]::int[], $5::text[],
                   $6::text[]::bigint[], $7::text[]::bool[])
              AS u(delivery_id, attempts, status, code, error, retry_ms, attempted)) o
-WHERE d.delivery_id = o.delivery_id AND d.attempts = o.attempts AND d.status = 'delivering'
-  AND d.claimed_by = $8)sql";
+WHERE s.delivery_id = o.delivery_id AND s.attempts = o.attempts AND s.status = 'delivering'
+  AND s.claimed_by = $8)sql";
+
+// A delivery as the API shows it: its event and where it stands.
+#define GP_DELIVERY_FROM                                                                          \
+  " FROM platform.webhook_deliveries d JOIN platform.webhook_delivery_state s"                    \
+  " ON s.delivery_id = d.delivery_id "
 
 #define GP_DELIVERY_COLUMNS                                                                       \
-  "delivery_id, coalesce(request_id, ''), client_id, url, event, status, attempts, "              \
-  "coalesce(last_status_code, 0), coalesce(last_error, ''), "                                     \
-  "CASE WHEN status = 'pending' THEN " GP_RFC3339("next_attempt_at") " ELSE '' END, "             \
-  GP_RFC3339("last_attempt_at") ", " GP_RFC3339("delivered_at") ", " GP_RFC3339("created_at")
+  "d.delivery_id, coalesce(d.request_id, ''), d.client_id, d.url, d.event, s.status, s.attempts, " \
+  "coalesce(s.last_status_code, 0), coalesce(s.last_error, ''), "                                 \
+  "CASE WHEN s.status = 'pending' THEN " GP_RFC3339("s.next_attempt_at") " ELSE '' END, "         \
+  GP_RFC3339("s.last_attempt_at") ", " GP_RFC3339("s.delivered_at") ", " GP_RFC3339("d.created_at")
 
-constexpr const char* list = "SELECT " GP_DELIVERY_COLUMNS R"sql(
-FROM platform.webhook_deliveries
-WHERE ($1::text = '' OR client_id = $1) AND ($2::text = '' OR request_id = $2::bpchar)
-  AND ($3::text = '' OR status = $3)
-  AND ($4::text = '' OR (created_at, delivery_id) <
+constexpr const char* list = "SELECT " GP_DELIVERY_COLUMNS GP_DELIVERY_FROM R"sql(
+WHERE ($1::text = '' OR d.client_id = $1) AND ($2::text = '' OR d.request_id = $2::bpchar)
+  AND ($3::text = '' OR s.status = $3)
+  AND ($4::text = '' OR (d.created_at, d.delivery_id) <
        (SELECT created_at, delivery_id FROM platform.webhook_deliveries WHERE delivery_id = $4))
-ORDER BY created_at DESC, delivery_id DESC LIMIT $5)sql";
+ORDER BY d.created_at DESC, d.delivery_id DESC LIMIT $5)sql";
 
-constexpr const char* find = "SELECT " GP_DELIVERY_COLUMNS R"sql(
-FROM platform.webhook_deliveries WHERE delivery_id = $1 AND ($2::text = '' OR client_id = $2))sql";
+constexpr const char* find = "SELECT " GP_DELIVERY_COLUMNS GP_DELIVERY_FROM R"sql(
+WHERE d.delivery_id = $1 AND ($2::text = '' OR d.client_id = $2))sql";
 
 constexpr const char* redeliver = R"sql(
-UPDATE platform.webhook_deliveries
+UPDATE platform.webhook_delivery_state
 SET status = 'pending', attempts = 0, next_attempt_at = now(), retry_since = now(),
     updated_at = now()
 WHERE delivery_id = $1 AND status <> 'delivering'
@@ -154,17 +178,22 @@ constexpr const char* exists = "SELECT 1 FROM platform.webhook_deliveries WHERE 
 
 // What the audit shows of a delivery (never its payload).
 constexpr const char* snapshot = R"sql(
-SELECT jsonb_build_object('delivery_id', delivery_id, 'request_id', request_id,
-                          'client_id', client_id, 'event', event, 'status', status,
-                          'attempts', attempts, 'last_status_code', last_status_code)::text
-FROM platform.webhook_deliveries WHERE delivery_id = $1)sql";
+SELECT jsonb_build_object('delivery_id', d.delivery_id, 'request_id', d.request_id,
+                          'client_id', d.client_id, 'event', d.event, 'status', s.status,
+                          'attempts', s.attempts, 'last_status_code', s.last_status_code)::text
+)sql" GP_DELIVERY_FROM "WHERE d.delivery_id = $1";
 
 constexpr const char* ping = R"sql(
-INSERT INTO platform.webhook_deliveries (delivery_id, client_id, url, host, event, payload)
-VALUES ('msg_' || replace(gen_random_uuid()::text, '-', ''), $1, $2, )sql" GP_URL_HOST("$2") R"sql(,
-        'platform.ping', $3::jsonb)
+WITH event AS (
+  INSERT INTO platform.webhook_deliveries (delivery_id, client_id, url, host, event, payload)
+  VALUES ('msg_' || replace(gen_random_uuid()::text, '-', ''), $1, $2, )sql" GP_URL_HOST("$2") R"sql(,
+          'platform.ping', $3::json)
+  RETURNING delivery_id, client_id, host)
+INSERT INTO platform.webhook_delivery_state (delivery_id, client_id, host)
+SELECT delivery_id, client_id, host FROM event
 RETURNING delivery_id)sql";
 
+#undef GP_DELIVERY_FROM
 #undef GP_DELIVERY_COLUMNS
 #undef GP_URL_HOST
 #undef GP_RFC3339
@@ -216,16 +245,24 @@ std::vector<claimed_delivery> claim_deliveries(
   int per_client, const std::vector<std::pair<std::string, int>>& rooms) {
   pqxx::work tx{c};
   unflushed(tx);
-  tx.exec(sql::release_expired);
   std::vector<claimed_delivery> out;
   std::vector<std::string> room_clients, room_sizes;
   for (const auto& [client, room] : rooms) {
     room_clients.push_back(client);
     room_sizes.push_back(std::to_string(room));
   }
-  for (const auto& r : tx.exec_params(sql::claim, node, limit, lease_ms, to_pg_array(busy_hosts),
-                                      per_host, to_pg_array(busy_clients), per_client,
-                                      to_pg_array(room_clients), to_pg_array(room_sizes))) {
+  // Without a host or client limit that could leave a due row out, the oldest are taken as they
+  // are; else four times as many are locked to choose from.
+  bool limits_bind = per_host < limit || per_client < limit || !rooms.empty();
+  auto claimed =
+    limits_bind
+      ? tx.exec_prepared(prepared(c, "gp_claim_deliveries_limited", sql::claim_limited.c_str()), node,
+                         limit, lease_ms, to_pg_array(busy_hosts), per_host,
+                         to_pg_array(busy_clients), per_client, to_pg_array(room_clients),
+                         to_pg_array(room_sizes), 4 * limit)
+      : tx.exec_prepared(prepared(c, "gp_claim_deliveries", sql::claim_oldest.c_str()), node, limit,
+                         lease_ms, to_pg_array(busy_hosts), to_pg_array(busy_clients));
+  for (const auto& r : claimed) {
     claimed_delivery d;
     d.delivery_id = r[0].as<std::string>();
     d.request_id = r[1].as<std::string>();
@@ -268,7 +305,7 @@ int record_outcomes(pqxx::connection& c, const std::string& node,
   }
   pqxx::work tx{c};
   unflushed(tx);
-  auto r = tx.exec_params(sql::outcomes, to_pg_array(ids), to_pg_array(attempts),
+  auto r = tx.exec_prepared(prepared(c, "gp_delivery_outcomes", sql::outcomes), to_pg_array(ids), to_pg_array(attempts),
                           to_pg_array(statuses), to_pg_array(codes), to_pg_array(errors),
                           to_pg_array(retries), to_pg_array(attempted), node);
   tx.commit();

@@ -1,5 +1,6 @@
 #pragma once
-// platform.webhook_deliveries: the outbox of webhooks (migration 0013). A request's terminal
+// platform.webhook_deliveries and webhook_delivery_state: the outbox of webhooks (migrations 0013
+// and 0017: each event written once, where its delivery stands apart). A request's terminal
 // event is added in the transaction that stores that state, so a crash between "completed" and
 // "sent" loses nothing; nodes claim due deliveries with FOR UPDATE SKIP LOCKED and a lease, and
 // write what each attempt came to, fenced by the attempt they claimed.
@@ -24,7 +25,8 @@ void enqueue_request_event(pqxx::transaction_base& tx, const std::string& reques
 /// Claims up to `limit` due deliveries for `node` (status delivering, attempts + 1, a lease of
 /// `lease_ms`), at most `per_host` to one authority and, of one client, its room in `rooms`
 /// (else `per_client`), skipping rows other nodes hold, the authorities in `busy_hosts` and the
-/// clients in `busy_clients`. Claims whose lease ran out are made due again first.
+/// clients in `busy_clients`. A claim whose lease ran out is due again, and claimed like a
+/// pending delivery.
 std::vector<claimed_delivery> claim_deliveries(
   pqxx::connection& c, const std::string& node, int limit, int per_host, int64_t lease_ms,
   const std::vector<std::string>& busy_hosts, const std::vector<std::string>& busy_clients = {},

@@ -5,6 +5,7 @@
 #include "io/http/admin_codec.hpp"
 #include "io/http/paging.hpp"
 #include "io/http/request_codec.hpp"
+#include "io/webhooks/endpoints_text.hpp"
 
 namespace gp::io::webhooks {
 
@@ -16,6 +17,11 @@ bool is_delivery_id(const std::string& s) {
 
 std::string event_body(const std::string& stored_payload, const std::string& base_url,
                        size_t max_bytes) {
+  // The common case in one pass over the text; the document is built only for a payload that
+  // pass cannot follow or one too long to send whole.
+  auto quick = with_absolute_endpoints(stored_payload, base_url);
+  if (quick && quick->size() <= max_bytes)
+    return std::move(*quick);
   auto doc = json::parse(stored_payload, nullptr, false);
   if (doc.is_discarded() || !doc.is_object())
     return stored_payload;

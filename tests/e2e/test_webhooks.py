@@ -339,7 +339,7 @@ class CrashRecovery(unittest.TestCase):
             rx.wait("/k", 12, timeout=30)
             deadline = time.time() + 15
             while time.time() < deadline:
-                left = psql(db.url, "SELECT count(*) FROM platform.webhook_deliveries "
+                left = psql(db.url, "SELECT count(*) FROM platform.webhook_delivery_state "
                                     "WHERE status <> 'delivered'")
                 if left == "0":
                     break

@@ -197,7 +197,7 @@ TEST_F(outbox, a_retry_waits_and_a_gone_receiver_fails_the_callback) {
   EXPECT_FALSE(stored->next_attempt_at.empty());
   {
     pqxx::work tx{c};
-    tx.exec("UPDATE platform.webhook_deliveries SET next_attempt_at = now()");
+    tx.exec("UPDATE platform.webhook_delivery_state SET next_attempt_at = now()");
     tx.commit();
   }
   auto again = claim().at(0);
