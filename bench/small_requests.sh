@@ -91,9 +91,9 @@ TASKS=$(sql "SELECT string_agg(task_type || ' ' || n || ' × ' || ms || ' ms', '
 CPU_S=$(awk '{print ($14 + $15) / 100}' "/proc/$PID/stat")
 HOOKS=
 if [ -n "$CALLBACK" ]; then
-  while [ "$(sql "SELECT count(*) FROM platform.webhook_deliveries WHERE status = 'delivered'")" -lt "$N" ]; do sleep 0.1; done
+  while [ "$(sql "SELECT count(*) FROM platform.webhook_delivery_state WHERE status = 'delivered'")" -lt "$N" ]; do sleep 0.1; done
   HOOK_S=$(python3 -c "print(round($(date +%s.%N) - $START, 2))")
-  HOOKS=" Every request with a callback_url; all $N webhooks delivered $HOOK_S s after the first submit (completed → delivered p50 / max $(sql "SELECT round((percentile_cont(0.5) WITHIN GROUP (ORDER BY s))::numeric, 3) || ' / ' || round(max(s)::numeric, 3) FROM (SELECT extract(epoch FROM d.delivered_at - r.completed_at) AS s FROM platform.webhook_deliveries d JOIN platform.requests r USING (request_id)) t") s)."
+  HOOKS=" Every request with a callback_url; all $N webhooks delivered $HOOK_S s after the first submit (completed → delivered p50 / max $(sql "SELECT round((percentile_cont(0.5) WITHIN GROUP (ORDER BY s))::numeric, 3) || ' / ' || round(max(s)::numeric, 3) FROM (SELECT extract(epoch FROM s.delivered_at - r.completed_at) AS s FROM platform.webhook_deliveries d JOIN platform.webhook_delivery_state s USING (delivery_id) JOIN platform.requests r USING (request_id)) t") s)."
 fi
 echo "requests: $REQ_S s, $COMPLETED completed; submit → completed p50 / p99 / max $LAT s; $JOBS, $DUPS duplicated; $TASKS" >&2
 

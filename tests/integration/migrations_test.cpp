@@ -287,3 +287,60 @@ TEST(migrations, checksums_are_stable_and_sensitive) {
   EXPECT_NE(migration_checksum("abc"), migration_checksum("abd"));
   EXPECT_EQ(migration_checksum("").size(), 16u);
 }
+
+// Migration 17 moves each delivery's state to a table of its own: every row keeps where it
+// stood, a claim in flight keeps its lease's end as the time it is due again, and the payload
+// its text.
+TEST(migrations, migration_17_keeps_every_delivery_where_it_stood) {
+  scratch_database db;
+  pqxx::connection c{db.url()};
+  const auto& all = embedded_migrations();
+  std::vector<gp::persistence::migration> up_to_16;
+  for (const auto& m : all)
+    if (m.version <= 16)
+      up_to_16.push_back(m);
+  migrate(c, up_to_16);
+  {
+    pqxx::work tx{c};
+    tx.exec("INSERT INTO platform.clients (client_id, name, webhook_secret) VALUES "
+            "('ddh','d','s')");
+    tx.exec(R"sql(
+INSERT INTO platform.webhook_deliveries
+  (delivery_id, client_id, url, host, event, payload, status, attempts, next_attempt_at,
+   claimed_by, lease_until, last_status_code, last_error, delivered_at)
+VALUES
+  ('msg_' || repeat('1', 32), 'ddh', 'http://h/k', 'h', 'platform.ping', '{"n": 1}', 'pending',
+   2, '2030-01-01T00:00:00Z', NULL, NULL, 500, 'the receiver answered 500', NULL),
+  ('msg_' || repeat('2', 32), 'ddh', 'http://h/k', 'h', 'platform.ping', '{"n": 2}',
+   'delivering', 1, now(), 'node-a', '2031-01-01T00:00:00Z', NULL, NULL, NULL),
+  ('msg_' || repeat('3', 32), 'ddh', 'http://h/k', 'h', 'platform.ping', '{"n": 3}',
+   'delivered', 1, now(), NULL, NULL, 204, NULL, '2029-01-01T00:00:00Z'))sql");
+    tx.commit();
+  }
+  EXPECT_EQ(migrate(c, all).version_after, latest_migration_version());
+  pqxx::nontransaction tx{c};
+  auto r = tx.exec(R"sql(
+SELECT s.status, s.attempts, to_char(s.next_attempt_at AT TIME ZONE 'UTC', 'YYYY'),
+       coalesce(s.claimed_by, ''), coalesce(s.last_status_code, 0), coalesce(s.last_error, ''),
+       coalesce(to_char(s.delivered_at AT TIME ZONE 'UTC', 'YYYY'), ''), s.client_id, s.host,
+       d.payload::text
+FROM platform.webhook_deliveries d JOIN platform.webhook_delivery_state s USING (delivery_id)
+ORDER BY delivery_id)sql");
+  ASSERT_EQ(r.size(), 3u);
+  auto row = [&](int i) {
+    std::string out;
+    for (const auto& f : r[i])
+      out += f.as<std::string>() + "|";
+    return out;
+  };
+  EXPECT_EQ(row(0), "pending|2|2030||500|the receiver answered 500||ddh|h|{\"n\": 1}|");
+  EXPECT_EQ(row(1), "delivering|1|2031|node-a|0|||ddh|h|{\"n\": 2}|");
+  EXPECT_EQ(row(2), "delivered|1|" + tx.exec1("SELECT to_char(now(), 'YYYY')")[0].as<std::string>() +
+                      "||204||2029|ddh|h|{\"n\": 3}|");
+  // The old columns are gone from the event's table.
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM information_schema.columns WHERE table_schema = "
+                     "'platform' AND table_name = 'webhook_deliveries' AND column_name IN "
+                     "('status', 'attempts', 'lease_until', 'delivered_at')")[0]
+              .as<int>(),
+            0);
+}
