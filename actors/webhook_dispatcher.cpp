@@ -44,8 +44,9 @@ struct webhook_dispatcher_state : live_actor<actor_kind::webhook_dispatcher> {
   /// again when it answers.
   bool claim_again = false;
   /// A claim that skipped busy hosts or clients found nothing: every due row is theirs. Claims
-  /// that would skip them again wait for the next tick or new work (each reads every due row of
-  /// the busy ones), rather than following each full claim.
+  /// that would skip them again (each reads every due row of the busy ones) do not follow each
+  /// full claim; they wait for the next tick, a ping or a redelivery, or a claim that takes rows
+  /// of a host still below busy.
   bool skipping_futile = false;
   bool stopping = false;
   caf::error stop_reason;
@@ -210,7 +211,6 @@ void claim(dispatcher_self* self, bool straight_on) {
   }
   if (st.stopping || room == 0)
     return;
-  st.claim_again = false;
   db::claim_deliveries op;
   op.node = st.opts->node_id;
   op.limit = static_cast<int>(room);
@@ -232,6 +232,7 @@ void claim(dispatcher_self* self, bool straight_on) {
   bool skipped = !op.busy_hosts.empty() || !op.busy_clients.empty();
   if (straight_on && skipped && st.skipping_futile)
     return;
+  st.claim_again = false;
   std::map<std::string, size_t> rooms;
   for (const auto& [client, room] : op.client_rooms)
     rooms.emplace(client, static_cast<size_t>(room));
@@ -262,6 +263,11 @@ void claim(dispatcher_self* self, bool straight_on) {
         if (skipped)
           st.skipping_futile = !any;
         dispatch(self, std::move(r.deliveries));
+        // Rows of a host that is still below busy: the next claim need not skip past it to
+        // find more of them.
+        for (const auto& [host, n] : per_host)
+          if (auto h = st.held.find(host); h != st.held.end() && h->second < busy_at(st))
+            st.skipping_futile = false;
         st.more_due = full || capped || skipped;
         st.last_full = full;
         // Straight on while claims find work (the hosts that are busy now are skipped next), or

@@ -10,7 +10,7 @@
 
 namespace gp {
 
-/// Where a delivery stands (platform.webhook_deliveries.status).
+/// Where a delivery stands (platform.webhook_delivery_state.status).
 enum class delivery_status { pending, delivering, delivered, failed, dead };
 
 inline constexpr delivery_status all_delivery_statuses[] = {

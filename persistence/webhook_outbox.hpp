@@ -65,7 +65,7 @@ std::optional<webhook_delivery> find_delivery(pqxx::connection& c, const std::st
 enum class redelivery { missing, in_flight, queued };
 
 /// Makes a delivery due now with a fresh schedule (the same delivery id); refused while one of
-/// its attempts is in flight.
+/// its attempts is in flight (a claim whose lease ran out is not: its node is gone).
 redelivery redeliver(pqxx::connection& c, const std::string& delivery_id,
                      const audit_context& by);
 

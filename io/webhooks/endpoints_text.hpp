@@ -9,7 +9,7 @@
 
 namespace gp::io::webhooks {
 
-/// `payload` (a JSON object, as PostgreSQL writes a jsonb) with each string member of its
+/// `payload` (a JSON object as stored: PostgreSQL's text of a jsonb, or a ping's) with each string member of its
 /// top-level "endpoints" object that starts with '/' prefixed by `base_url`; every other byte is
 /// kept. Nothing when the text is not a JSON object this pass can follow (the caller then builds
 /// the document). It follows the structure, it does not validate it: the payload was written by

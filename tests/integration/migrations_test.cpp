@@ -36,6 +36,15 @@ void migrate_with_client(pqxx::connection& c) {
   tx.commit();
 }
 
+/// The embedded migrations up to `version`: a database as an older binary left it.
+std::vector<migration> migrations_up_to(int version) {
+  std::vector<migration> out;
+  for (const auto& m : embedded_migrations())
+    if (m.version <= version)
+      out.push_back(m);
+  return out;
+}
+
 }  // namespace
 
 TEST(migrations, fresh_database_gets_every_migration_then_nothing_on_a_second_run) {
@@ -106,11 +115,7 @@ TEST(migrations, rows_whose_id_is_not_their_identity_hash_stop_migration_9_with_
   scratch_database db;
   pqxx::connection c{db.url()};
   const auto& all = embedded_migrations();
-  std::vector<gp::persistence::migration> up_to_8;
-  for (const auto& m : all)
-    if (m.version <= 8)
-      up_to_8.push_back(m);
-  migrate(c, up_to_8);
+  migrate(c, migrations_up_to(8));
   {
     pqxx::work tx{c};
     tx.exec("INSERT INTO platform.clients (client_id, name, webhook_secret) VALUES "
@@ -295,11 +300,7 @@ TEST(migrations, migration_17_keeps_every_delivery_where_it_stood) {
   scratch_database db;
   pqxx::connection c{db.url()};
   const auto& all = embedded_migrations();
-  std::vector<gp::persistence::migration> up_to_16;
-  for (const auto& m : all)
-    if (m.version <= 16)
-      up_to_16.push_back(m);
-  migrate(c, up_to_16);
+  migrate(c, migrations_up_to(16));
   {
     pqxx::work tx{c};
     tx.exec("INSERT INTO platform.clients (client_id, name, webhook_secret) VALUES "

@@ -330,6 +330,28 @@ TEST_F(outbox, an_event_in_flight_when_a_later_one_is_written_is_not_retried) {
   EXPECT_EQ(json::parse(next[0].payload_json)["event"], "platform.request.completed");
 }
 
+// A claim whose node died (its lease ran out) is as good as waiting: a later event of its
+// request replaces it, and it can be redelivered.
+TEST_F(outbox, a_lapsed_claim_is_replaced_by_a_later_event_and_can_be_redelivered) {
+  auto id = request("v1", request_status::failed);
+  auto first = claim(10, 1).at(0);  // its node dies; the lease (1 ms) runs out
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(retry_request(c, id).changed);
+  ASSERT_TRUE(write(id, request_status::completed));
+  auto stored = find_delivery(c, first.delivery_id, "");
+  EXPECT_EQ(stored->status, "failed");
+  EXPECT_EQ(stored->last_error, "replaced by a later event of the request");
+  auto next = claim(10, 1);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(json::parse(next[0].payload_json)["event"], "platform.request.completed");
+  // That one lapses too: redelivering it is not refused as in flight.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(redeliver(c, next[0].delivery_id, test_admin), redelivery::queued);
+  EXPECT_EQ(find_delivery(c, next[0].delivery_id, "")->status, "pending");
+  // The node that held it is fenced off: its late outcome is not written.
+  EXPECT_EQ(record_outcomes(c, "node-a", {outcome(next[0], delivery_status::delivered)}), 0);
+}
+
 TEST_F(outbox, only_the_claiming_node_writes_an_outcome) {
   request("v1", request_status::completed);
   auto d = claim().at(0);
