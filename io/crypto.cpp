@@ -6,7 +6,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
 namespace gp::io {
@@ -123,11 +123,65 @@ std::optional<std::string> base64_decode(std::string_view text) {
 }
 
 std::string hmac_sha256(std::string_view key, std::string_view data) {
+  return hmac_sha256(key, {data});
+}
+
+namespace {
+
+/// A thread's HMAC-SHA256 context and the key it was last set up with. OpenSSL 3's one-shot
+/// HMAC() looks the algorithm up and allocates a context on every call, which cost more than
+/// hashing a webhook's body.
+struct hmac_context {
+  EVP_MAC* mac = nullptr;
+  EVP_MAC_CTX* ctx = nullptr;
+  std::string key;
+  ~hmac_context() {
+    OPENSSL_cleanse(key.data(), key.size());
+    EVP_MAC_CTX_free(ctx);
+    EVP_MAC_free(mac);
+  }
+  void forget_key() {
+    OPENSSL_cleanse(key.data(), key.size());
+    key.clear();
+  }
+};
+
+}  // namespace
+
+std::string hmac_sha256(std::string_view key, std::initializer_list<std::string_view> parts) {
+  thread_local hmac_context h;
+  if (!h.ctx) {
+    h.mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    h.ctx = h.mac ? EVP_MAC_CTX_new(h.mac) : nullptr;
+    if (!h.ctx)
+      throw std::runtime_error{"HMAC-SHA256 is not available"};
+  }
+  // A NULL key re-uses the one set before; an empty key is set explicitly every time (it cannot
+  // be told from "the same key" by its pointer).
+  bool same = !key.empty() && key == h.key;
+  int ok;
+  if (same) {
+    ok = EVP_MAC_init(h.ctx, nullptr, 0, nullptr);
+  } else {
+    h.forget_key();
+    char digest[] = "SHA256";
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
+                           OSSL_PARAM_construct_end()};
+    static const unsigned char none = 0;
+    ok = EVP_MAC_init(h.ctx, key.empty() ? &none : reinterpret_cast<const unsigned char*>(key.data()),
+                      key.size(), params);
+    if (ok)
+      h.key.assign(key);
+  }
+  for (auto part : parts)
+    ok = ok && EVP_MAC_update(h.ctx, reinterpret_cast<const unsigned char*>(part.data()), part.size());
   unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len) == nullptr)
+  size_t len = 0;
+  ok = ok && EVP_MAC_final(h.ctx, md, &len, sizeof md);
+  if (!ok) {
+    h.forget_key();
     throw std::runtime_error{"HMAC-SHA256 failed"};
+  }
   return std::string{reinterpret_cast<const char*>(md), len};
 }
 

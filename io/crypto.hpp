@@ -1,5 +1,6 @@
 #pragma once
 // Key material: CSPRNG strings, SHA-256, API keys and webhook secrets.
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,6 +36,11 @@ std::optional<std::string> base64_decode(std::string_view text);
 
 /// Raw HMAC-SHA256 of `data` keyed by `key`.
 std::string hmac_sha256(std::string_view key, std::string_view data);
+
+/// Raw HMAC-SHA256 of the concatenation of `parts` keyed by `key` (nothing is copied together).
+/// Each thread keeps the context of the last key it used: signing with one client's secret again
+/// neither looks up the algorithm nor hashes the key's pads again.
+std::string hmac_sha256(std::string_view key, std::initializer_list<std::string_view> parts);
 
 /// Lowercase hex of `bytes`.
 std::string hex_of(std::string_view bytes);

@@ -43,11 +43,8 @@ std::optional<std::string> secret_key(std::string_view secret) {
 
 std::string standard_signature(std::string_view key, std::string_view id, int64_t timestamp,
                                std::string_view body) {
-  std::string signed_content;
-  signed_content.reserve(id.size() + body.size() + 24);
-  signed_content.append(id).append(".").append(std::to_string(timestamp)).append(".");
-  signed_content.append(body);
-  return "v1," + base64_encode(hmac_sha256(key, signed_content));
+  auto seconds = std::to_string(timestamp);
+  return "v1," + base64_encode(hmac_sha256(key, {id, ".", seconds, ".", body}));
 }
 
 std::string platform_signature(std::string_view key, std::string_view body) {

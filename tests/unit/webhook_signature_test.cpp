@@ -33,6 +33,27 @@ TEST(webhook_signature, the_platform_signature_is_the_hex_hmac_of_the_body) {
             "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
+// Each thread keeps the context of its last key: changing keys, going back to one, parts and a
+// long or empty key all give the HMAC of RFC 4231 (and of the empty key, empty message).
+TEST(webhook_signature, the_hmac_is_right_whatever_keys_came_before) {
+  using gp::io::hex_of;
+  using gp::io::hmac_sha256;
+  const std::string jefe = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+  // RFC 4231 test case 6: a 131-byte key of 0xaa, longer than the hash's block.
+  const std::string long_key(131, '\xaa');
+  const std::string big = "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54";
+  const std::string empty = "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad";
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(hex_of(hmac_sha256("Jefe", "what do ya want for nothing?")), jefe);
+    EXPECT_EQ(hex_of(hmac_sha256("Jefe", {"what do ya ", "", "want for nothing?"})), jefe);
+    EXPECT_EQ(hex_of(hmac_sha256(long_key,
+                                 "Test Using Larger Than Block-Size Key - Hash Key First")),
+              big);
+    EXPECT_EQ(hex_of(hmac_sha256("", "")), empty);
+    EXPECT_EQ(hex_of(hmac_sha256("", "")), empty);
+  }
+}
+
 TEST(webhook_signature, secrets_of_any_decoded_length_are_keys_and_others_are_refused) {
   EXPECT_EQ(key_of("whsec_AQ==").size(), 1u);
   EXPECT_EQ(key_of("whsec_AQ").size(), 1u);  // padding optional
