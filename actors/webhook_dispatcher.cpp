@@ -1,5 +1,6 @@
 #include "actors/webhook_dispatcher.hpp"
 
+#include <algorithm>
 #include <map>
 #include <unordered_map>
 
@@ -90,6 +91,14 @@ size_t capacity(const webhook_dispatcher_state& st) {
 }
 
 void claim(dispatcher_self* self, bool straight_on = false);
+
+/// The least room worth a claim made only because more may be due: a quarter of the most one
+/// claim can take. Every claim costs a round trip and a statement whatever it takes; claims
+/// following each other into a room of a few deliveries each cost more than the deliveries.
+size_t worth_a_claim(const webhook_dispatcher_state& st) {
+  return std::max<size_t>(
+    1, std::min(static_cast<size_t>(st.opts->claim_batch), st.opts->concurrency) / 4);
+}
 
 /// The node stops: the outcomes gathered are written and what this node still holds is given
 /// back (one operation, after any write under way), so another node, or this one restarted,
@@ -274,7 +283,7 @@ void claim(dispatcher_self* self, bool straight_on) {
         // when a host freed a slot meanwhile.
         if (st.claim_again)
           claim(self);
-        else if (any && st.more_due && capacity(st) > 0)
+        else if (any && st.more_due && capacity(st) >= worth_a_claim(st))
           claim(self, true);
       },
       [=](const caf::error& err) {
@@ -346,7 +355,7 @@ webhook_dispatcher_impl::behavior_type webhook_dispatcher(dispatcher_self* self,
       add_outcome(self, std::move(o));
       if (freed && st.more_due)
         claim(self);
-      else if (st.last_full && capacity(st) >= st.opts->concurrency / 2)
+      else if (st.more_due && capacity(st) >= worth_a_claim(st))
         claim(self, true);
     },
     [=](idle_atom, const std::string& host) {
