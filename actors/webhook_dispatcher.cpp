@@ -49,6 +49,13 @@ struct webhook_dispatcher_state : live_actor<actor_kind::webhook_dispatcher> {
   /// full claim; they wait for the next tick, a ping or a redelivery, or a claim that takes rows
   /// of a host still below busy.
   bool skipping_futile = false;
+  /// Where claims that skip the hosts in `skip_busy` start in the due index (µs since the epoch;
+  /// 0: at its head): the oldest due row the last such claim took. The rows before it were the
+  /// busy hosts' (or locked by another claim), and re-reading them made every claim slower as a
+  /// hanging host's backlog grew. Forgotten at every tick and whenever the busy hosts change, so
+  /// a row passed over this way waits one tick at most.
+  int64_t skip_from_us = 0;
+  std::vector<std::string> skip_busy;
   bool stopping = false;
   caf::error stop_reason;
   uint64_t claimed = 0, written = 0, given_back = 0, delivered = 0, retried = 0, gave_up = 0;
@@ -242,6 +249,12 @@ void claim(dispatcher_self* self, bool straight_on) {
   if (straight_on && skipped && st.skipping_futile)
     return;
   st.claim_again = false;
+  // Only busy hosts are passed over by the cursor: a busy client's rooms change with every
+  // outcome.
+  bool cursor = skipped && op.busy_clients.empty();
+  if (cursor && op.busy_hosts == st.skip_busy)
+    op.due_from_us = st.skip_from_us;
+  auto busy = cursor ? op.busy_hosts : std::vector<std::string>{};
   std::map<std::string, size_t> rooms;
   for (const auto& [client, room] : op.client_rooms)
     rooms.emplace(client, static_cast<size_t>(room));
@@ -271,6 +284,13 @@ void claim(dispatcher_self* self, bool straight_on) {
         bool any = !r.deliveries.empty();
         if (skipped)
           st.skipping_futile = !any;
+        if (!cursor) {
+          st.skip_from_us = 0;
+          st.skip_busy.clear();
+        } else if (r.oldest_due_us > 0) {
+          st.skip_from_us = r.oldest_due_us;
+          st.skip_busy = busy;
+        }
         dispatch(self, std::move(r.deliveries));
         // Rows of a host that is still below busy: the next claim need not skip past it to
         // find more of them.
@@ -329,11 +349,13 @@ webhook_dispatcher_impl::behavior_type webhook_dispatcher(dispatcher_self* self,
   return {
     [=](work_atom) {
       self->state.skipping_futile = false;
+      self->state.skip_from_us = 0;
       if (self->state.opts->enabled)
         claim(self);
     },
     [=](tick_atom) {
       self->state.skipping_futile = false;
+      self->state.skip_from_us = 0;
       claim(self);
       self->delayed_send(self, self->state.opts->poll, tick_atom_v);
     },

@@ -83,8 +83,14 @@ INSERT INTO platform.webhook_deliveries (delivery_id, client_id, url, host, even
 SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), 'bench',
        'http://127.0.0.1:' || p || '/hooks', '127.0.0.1:' || p, 'platform.ping', :'body'::json
 FROM generate_series(1, $N) i, LATERAL (SELECT ('$ports'::int[])[1 + i % cardinality('$ports'::int[])] AS p) s;
-INSERT INTO platform.webhook_delivery_state (delivery_id, client_id, host)
-SELECT delivery_id, client_id, host FROM platform.webhook_deliveries;
+-- Each due a microsecond after the one before, in the order inserted, all in the past: events
+-- written one by one are never due at the same instant, as one INSERT's rows would be.
+INSERT INTO platform.webhook_delivery_state (delivery_id, client_id, host, next_attempt_at)
+SELECT delivery_id, client_id, host,
+       now() - interval '1 second' + i * interval '1 microsecond'
+FROM (SELECT delivery_id, client_id, host,
+             row_number() OVER (ORDER BY created_at, delivery_id) AS i
+      FROM platform.webhook_deliveries) e;
 VACUUM ANALYZE platform.webhook_deliveries;
 VACUUM ANALYZE platform.webhook_delivery_state;
 SQL

@@ -11,9 +11,12 @@ namespace gp::persistence {
 caf::expected<db::claim_deliveries::result> execute(db_session& s,
                                                     const db::claim_deliveries& op) {
   return run_on<db::claim_deliveries::result>(s, [&](pqxx::connection& c) {
-    return db::claim_deliveries::result{
+    db::claim_deliveries::result r;
+    r.deliveries =
       claim_deliveries(c, op.node, op.limit, op.per_host, op.lease_ms, op.busy_hosts,
-                       op.busy_clients, op.per_client, op.client_rooms)};
+                       op.busy_clients, op.per_client, op.client_rooms, op.due_from_us,
+                       &r.oldest_due_us);
+    return r;
   });
 }
 

@@ -33,8 +33,12 @@ struct claim_deliveries {
   int per_client = 64;
   /// The room left to clients this node holds claims of (fewer than per_client).
   std::vector<std::pair<std::string, int>> client_rooms;
+  /// Due rows older than this (µs since the epoch; 0: none) are left out (see claim_deliveries).
+  int64_t due_from_us = 0;
   struct result {
     std::vector<claimed_delivery> deliveries;
+    /// The oldest due time among them (µs since the epoch; 0 when none).
+    int64_t oldest_due_us = 0;
   };
 };
 

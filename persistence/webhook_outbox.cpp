@@ -1,5 +1,6 @@
 #include "persistence/webhook_outbox.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include <pqxx/pqxx>
@@ -77,12 +78,12 @@ claimed AS (
       next_attempt_at = now() + $3 * interval '1 millisecond', last_attempt_at = now(),
       updated_at = now()
   FROM due WHERE s.delivery_id = due.delivery_id
-  RETURNING s.delivery_id, s.attempts, s.retry_since)
+  RETURNING s.delivery_id, s.attempts, s.retry_since, due.next_attempt_at AS due_at)
 SELECT d.delivery_id, coalesce(d.request_id, ''), d.client_id, d.url, d.host, d.event,
        d.payload::text, s.attempts, extract(epoch FROM s.retry_since)::bigint,
        c.webhook_secret,
        coalesce(CASE WHEN c.previous_secret_expires_at > now() THEN c.previous_webhook_secret END, ''),
-       c.callback_hosts::text, c.is_active
+       c.callback_hosts::text, c.is_active, (extract(epoch FROM s.due_at) * 1000000)::bigint
 FROM claimed s
 JOIN platform.webhook_deliveries d ON d.delivery_id = s.delivery_id
 JOIN platform.clients c ON c.client_id = d.client_id)sql";
@@ -93,8 +94,9 @@ JOIN platform.clients c ON c.client_id = d.client_id)sql";
 // index in order and stops after $2 rows it could lock (see unflushed_claim).
 const std::string claim_oldest = R"sql(
 WITH due AS (
-  SELECT delivery_id FROM platform.webhook_delivery_state
+  SELECT delivery_id, next_attempt_at FROM platform.webhook_delivery_state
   WHERE status IN ('pending', 'delivering') AND next_attempt_at <= now()
+    AND next_attempt_at >= to_timestamp($6::bigint / 1000000.0)
     AND host <> ALL($4::text[]) AND client_id <> ALL($5::text[])
   ORDER BY next_attempt_at LIMIT $2
   FOR UPDATE SKIP LOCKED),)sql" + claim_take;
@@ -107,13 +109,14 @@ WITH candidates AS (
   SELECT delivery_id, host, client_id, next_attempt_at
   FROM platform.webhook_delivery_state
   WHERE status IN ('pending', 'delivering') AND next_attempt_at <= now()
+    AND next_attempt_at >= to_timestamp($11::bigint / 1000000.0)
     AND host <> ALL($4::text[]) AND client_id <> ALL($6::text[])
   ORDER BY next_attempt_at LIMIT $10
   FOR UPDATE SKIP LOCKED),
 rooms AS (
   SELECT * FROM unnest($8::text[], $9::text[]::int[]) AS r(client_id, room)),
 due AS (
-  SELECT delivery_id FROM (
+  SELECT delivery_id, next_attempt_at FROM (
     SELECT h.delivery_id, h.next_attempt_at, coalesce(r.room, $7) AS room,
            row_number() OVER (PARTITION BY h.client_id
                               ORDER BY h.next_attempt_at, h.delivery_id) AS m
@@ -257,7 +260,8 @@ void enqueue_request_event(pqxx::transaction_base& tx, const std::string& reques
 std::vector<claimed_delivery> claim_deliveries(
   pqxx::connection& c, const std::string& node, int limit, int per_host, int64_t lease_ms,
   const std::vector<std::string>& busy_hosts, const std::vector<std::string>& busy_clients,
-  int per_client, const std::vector<std::pair<std::string, int>>& rooms) {
+  int per_client, const std::vector<std::pair<std::string, int>>& rooms, int64_t due_from_us,
+  int64_t* oldest_due_us) {
   pqxx::work tx{c};
   unflushed_claim(tx);
   std::vector<claimed_delivery> out;
@@ -274,9 +278,11 @@ std::vector<claimed_delivery> claim_deliveries(
       ? tx.exec_prepared(prepared(c, "gp_claim_deliveries_limited", sql::claim_limited.c_str()), node,
                          limit, lease_ms, to_pg_array(busy_hosts), per_host,
                          to_pg_array(busy_clients), per_client, to_pg_array(room_clients),
-                         to_pg_array(room_sizes), 4 * limit)
+                         to_pg_array(room_sizes), 4 * limit, due_from_us)
       : tx.exec_prepared(prepared(c, "gp_claim_deliveries", sql::claim_oldest.c_str()), node, limit,
-                         lease_ms, to_pg_array(busy_hosts), to_pg_array(busy_clients));
+                         lease_ms, to_pg_array(busy_hosts), to_pg_array(busy_clients),
+                         due_from_us);
+  int64_t oldest = 0;
   for (const auto& r : claimed) {
     claimed_delivery d;
     d.delivery_id = r[0].as<std::string>();
@@ -293,9 +299,13 @@ std::vector<claimed_delivery> claim_deliveries(
       d.secrets.push_back(previous);
     d.callback_hosts = from_pg_array(r[11].as<std::string>());
     d.client_active = r[12].as<bool>();
+    auto due = r[13].as<int64_t>();
+    oldest = oldest == 0 ? due : std::min(oldest, due);
     out.push_back(std::move(d));
   }
   tx.commit();
+  if (oldest_due_us)
+    *oldest_due_us = oldest;
   return out;
 }
 

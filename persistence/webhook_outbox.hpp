@@ -27,10 +27,15 @@ void enqueue_request_event(pqxx::transaction_base& tx, const std::string& reques
 /// (else `per_client`), skipping rows other nodes hold, the authorities in `busy_hosts` and the
 /// clients in `busy_clients`. A claim whose lease ran out is due again, and claimed like a
 /// pending delivery.
+/// `due_from_us` (µs since the epoch; 0: none) leaves out due rows older than that: the rows
+/// before the oldest that the previous claim took, while the same hosts are busy (they are
+/// theirs). `oldest_due_us`, when given, receives the oldest due time among the rows claimed
+/// (0 when none).
 std::vector<claimed_delivery> claim_deliveries(
   pqxx::connection& c, const std::string& node, int limit, int per_host, int64_t lease_ms,
   const std::vector<std::string>& busy_hosts, const std::vector<std::string>& busy_clients = {},
-  int per_client = 1000000, const std::vector<std::pair<std::string, int>>& rooms = {});
+  int per_client = 1000000, const std::vector<std::pair<std::string, int>>& rooms = {},
+  int64_t due_from_us = 0, int64_t* oldest_due_us = nullptr);
 
 /// Makes the deliveries `node` was delivering due again (the node restarted: nobody else holds
 /// them). Returns how many.

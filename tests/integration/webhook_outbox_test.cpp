@@ -238,6 +238,37 @@ TEST_F(outbox, busy_hosts_are_skipped_and_released_claims_are_due_at_once) {
   EXPECT_EQ(claim().size(), 2u);
 }
 
+// A claim can start past the rows the previous one passed over (a busy host's): it leaves out
+// the rows due before `due_from_us` and tells the oldest due time of those it took.
+TEST_F(outbox, a_claim_can_start_past_older_due_rows_and_tells_its_oldest) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i)
+    ids.push_back(
+      insert_ping(c, "ddh", "https://hooks.example.org/p", R"({"event": "platform.ping"})"));
+  {
+    pqxx::work tx{c};
+    for (int i = 0; i < 3; ++i)  // due 30, 20 and 10 minutes ago
+      tx.exec_params("UPDATE platform.webhook_delivery_state SET next_attempt_at = "
+                     "timestamptz '2026-01-01T00:00:00Z' + $2 * interval '10 minutes' "
+                     "WHERE delivery_id = $1",
+                     ids[i], i);
+    tx.commit();
+  }
+  auto at = [](int i) { return (int64_t{1767225600} + 600 * i) * 1000000; };
+  int64_t oldest = -1;
+  auto later = claim_deliveries(c, "node-a", 10, 100, 60000, {}, {}, 1000000, {}, at(1), &oldest);
+  ASSERT_EQ(later.size(), 2u);
+  EXPECT_EQ(later[0].delivery_id == ids[0] || later[1].delivery_id == ids[0], false);
+  EXPECT_EQ(oldest, at(1));
+  auto rest = claim_deliveries(c, "node-a", 10, 100, 60000, {}, {}, 1000000, {}, 0, &oldest);
+  ASSERT_EQ(rest.size(), 1u);
+  EXPECT_EQ(rest[0].delivery_id, ids[0]);
+  EXPECT_EQ(oldest, at(0));
+  EXPECT_TRUE(claim_deliveries(c, "node-a", 10, 100, 60000, {}, {}, 1000000, {}, 0, &oldest)
+                .empty());
+  EXPECT_EQ(oldest, 0);
+}
+
 TEST_F(outbox, a_claim_takes_at_most_per_host_of_one_host) {
   for (int i = 0; i < 5; ++i)
     request("a" + std::to_string(i), request_status::completed);
