@@ -68,16 +68,14 @@ struct scrape {
                  r.state == actor_state::unreachable ? 0 : 1);
     for (const auto& r : reports) {
       if (r.actor == "db_pool") {
-        out.family("geoplatform_db_pool_connections", "gauge",
-                   "Database connections of this node's pool.");
-        out.sample("geoplatform_db_pool_connections", {}, report_number(r, "size").value_or(0));
-        out.family("geoplatform_db_pool_operations_in_flight", "gauge",
-                   "Database operations handed to the pool and not yet answered.");
-        out.sample("geoplatform_db_pool_operations_in_flight", {},
+        out.single("geoplatform_db_pool_connections", "gauge",
+                   "Database connections of this node's pool.",
+                   report_number(r, "size").value_or(0));
+        out.single("geoplatform_db_pool_operations_in_flight", "gauge",
+                   "Database operations handed to the pool and not yet answered.",
                    report_number(r, "outstanding").value_or(0));
-        out.family("geoplatform_db_pool_operations_total", "counter",
-                   "Database operations the pool has handed to its connections.");
-        out.sample("geoplatform_db_pool_operations_total", {},
+        out.single("geoplatform_db_pool_operations_total", "counter",
+                   "Database operations the pool has handed to its connections.",
                    report_number(r, "dispatched").value_or(0));
       } else if (r.actor == "registry") {
         out.family("geoplatform_requests_active", "gauge",
@@ -89,21 +87,19 @@ struct scrape {
                    {{"state", std::string{name_of(request_status::processing)}}},
                    report_number(r, "processing_requests").value_or(0));
       } else if (r.actor == "http_edge") {
-        out.family("geoplatform_http_connections", "gauge", "Open HTTP connections.");
-        out.sample("geoplatform_http_connections", {},
+        out.single("geoplatform_http_connections", "gauge", "Open HTTP connections.",
                    report_number(r, "connections").value_or(0));
-        out.family("geoplatform_http_requests_in_flight", "gauge",
-                   "HTTP calls received and not yet answered.");
-        out.sample("geoplatform_http_requests_in_flight", {},
+        out.single("geoplatform_http_requests_in_flight", "gauge",
+                   "HTTP calls received and not yet answered.",
                    report_number(r, "in_flight").value_or(0));
       }
     }
   }
 
   void write_backlog(text_writer& out) const {
-    out.family("geoplatform_database_up", "gauge",
-               "1 when the scrape could read the job queue and webhook backlog, else 0.");
-    out.sample("geoplatform_database_up", {}, backlog ? 1 : 0);
+    out.single("geoplatform_database_up", "gauge",
+               "1 when the scrape could read the job queue and webhook backlog, else 0.",
+               backlog ? 1 : 0);
     if (!backlog)
       return;
     const auto& b = *backlog;
@@ -113,16 +109,14 @@ struct scrape {
                static_cast<double>(b.tasks_waiting));
     out.sample("geoplatform_queue_tasks", {{"state", std::string{name_of(job_status::processing)}}},
                static_cast<double>(b.tasks_running));
-    out.family("geoplatform_queue_oldest_wait_seconds", "gauge",
-               "How long the task that has been due longest has waited since it became due.");
-    out.sample("geoplatform_queue_oldest_wait_seconds", {},
+    out.single("geoplatform_queue_oldest_wait_seconds", "gauge",
+               "How long the task that has been due longest has waited since it became due.",
                static_cast<double>(b.oldest_task_wait_s));
-    out.family("geoplatform_webhook_backlog", "gauge",
-               "Webhook deliveries waiting to be sent, retries not yet due included (all nodes).");
-    out.sample("geoplatform_webhook_backlog", {}, static_cast<double>(b.webhooks_waiting));
-    out.family("geoplatform_webhook_oldest_wait_seconds", "gauge",
-               "How long the delivery that has been due longest has waited since it became due.");
-    out.sample("geoplatform_webhook_oldest_wait_seconds", {},
+    out.single("geoplatform_webhook_backlog", "gauge",
+               "Webhook deliveries waiting to be sent, retries not yet due included (all nodes).",
+               static_cast<double>(b.webhooks_waiting));
+    out.single("geoplatform_webhook_oldest_wait_seconds", "gauge",
+               "How long the delivery that has been due longest has waited since it became due.",
                static_cast<double>(b.oldest_webhook_wait_s));
   }
 

@@ -99,6 +99,12 @@ size_t capacity(const webhook_dispatcher_state& st) {
 
 void claim(dispatcher_self* self, bool straight_on = false);
 
+/// New work or time passing: what claims learnt about skipping busy hosts may no longer hold.
+void forget_skips(webhook_dispatcher_state& st) {
+  st.skipping_futile = false;
+  st.skip_from_us = 0;
+}
+
 /// The least room worth a claim made only because more may be due: a quarter of the most one
 /// claim can take. Every claim costs a round trip and a statement whatever it takes; claims
 /// following each other into a room of a few deliveries each cost more than the deliveries.
@@ -348,14 +354,12 @@ webhook_dispatcher_impl::behavior_type webhook_dispatcher(dispatcher_self* self,
   });
   return {
     [=](work_atom) {
-      self->state.skipping_futile = false;
-      self->state.skip_from_us = 0;
+      forget_skips(self->state);
       if (self->state.opts->enabled)
         claim(self);
     },
     [=](tick_atom) {
-      self->state.skipping_futile = false;
-      self->state.skip_from_us = 0;
+      forget_skips(self->state);
       claim(self);
       self->delayed_send(self, self->state.opts->poll, tick_atom_v);
     },

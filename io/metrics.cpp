@@ -98,6 +98,12 @@ void text_writer::family(std::string_view name, std::string_view type, std::stri
   out_.append("\n# TYPE ").append(name).append(" ").append(type).append("\n");
 }
 
+void text_writer::single(std::string_view name, std::string_view type, std::string_view help,
+                         double value) {
+  family(name, type, help);
+  sample(name, {}, value);
+}
+
 void text_writer::sample(std::string_view name, const labels& l, double value) {
   out_.append(name);
   if (!l.empty()) {

@@ -68,6 +68,9 @@ public:
   /// One sample of the current family (or of `name` with a suffix such as _bucket).
   void sample(std::string_view name, const labels& l, double value);
 
+  /// A family of one sample without labels.
+  void single(std::string_view name, std::string_view type, std::string_view help, double value);
+
   /// The _bucket, _sum and _count samples of a histogram with these labels.
   void histogram(std::string_view name, const labels& l, const histogram::snapshot& h);
 

@@ -182,8 +182,6 @@ SET status = 'pending', attempts = 0, next_attempt_at = now(), retry_since = now
 WHERE delivery_id = $1 AND (status <> 'delivering' OR next_attempt_at <= now())
 RETURNING delivery_id)sql";
 
-constexpr const char* exists = "SELECT 1 FROM platform.webhook_deliveries WHERE delivery_id = $1";
-
 // What the audit shows of a delivery (never its payload).
 constexpr const char* snapshot = R"sql(
 SELECT jsonb_build_object('delivery_id', d.delivery_id, 'request_id', d.request_id,

@@ -28,11 +28,15 @@ std::string error_of(const std::function<void()>& f) {
   return "no error";
 }
 
+void add_client_ddh(pqxx::transaction_base& tx) {
+  tx.exec("INSERT INTO platform.clients (client_id, name, webhook_secret) VALUES ('ddh','d','s')");
+}
+
 /// Applies every migration and adds client "ddh".
 void migrate_with_client(pqxx::connection& c) {
   migrate(c, embedded_migrations());
   pqxx::work tx{c};
-  tx.exec("INSERT INTO platform.clients (client_id, name, webhook_secret) VALUES ('ddh','d','s')");
+  add_client_ddh(tx);
   tx.commit();
 }
 
@@ -118,8 +122,7 @@ TEST(migrations, rows_whose_id_is_not_their_identity_hash_stop_migration_9_with_
   migrate(c, migrations_up_to(8));
   {
     pqxx::work tx{c};
-    tx.exec("INSERT INTO platform.clients (client_id, name, webhook_secret) VALUES "
-            "('ddh','d','s')");
+    add_client_ddh(tx);
     // Well formed for version 8, but not the identity's hash (written by hand).
     tx.exec("INSERT INTO platform.requests (request_id, client_id, dataset_id, resource_id, "
             "version_id, request_type, source_path) VALUES (repeat('a', 32), 'ddh', 'd', 'r', "
@@ -303,8 +306,7 @@ TEST(migrations, migration_17_keeps_every_delivery_where_it_stood) {
   migrate(c, migrations_up_to(16));
   {
     pqxx::work tx{c};
-    tx.exec("INSERT INTO platform.clients (client_id, name, webhook_secret) VALUES "
-            "('ddh','d','s')");
+    add_client_ddh(tx);
     tx.exec(R"sql(
 INSERT INTO platform.webhook_deliveries
   (delivery_id, client_id, url, host, event, payload, status, attempts, next_attempt_at,
