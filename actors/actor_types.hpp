@@ -169,19 +169,21 @@ using stac_catalog_impl = stac_catalog_actor::extend<caf::reacts_to<tick_atom>>;
 /// webhook_delivery (one per callback host): attempts the deliveries of its host, at most the
 /// per-host limit at a time, on connections it keeps open between them.
 using webhook_delivery_actor = caf::typed_actor<
-  // A claimed delivery to attempt (queued while the host's limit is reached).
-  caf::reacts_to<deliver_atom, claimed_delivery>, status_reporting>;
-/// Its own messages: an attempt ended (from the HTTP client's thread); its idle timer.
-using webhook_delivery_impl = webhook_delivery_actor::extend<
-  caf::reacts_to<delivered_atom, attempt_done>, caf::reacts_to<tick_atom>>;
+  // Claimed deliveries of its host to attempt (queued while the host's limit is reached).
+  caf::reacts_to<deliver_atom, std::vector<claimed_delivery>>, status_reporting>;
+/// Its own messages: attempts ended (the HTTP client's threads leave them in its inbox and wake
+/// it once for all that gather meanwhile); report the outcomes gathered; its idle timer.
+using webhook_delivery_impl =
+  webhook_delivery_actor::extend<caf::reacts_to<delivered_atom>, caf::reacts_to<flush_atom>,
+                                 caf::reacts_to<tick_atom>>;
 
 /// webhook_dispatcher: claims due deliveries from the outbox, hands them to the delivery actors
 /// of their hosts and writes what the attempts came to.
 using webhook_dispatcher_actor = caf::typed_actor<
   // There may be due deliveries now (a ping, a redelivery).
   caf::reacts_to<work_atom>,
-  // From a delivery actor: (host, outcome) of one attempt.
-  caf::reacts_to<delivered_atom, std::string, delivery_outcome>,
+  // From a delivery actor: (host, outcomes) of attempts that ended, in the order they did.
+  caf::reacts_to<delivered_atom, std::string, std::vector<delivery_outcome>>,
   // From a delivery actor: its host has had nothing to do for a while.
   caf::reacts_to<idle_atom, std::string>, status_reporting>;
 /// Its own timers: look for due deliveries; write the outcomes gathered.

@@ -199,11 +199,12 @@ void count_outcome(webhook_dispatcher_state& st, const delivery_outcome& o) {
   }
 }
 
-/// Hands claimed deliveries to their hosts' actors; a host already holding busy_at +
-/// claim_share gives the rest back unattempted (a safety net: claims skip busy hosts and take at
-/// most claim_share of one host, so it holds fewer).
+/// Hands claimed deliveries to their hosts' actors, one message per host; a host already
+/// holding busy_at + claim_share gives the rest back unattempted (a safety net: claims skip busy
+/// hosts and take at most claim_share of one host, so it holds fewer).
 void dispatch(dispatcher_self* self, std::vector<claimed_delivery> claimed) {
   auto& st = self->state;
+  std::map<std::string, std::vector<claimed_delivery>> to_host;
   for (auto& d : claimed) {
     ++st.claimed;
     auto& held = st.held[d.host];
@@ -216,8 +217,11 @@ void dispatch(dispatcher_self* self, std::vector<claimed_delivery> claimed) {
     ++held;
     ++st.held_by_client[d.client_id];
     st.claim_of.emplace(d.delivery_id, std::make_pair(d.client_id, d.host));
-    self->send(host_actor(self, d.host), deliver_atom_v, std::move(d));
+    auto host = d.host;
+    to_host[host].push_back(std::move(d));
   }
+  for (auto& [host, batch] : to_host)
+    self->send(host_actor(self, host), deliver_atom_v, std::move(batch));
 }
 
 /// Claims what this node can take now: up to its free capacity, none to busy hosts.
@@ -367,18 +371,21 @@ webhook_dispatcher_impl::behavior_type webhook_dispatcher(dispatcher_self* self,
       self->state.flush_armed = false;
       flush(self);
     },
-    [=](delivered_atom, const std::string& host, delivery_outcome& o) {
+    [=](delivered_atom, const std::string& host, std::vector<delivery_outcome>& ended) {
       auto& st = self->state;
       // A host that drops below its limit may take more of what is due.
       bool freed = false;
-      if (auto i = st.held.find(host); i != st.held.end() && i->second > 0)
-        freed = --i->second + 1 == busy_at(st);
-      if (auto c = st.claim_of.find(o.delivery_id); c != st.claim_of.end()) {
-        freed = release_client(st, c->second.first) || freed;
-        st.claim_of.erase(c);
+      auto h = st.held.find(host);
+      for (auto& o : ended) {
+        if (h != st.held.end() && h->second > 0)
+          freed = --h->second + 1 == busy_at(st) || freed;
+        if (auto c = st.claim_of.find(o.delivery_id); c != st.claim_of.end()) {
+          freed = release_client(st, c->second.first) || freed;
+          st.claim_of.erase(c);
+        }
+        count_outcome(st, o);
+        add_outcome(self, std::move(o));
       }
-      count_outcome(self->state, o);
-      add_outcome(self, std::move(o));
       if (freed && st.more_due)
         claim(self);
       else if (st.more_due && capacity(st) >= worth_a_claim(st))

@@ -67,13 +67,14 @@ CAF_ADD_ATOM(gp, gp, moved_atom, "moved")
 CAF_ADD_ATOM(gp, gp, check_atom, "check")
 /// Answer what waited past its deadline (the edge's submissions): (expire_atom).
 CAF_ADD_ATOM(gp, gp, expire_atom, "expire")
-/// A delivery claimed from the webhook outbox, for its host's delivery actor:
-/// (deliver_atom, claimed_delivery).
+/// Deliveries claimed from the webhook outbox, for their host's delivery actor:
+/// (deliver_atom, std::vector<claimed_delivery>).
 CAF_ADD_ATOM(gp, gp, deliver_atom, "deliver")
-/// An attempt ended: (delivered_atom, attempt_done) to the delivery actor from its HTTP
-/// client, then (delivered_atom, host, delivery_outcome) to the dispatcher.
+/// Attempts ended: (delivered_atom) wakes the delivery actor to read what its HTTP client's
+/// threads left in its inbox, then (delivered_atom, host, std::vector<delivery_outcome>) to the
+/// dispatcher.
 CAF_ADD_ATOM(gp, gp, delivered_atom, "delivered")
-/// The dispatcher's own timer: write the outcomes gathered so far.
+/// Write (the dispatcher) or report (a delivery actor) the outcomes gathered so far.
 CAF_ADD_ATOM(gp, gp, flush_atom, "flush")
 /// A delivery actor has had nothing to do for a while: (idle_atom, host).
 CAF_ADD_ATOM(gp, gp, idle_atom, "idle")
