@@ -213,21 +213,22 @@ public:
     std::string host_field = v6 ? "[" + url_.host + "]" : url_.host;
     if (!default_port)
       host_field += ":" + std::to_string(url_.port);
-    request_.method(bhttp::verb::post);
-    request_.target(url_.target);
-    request_.version(11);
-    request_.set(bhttp::field::host, host_field);
-    request_.set(bhttp::field::user_agent, opts_.user_agent);
-    request_.set(bhttp::field::content_type, "application/json");
+    // The request is written out once, here on the caller's thread, and sent as one buffer:
+    // Beast's serializer walks a chain of buffer views on every write, on the client's thread.
+    // Headers are checked by sendable(); the target comes from a parsed callback URL.
+    wire_.reserve(req.body.size() + 512);
+    wire_.append("POST ").append(url_.target).append(" HTTP/1.1\r\nHost: ").append(host_field);
+    wire_.append("\r\nUser-Agent: ").append(opts_.user_agent);
+    wire_.append("\r\nContent-Type: application/json\r\n");
     for (const auto& h : req.headers) {
       if (!sendable(h)) {
         bad_header_ = h.first;
         break;
       }
-      request_.set(h.first, h.second);
+      wire_.append(h.first).append(": ").append(h.second).append("\r\n");
     }
-    request_.body() = std::move(req.body);
-    request_.prepare_payload();
+    wire_.append("Content-Length: ").append(std::to_string(req.body.size())).append("\r\n\r\n");
+    wire_.append(req.body);
   }
 
   void start() {
@@ -378,9 +379,9 @@ private:
     arm(total_deadline_);
     auto on_write = beast::bind_front_handler(&post_op::on_write, shared_from_this());
     if (conn_->tls)
-      bhttp::async_write(*conn_->tls, request_, std::move(on_write));
+      net::async_write(*conn_->tls, net::buffer(wire_), std::move(on_write));
     else
-      bhttp::async_write(*conn_->plain, request_, std::move(on_write));
+      net::async_write(*conn_->plain, net::buffer(wire_), std::move(on_write));
   }
 
   void on_write(beast::error_code ec, size_t) {
@@ -528,7 +529,8 @@ private:
   bool deadline_is_connect_ = false;
   phase phase_ = phase::connecting;
   std::string bad_header_;
-  bhttp::request<bhttp::string_body> request_;
+  /// The whole request as sent: request line, headers and body.
+  std::string wire_;
   std::optional<tcp::resolver> resolver_;
   std::optional<net::steady_timer> resolve_timer_;
   std::vector<tcp::endpoint> endpoints_;
