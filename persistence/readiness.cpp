@@ -22,11 +22,11 @@ SELECT (SELECT count(*) FROM app.tasks WHERE status IN ('pending', 'pending_retr
        (SELECT count(*) FROM app.tasks WHERE status = 'processing'),
        coalesce((SELECT extract(epoch FROM now() - min(execute_after))::bigint FROM app.tasks
                  WHERE status IN ('pending', 'pending_retry') AND execute_after <= now()), 0),
-       (SELECT count(*) FROM platform.webhook_delivery_state
-        WHERE status IN ('pending', 'delivering')),
+       (SELECT count(*) FROM platform.webhook_delivery_state WHERE next_attempt_at IS NOT NULL),
        coalesce((SELECT extract(epoch FROM now() - min(next_attempt_at))::bigint
                  FROM platform.webhook_delivery_state
-                 WHERE status IN ('pending', 'delivering') AND next_attempt_at <= now()), 0))sql";
+                 WHERE next_attempt_at <= now() AND (lease_until IS NULL OR lease_until <= now())),
+                0))sql";
 
 constexpr const char* integration = R"sql(
 SELECT EXISTS (SELECT 1 FROM platform.api_keys WHERE client_id = $1 AND revoked_at IS NULL
@@ -34,7 +34,8 @@ SELECT EXISTS (SELECT 1 FROM platform.api_keys WHERE client_id = $1 AND revoked_
        coalesce((SELECT cardinality(callback_hosts) > 0 FROM platform.clients
                  WHERE client_id = $1), false),
        coalesce((SELECT to_char(delivered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
-                 FROM platform.webhook_delivery_state WHERE client_id = $1 AND status = 'delivered'
+                 FROM platform.webhook_delivery_state
+                 WHERE client_id = $1 AND delivered_at IS NOT NULL
                  ORDER BY delivered_at DESC LIMIT 1), ''))sql";
 
 }  // namespace

@@ -30,10 +30,10 @@ WITH r AS (
 replaced AS (
   UPDATE platform.webhook_delivery_state s
   SET status = 'failed', last_error = 'replaced by a later event of the request',
-      claimed_by = NULL, updated_at = now()
+      claimed_by = NULL, next_attempt_at = NULL, lease_until = NULL, updated_at = now()
   FROM r, platform.webhook_deliveries d
   WHERE d.request_id = r.request_id AND s.delivery_id = d.delivery_id
-    AND (s.status = 'pending' OR (s.status = 'delivering' AND s.next_attempt_at <= now()))),
+    AND (s.status = 'pending' OR (s.status = 'delivering' AND s.lease_until <= now()))),
 event AS (
 INSERT INTO platform.webhook_deliveries (delivery_id, request_id, client_id, url, host, event, payload)
 SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), r.request_id, r.client_id,
@@ -63,11 +63,12 @@ SELECT delivery_id, client_id, host FROM event)sql";
 
 constexpr const char* release_node = R"sql(
 UPDATE platform.webhook_delivery_state
-SET status = 'pending', claimed_by = NULL, next_attempt_at = now(), updated_at = now()
+SET status = 'pending', claimed_by = NULL, lease_until = NULL, updated_at = now()
 WHERE status = 'delivering' AND claimed_by = $1)sql";
 
-// What a claim takes (the rows of `due`, locked by it) and returns. They are updated by their
-// key, not their ctid: a row changed and committed after the statement began is locked in its
+// What a claim takes (the rows of `due`, locked by it) and returns. The claim changes no
+// indexed column (the lease has a column of its own, next_attempt_at stays), so PostgreSQL can
+// rewrite each row in place (migration 0018). They are updated by their key, not their ctid: a row changed and committed after the statement began is locked in its
 // newest version, which a ctid lookup under the statement's snapshot would not find. The
 // client's secrets and allowlist come with the claim: both are read as they are now, so a
 // rotation or an allowlist change applies to the next attempt. $1 is the node, $3 the lease.
@@ -75,7 +76,7 @@ const std::string claim_take = R"sql(
 claimed AS (
   UPDATE platform.webhook_delivery_state s
   SET status = 'delivering', attempts = s.attempts + 1, claimed_by = $1,
-      next_attempt_at = now() + $3 * interval '1 millisecond', last_attempt_at = now(),
+      lease_until = now() + $3 * interval '1 millisecond', last_attempt_at = now(),
       updated_at = now()
   FROM due WHERE s.delivery_id = due.delivery_id
   RETURNING s.delivery_id, s.attempts, s.retry_since, due.next_attempt_at AS due_at)
@@ -89,14 +90,15 @@ JOIN platform.webhook_deliveries d ON d.delivery_id = s.delivery_id
 JOIN platform.clients c ON c.client_id = d.client_id)sql";
 
 // The $2 oldest due rows no other claim holds, of hosts and clients not busy ($4, $5); a claim
-// whose lease ran out (its node died) is due again and found among them. For a claim that no
+// whose lease ran out (its node died) is due again and found among them. Rows whose lease runs
+// are passed over (those the nodes hold now). For a claim that no
 // host or client limit can cut short. Being due is a range of the due index: the scan reads the
 // index in order and stops after $2 rows it could lock (see unflushed_claim).
 const std::string claim_oldest = R"sql(
 WITH due AS (
   SELECT delivery_id, next_attempt_at FROM platform.webhook_delivery_state
-  WHERE status IN ('pending', 'delivering') AND next_attempt_at <= now()
-    AND next_attempt_at >= to_timestamp($6::bigint / 1000000.0)
+  WHERE next_attempt_at <= now() AND next_attempt_at >= to_timestamp($6::bigint / 1000000.0)
+    AND (lease_until IS NULL OR lease_until <= now())
     AND host <> ALL($4::text[]) AND client_id <> ALL($5::text[])
   ORDER BY next_attempt_at LIMIT $2
   FOR UPDATE SKIP LOCKED),)sql" + claim_take;
@@ -108,8 +110,8 @@ const std::string claim_limited = R"sql(
 WITH candidates AS (
   SELECT delivery_id, host, client_id, next_attempt_at
   FROM platform.webhook_delivery_state
-  WHERE status IN ('pending', 'delivering') AND next_attempt_at <= now()
-    AND next_attempt_at >= to_timestamp($11::bigint / 1000000.0)
+  WHERE next_attempt_at <= now() AND next_attempt_at >= to_timestamp($11::bigint / 1000000.0)
+    AND (lease_until IS NULL OR lease_until <= now())
     AND host <> ALL($4::text[]) AND client_id <> ALL($6::text[])
   ORDER BY next_attempt_at LIMIT $10
   FOR UPDATE SKIP LOCKED),
@@ -138,11 +140,10 @@ SET status = CASE WHEN o.replaced THEN 'failed' ELSE o.status END,
     last_error = CASE WHEN NOT o.attempted THEN s.last_error
                       WHEN o.replaced THEN 'replaced by a later event of the request'
                       ELSE nullif(o.error, '') END,
-    next_attempt_at = CASE WHEN o.status = 'pending'
-                           THEN now() + o.retry_ms * interval '1 millisecond'
-                           ELSE s.next_attempt_at END,
+    next_attempt_at = CASE WHEN o.status = 'pending' AND NOT o.replaced
+                           THEN now() + o.retry_ms * interval '1 millisecond' END,
     delivered_at = CASE WHEN o.status = 'delivered' THEN now() ELSE s.delivered_at END,
-    claimed_by = NULL, updated_at = now()
+    claimed_by = NULL, lease_until = NULL, updated_at = now()
 FROM (SELECT u.*, u.status = 'pending' AND u.attempted AND EXISTS (
                SELECT 1 FROM platform.webhook_deliveries x
                JOIN platform.webhook_deliveries n
@@ -178,8 +179,8 @@ WHERE d.delivery_id = $1 AND ($2::text = '' OR d.client_id = $2))sql";
 constexpr const char* redeliver = R"sql(
 UPDATE platform.webhook_delivery_state
 SET status = 'pending', attempts = 0, next_attempt_at = now(), retry_since = now(),
-    claimed_by = NULL, updated_at = now()
-WHERE delivery_id = $1 AND (status <> 'delivering' OR next_attempt_at <= now())
+    claimed_by = NULL, lease_until = NULL, updated_at = now()
+WHERE delivery_id = $1 AND (status <> 'delivering' OR lease_until <= now())
 RETURNING delivery_id)sql";
 
 // What the audit shows of a delivery (never its payload).

@@ -302,7 +302,6 @@ TEST(migrations, checksums_are_stable_and_sensitive) {
 TEST(migrations, migration_17_keeps_every_delivery_where_it_stood) {
   scratch_database db;
   pqxx::connection c{db.url()};
-  const auto& all = embedded_migrations();
   migrate(c, migrations_up_to(16));
   {
     pqxx::work tx{c};
@@ -320,7 +319,8 @@ VALUES
    'delivered', 1, now(), NULL, NULL, 204, NULL, '2029-01-01T00:00:00Z'))sql");
     tx.commit();
   }
-  EXPECT_EQ(migrate(c, all).version_after, latest_migration_version());
+  // Up to this migration: the next one moves the lease out of next_attempt_at (below).
+  EXPECT_EQ(migrate(c, migrations_up_to(17)).version_after, 17);
   pqxx::nontransaction tx{c};
   auto r = tx.exec(R"sql(
 SELECT s.status, s.attempts, to_char(s.next_attempt_at AT TIME ZONE 'UTC', 'YYYY'),
@@ -346,4 +346,52 @@ ORDER BY delivery_id)sql");
                      "('status', 'attempts', 'lease_until', 'delivered_at')")[0]
               .as<int>(),
             0);
+}
+
+TEST(migrations, migration_18_moves_leases_out_of_the_due_time) {
+  scratch_database db;
+  pqxx::connection c{db.url()};
+  migrate(c, migrations_up_to(17));
+  {
+    pqxx::work tx{c};
+    add_client_ddh(tx);
+    tx.exec(R"sql(
+INSERT INTO platform.webhook_deliveries (delivery_id, client_id, url, host, event, payload)
+SELECT 'msg_' || repeat(n::text, 32), 'ddh', 'http://h/k', 'h', 'platform.ping', '{}'
+FROM generate_series(1, 4) n;
+INSERT INTO platform.webhook_delivery_state
+  (delivery_id, client_id, host, status, attempts, next_attempt_at, claimed_by, delivered_at)
+VALUES
+  ('msg_' || repeat('1', 32), 'ddh', 'h', 'pending', 2, '2030-01-01T00:00:00Z', NULL, NULL),
+  ('msg_' || repeat('2', 32), 'ddh', 'h', 'delivering', 1, '2031-01-01T00:00:00Z', 'node-a', NULL),
+  ('msg_' || repeat('3', 32), 'ddh', 'h', 'delivered', 1, now(), NULL, '2029-01-01T00:00:00Z'),
+  ('msg_' || repeat('4', 32), 'ddh', 'h', 'dead', 9, now(), NULL, NULL))sql");
+    tx.commit();
+  }
+  EXPECT_EQ(migrate(c, embedded_migrations()).version_after, latest_migration_version());
+  pqxx::nontransaction tx{c};
+  auto r = tx.exec(R"sql(
+SELECT status, coalesce(to_char(next_attempt_at AT TIME ZONE 'UTC', 'YYYY'), '-'),
+       coalesce(to_char(lease_until AT TIME ZONE 'UTC', 'YYYY'), '-'), coalesce(claimed_by, '-')
+FROM platform.webhook_delivery_state ORDER BY delivery_id)sql");
+  ASSERT_EQ(r.size(), 4u);
+  auto row = [&](int i) {
+    std::string out;
+    for (const auto& f : r[i])
+      out += f.as<std::string>() + "|";
+    return out;
+  };
+  EXPECT_EQ(row(0), "pending|2030|-|-|");
+  // A claim in flight keeps its lease's end, and is due again then.
+  EXPECT_EQ(row(1), "delivering|2031|2031|node-a|");
+  // Nothing more is due of an ended delivery.
+  EXPECT_EQ(row(2), "delivered|-|-|-|");
+  EXPECT_EQ(row(3), "dead|-|-|-|");
+  // The constraints hold them to it: an ended delivery with a due time, a lease without a claim.
+  EXPECT_THROW(tx.exec("UPDATE platform.webhook_delivery_state SET next_attempt_at = now() "
+                       "WHERE status = 'dead'"),
+               pqxx::check_violation);
+  EXPECT_THROW(tx.exec("UPDATE platform.webhook_delivery_state SET lease_until = now() "
+                       "WHERE status = 'pending'"),
+               pqxx::check_violation);
 }

@@ -442,3 +442,24 @@ TEST_F(outbox, a_rotation_signs_with_both_secrets_for_its_grace) {
   EXPECT_EQ(d.secrets, std::vector<std::string>{"whsec_newer"});
   EXPECT_FALSE(rotate_webhook_secret(c, "nobody", "whsec_y", 10, test_admin));
 }
+
+// A claim changes no indexed column, so PostgreSQL rewrites each claimed row in place (a HOT
+// update) and touches no index: an index on the status, or a lease kept in next_attempt_at,
+// would make every claim write two index entries again (migration 0018).
+TEST_F(outbox, a_claim_rewrites_its_rows_in_place) {
+  for (int i = 0; i < 20; ++i)
+    insert_ping(c, "ddh", "https://hooks.example.org/p", R"({"event": "platform.ping"})");
+  auto counts = [&] {
+    pqxx::nontransaction tx{c};
+    tx.exec("SELECT pg_stat_force_next_flush()");
+    tx.exec("SELECT pg_stat_clear_snapshot()");
+    auto r = tx.exec1("SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables "
+                      "WHERE schemaname = 'platform' AND relname = 'webhook_delivery_state'");
+    return std::make_pair(r[0].as<int64_t>(), r[1].as<int64_t>());
+  };
+  auto before = counts();
+  ASSERT_EQ(claim(100).size(), 20u);
+  auto after = counts();
+  EXPECT_EQ(after.first - before.first, 20);
+  EXPECT_EQ(after.second - before.second, 20);
+}
