@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Benchmark: what one webhook delivery costs, in CPU, two builds side by side. N deliveries
+# (default 40,000; long enough that the service's start is a small part) are inserted straight
+# into the outbox for one fast local receiver (bench/webhooks/receiver.js), then delivered by
+# build A, then again by build B, alternating for BENCH_PAIRS pairs (default 3): on a shared
+# machine one run's speed differs from the next by as much as the effects measured, so only
+# differences that hold in every pair count.
+# For each run: the rate (deliveries / (last delivered_at - first attempt)), the CPU time per
+# delivery of the service, of PostgreSQL (every postgres process, from the service's start to
+# its stop: start-up connections and background writers included) and of the receiver, read
+# from /proc, and the share of the machine's time left idle while it delivered.
+# Usage: BIN_A=path BIN_B=path bench/webhooks_cpu.sh [deliveries]
+#   (a path defaults to the build's geoplatform). Appends to bench/RESULTS.md.
+set -euo pipefail
+source "$(dirname "$0")/../scripts/lib.sh"
+source "$(dirname "$0")/lib.sh"
+cd "$GP_ROOT"
+N=${1:-40000}
+PAIRS=${BENCH_PAIRS:-3}
+
+gp_install_packages nodejs
+gp_bench_binary
+A=${BIN_A:-$BIN}
+B=${BIN_B:-$BIN}
+for b in "$A" "$B"; do [ -x "$b" ] || gp_die "$b is not an executable file"; done
+gp_pg_up
+WORK=$(mktemp -d /tmp/gp_bench_webhooks_cpu.XXXX)
+DB=gp_bench_webhooks_cpu
+PID=
+RX=
+trap '{ [ -z "$PID" ] || kill -INT $PID 2>/dev/null; } || true; { [ -z "$RX" ] || kill $RX 2>/dev/null; } || true; wait 2>/dev/null || true; rm -rf "$WORK"; gp_psql -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
+mkdir -p "$WORK/bronze" "$WORK/silver"
+python3 -c 'import json; print(json.dumps({"event": "platform.ping", "filler": "y" * 1600}))' > "$WORK/body.json"
+
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+pg_ticks() {
+  local s=0 p
+  for p in $(pgrep -u postgres postgres); do s=$((s + $(ticks "$p"))); done
+  echo $s
+}
+cpu_line() { head -1 /proc/stat; }
+
+# One run of build $1: prints "rate serve_us pg_us receiver_us idle%".
+run() {
+  local bin=$1 port
+  gp_psql -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" \
+    -c "CREATE DATABASE $DB OWNER $GP_DB_USER TEMPLATE geoplatform_template" >/dev/null
+  export GEOPLATFORM_DATABASE_URL=$(gp_db_url $DB)
+  "$bin" migrate >/dev/null
+  "$bin" clients create bench --callback-host 127.0.0.1 >/dev/null 2>&1
+  gp_psql -d "$DB" -v body="$(cat "$WORK/body.json")" >/dev/null <<SQL
+INSERT INTO platform.webhook_deliveries (delivery_id, client_id, url, host, event, payload)
+SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), 'bench',
+       'http://127.0.0.1:$P/hooks', '127.0.0.1:$P', 'platform.ping', :'body'::json
+FROM generate_series(1, $N);
+INSERT INTO platform.webhook_delivery_state (delivery_id, client_id, host, next_attempt_at)
+SELECT delivery_id, client_id, host, now() - interval '1 second' + i * interval '1 microsecond'
+FROM (SELECT delivery_id, client_id, host, row_number() OVER (ORDER BY delivery_id) AS i
+      FROM platform.webhook_deliveries) e;
+VACUUM ANALYZE platform.webhook_deliveries;
+VACUUM ANALYZE platform.webhook_delivery_state;
+SQL
+  local pg0 rx0 c0 c1 sv pg1 rx1
+  pg0=$(pg_ticks); rx0=$(ticks $RX); c0=($(cpu_line))
+  port=$(bench_free_port)
+  "$bin" serve --port "$port" --log-level warn --set webhooks.allow_private_addresses=true \
+    --set workers.task_workers=0 --set storage.bronze_root="$WORK/bronze" \
+    --set storage.silver_root="$WORK/silver" 2>"$WORK/serve.log" &
+  PID=$!
+  # One session polls (\watch), ending with an error once all are delivered: a new connection
+  # every few tenths of a second would cost PostgreSQL more than some deliveries.
+  printf '%s\n' "SELECT 1 / ($N - least(count(*), $N)) FROM platform.webhook_delivery_state WHERE status = 'delivered' \\watch 0.2" |
+    PGOPTIONS='-c client_min_messages=warning' timeout 300 runuser -u postgres -- \
+      psql -X -q -p "$GP_PG_PORT" -d "$DB" >/dev/null 2>&1 || true
+  sv=$(ticks $PID); pg1=$(pg_ticks); rx1=$(ticks $RX); c1=($(cpu_line))
+  kill -INT $PID; wait $PID || true; PID=
+  local total=0 i
+  for i in 1 2 3 4 5 6 7 8; do total=$((total + ${c1[$i]} - ${c0[$i]})); done
+  local rate
+  rate=$(gp_psql -d "$DB" -tAc "SELECT round(count(*) / extract(epoch FROM max(delivered_at) - min(last_attempt_at)))::int FROM platform.webhook_delivery_state WHERE status = 'delivered' HAVING count(*) = $N")
+  [ -n "$rate" ] || gp_die "not all $N were delivered (see $WORK/serve.log)"
+  echo "$rate $((sv * 10000 / N)) $(((pg1 - pg0) * 10000 / N)) $(((rx1 - rx0) * 10000 / N)) $(((${c1[4]} - ${c0[4]}) * 100 / total))"
+}
+
+P=$(bench_free_port)
+node bench/webhooks/receiver.js "$P" > "$WORK/receiver.out" &
+RX=$!
+for _ in $(seq 1 100); do grep -q ready "$WORK/receiver.out" 2>/dev/null && break; sleep 0.05; done
+
+ROWS=()
+for pair in $(seq 1 "$PAIRS"); do
+  for side in A B; do
+    bin=$A; [ $side = A ] || bin=$B
+    read -r rate sv pg rx idle < <(run "$bin")
+    echo "pair $pair, $side: $rate deliveries/s; µs per delivery: service $sv, PostgreSQL $pg, receiver $rx; idle $idle %" >&2
+    ROWS+=("| $pair | $side | $rate | $sv | $pg | $rx | $idle |")
+  done
+done
+kill $RX; wait $RX 2>/dev/null || true; RX=
+
+CPU=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
+{
+  echo
+  echo "### Webhook delivery CPU, two builds: $N deliveries to one endpoint — $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "Machine: $(nproc) cores ($CPU), $(free -g | awk '/Mem:/ {print $2}') GiB; A = $A ($("$A" version)), B = $B ($("$B" version)); default webhooks settings, PostgreSQL and the receiver on the same cores; µs of CPU per delivery (service from its start, PostgreSQL from the service's start)."
+  echo
+  echo "| pair | build | deliveries/s | service µs | PostgreSQL µs | receiver µs | idle % |"
+  echo "|---|---|---|---|---|---|---|"
+  printf '%s\n' "${ROWS[@]}"
+} | tee -a bench/RESULTS.md
