@@ -61,10 +61,24 @@ RETURNING delivery_id, client_id, host)
 INSERT INTO platform.webhook_delivery_state (delivery_id, client_id, host)
 SELECT delivery_id, client_id, host FROM event)sql";
 
+// Whether the event of delivery `id` has a later one of its request (which replaced it).
+#define GP_REPLACED(id)                                                                           \
+  "EXISTS (SELECT 1 FROM platform.webhook_deliveries x JOIN platform.webhook_deliveries n"        \
+  " ON n.request_id = x.request_id AND n.created_at > x.created_at WHERE x.delivery_id = " id ")"
+
+// A stopping node's claims, due again at once; an event a later one of its request replaced
+// while it was held fails as replaced rather than reach its receiver after the later one.
 constexpr const char* release_node = R"sql(
-UPDATE platform.webhook_delivery_state
-SET status = 'pending', claimed_by = NULL, lease_until = NULL, updated_at = now()
-WHERE status = 'delivering' AND claimed_by = $1)sql";
+UPDATE platform.webhook_delivery_state s
+SET status = CASE WHEN h.replaced THEN 'failed' ELSE 'pending' END,
+    last_error = CASE WHEN h.replaced THEN 'replaced by a later event of the request'
+                      ELSE s.last_error END,
+    next_attempt_at = CASE WHEN h.replaced THEN NULL ELSE s.next_attempt_at END,
+    claimed_by = NULL, lease_until = NULL, updated_at = now()
+FROM (SELECT delivery_id, )sql" GP_REPLACED("h.delivery_id") R"sql( AS replaced
+      FROM platform.webhook_delivery_state h
+      WHERE h.status = 'delivering' AND h.claimed_by = $1) h
+WHERE s.delivery_id = h.delivery_id AND s.status = 'delivering' AND s.claimed_by = $1)sql";
 
 // What a claim takes (the rows of `due`, locked by it) and returns. The claim changes no
 // indexed column (the lease has a column of its own, next_attempt_at stays), so PostgreSQL can
@@ -131,24 +145,21 @@ due AS (
   WHERE m <= room ORDER BY next_attempt_at, delivery_id LIMIT $2),)sql" + claim_take;
 
 // A retry of an event that a later end of its request replaced meanwhile (it was in flight when
-// the later one was written) is not made: that delivery fails as replaced.
+// the later one was written) is not made, nor is a claim given back unattempted: that delivery
+// fails as replaced.
 constexpr const char* outcomes = R"sql(
 UPDATE platform.webhook_delivery_state s
 SET status = CASE WHEN o.replaced THEN 'failed' ELSE o.status END,
     attempts = CASE WHEN o.attempted THEN s.attempts ELSE s.attempts - 1 END,
     last_status_code = CASE WHEN o.attempted THEN nullif(o.code, 0) ELSE s.last_status_code END,
-    last_error = CASE WHEN NOT o.attempted THEN s.last_error
-                      WHEN o.replaced THEN 'replaced by a later event of the request'
+    last_error = CASE WHEN o.replaced THEN 'replaced by a later event of the request'
+                      WHEN NOT o.attempted THEN s.last_error
                       ELSE nullif(o.error, '') END,
     next_attempt_at = CASE WHEN o.status = 'pending' AND NOT o.replaced
                            THEN now() + o.retry_ms * interval '1 millisecond' END,
     delivered_at = CASE WHEN o.status = 'delivered' THEN now() ELSE s.delivered_at END,
     claimed_by = NULL, lease_until = NULL, updated_at = now()
-FROM (SELECT u.*, u.status = 'pending' AND u.attempted AND EXISTS (
-               SELECT 1 FROM platform.webhook_deliveries x
-               JOIN platform.webhook_deliveries n
-                 ON n.request_id = x.request_id AND n.created_at > x.created_at
-               WHERE x.delivery_id = u.delivery_id) AS replaced
+FROM (SELECT u.*, u.status = 'pending' AND )sql" GP_REPLACED("u.delivery_id") R"sql( AS replaced
       FROM unnest($1::text[], $2::text[]::int[], $3::text[], $4::text[]::int[], $5::text[],
                   $6::text[]::bigint[], $7::text[]::bool[])
              AS u(delivery_id, attempts, status, code, error, retry_ms, attempted)) o

@@ -361,6 +361,43 @@ TEST_F(outbox, an_event_in_flight_when_a_later_one_is_written_is_not_retried) {
   EXPECT_EQ(json::parse(next[0].payload_json)["event"], "platform.request.completed");
 }
 
+// Nor is one given back unattempted (its host's queue was too slow for the lease), nor one a
+// stopping node hands back: each fails as replaced rather than reach its receiver after the
+// later event.
+TEST_F(outbox, an_event_given_back_after_a_later_one_is_written_fails_as_replaced) {
+  auto id = request("v1", request_status::failed);
+  auto first = claim().at(0);
+  ASSERT_TRUE(retry_request(c, id).changed);
+  ASSERT_TRUE(write(id, request_status::completed));
+  auto back = outcome(first, delivery_status::pending, 0);
+  back.attempted = false;
+  EXPECT_EQ(record_outcomes(c, "node-a", {back}), 1);
+  auto stored = find_delivery(c, first.delivery_id, "");
+  EXPECT_EQ(stored->status, "failed");
+  EXPECT_EQ(stored->last_error, "replaced by a later event of the request");
+  EXPECT_EQ(stored->attempts, first.attempts - 1);  // given back: no attempt was made
+  auto next = claim();
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(json::parse(next[0].payload_json)["event"], "platform.request.completed");
+}
+
+TEST_F(outbox, an_event_a_stopping_node_releases_after_a_later_one_is_written_fails_as_replaced) {
+  auto id = request("v1", request_status::failed);
+  auto first = claim().at(0);
+  ASSERT_TRUE(retry_request(c, id).changed);
+  ASSERT_TRUE(write(id, request_status::completed));
+  auto second = claim().at(0);  // the completed event, while the failed one is still held
+  EXPECT_NE(second.delivery_id, first.delivery_id);
+  EXPECT_EQ(release_claims(c, "node-a"), 2);
+  auto stored = find_delivery(c, first.delivery_id, "");
+  EXPECT_EQ(stored->status, "failed");
+  EXPECT_EQ(stored->last_error, "replaced by a later event of the request");
+  EXPECT_EQ(find_delivery(c, second.delivery_id, "")->status, "pending");
+  auto next = claim();
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].delivery_id, second.delivery_id);
+}
+
 // A claim whose node died (its lease ran out) is as good as waiting: a later event of its
 // request replaces it, and it can be redelivered.
 TEST_F(outbox, a_lapsed_claim_is_replaced_by_a_later_event_and_can_be_redelivered) {
