@@ -352,6 +352,9 @@ registry_impl::behavior_type registry_fn(reg_self* self, registry_options opts,
         forget_later(st, v.request_id, i->second);
       }
       remember_final(self, v);
+      // The event was written with the end (one transaction): deliver it now.
+      if (st.opts.webhooks && !v.callback_url.empty())
+        self->send(st.opts.webhooks, work_atom_v);
       if (v.status == request_status::completed) {
         auto took = io::http::epoch_of(v.completed_at) - io::http::epoch_of(v.created_at);
         auto& avg = st.averages[v.request_type];

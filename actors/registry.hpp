@@ -29,6 +29,9 @@ struct registry_options {
   size_t index_limit = 200000;
   /// Rehydration reads live requests in pages of this size.
   int rehydrate_page = 1000;
+  /// Told (work_atom) when a request with a callback_url ends: its event is in the outbox from
+  /// then on, and is claimed at once rather than at the dispatcher's next look. Null: no one.
+  webhook_dispatcher_actor webhooks;
   /// Tests only: runs on the database thread after an insert transaction committed, before its
   /// answer is sent (to delay one group's answer behind another's).
   std::function<void(bool created_any)> after_insert;

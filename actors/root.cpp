@@ -95,7 +95,9 @@ root_actor::behavior_type root(root_self* self, root_options opts,
   request.coremachine = core;
   request.board = std::make_shared<status_board>();
   auto board = request.board;
-  auto registry = spawn_registry(self->system(), st.opts.registry, std::move(request),
+  auto registry_opts = st.opts.registry;
+  registry_opts.webhooks = webhooks;
+  auto registry = spawn_registry(self->system(), std::move(registry_opts), std::move(request),
                                  st.opts.supervisor);
   auto edge = spawn_http_edge(self->system(), std::move(server),
                               {pool, auth, migrator, core, registry, board,

@@ -416,6 +416,28 @@ TEST_F(registry_actor, a_completed_request_feeds_its_types_average) {
   EXPECT_EQ(status_of(reg).details["average_seconds_vector"], "30");
 }
 
+// A request that ends with a callback_url has its event in the outbox: the dispatcher is told
+// at once, not at its next look; one without a callback_url is not news to it.
+TEST_F(registry_actor, an_end_with_a_callback_url_wakes_the_webhook_dispatcher) {
+  auto heard = std::make_shared<int>(0);
+  auto dispatcher = sys->spawn([heard](caf::event_based_actor* self) -> caf::behavior {
+    gp::test::fail_on_unexpected(self, "the mock dispatcher");
+    return {[heard](gp::work_atom) { ++*heard; }};
+  });
+  opts.webhooks = caf::actor_cast<gp::webhook_dispatcher_actor>(dispatcher);
+  start();
+  auto quiet = view_of_row(live_row("r1", gp::request_status::failed));
+  caf::anon_send(reg, gp::ended_atom_v, quiet);
+  run();
+  EXPECT_EQ(*heard, 0);
+  auto v = view_of_row(live_row("r2", gp::request_status::completed));
+  v.callback_url = "https://hooks.example.org/geo";
+  caf::anon_send(reg, gp::ended_atom_v, v);
+  run();
+  EXPECT_EQ(*heard, 1);
+  caf::anon_send_exit(dispatcher, caf::exit_reason::user_shutdown);
+}
+
 TEST_F(registry_actor, a_refused_submission_is_answered_as_a_repeat_only_when_its_request_exists) {
   start();
   // The edge's checks refused it (e.g. its source is gone now): no row either → not found.
