@@ -16,6 +16,7 @@
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/webhooks/lib.sh"
 cd "$GP_ROOT"
 N=${1:-10000}
 DURATION=${BENCH_DURATION:-3s}
@@ -23,16 +24,8 @@ DURATION=${BENCH_DURATION:-3s}
 gp_install_packages wrk nodejs
 gp_bench_binary
 gp_pg_up
-WORK=$(mktemp -d /tmp/gp_bench_webhooks.XXXX)
-DB=gp_bench_webhooks
-PID=
-RX=
-trap '{ [ -z "$PID" ] || kill -INT $PID 2>/dev/null; } || true; { [ -z "$RX" ] || kill $RX 2>/dev/null; } || true; wait 2>/dev/null || true; rm -rf "$WORK"; gp_psql -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
-mkdir -p "$WORK/bronze" "$WORK/silver"
-gp_psql -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB OWNER $GP_DB_USER TEMPLATE geoplatform_template" >/dev/null
-export GEOPLATFORM_DATABASE_URL=$(gp_db_url $DB)
-"$BIN" migrate >/dev/null
-"$BIN" clients create bench --callback-host 127.0.0.1 >/dev/null 2>&1
+wh_setup gp_bench_webhooks
+wh_fresh_database "$BIN"
 sql() { gp_psql -d "$DB" -tAc "$1"; }
 # Each delivery's event and where it stands.
 DELIVERIES="platform.webhook_deliveries JOIN platform.webhook_delivery_state USING (delivery_id, client_id, host)"
@@ -67,36 +60,6 @@ print(json.dumps({
 PY
 BODY_BYTES=$(wc -c < "$WORK/body.json")
 
-start_receiver() {  # ports [--hang ports]
-  node bench/webhooks/receiver.js "$@" > "$WORK/receiver.out" &
-  RX=$!
-  for _ in $(seq 1 100); do grep -q ready "$WORK/receiver.out" 2>/dev/null && return; sleep 0.05; done
-  echo "the receiver did not start" >&2; exit 1
-}
-stop_receiver() { kill $RX; wait $RX || true; RX=; }
-
-# Inserts N due pings to the given ports, round robin.
-insert() {
-  local ports="{$(echo "$@" | tr ' ' ',')}"
-  sql "DELETE FROM platform.webhook_deliveries" >/dev/null  # and their states
-  gp_psql -d "$DB" -v body="$(cat "$WORK/body.json")" >/dev/null <<SQL
-INSERT INTO platform.webhook_deliveries (delivery_id, client_id, url, host, event, payload)
-SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), 'bench',
-       'http://127.0.0.1:' || p || '/hooks', '127.0.0.1:' || p, 'platform.ping', :'body'::json
-FROM generate_series(1, $N) i, LATERAL (SELECT ('$ports'::int[])[1 + i % cardinality('$ports'::int[])] AS p) s;
--- Each due a microsecond after the one before, in the order inserted, all in the past: events
--- written one by one are never due at the same instant, as one INSERT's rows would be.
-INSERT INTO platform.webhook_delivery_state (delivery_id, client_id, host, next_attempt_at)
-SELECT delivery_id, client_id, host,
-       now() - interval '1 second' + i * interval '1 microsecond'
-FROM (SELECT delivery_id, client_id, host,
-             row_number() OVER (ORDER BY created_at, delivery_id) AS i
-      FROM platform.webhook_deliveries) e;
-VACUUM ANALYZE platform.webhook_deliveries;
-VACUUM ANALYZE platform.webhook_delivery_state;
-SQL
-}
-
 # Starts serve, waits until `want` deliveries matching the SQL condition are delivered, stops
 # serve; prints "<rate> <seconds>" of those.
 deliver() {  # want condition
@@ -122,18 +85,18 @@ PAIRS=${BENCH_PAIRS:-5}
 # is paired with a wrk run just before it, $PAIRS times, and the median of the pairs' ratios is
 # the result.
 P=$(bench_free_port)
-start_receiver "$P"
+wh_start_receiver "$P"
 WRK_RATES=(); ONE_RATES=(); RATIOS=()
 for _ in $(seq 1 "$PAIRS"); do
   WRK=$(GP_BODY="$WORK/body.json" wrk -t1 -c16 -d"$DURATION" --latency -s bench/lua/webhook_post.lua "http://127.0.0.1:$P/hooks")
   WRK_RPS=$(echo "$WRK" | awk '/Requests\/sec/ {printf "%d", $2}')
-  insert "$P"
+  wh_insert "$N" "$WORK/body.json" "$P"
   read -r ONE_RATE ONE_S < <(deliver "$N" true)
   echo "wrk baseline: $WRK_RPS req/s; platform, one endpoint: $ONE_RATE deliveries/s ($N in $ONE_S s)" >&2
   WRK_RATES+=("$WRK_RPS"); ONE_RATES+=("$ONE_RATE")
   RATIOS+=("$(python3 -c "print(f'{$ONE_RATE / $WRK_RPS:.3f}')")")
 done
-stop_receiver
+wh_stop_receiver
 WRK_RPS=$(median "${WRK_RATES[@]}")
 ONE_RATE=$(median "${ONE_RATES[@]}")
 RATIO=$(median "${RATIOS[@]}")
@@ -146,18 +109,18 @@ HANG=${PORTS[9]}
 OTHERS=$((N - N / 10))
 TEN_RATES=(); HANG_RATES=()
 for _ in $(seq 1 "$PAIRS"); do
-  start_receiver "${PORTS[@]}"
-  insert "${PORTS[@]}"
+  wh_start_receiver "${PORTS[@]}"
+  wh_insert "$N" "$WORK/body.json" "${PORTS[@]}"
   read -r RATE _ < <(deliver "$N" true)
   TEN_RATES+=("$RATE")
   echo "platform, ten endpoints: $RATE deliveries/s" >&2
-  stop_receiver
-  start_receiver "${PORTS[@]:0:9}" --hang "$HANG"
-  insert "${PORTS[@]}"
+  wh_stop_receiver
+  wh_start_receiver "${PORTS[@]:0:9}" --hang "$HANG"
+  wh_insert "$N" "$WORK/body.json" "${PORTS[@]}"
   read -r RATE _ < <(deliver "$OTHERS" "url NOT LIKE '%:$HANG/%'")
   HANG_RATES+=("$RATE")
   echo "platform, nine fast + one hanging: $RATE deliveries/s to the nine" >&2
-  stop_receiver
+  wh_stop_receiver
 done
 TEN_RATE=$(median "${TEN_RATES[@]}")
 HANG_RATE=$(median "${HANG_RATES[@]}")

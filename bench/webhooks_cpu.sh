@@ -14,6 +14,7 @@
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/webhooks/lib.sh"
 cd "$GP_ROOT"
 N=${1:-40000}
 PAIRS=${BENCH_PAIRS:-3}
@@ -24,12 +25,7 @@ A=${BIN_A:-$BIN}
 B=${BIN_B:-$BIN}
 for b in "$A" "$B"; do [ -x "$b" ] || gp_die "$b is not an executable file"; done
 gp_pg_up
-WORK=$(mktemp -d /tmp/gp_bench_webhooks_cpu.XXXX)
-DB=gp_bench_webhooks_cpu
-PID=
-RX=
-trap '{ [ -z "$PID" ] || kill -INT $PID 2>/dev/null; } || true; { [ -z "$RX" ] || kill $RX 2>/dev/null; } || true; wait 2>/dev/null || true; rm -rf "$WORK"; gp_psql -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
-mkdir -p "$WORK/bronze" "$WORK/silver"
+wh_setup gp_bench_webhooks_cpu
 python3 -c 'import json; print(json.dumps({"event": "platform.ping", "filler": "y" * 1600}))' > "$WORK/body.json"
 
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
@@ -43,23 +39,8 @@ cpu_line() { head -1 /proc/stat; }
 # One run of build $1: prints "rate serve_us pg_us receiver_us idle%".
 run() {
   local bin=$1 port
-  gp_psql -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" \
-    -c "CREATE DATABASE $DB OWNER $GP_DB_USER TEMPLATE geoplatform_template" >/dev/null
-  export GEOPLATFORM_DATABASE_URL=$(gp_db_url $DB)
-  "$bin" migrate >/dev/null
-  "$bin" clients create bench --callback-host 127.0.0.1 >/dev/null 2>&1
-  gp_psql -d "$DB" -v body="$(cat "$WORK/body.json")" >/dev/null <<SQL
-INSERT INTO platform.webhook_deliveries (delivery_id, client_id, url, host, event, payload)
-SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), 'bench',
-       'http://127.0.0.1:$P/hooks', '127.0.0.1:$P', 'platform.ping', :'body'::json
-FROM generate_series(1, $N);
-INSERT INTO platform.webhook_delivery_state (delivery_id, client_id, host, next_attempt_at)
-SELECT delivery_id, client_id, host, now() - interval '1 second' + i * interval '1 microsecond'
-FROM (SELECT delivery_id, client_id, host, row_number() OVER (ORDER BY delivery_id) AS i
-      FROM platform.webhook_deliveries) e;
-VACUUM ANALYZE platform.webhook_deliveries;
-VACUUM ANALYZE platform.webhook_delivery_state;
-SQL
+  wh_fresh_database "$bin"
+  wh_insert "$N" "$WORK/body.json" "$P"
   local pg0 rx0 c0 c1 sv pg1 rx1
   pg0=$(pg_ticks); rx0=$(ticks $RX); c0=($(cpu_line))
   port=$(bench_free_port)
@@ -83,9 +64,7 @@ SQL
 }
 
 P=$(bench_free_port)
-node bench/webhooks/receiver.js "$P" > "$WORK/receiver.out" &
-RX=$!
-for _ in $(seq 1 100); do grep -q ready "$WORK/receiver.out" 2>/dev/null && break; sleep 0.05; done
+wh_start_receiver "$P"
 
 ROWS=()
 for pair in $(seq 1 "$PAIRS"); do
@@ -96,7 +75,7 @@ for pair in $(seq 1 "$PAIRS"); do
     ROWS+=("| $pair | $side | $rate | $sv | $pg | $rx | $idle |")
   done
 done
-kill $RX; wait $RX 2>/dev/null || true; RX=
+wh_stop_receiver
 
 CPU=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 {

@@ -1,0 +1,58 @@
+# Shared by the webhook benchmarks (webhooks.sh, webhooks_cpu.sh): a scratch database and work
+# folder removed on exit, the fast local receiver, and deliveries inserted straight into the
+# outbox. Source after scripts/lib.sh and bench/lib.sh.
+
+# Sets WORK (with bronze and silver folders) and DB (named $1, dropped on exit); PID and RX, when
+# set, are the service and the receiver, stopped on exit.
+wh_setup() {
+  WORK=$(mktemp -d "/tmp/$1.XXXX")
+  DB=$1
+  PID=
+  RX=
+  trap '{ [ -z "$PID" ] || kill -INT $PID 2>/dev/null; } || true; { [ -z "$RX" ] || kill $RX 2>/dev/null; } || true; wait 2>/dev/null || true; rm -rf "$WORK"; gp_psql -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
+  mkdir -p "$WORK/bronze" "$WORK/silver"
+}
+
+# (Re)creates $DB, migrated by $1, with the client bench allowed to call back 127.0.0.1.
+wh_fresh_database() {
+  gp_psql -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" \
+    -c "CREATE DATABASE $DB OWNER $GP_DB_USER TEMPLATE geoplatform_template" >/dev/null
+  export GEOPLATFORM_DATABASE_URL=$(gp_db_url "$DB")
+  "$1" migrate >/dev/null
+  "$1" clients create bench --callback-host 127.0.0.1 >/dev/null 2>&1
+}
+
+# Starts bench/webhooks/receiver.js on the given ports (and hanging ones after --hang); sets RX.
+wh_start_receiver() {
+  node bench/webhooks/receiver.js "$@" > "$WORK/receiver.out" &
+  RX=$!
+  for _ in $(seq 1 100); do grep -q ready "$WORK/receiver.out" 2>/dev/null && return; sleep 0.05; done
+  echo "the receiver did not start" >&2
+  exit 1
+}
+wh_stop_receiver() { kill $RX; wait $RX || true; RX=; }
+
+# Replaces the outbox of $DB with $1 due pings of client bench, body the file $2, to the ports
+# that follow, round robin.
+wh_insert() {
+  local n=$1 body=$2
+  shift 2
+  local ports="{$(echo "$@" | tr ' ' ',')}"
+  gp_psql -d "$DB" -c "DELETE FROM platform.webhook_deliveries" >/dev/null  # and their states
+  gp_psql -d "$DB" -v body="$(cat "$body")" >/dev/null <<SQL
+INSERT INTO platform.webhook_deliveries (delivery_id, client_id, url, host, event, payload)
+SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), 'bench',
+       'http://127.0.0.1:' || p || '/hooks', '127.0.0.1:' || p, 'platform.ping', :'body'::json
+FROM generate_series(1, $n) i, LATERAL (SELECT ('$ports'::int[])[1 + i % cardinality('$ports'::int[])] AS p) s;
+-- Each due a microsecond after the one before, in the order inserted, all in the past: events
+-- written one by one are never due at the same instant, as one INSERT's rows would be.
+INSERT INTO platform.webhook_delivery_state (delivery_id, client_id, host, next_attempt_at)
+SELECT delivery_id, client_id, host,
+       now() - interval '1 second' + i * interval '1 microsecond'
+FROM (SELECT delivery_id, client_id, host,
+             row_number() OVER (ORDER BY created_at, delivery_id) AS i
+      FROM platform.webhook_deliveries) e;
+VACUUM ANALYZE platform.webhook_deliveries;
+VACUUM ANALYZE platform.webhook_delivery_state;
+SQL
+}
