@@ -12,14 +12,9 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 
 #include "io/http/types.hpp"
-#include "io/webhooks/retry_policy.hpp"
 #include "messages/records.hpp"
 #include "messages/requests.hpp"
 #include "messages/webhooks.hpp"
-
-namespace gp::io::webhooks {
-class connection;
-}
 
 namespace gp {
 
@@ -52,21 +47,11 @@ struct fresh_request {
   std::vector<request_job> jobs;
 };
 
-/// What one webhook attempt found, handed from the HTTP client's thread to the delivery actor,
-/// with the connection when it can be used again. Carries the client's secrets: a delivery is
-/// attempted by the node that claimed it.
-struct attempt_done {
-  claimed_delivery delivery;
-  io::webhooks::attempt_report report;
-  std::shared_ptr<io::webhooks::connection> connection;
-};
-
 }  // namespace gp
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::http_call)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::claimed_delivery)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::delivery_outcome)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::attempt_done)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<gp::claimed_delivery>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<gp::delivery_outcome>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(gp::running_task)

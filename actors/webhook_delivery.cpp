@@ -8,6 +8,7 @@
 #include <chrono>
 #include <ctime>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <utility>
@@ -20,7 +21,9 @@
 #include "io/http/submit_codec.hpp"
 #include "io/logging.hpp"
 #include "io/webhooks/address_policy.hpp"
+#include "io/webhooks/http_client.hpp"
 #include "io/webhooks/payload.hpp"
+#include "io/webhooks/retry_policy.hpp"
 #include "io/webhooks/signature.hpp"
 #include "messages/atoms.hpp"
 #include "messages/health.hpp"
@@ -33,6 +36,14 @@ using namespace std::chrono_literals;
 
 /// How long a delivery actor stays without work before offering to stop.
 constexpr auto idle_after = 60s;
+
+/// What one attempt found, with the connection when it can be used again. Carries the client's
+/// secrets: a delivery is attempted by the node that claimed it.
+struct attempt_done {
+  claimed_delivery delivery;
+  io::webhooks::attempt_report report;
+  std::shared_ptr<io::webhooks::connection> connection;
+};
 
 /// Where the HTTP client's threads leave ended attempts for the actor. The first one left in an
 /// empty inbox wakes the actor, which takes all it finds; the rest wait without a message.

@@ -39,8 +39,6 @@ struct webhook_dispatcher_state : live_actor<actor_kind::webhook_dispatcher> {
   /// More may be due right now: the last claim came back full, took a host's whole share, or
   /// skipped busy hosts.
   bool more_due = false;
-  /// The last claim came back full (not just a host's share).
-  bool last_full = false;
   /// A reason to claim came while a claim was under way (a host dropped below its limit): claim
   /// again when it answers.
   bool claim_again = false;
@@ -308,7 +306,6 @@ void claim(dispatcher_self* self, bool straight_on) {
           if (auto h = st.held.find(host); h != st.held.end() && h->second < busy_at(st))
             st.skipping_futile = false;
         st.more_due = full || capped || skipped;
-        st.last_full = full;
         // Straight on while claims find work (the hosts that are busy now are skipped next), or
         // when a host freed a slot meanwhile.
         if (st.claim_again)

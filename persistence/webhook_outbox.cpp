@@ -82,10 +82,11 @@ WHERE s.delivery_id = h.delivery_id AND s.status = 'delivering' AND s.claimed_by
 
 // What a claim takes (the rows of `due`, locked by it) and returns. The claim changes no
 // indexed column (the lease has a column of its own, next_attempt_at stays), so PostgreSQL can
-// rewrite each row in place (migration 0018). They are updated by their key, not their ctid: a row changed and committed after the statement began is locked in its
-// newest version, which a ctid lookup under the statement's snapshot would not find. The
-// client's secrets and allowlist come with the claim: both are read as they are now, so a
-// rotation or an allowlist change applies to the next attempt. $1 is the node, $3 the lease.
+// rewrite each row in place (migration 0018). They are updated by their key, not their ctid: a
+// row changed and committed after the statement began is locked in its newest version, which a
+// ctid lookup under the statement's snapshot would not find. The client's secrets and allowlist
+// come with the claim: both are read as they are now, so a rotation or an allowlist change
+// applies to the next attempt. $1 is the node, $3 the lease.
 const std::string claim_take = R"sql(
 claimed AS (
   UPDATE platform.webhook_delivery_state s
@@ -103,11 +104,11 @@ FROM claimed s
 JOIN platform.webhook_deliveries d ON d.delivery_id = s.delivery_id
 JOIN platform.clients c ON c.client_id = d.client_id)sql";
 
-// The $2 oldest due rows no other claim holds, of hosts and clients not busy ($4, $5); a claim
-// whose lease ran out (its node died) is due again and found among them. Rows whose lease runs
-// are passed over (those the nodes hold now). For a claim that no
-// host or client limit can cut short. Being due is a range of the due index: the scan reads the
-// index in order and stops after $2 rows it could lock (see unflushed_claim).
+// The $2 oldest due rows no other claim holds, of hosts and clients not busy ($4, $5), for a
+// claim that no host or client limit can cut short. Rows whose lease runs (those the nodes hold
+// now) are passed over; a claim whose lease ran out (its node died) is due again and found among
+// them. Being due is a range of the due index: the scan reads the index in order and stops after
+// $2 rows it could lock (see unflushed_claim).
 const std::string claim_oldest = R"sql(
 WITH due AS (
   SELECT delivery_id, next_attempt_at FROM platform.webhook_delivery_state

@@ -38,7 +38,8 @@ std::vector<claimed_delivery> claim_deliveries(
   int64_t due_from_us = 0, int64_t* oldest_due_us = nullptr);
 
 /// Makes the deliveries `node` was delivering due again (the node restarted: nobody else holds
-/// them). Returns how many.
+/// them); one whose event a later one of its request replaced meanwhile fails as replaced.
+/// Returns how many.
 int release_claims(pqxx::connection& c, const std::string& node);
 
 /// Writes the outcomes of attempts `node` claimed, in one statement; an outcome whose delivery is

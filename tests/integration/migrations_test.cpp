@@ -49,6 +49,14 @@ std::vector<migration> migrations_up_to(int version) {
   return out;
 }
 
+/// A result row as text, each field followed by '|'.
+std::string fields_of(const pqxx::row& r) {
+  std::string out;
+  for (const auto& f : r)
+    out += f.as<std::string>() + "|";
+  return out;
+}
+
 }  // namespace
 
 TEST(migrations, fresh_database_gets_every_migration_then_nothing_on_a_second_run) {
@@ -330,16 +338,10 @@ SELECT s.status, s.attempts, to_char(s.next_attempt_at AT TIME ZONE 'UTC', 'YYYY
 FROM platform.webhook_deliveries d JOIN platform.webhook_delivery_state s USING (delivery_id)
 ORDER BY delivery_id)sql");
   ASSERT_EQ(r.size(), 3u);
-  auto row = [&](int i) {
-    std::string out;
-    for (const auto& f : r[i])
-      out += f.as<std::string>() + "|";
-    return out;
-  };
-  EXPECT_EQ(row(0), "pending|2|2030||500|the receiver answered 500||ddh|h|{\"n\": 1}|");
-  EXPECT_EQ(row(1), "delivering|1|2031|node-a|0|||ddh|h|{\"n\": 2}|");
-  EXPECT_EQ(row(2), "delivered|1|" + tx.exec1("SELECT to_char(now(), 'YYYY')")[0].as<std::string>() +
-                      "||204||2029|ddh|h|{\"n\": 3}|");
+  EXPECT_EQ(fields_of(r[0]), "pending|2|2030||500|the receiver answered 500||ddh|h|{\"n\": 1}|");
+  EXPECT_EQ(fields_of(r[1]), "delivering|1|2031|node-a|0|||ddh|h|{\"n\": 2}|");
+  auto this_year = tx.exec1("SELECT to_char(now(), 'YYYY')")[0].as<std::string>();
+  EXPECT_EQ(fields_of(r[2]), "delivered|1|" + this_year + "||204||2029|ddh|h|{\"n\": 3}|");
   // The old columns are gone from the event's table.
   EXPECT_EQ(tx.exec1("SELECT count(*) FROM information_schema.columns WHERE table_schema = "
                      "'platform' AND table_name = 'webhook_deliveries' AND column_name IN "
@@ -375,18 +377,12 @@ SELECT status, coalesce(to_char(next_attempt_at AT TIME ZONE 'UTC', 'YYYY'), '-'
        coalesce(to_char(lease_until AT TIME ZONE 'UTC', 'YYYY'), '-'), coalesce(claimed_by, '-')
 FROM platform.webhook_delivery_state ORDER BY delivery_id)sql");
   ASSERT_EQ(r.size(), 4u);
-  auto row = [&](int i) {
-    std::string out;
-    for (const auto& f : r[i])
-      out += f.as<std::string>() + "|";
-    return out;
-  };
-  EXPECT_EQ(row(0), "pending|2030|-|-|");
+  EXPECT_EQ(fields_of(r[0]), "pending|2030|-|-|");
   // A claim in flight keeps its lease's end, and is due again then.
-  EXPECT_EQ(row(1), "delivering|2031|2031|node-a|");
+  EXPECT_EQ(fields_of(r[1]), "delivering|2031|2031|node-a|");
   // Nothing more is due of an ended delivery.
-  EXPECT_EQ(row(2), "delivered|-|-|-|");
-  EXPECT_EQ(row(3), "dead|-|-|-|");
+  EXPECT_EQ(fields_of(r[2]), "delivered|-|-|-|");
+  EXPECT_EQ(fields_of(r[3]), "dead|-|-|-|");
   // The constraints hold them to it: an ended delivery with a due time, a lease without a claim.
   EXPECT_THROW(tx.exec("UPDATE platform.webhook_delivery_state SET next_attempt_at = now() "
                        "WHERE status = 'dead'"),
