@@ -49,6 +49,16 @@ std::vector<migration> migrations_up_to(int version) {
   return out;
 }
 
+/// Migrates `c` up to `version` (a database as an older binary left it), then adds client "ddh"
+/// and runs `seed` in one transaction.
+void seed_at(pqxx::connection& c, int version, const char* seed) {
+  migrate(c, migrations_up_to(version));
+  pqxx::work tx{c};
+  add_client_ddh(tx);
+  tx.exec(seed);
+  tx.commit();
+}
+
 /// A result row as text, each field followed by '|'.
 std::string fields_of(const pqxx::row& r) {
   std::string out;
@@ -127,16 +137,11 @@ TEST(migrations, rows_whose_id_is_not_their_identity_hash_stop_migration_9_with_
   scratch_database db;
   pqxx::connection c{db.url()};
   const auto& all = embedded_migrations();
-  migrate(c, migrations_up_to(8));
-  {
-    pqxx::work tx{c};
-    add_client_ddh(tx);
-    // Well formed for version 8, but not the identity's hash (written by hand).
-    tx.exec("INSERT INTO platform.requests (request_id, client_id, dataset_id, resource_id, "
-            "version_id, request_type, source_path) VALUES (repeat('a', 32), 'ddh', 'd', 'r', "
-            "'v1', 'vector', 'x.gpkg')");
-    tx.commit();
-  }
+  // Well formed for version 8, but not the identity's hash (written by hand).
+  seed_at(c, 8,
+          "INSERT INTO platform.requests (request_id, client_id, dataset_id, resource_id, "
+          "version_id, request_type, source_path) VALUES (repeat('a', 32), 'ddh', 'd', 'r', "
+          "'v1', 'vector', 'x.gpkg')");
   auto err = error_of([&] { migrate(c, all); });
   EXPECT_NE(err.find("1 request rows have an id that is not the SHA-256 of their identity"),
             std::string::npos)
@@ -310,11 +315,7 @@ TEST(migrations, checksums_are_stable_and_sensitive) {
 TEST(migrations, migration_17_keeps_every_delivery_where_it_stood) {
   scratch_database db;
   pqxx::connection c{db.url()};
-  migrate(c, migrations_up_to(16));
-  {
-    pqxx::work tx{c};
-    add_client_ddh(tx);
-    tx.exec(R"sql(
+  seed_at(c, 16, R"sql(
 INSERT INTO platform.webhook_deliveries
   (delivery_id, client_id, url, host, event, payload, status, attempts, next_attempt_at,
    claimed_by, lease_until, last_status_code, last_error, delivered_at)
@@ -325,8 +326,6 @@ VALUES
    'delivering', 1, now(), 'node-a', '2031-01-01T00:00:00Z', NULL, NULL, NULL),
   ('msg_' || repeat('3', 32), 'ddh', 'http://h/k', 'h', 'platform.ping', '{"n": 3}',
    'delivered', 1, now(), NULL, NULL, 204, NULL, '2029-01-01T00:00:00Z'))sql");
-    tx.commit();
-  }
   // Up to this migration: the next one moves the lease out of next_attempt_at (below).
   EXPECT_EQ(migrate(c, migrations_up_to(17)).version_after, 17);
   pqxx::nontransaction tx{c};
@@ -353,11 +352,7 @@ ORDER BY delivery_id)sql");
 TEST(migrations, migration_18_moves_leases_out_of_the_due_time) {
   scratch_database db;
   pqxx::connection c{db.url()};
-  migrate(c, migrations_up_to(17));
-  {
-    pqxx::work tx{c};
-    add_client_ddh(tx);
-    tx.exec(R"sql(
+  seed_at(c, 17, R"sql(
 INSERT INTO platform.webhook_deliveries (delivery_id, client_id, url, host, event, payload)
 SELECT 'msg_' || repeat(n::text, 32), 'ddh', 'http://h/k', 'h', 'platform.ping', '{}'
 FROM generate_series(1, 4) n;
@@ -368,8 +363,6 @@ VALUES
   ('msg_' || repeat('2', 32), 'ddh', 'h', 'delivering', 1, '2031-01-01T00:00:00Z', 'node-a', NULL),
   ('msg_' || repeat('3', 32), 'ddh', 'h', 'delivered', 1, now(), NULL, '2029-01-01T00:00:00Z'),
   ('msg_' || repeat('4', 32), 'ddh', 'h', 'dead', 9, now(), NULL, NULL))sql");
-    tx.commit();
-  }
   EXPECT_EQ(migrate(c, embedded_migrations()).version_after, latest_migration_version());
   pqxx::nontransaction tx{c};
   auto r = tx.exec(R"sql(
