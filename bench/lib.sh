@@ -45,3 +45,28 @@ while True:
 print(round(time.time() - start, 2))
 PY
 }
+
+# Backs PostgreSQL's shared memory with 2 MiB huge pages when the kernel can reserve them
+# (vm.nr_hugepages, as root), restarting the cluster once to take them (huge_pages = try, the
+# default). With 4 KiB pages every server process faults each shared buffer into its own page
+# table on first touch: a service started for a run has fresh connections, and a run that reads
+# tens of thousands of new rows spent about a quarter of PostgreSQL's CPU on those faults on a
+# virtual machine (bench/RESULTS.md, 2026-12-07). docs/operations.md recommends the same in
+# production.
+bench_pg_huge_pages() {
+  local mb need total free
+  mb=$(gp_psql -d postgres -tAc "SELECT setting::bigint * 8 / 1024 FROM pg_settings WHERE name = 'shared_buffers'")
+  need=$((mb / 2 + mb / 8 + 16))  # shared_buffers and PostgreSQL's other shared memory
+  total=$(awk '/HugePages_Total/ {print $2}' /proc/meminfo)
+  if [ "${total:-0}" -lt "$need" ]; then
+    sysctl -qw vm.nr_hugepages="$need" 2>/dev/null ||
+      { gp_say "no huge pages for PostgreSQL (vm.nr_hugepages cannot be set here)"; return 0; }
+  fi
+  total=$(awk '/HugePages_Total/ {print $2}' /proc/meminfo)
+  free=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
+  [ "$free" -eq "$total" ] || return 0  # in use: the cluster has them
+  [ "$total" -ge "$need" ] || { gp_say "only $total huge pages could be reserved, PostgreSQL needs $need"; return 0; }
+  gp_say "restarting cluster '$GP_PG_CLUSTER' on huge pages ($need reserved)"
+  pg_ctlcluster "$GP_PG_VERSION" "$GP_PG_CLUSTER" restart 9>&-
+  for _ in $(seq 1 50); do pg_isready -q -h 127.0.0.1 -p "$GP_PG_PORT" && break; sleep 0.2; done
+}

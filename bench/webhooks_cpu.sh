@@ -25,6 +25,7 @@ A=${BIN_A:-$BIN}
 B=${BIN_B:-$BIN}
 for b in "$A" "$B"; do [ -x "$b" ] || gp_die "$b is not an executable file"; done
 gp_pg_up
+bench_pg_huge_pages
 wh_setup gp_bench_webhooks_cpu
 python3 -c 'import json; print(json.dumps({"event": "platform.ping", "filler": "y" * 1600}))' > "$WORK/body.json"
 

@@ -30,6 +30,14 @@ wh_start_receiver() {
   echo "the receiver did not start" >&2
   exit 1
 }
+# The receiver's rate (any of its ports, $1) since the last call: POSTs answered / (last answer -
+# first request), as wrk counts its own.
+wh_receiver_rate() {
+  curl -sf "http://127.0.0.1:$1/stats" |
+    python3 -c 'import json, sys; s = json.load(sys.stdin); d = s["last_ms"] - s["first_ms"]; print(round(s["answered"] * 1000 / d) if d > 0 else 0)'
+}
+# Waits (at most 300 s) until the receiver answered $2 POSTs since wh_receiver_rate last ran.
+wh_wait_answered() { curl -sf --max-time 300 "http://127.0.0.1:$1/wait?answered=$2" >/dev/null; }
 wh_stop_receiver() { kill $RX; wait $RX || true; RX=; }
 
 # Replaces the outbox of $DB with $1 due pings of client bench, body the file $2, to the ports
