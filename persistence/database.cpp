@@ -1,5 +1,7 @@
 #include "persistence/database.hpp"
 
+#include <poll.h>
+
 #include <pqxx/pqxx>
 
 #include "messages/errors.hpp"
@@ -88,7 +90,25 @@ db_session::db_session(db_options opts) : opts_(std::move(opts)) {}
 
 db_session::~db_session() = default;
 
+namespace {
+
+/// Whether the server has closed (or is closing) an idle connection: a restart or
+/// pg_terminate_backend sends the session a last error and closes the socket, which libpq would
+/// only notice at the next statement, failing it. Nothing else arrives unasked on an idle
+/// session here (no LISTEN; a parameter report is rare), so a readable socket means the end: a
+/// healthy one replaced by mistake costs one reconnect.
+bool closed_by_server(const pqxx::connection& c) {
+  pollfd p{c.sock(), POLLIN, 0};
+  return p.fd < 0 || ::poll(&p, 1, 0) != 0;
+}
+
+}  // namespace
+
 pqxx::connection& db_session::conn() {
+  // A connection the server closed while it sat idle (the database restarted) is replaced
+  // before it is used: the statement would fail only to have the next one reconnect.
+  if (conn_ && conn_->is_open() && closed_by_server(*conn_))
+    conn_.reset();
   if (!conn_ || !conn_->is_open())
     conn_ = open_connection(opts_);
   return *conn_;
