@@ -2,6 +2,11 @@
 # database in $GEOPLATFORM_DATABASE_URL with bronze and silver folders under $WORK, and one client
 # that submits a request and polls it to the end. Source after scripts/lib.sh; needs $BIN, $WORK.
 
+# The machine, as a benchmark entry's "Machine:" line starts: cores, CPU model and memory.
+bench_machine() {
+  echo "$(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(free -g | awk '/Mem:/ {print $2}') GiB"
+}
+
 # A free TCP port on 127.0.0.1.
 bench_free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 

@@ -63,11 +63,10 @@ STAC_TASK_MS=$(gp_psql -d "$DB" -tAc "SELECT round(extract(epoch FROM t.complete
 echo "request: $REQ_S s ($STEPS), peak RSS $REQ_RSS MiB; STAC step adds $STAC_MS ms (its task $STAC_TASK_MS ms)" >&2
 /usr/bin/python3 -m osgeo_utils.samples.validate_cloud_optimized_geotiff -q "$WORK/silver/bench/noise/r/v1/noise.tif" && VALID=yes || VALID=no
 
-CPU=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 {
   echo
   echo "### Raster request (validate_raster, process_raster, stac_catalog_raster) vs gdal_translate — $(date -u +%Y-%m-%dT%H:%MZ)"
-  echo "Machine: $(nproc) cores ($CPU), $(free -g | awk '/Mem:/ {print $2}') GiB; geoplatform $("$BIN" version | cut -d' ' -f2), GDAL $(gdal-config --version); input ${SIZE}x${SIZE}x3 Byte noise GeoTIFF ($(du -h "$SRC" | cut -f1)), COG with DEFLATE and NUM_THREADS=ALL_CPUS on both sides."
+  echo "Machine: $(bench_machine); geoplatform $("$BIN" version | cut -d' ' -f2), GDAL $(gdal-config --version); input ${SIZE}x${SIZE}x3 Byte noise GeoTIFF ($(du -h "$SRC" | cut -f1)), COG with DEFLATE and NUM_THREADS=ALL_CPUS on both sides."
   echo
   echo "| | time | ratio | peak RSS |"
   echo "|---|---|---|---|"

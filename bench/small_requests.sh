@@ -97,11 +97,10 @@ if [ -n "$CALLBACK" ]; then
 fi
 echo "requests: $REQ_S s, $COMPLETED completed; submit → completed p50 / p99 / max $LAT s; $JOBS, $DUPS duplicated; $TASKS" >&2
 
-CPU=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 {
   echo
   echo "### $N small vector requests at once${CALLBACK:+, each with a callback_url,} vs the bare GDAL work — $(date -u +%Y-%m-%dT%H:%MZ)"
-  echo "Machine: $(nproc) cores ($CPU), $(free -g | awk '/Mem:/ {print $2}') GiB; geoplatform $("$BIN" version | cut -d' ' -f2) (workers.task_workers 2, idle_poll_max_ms 20), GDAL $(gdal-config --version), PostgreSQL on the same cores; every request loads naturalearth_cities.zip (243 points, a zipped shapefile)."
+  echo "Machine: $(bench_machine); geoplatform $("$BIN" version | cut -d' ' -f2) (workers.task_workers 2, idle_poll_max_ms 20), GDAL $(gdal-config --version), PostgreSQL on the same cores; every request loads naturalearth_cities.zip (243 points, a zipped shapefile)."
   echo
   echo "| | time | per request | ratio |"
   echo "|---|---|---|---|"

@@ -70,11 +70,10 @@ GPKG=$(ls "$WORK/silver/bench/pts/r/v1/")
 GPKG_ROWS=$(/usr/bin/python3 -c "from osgeo import ogr; ds = ogr.Open('$WORK/silver/bench/pts/r/v1/$GPKG'); print(ds.GetLayer(0).GetFeatureCount())")
 echo "request: $REQ_S s ($STAGES), peak RSS $REQ_RSS MiB, $ROWS rows, GeoPackage $GPKG_ROWS features" >&2
 
-CPU=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 {
   echo
   echo "### Vector request (ingest_vector + stac_catalog_vectors) vs ogr2ogr — $(date -u +%Y-%m-%dT%H:%MZ)"
-  echo "Machine: $(nproc) cores ($CPU), $(free -g | awk '/Mem:/ {print $2}') GiB; geoplatform $("$BIN" version | cut -d' ' -f2), GDAL $(gdal-config --version), PostgreSQL on the same cores; input CSV of $POINTS points, lon/lat and 3 attributes ($(du -h "$SRC" | cut -f1))."
+  echo "Machine: $(bench_machine); geoplatform $("$BIN" version | cut -d' ' -f2), GDAL $(gdal-config --version), PostgreSQL on the same cores; input CSV of $POINTS points, lon/lat and 3 attributes ($(du -h "$SRC" | cut -f1))."
   echo
   echo "| | time | ratio | peak RSS | rows |"
   echo "|---|---|---|---|---|"

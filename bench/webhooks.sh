@@ -141,11 +141,10 @@ TEN_RATE=$(median "${TEN_RATES[@]}")
 HANG_RATE=$(median "${HANG_RATES[@]}")
 
 LOSS=$(python3 -c "print(f'{(1 - $HANG_RATE / $TEN_RATE) * 100:.1f}')")
-CPU=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 {
   echo
   echo "### Webhook deliveries: $N from the outbox — $(date -u +%Y-%m-%dT%H:%MZ)"
-  echo "Machine: $(nproc) cores ($CPU), $(free -g | awk '/Mem:/ {print $2}') GiB; geoplatform $("$BIN" version | cut -d' ' -f2) (webhooks defaults: concurrency 128, per_host 16, claim_batch 128, one HTTP thread), PostgreSQL and the receiver (Node $(node --version), bench/webhooks/receiver.js) on the same cores; a $BODY_BYTES-byte completed-event body, both signatures computed per attempt."
+  echo "Machine: $(bench_machine); geoplatform $("$BIN" version | cut -d' ' -f2) (webhooks defaults: concurrency 128, per_host 16, claim_batch 128, one HTTP thread), PostgreSQL and the receiver (Node $(node --version), bench/webhooks/receiver.js) on the same cores; a $BODY_BYTES-byte completed-event body, both signatures computed per attempt."
   echo
   echo "| | deliveries/s | ratio |"
   echo "|---|---|---|"
