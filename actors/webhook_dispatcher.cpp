@@ -135,7 +135,14 @@ void flush(dispatcher_self* self) {
     st.flushing = false;
     if (st.stopping)
       return finish_stopping(self);
-    flush(self);
+    // What came meanwhile is written now only when it fills a batch or nothing else is held;
+    // else it waits for company (every write costs a transaction whatever its size).
+    if (st.outcomes.size() >= flush_batch || st.claim_of.empty())
+      flush(self);
+    else if (!st.outcomes.empty() && !st.flush_armed) {
+      st.flush_armed = true;
+      self->delayed_send(self, flush_delay, flush_atom_v);
+    }
   };
   self
     ->request(st.opts->pool, st.opts->db_timeout,
