@@ -10,7 +10,7 @@
 
 #include "actors/db_pool.hpp"
 #include "actors/edge_handlers.hpp"
-#include "io/disk_usage.hpp"
+#include "io/storage_watch.hpp"
 #include "io/http/problem.hpp"
 #include "io/http/server.hpp"
 #include "messages/atoms.hpp"
@@ -79,25 +79,31 @@ struct health_probe {
     webhooks = {{"status", "unavailable"}};
   }
 
-  /// Free space of one storage root (statvfs: what an unprivileged writer may use).
-  void root(const char* name, const std::string& path) {
-    auto space = io::space_of(path);
-    if (!space) {
-      storage[name] = {{"status", "unavailable"}, {"path", path}};
-      reasons.push_back(std::string{"storage "} + name + " root cannot be read");
+  /// Free space of one storage root (statvfs: what an unprivileged writer may use), as the
+  /// edge's storage watch last read it.
+  void root(const io::storage_watch::root& r) {
+    if (r.waiting.count() > 0) {
+      auto waited_s = r.waiting.count() / 1000;
+      storage[r.name] = {{"status", "unresponsive"}, {"path", r.path}, {"waiting_s", waited_s}};
+      reasons.push_back("storage " + r.name + " root has not answered for " +
+                        std::to_string(waited_s) + " s");
       return;
     }
-    auto free_mib = space->free_bytes / (1024 * 1024);
-    auto total_mib = space->total_bytes / (1024 * 1024);
+    if (!r.read || !r.space) {
+      storage[r.name] = {{"status", "unavailable"}, {"path", r.path}};
+      reasons.push_back("storage " + r.name + " root cannot be read");
+      return;
+    }
+    auto free_mib = r.space->free_bytes / (1024 * 1024);
+    auto total_mib = r.space->total_bytes / (1024 * 1024);
     bool ok = free_mib >= min_free_mib;
-    storage[name] = {{"status", ok ? "ok" : "degraded"},
-                     {"free_mib", free_mib},
-                     {"total_mib", total_mib},
-                     {"min_free_mib", min_free_mib}};
+    storage[r.name] = {{"status", ok ? "ok" : "degraded"},
+                       {"free_mib", free_mib},
+                       {"total_mib", total_mib},
+                       {"min_free_mib", min_free_mib}};
     if (!ok)
-      reasons.push_back(std::string{"storage "} + name + " root has " + std::to_string(free_mib) +
-                        " MiB free (health.min_free_mib " +
-                        std::to_string(min_free_mib) + ")");
+      reasons.push_back("storage " + r.name + " root has " + std::to_string(free_mib) +
+                        " MiB free (health.min_free_mib " + std::to_string(min_free_mib) + ")");
   }
 
   void done() {
@@ -175,8 +181,8 @@ void handle_health(edge_self* self, http_call call) {
   probe->pending = static_cast<int>(members.size()) + 2;
   const auto& st = self->state;
   probe->member("http_edge", edge_status(self));
-  probe->root("bronze", st.opts.bronze_root);
-  probe->root("silver", st.opts.silver_root);
+  for (const auto& r : st.storage->snapshot())
+    probe->root(r);
   for (auto& [name, handle] : members) {
     auto n = name;
     self->request(handle, 2s, status_atom_v)

@@ -10,7 +10,7 @@
 #include "actors/edge_handlers.hpp"
 #include "actors/node_metrics.hpp"
 #include "io/http/problem.hpp"
-#include "io/disk_usage.hpp"
+#include "io/storage_watch.hpp"
 #include "io/metrics.hpp"
 #include "messages/atoms.hpp"
 #include "messages/health.hpp"
@@ -28,7 +28,8 @@ struct scrape {
   int pending = 0;
   std::vector<status_report> reports;
   std::optional<work_backlog> backlog;
-  std::string bronze_root, silver_root;
+  /// The storage roots as the edge's watch last read them.
+  std::vector<io::storage_watch::root> roots;
 
   void done() {
     if (--pending > 0)
@@ -121,18 +122,19 @@ struct scrape {
   }
 
   void write_storage(text_writer& out) const {
-    std::vector<std::pair<const char*, io::disk_space>> roots;
-    for (auto [name, path] : {std::pair{"bronze", &bronze_root}, {"silver", &silver_root}})
-      if (auto space = io::space_of(*path))
-        roots.emplace_back(name, *space);
+    // A root that cannot be read, or whose read has not answered for a while, is left out.
+    std::vector<std::pair<std::string, io::disk_space>> read;
+    for (const auto& r : this->roots)
+      if (r.space && r.waiting.count() == 0)
+        read.emplace_back(r.name, *r.space);
     out.family("geoplatform_storage_free_bytes", "gauge",
                "Space a writer may still use on the file system of a storage root.");
-    for (const auto& [name, space] : roots)
+    for (const auto& [name, space] : read)
       out.sample("geoplatform_storage_free_bytes", {{"root", name}},
                  static_cast<double>(space.free_bytes));
     out.family("geoplatform_storage_size_bytes", "gauge",
                "Size of the file system of a storage root.");
-    for (const auto& [name, space] : roots)
+    for (const auto& [name, space] : read)
       out.sample("geoplatform_storage_size_bytes", {{"root", name}},
                  static_cast<double>(space.total_bytes));
   }
@@ -172,8 +174,7 @@ void handle_metrics(edge_self* self, http_call call) {
   auto s = std::make_shared<scrape>();
   s->reply = call.reply;
   s->version = st.opts.version;
-  s->bronze_root = st.opts.bronze_root;
-  s->silver_root = st.opts.silver_root;
+  s->roots = st.storage->snapshot();
   const auto& p = st.peers;
   auto members = status_reporters(p);
   s->pending = static_cast<int>(members.size()) + 1;

@@ -100,8 +100,9 @@ json service_schemas() {
               "waiting": {"type": "integer"}, "oldest_due_wait_s": {"type": "integer"}, "max_backlog": {"type": "integer"}}},
             "storage": {"allOf": [{"$ref": "#/components/schemas/HealthPart"}], "properties": {
               "roots": {"type": "object", "additionalProperties": {"type": "object", "properties": {
-                "status": {"type": "string", "enum": ["ok", "degraded", "unavailable"]}, "free_mib": {"type": "integer"},
-                "total_mib": {"type": "integer"}, "min_free_mib": {"type": "integer"}, "path": {"type": "string"}}}}}}
+                "status": {"type": "string", "enum": ["ok", "degraded", "unavailable", "unresponsive"]}, "free_mib": {"type": "integer"},
+                "total_mib": {"type": "integer"}, "min_free_mib": {"type": "integer"}, "path": {"type": "string"},
+                "waiting_s": {"type": "integer"}}}}}}
           }
         }
       }
