@@ -82,14 +82,14 @@ struct health_probe {
   /// Free space of one storage root (statvfs: what an unprivileged writer may use), as the
   /// edge's storage watch last read it.
   void root(const io::storage_watch::root& r) {
-    if (r.waiting.count() > 0) {
-      auto waited_s = r.waiting.count() / 1000;
+    if (r.waiting.count() > 0 || !r.read) {
+      auto waited_s = (r.waiting.count() + 999) / 1000;
       storage[r.name] = {{"status", "unresponsive"}, {"path", r.path}, {"waiting_s", waited_s}};
       reasons.push_back("storage " + r.name + " root has not answered for " +
                         std::to_string(waited_s) + " s");
       return;
     }
-    if (!r.read || !r.space) {
+    if (!r.space) {
       storage[r.name] = {{"status", "unavailable"}, {"path", r.path}};
       reasons.push_back("storage " + r.name + " root cannot be read");
       return;

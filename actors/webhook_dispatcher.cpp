@@ -18,7 +18,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-/// Outcomes written in one statement at most; fewer wait this long for company.
+/// Outcomes gathered that start a write at once (a write takes all those gathered); fewer wait
+/// this long for company.
 constexpr size_t flush_batch = 256;
 constexpr auto flush_delay = 20ms;
 

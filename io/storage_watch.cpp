@@ -1,5 +1,6 @@
 #include "io/storage_watch.hpp"
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -8,17 +9,20 @@
 
 namespace gp::io {
 
-/// What the watch and its thread share; the thread keeps it alive after the watch is gone.
+/// What the watch and its threads share; each thread keeps it alive after the watch is gone.
+/// One thread per root: a root whose file system stops answering holds its own thread only,
+/// and the others are still read every interval.
 struct storage_watch::shared {
+  struct slot {
+    root last;
+    /// A read is under way, since `since`.
+    bool reading = false;
+    clock::time_point since;
+  };
   std::mutex lock;
   std::condition_variable wake;
   bool stopping = false;
-  std::vector<root> roots;
-  /// The root being read, and since when (valid while `reading`).
-  bool reading = false;
-  size_t current = 0;
-  clock::time_point since;
-  int rounds = 0;
+  std::vector<slot> slots;
   std::chrono::milliseconds every{1000};
   std::chrono::milliseconds unresponsive_after{5000};
   reader read;
@@ -26,22 +30,19 @@ struct storage_watch::shared {
 
 namespace {
 
-void watch(const std::shared_ptr<storage_watch::shared>& s) {
+void watch(const std::shared_ptr<storage_watch::shared>& s, size_t i) {
   std::unique_lock<std::mutex> guard{s->lock};
+  auto path = s->slots[i].last.path;
   while (!s->stopping) {
-    for (size_t i = 0; i < s->roots.size() && !s->stopping; ++i) {
-      auto path = s->roots[i].path;
-      s->reading = true;
-      s->current = i;
-      s->since = storage_watch::clock::now();
-      guard.unlock();
-      auto space = s->read(path);
-      guard.lock();
-      s->reading = false;
-      s->roots[i].read = true;
-      s->roots[i].space = space;
-    }
-    ++s->rounds;
+    s->slots[i].reading = true;
+    s->slots[i].since = storage_watch::clock::now();
+    guard.unlock();
+    auto space = s->read(path);
+    guard.lock();
+    auto& slot = s->slots[i];
+    slot.reading = false;
+    slot.last.read = true;
+    slot.last.space = space;
     s->wake.notify_all();
     s->wake.wait_for(guard, s->every, [&] { return s->stopping; });
   }
@@ -55,21 +56,27 @@ storage_watch::storage_watch(std::vector<std::pair<std::string, std::string>> ro
                              std::chrono::milliseconds first_wait)
   : state_(std::make_shared<shared>()) {
   for (auto& [name, path] : roots) {
-    root r;
-    r.name = std::move(name);
-    r.path = std::move(path);
-    state_->roots.push_back(std::move(r));
+    shared::slot s;
+    s.last.name = std::move(name);
+    s.last.path = std::move(path);
+    state_->slots.push_back(std::move(s));
   }
   state_->every = every;
   state_->unresponsive_after = unresponsive_after;
   state_->read = std::move(read);
-  std::thread{[s = state_] {
-    // Named for `top -H` and perf (it would inherit the name of the thread that started it).
-    ::pthread_setname_np(::pthread_self(), "gp.storage");
-    watch(s);
-  }}.detach();
+  for (size_t i = 0; i < state_->slots.size(); ++i)
+    std::thread{[s = state_, i] {
+      // Named for `top -H` and perf (it would inherit the name of the thread that started it).
+      ::pthread_setname_np(::pthread_self(), "gp.storage");
+      watch(s, i);
+    }}.detach();
   std::unique_lock<std::mutex> guard{state_->lock};
-  state_->wake.wait_for(guard, first_wait, [&] { return state_->rounds > 0; });
+  state_->wake.wait_for(guard, first_wait, [&] {
+    for (const auto& s : state_->slots)
+      if (!s.last.read)
+        return false;
+    return true;
+  });
 }
 
 storage_watch::~storage_watch() {
@@ -80,12 +87,16 @@ storage_watch::~storage_watch() {
 
 std::vector<storage_watch::root> storage_watch::snapshot() const {
   std::lock_guard<std::mutex> guard{state_->lock};
-  auto out = state_->roots;
-  if (state_->reading) {
-    auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() -
-                                                                       state_->since);
-    if (waited >= state_->unresponsive_after)
-      out[state_->current].waiting = waited;
+  std::vector<root> out;
+  auto now = clock::now();
+  for (const auto& s : state_->slots) {
+    out.push_back(s.last);
+    if (!s.reading)
+      continue;
+    auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(now - s.since);
+    // A first read still under way counts however short: there is no answer to show instead.
+    if (waited >= state_->unresponsive_after || !s.last.read)
+      out.back().waiting = std::max(waited, std::chrono::milliseconds{1});
   }
   return out;
 }

@@ -1,8 +1,8 @@
 #pragma once
-// The free space of the storage roots, read by a thread of its own. /health and /metrics read
-// the last answers and never call statvfs themselves: a file system that stops answering (a
-// network mount whose server went away) holds the watch's thread, not the HTTP edge, and shows
-// as a root that has not answered for so long.
+// The free space of the storage roots, each read by a thread of its own. /health and /metrics
+// read the last answers and never call statvfs themselves: a file system that stops answering
+// (a network mount whose server went away) holds its root's thread, not the HTTP edge nor the
+// other roots' reads, and shows as a root that has not answered for so long.
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -30,19 +30,20 @@ public:
     /// The last answer; nothing when the file system could not be read.
     std::optional<disk_space> space;
     /// How long the read under way has been waiting, when it has waited `unresponsive_after` or
-    /// longer (the last answer is then stale); zero otherwise.
+    /// longer (the last answer is then stale) or is the root's first (there is no answer yet);
+    /// zero otherwise.
     std::chrono::milliseconds waiting{0};
   };
 
-  /// Starts the thread, which reads every root, then again every `every`, and waits (at most
-  /// `first_wait`) for the first round so that the first callers see answers.
+  /// Starts one thread per root, which reads it, then again every `every`, and waits (at most
+  /// `first_wait`) for the first answers so that the first callers see them.
   storage_watch(std::vector<std::pair<std::string, std::string>> roots,
                 std::chrono::milliseconds every,
                 std::chrono::milliseconds unresponsive_after = std::chrono::seconds{5},
                 reader read = space_of,
                 std::chrono::milliseconds first_wait = std::chrono::seconds{1});
-  /// Stops the thread without waiting for it: one held by a file system that does not answer
-  /// ends when the read does (or with the process).
+  /// Stops the threads without waiting for them: one held by a file system that does not
+  /// answer ends when its read does (or with the process).
   ~storage_watch();
   storage_watch(const storage_watch&) = delete;
   storage_watch& operator=(const storage_watch&) = delete;

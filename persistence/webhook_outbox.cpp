@@ -71,8 +71,9 @@ SELECT delivery_id, client_id, host FROM event)sql";
 
 // A stopping node's claims, due again at once; an event a later one of its request replaced
 // while it was held fails as replaced rather than reach its receiver after the later one. The
-// rows held have a next_attempt_at (the lease's constraint), which lets the due index find them
-// among the pending rows rather than a scan read every delivery ever made.
+// rows held have a next_attempt_at (webhook_delivery_state_due_check, migration 0018), which
+// lets the due index find them among the pending rows rather than a scan read every delivery
+// ever made.
 constexpr const char* release_node = R"sql(
 UPDATE platform.webhook_delivery_state s
 SET status = CASE WHEN h.replaced THEN 'failed' ELSE 'pending' END,
