@@ -80,6 +80,16 @@ struct outbox : ::testing::Test {
     return claim_deliveries(c, "node-a", limit, 100, lease_ms, busy);
   }
 
+  /// Two counters of the state table in pg_stat_user_tables, once this session's are flushed.
+  std::pair<int64_t, int64_t> state_counters(const std::string& first, const std::string& second) {
+    pqxx::nontransaction tx{c};
+    tx.exec("SELECT pg_stat_force_next_flush()");
+    tx.exec("SELECT pg_stat_clear_snapshot()");
+    auto r = tx.exec1("SELECT " + first + ", " + second + " FROM pg_stat_user_tables "
+                      "WHERE schemaname = 'platform' AND relname = 'webhook_delivery_state'");
+    return std::make_pair(r[0].as<int64_t>(), r[1].as<int64_t>());
+  }
+
   delivery_outcome outcome(const gp::claimed_delivery& d, delivery_status s, int code = 200) {
     delivery_outcome o;
     o.delivery_id = d.delivery_id;
@@ -486,14 +496,7 @@ TEST_F(outbox, a_rotation_signs_with_both_secrets_for_its_grace) {
 TEST_F(outbox, a_claim_rewrites_its_rows_in_place) {
   for (int i = 0; i < 20; ++i)
     insert_ping(c, "ddh", "https://hooks.example.org/p", R"({"event": "platform.ping"})");
-  auto counts = [&] {
-    pqxx::nontransaction tx{c};
-    tx.exec("SELECT pg_stat_force_next_flush()");
-    tx.exec("SELECT pg_stat_clear_snapshot()");
-    auto r = tx.exec1("SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables "
-                      "WHERE schemaname = 'platform' AND relname = 'webhook_delivery_state'");
-    return std::make_pair(r[0].as<int64_t>(), r[1].as<int64_t>());
-  };
+  auto counts = [&] { return state_counters("n_tup_upd", "n_tup_hot_upd"); };
   auto before = counts();
   ASSERT_EQ(claim(100).size(), 20u);
   auto after = counts();
@@ -524,14 +527,7 @@ SELECT delivery_id, client_id, host FROM platform.webhook_deliveries)sql");
   for (const auto& d : claimed)
     outcomes.push_back(outcome(d, delivery_status::delivered));
   // Rows read by sequential scans, and rows fetched through indexes.
-  auto rows_read = [&] {
-    pqxx::nontransaction tx{c};
-    tx.exec("SELECT pg_stat_force_next_flush()");
-    tx.exec("SELECT pg_stat_clear_snapshot()");
-    auto r = tx.exec1("SELECT seq_tup_read, idx_tup_fetch FROM pg_stat_user_tables "
-                      "WHERE schemaname = 'platform' AND relname = 'webhook_delivery_state'");
-    return std::make_pair(r[0].as<int64_t>(), r[1].as<int64_t>());
-  };
+  auto rows_read = [&] { return state_counters("seq_tup_read", "idx_tup_fetch"); };
   auto check = [&](const std::pair<int64_t, int64_t>& before) {
     auto after = rows_read();
     EXPECT_EQ(after.first - before.first, 0) << "the write read the whole table";
