@@ -80,7 +80,7 @@ struct outbox : ::testing::Test {
     return claim_deliveries(c, "node-a", limit, 100, lease_ms, busy);
   }
 
-  /// Two counters of the state table in pg_stat_user_tables, once this session's are flushed.
+  /// Two counters of the state table in pg_stat_user_tables, once this connection's are flushed.
   std::pair<int64_t, int64_t> state_counters(const std::string& first, const std::string& second) {
     pqxx::nontransaction tx{c};
     tx.exec("SELECT pg_stat_force_next_flush()");
