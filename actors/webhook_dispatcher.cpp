@@ -122,7 +122,23 @@ void finish_stopping(dispatcher_self* self) {
   self->quit(st.stop_reason);
 }
 
-/// Writes the gathered outcomes (one write at a time), then looks for more work.
+void flush(dispatcher_self* self);
+
+/// Writes the gathered outcomes now when they fill a batch or nothing else is held; else they
+/// wait for company, at most flush_delay (every write costs a transaction whatever its size).
+void flush_when_due(dispatcher_self* self) {
+  auto& st = self->state;
+  if (st.outcomes.empty())
+    return;
+  if (st.outcomes.size() >= flush_batch || st.claim_of.empty()) {
+    flush(self);
+  } else if (!st.flush_armed) {
+    st.flush_armed = true;
+    self->delayed_send(self, flush_delay, flush_atom_v);
+  }
+}
+
+/// Writes the gathered outcomes (one write at a time); what gathers meanwhile follows when due.
 void flush(dispatcher_self* self) {
   auto& st = self->state;
   if (st.flushing || st.outcomes.empty() || st.stopping)
@@ -136,14 +152,7 @@ void flush(dispatcher_self* self) {
     st.flushing = false;
     if (st.stopping)
       return finish_stopping(self);
-    // What came meanwhile is written now only when it fills a batch or nothing else is held;
-    // else it waits for company (every write costs a transaction whatever its size).
-    if (st.outcomes.size() >= flush_batch || st.claim_of.empty())
-      flush(self);
-    else if (!st.outcomes.empty() && !st.flush_armed) {
-      st.flush_armed = true;
-      self->delayed_send(self, flush_delay, flush_atom_v);
-    }
+    flush_when_due(self);
   };
   self
     ->request(st.opts->pool, st.opts->db_timeout,
@@ -162,14 +171,8 @@ void flush(dispatcher_self* self) {
 }
 
 void add_outcome(dispatcher_self* self, delivery_outcome o) {
-  auto& st = self->state;
-  st.outcomes.push_back(std::move(o));
-  if (st.outcomes.size() >= flush_batch || st.claim_of.empty()) {
-    flush(self);
-  } else if (!st.flush_armed) {
-    st.flush_armed = true;
-    self->delayed_send(self, flush_delay, flush_atom_v);
-  }
+  self->state.outcomes.push_back(std::move(o));
+  flush_when_due(self);
 }
 
 webhook_delivery_actor host_actor(dispatcher_self* self, const std::string& host) {
