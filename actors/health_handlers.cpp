@@ -80,7 +80,7 @@ struct health_probe {
   }
 
   /// Free space of one storage root (statvfs: what an unprivileged writer may use), as the
-  /// edge's storage watch last read it.
+  /// storage watch in the edge's options last read it.
   void root(const io::storage_watch::root& r) {
     if (r.waiting.count() > 0 || !r.read) {
       auto waited_s = (r.waiting.count() + 999) / 1000;
@@ -181,7 +181,7 @@ void handle_health(edge_self* self, http_call call) {
   probe->pending = static_cast<int>(members.size()) + 2;
   const auto& st = self->state;
   probe->member("http_edge", edge_status(self));
-  for (const auto& r : st.storage->snapshot())
+  for (const auto& r : st.opts.storage->snapshot())
     probe->root(r);
   for (auto& [name, handle] : members) {
     auto n = name;

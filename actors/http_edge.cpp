@@ -22,7 +22,6 @@
 #include "io/http/problem.hpp"
 #include "io/http/server.hpp"
 #include "io/logging.hpp"
-#include "io/storage_watch.hpp"
 #include "messages/atoms.hpp"
 #include "messages/errors.hpp"
 #include "messages/health.hpp"
@@ -288,11 +287,6 @@ http_edge_impl::behavior_type http_edge(edge_self* self, std::shared_ptr<io::htt
   st.routes = make_router();
   st.peers = std::move(peers);
   st.opts = std::move(opts);
-  // Read every second; /health calls a read that has waited 5 s unresponsive.
-  st.storage = std::make_shared<io::storage_watch>(
-    std::vector<std::pair<std::string, std::string>>{{"bronze", st.opts.bronze_root},
-                                                     {"silver", st.opts.silver_root}},
-    std::chrono::seconds{1});
   if (st.opts.stac_cache && st.peers.stac_generation)
     st.stac_cache =
       std::make_unique<io::bounded_map<http_edge_state::cached_answer>>(

@@ -15,6 +15,9 @@
 namespace gp::io::http {
 class server;
 }
+namespace gp::io {
+class storage_watch;
+}
 
 namespace gp {
 
@@ -35,6 +38,10 @@ struct http_edge_options {
   std::string bronze_root;
   /// Outputs: only files under this folder are served (empty: no check).
   std::string silver_root;
+  /// The two roots' free space for /health and /metrics, read by threads of its own. Made by
+  /// the caller (serve, on its main thread: its constructor waits up to a second for the first
+  /// answers, which no CAF thread should).
+  std::shared_ptr<io::storage_watch> storage;
   /// Submission rules the operator sets (virtual paths, default compression).
   io::http::submit_policy submit;
   /// The STAC answer cache: on, its size and the longest an answer is served.

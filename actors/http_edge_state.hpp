@@ -24,10 +24,6 @@
 #include "messages/requests.hpp"
 #include "persistence/usage.hpp"
 
-namespace gp::io {
-class storage_watch;
-}  // namespace gp::io
-
 namespace gp {
 
 /// Usage per client in the current hour (`hour`, epoch seconds), and the counts of hours that
@@ -44,8 +40,6 @@ struct http_edge_state : live_actor<actor_kind::http_edge> {
   io::http::router routes;
   edge_peers peers;
   http_edge_options opts;
-  /// The storage roots' free space, read off the edge's thread (/health, /metrics).
-  std::shared_ptr<io::storage_watch> storage;
   bool draining = false;
   caf::typed_response_promise<bool> drain_promise;
   std::chrono::steady_clock::time_point drain_deadline;

@@ -174,7 +174,7 @@ void handle_metrics(edge_self* self, http_call call) {
   auto s = std::make_shared<scrape>();
   s->reply = call.reply;
   s->version = st.opts.version;
-  s->roots = st.storage->snapshot();
+  s->roots = st.opts.storage->snapshot();
   const auto& p = st.peers;
   auto members = status_reporters(p);
   s->pending = static_cast<int>(members.size()) + 1;

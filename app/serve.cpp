@@ -17,6 +17,7 @@
 #include "io/http/server.hpp"
 #include "io/jobs/pipelines.hpp"
 #include "io/logging.hpp"
+#include "io/storage_watch.hpp"
 #include "messages/atoms.hpp"
 #include "messages/messages.hpp"
 
@@ -214,6 +215,11 @@ int serve(config cfg) {
   {
     caf::actor_system sys{caf_cfg};
     auto opts = root_options_of(cfg);
+    // Read every second; /health calls a read that has waited 5 s unresponsive.
+    opts.edge.storage = std::make_shared<io::storage_watch>(
+      std::vector<std::pair<std::string, std::string>>{{"bronze", opts.edge.bronze_root},
+                                                       {"silver", opts.edge.silver_root}},
+      std::chrono::seconds{1});
     opts.on_fatal = [] {
       fatal_failure = true;
       ::kill(::getpid(), SIGTERM);
