@@ -6,6 +6,7 @@
 # Usage: bench/coremachine.sh. Appends to bench/RESULTS.md.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
+source "$(dirname "$0")/lib.sh"
 cd "$GP_ROOT"
 TASKS=${BENCH_TASKS:-5000}
 JOBS=${BENCH_JOBS:-40}
@@ -28,7 +29,6 @@ PGPASSWORD=$GP_DB_PASSWORD pgbench -q -i -s 10 -h 127.0.0.1 -p "$GP_PG_PORT" -U 
 TPS=$(PGPASSWORD=$GP_DB_PASSWORD pgbench -N -c 8 -j 2 -T 10 -h 127.0.0.1 -p "$GP_PG_PORT" -U "$GP_DB_USER" "$PGB" 2>/dev/null | awk '/^tps/ {print int($3); exit}')
 echo "pgbench -N -c8: $TPS tps" >&2
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 sql() { gp_psql -d "$DB" -tAc "$1"; }
 wait_done() {  # job id; gives up after 5 minutes
   local deadline=$((SECONDS + 300))
@@ -40,7 +40,7 @@ wait_done() {  # job id; gives up after 5 minutes
 
 run_engine() {  # workers → "tasks_per_s p50_ms p95_ms"
   local workers=$1 port log pid
-  port=$(free_port)
+  port=$(bench_free_port)
   log=$(mktemp)
   "$BIN" serve --port "$port" --log-level warn --set workers.task_workers="$workers" \
     --set workers.claim_batch="$BATCH" --set database.pool_size=4 \
@@ -73,11 +73,10 @@ run_engine() {  # workers → "tasks_per_s p50_ms p95_ms"
 
 read -r R2 P50_2 P95_2 < <(run_engine 2)
 read -r R8 P50_8 P95_8 < <(run_engine 8)
-CPU=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 {
   echo
   echo "### CoreMachine: no-op task throughput and hello_world latency — $(date -u +%Y-%m-%dT%H:%MZ)"
-  echo "Machine: $(nproc) cores ($CPU), $(free -g | awk '/Mem:/ {print $2}') GiB; geoplatform $("$BIN" version | cut -d' ' -f2), PostgreSQL 15 on the same machine, log level warn, claim_batch $BATCH, $TASKS no-op tasks in one job, $JOBS hello_world jobs (n=3, two stages) submitted one after another; times from the jobs' own created_at/completed_at."
+  echo "Machine: $(bench_machine); geoplatform $("$BIN" version | cut -d' ' -f2), PostgreSQL 15 on the same machine, log level warn, claim_batch $BATCH, $TASKS no-op tasks in one job, $JOBS hello_world jobs (n=3, two stages) submitted one after another; times from the jobs' own created_at/completed_at."
   echo
   echo "| | pgbench -N -c8 (baseline) | 2 workers | 8 workers |"
   echo "|---|---|---|---|"

@@ -5,6 +5,7 @@
 # Usage: bench/http_auth.sh [log level, default warn]. Appends to bench/RESULTS.md.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
+source "$(dirname "$0")/lib.sh"
 cd "$GP_ROOT"
 LOG_LEVEL=${1:-warn}
 DURATION=${BENCH_DURATION:-10s}
@@ -18,7 +19,7 @@ export GEOPLATFORM_DATABASE_URL=$(gp_db_url)
 "$BIN" clients create bench --if-not-exists >/dev/null 2>&1
 KEY=$("$BIN" keys create --client bench --level internal --description "benchmark" 2>/dev/null)
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(bench_free_port)
 LOG=$(mktemp)
 "$BIN" serve --port "$PORT" --log-level "$LOG_LEVEL" \
   --set storage.bronze_root=/tmp/gp_bench/bronze --set storage.silver_root=/tmp/gp_bench/silver \
@@ -45,11 +46,10 @@ read -r L_RPS L_P50 L_P99 < <(run_wrk livez /livez)
 read -r W_RPS W_P50 W_P99 < <(run_wrk whoami /platform/whoami -H "X-Platform-API-Key: $KEY")
 RATIO=$(python3 -c "print(f'{$W_RPS / $L_RPS:.2f}')")
 
-CPU=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 {
   echo
   echo "### HTTP auth: /platform/whoami vs /livez — $(date -u +%Y-%m-%dT%H:%MZ)"
-  echo "Machine: $(nproc) cores ($CPU), $(free -g | awk '/Mem:/ {print $2}') GiB; geoplatform $("$BIN" version | cut -d' ' -f2), log level $LOG_LEVEL, default config${BENCH_SERVE_ARGS:+ plus $BENCH_SERVE_ARGS} (1 I/O thread, scheduler threads = cores, scheduler policy sharing); wrk -t2 -c64 -d$DURATION --latency on the same machine."
+  echo "Machine: $(bench_machine); geoplatform $("$BIN" version | cut -d' ' -f2), log level $LOG_LEVEL, default config${BENCH_SERVE_ARGS:+ plus $BENCH_SERVE_ARGS} (1 I/O thread, scheduler threads = cores, scheduler policy sharing); wrk -t2 -c64 -d$DURATION --latency on the same machine."
   echo
   echo "| route | req/s | p50 | p99 |"
   echo "|---|---|---|---|"

@@ -1,6 +1,8 @@
-# Shared by the geodata benchmarks (raster.sh, vector.sh): a fresh `serve` on a free port over the
-# database in $GEOPLATFORM_DATABASE_URL with bronze and silver folders under $WORK, and one client
-# that submits a request and polls it to the end. Source after scripts/lib.sh; needs $BIN, $WORK.
+# Shared by the benchmarks: the Machine: line, a free port, PostgreSQL on huge pages, and for the
+# geodata ones (raster.sh, vector.sh) a fresh `serve` on a free port over the database in
+# $GEOPLATFORM_DATABASE_URL with bronze and silver folders under $WORK, and one client that
+# submits a request and polls it to the end. Source after scripts/lib.sh; the service functions
+# need $BIN and $WORK.
 
 # The machine, as a benchmark entry's "Machine:" line starts: cores, CPU model and memory.
 bench_machine() {

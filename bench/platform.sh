@@ -13,6 +13,7 @@
 # Usage: bench/platform.sh. Appends to bench/RESULTS.md.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
+source "$(dirname "$0")/lib.sh"
 cd "$GP_ROOT"
 DURATION=${BENCH_DURATION:-10s}
 LIVE=${BENCH_LIVE:-100000}
@@ -46,7 +47,7 @@ echo "pgbench -N -c8: $TPS tps" >&2
 
 PID=
 start_serve() {
-  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  PORT=$(bench_free_port)
   "$BIN" serve --port "$PORT" --log-level warn --set workers.task_workers=0 \
     --set storage.bronze_root="$WORK/bronze" --set storage.silver_root="$WORK/silver" \
     ${BENCH_SERVE_ARGS:-} 2>>"$WORK/serve.log" &
@@ -119,12 +120,11 @@ RSS1=$(rss_kib)
 PER=$(python3 -c "print(round(($RSS1 - $RSS0) * 1024 / $n))")
 stop_serve
 
-CPU=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 {
   echo
   echo "### Platform requests: accept path and status — $(date -u +%Y-%m-%dT%H:%MZ)"
-  echo "Machine: $(nproc) cores ($CPU), $(free -g | awk '/Mem:/ {print $2}') GiB; geoplatform $("$BIN" version | cut -d' ' -f2), PostgreSQL 15 on the same machine, log level warn, workers.task_workers=0${BENCH_SERVE_ARGS:+, $BENCH_SERVE_ARGS}; wrk -t2 -c64 (unless noted) -d$DURATION --latency (scripts in bench/lua/)."
+  echo "Machine: $(bench_machine); geoplatform $("$BIN" version | cut -d' ' -f2), PostgreSQL 15 on the same machine, log level warn, workers.task_workers=0${BENCH_SERVE_ARGS:+, $BENCH_SERVE_ARGS}; wrk -t2 -c64 (unless noted) -d$DURATION --latency (scripts in bench/lua/)."
   echo
   echo "| | req/s | p50 | p99 | ratio | non-2xx |"
   echo "|---|---|---|---|---|---|"

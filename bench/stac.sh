@@ -8,6 +8,7 @@
 # Usage: bench/stac.sh [items, default 100000]. Appends to bench/RESULTS.md.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
+source "$(dirname "$0")/lib.sh"
 cd "$GP_ROOT"
 ITEMS=${1:-100000}
 DURATION=${BENCH_DURATION:-10s}
@@ -88,7 +89,7 @@ IX_GEO=$(explain "$SEL AND ST_Intersects(geometry, ST_GeomFromText('$POLY', 4326
 start_serve() {  # extra serve arguments
   "$BIN" clients create bench --rate-limit 2000000000 --read-rate-limit 2000000000 >/dev/null 2>&1 || true
   KEY=${KEY:-$("$BIN" keys create --client bench --level internal 2>/dev/null)}
-  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  PORT=$(bench_free_port)
   "$BIN" serve --port "$PORT" --log-level warn \
     --set storage.bronze_root="$WORK/bronze" --set storage.silver_root="$WORK/silver" "$@" \
     2>"$WORK/serve.log" &
@@ -123,11 +124,10 @@ read -r CACHED_RPS CACHED_P99 < <(run_wrk 64 "/platform/stac/search?limit=1" "$K
 stop_serve
 RATIO=$(python3 -c "print(f'{$CACHED_RPS / $LIVEZ_RPS:.2f}')")
 
-CPU=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 {
   echo
   echo "### STAC API over $ITEMS items — $(date -u +%Y-%m-%dT%H:%MZ)"
-  echo "Machine: $(nproc) cores ($CPU), $(free -g | awk '/Mem:/ {print $2}') GiB; geoplatform $("$BIN" version | cut -d' ' -f2); PostgreSQL $(gp_psql -d "$DB" -tAc 'SHOW server_version' | cut -d' ' -f1), PostGIS $(gp_psql -d "$DB" -tAc 'SELECT extversion FROM pg_extension WHERE extname = $$postgis$$'); $ITEMS items of $ITEM_BYTES bytes (loaded in $LOAD_S s); wrk -t2 -d$DURATION --latency on the same machine; limit=10 per search."
+  echo "Machine: $(bench_machine); geoplatform $("$BIN" version | cut -d' ' -f2); PostgreSQL $(gp_psql -d "$DB" -tAc 'SHOW server_version' | cut -d' ' -f1), PostGIS $(gp_psql -d "$DB" -tAc 'SELECT extversion FROM pg_extension WHERE extname = $$postgis$$'); $ITEMS items of $ITEM_BYTES bytes (loaded in $LOAD_S s); wrk -t2 -d$DURATION --latency on the same machine; limit=10 per search."
   echo
   echo "| search (uncached) | found | index | c4 req/s | c4 p99 | c32 req/s | c32 p99 |"
   echo "|---|---|---|---|---|---|---|"
