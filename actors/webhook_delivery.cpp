@@ -67,6 +67,19 @@ struct webhook_delivery_state : live_actor<actor_kind::webhook_delivery> {
   std::vector<delivery_outcome> outcomes;
   /// Connections handed back by finished attempts, newest last.
   std::vector<std::shared_ptr<io::webhooks::connection>> idle;
+  /// The last URL checked against the last allowlist, and what the check found; the last
+  /// secrets and their keys. A host's deliveries mostly repeat both, and each attempt checks and
+  /// signs again (see refusal).
+  struct {
+    std::string url;
+    std::vector<std::string> hosts;
+    std::string why;
+    io::webhooks::callback_url parsed;
+  } checked;
+  struct {
+    std::vector<std::string> secrets;
+    std::vector<std::string> keys;
+  } signing;
   std::mt19937_64 rng{std::random_device{}()};
   uint64_t attempts = 0, delivered = 0;
   std::chrono::steady_clock::time_point last_work = std::chrono::steady_clock::now();
@@ -82,29 +95,51 @@ caf::actor_clock::duration_type last_start_after(const webhook_options& opts) {
   return opts.lease - opts.post.total_timeout - opts.lease / 10;
 }
 
-/// Why `d` may not be attempted now (empty: it may). Checked again at every attempt: a client
-/// deactivated or a host taken off its allowlist since the event stops its deliveries.
-std::string refusal(const claimed_delivery& d, io::webhooks::callback_url* url) {
+/// Why `d` may not be attempted now (empty: it may). Checked again at every attempt, with the
+/// client's state and allowlist as its claim read them: a client deactivated or a host taken off
+/// its allowlist since the event stops its deliveries. The check of the URL is reused while the
+/// URL and the allowlist are those of the delivery before.
+std::string refusal(delivery_self* self, const claimed_delivery& d,
+                    io::webhooks::callback_url* url) {
   if (!d.client_active)
     return "the client is inactive";
-  if (auto why = io::http::check_callback_url(d.url, d.callback_hosts); !why.empty())
-    return "callback_url " + why;
-  std::string why;
-  auto parsed = io::webhooks::parse_callback_url(d.url, &why);
-  if (!parsed)
-    return "callback_url " + why;
-  *url = std::move(*parsed);
+  auto& c = self->state.checked;
+  if (d.url != c.url || d.callback_hosts != c.hosts) {
+    c.url = d.url;
+    c.hosts = d.callback_hosts;
+    c.why = io::http::check_callback_url(d.url, d.callback_hosts);
+    if (c.why.empty()) {
+      auto parsed = io::webhooks::parse_callback_url(d.url, &c.why);
+      c.parsed = parsed ? std::move(*parsed) : io::webhooks::callback_url{};
+    }
+  }
+  if (!c.why.empty())
+    return "callback_url " + c.why;
+  *url = c.parsed;
   return {};
 }
 
+/// The signing keys of `secrets` (those that are whsec_ secrets), decoded again only when the
+/// secrets differ from the last delivery's.
+const std::vector<std::string>& keys_of(delivery_self* self,
+                                        const std::vector<std::string>& secrets) {
+  auto& k = self->state.signing;
+  if (secrets != k.secrets) {
+    k.secrets = secrets;
+    k.keys.clear();
+    for (const auto& s : secrets)
+      if (auto key = io::webhooks::secret_key(s))
+        k.keys.push_back(std::move(*key));
+  }
+  return k.keys;
+}
+
 /// The signed request of `d`, or nothing when the client has no usable secret.
-std::optional<io::webhooks::post_request> signed_request(const webhook_options& opts,
+std::optional<io::webhooks::post_request> signed_request(delivery_self* self,
                                                          const claimed_delivery& d,
                                                          io::webhooks::callback_url url) {
-  std::vector<std::string> keys;
-  for (const auto& s : d.secrets)
-    if (auto k = io::webhooks::secret_key(s))
-      keys.push_back(std::move(*k));
+  const auto& opts = *self->state.opts;
+  const auto& keys = keys_of(self, d.secrets);
   if (keys.empty())
     return std::nullopt;
   io::webhooks::post_request req;
@@ -141,13 +176,13 @@ void pump(delivery_self* self) {
       continue;
     }
     io::webhooks::callback_url url;
-    if (auto why = refusal(d, &url); !why.empty()) {
+    if (auto why = refusal(self, d, &url); !why.empty()) {
       report(self, io::webhooks::refuse(d, std::move(why)));
       continue;
     }
     std::optional<io::webhooks::post_request> req;
     try {
-      req = signed_request(*st.opts, d, std::move(url));
+      req = signed_request(self, d, std::move(url));
     } catch (const std::exception& e) {
       // A body that cannot be built ends the delivery rather than this actor (which would take
       // its host's other deliveries with it, again at every lease).

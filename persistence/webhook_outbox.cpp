@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string_view>
 
 #include <pqxx/pqxx>
 
@@ -314,6 +315,8 @@ std::vector<claimed_delivery> claim_deliveries(
                          lease_ms, to_pg_array(busy_hosts), to_pg_array(busy_clients),
                          due_from_us);
   int64_t oldest = 0;
+  std::string hosts_text;
+  std::vector<std::string> hosts_parsed;
   for (const auto& r : claimed) {
     claimed_delivery d;
     d.delivery_id = r[0].as<std::string>();
@@ -328,7 +331,12 @@ std::vector<claimed_delivery> claim_deliveries(
     d.secrets.push_back(r[9].as<std::string>());
     if (auto previous = r[10].as<std::string>(); !previous.empty())
       d.secrets.push_back(previous);
-    d.callback_hosts = from_pg_array(r[11].as<std::string>());
+    // One client's rows carry the same allowlist: it is parsed once per run of them.
+    if (std::string_view hosts{r[11].c_str(), r[11].size()}; hosts != hosts_text) {
+      hosts_text.assign(hosts);
+      hosts_parsed = from_pg_array(hosts_text);
+    }
+    d.callback_hosts = hosts_parsed;
     d.client_active = r[12].as<bool>();
     auto due = r[13].as<int64_t>();
     oldest = oldest == 0 ? due : std::min(oldest, due);

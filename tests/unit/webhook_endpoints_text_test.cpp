@@ -45,6 +45,19 @@ TEST(EndpointsText, APayloadWithoutEndpointsIsKeptAsItIs) {
     EXPECT_EQ(rewritten(stored), stored);
 }
 
+TEST(EndpointsText, EscapedQuotesAndBackslashesEndStringsWhereJsonDoes) {
+  // A quote after an odd run of backslashes is escaped; after an even run it closes the string.
+  std::string stored =
+    R"({"a": "\\", "b": "\\\"}\\", "c": "x\\\\", "endpoints": {"d": "/e\"f"}, "g": ""})";
+  auto doc = nlohmann::json::parse(rewritten(stored));
+  EXPECT_EQ(doc["a"], "\\");
+  EXPECT_EQ(doc["b"], "\\\"}\\");
+  EXPECT_EQ(doc["c"], "x\\\\");
+  EXPECT_EQ(doc["endpoints"]["d"], "https://geo.example/e\"f");
+  EXPECT_EQ(doc["g"], "");
+  EXPECT_FALSE(with_absolute_endpoints(R"({"a": "\\\"})", "http://h").has_value());
+}
+
 TEST(EndpointsText, TheBaseIsWrittenAsJsonText) {
   auto out = rewritten(R"({"endpoints": {"a": "/p"}})", "http://h/\"q\\");
   EXPECT_EQ(nlohmann::json::parse(out)["endpoints"]["a"], "http://h/\"q\\/p");
