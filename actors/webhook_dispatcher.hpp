@@ -25,7 +25,7 @@ struct webhook_options {
   /// The service's public base URL (endpoints in bodies are absolute).
   std::string base_url;
   /// Attempts in flight on this node, and per host; claims one client holds on this node.
-  size_t concurrency = 128;
+  size_t concurrency = 256;
   size_t per_host = 16;
   /// 0: no limit per client.
   size_t per_client = 0;

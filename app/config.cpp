@@ -284,7 +284,8 @@ const std::vector<key_spec>& config_keys() {
             "another node's write."),
     flag("webhooks", "enabled", true,
          "Deliver webhooks from this node (off: its deliveries wait for a node that delivers)."),
-    integer("webhooks", "concurrency", 128, 1, 10000, "Webhook attempts in flight on a node."),
+    integer("webhooks", "concurrency", 256, 1, 10000,
+            "Webhook attempts in flight on a node (sixteen hosts at their per_host limit)."),
     integer("webhooks", "per_host", 16, 1, 1000,
             "Webhook attempts in flight to one host (host:port) on a node: a slow receiver "
             "holds only these."),
