@@ -67,9 +67,12 @@ using dispatcher_self =
 /// A host holding this many claims (its attempts in flight, at most per_host, and those waiting
 /// for one of its slots) is skipped by the next claims. A fast host drains per_host attempts in
 /// about a millisecond, a claim's round trip takes several: its queue must hold several rounds
-/// so that its slots never wait for the outbox. A slow host's waiting claims cost nothing but
-/// their lease: one that would start too late for its lease is given back by the host's actor.
-size_t busy_at(const webhook_dispatcher_state& st) { return 8 * st.opts->per_host; }
+/// so that its slots never wait for the outbox, also while the claim waits for a core on a busy
+/// machine (one endpoint took 8 % more deliveries a second at sixteen times per_host than at
+/// eight, no more at thirty-two; bench/RESULTS.md). A slow host's waiting claims cost nothing
+/// but their lease: one that would start too late for its lease is given back by the host's
+/// actor.
+size_t busy_at(const webhook_dispatcher_state& st) { return 16 * st.opts->per_host; }
 
 /// The most one claim takes of one host: a host that is not busy holds fewer than
 /// busy_at + claim_share claims (a hanging one as many: per_host of them in flight).
