@@ -75,8 +75,11 @@ using dispatcher_self =
 size_t busy_at(const webhook_dispatcher_state& st) { return 16 * st.opts->per_host; }
 
 /// The most one claim takes of one host: a host that is not busy holds fewer than
-/// busy_at + claim_share claims (a hanging one as many: per_host of them in flight).
-size_t claim_share(const webhook_dispatcher_state& st) { return 8 * st.opts->per_host; }
+/// busy_at + claim_share claims (a hanging one as many: per_host of them in flight). As large as
+/// busy_at: a fast host's claims come half as often as with half of it, and each claim's fixed
+/// costs (its transaction, and reading past the rows the nodes hold) are shared by twice the rows
+/// (one endpoint took 3-20 % more deliveries a second in six A/B pairs; bench/RESULTS.md).
+size_t claim_share(const webhook_dispatcher_state& st) { return 16 * st.opts->per_host; }
 
 /// One claim of `client` reported; whether the client just dropped to half its limit (then the
 /// next claim may take half a share of it at once rather than one delivery at a time).

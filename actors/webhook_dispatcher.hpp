@@ -30,7 +30,7 @@ struct webhook_options {
   /// 0: no limit per client.
   size_t per_client = 0;
   /// Deliveries claimed per look.
-  int claim_batch = 128;
+  int claim_batch = 256;
   /// How often the outbox is looked at while nothing is due.
   std::chrono::milliseconds poll{250};
   /// How long a claim is held: longer than an attempt can take four times over. A claim that

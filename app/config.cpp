@@ -293,7 +293,8 @@ const std::vector<key_spec>& config_keys() {
             "Deliveries of one client held on a node (in flight or waiting for their host), 0 "
             "for no limit: a client whose receivers are slow, under any number of host names, "
             "then holds only these."),
-    integer("webhooks", "claim_batch", 128, 1, 10000, "Deliveries claimed from the outbox at once."),
+    integer("webhooks", "claim_batch", 256, 1, 10000,
+            "Deliveries claimed from the outbox at once (at most 16 x per_host of one host)."),
     integer("webhooks", "poll_ms", 250, 10, 60000,
             "How often a node looks for due deliveries while none are in flight."),
     integer("webhooks", "lease_ms", 90000, 1000, 3600000,

@@ -152,7 +152,7 @@ LOSS=$(python3 -c "print(f'{(1 - $HANG_RATE / $TEN_RATE) * 100:.1f}')")
 {
   echo
   echo "### Webhook deliveries: $N from the outbox — $(date -u +%Y-%m-%dT%H:%MZ)"
-  echo "Machine: $(bench_machine); geoplatform $("$BIN" version | cut -d' ' -f2) (webhooks defaults: concurrency 256, per_host 16, claim_batch 128, one HTTP thread), PostgreSQL and the receiver (Node $(node --version), bench/webhooks/receiver.js) on the same cores; a $BODY_BYTES-byte completed-event body, both signatures computed per attempt."
+  echo "Machine: $(bench_machine); geoplatform $("$BIN" version | cut -d' ' -f2) (webhooks defaults: concurrency 256, per_host 16, claim_batch 256, one HTTP thread), PostgreSQL and the receiver (Node $(node --version), bench/webhooks/receiver.js) on the same cores; a $BODY_BYTES-byte completed-event body, both signatures computed per attempt."
   echo
   echo "| | deliveries/s | ratio |"
   echo "|---|---|---|"

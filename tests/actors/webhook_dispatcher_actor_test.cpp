@@ -1,6 +1,6 @@
 // The webhook dispatcher and its delivery actors under CAF's deterministic scheduler, the pool a
 // strict mock: claims are made on the poll, a delivery whose client is inactive or whose host
-// left the allowlist ends without an attempt, a host holding 24 times its limit gives the
+// left the allowlist ends without an attempt, a host holding 32 times its limit gives the
 // rest back unattempted, so does a host's actor with a delivery that would start too late for
 // its lease, outcomes are written fenced by their claimed attempt, a disabled node claims
 // nothing, and a stopping node gives back what it holds.
@@ -113,8 +113,8 @@ TEST_F(webhook_dispatcher_actor, claims_on_the_poll_and_writes_each_outcome_as_i
   settle();
   ASSERT_FALSE(w->asked.empty());
   EXPECT_EQ(w->asked[0].node, "node-a");
-  EXPECT_EQ(w->asked[0].per_host, 16);  // a claim's share of one host: eight times its limit
-  EXPECT_EQ(w->asked[0].limit, 128);
+  EXPECT_EQ(w->asked[0].per_host, 32);  // a claim's share of one host: sixteen times its limit
+  EXPECT_EQ(w->asked[0].limit, 256);
   ASSERT_EQ(w->written.size(), 1u);
   EXPECT_EQ(w->written[0].delivery_id, claimed(1).delivery_id);
   EXPECT_EQ(w->written[0].attempts, 3);
@@ -140,14 +140,14 @@ TEST_F(webhook_dispatcher_actor, a_host_off_the_allowlist_ends_without_an_attemp
             "callback_url host evil.example.org is not among your client's callback hosts");
 }
 
-TEST_F(webhook_dispatcher_actor, a_host_holding_24_times_its_limit_gives_the_rest_back) {
+TEST_F(webhook_dispatcher_actor, a_host_holding_32_times_its_limit_gives_the_rest_back) {
   std::vector<gp::claimed_delivery> batch;
-  for (int i = 0; i < 60; ++i)
+  for (int i = 0; i < 80; ++i)
     batch.push_back(claimed(i));
   w->claims = {batch};
   start(true, 2);
   settle();
-  ASSERT_EQ(w->written.size(), 60u);
+  ASSERT_EQ(w->written.size(), 80u);
   int given_back = 0;
   for (const auto& o : w->written)
     if (!o.attempted) {
@@ -155,11 +155,11 @@ TEST_F(webhook_dispatcher_actor, a_host_holding_24_times_its_limit_gives_the_res
       EXPECT_EQ(o.status, "pending");
       EXPECT_EQ(o.retry_in_ms, 0);
     }
-  // 48 = busy (sixteen times per_host) + a claim's share (eight times) went to the host's actor
-  EXPECT_EQ(given_back, 12);
+  // 64 = busy (sixteen times per_host) + a claim's share (as many) went to the host's actor
+  EXPECT_EQ(given_back, 16);
   auto st = status_of(actor);
-  EXPECT_EQ(st.details.at("given_back"), "12");
-  EXPECT_EQ(st.details.at("gave_up"), "48");
+  EXPECT_EQ(st.details.at("given_back"), "16");
+  EXPECT_EQ(st.details.at("gave_up"), "64");
 }
 
 TEST_F(webhook_dispatcher_actor, a_delivery_that_would_start_too_late_for_its_lease_is_given_back) {
