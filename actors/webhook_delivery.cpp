@@ -41,6 +41,8 @@ constexpr auto idle_after = 60s;
 /// secrets: a delivery is attempted by the node that claimed it.
 struct attempt_done {
   claimed_delivery delivery;
+  /// When it began (µs since the epoch).
+  int64_t started_us = 0;
   io::webhooks::attempt_report report;
   std::shared_ptr<io::webhooks::connection> connection;
 };
@@ -154,6 +156,19 @@ std::optional<io::webhooks::post_request> signed_request(delivery_self* self,
   return req;
 }
 
+/// Now, in µs since the epoch (an attempt's start as the outbox records it).
+int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+/// `o`, an attempt's outcome, with the time it began.
+delivery_outcome began_at(delivery_outcome o, int64_t us) {
+  o.attempted_at_us = us;
+  return o;
+}
+
 void report(delivery_self* self, delivery_outcome outcome) {
   auto& st = self->state;
   if (st.outcomes.empty())
@@ -177,7 +192,7 @@ void pump(delivery_self* self) {
     }
     io::webhooks::callback_url url;
     if (auto why = refusal(self, d, &url); !why.empty()) {
-      report(self, io::webhooks::refuse(d, std::move(why)));
+      report(self, began_at(io::webhooks::refuse(d, std::move(why)), now_us()));
       continue;
     }
     std::optional<io::webhooks::post_request> req;
@@ -186,12 +201,15 @@ void pump(delivery_self* self) {
     } catch (const std::exception& e) {
       // A body that cannot be built ends the delivery rather than this actor (which would take
       // its host's other deliveries with it, again at every lease).
-      report(self,
-             io::webhooks::refuse(d, std::string{"the body could not be built: "} + e.what()));
+      report(self, began_at(io::webhooks::refuse(
+                                d, std::string{"the body could not be built: "} + e.what()),
+                              now_us()));
       continue;
     }
     if (!req) {
-      report(self, io::webhooks::refuse(d, "the client's webhook secret is not a whsec_ secret"));
+      report(self,
+             began_at(io::webhooks::refuse(d, "the client's webhook secret is not a whsec_ secret"),
+                      now_us()));
       continue;
     }
     std::shared_ptr<io::webhooks::connection> reuse;
@@ -206,10 +224,11 @@ void pump(delivery_self* self) {
     auto me = caf::actor_cast<caf::actor>(self);
     st.opts->client->post(
       std::move(*req), st.opts->post, std::move(reuse),
-      [me, inbox = st.inbox, d = std::move(d)](
+      [me, inbox = st.inbox, d = std::move(d), started = now_us()](
         io::webhooks::post_outcome o, std::shared_ptr<io::webhooks::connection> conn) mutable {
         attempt_done done;
         done.delivery = std::move(d);
+        done.started_us = started;
         done.report.status = o.status;
         done.report.error = o.error.empty() ? std::move(o.body_excerpt) : std::move(o.error);
         done.report.retry_after = std::move(o.retry_after);
@@ -234,8 +253,9 @@ void attempt_ended(delivery_self* self, attempt_done& done) {
   --st.in_flight;
   if (done.connection && st.idle.size() < st.opts->per_host)
     st.idle.push_back(std::move(done.connection));
-  auto outcome = io::webhooks::decide(done.delivery, done.report, st.opts->retry,
-                                      std::time(nullptr), st.rng);
+  auto outcome = began_at(io::webhooks::decide(done.delivery, done.report, st.opts->retry,
+                                               std::time(nullptr), st.rng),
+                          done.started_us);
   if (outcome.status == delivery_status::delivered)
     ++st.delivered;
   else

@@ -10,7 +10,9 @@
 # Then the same N spread over 10 receiver ports, all fast, and again with one of the ten hanging
 # (accepts, never answers): the deliveries to the nine others must not slow down by 10% or more
 # (medians of BENCH_PAIRS alternating runs of each).
-# Rates are deliveries / (last delivered_at - first attempt), read from the outbox; the
+# Rates are deliveries / (last delivered_at - first attempt's start), read from the outbox (an
+# attempt's last_attempt_at is when its request was about to be sent; before 2026-12-07T09:30Z it
+# was its claim's time, so the window also held the first claim); the
 # one-endpoint runs are also timed by the receiver, as wrk's are: POSTs answered / (last answer -
 # first request). Nothing polls PostgreSQL during a run (the script waits with one request to the
 # receiver), and PostgreSQL runs on huge pages where the kernel allows (bench_pg_huge_pages).

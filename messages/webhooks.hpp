@@ -73,6 +73,10 @@ struct delivery_outcome {
   int64_t retry_in_ms = 0;
   /// False for a claim given back unattempted (its attempt is not counted).
   bool attempted = true;
+  /// When the attempt began, in µs since the epoch: its request was about to be sent, or it was
+  /// refused. The row's last_attempt_at becomes this (its claim's time until then: a claim can
+  /// wait in its host's queue for a minute). 0: unknown, the claim's time stays.
+  int64_t attempted_at_us = 0;
 };
 
 }  // namespace gp

@@ -156,7 +156,8 @@ due AS (
 // the later one was written) is not made, nor is a claim given back unattempted: that delivery
 // fails as replaced. The rows are found by their keys ($1, one index scan) and matched to their
 // outcomes by a hash join (see unflushed_outcomes); each outcome's `replaced` is computed once
-// (OFFSET 0 keeps the subquery whole rather than copy it into the three columns using it).
+// (OFFSET 0 keeps the subquery whole rather than copy it into the three columns using it). An
+// attempt's last_attempt_at becomes the time it began ($9, µs; 0 keeps the claim's).
 constexpr const char* outcomes = R"sql(
 UPDATE platform.webhook_delivery_state s
 SET status = CASE WHEN o.replaced THEN 'failed' ELSE o.status END,
@@ -168,11 +169,13 @@ SET status = CASE WHEN o.replaced THEN 'failed' ELSE o.status END,
     next_attempt_at = CASE WHEN o.status = 'pending' AND NOT o.replaced
                            THEN now() + o.retry_ms * interval '1 millisecond' END,
     delivered_at = CASE WHEN o.status = 'delivered' THEN now() ELSE s.delivered_at END,
+    last_attempt_at = CASE WHEN o.attempted AND o.began_us > 0
+                           THEN to_timestamp(o.began_us / 1000000.0) ELSE s.last_attempt_at END,
     claimed_by = NULL, lease_until = NULL, updated_at = now()
 FROM (SELECT u.*, u.status = 'pending' AND )sql" GP_REPLACED("u.delivery_id") R"sql( AS replaced
       FROM unnest($1::text[], $2::text[]::int[], $3::text[], $4::text[]::int[], $5::text[],
-                  $6::text[]::bigint[], $7::text[]::bool[])
-             AS u(delivery_id, attempts, status, code, error, retry_ms, attempted)
+                  $6::text[]::bigint[], $7::text[]::bool[], $9::text[]::bigint[])
+             AS u(delivery_id, attempts, status, code, error, retry_ms, attempted, began_us)
       OFFSET 0) o
 WHERE s.delivery_id = ANY($1::text[]) AND s.delivery_id = o.delivery_id
   AND s.attempts = o.attempts AND s.status = 'delivering' AND s.claimed_by = $8)sql";
@@ -357,7 +360,7 @@ int record_outcomes(pqxx::connection& c, const std::string& node,
                     const std::vector<delivery_outcome>& outcomes) {
   if (outcomes.empty())
     return 0;
-  std::vector<std::string> ids, attempts, statuses, codes, errors, retries, attempted;
+  std::vector<std::string> ids, attempts, statuses, codes, errors, retries, attempted, began;
   for (const auto& o : outcomes) {
     ids.push_back(o.delivery_id);
     attempts.push_back(std::to_string(o.attempts));
@@ -366,12 +369,14 @@ int record_outcomes(pqxx::connection& c, const std::string& node,
     errors.push_back(o.error);
     retries.push_back(std::to_string(o.retry_in_ms));
     attempted.push_back(o.attempted ? "t" : "f");
+    began.push_back(std::to_string(o.attempted_at_us));
   }
   pqxx::work tx{c};
   unflushed_outcomes(tx);
   auto r = tx.exec_prepared(prepared(c, "gp_delivery_outcomes", sql::outcomes), to_pg_array(ids), to_pg_array(attempts),
                           to_pg_array(statuses), to_pg_array(codes), to_pg_array(errors),
-                          to_pg_array(retries), to_pg_array(attempted), node);
+                          to_pg_array(retries), to_pg_array(attempted), node,
+                          to_pg_array(began));
   tx.commit();
   return static_cast<int>(r.affected_rows());
 }

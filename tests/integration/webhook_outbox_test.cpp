@@ -193,6 +193,31 @@ TEST_F(outbox, outcomes_move_the_delivery_and_the_callback_status) {
   EXPECT_EQ(find_request(c, id)->callback_status, "sent");
 }
 
+TEST_F(outbox, an_attempt_records_when_it_began_not_when_it_was_claimed) {
+  // A claim may wait in its host's queue (up to a minute): last_attempt_at is the claim's time
+  // while it is held, then the attempt's start; an outcome that does not know it keeps the claim's.
+  request("v1", request_status::completed);
+  request("v2", request_status::completed);
+  auto held = claim();
+  ASSERT_EQ(held.size(), 2u);
+  auto began = outcome(held[0], delivery_status::delivered);
+  began.attempted_at_us = 1893456000123456;  // 2030-01-01T00:00:00.123456Z
+  auto unknown = outcome(held[1], delivery_status::delivered);
+  EXPECT_EQ(record_outcomes(c, "node-a", {began, unknown}), 2);
+  EXPECT_EQ(find_delivery(c, held[0].delivery_id, "")->last_attempt_at, "2030-01-01T00:00:00Z");
+  pqxx::nontransaction tx{c};
+  auto at = [&](const std::string& id) {
+    return tx.exec_params1("SELECT (extract(epoch FROM last_attempt_at) * 1000000)::bigint "
+                           "FROM platform.webhook_delivery_state WHERE delivery_id = $1", id)[0]
+      .as<int64_t>();
+  };
+  EXPECT_EQ(at(held[0].delivery_id), 1893456000123456);
+  auto claimed_at = at(held[1].delivery_id);  // the claim's time, within the last minute
+  auto now = tx.exec1("SELECT (extract(epoch FROM now()) * 1000000)::bigint")[0].as<int64_t>();
+  EXPECT_GT(claimed_at, now - 60000000);
+  EXPECT_LE(claimed_at, now);
+}
+
 TEST_F(outbox, a_retry_waits_and_a_gone_receiver_fails_the_callback) {
   auto id = request("v1", request_status::completed);
   auto d = claim().at(0);
