@@ -435,7 +435,7 @@ json webhook_schemas() {
         "last_status_code": {"type": ["integer", "null"]},
         "last_error": {"type": ["string", "null"]},
         "next_attempt_at": {"type": ["string", "null"], "format": "date-time"},
-        "last_attempt_at": {"type": ["string", "null"], "format": "date-time", "description": "When the last attempt began (its request about to be sent); while one is under way, when it was claimed."},
+        "last_attempt_at": {"type": ["string", "null"], "format": "date-time", "description": "When the last attempt began (its request about to be sent); while one is under way, and after a claim given back unattempted, when it was claimed."},
         "delivered_at": {"type": ["string", "null"], "format": "date-time"},
         "created_at": {"type": ["string", "null"], "format": "date-time"},
         "links": {"type": "object", "properties": {"self": {"type": "string", "format": "uri"}}}

@@ -73,6 +73,7 @@ struct webhook_delivery_state : live_actor<actor_kind::webhook_delivery> {
   /// secrets and their keys. A host's deliveries mostly repeat both, and each attempt checks and
   /// signs again (see refusal).
   struct {
+    bool done = false;  ///< false until a first check
     std::string url;
     std::vector<std::string> hosts;
     std::string why;
@@ -106,7 +107,8 @@ std::string refusal(delivery_self* self, const claimed_delivery& d,
   if (!d.client_active)
     return "the client is inactive";
   auto& c = self->state.checked;
-  if (d.url != c.url || d.callback_hosts != c.hosts) {
+  if (!c.done || d.url != c.url || d.callback_hosts != c.hosts) {
+    c.done = false;
     c.url = d.url;
     c.hosts = d.callback_hosts;
     c.why = io::http::check_callback_url(d.url, d.callback_hosts);
@@ -114,6 +116,7 @@ std::string refusal(delivery_self* self, const claimed_delivery& d,
       auto parsed = io::webhooks::parse_callback_url(d.url, &c.why);
       c.parsed = parsed ? std::move(*parsed) : io::webhooks::callback_url{};
     }
+    c.done = true;
   }
   if (!c.why.empty())
     return "callback_url " + c.why;
@@ -126,12 +129,15 @@ std::string refusal(delivery_self* self, const claimed_delivery& d,
 const std::vector<std::string>& keys_of(delivery_self* self,
                                         const std::vector<std::string>& secrets) {
   auto& k = self->state.signing;
-  if (secrets != k.secrets) {
-    k.secrets = secrets;
-    k.keys.clear();
+  if (secrets != k.secrets || k.secrets.empty()) {
+    // Built aside and swapped in: a failure half-way leaves the cache as it was.
+    std::vector<std::string> keys;
     for (const auto& s : secrets)
       if (auto key = io::webhooks::secret_key(s))
-        k.keys.push_back(std::move(*key));
+        keys.push_back(std::move(*key));
+    auto copy = secrets;
+    k.keys.swap(keys);
+    k.secrets.swap(copy);
   }
   return k.keys;
 }
