@@ -10,6 +10,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <utility>
 #include <vector>
@@ -47,6 +48,21 @@ struct attempt_done {
   std::shared_ptr<io::webhooks::connection> connection;
 };
 
+/// A URL checked against an allowlist, and what the check found (empty `why`: `parsed` may be
+/// attempted).
+struct url_check {
+  std::string url;
+  std::vector<std::string> hosts;
+  std::string why;
+  io::webhooks::callback_url parsed;
+};
+
+/// Secrets and the signing keys decoded from them.
+struct signing_keys {
+  std::vector<std::string> secrets;
+  std::vector<std::string> keys;
+};
+
 /// Where the HTTP client's threads leave ended attempts for the actor. The first one left in an
 /// empty inbox wakes the actor, which takes all it finds; the rest wait without a message.
 struct attempt_inbox {
@@ -69,20 +85,10 @@ struct webhook_delivery_state : live_actor<actor_kind::webhook_delivery> {
   std::vector<delivery_outcome> outcomes;
   /// Connections handed back by finished attempts, newest last.
   std::vector<std::shared_ptr<io::webhooks::connection>> idle;
-  /// The last URL checked against the last allowlist, and what the check found; the last
-  /// secrets and their keys. A host's deliveries mostly repeat both, and each attempt checks and
-  /// signs again (see refusal).
-  struct {
-    bool done = false;  ///< false until a first check
-    std::string url;
-    std::vector<std::string> hosts;
-    std::string why;
-    io::webhooks::callback_url parsed;
-  } checked;
-  struct {
-    std::vector<std::string> secrets;
-    std::vector<std::string> keys;
-  } signing;
+  /// The last URL check and the last keys decoded: a host's deliveries mostly repeat both, and
+  /// each attempt checks and signs again (see refusal).
+  std::optional<url_check> checked;
+  signing_keys signing;
   std::mt19937_64 rng{std::random_device{}()};
   uint64_t attempts = 0, delivered = 0;
   std::chrono::steady_clock::time_point last_work = std::chrono::steady_clock::now();
@@ -107,20 +113,17 @@ std::string refusal(delivery_self* self, const claimed_delivery& d,
   if (!d.client_active)
     return "the client is inactive";
   auto& c = self->state.checked;
-  if (!c.done || d.url != c.url || d.callback_hosts != c.hosts) {
-    c.done = false;
-    c.url = d.url;
-    c.hosts = d.callback_hosts;
-    c.why = io::http::check_callback_url(d.url, d.callback_hosts);
-    if (c.why.empty()) {
-      auto parsed = io::webhooks::parse_callback_url(d.url, &c.why);
-      c.parsed = parsed ? std::move(*parsed) : io::webhooks::callback_url{};
-    }
-    c.done = true;
+  if (!c || d.url != c->url || d.callback_hosts != c->hosts) {
+    url_check fresh{d.url, d.callback_hosts, io::http::check_callback_url(d.url, d.callback_hosts),
+                    {}};
+    if (fresh.why.empty())
+      if (auto parsed = io::webhooks::parse_callback_url(d.url, &fresh.why))
+        fresh.parsed = std::move(*parsed);
+    c = std::move(fresh);
   }
-  if (!c.why.empty())
-    return "callback_url " + c.why;
-  *url = c.parsed;
+  if (!c->why.empty())
+    return "callback_url " + c->why;
+  *url = c->parsed;
   return {};
 }
 
@@ -129,15 +132,13 @@ std::string refusal(delivery_self* self, const claimed_delivery& d,
 const std::vector<std::string>& keys_of(delivery_self* self,
                                         const std::vector<std::string>& secrets) {
   auto& k = self->state.signing;
-  if (secrets != k.secrets || k.secrets.empty()) {
-    // Built aside and swapped in: a failure half-way leaves the cache as it was.
+  if (secrets != k.secrets) {
     std::vector<std::string> keys;
     for (const auto& s : secrets)
       if (auto key = io::webhooks::secret_key(s))
         keys.push_back(std::move(*key));
-    auto copy = secrets;
-    k.keys.swap(keys);
-    k.secrets.swap(copy);
+    // Made whole before it replaces the last: a failure half-way leaves that as it was.
+    k = signing_keys{secrets, std::move(keys)};
   }
   return k.keys;
 }
@@ -175,6 +176,11 @@ delivery_outcome began_at(delivery_outcome o, int64_t us) {
   return o;
 }
 
+/// `d` ended now without a request, for `why`.
+delivery_outcome refused(const claimed_delivery& d, std::string why) {
+  return began_at(io::webhooks::refuse(d, std::move(why)), now_us());
+}
+
 void report(delivery_self* self, delivery_outcome outcome) {
   auto& st = self->state;
   if (st.outcomes.empty())
@@ -198,7 +204,7 @@ void pump(delivery_self* self) {
     }
     io::webhooks::callback_url url;
     if (auto why = refusal(self, d, &url); !why.empty()) {
-      report(self, began_at(io::webhooks::refuse(d, std::move(why)), now_us()));
+      report(self, refused(d, std::move(why)));
       continue;
     }
     std::optional<io::webhooks::post_request> req;
@@ -207,15 +213,11 @@ void pump(delivery_self* self) {
     } catch (const std::exception& e) {
       // A body that cannot be built ends the delivery rather than this actor (which would take
       // its host's other deliveries with it, again at every lease).
-      report(self, began_at(io::webhooks::refuse(
-                                d, std::string{"the body could not be built: "} + e.what()),
-                              now_us()));
+      report(self, refused(d, std::string{"the body could not be built: "} + e.what()));
       continue;
     }
     if (!req) {
-      report(self,
-             began_at(io::webhooks::refuse(d, "the client's webhook secret is not a whsec_ secret"),
-                      now_us()));
+      report(self, refused(d, "the client's webhook secret is not a whsec_ secret"));
       continue;
     }
     std::shared_ptr<io::webhooks::connection> reuse;

@@ -79,7 +79,7 @@ size_t busy_at(const webhook_dispatcher_state& st) { return 16 * st.opts->per_ho
 /// busy_at: a fast host's claims come half as often as with half of it, and each claim's fixed
 /// costs (its transaction, and reading past the rows the nodes hold) are shared by twice the rows
 /// (one endpoint took 3-20 % more deliveries a second in six A/B pairs; bench/RESULTS.md).
-size_t claim_share(const webhook_dispatcher_state& st) { return 16 * st.opts->per_host; }
+size_t claim_share(const webhook_dispatcher_state& st) { return busy_at(st); }
 
 /// One claim of `client` reported; whether the client just dropped to half its limit (then the
 /// next claim may take half a share of it at once rather than one delivery at a time).

@@ -72,10 +72,8 @@ storage_watch::storage_watch(std::vector<std::pair<std::string, std::string>> ro
     }}.detach();
   std::unique_lock<std::mutex> guard{state_->lock};
   state_->wake.wait_for(guard, first_wait, [&] {
-    for (const auto& s : state_->slots)
-      if (!s.last.read)
-        return false;
-    return true;
+    return std::all_of(state_->slots.begin(), state_->slots.end(),
+                       [](const shared::slot& s) { return s.last.read; });
   });
 }
 

@@ -1,8 +1,8 @@
 // The webhook dispatcher and its delivery actors under CAF's deterministic scheduler, the pool a
 // strict mock: claims are made on the poll, a delivery whose client is inactive or whose host
-// left the allowlist ends without an attempt, a host holding 32 times its limit gives the
-// rest back unattempted, so does a host's actor with a delivery that would start too late for
-// its lease, outcomes are written fenced by their claimed attempt, a disabled node claims
+// left the allowlist ends without an attempt (each against its own allowlist), a host holding
+// 32 times its limit gives the rest back unattempted, so does a host's actor with a delivery
+// that would start too late for its lease, outcomes are written fenced by their claimed attempt, a disabled node claims
 // nothing, and a stopping node gives back what it holds.
 #include <memory>
 #include <string>
@@ -138,6 +138,34 @@ TEST_F(webhook_dispatcher_actor, a_host_off_the_allowlist_ends_without_an_attemp
   EXPECT_EQ(w->written[0].status, "failed");
   EXPECT_EQ(w->written[0].error,
             "callback_url host evil.example.org is not among your client's callback hosts");
+}
+
+TEST_F(webhook_dispatcher_actor, each_delivery_is_checked_against_its_own_allowlist) {
+  // One host, one URL, the allowlist changing between deliveries (the host's actor reuses the
+  // last check while URL and allowlist repeat). None has a usable secret, so a delivery that
+  // passes the check ends there, without a request.
+  auto with = [](int i, std::vector<std::string> hosts) {
+    auto d = claimed(i);
+    d.client_active = true;
+    d.secrets = {"not-a-secret"};
+    d.callback_hosts = std::move(hosts);
+    return d;
+  };
+  w->claims = {{with(1, {"hooks.example.org"}), with(2, {"hooks.example.org"}),
+                with(3, {"other.example.org"}), with(4, {"hooks.example.org"})}};
+  start();
+  settle();
+  ASSERT_EQ(w->written.size(), 4u);
+  const std::string no_secret = "the client's webhook secret is not a whsec_ secret";
+  EXPECT_EQ(w->written[0].error, no_secret);
+  EXPECT_EQ(w->written[1].error, no_secret);
+  EXPECT_EQ(w->written[2].error,
+            "callback_url host hooks.example.org is not among your client's callback hosts");
+  EXPECT_EQ(w->written[3].error, no_secret);
+  for (const auto& o : w->written) {
+    EXPECT_EQ(o.status, "failed");
+    EXPECT_GT(o.attempted_at_us, 0);  // refused now: last_attempt_at becomes this
+  }
 }
 
 TEST_F(webhook_dispatcher_actor, a_host_holding_32_times_its_limit_gives_the_rest_back) {
