@@ -1,10 +1,12 @@
 // The delivery actor of one callback host: checks, signs and POSTs the deliveries the
-// dispatcher hands it, at most `per_host` at a time, reusing the connections its attempts hand
+// dispatcher hands it, at most its host's limit at a time (per_host, grown up to per_host_max by
+// prompt answers: io/webhooks/host_limit.hpp), reusing the connections its attempts hand
 // back; the HTTP work runs on the client's own threads, never on CAF's. Everything crosses
 // between it and the others in batches: claims come per host and claim, attempts that end while
 // it is busy wait in its inbox for one wake-up, and outcomes go to the dispatcher once per run
 // of its mailbox. At thousands of deliveries a second, a message and a thread wake-up per
 // delivery each way cost more than the delivery's own work here.
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <deque>
@@ -22,6 +24,7 @@
 #include "io/http/submit_codec.hpp"
 #include "io/logging.hpp"
 #include "io/webhooks/address_policy.hpp"
+#include "io/webhooks/host_limit.hpp"
 #include "io/webhooks/http_client.hpp"
 #include "io/webhooks/payload.hpp"
 #include "io/webhooks/retry_policy.hpp"
@@ -79,6 +82,8 @@ struct webhook_delivery_state : live_actor<actor_kind::webhook_delivery> {
   std::deque<std::pair<claimed_delivery, caf::actor_clock::time_point>> queue;
   uint64_t given_back = 0;
   size_t in_flight = 0;
+  /// How many attempts may be in flight now (the dispatcher hears of it with each outcome).
+  io::webhooks::host_limit limit{0, 0};
   std::shared_ptr<attempt_inbox> inbox = std::make_shared<attempt_inbox>();
   /// Outcomes not yet reported: they go to the dispatcher together when the messages in the
   /// mailbox now are handled (a flush_atom sent to itself comes after them).
@@ -191,7 +196,7 @@ void report(delivery_self* self, delivery_outcome outcome) {
 /// Starts queued deliveries while the host's limit allows.
 void pump(delivery_self* self) {
   auto& st = self->state;
-  while (st.in_flight < st.opts->per_host && !st.queue.empty()) {
+  while (st.in_flight < st.limit.current() && !st.queue.empty()) {
     auto d = std::move(st.queue.front().first);
     auto last_start = st.queue.front().second;
     st.queue.pop_front();
@@ -259,8 +264,12 @@ void pump(delivery_self* self) {
 void attempt_ended(delivery_self* self, attempt_done& done) {
   auto& st = self->state;
   --st.in_flight;
-  if (done.connection && st.idle.size() < st.opts->per_host)
+  if (done.connection && st.idle.size() < st.limit.current())
     st.idle.push_back(std::move(done.connection));
+  st.limit.ended(io::webhooks::signal_of(done.report.status,
+                                         std::chrono::microseconds{now_us() - done.started_us},
+                                         done.report.address_refused),
+                 !st.queue.empty());
   auto outcome = began_at(io::webhooks::decide(done.delivery, done.report, st.opts->retry,
                                                std::time(nullptr), st.rng),
                           done.started_us);
@@ -280,6 +289,9 @@ webhook_delivery_impl::behavior_type delivery_behavior(delivery_self* self,
   st.dispatcher = std::move(dispatcher);
   st.host = std::move(host);
   st.opts = std::move(opts);
+  // A host never earns more than the node's concurrency.
+  st.limit = io::webhooks::host_limit{st.opts->per_host,
+                                      std::min(st.opts->per_host_max, st.opts->concurrency)};
   self->delayed_send(self, idle_after, tick_atom_v);
   return {
     [=](deliver_atom, std::vector<claimed_delivery>& claimed) {
@@ -306,7 +318,8 @@ webhook_delivery_impl::behavior_type delivery_behavior(delivery_self* self,
     [=](flush_atom) {
       auto& st = self->state;
       if (!st.outcomes.empty())
-        self->send(st.dispatcher, delivered_atom_v, st.host, std::exchange(st.outcomes, {}));
+        self->send(st.dispatcher, delivered_atom_v, st.host, std::exchange(st.outcomes, {}),
+                   st.limit.current());
     },
     // Nothing to do for a while: offer to stop (the dispatcher stops it when nothing is on its
     // way here), dropping the connections kept open.
@@ -325,6 +338,7 @@ webhook_delivery_impl::behavior_type delivery_behavior(delivery_self* self,
                            actor_state::running,
                            {{"host", st.host},
                             {"in_flight", std::to_string(st.in_flight)},
+                            {"limit", std::to_string(st.limit.current())},
                             {"waiting", std::to_string(st.queue.size())},
                             {"given_back", std::to_string(st.given_back)},
                             {"idle_connections", std::to_string(st.idle.size())},

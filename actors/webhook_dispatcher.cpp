@@ -27,6 +27,9 @@ struct webhook_dispatcher_state : live_actor<actor_kind::webhook_dispatcher> {
   std::shared_ptr<const webhook_options> opts;
   /// Claims handed to delivery actors and not yet reported, per host (all of them: claim_of).
   std::map<std::string, size_t> held;
+  /// Each host's limit of attempts in flight as its actor last reported it (absent: per_host,
+  /// where every host starts).
+  std::map<std::string, size_t> limit;
   /// Claims not yet reported per client, and the client and host of each (by delivery id): a
   /// client whose receivers are slow holds at most per_client of them, whatever its number of
   /// hosts.
@@ -94,11 +97,13 @@ bool release_client(webhook_dispatcher_state& st, const std::string& client) {
 }
 
 size_t capacity(const webhook_dispatcher_state& st) {
-  // Attempts in flight: a host attempts at most per_host of what it holds (the rest waits, and
+  // Attempts in flight: a host attempts at most its limit of what it holds (the rest waits, and
   // takes no slot from other hosts).
   size_t attempts = 0;
-  for (const auto& [host, n] : st.held)
-    attempts += std::min(n, st.opts->per_host);
+  for (const auto& [host, n] : st.held) {
+    auto l = st.limit.find(host);
+    attempts += std::min(n, l == st.limit.end() ? st.opts->per_host : l->second);
+  }
   return attempts >= st.opts->concurrency ? 0 : st.opts->concurrency - attempts;
 }
 
@@ -359,6 +364,7 @@ webhook_dispatcher_impl::behavior_type webhook_dispatcher(dispatcher_self* self,
           ++c;
         }
       st.held.erase(i->first);
+      st.limit.erase(i->first);
       st.hosts.erase(i);
       return;
     }
@@ -385,8 +391,10 @@ webhook_dispatcher_impl::behavior_type webhook_dispatcher(dispatcher_self* self,
       self->state.flush_armed = false;
       flush(self);
     },
-    [=](delivered_atom, const std::string& host, std::vector<delivery_outcome>& ended) {
+    [=](delivered_atom, const std::string& host, std::vector<delivery_outcome>& ended,
+        size_t limit) {
       auto& st = self->state;
+      st.limit[host] = limit;
       // A host that drops below its limit may take more of what is due.
       bool freed = false;
       auto h = st.held.find(host);
@@ -415,6 +423,7 @@ webhook_dispatcher_impl::behavior_type webhook_dispatcher(dispatcher_self* self,
       self->send_exit(i->second, caf::exit_reason::user_shutdown);
       st.hosts.erase(i);
       st.held.erase(host);
+      st.limit.erase(host);
     },
     [=](status_atom) {
       auto& st = self->state;

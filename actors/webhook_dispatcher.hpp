@@ -24,9 +24,12 @@ struct webhook_options {
   std::string node_id;
   /// The service's public base URL (endpoints in bodies are absolute).
   std::string base_url;
-  /// Attempts in flight on this node, and per host; claims one client holds on this node.
-  size_t concurrency = 256;
+  /// Attempts in flight on this node, and per host: a host starts at per_host and earns up to
+  /// per_host_max by answering promptly (io/webhooks/host_limit.hpp); claims one client holds
+  /// on this node.
+  size_t concurrency = 512;
   size_t per_host = 16;
+  size_t per_host_max = 32;
   /// 0: no limit per client.
   size_t per_client = 0;
   /// Deliveries claimed per look.

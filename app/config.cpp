@@ -284,11 +284,14 @@ const std::vector<key_spec>& config_keys() {
             "another node's write."),
     flag("webhooks", "enabled", true,
          "Deliver webhooks from this node (off: its deliveries wait for a node that delivers)."),
-    integer("webhooks", "concurrency", 256, 1, 10000,
-            "Webhook attempts in flight on a node (sixteen hosts at their per_host limit)."),
+    integer("webhooks", "concurrency", 512, 1, 10000,
+            "Webhook attempts in flight on a node (sixteen hosts at their per_host_max)."),
     integer("webhooks", "per_host", 16, 1, 1000,
-            "Webhook attempts in flight to one host (host:port) on a node: a slow receiver "
-            "holds only these."),
+            "Webhook attempts in flight to one host (host:port) on a node to begin with: a "
+            "receiver that hangs or fails holds only these."),
+    integer("webhooks", "per_host_max", 32, 1, 1000,
+            "The most attempts in flight one host can earn on a node by answering promptly "
+            "(at or below per_host: none earned)."),
     integer("webhooks", "per_client", 0, 0, 100000,
             "Deliveries of one client held on a node (in flight or waiting for their host), 0 "
             "for no limit: a client whose receivers are slow, under any number of host names, "
@@ -475,6 +478,7 @@ config config_loader::build() const {
   c.webhooks = {b("webhooks.enabled"),
                 i("webhooks.concurrency"),
                 i("webhooks.per_host"),
+                i("webhooks.per_host_max"),
                 i("webhooks.per_client"),
                 i("webhooks.claim_batch"),
                 i("webhooks.poll_ms"),

@@ -102,6 +102,7 @@ struct config {
     bool enabled;
     int concurrency;
     int per_host;
+    int per_host_max;
     int per_client;
     int claim_batch;
     int poll_ms;

@@ -106,6 +106,7 @@ root_options root_options_of(const config& cfg) {
   w.enabled = wc.enabled;
   w.concurrency = static_cast<size_t>(wc.concurrency);
   w.per_host = static_cast<size_t>(wc.per_host);
+  w.per_host_max = static_cast<size_t>(wc.per_host_max);
   w.per_client = static_cast<size_t>(wc.per_client);
   w.claim_batch = wc.claim_batch;
   w.poll = std::chrono::milliseconds{wc.poll_ms};

@@ -1,7 +1,8 @@
 """A real webhook receiver for the end-to-end tests: an HTTP (or HTTPS) server on 127.0.0.1 that
 records every request it gets and answers as the test scripts it (a queue of answers per path;
-200 when the queue is empty). An answer may be a status with headers, a hang (accept, read, never
-answer), or a redirect. `test_ca` makes a throw-away CA and a server certificate with the
+200 when the queue is empty, after `delay` seconds). An answer may be a status with headers, a
+hang (accept, read, never answer), or a redirect. `peak` is the most requests it had under way
+at once. `test_ca` makes a throw-away CA and a server certificate with the
 openssl command line, as a private CA would."""
 import base64
 import hashlib
@@ -17,8 +18,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class Receiver:
-    def __init__(self, port=0, tls=None):
+    def __init__(self, port=0, tls=None, delay=0):
         self.got = []
+        self.active = 0
+        self.peak = 0
         self.script = {}
         self.lock = threading.Lock()
         self.hang = threading.Event()
@@ -39,9 +42,15 @@ class Receiver:
                                          "body": body})
                     queue = receiver.script.get(self.path) or []
                     answer = queue.pop(0) if queue else (200, {})
+                    receiver.active += 1
+                    receiver.peak = max(receiver.peak, receiver.active)
                 if answer == "hang":
                     receiver.hang.wait(60)
                     return
+                if delay:
+                    time.sleep(delay)
+                with receiver.lock:
+                    receiver.active -= 1
                 status, headers = answer
                 out = b'{"ok": true}'
                 self.send_response(status)

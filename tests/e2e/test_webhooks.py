@@ -1,7 +1,8 @@
 """Webhooks end to end, against real local receivers (HTTP, and HTTPS with a test CA): delivery
 on completion, failure and cancel with both signatures; retries with the same webhook-id and
 backoff; a receiver down then up; Retry-After; 410; a hanging receiver that holds up nobody else;
-a redirect not followed; secret rotation; kill -9 with deliveries pending."""
+a redirect not followed; secret rotation; a host's limit earned by prompt answers and not by
+hanging; kill -9 with deliveries pending."""
 import json
 import os
 import signal
@@ -299,6 +300,42 @@ class ClientIsolation(ReceiverTestCase):
         self.rx.wait("/other", 1, timeout=10)
         self.assertLess(time.time() - started, 1.2)
         self.assertLessEqual(len(hanging.requests("/h")), 3)  # ddh holds at most 2 x per_client - 1
+
+
+class HostLimits(ReceiverTestCase):
+    """A host earns attempts in flight, from webhooks.per_host (2) up to webhooks.per_host_max
+    (6), by answering promptly while its deliveries wait; one that hangs earns none."""
+
+    server_args = (*FAST, "--set", "webhooks.per_host_max=6", "--set", "webhooks.concurrency=8")
+
+    def ping(self, url, n):
+        ids = []
+        for _ in range(n):
+            st, _, doc = self.api.json("POST", "/platform/webhooks/test", {"url": url})
+            self.assertEqual(st, 202, doc)
+            ids.append(doc["delivery_id"])
+        return ids
+
+    def test_a_prompt_receiver_earns_slots_up_to_per_host_max(self):
+        # 50 ms an answer: two slots take 40 a second, and 120 pings come faster than that.
+        prompt = Receiver(delay=0.05)
+        self.addCleanup(prompt.close)
+        ids = self.ping(self.url("/prompt", prompt), 120)
+        prompt.wait("/prompt", 120, timeout=30)
+        self.assertGreater(prompt.peak, 2)
+        self.assertLessEqual(prompt.peak, 6)
+        self.assertEqual(self.wait_ended(ids[-1])["status"], "delivered")
+
+    def test_a_hanging_receiver_earns_no_slot(self):
+        hanging = Receiver()
+        self.addCleanup(hanging.close)
+        for _ in range(12):
+            hanging.answer("/hang", "hang")
+        self.ping(self.url("/hang", hanging), 12)
+        hanging.wait("/hang", 2)
+        time.sleep(1)  # within the attempts' 1.5 s timeout
+        self.assertEqual(len(hanging.requests("/hang")), 2)
+        self.assertEqual(hanging.peak, 2)
 
 
 class CrashRecovery(unittest.TestCase):
