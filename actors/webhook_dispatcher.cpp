@@ -67,7 +67,7 @@ struct webhook_dispatcher_state : live_actor<actor_kind::webhook_dispatcher> {
 using dispatcher_self =
   caf::stateful_actor<webhook_dispatcher_state, webhook_dispatcher_impl::base>;
 
-/// A host holding this many claims (its attempts in flight, at most per_host, and those waiting
+/// A host holding this many claims (its attempts in flight, at most its limit, and those waiting
 /// for one of its slots) is skipped by the next claims. A fast host drains per_host attempts in
 /// about a millisecond, a claim's round trip takes several: its queue must hold several rounds
 /// so that its slots never wait for the outbox, also while the claim waits for a core on a busy
