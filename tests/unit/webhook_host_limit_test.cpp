@@ -9,11 +9,14 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// `n` prompt answers while deliveries wait.
-void prompt(host_limit& l, int n) {
+/// `n` attempts ended with `s`, deliveries waiting or not.
+void ended(host_limit& l, host_signal s, int n, bool waiting = true) {
   for (int i = 0; i < n; ++i)
-    l.ended(host_signal::prompt, true);
+    l.ended(s, waiting);
 }
+
+/// `n` prompt answers while deliveries wait.
+void prompt(host_limit& l, int n) { ended(l, host_signal::prompt, n); }
 
 }  // namespace
 
@@ -42,8 +45,7 @@ TEST(HostLimit, NeverGrowsPastItsCeiling) {
 TEST(HostLimit, DoesNotGrowWhenNothingWaits) {
   // A host whose deliveries all got a slot shows nothing about whether it could take more.
   host_limit l(2, 8);
-  for (int i = 0; i < 1000; ++i)
-    l.ended(host_signal::prompt, false);
+  ended(l, host_signal::prompt, 1000, false);
   EXPECT_EQ(l.current(), 2u);
 }
 
@@ -51,8 +53,7 @@ TEST(HostLimit, NeutralAnswersNeitherGrowNorShrink) {
   host_limit l(2, 8);
   prompt(l, 2);
   ASSERT_EQ(l.current(), 3u);
-  for (int i = 0; i < 1000; ++i)
-    l.ended(host_signal::neutral, true);
+  ended(l, host_signal::neutral, 1000);
   EXPECT_EQ(l.current(), 3u);
 }
 
@@ -64,8 +65,7 @@ TEST(HostLimit, OverloadHalvesWhatWasEarnedAndStopsAtTheFloor) {
   EXPECT_EQ(l.current(), 24u);
   l.ended(host_signal::overloaded, true);
   EXPECT_EQ(l.current(), 20u);
-  for (int i = 0; i < 10; ++i)
-    l.ended(host_signal::overloaded, true);
+  ended(l, host_signal::overloaded, 10);
   EXPECT_EQ(l.current(), 16u);
 }
 
@@ -82,8 +82,7 @@ TEST(HostLimit, OverloadForfeitsTheCreditGathered) {
 TEST(HostLimit, AHangingHostStaysAtItsFloor) {
   // Its attempts end only by timing out.
   host_limit l(16, 32);
-  for (int i = 0; i < 1000; ++i)
-    l.ended(signal_of(0, 15s, false), true);
+  ended(l, signal_of(0, 15s, false), 1000);
   EXPECT_EQ(l.current(), 16u);
 }
 
