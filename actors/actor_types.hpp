@@ -166,8 +166,8 @@ using stac_catalog_actor = caf::typed_actor<
 /// Its own timer: read the catalogue's version (other nodes' writes empty the answer cache).
 using stac_catalog_impl = stac_catalog_actor::extend<caf::reacts_to<tick_atom>>;
 
-/// webhook_delivery (one per callback host): attempts the deliveries of its host, at most its
-/// host's limit at a time, on connections it keeps open between them.
+/// webhook_delivery (one per callback host): attempts the deliveries of its host, at most the
+/// per-host limit at a time, on connections it keeps open between them.
 using webhook_delivery_actor = caf::typed_actor<
   // Claimed deliveries of its host to attempt (queued while the host's limit is reached).
   caf::reacts_to<deliver_atom, std::vector<claimed_delivery>>, status_reporting>;
@@ -182,9 +182,8 @@ using webhook_delivery_impl =
 using webhook_dispatcher_actor = caf::typed_actor<
   // There may be due deliveries now (a ping, a redelivery).
   caf::reacts_to<work_atom>,
-  // From a delivery actor: (host, outcomes of attempts that ended in the order they did, the
-  // host's limit of attempts in flight now).
-  caf::reacts_to<delivered_atom, std::string, std::vector<delivery_outcome>, size_t>,
+  // From a delivery actor: (host, outcomes) of attempts that ended, in the order they did.
+  caf::reacts_to<delivered_atom, std::string, std::vector<delivery_outcome>>,
   // From a delivery actor: its host has had nothing to do for a while.
   caf::reacts_to<idle_atom, std::string>, status_reporting>;
 /// Its own timers: look for due deliveries; write the outcomes gathered.

@@ -47,6 +47,8 @@ struct attempt_done {
   claimed_delivery delivery;
   /// When it began (µs since the epoch).
   int64_t started_us = 0;
+  /// How long the HTTP exchange took (the client's steady clock).
+  std::chrono::milliseconds elapsed{0};
   io::webhooks::attempt_report report;
   std::shared_ptr<io::webhooks::connection> connection;
 };
@@ -82,7 +84,8 @@ struct webhook_delivery_state : live_actor<actor_kind::webhook_delivery> {
   std::deque<std::pair<claimed_delivery, caf::actor_clock::time_point>> queue;
   uint64_t given_back = 0;
   size_t in_flight = 0;
-  /// How many attempts may be in flight now (the dispatcher hears of it with each outcome).
+  /// How many attempts may be in flight now: those beyond per_host each hold one of the node's
+  /// earned slots (webhook_slots), taken when the attempt starts and given back when it ends.
   io::webhooks::host_limit limit{0, 0};
   std::shared_ptr<attempt_inbox> inbox = std::make_shared<attempt_inbox>();
   /// Outcomes not yet reported: they go to the dispatcher together when the messages in the
@@ -98,6 +101,18 @@ struct webhook_delivery_state : live_actor<actor_kind::webhook_delivery> {
   uint64_t attempts = 0, delivered = 0;
   std::chrono::steady_clock::time_point last_work = std::chrono::steady_clock::now();
   static inline const char* name = "webhook_delivery";
+
+  /// The attempts beyond per_host in flight now (each holds an earned slot of the node).
+  size_t earned_in_flight() const {
+    return in_flight > opts->per_host ? in_flight - opts->per_host : 0;
+  }
+
+  /// An actor that stops with attempts in flight (they are abandoned: their ends come to no
+  /// one) gives their earned slots back.
+  ~webhook_delivery_state() {
+    if (opts && earned_in_flight() > 0)
+      opts->slots->give_back_earned(earned_in_flight());
+  }
 };
 
 using delivery_self = caf::stateful_actor<webhook_delivery_state, webhook_delivery_impl::base>;
@@ -193,10 +208,21 @@ void report(delivery_self* self, delivery_outcome outcome) {
   st.outcomes.push_back(std::move(outcome));
 }
 
-/// Starts queued deliveries while the host's limit allows.
+/// Starts queued deliveries while the host's limit allows. Beyond per_host, an attempt needs one
+/// of the node's earned slots (webhook_slots): without one, the queue waits for this host's
+/// next attempt to end.
 void pump(delivery_self* self) {
   auto& st = self->state;
   while (st.in_flight < st.limit.current() && !st.queue.empty()) {
+    bool earned = st.in_flight >= st.opts->per_host;
+    if (earned && !st.opts->slots->take_earned(st.opts->concurrency))
+      break;
+    // What ends without an attempt gives its earned slot back.
+    auto ends = [&](delivery_outcome o) {
+      if (earned)
+        st.opts->slots->give_back_earned();
+      report(self, std::move(o));
+    };
     auto d = std::move(st.queue.front().first);
     auto last_start = st.queue.front().second;
     st.queue.pop_front();
@@ -204,12 +230,12 @@ void pump(delivery_self* self) {
       // Its host was slow for so long that the attempt could end after the lease, when another
       // claim may already hold it: back to the outbox, unattempted.
       ++st.given_back;
-      report(self, io::webhooks::give_back(d));
+      ends(io::webhooks::give_back(d));
       continue;
     }
     io::webhooks::callback_url url;
     if (auto why = refusal(self, d, &url); !why.empty()) {
-      report(self, refused(d, std::move(why)));
+      ends(refused(d, std::move(why)));
       continue;
     }
     std::optional<io::webhooks::post_request> req;
@@ -218,11 +244,11 @@ void pump(delivery_self* self) {
     } catch (const std::exception& e) {
       // A body that cannot be built ends the delivery rather than this actor (which would take
       // its host's other deliveries with it, again at every lease).
-      report(self, refused(d, std::string{"the body could not be built: "} + e.what()));
+      ends(refused(d, std::string{"the body could not be built: "} + e.what()));
       continue;
     }
     if (!req) {
-      report(self, refused(d, "the client's webhook secret is not a whsec_ secret"));
+      ends(refused(d, "the client's webhook secret is not a whsec_ secret"));
       continue;
     }
     std::shared_ptr<io::webhooks::connection> reuse;
@@ -242,6 +268,7 @@ void pump(delivery_self* self) {
         attempt_done done;
         done.delivery = std::move(d);
         done.started_us = started;
+        done.elapsed = o.elapsed;
         done.report.status = o.status;
         done.report.error = o.error.empty() ? std::move(o.body_excerpt) : std::move(o.error);
         done.report.retry_after = std::move(o.retry_after);
@@ -263,13 +290,17 @@ void pump(delivery_self* self) {
 /// One attempt ended: its connection kept for the next, its answer judged.
 void attempt_ended(delivery_self* self, attempt_done& done) {
   auto& st = self->state;
+  if (st.earned_in_flight() > 0)
+    st.opts->slots->give_back_earned();
   --st.in_flight;
+  st.limit.ended(
+    io::webhooks::signal_of(done.report.status, done.elapsed, done.report.address_refused),
+    !st.queue.empty());
+  // Connections kept for the next attempts: as many as the limit allows now.
   if (done.connection && st.idle.size() < st.limit.current())
     st.idle.push_back(std::move(done.connection));
-  st.limit.ended(io::webhooks::signal_of(done.report.status,
-                                         std::chrono::microseconds{now_us() - done.started_us},
-                                         done.report.address_refused),
-                 !st.queue.empty());
+  if (st.idle.size() > st.limit.current())
+    st.idle.resize(st.limit.current());
   auto outcome = began_at(io::webhooks::decide(done.delivery, done.report, st.opts->retry,
                                                std::time(nullptr), st.rng),
                           done.started_us);
@@ -318,8 +349,7 @@ webhook_delivery_impl::behavior_type delivery_behavior(delivery_self* self,
     [=](flush_atom) {
       auto& st = self->state;
       if (!st.outcomes.empty())
-        self->send(st.dispatcher, delivered_atom_v, st.host, std::exchange(st.outcomes, {}),
-                   st.limit.current());
+        self->send(st.dispatcher, delivered_atom_v, st.host, std::exchange(st.outcomes, {}));
     },
     // Nothing to do for a while: offer to stop (the dispatcher stops it when nothing is on its
     // way here), dropping the connections kept open.

@@ -27,9 +27,6 @@ struct webhook_dispatcher_state : live_actor<actor_kind::webhook_dispatcher> {
   std::shared_ptr<const webhook_options> opts;
   /// Claims handed to delivery actors and not yet reported, per host (all of them: claim_of).
   std::map<std::string, size_t> held;
-  /// Each host's limit of attempts in flight as its actor last reported it (absent: per_host,
-  /// where every host starts).
-  std::map<std::string, size_t> limit;
   /// Claims not yet reported per client, and the client and host of each (by delivery id): a
   /// client whose receivers are slow holds at most per_client of them, whatever its number of
   /// hosts.
@@ -96,14 +93,22 @@ bool release_client(webhook_dispatcher_state& st, const std::string& client) {
   return freed;
 }
 
+/// The hosts' first slots claimed for: a host attempts at most per_host of what it holds, and
+/// more only with an earned slot (webhook_slots); what waits takes no slot from other hosts.
+size_t reserved(const webhook_dispatcher_state& st) {
+  size_t n = 0;
+  for (const auto& [host, held] : st.held)
+    n += std::min(held, st.opts->per_host);
+  return n;
+}
+
+/// Publishes the slots reserved now for the delivery actors' earned ones.
+void publish_reserved(const webhook_dispatcher_state& st) {
+  st.opts->slots->reserved.store(reserved(st));
+}
+
 size_t capacity(const webhook_dispatcher_state& st) {
-  // Attempts in flight: a host attempts at most its limit of what it holds (the rest waits, and
-  // takes no slot from other hosts).
-  size_t attempts = 0;
-  for (const auto& [host, n] : st.held) {
-    auto l = st.limit.find(host);
-    attempts += std::min(n, l == st.limit.end() ? st.opts->per_host : l->second);
-  }
+  auto attempts = reserved(st) + st.opts->slots->earned.load();
   return attempts >= st.opts->concurrency ? 0 : st.opts->concurrency - attempts;
 }
 
@@ -240,6 +245,7 @@ void dispatch(dispatcher_self* self, std::vector<claimed_delivery> claimed) {
     auto host = d.host;
     to_host[host].push_back(std::move(d));
   }
+  publish_reserved(st);
   for (auto& [host, batch] : to_host)
     self->send(host_actor(self, host), deliver_atom_v, std::move(batch));
 }
@@ -364,8 +370,8 @@ webhook_dispatcher_impl::behavior_type webhook_dispatcher(dispatcher_self* self,
           ++c;
         }
       st.held.erase(i->first);
-      st.limit.erase(i->first);
       st.hosts.erase(i);
+      publish_reserved(st);
       return;
     }
     // The node stops (after the outcome write under way, if any).
@@ -391,10 +397,8 @@ webhook_dispatcher_impl::behavior_type webhook_dispatcher(dispatcher_self* self,
       self->state.flush_armed = false;
       flush(self);
     },
-    [=](delivered_atom, const std::string& host, std::vector<delivery_outcome>& ended,
-        size_t limit) {
+    [=](delivered_atom, const std::string& host, std::vector<delivery_outcome>& ended) {
       auto& st = self->state;
-      st.limit[host] = limit;
       // A host that drops below its limit may take more of what is due.
       bool freed = false;
       auto h = st.held.find(host);
@@ -408,6 +412,7 @@ webhook_dispatcher_impl::behavior_type webhook_dispatcher(dispatcher_self* self,
         count_outcome(st, o);
         add_outcome(self, std::move(o));
       }
+      publish_reserved(st);
       if (freed && st.more_due)
         claim(self);
       else if (st.more_due && capacity(st) >= worth_a_claim(st))
@@ -423,7 +428,6 @@ webhook_dispatcher_impl::behavior_type webhook_dispatcher(dispatcher_self* self,
       self->send_exit(i->second, caf::exit_reason::user_shutdown);
       st.hosts.erase(i);
       st.held.erase(host);
-      st.limit.erase(host);
     },
     [=](status_atom) {
       auto& st = self->state;
@@ -432,6 +436,7 @@ webhook_dispatcher_impl::behavior_type webhook_dispatcher(dispatcher_self* self,
                            {{"mailbox", std::to_string(self->mailbox().size())},
                             {"enabled", st.opts->enabled ? "true" : "false"},
                             {"holding", std::to_string(st.claim_of.size())},
+                            {"earned_slots", std::to_string(st.opts->slots->earned.load())},
                             {"hosts", std::to_string(st.hosts.size())},
                             {"claimed", std::to_string(st.claimed)},
                             {"given_back", std::to_string(st.given_back)},
@@ -445,7 +450,17 @@ webhook_dispatcher_impl::behavior_type webhook_dispatcher(dispatcher_self* self,
 
 }  // namespace
 
+bool webhook_slots::take_earned(size_t concurrency) {
+  auto e = earned.load();
+  while (reserved.load() + e < concurrency)
+    if (earned.compare_exchange_weak(e, e + 1))
+      return true;
+  return false;
+}
+
 webhook_dispatcher_actor spawn_webhook_dispatcher(caf::actor_system& sys, webhook_options opts) {
+  if (!opts.slots)
+    opts.slots = std::make_shared<webhook_slots>();
   return caf::actor_cast<webhook_dispatcher_actor>(sys.spawn(webhook_dispatcher, std::move(opts)));
 }
 

@@ -3,6 +3,7 @@
 // outbox (platform.webhook_deliveries) and hands each to the delivery actor of its host, which
 // signs it and POSTs it on the HTTP client's own threads; outcomes come back to the dispatcher,
 // which writes them in batches. A slow or dead host holds only its own per-host slots.
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -15,6 +16,22 @@
 #include "io/webhooks/retry_policy.hpp"
 
 namespace gp {
+
+/// The node's attempts in flight beyond the hosts' first per_host each, shared by the dispatcher
+/// and the delivery actors: `concurrency` bounds every attempt in flight on the node.
+/// - `reserved`: the hosts' first slots the dispatcher has claimed for (the sum over hosts of
+///   min(claims held, per_host)), as the dispatcher last published it;
+/// - `earned`: attempts in flight beyond their host's per_host (slots a host earned by prompt
+///   answers, io/webhooks/host_limit.hpp). A delivery actor takes one only while
+///   reserved + earned < concurrency; the dispatcher claims only while that holds too.
+struct webhook_slots {
+  std::atomic<size_t> reserved{0};
+  std::atomic<size_t> earned{0};
+
+  /// Takes an earned slot if the node has one free (of `concurrency`).
+  bool take_earned(size_t concurrency);
+  void give_back_earned(size_t n = 1) { earned.fetch_sub(n); }
+};
 
 struct webhook_options {
   db_pool_actor pool;
@@ -30,6 +47,8 @@ struct webhook_options {
   size_t concurrency = 512;
   size_t per_host = 16;
   size_t per_host_max = 32;
+  /// What the actors share of `concurrency` (made by spawn_webhook_dispatcher when unset).
+  std::shared_ptr<webhook_slots> slots;
   /// 0: no limit per client.
   size_t per_client = 0;
   /// Deliveries claimed per look.

@@ -71,8 +71,8 @@ CAF_ADD_ATOM(gp, gp, expire_atom, "expire")
 /// (deliver_atom, std::vector<claimed_delivery>).
 CAF_ADD_ATOM(gp, gp, deliver_atom, "deliver")
 /// Attempts ended: (delivered_atom) wakes the delivery actor to read what its HTTP client's
-/// threads left in its inbox, then (delivered_atom, host, std::vector<delivery_outcome>, the
-/// host's limit now) to the dispatcher.
+/// threads left in its inbox, then (delivered_atom, host, std::vector<delivery_outcome>) to the
+/// dispatcher.
 CAF_ADD_ATOM(gp, gp, delivered_atom, "delivered")
 /// Write (the dispatcher) or report (a delivery actor) the outcomes gathered so far.
 CAF_ADD_ATOM(gp, gp, flush_atom, "flush")

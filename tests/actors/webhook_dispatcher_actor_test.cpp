@@ -3,7 +3,8 @@
 // left the allowlist ends without an attempt (each against its own allowlist), a host holding
 // 32 times its limit gives the rest back unattempted, so does a host's actor with a delivery
 // that would start too late for its lease, outcomes are written fenced by their claimed attempt, a disabled node claims
-// nothing, and a stopping node gives back what it holds.
+// nothing, a stopping node gives back what it holds, and slots a host earns come only from those
+// the node has free.
 #include <memory>
 #include <string>
 
@@ -241,4 +242,18 @@ TEST_F(webhook_dispatcher_actor, a_stopping_node_gives_back_what_it_holds) {
   run();
   ASSERT_EQ(w->released.size(), 1u);
   EXPECT_EQ(w->released[0].node, "node-a");
+}
+
+TEST(webhook_slots, earned_slots_come_only_from_what_the_node_has_free) {
+  gp::webhook_slots slots;
+  slots.reserved = 6;  // the hosts' first slots the dispatcher claimed for
+  EXPECT_TRUE(slots.take_earned(8));
+  EXPECT_TRUE(slots.take_earned(8));
+  EXPECT_FALSE(slots.take_earned(8));  // 6 reserved + 2 earned: the node's 8
+  EXPECT_EQ(slots.earned.load(), 2u);
+  slots.give_back_earned();
+  EXPECT_TRUE(slots.take_earned(8));
+  slots.reserved = 8;  // more claimed since: no earned slot until both are back
+  slots.give_back_earned(2);
+  EXPECT_FALSE(slots.take_earned(8));
 }

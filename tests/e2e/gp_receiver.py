@@ -9,6 +9,8 @@ import hashlib
 import hmac
 import json
 import os
+import select
+import socket
 import ssl
 import subprocess
 import tempfile
@@ -33,6 +35,19 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
+            def connection_closed(self):
+                """Whether the client closed its end (a read that would not block finds EOF; not
+                known over TLS)."""
+                r, _, _ = select.select([self.connection], [], [], 0)
+                if not r:
+                    return False
+                try:
+                    return self.connection.recv(1, socket.MSG_PEEK) == b""
+                except ValueError:  # an SSL socket cannot peek
+                    return False
+                except OSError:
+                    return True
+
             def do_POST(self):
                 n = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(n)
@@ -44,13 +59,18 @@ class Receiver:
                     answer = queue.pop(0) if queue else (200, {})
                     receiver.active += 1
                     receiver.peak = max(receiver.peak, receiver.active)
-                if answer == "hang":
-                    receiver.hang.wait(60)
-                    return
-                if delay:
-                    time.sleep(delay)
-                with receiver.lock:
-                    receiver.active -= 1
+                try:
+                    if answer == "hang":
+                        # Until the receiver closes, or the client gives up and closes.
+                        while not receiver.hang.wait(0.05):
+                            if self.connection_closed():
+                                return
+                        return
+                    if delay:
+                        time.sleep(delay)
+                finally:
+                    with receiver.lock:
+                        receiver.active -= 1
                 status, headers = answer
                 out = b'{"ok": true}'
                 self.send_response(status)
@@ -96,7 +116,6 @@ class Receiver:
 
 
 def free_port():
-    import socket
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
