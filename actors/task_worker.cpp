@@ -88,9 +88,15 @@ run_result run_handler(worker_self* self, const persistence::claimed_task& t,
 void report(worker_self* self, const persistence::claimed_task& t,
             const persistence::task_outcome& outcome, const run_result& r) {
   job_event ev{t.job_id, outcome.job_status, outcome.job_stage, outcome.advanced, {}, {}};
-  if (outcome.job_status == job_status::failed && !outcome.ended_with_job) {
-    ev.error_code = r.code;
-    ev.error_message = r.message;
+  // A failed job's cause is the one stored with it, also in the report of a task that ended
+  // after it (a success or a failure recorded later); r's own code only if none was stored.
+  if (outcome.job_status == job_status::failed) {
+    ev.error_code = outcome.job_error_code;
+    ev.error_message = outcome.job_error_message;
+    if (ev.error_code.empty() && !outcome.ended_with_job) {
+      ev.error_code = r.code;
+      ev.error_message = r.message;
+    }
   }
   self->send(self->state.coremachine, job_event_atom_v, std::move(ev));
 }

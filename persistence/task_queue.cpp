@@ -37,7 +37,8 @@ FROM unnest($3::text[], $4::text[], $5::int[]) WITH ORDINALITY
      AS d(task_type, params, max_attempts, ord))sql";
 
 constexpr const char* lock_job = R"sql(
-SELECT job_type, parameters::text, status, stage, total_stages
+SELECT job_type, parameters::text, status, stage, total_stages,
+       coalesce(error ->> 'code', ''), coalesce(error ->> 'message', '')
 FROM app.jobs WHERE job_id = $1 FOR UPDATE)sql";
 
 constexpr const char* mark_processing = R"sql(
@@ -163,7 +164,9 @@ WHERE task_id = $1 AND status = 'processing' AND lease_owner = $2 AND attempts =
 RETURNING task_id)sql";
 
 // Locked: a cancel cannot slip in between this read and the task's update.
-constexpr const char* job_status = "SELECT status FROM app.jobs WHERE job_id = $1 FOR UPDATE";
+constexpr const char* job_status = R"sql(
+SELECT status, coalesce(error ->> 'code', ''), coalesce(error ->> 'message', '')
+FROM app.jobs WHERE job_id = $1 FOR UPDATE)sql";
 
 constexpr const char* end_with_job = R"sql(
 UPDATE app.tasks
@@ -225,6 +228,10 @@ bool advance(pqxx::transaction_base& tx, const std::string& job_id, const stage_
     int total = job[4].as<int>();
     out.job_status = status;
     out.job_stage = stage;
+    if (status == ::gp::job_status::failed) {
+      out.job_error_code = job[5].as<std::string>();
+      out.job_error_message = job[6].as<std::string>();
+    }
     if (is_terminal(status))
       return moved;
     if (status == ::gp::job_status::queued)  // its first claim could not mark it (the row was busy)
@@ -479,7 +486,8 @@ task_outcome fail_task(pqxx::connection& c, const claimed_task& t, const std::st
                        std::chrono::milliseconds backoff) {
   task_outcome out;
   pqxx::work tx{c};
-  auto status = job_status_of(tx.exec_params1(sql::job_status, t.job_id)[0].as<std::string>());
+  auto job = tx.exec_params1(sql::job_status, t.job_id);
+  auto status = job_status_of(job[0].as<std::string>());
   if (is_terminal(status)) {
     // The job was cancelled or failed meanwhile: the task ends with it, nothing is retried.
     if (tx.exec_params(sql::end_with_job, t.task_id, owner, t.attempt, code, message).empty())
@@ -488,6 +496,10 @@ task_outcome fail_task(pqxx::connection& c, const claimed_task& t, const std::st
     out.ended_with_job = true;
     out.job_status = status;
     out.job_stage = t.stage;
+    if (status == ::gp::job_status::failed) {
+      out.job_error_code = job[1].as<std::string>();
+      out.job_error_message = job[2].as<std::string>();
+    }
     tx.commit();
     return out;
   }
@@ -509,6 +521,8 @@ task_outcome fail_task(pqxx::connection& c, const claimed_task& t, const std::st
   tx.exec_params(sql::cancel_waiting_tasks, t.job_id);
   out.job_status = ::gp::job_status::failed;
   out.job_stage = t.stage;
+  out.job_error_code = code;
+  out.job_error_message = message;
   tx.commit();
   return out;
 }

@@ -151,6 +151,11 @@ struct task_outcome {
   /// For a failure: the job had already ended (cancelled or failed by another task); this task
   /// just ended with it.
   bool ended_with_job = false;
+  /// When the job failed: the code and message its failing task stored with it. Every task
+  /// recorded after that reports them, so whichever report reaches the job's watchers first
+  /// names the same cause.
+  std::string job_error_code;
+  std::string job_error_message;
 };
 
 /// Records a successful task and, when it was the last of its stage, advances the job.

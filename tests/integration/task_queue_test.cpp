@@ -334,11 +334,28 @@ TEST_F(task_queue, a_claim_handed_back_after_its_job_was_cancelled_is_cancelled)
 TEST_F(task_queue, a_failure_after_another_task_failed_the_job_ends_with_it) {
   auto id = create("noop", {{"tasks", 2}});
   auto t = claim_tasks(c, "n1", 2, 30s);
-  fail_task(c, t[0], "n1", true, "bad_input", "first", 0ms);
+  auto first = fail_task(c, t[0], "n1", true, "bad_input", "first", 0ms);
+  EXPECT_EQ(first.job_error_code, "bad_input");
   auto out = fail_task(c, t[1], "n1", false, "flaky", "second", 0ms);
   EXPECT_TRUE(out.ended_with_job);
   EXPECT_EQ(out.job_status, "failed");
   EXPECT_EQ(json::parse(job(id).error_json)["message"], "first");
+  // Its report names the job's cause, not its own.
+  EXPECT_EQ(out.job_error_code, "bad_input");
+  EXPECT_EQ(out.job_error_message, "first");
+}
+
+TEST_F(task_queue, a_success_recorded_after_another_task_failed_the_job_names_the_jobs_cause) {
+  // Two tasks of one stage on two workers: one fails the job, the other's success is recorded
+  // after it. The success's report must carry the job's cause: its watchers may hear it first.
+  auto id = create("noop", {{"tasks", 2}});
+  auto t = claim_tasks(c, "n1", 2, 30s);
+  fail_task(c, t[0], "n1", true, "not_georeferenced", "rgb_logo.tif has no georeferencing", 0ms);
+  auto out = complete_task(c, t[1], "n1", "{}", plan);
+  EXPECT_EQ(out.job_status, "failed");
+  EXPECT_EQ(out.job_error_code, "not_georeferenced");
+  EXPECT_EQ(out.job_error_message, "rgb_logo.tif has no georeferencing");
+  EXPECT_EQ(job(id).status, "failed");
 }
 
 TEST_F(task_queue, a_large_fan_out_is_inserted_at_once) {
