@@ -86,17 +86,13 @@ run_result run_handler(worker_self* self, const persistence::claimed_task& t,
 
 /// Tells the coremachine what recording a task did to its job.
 void report(worker_self* self, const persistence::claimed_task& t,
-            const persistence::task_outcome& outcome, const run_result& r) {
+            const persistence::task_outcome& outcome) {
   job_event ev{t.job_id, outcome.job_status, outcome.job_stage, outcome.advanced, {}, {}};
-  // A failed job's cause is the one stored with it, also in the report of a task that ended
-  // after it (a success or a failure recorded later); r's own code only if none was stored.
+  // A failed job's cause is the one stored with it (the failing task's own code and message),
+  // also in the report of a task recorded after it, a success or a late failure.
   if (outcome.job_status == job_status::failed) {
     ev.error_code = outcome.job_error_code;
     ev.error_message = outcome.job_error_message;
-    if (ev.error_code.empty() && !outcome.ended_with_job) {
-      ev.error_code = r.code;
-      ev.error_message = r.message;
-    }
   }
   self->send(self->state.coremachine, job_event_atom_v, std::move(ev));
 }
@@ -152,7 +148,7 @@ void record_failure(worker_self* self, const persistence::claimed_task& t, const
     GP_LOG_WARN("task {}: recording the failure failed: {}; its lease will lapse", t.task_id,
                 self->system().render(outcome.error()));
   else if (outcome->recorded)
-    report(self, t, *outcome, r);
+    report(self, t, *outcome);
 }
 
 /// Records the successes of a batch in one transaction and reports each job once.
@@ -180,7 +176,7 @@ void record_successes(worker_self* self,
     if (std::find(reported.begin(), reported.end(), t.job_id) != reported.end())
       continue;
     reported.push_back(t.job_id);
-    report(self, t, (*outcomes)[i], run_result{true, {}, false, {}, {}});
+    report(self, t, (*outcomes)[i]);
   }
 }
 

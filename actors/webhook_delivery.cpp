@@ -296,8 +296,8 @@ void attempt_ended(delivery_self* self, attempt_done& done) {
   st.limit.ended(
     io::webhooks::signal_of(done.report.status, done.elapsed, done.report.address_refused),
     !st.queue.empty());
-  // Connections kept for the next attempts: as many as the limit allows now.
-  if (done.connection && st.idle.size() < st.limit.current())
+  // Connections kept for the next attempts: as many as the limit allows now (the newest go).
+  if (done.connection)
     st.idle.push_back(std::move(done.connection));
   if (st.idle.size() > st.limit.current())
     st.idle.resize(st.limit.current());

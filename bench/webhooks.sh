@@ -92,8 +92,9 @@ deliver() {  # want condition
 
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 PAIRS=${BENCH_PAIRS:-5}
-# As many connections as the platform may open to one host (webhooks.per_host_max).
-WRK_CONNECTIONS=32
+# As many connections as the platform may open to one host (webhooks.per_host_max's default).
+WRK_CONNECTIONS=$("$BIN" config keys | awk '$1 == "[webhooks]" && $2 == "per_host_max" {gsub(/"/, "", $NF); print $NF}')
+[ -n "$WRK_CONNECTIONS" ] || gp_die "cannot read webhooks.per_host_max's default from $BIN config keys"
 
 # 1. One endpoint: the platform against wrk. The machine's speed drifts by a third from one
 # minute to the next (wrk alone gave 30,000-51,000 req/s within minutes), so each platform run
@@ -158,7 +159,7 @@ LOSS=$(python3 -c "print(f'{(1 - $HANG_RATE / $TEN_RATE) * 100:.1f}')")
 {
   echo
   echo "### Webhook deliveries: $N from the outbox — $(date -u +%Y-%m-%dT%H:%MZ)"
-  echo "Machine: $(bench_machine); geoplatform $("$BIN" version | cut -d' ' -f2) (webhooks defaults: concurrency 512, per_host 16 earning up to per_host_max 32, claim_batch 256, one HTTP thread), PostgreSQL and the receiver (Node $(node --version), bench/webhooks/receiver.js) on the same cores; a $BODY_BYTES-byte completed-event body, both signatures computed per attempt."
+  echo "Machine: $(bench_machine); geoplatform $("$BIN" version | cut -d' ' -f2) (webhooks defaults: concurrency 512, per_host 16 earning up to per_host_max $WRK_CONNECTIONS, claim_batch 256, one HTTP thread), PostgreSQL and the receiver (Node $(node --version), bench/webhooks/receiver.js) on the same cores; a $BODY_BYTES-byte completed-event body, both signatures computed per attempt."
   echo
   echo "| | deliveries/s | ratio |"
   echo "|---|---|---|"

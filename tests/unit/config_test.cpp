@@ -120,6 +120,19 @@ TEST(config, out_of_range_names_bounds) {
   EXPECT_NE(e.find("between 1 and 64"), std::string::npos) << e;
 }
 
+TEST(config, a_hosts_earned_limit_is_bounded_and_may_sit_below_per_host) {
+  config_loader l;
+  l.set("webhooks.per_host_max", "0");
+  auto e = error_of([&] { l.build(); });
+  EXPECT_NE(e.find("[webhooks] per_host_max"), std::string::npos) << e;
+  EXPECT_NE(e.find("between 1 and 1000"), std::string::npos) << e;
+  // Below per_host it is accepted: no host earns a slot (io/webhooks/host_limit.hpp).
+  config_loader below;
+  below.set("webhooks.per_host", "16");
+  below.set("webhooks.per_host_max", "4");
+  EXPECT_EQ(below.build().webhooks.per_host_max, 4);
+}
+
 TEST(config, webhook_schedule_and_lease_are_checked) {
   config_loader l;
   l.set("webhooks.retry_schedule", "5s,soon");
