@@ -129,11 +129,15 @@ size_t worth_a_claim(const webhook_dispatcher_state& st) {
 }
 
 /// The node stops: the outcomes gathered are written and what this node still holds is given
-/// back (one operation, after any write under way), so another node, or this one restarted,
-/// attempts it at once rather than after the lease; a repeat keeps its webhook-id. Attempts in
-/// flight are abandoned (counted as attempts).
+/// back (one operation, once no outcome write and no claim is under way), so another node, or
+/// this one restarted, attempts it at once rather than after the lease; a repeat keeps its
+/// webhook-id. A claim's rows are committed by the time it answers, so the release finds them
+/// (the release could otherwise run beside the claim and miss them, leaving them to their
+/// lease). Attempts in flight are abandoned (counted as attempts).
 void finish_stopping(dispatcher_self* self) {
   auto& st = self->state;
+  if (!st.stopping || st.flushing || st.claiming)
+    return;
   caf::anon_send(st.opts->pool, db::release_deliveries{st.opts->node_id, std::move(st.outcomes)});
   self->quit(st.stop_reason);
 }
@@ -226,22 +230,26 @@ void count_outcome(webhook_dispatcher_state& st, const delivery_outcome& o) {
 
 /// Hands claimed deliveries to their hosts' actors, one message per host; a host already
 /// holding busy_at + claim_share gives the rest back unattempted (a safety net: claims skip busy
-/// hosts and take at most claim_share of one host, so it holds fewer).
-void dispatch(dispatcher_self* self, std::vector<claimed_delivery> claimed) {
+/// hosts and take at most claim_share of one host, so it holds fewer). `give_back`: all of them
+/// go back unattempted.
+void dispatch(dispatcher_self* self, std::vector<claimed_delivery> claimed,
+              bool give_back = false) {
   auto& st = self->state;
   std::map<std::string, std::vector<claimed_delivery>> to_host;
   for (auto& d : claimed) {
     ++st.claimed;
     auto& held = st.held[d.host];
-    if (held >= busy_at(st) + claim_share(st) || st.stopping) {
+    if (held >= busy_at(st) + claim_share(st) || st.stopping || give_back) {
       ++st.given_back;
       node_metrics::get().webhook_attempt(webhook_outcome::given_back);
       add_outcome(self, io::webhooks::give_back(d));
       continue;
     }
     ++held;
-    ++st.held_by_client[d.client_id];
-    st.claim_of.emplace(d.delivery_id, std::make_pair(d.client_id, d.host));
+    // A delivery this node holds already (its lease ran out here and a claim took it again) is
+    // counted for its client once: only the first of its outcomes finds it in claim_of.
+    if (st.claim_of.emplace(d.delivery_id, std::make_pair(d.client_id, d.host)).second)
+      ++st.held_by_client[d.client_id];
     auto host = d.host;
     to_host[host].push_back(std::move(d));
   }
@@ -295,11 +303,29 @@ void claim(dispatcher_self* self, bool straight_on) {
   for (const auto& [client, room] : op.client_rooms)
     rooms.emplace(client, static_cast<size_t>(room));
   st.claiming = true;
+  auto sent = self->clock().now();
   self->request(st.opts->pool, st.opts->db_timeout, std::move(op))
     .then(
       [=](db::claim_deliveries::result& r) {
         auto& st = self->state;
         st.claiming = false;
+        if (st.stopping) {
+          // Given back with what the node holds.
+          dispatch(self, std::move(r.deliveries));
+          return finish_stopping(self);
+        }
+        // A host's actor lets a delivery start until its attempt would end a tenth of the lease
+        // before the lease does, counting from when the claim reaches it: the tenth is the
+        // claim's round trip. A claim that took longer (an overloaded database) gives its rows
+        // back unattempted, due again at once, rather than let an attempt outlive its lease
+        // while another claim may hold it.
+        if (self->clock().now() - sent > st.opts->lease / 10) {
+          GP_LOG_WARN("webhooks: a claim took longer than a tenth of the lease; its {} deliveries "
+                      "are given back",
+                      r.deliveries.size());
+          dispatch(self, std::move(r.deliveries), true);
+          return;
+        }
         std::map<std::string, size_t> per_host, per_client;
         for (const auto& d : r.deliveries) {
           ++per_host[d.host];
@@ -345,6 +371,7 @@ void claim(dispatcher_self* self, bool straight_on) {
         self->state.claiming = false;
         self->state.claim_again = false;
         GP_LOG_DEBUG("webhooks: claim failed ({})", error_detail(err));
+        finish_stopping(self);
       });
 }
 
@@ -374,13 +401,12 @@ webhook_dispatcher_impl::behavior_type webhook_dispatcher(dispatcher_self* self,
       publish_reserved(st);
       return;
     }
-    // The node stops (after the outcome write under way, if any).
+    // The node stops (after the outcome write or the claim under way, if any).
     if (st.stopping)
       return;
     st.stopping = true;
     st.stop_reason = msg.reason;
-    if (!st.flushing)
-      finish_stopping(self);
+    finish_stopping(self);
   });
   return {
     [=](work_atom) {

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cctype>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <pthread.h>
 #include <stdexcept>
@@ -396,8 +397,10 @@ private:
     phase_ = phase::reading;
     parser_.emplace();
     parser_->header_limit(response_header_limit);
-    // The excerpt body enforces the limit; the parser's own would refuse before any byte.
-    parser_->body_limit(boost::none);
+    // The excerpt body enforces the limit; the parser's own would refuse before any byte. No
+    // limit is said with the largest one: Boost 1.74's parser compares a Content-Length with an
+    // empty limit as larger (boost::none sorts first) and fails a response with a body.
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     parser_->get().body().limit = opts_.max_response_body;
     auto on_read = beast::bind_front_handler(&post_op::on_read, shared_from_this());
     if (conn_->tls)

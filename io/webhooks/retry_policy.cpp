@@ -4,6 +4,8 @@
 #include <cctype>
 #include <ctime>
 
+#include "io/utf8.hpp"
+
 namespace gp::io::webhooks {
 
 namespace {
@@ -14,16 +16,19 @@ std::string trimmed(const std::string& s) {
   return b == std::string::npos ? std::string{} : s.substr(b, e - b + 1);
 }
 
-/// Why an answer was not a delivery, for last_error.
+/// Why an answer was not a delivery, for last_error. What the receiver sent (its body's first
+/// bytes, a Location) can be any bytes: it is kept as printable UTF-8, or the outcome's write
+/// (and the batch written with it) would fail.
 std::string answer_error(const attempt_report& r) {
   if (r.status == 0)
-    return r.error.empty() ? "no answer" : r.error;
+    return r.error.empty() ? "no answer" : io::printable_text(r.error, 500);
   std::string out = "the receiver answered " + std::to_string(r.status);
   if (r.status >= 300 && r.status < 400)
-    out += r.location.empty() ? " (redirects are not followed)"
-                              : " with a redirect to " + r.location + " (not followed)";
+    out += r.location.empty()
+             ? " (redirects are not followed)"
+             : " with a redirect to " + io::printable_text(r.location, 200) + " (not followed)";
   else if (!r.error.empty())
-    out += ": " + (r.error.size() > 200 ? r.error.substr(0, 200) + "..." : r.error);
+    out += ": " + io::printable_text(r.error, 200);
   return out;
 }
 
@@ -64,8 +69,9 @@ std::optional<int64_t> retry_after_ms(const std::string& value, int64_t now) {
   if (v.empty())
     return std::nullopt;
   if (std::all_of(v.begin(), v.end(), [](unsigned char c) { return std::isdigit(c); })) {
+    // Longer than any wait a cap allows: the longest nine digits say (the caller caps it).
     if (v.size() > 9)
-      return std::nullopt;
+      return int64_t{999999999} * 1000;
     return std::stoll(v) * 1000;
   }
   // An IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
@@ -125,7 +131,7 @@ delivery_outcome refuse(const claimed_delivery& d, std::string why) {
   out.delivery_id = d.delivery_id;
   out.attempts = d.attempts;
   out.status = delivery_status::failed;
-  out.error = std::move(why);
+  out.error = io::printable_text(why, 1000);
   return out;
 }
 

@@ -3,8 +3,9 @@
 // left the allowlist ends without an attempt (each against its own allowlist), a host holding
 // 32 times its limit gives the rest back unattempted, so does a host's actor with a delivery
 // that would start too late for its lease, outcomes are written fenced by their claimed attempt, a disabled node claims
-// nothing, a stopping node gives back what it holds, and slots a host earns come only from those
-// the node has free.
+// nothing, a stopping node gives back what it holds (also what a claim under way when it stops
+// takes), a claim slower than a tenth of its lease is given back, a delivery claimed twice counts
+// once for its client, and slots a host earns come only from those the node has free.
 #include <memory>
 #include <string>
 
@@ -26,19 +27,36 @@ struct world {
   /// The node each record_deliveries named.
   std::vector<std::string> writers;
   std::vector<gp::db::release_deliveries> released;
+  /// How long the pool takes to answer a claim (on the test's clock).
+  std::chrono::milliseconds claim_takes{0};
+  std::vector<std::pair<caf::typed_response_promise<gp::db::claim_deliveries::result>,
+                        gp::db::claim_deliveries::result>>
+    late;
 };
+
+using answer_atom = caf::atom_constant<caf::atom("answer")>;
 
 caf::behavior mock_pool(caf::event_based_actor* self, std::shared_ptr<world> w) {
   gp::test::fail_on_unexpected(self, "the mock pool");
   return {
-    [=](gp::db::claim_deliveries& op) {
+    [=](gp::db::claim_deliveries& op) -> caf::result<gp::db::claim_deliveries::result> {
       w->asked.push_back(op);
       gp::db::claim_deliveries::result r;
       if (!w->claims.empty()) {
         r.deliveries = std::move(w->claims.front());
         w->claims.erase(w->claims.begin());
       }
-      return r;
+      if (w->claim_takes.count() == 0)
+        return r;
+      auto rp = self->make_response_promise<gp::db::claim_deliveries::result>();
+      w->late.emplace_back(rp, std::move(r));
+      self->delayed_send(self, w->claim_takes, answer_atom::value);
+      return rp;
+    },
+    [=](answer_atom) {
+      for (auto& [rp, r] : w->late)
+        rp.deliver(std::move(r));
+      w->late.clear();
     },
     [=](gp::db::record_deliveries& op) {
       w->writers.push_back(op.node);
@@ -242,6 +260,58 @@ TEST_F(webhook_dispatcher_actor, a_stopping_node_gives_back_what_it_holds) {
   run();
   ASSERT_EQ(w->released.size(), 1u);
   EXPECT_EQ(w->released[0].node, "node-a");
+}
+
+TEST_F(webhook_dispatcher_actor, a_node_stopping_during_a_claim_gives_back_what_the_claim_took) {
+  start();
+  // The next poll's claim is under way (the pool has not answered) when the node stops.
+  w->claims = {{claimed(7)}};
+  sched->advance_time(100ms);
+  sched->run_once();  // the poll: the claim goes to the pool
+  caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+  ASSERT_TRUE(sched->prioritize(actor));
+  sched->run_once();  // the exit, before the pool answers
+  EXPECT_TRUE(w->released.empty());  // not while the claim is under way: it would miss its rows
+  run();
+  ASSERT_EQ(w->released.size(), 1u);
+  ASSERT_EQ(w->released[0].outcomes.size(), 1u);
+  EXPECT_EQ(w->released[0].outcomes[0].delivery_id, claimed(7).delivery_id);
+  EXPECT_FALSE(w->released[0].outcomes[0].attempted);  // given back unattempted
+}
+
+TEST_F(webhook_dispatcher_actor, a_claim_slower_than_a_tenth_of_its_lease_is_given_back) {
+  // A host's actor counts a delivery's time to start from the claim's arrival, with a tenth of
+  // the lease for the claim's round trip: a claim that took longer is given back unattempted.
+  configure = [](gp::webhook_options& o) {
+    o.lease = 20s;
+    o.post.total_timeout = 4s;
+  };
+  auto d = claimed(1);
+  d.client_active = true;  // would be attempted: the test has no network, so it must not be
+  w->claims = {{d}};
+  w->claim_takes = 2500ms;
+  start();
+  after(2500ms);
+  settle();
+  ASSERT_EQ(w->written.size(), 1u);
+  EXPECT_FALSE(w->written[0].attempted);
+  EXPECT_EQ(w->written[0].status, "pending");
+  EXPECT_EQ(w->written[0].retry_in_ms, 0);
+  EXPECT_EQ(status_of(actor).details.at("given_back"), "1");
+  // The claims of the polls since are answered, so the node can stop (it waits for a claim).
+  w->claim_takes = 0ms;
+  after(2500ms);
+}
+
+TEST_F(webhook_dispatcher_actor, a_delivery_claimed_twice_is_counted_once_for_its_client) {
+  // Its lease ran out here and a claim took it again before the first claim's outcome came: its
+  // client's count must come back to zero, or the client would be skipped by every claim.
+  w->claims = {{claimed(1), claimed(1)}};
+  start(true, 2, 1);
+  settle();
+  EXPECT_EQ(w->written.size(), 2u);
+  after(100ms);
+  EXPECT_TRUE(w->asked.back().busy_clients.empty());
 }
 
 TEST(webhook_slots, earned_slots_come_only_from_what_the_node_has_free) {

@@ -1,7 +1,7 @@
 """A real webhook receiver for the end-to-end tests: an HTTP (or HTTPS) server on 127.0.0.1 that
 records every request it gets and answers as the test scripts it (a queue of answers per path;
-200 when the queue is empty, after `delay` seconds). An answer may be a status with headers, a
-hang (accept, read, never answer), or a redirect. `peak` is the most requests it had under way
+200 when the queue is empty, after `delay` seconds). An answer may be a status with headers (and
+a body), a hang (accept, read, never answer), or a redirect. `peak` is the most requests it had under way
 at once. `test_ca` makes a throw-away CA and a server certificate with the
 openssl command line, as a private CA would."""
 import base64
@@ -71,8 +71,8 @@ class Receiver:
                 finally:
                     with receiver.lock:
                         receiver.active -= 1
-                status, headers = answer
-                out = b'{"ok": true}'
+                status, headers, *body = answer
+                out = body[0] if body else b'{"ok": true}'
                 self.send_response(status)
                 for k, v in headers.items():
                     self.send_header(k, v)
@@ -91,7 +91,8 @@ class Receiver:
         self.thread.start()
 
     def answer(self, path, *answers):
-        """Scripts the next answers at `path`: (status, headers) tuples or "hang"."""
+        """Scripts the next answers at `path`: (status, headers) or (status, headers, body)
+        tuples, or "hang"."""
         with self.lock:
             self.script.setdefault(path, []).extend(answers)
 

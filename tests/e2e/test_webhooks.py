@@ -234,6 +234,26 @@ class Deliveries(ReceiverTestCase):
         self.assertEqual(st, 200, ping)
         self.assertEqual(ping["event"], "platform.ping")
 
+    def test_an_error_page_in_any_encoding_is_recorded_and_spoils_no_other_outcome(self):
+        # A NUL, a Latin-1 byte, and two-byte characters across the excerpt's 200th byte: kept as
+        # sent, such text would fail the outcome's write and every outcome written with it.
+        page = b"Fehler\x00 f\xfcr den Empf\xe4nger " + b"x" * 160 + "\u00e9".encode() * 20
+        self.rx.answer("/messy", (500, {"Content-Type": "text/html; charset=latin-1"}, page))
+        pings = {}
+        for path in ("/messy", "/fine"):
+            st, _, doc = self.api.json("POST", "/platform/webhooks/test", {"url": self.url(path)})
+            self.assertEqual(st, 202, doc)
+            pings[path] = doc["delivery_id"]
+        fine = self.wait_ended(pings["/fine"])
+        self.assertEqual(fine["status"], "delivered", fine)
+        d = self.wait_ended(pings["/messy"])
+        self.assertEqual((d["status"], d["last_status_code"]), ("failed", 500), d)
+        self.assertTrue(d["last_error"].startswith(
+            "the receiver answered 500: Fehler  f\ufffdr den Empf\ufffdnger xxx"), d["last_error"])
+        self.assertTrue(d["last_error"].endswith("\u00e9..."), d["last_error"])
+        self.assertNotIn("\x00", d["last_error"])
+        self.assertLessEqual(len(d["last_error"].encode()), len("the receiver answered 500: ") + 203)
+
     def test_a_redirect_is_not_followed(self):
         self.rx.answer("/moved", (302, {"Location": self.url("/elsewhere")}))
         st, _, doc = self.api.json("POST", "/platform/webhooks/test", {"url": self.url("/moved")})

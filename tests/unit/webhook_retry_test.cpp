@@ -60,6 +60,8 @@ TEST(WebhookSchedule, RetryAfterSecondsAndDates) {
   EXPECT_FALSE(retry_after_ms("soon", now));
   EXPECT_FALSE(retry_after_ms("-3", now));
   EXPECT_FALSE(retry_after_ms("", now));
+  // More digits than any cap needs: the longest wait nine digits say (the caller caps it).
+  EXPECT_EQ(retry_after_ms("99999999999", now), int64_t{999999999} * 1000);
 }
 
 TEST(WebhookRetry, OnlyTwoHundredsDeliver) {
@@ -128,6 +130,8 @@ TEST(WebhookRetry, RetryAfterIsHonouredOnTooManyRequestsAndUnavailable) {
   r = answered(429);
   r.retry_after = "999999";  // cut to max_retry_after
   EXPECT_EQ(decide(delivery(1), r, policy(), now, rng).retry_in_ms, 21600000);
+  r.retry_after = "99999999999";  // so is a wait too long to read as a number
+  EXPECT_EQ(decide(delivery(1), r, policy(), now, rng).retry_in_ms, 21600000);
   // "Retry-After: 0" (or a date past) waits as the schedule would, not at once.
   int64_t longest = 0;
   for (const char* soon : {"0", "Fri, 15 Jan 2027 07:00:00 GMT"})
@@ -160,6 +164,26 @@ TEST(WebhookRetry, ErrorsSayWhatHappened) {
   r.error = "connect timed out after 15000 ms";
   EXPECT_EQ(decide(delivery(1), r, policy(), now, rng).error, "connect timed out after 15000 ms");
   EXPECT_EQ(refuse(delivery(1), "the client is inactive").status, "failed");
+}
+
+TEST(WebhookRetry, WhatAReceiverSentIsStoredAsPrintableText) {
+  using namespace std::string_literals;
+  std::mt19937_64 rng{1};
+  // An error page cut inside a character, with a NUL and a Latin-1 byte in it: stored as is,
+  // such text would fail the outcome's write and the batch written with it.
+  auto r = answered(500);
+  r.error = "bad\0gateway \xe9t\xe9 "s + std::string(200, 'x') + "\xc3\xa9";
+  auto e = decide(delivery(1), r, policy(), now, rng).error;
+  EXPECT_EQ(e.find('\0'), std::string::npos);
+  EXPECT_EQ(e.rfind("the receiver answered 500: bad gateway \xef\xbf\xbdt\xef\xbf\xbd x", 0), 0u)
+    << e;
+  EXPECT_EQ(e.substr(e.size() - 4), "x...");
+  r = answered(302);
+  r.location = "https://elsewhere.example.org/\r\nX-Injected: 1";
+  EXPECT_NE(decide(delivery(1), r, policy(), now, rng)
+              .error.find("redirect to https://elsewhere.example.org/  X-Injected: 1 (not followed)"),
+            std::string::npos);
+  EXPECT_EQ(refuse(delivery(1), "callback_url caf\xe9"s).error, "callback_url caf\xef\xbf\xbd");
 }
 
 TEST(WebhookRetry, APingHasOneAttempt) {
