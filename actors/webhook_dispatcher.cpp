@@ -239,7 +239,7 @@ void dispatch(dispatcher_self* self, std::vector<claimed_delivery> claimed,
   for (auto& d : claimed) {
     ++st.claimed;
     auto& held = st.held[d.host];
-    if (held >= busy_at(st) + claim_share(st) || st.stopping || give_back) {
+    if (held >= busy_at(st) + claim_share(st) || give_back) {
       ++st.given_back;
       node_metrics::get().webhook_attempt(webhook_outcome::given_back);
       add_outcome(self, io::webhooks::give_back(d));
@@ -311,7 +311,7 @@ void claim(dispatcher_self* self, bool straight_on) {
         st.claiming = false;
         if (st.stopping) {
           // Given back with what the node holds.
-          dispatch(self, std::move(r.deliveries));
+          dispatch(self, std::move(r.deliveries), true);
           return finish_stopping(self);
         }
         // A host's actor lets a delivery start until its attempt would end a tenth of the lease

@@ -397,9 +397,10 @@ private:
     phase_ = phase::reading;
     parser_.emplace();
     parser_->header_limit(response_header_limit);
-    // The excerpt body enforces the limit; the parser's own would refuse before any byte. No
-    // limit is said with the largest one: Boost 1.74's parser compares a Content-Length with an
-    // empty limit as larger (boost::none sorts first) and fails a response with a body.
+    // The excerpt body enforces the limit; the parser's own would refuse before any byte. Its
+    // "no limit" is the largest one, not boost::none: Boost 1.74's parser compares a
+    // Content-Length with an empty limit as larger (none sorts first) and fails an answer whose
+    // header it reads before the body.
     parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     parser_->get().body().limit = opts_.max_response_body;
     auto on_read = beast::bind_front_handler(&post_op::on_read, shared_from_this());

@@ -1,9 +1,9 @@
 """A real webhook receiver for the end-to-end tests: an HTTP (or HTTPS) server on 127.0.0.1 that
 records every request it gets and answers as the test scripts it (a queue of answers per path;
 200 when the queue is empty, after `delay` seconds). An answer may be a status with headers (and
-a body), a hang (accept, read, never answer), or a redirect. `peak` is the most requests it had under way
-at once. `test_ca` makes a throw-away CA and a server certificate with the
-openssl command line, as a private CA would."""
+a body), a hang (accept, read, never answer), or a redirect. `peak` is the most requests it had
+under way at once. `test_ca` makes a throw-away CA and a server certificate with the openssl
+command line, as a private CA would."""
 import base64
 import hashlib
 import hmac
