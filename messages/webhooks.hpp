@@ -54,6 +54,10 @@ struct claimed_delivery {
   /// This attempt's number (1 = the first since creation or the last redelivery); fences the
   /// outcome's write.
   int attempts = 0;
+  /// When the claim's lease ends (µs since the epoch). Every claim of a row sets a lease of its
+  /// own, so this names the claim: it fences the outcome's write with `attempts`, which a
+  /// redelivery starts again from 0.
+  int64_t lease_us = 0;
   /// Seconds since the epoch when its retries began.
   int64_t retry_since = 0;
   /// The client's current secret, then its previous one while a rotation's grace lasts.
@@ -66,6 +70,7 @@ struct claimed_delivery {
 struct delivery_outcome {
   std::string delivery_id;
   int attempts = 0;  ///< the claimed attempt (a stale outcome is not written)
+  int64_t lease_us = 0;  ///< the claim's lease end (claimed_delivery::lease_us), the other fence
   delivery_status status = delivery_status::pending;  ///< delivered, pending (retry), failed, dead
   int status_code = 0;
   std::string error;

@@ -101,12 +101,13 @@ claimed AS (
       lease_until = now() + $3 * interval '1 millisecond', last_attempt_at = now(),
       updated_at = now()
   FROM due WHERE s.delivery_id = due.delivery_id
-  RETURNING s.delivery_id, s.attempts, s.retry_since, due.next_attempt_at AS due_at)
+  RETURNING s.delivery_id, s.attempts, s.retry_since, s.lease_until, due.next_attempt_at AS due_at)
 SELECT d.delivery_id, coalesce(d.request_id, ''), d.client_id, d.url, d.host, d.event,
        d.payload::text, s.attempts, extract(epoch FROM s.retry_since)::bigint,
        c.webhook_secret,
        coalesce(CASE WHEN c.previous_secret_expires_at > now() THEN c.previous_webhook_secret END, ''),
-       c.callback_hosts::text, c.is_active, (extract(epoch FROM s.due_at) * 1000000)::bigint
+       c.callback_hosts::text, c.is_active, (extract(epoch FROM s.due_at) * 1000000)::bigint,
+       (extract(epoch FROM s.lease_until) * 1000000)::bigint
 FROM claimed s
 JOIN platform.webhook_deliveries d ON d.delivery_id = s.delivery_id
 JOIN platform.clients c ON c.client_id = d.client_id)sql";
@@ -157,7 +158,10 @@ due AS (
 // fails as replaced. The rows are found by their keys ($1, one index scan) and matched to their
 // outcomes by a hash join (see unflushed_outcomes); each outcome's `replaced` is computed once
 // (OFFSET 0 keeps the subquery whole rather than copy it into the three columns using it). An
-// attempt's last_attempt_at becomes the time it began ($9, µs; 0 keeps the claim's).
+// attempt's last_attempt_at becomes the time it began ($9, µs; 0 keeps the claim's). An outcome
+// is written only by the claim it answers: the node ($8), the attempt and the lease's end ($10,
+// µs) match. The lease names the claim: after a redelivery (attempts from 0 again) and as many
+// claims, a late outcome of a claim before it would otherwise match the attempt in flight.
 constexpr const char* outcomes = R"sql(
 UPDATE platform.webhook_delivery_state s
 SET status = CASE WHEN o.replaced THEN 'failed' ELSE o.status END,
@@ -174,11 +178,14 @@ SET status = CASE WHEN o.replaced THEN 'failed' ELSE o.status END,
     claimed_by = NULL, lease_until = NULL, updated_at = now()
 FROM (SELECT u.*, u.status = 'pending' AND )sql" GP_REPLACED("u.delivery_id") R"sql( AS replaced
       FROM unnest($1::text[], $2::text[]::int[], $3::text[], $4::text[]::int[], $5::text[],
-                  $6::text[]::bigint[], $7::text[]::bool[], $9::text[]::bigint[])
-             AS u(delivery_id, attempts, status, code, error, retry_ms, attempted, began_us)
+                  $6::text[]::bigint[], $7::text[]::bool[], $9::text[]::bigint[],
+                  $10::text[]::bigint[])
+             AS u(delivery_id, attempts, status, code, error, retry_ms, attempted, began_us,
+                  lease_us)
       OFFSET 0) o
 WHERE s.delivery_id = ANY($1::text[]) AND s.delivery_id = o.delivery_id
-  AND s.attempts = o.attempts AND s.status = 'delivering' AND s.claimed_by = $8)sql";
+  AND s.attempts = o.attempts AND s.status = 'delivering' AND s.claimed_by = $8
+  AND (extract(epoch FROM s.lease_until) * 1000000)::bigint = o.lease_us)sql";
 
 // A delivery as the API shows it: its event and where it stands.
 #define GP_DELIVERY_FROM                                                                          \
@@ -341,6 +348,7 @@ std::vector<claimed_delivery> claim_deliveries(
     }
     d.callback_hosts = hosts_parsed;
     d.client_active = r[12].as<bool>();
+    d.lease_us = r[14].as<int64_t>();
     auto due = r[13].as<int64_t>();
     oldest = oldest == 0 ? due : std::min(oldest, due);
     out.push_back(std::move(d));
@@ -360,7 +368,8 @@ int record_outcomes(pqxx::connection& c, const std::string& node,
                     const std::vector<delivery_outcome>& outcomes) {
   if (outcomes.empty())
     return 0;
-  std::vector<std::string> ids, attempts, statuses, codes, errors, retries, attempted, began;
+  std::vector<std::string> ids, attempts, statuses, codes, errors, retries, attempted, began,
+    leases;
   for (const auto& o : outcomes) {
     ids.push_back(o.delivery_id);
     attempts.push_back(std::to_string(o.attempts));
@@ -370,13 +379,14 @@ int record_outcomes(pqxx::connection& c, const std::string& node,
     retries.push_back(std::to_string(o.retry_in_ms));
     attempted.push_back(o.attempted ? "t" : "f");
     began.push_back(std::to_string(o.attempted_at_us));
+    leases.push_back(std::to_string(o.lease_us));
   }
   pqxx::work tx{c};
   unflushed_outcomes(tx);
   auto r = tx.exec_prepared(prepared(c, "gp_delivery_outcomes", sql::outcomes), to_pg_array(ids), to_pg_array(attempts),
                           to_pg_array(statuses), to_pg_array(codes), to_pg_array(errors),
                           to_pg_array(retries), to_pg_array(attempted), node,
-                          to_pg_array(began));
+                          to_pg_array(began), to_pg_array(leases));
   tx.commit();
   return static_cast<int>(r.affected_rows());
 }

@@ -88,6 +88,7 @@ delivery_outcome decide(const claimed_delivery& d, const attempt_report& r,
   delivery_outcome out;
   out.delivery_id = d.delivery_id;
   out.attempts = d.attempts;
+  out.lease_us = d.lease_us;
   out.status_code = r.status;
   if (r.status >= 200 && r.status < 300) {
     out.status = delivery_status::delivered;
@@ -130,6 +131,7 @@ delivery_outcome refuse(const claimed_delivery& d, std::string why) {
   delivery_outcome out;
   out.delivery_id = d.delivery_id;
   out.attempts = d.attempts;
+  out.lease_us = d.lease_us;
   out.status = delivery_status::failed;
   out.error = io::printable_text(why, 1000);
   return out;
@@ -139,6 +141,7 @@ delivery_outcome give_back(const claimed_delivery& d) {
   delivery_outcome out;
   out.delivery_id = d.delivery_id;
   out.attempts = d.attempts;
+  out.lease_us = d.lease_us;
   out.status = delivery_status::pending;
   out.attempted = false;
   return out;

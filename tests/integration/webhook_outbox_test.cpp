@@ -94,6 +94,7 @@ struct outbox : ::testing::Test {
     delivery_outcome o;
     o.delivery_id = d.delivery_id;
     o.attempts = d.attempts;
+    o.lease_us = d.lease_us;
     o.status = s;
     o.status_code = code;
     return o;
@@ -453,6 +454,21 @@ TEST_F(outbox, a_lapsed_claim_is_replaced_by_a_later_event_and_can_be_redelivere
   EXPECT_EQ(find_delivery(c, next[0].delivery_id, "")->status, "pending");
   // The node that held it is fenced off: its late outcome is not written.
   EXPECT_EQ(record_outcomes(c, "node-a", {outcome(next[0], delivery_status::delivered)}), 0);
+}
+
+TEST_F(outbox, a_late_outcome_of_a_claim_before_a_redelivery_is_not_written) {
+  request("v1", request_status::completed);
+  auto first = claim(10, 1).at(0);  // attempt 1; its node is slow to report, the lease runs out
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_EQ(redeliver(c, first.delivery_id, test_admin), redelivery::queued);
+  auto second = claim().at(0);  // attempt 1 again, by the same node
+  ASSERT_EQ(second.delivery_id, first.delivery_id);
+  ASSERT_EQ(second.attempts, first.attempts);
+  EXPECT_NE(second.lease_us, first.lease_us);
+  EXPECT_EQ(record_outcomes(c, "node-a", {outcome(first, delivery_status::delivered)}), 0);
+  EXPECT_EQ(find_delivery(c, first.delivery_id, "")->status, "delivering");
+  EXPECT_EQ(record_outcomes(c, "node-a", {outcome(second, delivery_status::failed, 410)}), 1);
+  EXPECT_EQ(find_delivery(c, first.delivery_id, "")->status, "failed");
 }
 
 TEST_F(outbox, only_the_claiming_node_writes_an_outcome) {
