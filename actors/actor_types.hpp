@@ -170,7 +170,10 @@ using stac_catalog_impl = stac_catalog_actor::extend<caf::reacts_to<tick_atom>>;
 /// per-host limit at a time, on connections it keeps open between them.
 using webhook_delivery_actor = caf::typed_actor<
   // Claimed deliveries of its host to attempt (queued while the host's limit is reached).
-  caf::reacts_to<deliver_atom, std::vector<claimed_delivery>>, status_reporting>;
+  caf::reacts_to<deliver_atom, std::vector<claimed_delivery>>,
+  // The node stops: the outcomes not yet reported, then those it has not started, given back
+  // unattempted (it starts nothing after).
+  caf::replies_to<give_back_atom>::with<std::vector<delivery_outcome>>, status_reporting>;
 /// Its own messages: attempts ended (the HTTP client's threads leave them in its inbox and wake
 /// it once for all that gather meanwhile); report the outcomes gathered; its idle timer.
 using webhook_delivery_impl =

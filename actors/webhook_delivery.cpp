@@ -99,6 +99,8 @@ struct webhook_delivery_state : live_actor<actor_kind::webhook_delivery> {
   signing_keys signing;
   std::mt19937_64 rng{std::random_device{}()};
   uint64_t attempts = 0, delivered = 0;
+  /// The node stops: what is queued went back to the dispatcher, and nothing more starts.
+  bool stopping = false;
   std::chrono::steady_clock::time_point last_work = std::chrono::steady_clock::now();
   static inline const char* name = "webhook_delivery";
 
@@ -213,7 +215,7 @@ void report(delivery_self* self, delivery_outcome outcome) {
 /// next attempt to end.
 void pump(delivery_self* self) {
   auto& st = self->state;
-  while (st.in_flight < st.limit.current() && !st.queue.empty()) {
+  while (!st.stopping && st.in_flight < st.limit.current() && !st.queue.empty()) {
     bool earned = st.in_flight >= st.opts->per_host;
     if (earned && !st.opts->slots->take_earned(st.opts->concurrency))
       break;
@@ -312,6 +314,22 @@ void attempt_ended(delivery_self* self, attempt_done& done) {
   report(self, std::move(outcome));
 }
 
+/// Judges the attempts the HTTP client's threads left in the inbox; whether there were any.
+bool take_ended(delivery_self* self) {
+  auto& st = self->state;
+  std::vector<attempt_done> ended;
+  {
+    std::lock_guard<std::mutex> guard{st.inbox->lock};
+    ended.swap(st.inbox->ended);
+  }
+  if (ended.empty())
+    return false;
+  st.last_work = std::chrono::steady_clock::now();
+  for (auto& done : ended)
+    attempt_ended(self, done);
+  return true;
+}
+
 webhook_delivery_impl::behavior_type delivery_behavior(delivery_self* self,
                                                       webhook_dispatcher_actor dispatcher,
                                                       std::string host,
@@ -333,18 +351,23 @@ webhook_delivery_impl::behavior_type delivery_behavior(delivery_self* self,
       pump(self);
     },
     [=](delivered_atom) {
+      if (take_ended(self))
+        pump(self);
+    },
+    // The node stops: the dispatcher writes these with what it holds, and releases the rest
+    // (the attempts in flight, abandoned: each counts as an attempt, as its request may have
+    // been sent). What never started costs its delivery no attempt.
+    [=](give_back_atom) {
       auto& st = self->state;
-      std::vector<attempt_done> ended;
-      {
-        std::lock_guard<std::mutex> guard{st.inbox->lock};
-        ended.swap(st.inbox->ended);
+      take_ended(self);
+      st.stopping = true;
+      auto out = std::exchange(st.outcomes, {});
+      for (auto& [d, last_start] : st.queue) {
+        ++st.given_back;
+        out.push_back(io::webhooks::give_back(d));
       }
-      if (ended.empty())
-        return;
-      st.last_work = std::chrono::steady_clock::now();
-      for (auto& done : ended)
-        attempt_ended(self, done);
-      pump(self);
+      st.queue.clear();
+      return out;
     },
     [=](flush_atom) {
       auto& st = self->state;

@@ -23,6 +23,10 @@ using namespace std::chrono_literals;
 constexpr size_t flush_batch = 256;
 constexpr auto flush_delay = 20ms;
 
+/// How long a stopping node waits for its delivery actors to give back what they hold; what one
+/// has not given back by then is released with the attempts in flight (counted as attempts).
+constexpr auto give_back_within = 5s;
+
 struct webhook_dispatcher_state : live_actor<actor_kind::webhook_dispatcher> {
   std::shared_ptr<const webhook_options> opts;
   /// Claims handed to delivery actors and not yet reported, per host (all of them: claim_of).
@@ -56,6 +60,8 @@ struct webhook_dispatcher_state : live_actor<actor_kind::webhook_dispatcher> {
   int64_t skip_from_us = 0;
   std::vector<std::string> skip_busy;
   bool stopping = false;
+  /// Delivery actors asked to give back what they hold, not yet answered (the node stops).
+  size_t collecting = 0;
   caf::error stop_reason;
   uint64_t claimed = 0, written = 0, given_back = 0, delivered = 0, retried = 0, gave_up = 0;
   static inline const char* name = "webhook_dispatcher";
@@ -129,14 +135,15 @@ size_t worth_a_claim(const webhook_dispatcher_state& st) {
 }
 
 /// The node stops: the outcomes gathered are written and what this node still holds is given
-/// back (one operation, once no outcome write and no claim is under way), so another node, or
-/// this one restarted, attempts it at once rather than after the lease; a repeat keeps its
-/// webhook-id. A claim's rows are committed by the time it answers, so the release finds them
-/// (the release could otherwise run beside the claim and miss them, leaving them to their
-/// lease). Attempts in flight are abandoned (counted as attempts).
+/// back (one operation, once no outcome write, no claim and no delivery actor's answer is under
+/// way), so another node, or this one restarted, attempts it at once rather than after the
+/// lease; a repeat keeps its webhook-id. A claim's rows are committed by the time it answers, so
+/// the release finds them (the release could otherwise run beside the claim and miss them,
+/// leaving them to their lease). What the delivery actors had not started goes back
+/// unattempted (see collect_held); attempts in flight are abandoned (counted as attempts).
 void finish_stopping(dispatcher_self* self) {
   auto& st = self->state;
-  if (!st.stopping || st.flushing || st.claiming)
+  if (!st.stopping || st.flushing || st.claiming || st.collecting > 0)
     return;
   caf::anon_send(st.opts->pool, db::release_deliveries{st.opts->node_id, std::move(st.outcomes)});
   self->quit(st.stop_reason);
@@ -375,6 +382,36 @@ void claim(dispatcher_self* self, bool straight_on) {
       });
 }
 
+/// The node stops: each delivery actor hands over the outcomes it has not reported and the
+/// deliveries it has not started (given back unattempted), to be written with the release.
+void collect_held(dispatcher_self* self) {
+  auto& st = self->state;
+  for (const auto& held_by : st.hosts) {
+    ++st.collecting;
+    auto host = held_by.first;
+    self->request(held_by.second, give_back_within, give_back_atom_v)
+      .then(
+        [=](std::vector<delivery_outcome>& held) {
+          auto& st = self->state;
+          for (auto& o : held) {
+            count_outcome(st, o);
+            if (!o.attempted)
+              ++st.given_back;
+            st.outcomes.push_back(std::move(o));
+          }
+          --st.collecting;
+          finish_stopping(self);
+        },
+        [=](const caf::error& err) {
+          GP_LOG_WARN("webhooks: the delivery actor of {} gave nothing back ({}); its claims are "
+                      "released as attempted",
+                      host, error_detail(err));
+          --self->state.collecting;
+          finish_stopping(self);
+        });
+  }
+}
+
 webhook_dispatcher_impl::behavior_type webhook_dispatcher(dispatcher_self* self,
                                                           webhook_options opts) {
   auto& st = self->state;
@@ -406,6 +443,7 @@ webhook_dispatcher_impl::behavior_type webhook_dispatcher(dispatcher_self* self,
       return;
     st.stopping = true;
     st.stop_reason = msg.reason;
+    collect_held(self);
     finish_stopping(self);
   });
   return {

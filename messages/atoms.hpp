@@ -78,4 +78,7 @@ CAF_ADD_ATOM(gp, gp, delivered_atom, "delivered")
 CAF_ADD_ATOM(gp, gp, flush_atom, "flush")
 /// A delivery actor has had nothing to do for a while: (idle_atom, host).
 CAF_ADD_ATOM(gp, gp, idle_atom, "idle")
+/// The node stops: a delivery actor hands over the outcomes it has not reported and gives back
+/// the deliveries it has not started: (give_back_atom) -> std::vector<delivery_outcome>.
+CAF_ADD_ATOM(gp, gp, give_back_atom, "give_back")
 CAF_END_TYPE_ID_BLOCK(gp)

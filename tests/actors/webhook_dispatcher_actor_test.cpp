@@ -4,10 +4,15 @@
 // 32 times its limit gives the rest back unattempted, so does a host's actor with a delivery
 // that would start too late for its lease, outcomes are written fenced by their claimed attempt, a disabled node claims
 // nothing, a stopping node gives back what it holds (also what a claim under way when it stops
-// takes), a claim slower than a tenth of its lease is given back, a delivery claimed twice counts
+// takes, and unattempted what its hosts had not started), a claim slower than a tenth of its lease is given back, a delivery claimed twice counts
 // once for its client, and slots a host earns come only from those the node has free.
 #include <memory>
 #include <string>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <caf/all.hpp>
 #include <gtest/gtest.h>
@@ -260,6 +265,43 @@ TEST_F(webhook_dispatcher_actor, a_stopping_node_gives_back_what_it_holds) {
   run();
   ASSERT_EQ(w->released.size(), 1u);
   EXPECT_EQ(w->released[0].node, "node-a");
+}
+
+TEST_F(webhook_dispatcher_actor, a_stopping_node_gives_back_unattempted_what_its_hosts_had_not_started) {
+  // A receiver that takes connections and never answers (the kernel accepts them for it).
+  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), len), 0);
+  ASSERT_EQ(::listen(listener, 16), 0);
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  auto port = std::to_string(ntohs(addr.sin_port));
+  configure = [](gp::webhook_options& o) { o.post.allow_private_addresses = true; };
+  std::vector<gp::claimed_delivery> batch;
+  for (int i = 1; i <= 3; ++i) {
+    auto d = claimed(i, "127.0.0.1:" + port);
+    d.url = "http://127.0.0.1:" + port + "/hook";
+    d.callback_hosts = {"127.0.0.1"};
+    d.client_active = true;
+    batch.push_back(d);
+  }
+  w->claims = {batch};
+  start(true, 1);  // one attempt at a time: the first hangs, two wait in the host's queue
+  caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+  run();
+  ::close(listener);
+  ASSERT_EQ(w->released.size(), 1u);
+  // The two never started go back unattempted (their attempts not counted); the one in flight
+  // is abandoned, left to the release (counted: its request may have been sent).
+  ASSERT_EQ(w->released[0].outcomes.size(), 2u);
+  for (const auto& o : w->released[0].outcomes) {
+    EXPECT_FALSE(o.attempted);
+    EXPECT_NE(o.delivery_id, batch[0].delivery_id);
+  }
+  EXPECT_TRUE(w->written.empty());
 }
 
 TEST_F(webhook_dispatcher_actor, a_node_stopping_during_a_claim_gives_back_what_the_claim_took) {
