@@ -395,16 +395,17 @@ void collect_held(dispatcher_self* self) {
           auto& st = self->state;
           for (auto& o : held) {
             count_outcome(st, o);
-            if (!o.attempted)
-              ++st.given_back;
             st.outcomes.push_back(std::move(o));
           }
           --st.collecting;
           finish_stopping(self);
         },
         [=](const caf::error& err) {
-          GP_LOG_WARN("webhooks: the delivery actor of {} gave nothing back ({}); its claims are "
-                      "released as attempted",
+          // Its claims are released with the node's: each counts as an attempt, and an attempt
+          // it had not reported yet is made again (the same webhook-id).
+          GP_LOG_WARN("webhooks: the delivery actor of {} did not hand over what it holds ({}); "
+                      "its claims are released as attempted, its unreported attempts will be "
+                      "repeated",
                       host, error_detail(err));
           --self->state.collecting;
           finish_stopping(self);
@@ -484,6 +485,9 @@ webhook_dispatcher_impl::behavior_type webhook_dispatcher(dispatcher_self* self,
     },
     [=](idle_atom, const std::string& host) {
       auto& st = self->state;
+      // A stopping node's delivery actors are asked for what they hold, and stop with it.
+      if (st.stopping)
+        return;
       auto i = st.hosts.find(host);
       auto h = st.held.find(host);
       if (i == st.hosts.end() || (h != st.held.end() && h->second > 0))

@@ -72,6 +72,24 @@ TEST(WebhookRetry, OnlyTwoHundredsDeliver) {
     EXPECT_EQ(decide(delivery(1), answered(code), policy(), now, rng).status, "pending") << code;
 }
 
+// The outbox writes an outcome only where its claim still holds the row: by node, attempt and
+// lease end. Every outcome made from a claim carries both of the claim's own; one without would
+// never be written, and its delivery would wait for the lease to run out.
+TEST(WebhookRetry, EveryOutcomeCarriesTheFenceOfItsClaim) {
+  std::mt19937_64 rng{1};
+  auto d = delivery(4);
+  d.lease_us = 1796660000123456;
+  std::vector<delivery_outcome> made = {decide(d, answered(200), policy(), now, rng),
+                                        decide(d, answered(500), policy(), now, rng),
+                                        decide(d, answered(410), policy(), now, rng),
+                                        refuse(d, "the client is inactive"), give_back(d)};
+  for (const auto& o : made) {
+    EXPECT_EQ(o.delivery_id, d.delivery_id);
+    EXPECT_EQ(o.attempts, 4);
+    EXPECT_EQ(o.lease_us, 1796660000123456);
+  }
+}
+
 TEST(WebhookRetry, GoneStopsForGood) {
   std::mt19937_64 rng{1};
   auto o = decide(delivery(1), answered(410), policy(), now, rng);
