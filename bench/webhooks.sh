@@ -136,7 +136,7 @@ RX_RATIO=$(median "${RX_RATIOS[@]}")
 # measured: the pair is run $PAIRS times, alternating, and the medians are compared. One receiver
 # serves every run of them (ten fast ports and an eleventh that hangs), warmed by $WARMUP
 # unrecorded pairs, as the one-endpoint runs are: a receiver started for each run spent a third
-# to half of that run's second at its cold rate (before 2026-12-07T18:00Z each run had a fresh
+# to half of that run's second at its cold rate (before 2026-12-07T17:09Z each run had a fresh
 # one, and the loss measured moved by several points from one series to the next with it).
 PORTS=(); for _ in $(seq 1 10); do PORTS+=("$(bench_free_port)"); done
 HANG=$(bench_free_port)
