@@ -99,8 +99,6 @@ struct webhook_delivery_state : live_actor<actor_kind::webhook_delivery> {
   signing_keys signing;
   std::mt19937_64 rng{std::random_device{}()};
   uint64_t attempts = 0, delivered = 0;
-  /// The node stops: what is queued went back to the dispatcher, and nothing more starts.
-  bool stopping = false;
   std::chrono::steady_clock::time_point last_work = std::chrono::steady_clock::now();
   static inline const char* name = "webhook_delivery";
 
@@ -215,7 +213,7 @@ void report(delivery_self* self, delivery_outcome outcome) {
 /// next attempt to end.
 void pump(delivery_self* self) {
   auto& st = self->state;
-  while (!st.stopping && st.in_flight < st.limit.current() && !st.queue.empty()) {
+  while (st.in_flight < st.limit.current() && !st.queue.empty()) {
     bool earned = st.in_flight >= st.opts->per_host;
     if (earned && !st.opts->slots->take_earned(st.opts->concurrency))
       break;
@@ -356,11 +354,11 @@ webhook_delivery_impl::behavior_type delivery_behavior(delivery_self* self,
     },
     // The node stops: the dispatcher writes these with what it holds, and releases the rest
     // (the attempts in flight, abandoned: each counts as an attempt, as its request may have
-    // been sent). What never started costs its delivery no attempt.
+    // been sent). What never started costs its delivery no attempt. Nothing starts after: the
+    // queue is empty, and a stopping dispatcher gives back what its claims still bring.
     [=](give_back_atom) {
       auto& st = self->state;
       take_ended(self);
-      st.stopping = true;
       auto out = std::exchange(st.outcomes, {});
       for (auto& [d, last_start] : st.queue) {
         ++st.given_back;

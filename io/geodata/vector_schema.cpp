@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "io/utf8.hpp"
+
 namespace gp::io::geodata {
 
 std::string pg_type_for(OGRFieldType type, OGRFieldSubType subtype) {
@@ -126,35 +128,6 @@ csv_geometry detect_csv_geometry(const std::vector<std::string>& header,
 
 namespace {
 
-/// The length of the well-formed UTF-8 sequence at s[i], or 0.
-size_t utf8_sequence(std::string_view s, size_t i) {
-  auto c = static_cast<unsigned char>(s[i]);
-  if (c < 0x80)
-    return 1;
-  size_t n = 0;
-  uint32_t cp = 0;
-  if (c >= 0xC2 && c <= 0xDF)
-    n = 2, cp = c & 0x1F;
-  else if (c >= 0xE0 && c <= 0xEF)
-    n = 3, cp = c & 0x0F;
-  else if (c >= 0xF0 && c <= 0xF4)
-    n = 4, cp = c & 0x07;
-  else
-    return 0;
-  if (i + n > s.size())
-    return 0;
-  for (size_t k = 1; k < n; ++k) {
-    auto d = static_cast<unsigned char>(s[i + k]);
-    if ((d & 0xC0) != 0x80)
-      return 0;
-    cp = (cp << 6) | (d & 0x3F);
-  }
-  if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-      (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-    return 0;
-  return n;
-}
-
 void append_code_point(std::string& out, uint32_t cp) {
   if (cp < 0x80) {
     out += static_cast<char>(cp);
@@ -188,7 +161,7 @@ bool valid_utf8(std::string_view s) {
     }
     if (i >= s.size())
       break;
-    auto n = utf8_sequence(s, i);
+    auto n = utf8_length(s, i);
     if (n == 0)
       return false;
     i += n;
@@ -202,7 +175,7 @@ std::string repair_utf8(std::string_view s) {
   std::string out;
   out.reserve(s.size() + s.size() / 2);
   for (size_t i = 0; i < s.size();) {
-    if (auto n = utf8_sequence(s, i); n > 0) {
+    if (auto n = utf8_length(s, i); n > 0) {
       out.append(s.data() + i, n);
       i += n;
       continue;

@@ -16,6 +16,16 @@ std::string trimmed(const std::string& s) {
   return b == std::string::npos ? std::string{} : s.substr(b, e - b + 1);
 }
 
+/// An outcome of `d`'s claim: its id, and the fence the outbox writes it by (the claim's attempt
+/// and lease end).
+delivery_outcome outcome_of(const claimed_delivery& d) {
+  delivery_outcome out;
+  out.delivery_id = d.delivery_id;
+  out.attempts = d.attempts;
+  out.lease_us = d.lease_us;
+  return out;
+}
+
 /// Why an answer was not a delivery, for last_error. What the receiver sent (its body's first
 /// bytes, a Location) can be any bytes: it is kept as printable UTF-8, or the outcome's write
 /// (and the batch written with it) would fail.
@@ -85,10 +95,7 @@ std::optional<int64_t> retry_after_ms(const std::string& value, int64_t now) {
 
 delivery_outcome decide(const claimed_delivery& d, const attempt_report& r,
                         const retry_policy& policy, int64_t now, std::mt19937_64& rng) {
-  delivery_outcome out;
-  out.delivery_id = d.delivery_id;
-  out.attempts = d.attempts;
-  out.lease_us = d.lease_us;
+  auto out = outcome_of(d);
   out.status_code = r.status;
   if (r.status >= 200 && r.status < 300) {
     out.status = delivery_status::delivered;
@@ -128,20 +135,14 @@ delivery_outcome decide(const claimed_delivery& d, const attempt_report& r,
 }
 
 delivery_outcome refuse(const claimed_delivery& d, std::string why) {
-  delivery_outcome out;
-  out.delivery_id = d.delivery_id;
-  out.attempts = d.attempts;
-  out.lease_us = d.lease_us;
+  auto out = outcome_of(d);
   out.status = delivery_status::failed;
   out.error = io::printable_text(why, 1000);
   return out;
 }
 
 delivery_outcome give_back(const claimed_delivery& d) {
-  delivery_outcome out;
-  out.delivery_id = d.delivery_id;
-  out.attempts = d.attempts;
-  out.lease_us = d.lease_us;
+  auto out = outcome_of(d);
   out.status = delivery_status::pending;
   out.attempted = false;
   return out;
