@@ -24,8 +24,15 @@ void host_limit::ended(host_signal s, bool waiting) {
     case host_signal::prompt:
       if (!waiting || current_ >= ceiling_)
         return;
-      // One more slot per `current_` prompt answers: the limit grows by about one each time the
-      // host has answered a full round of its slots.
+      // Until the host was first overloaded, one more slot per prompt answer: the limit doubles
+      // with each round of its slots, so a fast receiver has its connections after one round
+      // rather than one more per round (16 to 32: 16 answers rather than about 400). After
+      // that, one more per `current_` prompt answers: the limit grows by about one each time
+      // the host has answered a full round of its slots, and nears what overloaded it slowly.
+      if (!overloaded_once_) {
+        ++current_;
+        return;
+      }
       if (++credit_ >= current_) {
         ++current_;
         credit_ = 0;
@@ -34,6 +41,7 @@ void host_limit::ended(host_signal s, bool waiting) {
     case host_signal::overloaded:
       current_ = std::max(floor_, floor_ + (current_ - floor_) / 2);
       credit_ = 0;
+      overloaded_once_ = true;
       return;
     case host_signal::neutral:
       return;

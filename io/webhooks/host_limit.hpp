@@ -1,11 +1,12 @@
 #pragma once
 // How many attempts one callback host may have in flight on a node (docs/webhooks.md, "A host's
 // limit"). A host starts at `floor` (webhooks.per_host). A host that answers promptly while its
-// deliveries wait for a slot earns one more slot for every `current()` such answers, up to
-// `ceiling` (webhooks.per_host_max); an attempt that finds it overloaded or out of reach (no
-// answer, 429, 5xx) halves what it earned, never below `floor`. A host that never answers
-// therefore stays at `floor`: a hanging receiver holds no more slots than before, while a fast
-// one gets the connections it can use. Pure logic.
+// deliveries wait for a slot earns more slots, up to `ceiling` (webhooks.per_host_max): one per
+// such answer until it is first found overloaded (its limit doubles with every round of its
+// slots), one per `current()` such answers after that. An attempt that finds it overloaded or
+// out of reach (no answer, 429, 5xx) halves what it earned, never below `floor`. A host that
+// never answers therefore stays at `floor`: a hanging receiver holds no more slots than before,
+// while a fast one gets the connections it can use within a round of them. Pure logic.
 #include <chrono>
 #include <cstddef>
 
@@ -40,8 +41,11 @@ class host_limit {
   size_t floor_;
   size_t ceiling_;
   size_t current_;
-  /// Prompt answers since the limit last changed.
+  /// Prompt answers since the limit last changed (counted once the host was overloaded).
   size_t credit_ = 0;
+  /// Whether an attempt found the host overloaded since the limit began: then it grows by one
+  /// slot per round of prompt answers rather than one per answer.
+  bool overloaded_once_ = false;
 };
 
 }  // namespace gp::io::webhooks

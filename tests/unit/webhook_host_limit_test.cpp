@@ -1,5 +1,6 @@
-// A host's limit of attempts in flight: it grows by prompt answers while deliveries wait, never
-// past its ceiling, falls back on overload, and never drops below its floor.
+// A host's limit of attempts in flight: it grows by prompt answers while deliveries wait (one
+// slot per answer until first overloaded, one per round after), never past its ceiling, falls
+// back on overload, and never drops below its floor.
 #include "io/webhooks/host_limit.hpp"
 
 #include <gtest/gtest.h>
@@ -24,16 +25,32 @@ TEST(HostLimit, StartsAtItsFloor) {
   EXPECT_EQ(host_limit(16, 32).current(), 16u);
 }
 
-TEST(HostLimit, EarnsOneSlotPerRoundOfPromptAnswers) {
-  host_limit l(4, 8);
+TEST(HostLimit, EarnsOneSlotPerPromptAnswerUntilFirstOverloaded) {
+  // The limit doubles with each round of its slots: a fast receiver has its connections after
+  // one round.
+  host_limit l(4, 16);
   prompt(l, 3);
-  EXPECT_EQ(l.current(), 4u);
+  EXPECT_EQ(l.current(), 7u);
   prompt(l, 1);
-  EXPECT_EQ(l.current(), 5u);  // four prompt answers at four slots
+  EXPECT_EQ(l.current(), 8u);  // four prompt answers at four slots: twice as many
+  prompt(l, 8);
+  EXPECT_EQ(l.current(), 16u);
+}
+
+TEST(HostLimit, AfterAnOverloadEarnsOneSlotPerRoundOfPromptAnswers) {
+  host_limit l(4, 16);
+  prompt(l, 2);
+  ASSERT_EQ(l.current(), 6u);
+  l.ended(host_signal::overloaded, true);
+  ASSERT_EQ(l.current(), 5u);  // half of the two earned
   prompt(l, 4);
   EXPECT_EQ(l.current(), 5u);
   prompt(l, 1);
-  EXPECT_EQ(l.current(), 6u);  // five more at five
+  EXPECT_EQ(l.current(), 6u);  // five prompt answers at five slots
+  prompt(l, 5);
+  EXPECT_EQ(l.current(), 6u);
+  prompt(l, 1);
+  EXPECT_EQ(l.current(), 7u);  // six more at six
 }
 
 TEST(HostLimit, NeverGrowsPastItsCeiling) {
@@ -52,9 +69,9 @@ TEST(HostLimit, DoesNotGrowWhenNothingWaits) {
 TEST(HostLimit, NeutralAnswersNeitherGrowNorShrink) {
   host_limit l(2, 8);
   prompt(l, 2);
-  ASSERT_EQ(l.current(), 3u);
+  ASSERT_EQ(l.current(), 4u);
   ended(l, host_signal::neutral, 1000);
-  EXPECT_EQ(l.current(), 3u);
+  EXPECT_EQ(l.current(), 4u);
 }
 
 TEST(HostLimit, OverloadHalvesWhatWasEarnedAndStopsAtTheFloor) {
@@ -70,12 +87,21 @@ TEST(HostLimit, OverloadHalvesWhatWasEarnedAndStopsAtTheFloor) {
 }
 
 TEST(HostLimit, OverloadForfeitsTheCreditGathered) {
-  host_limit l(4, 8);
-  prompt(l, 3);  // one short of a fifth slot
+  host_limit l(4, 16);
+  l.ended(host_signal::overloaded, true);  // from now on, one slot per round
+  prompt(l, 3);                            // one short of a fifth slot
   l.ended(host_signal::overloaded, true);
   prompt(l, 1);
   EXPECT_EQ(l.current(), 4u);
   prompt(l, 3);
+  EXPECT_EQ(l.current(), 5u);
+}
+
+TEST(HostLimit, AnOverloadAtTheFloorAlsoEndsTheFastGrowth) {
+  // A receiver that failed before it earned anything grows one slot per round afterwards.
+  host_limit l(4, 16);
+  l.ended(host_signal::overloaded, true);
+  prompt(l, 4);
   EXPECT_EQ(l.current(), 5u);
 }
 
