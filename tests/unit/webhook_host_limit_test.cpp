@@ -43,14 +43,13 @@ TEST(HostLimit, AfterAnOverloadEarnsOneSlotPerRoundOfPromptAnswers) {
   ASSERT_EQ(l.current(), 6u);
   l.ended(host_signal::overloaded, true);
   ASSERT_EQ(l.current(), 5u);  // half of the two earned
-  prompt(l, 4);
-  EXPECT_EQ(l.current(), 5u);
-  prompt(l, 1);
-  EXPECT_EQ(l.current(), 6u);  // five prompt answers at five slots
-  prompt(l, 5);
-  EXPECT_EQ(l.current(), 6u);
-  prompt(l, 1);
-  EXPECT_EQ(l.current(), 7u);  // six more at six
+  // At n slots, the next comes with the n-th prompt answer, not before.
+  for (size_t n = 5; n < 9; ++n) {
+    prompt(l, static_cast<int>(n) - 1);
+    EXPECT_EQ(l.current(), n);
+    prompt(l, 1);
+    EXPECT_EQ(l.current(), n + 1);
+  }
 }
 
 TEST(HostLimit, NeverGrowsPastItsCeiling) {
