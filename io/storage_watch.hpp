@@ -43,7 +43,9 @@ public:
                 reader read = space_of,
                 std::chrono::milliseconds first_wait = std::chrono::seconds{1});
   /// Stops the threads without waiting for them: one held by a file system that does not
-  /// answer ends when its read does (or with the process).
+  /// answer ends when its read does. Some file systems (FUSE, once the call reached its daemon)
+  /// hold the thread uninterruptibly: then the process cannot exit either until the call returns
+  /// or the mount is aborted (docs/monitoring.md).
   ~storage_watch();
   storage_watch(const storage_watch&) = delete;
   storage_watch& operator=(const storage_watch&) = delete;

@@ -22,6 +22,7 @@ GP_PACKAGES=(
   libssl-dev libgtest-dev libgmock-dev libgdal-dev gdal-bin python3 python3-gdal python3-jsonschema libjemalloc-dev
   postgresql-15 postgresql-15-postgis-3 postgresql-contrib curl procps util-linux
   openssl ca-certificates
+  python3-fusepy libfuse2
 )
 
 gp_say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

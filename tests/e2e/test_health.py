@@ -1,8 +1,12 @@
 """GET /platform/health (counts, average, webhook success, the caller's integration) and GET
 /health's components (database, actors, queue, webhooks, storage) and its thresholds: a
-crossed threshold makes the node degraded (200, with the reason). Unhealthy with 503 while the
-database is down is shown by test_readyz_cluster.py (it stops a cluster of its own)."""
+crossed threshold makes the node degraded (200, with the reason), and so does a storage root on
+a file system that stops answering (a real FUSE mount whose statfs hangs). Unhealthy with 503
+while the database is down is shown by test_readyz_cluster.py (it stops a cluster of its own)."""
 import json
+import os
+import subprocess
+import tempfile
 import time
 import unittest
 
@@ -129,6 +133,87 @@ class PlatformHealthCounts(ServedTestCase):
         self.assertEqual(m["pending_requests"] + m["processing_requests"], 3, doc)
         self.assertIsNone(m["average_processing_seconds"])
         self.assertEqual(doc["ddh_integration"]["callback_url_configured"], True)  # hooks.example.org
+
+
+class HangingStorage(ServedTestCase):
+    """The silver root on a file system whose statfs never answers, as a network mount does once
+    its server is gone (tests/e2e/gp_hanging_fs.py, mounted through the kernel's FUSE): /health
+    and /metrics still answer at once; the root is `unresponsive`, with how long it waited."""
+
+    prepare = classmethod(lambda cls, url: setup_clients(url))
+
+    @classmethod
+    def setUpClass(cls):
+        if not os.path.exists("/dev/fuse"):
+            raise unittest.SkipTest("this machine has no /dev/fuse to mount the file system on")
+        cls.mount = tempfile.mkdtemp(prefix="gp_hanging_fs_")
+        cls.fs = subprocess.Popen(
+            ["/usr/bin/python3", os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                              "gp_hanging_fs.py"), cls.mount],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        cls.addClassCleanup(cls.unmount)
+        deadline = time.time() + 10
+        while not os.path.ismount(cls.mount):
+            if cls.fs.poll() is not None:
+                why = cls.fs.communicate(timeout=5)[0]
+                # A container may offer /dev/fuse and still forbid mounting.
+                if "ermission denied" in why or "not permitted" in why:
+                    raise unittest.SkipTest("this machine does not allow a FUSE mount: " + why)
+                raise AssertionError("the FUSE file system did not mount: " + why)
+            if time.time() > deadline:
+                raise AssertionError("the FUSE file system was not mounted after 10 s")
+            time.sleep(0.05)
+        cls.server_args = ("--set", "storage.silver_root=" + os.path.join(cls.mount, "root"))
+        super().setUpClass()
+
+    @classmethod
+    def unmount(cls):
+        # Its daemon killed, the kernel ends the mount's requests: the statfs the node's storage
+        # thread waits in fails, and the node can stop (a thread in a file system call holds the
+        # process's exit until the call ends).
+        if cls.fs is None:
+            return
+        cls.fs.kill()
+        cls.fs.wait()
+        cls.fs = None
+        # A mount whose daemon is gone answers nothing, not even whether it is a mount point.
+        with open("/proc/mounts") as mounts:
+            if (" %s " % cls.mount) in mounts.read():
+                subprocess.run(["umount", "-l", cls.mount], check=True)
+        os.rmdir(cls.mount)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.unmount()
+        super().tearDownClass()
+
+    def test_a_root_that_does_not_answer_is_unresponsive_and_health_still_answers(self):
+        api = Api(self, self.srv, self.keys["admin"])
+        deadline = time.time() + 20
+        while True:
+            started = time.time()
+            st, _, doc = api.json("GET", "/health")
+            self.assertLess(time.time() - started, 2, "GET /health waited for the file system")
+            self.assertEqual((st, doc["status"]), (200, "degraded"), doc)
+            silver = doc["components"]["storage"]["roots"]["silver"]
+            self.assertEqual(silver["status"], "unresponsive", doc)
+            self.assertEqual(silver["path"], os.path.join(self.mount, "root"))
+            if silver["waiting_s"] >= 5 or time.time() > deadline:
+                break
+            time.sleep(0.5)
+        self.assertGreaterEqual(silver["waiting_s"], 5, doc)
+        self.assertEqual(doc["components"]["storage"]["status"], "degraded")
+        self.assertEqual(doc["components"]["storage"]["roots"]["bronze"]["status"], "ok", doc)
+        self.assertIn("storage silver root has not answered for %d s" % silver["waiting_s"],
+                      doc["reasons"])
+        # /metrics leaves the root out rather than wait for it.
+        started = time.time()
+        st, _, out = api("GET", "/metrics")
+        self.assertLess(time.time() - started, 2, "GET /metrics waited for the file system")
+        self.assertEqual(st, 200)
+        text = out.decode()
+        self.assertIn('geoplatform_storage_free_bytes{root="bronze"}', text)
+        self.assertNotIn('root="silver"', text)
 
 
 if __name__ == "__main__":
