@@ -29,14 +29,10 @@ void host_limit::ended(host_signal s, bool waiting) {
       // rather than one more per round (16 to 32: 16 answers rather than about 400). After
       // that, one more per `current_` prompt answers: the limit grows by about one each time
       // the host has answered a full round of its slots, and nears what overloaded it slowly.
-      if (!overloaded_once_) {
-        ++current_;
+      if (overloaded_once_ && ++credit_ < current_)
         return;
-      }
-      if (++credit_ >= current_) {
-        ++current_;
-        credit_ = 0;
-      }
+      ++current_;
+      credit_ = 0;
       return;
     case host_signal::overloaded:
       current_ = std::max(floor_, floor_ + (current_ - floor_) / 2);

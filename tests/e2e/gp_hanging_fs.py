@@ -1,7 +1,8 @@
 """A FUSE file system whose free-space query never answers, as a network mount does once its
 server has gone: `python3 gp_hanging_fs.py MOUNTPOINT` mounts it (in the foreground, until it is
-killed or unmounted; it is killed with the process that started it). It holds one empty folder, `root`, and answers everything else at once:
-only statfs (what statvfs(3) and `df` ask) waits, for ever."""
+killed or unmounted; it is killed with the process that started it). It holds one empty folder,
+`root`, and answers everything else at once: only statfs (what statvfs(3) and `df` ask) waits,
+for ever. Only its own user (the tests' and the node's) reaches it."""
 import ctypes
 import errno
 import signal
@@ -42,4 +43,4 @@ if __name__ == "__main__":
     PR_SET_PDEATHSIG = 1
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     # One thread per request: a statfs waiting holds its own thread only.
-    FUSE(HangingStatfs(), sys.argv[1], foreground=True, nothreads=False, allow_other=True)
+    FUSE(HangingStatfs(), sys.argv[1], foreground=True, nothreads=False)
