@@ -10,7 +10,7 @@ import subprocess
 import uuid
 
 from gp_e2e import ServedTestCase, psql
-from test_platform import ENGINE, Api, body, make_raster, setup_clients
+from gp_platform import ENGINE, Api, body, make_raster, setup_clients
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data")
 COG_TYPE = "image/tiff; application=geotiff; profile=cloud-optimized"

@@ -8,8 +8,8 @@ import json
 import time
 import unittest
 
-from gp_e2e import ServedTestCase, problem, psql, run
-from test_platform import Api, setup_clients
+from gp_e2e import ServedTestCase, problem, run
+from gp_platform import Api, setup_clients
 
 CACHE_MS = 300
 

@@ -4,7 +4,7 @@ import re
 import tempfile
 import unittest
 
-from gp_e2e import BIN, require_environment, run
+from gp_e2e import require_environment, run
 
 
 class CommandLine(unittest.TestCase):

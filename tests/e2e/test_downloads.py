@@ -7,7 +7,7 @@ import subprocess
 import uuid
 
 from gp_downloads import BASE, COG_TYPE, DownloadsCase, request_id
-from gp_e2e import log_events, problem, psql
+from gp_e2e import log_events, problem
 
 
 class Downloads(DownloadsCase):

@@ -12,9 +12,8 @@ import time
 import zipfile
 
 from gp_e2e import psql
-from test_platform import ClientCase, DATA, ENGINE, body, make_raster
+from gp_platform import ClientCase, DATA, ENGINE, body, make_raster
 
-DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data")
 LIMITS = ["--set", "limits.max_megapixels=1", "--set", "limits.max_source_mib=2",
           "--set", "limits.max_kml_mib=1"]
 

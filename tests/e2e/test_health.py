@@ -3,15 +3,14 @@
 crossed threshold makes the node degraded (200, with the reason), and so does a storage root on
 a file system that stops answering (a real FUSE mount whose statfs hangs). Unhealthy with 503
 while the database is down is shown by test_readyz_cluster.py (it stops a cluster of its own)."""
-import json
 import os
 import subprocess
 import tempfile
 import time
 import unittest
 
-from gp_e2e import ServedTestCase, problem, psql
-from test_platform import Api, body, setup_clients
+from gp_e2e import ServedTestCase, problem
+from gp_platform import Api, body, setup_clients
 from test_webhooks import FAST, ReceiverTestCase
 
 

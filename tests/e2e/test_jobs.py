@@ -1,7 +1,6 @@
 """CoreMachine through the built binary: /jobs routes, retries, leases, maximum durations, cancel,
 and a kill -9 in the middle of running tasks."""
 import json
-import os
 import signal
 import time
 import unittest

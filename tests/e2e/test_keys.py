@@ -1,7 +1,6 @@
 """`geoplatform clients` and `keys`: keys are shown once and only their SHA-256 is stored."""
 import hashlib
 import json
-import re
 import unittest
 
 from gp_e2e import ScratchDatabase, psql, require_environment, run

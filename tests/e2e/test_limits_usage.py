@@ -3,12 +3,11 @@
 clean restart), and isolation: another client's ids answer 404 on every route that takes one."""
 import json
 import os
-import time
 import unittest
 from urllib.parse import urlparse
 
 from gp_e2e import Server, ServedTestCase, problem, psql, run
-from test_platform import ENGINE, Api, ClientCase, body, make_key, setup_clients
+from gp_platform import ENGINE, Api, ClientCase, body, make_key, setup_clients
 
 
 def limited_clients(db_url):

@@ -8,12 +8,11 @@ import re
 import shutil
 import subprocess
 import tempfile
-import time
 import unittest
 import uuid
 
 from gp_e2e import ServedTestCase, log_events, problem
-from test_platform import ENGINE, Api, body, put_sources, setup_clients
+from gp_platform import ENGINE, Api, body, put_sources, setup_clients
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')

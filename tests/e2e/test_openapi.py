@@ -14,7 +14,7 @@ import unittest
 import jsonschema
 
 from gp_e2e import ServedTestCase, run
-from test_platform import put_sources, setup_clients
+from gp_platform import put_sources, setup_clients
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TOOLS = os.path.join(ROOT, "tests", "tools")

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 
 from gp_e2e import psql
-from test_platform import ClientCase, DATA, body, make_raster
+from gp_platform import ClientCase, DATA, body, make_raster
 
 class RasterValidation(ClientCase):
     def run_request(self, name, **config):

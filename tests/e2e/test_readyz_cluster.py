@@ -4,7 +4,6 @@ import json
 import os
 import socket
 import subprocess
-import time
 import unittest
 
 from gp_e2e import Server, problem, require_environment

@@ -9,7 +9,7 @@ import unittest
 from concurrent.futures import ThreadPoolExecutor
 
 from gp_e2e import ScratchDatabase, ServedTestCase, Server, problem, psql, require_environment
-from test_platform import Api, body, put_sources, setup_clients
+from gp_platform import Api, body, put_sources, setup_clients
 
 ENGINE = ["--set", "workers.lease_ms=1000", "--set", "workers.retry_base_ms=100",
           "--set", "workers.idle_poll_max_ms=50"]

@@ -8,7 +8,7 @@ import threading
 import time
 import unittest
 
-from gp_e2e import ScratchDatabase, Server, call, problem, psql, require_environment
+from gp_e2e import ScratchDatabase, Server, problem, psql, require_environment
 
 
 class Serve(unittest.TestCase):
@@ -150,7 +150,6 @@ class Serve(unittest.TestCase):
         self.assertNotIn(":geoplatform@", out)
 
     def test_second_server_on_the_same_port_fails_clearly(self):
-        import os
         from gp_e2e import run
         r = run("serve", "--port", str(self.srv.port),
                 env={"GEOPLATFORM_DATABASE_URL": self.db.url,

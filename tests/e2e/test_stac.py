@@ -11,7 +11,7 @@ import sys
 import urllib.parse
 
 from gp_e2e import problem, run
-from test_platform import DATA, ClientCase, body, make_raster
+from gp_platform import DATA, ClientCase, body, make_raster
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "stac"))
 import validate_samples  # noqa: E402

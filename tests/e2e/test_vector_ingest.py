@@ -6,7 +6,7 @@ import os
 import subprocess
 
 from gp_e2e import psql
-from test_platform import ClientCase, DATA, body
+from gp_platform import ClientCase, DATA, body
 
 def gpkg_count(path):
     """Features of the GeoPackage's one layer, read with python osgeo (a fresh interpreter: the

@@ -6,7 +6,7 @@ import time
 import unittest
 
 from gp_e2e import problem, run
-from test_platform import Api, body
+from gp_platform import Api, body
 from test_webhooks import PIPELINES, ReceiverTestCase
 
 

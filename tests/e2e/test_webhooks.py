@@ -11,7 +11,7 @@ import unittest
 
 from gp_e2e import ScratchDatabase, ServedTestCase, Server, psql, require_environment, run
 from gp_receiver import Receiver, free_port, test_ca, verify
-from test_platform import Api, body, make_key, put_sources
+from gp_platform import Api, body, make_key, put_sources
 
 PIPELINES = json.dumps({
     "vector": [{"step": "ingest_vector", "job": "noop", "params": {"tasks": 1}}],
