@@ -77,3 +77,35 @@ bench_pg_huge_pages() {
   pg_ctlcluster "$GP_PG_VERSION" "$GP_PG_CLUSTER" restart 9>&-
   for _ in $(seq 1 50); do pg_isready -q -h 127.0.0.1 -p "$GP_PG_PORT" && break; sleep 0.2; done
 }
+
+# PostgreSQL's own account of the statements a run makes (pg_stat_statements, shipped with
+# PostgreSQL): bench_pg_statements_on loads the module (a restart, once) and
+# bench_pg_statements_off unloads it again (a restart); bench_pg_statements_reset DB starts the
+# count for database DB; bench_pg_statements_time DB PATTERN prints "<ms> <calls>" of the
+# service's statements (those of $GP_DB_USER, not the benchmark's own queries) whose text matches
+# the ILIKE PATTERN. Loading the module costs every statement a little: compare only runs made
+# with it loaded.
+bench_pg_statements_on() {
+  [ "$(gp_psql -d postgres -tAc "SHOW shared_preload_libraries")" = pg_stat_statements ] && return 0
+  gp_say "restarting cluster '$GP_PG_CLUSTER' with pg_stat_statements"
+  gp_psql -d postgres -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"
+  pg_ctlcluster "$GP_PG_VERSION" "$GP_PG_CLUSTER" restart 9>&-
+  for _ in $(seq 1 50); do pg_isready -q -h 127.0.0.1 -p "$GP_PG_PORT" && break; sleep 0.2; done
+}
+bench_pg_statements_off() {
+  [ "$(gp_psql -d postgres -tAc "SHOW shared_preload_libraries")" = pg_stat_statements ] || return 0
+  gp_psql -d postgres -c "ALTER SYSTEM RESET shared_preload_libraries"
+  pg_ctlcluster "$GP_PG_VERSION" "$GP_PG_CLUSTER" restart 9>&-
+  for _ in $(seq 1 50); do pg_isready -q -h 127.0.0.1 -p "$GP_PG_PORT" && break; sleep 0.2; done
+}
+bench_pg_statements_reset() {
+  gp_psql -d "$1" -qtAc "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" \
+    -c "SELECT pg_stat_statements_reset()" >/dev/null
+}
+bench_pg_statements_time() {
+  gp_psql -d "$1" -tAc "SELECT round(coalesce(sum(total_exec_time), 0)) || ' ' || coalesce(sum(calls), 0)
+    FROM pg_stat_statements
+    WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+      AND userid = (SELECT oid FROM pg_roles WHERE rolname = '$GP_DB_USER')
+      AND query ILIKE '$2'"
+}

@@ -8,6 +8,11 @@
 # With "callback" as second argument every request carries a callback_url to a fast local
 # receiver (bench/webhooks/receiver.js): the outbox's cost, and the time until the last webhook
 # was delivered.
+# With BENCH_PG_STATEMENTS=1 the entry also gives PostgreSQL's own account of the service's
+# statements during the requests (pg_stat_statements: loaded for the run, unloaded after it; each
+# is a restart of the cluster), and how much of it was the outbox's (the statements on its
+# tables): the outbox's cost measured directly, beside the pairs' times that the machine's drift
+# moves by more than it. Compare only runs made with the same setting.
 # Usage: bench/small_requests.sh [requests [callback]]  (default 200). Appends to bench/RESULTS.md.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
@@ -20,12 +25,14 @@ CALLBACK=${2:-}
 gp_install_packages time ${CALLBACK:+nodejs}
 gp_build geoplatform
 gp_pg_up
+PG_STATEMENTS=${BENCH_PG_STATEMENTS:-}
+[ -z "$PG_STATEMENTS" ] || bench_pg_statements_on
 BIN=$GP_BUILD_DIR/app/geoplatform
 WORK=$(mktemp -d /tmp/gp_bench_small.XXXX)
 DB=gp_bench_small
 PID=
 RX=
-trap '{ [ -z "$PID" ] || kill -INT $PID 2>/dev/null; } || true; { [ -z "$RX" ] || kill $RX 2>/dev/null; } || true; wait 2>/dev/null || true; rm -rf "$WORK"; gp_psql -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
+trap '{ [ -z "$PID" ] || kill -INT $PID 2>/dev/null; } || true; { [ -z "$RX" ] || kill $RX 2>/dev/null; } || true; wait 2>/dev/null || true; rm -rf "$WORK"; gp_psql -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true; [ -z "$PG_STATEMENTS" ] || bench_pg_statements_off' EXIT
 mkdir -p "$WORK/bronze/bench" "$WORK/silver" "$WORK/baseline"
 cp tests/data/naturalearth_cities.zip "$WORK/bronze/bench/cities.zip"
 SRC=/vsizip/$WORK/bronze/bench/cities.zip/naturalearth_cities.shp
@@ -59,6 +66,7 @@ if [ -n "$CALLBACK" ]; then
 fi
 bench_start_service
 [ -z "$CALLBACK" ] || "$BIN" clients update bench --callback-host 127.0.0.1 >/dev/null
+[ -z "$PG_STATEMENTS" ] || bench_pg_statements_reset "$DB"
 START=$(date +%s.%N)
 /usr/bin/python3 - "$PORT" "$KEY" "$N" "$CALLBACK_URL" <<'PY'
 import http.client, json, sys
@@ -95,6 +103,15 @@ if [ -n "$CALLBACK" ]; then
   HOOK_S=$(python3 -c "print(round($(date +%s.%N) - $START, 2))")
   HOOKS=" Every request with a callback_url; all $N webhooks delivered $HOOK_S s after the first submit (completed → delivered p50 / max $(sql "SELECT round((percentile_cont(0.5) WITHIN GROUP (ORDER BY s))::numeric, 3) || ' / ' || round(max(s)::numeric, 3) FROM (SELECT extract(epoch FROM s.delivered_at - r.completed_at) AS s FROM platform.webhook_deliveries d JOIN platform.webhook_delivery_state s USING (delivery_id) JOIN platform.requests r USING (request_id)) t") s)."
 fi
+STATEMENTS=
+if [ -n "$PG_STATEMENTS" ]; then
+  read -r ALL_MS ALL_CALLS <<< "$(bench_pg_statements_time "$DB" '%')"
+  read -r OUTBOX_MS OUTBOX_CALLS <<< "$(bench_pg_statements_time "$DB" '%webhook_deliver%')"
+  HOOK_CPU=$(for t in /proc/$PID/task/*; do
+               if [ "$(cat "$t/comm")" = gp.webhooks.0 ]; then awk '{print ($14 + $15) / 100}' "$t/stat"; fi
+             done)
+  STATEMENTS=" PostgreSQL (pg_stat_statements, loaded for this run), the service's statements from the first submit to the end: $ALL_MS ms in $ALL_CALLS calls; those on the outbox's tables (the events written with the requests' ends, the claims, the outcomes, the idle polls): $OUTBOX_MS ms in $OUTBOX_CALLS calls ($(python3 -c "print(f'{100 * $OUTBOX_MS / max($ALL_MS, 1):.2f}')") %). The webhooks' HTTP thread: ${HOOK_CPU:-0} s of CPU."
+fi
 echo "requests: $REQ_S s, $COMPLETED completed; submit → completed p50 / p99 / max $LAT s; $JOBS, $DUPS duplicated; $TASKS" >&2
 
 {
@@ -107,5 +124,5 @@ echo "requests: $REQ_S s, $COMPLETED completed; submit → completed p50 / p99 /
   echo "| ogr2ogr to PostGIS + ogr2ogr to GeoPackage, 2 at a time (baseline) | $BASE_S s | $(python3 -c "print(round($BASE_S * 1000 / $N))") ms | 1 |"
   echo "| $N vector requests, first submit → last completed | $REQ_S s | $(python3 -c "print(round($REQ_S * 1000 / $N))") ms | $(python3 -c "print(f'{$REQ_S / $BASE_S:.2f}')") |"
   echo
-  echo "Completed: $COMPLETED of $N; each request's submit → completed p50 / p99 / max: $LAT s (all queued at once, so this is mostly waiting). $JOBS, $DUPS (request, job type) pairs duplicated. Tasks: $TASKS. Service CPU: $CPU_S s.$HOOKS"
+  echo "Completed: $COMPLETED of $N; each request's submit → completed p50 / p99 / max: $LAT s (all queued at once, so this is mostly waiting). $JOBS, $DUPS (request, job type) pairs duplicated. Tasks: $TASKS. Service CPU: $CPU_S s.$HOOKS$STATEMENTS"
 } | tee -a bench/RESULTS.md
