@@ -12,7 +12,7 @@ import unittest
 import uuid
 
 from gp_e2e import ServedTestCase, log_events, problem
-from gp_platform import ENGINE, Api, body, put_sources, setup_clients
+from gp_platform import ENGINE, Api, SourcesCase, body, setup_clients
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
@@ -193,17 +193,11 @@ class AccessLogOff(ServedTestCase):
         self.assertEqual(log_events(self.srv.output(), "http"), [])
 
 
-class History(ServedTestCase):
+class History(SourcesCase):
     server_args = (*ENGINE, "--set", "log.format=json")
-    prepare = classmethod(lambda cls, url: setup_clients(url))
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.bronze = put_sources(cls.srv)
 
     def test_history_of_a_request_that_failed_and_was_retried(self):
-        api = Api(self, self.srv, self.keys["internal"])
+        api = self.api
         # A CSV with a header and no rows: it is read, and fails for having nothing to load.
         late = os.path.join(self.bronze, "late.csv")
         with open(late, "w") as f:

@@ -7,24 +7,12 @@ import os
 import shutil
 import threading
 
-from gp_e2e import ServedTestCase, problem, psql
-from gp_platform import ENGINE, Api, body, put_sources, setup_clients
+from gp_e2e import problem, psql
+from gp_platform import SourcesCase, body, put_sources
 
 
-class Requests(ServedTestCase):
+class Requests(SourcesCase):
     """The request life cycle on the built-in pipeline (inspect_source, then noop)."""
-
-    server_args = ENGINE
-    prepare = classmethod(lambda cls, url: setup_clients(url))
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.bronze = put_sources(cls.srv)
-
-    def setUp(self):
-        super().setUp()
-        self.api = Api(self, self.srv, self.keys["internal"])
 
     def submit(self, b, expect=202, key=None):
         st, hdrs, doc = self.api.json("POST", "/platform/submit", b, key=key)

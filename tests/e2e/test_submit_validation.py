@@ -6,20 +6,16 @@ import shutil
 import subprocess
 import time
 
-from gp_e2e import ServedTestCase, problem, psql, run
-from gp_platform import ENGINE, Api, body, put_sources, setup_clients
+from gp_e2e import problem, psql, run
+from gp_platform import SourcesCase, body
 
 
-class Validation(ServedTestCase):
+class Validation(SourcesCase):
     """One test per submit rule of API.md: status 400, the code, and the named field."""
-
-    server_args = ENGINE
-    prepare = classmethod(lambda cls, url: setup_clients(url))
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.bronze = put_sources(cls.srv)
         outside = os.path.join(cls.srv.storage, "secret.tif")
         with open(outside, "wb") as f:
             f.write(b"secret")
@@ -29,10 +25,6 @@ class Validation(ServedTestCase):
         os.makedirs(os.path.join(cls.srv.storage, "bronze", "other"), exist_ok=True)
         shutil.copy(os.path.join(cls.bronze, "grain.tif"),
                     os.path.join(cls.srv.storage, "bronze", "other", "theirs.tif"))
-
-    def setUp(self):
-        super().setUp()
-        self.api = Api(self, self.srv, self.keys["internal"])
 
     def rejects(self, b, *fields, code="validation_error"):
         """400 with `code`, naming each field; a field given as (field, reason) must also carry
