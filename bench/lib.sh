@@ -86,7 +86,11 @@ bench_pg_huge_pages() {
 # the ILIKE PATTERN. Loading the module costs every statement a little: compare only runs made
 # with it loaded.
 bench_pg_statements_on() {
-  [ "$(gp_psql -d postgres -tAc "SHOW shared_preload_libraries")" = pg_stat_statements ] && return 0
+  local loaded
+  loaded=$(gp_psql -d postgres -tAc "SHOW shared_preload_libraries")
+  [ "$loaded" = pg_stat_statements ] && return 0
+  # Unloading resets the setting: a cluster that preloads anything else is left alone.
+  [ -z "$loaded" ] || gp_die "cluster '$GP_PG_CLUSTER' preloads '$loaded'; BENCH_PG_STATEMENTS needs it to preload nothing"
   gp_say "restarting cluster '$GP_PG_CLUSTER' with pg_stat_statements"
   gp_psql -d postgres -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"
   pg_ctlcluster "$GP_PG_VERSION" "$GP_PG_CLUSTER" restart 9>&-
