@@ -53,6 +53,13 @@ print(round(time.time() - start, 2))
 PY
 }
 
+# Restarts the cluster (a setting that needs it changed) and waits until it answers. The server
+# must not inherit the caller's descriptor 9 (scripts/run's lock: see gp_pg_up).
+bench_pg_restart() {
+  pg_ctlcluster "$GP_PG_VERSION" "$GP_PG_CLUSTER" restart 9>&-
+  for _ in $(seq 1 50); do pg_isready -q -h 127.0.0.1 -p "$GP_PG_PORT" && break; sleep 0.2; done
+}
+
 # Backs PostgreSQL's shared memory with 2 MiB huge pages when the kernel can reserve them
 # (vm.nr_hugepages, as root), restarting the cluster once to take them (huge_pages = try, the
 # default). With 4 KiB pages every server process faults each shared buffer into its own page
@@ -74,8 +81,7 @@ bench_pg_huge_pages() {
   [ "$free" -eq "$total" ] || return 0  # in use: the cluster has them
   [ "$total" -ge "$need" ] || { gp_say "only $total huge pages could be reserved, PostgreSQL needs $need"; return 0; }
   gp_say "restarting cluster '$GP_PG_CLUSTER' on huge pages ($need reserved)"
-  pg_ctlcluster "$GP_PG_VERSION" "$GP_PG_CLUSTER" restart 9>&-
-  for _ in $(seq 1 50); do pg_isready -q -h 127.0.0.1 -p "$GP_PG_PORT" && break; sleep 0.2; done
+  bench_pg_restart
 }
 
 # PostgreSQL's own account of the statements a run makes (pg_stat_statements, shipped with
@@ -85,22 +91,21 @@ bench_pg_huge_pages() {
 # service's statements (those of $GP_DB_USER, not the benchmark's own queries) whose text matches
 # the ILIKE PATTERN. Loading the module costs every statement a little: compare only runs made
 # with it loaded.
+bench_pg_preloaded() { gp_psql -d postgres -tAc "SHOW shared_preload_libraries"; }
 bench_pg_statements_on() {
   local loaded
-  loaded=$(gp_psql -d postgres -tAc "SHOW shared_preload_libraries")
+  loaded=$(bench_pg_preloaded)
   [ "$loaded" = pg_stat_statements ] && return 0
   # Unloading resets the setting: a cluster that preloads anything else is left alone.
   [ -z "$loaded" ] || gp_die "cluster '$GP_PG_CLUSTER' preloads '$loaded'; BENCH_PG_STATEMENTS needs it to preload nothing"
   gp_say "restarting cluster '$GP_PG_CLUSTER' with pg_stat_statements"
   gp_psql -d postgres -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"
-  pg_ctlcluster "$GP_PG_VERSION" "$GP_PG_CLUSTER" restart 9>&-
-  for _ in $(seq 1 50); do pg_isready -q -h 127.0.0.1 -p "$GP_PG_PORT" && break; sleep 0.2; done
+  bench_pg_restart
 }
 bench_pg_statements_off() {
-  [ "$(gp_psql -d postgres -tAc "SHOW shared_preload_libraries")" = pg_stat_statements ] || return 0
+  [ "$(bench_pg_preloaded)" = pg_stat_statements ] || return 0
   gp_psql -d postgres -c "ALTER SYSTEM RESET shared_preload_libraries"
-  pg_ctlcluster "$GP_PG_VERSION" "$GP_PG_CLUSTER" restart 9>&-
-  for _ in $(seq 1 50); do pg_isready -q -h 127.0.0.1 -p "$GP_PG_PORT" && break; sleep 0.2; done
+  bench_pg_restart
 }
 bench_pg_statements_reset() {
   gp_psql -d "$1" -qtAc "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" \

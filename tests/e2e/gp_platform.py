@@ -127,17 +127,10 @@ def body(**kw):
     return {k: v for k, v in b.items() if v is not None}
 
 
-class SourcesCase(ServedTestCase):
-    """A served node (ENGINE settings) with the clients of setup_clients, the ddh client's bronze
-    folder filled by put_sources (`bronze`), and `api` calling with the internal key."""
-    server_args = ENGINE
-    prepare = classmethod(lambda cls, url: setup_clients(url))
+class SourcesCase(ClientCase):
+    """A ClientCase whose bronze folder holds what put_sources puts there."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.bronze = put_sources(cls.srv)
-
-    def setUp(self):
-        super().setUp()
-        self.api = Api(self, self.srv, self.keys["internal"])
+        put_sources(cls.srv)
