@@ -19,6 +19,10 @@
 # one-endpoint runs are also timed by the receiver, as wrk's are: POSTs answered / (last answer -
 # first request). Nothing polls PostgreSQL during a run (the script waits with one request to the
 # receiver), and PostgreSQL runs on huge pages where the kernel allows (bench_pg_huge_pages).
+# Each one-endpoint pair is also accounted in CPU (/proc): wrk's and the receiver's per request of
+# the wrk run; the service's, PostgreSQL's and the receiver's per delivery of the platform run;
+# the machine's idle share in each. wrk's rate is bounded by the receiver (one Node thread), so
+# these say how far the platform's own CPU per delivery is from what the target allows.
 # Targets (issue #20): >= 0.5x the wrk baseline and >= 2000 deliveries/s; with 10% of endpoints
 # hanging, the others lose < 10%.
 # Usage: bench/webhooks.sh [deliveries]. Appends to bench/RESULTS.md.
@@ -30,7 +34,7 @@ cd "$GP_ROOT"
 N=${1:-10000}
 DURATION=${BENCH_DURATION:-3s}
 
-gp_install_packages wrk nodejs
+gp_install_packages wrk nodejs time
 gp_bench_binary
 gp_pg_up
 bench_pg_huge_pages
@@ -72,23 +76,28 @@ BODY_BYTES=$(wc -c < "$WORK/body.json")
 
 # Starts serve, waits until the receiver (port $RX_PORT) answered `want` POSTs and the outbox
 # shows as many delivered matching the SQL condition, stops serve; prints "<rate> <seconds>"
-# of those, from the outbox. The wait is one request to the receiver: polling PostgreSQL or
-# starting a client every few tenths of a second would take CPU from the run it times.
+# of those, from the outbox, then the CPU ticks of serve, of PostgreSQL (its every process,
+# serve's connections among them) and of the receiver, and the machine's idle share (%), from
+# serve's start until the last was answered. The wait is one request to the receiver: polling
+# PostgreSQL or starting a client every few tenths of a second would take CPU from the run it
+# times.
 deliver() {  # want condition
-  local port; port=$(bench_free_port)
+  local port pg0 rx0 m0; port=$(bench_free_port)
+  pg0=$(wh_pg_ticks); rx0=$(wh_ticks $RX); m0=$(wh_machine_ticks)
   "$BIN" serve --port "$port" --log-level warn --set webhooks.allow_private_addresses=true \
     --set storage.bronze_root="$WORK/bronze" --set storage.silver_root="$WORK/silver" \
     2>"$WORK/serve.log" &
   PID=$!
   wh_wait_answered "$RX_PORT" "$1" ||
     { echo "not delivered in time" >&2; tail "$WORK/serve.log" >&2; exit 1; }
+  local cpu; cpu="$(wh_ticks $PID) $(($(wh_pg_ticks) - pg0)) $(($(wh_ticks $RX) - rx0)) $(wh_idle_pct $m0 $(wh_machine_ticks))"
   # The last outcomes are written a few milliseconds after their answers.
   for _ in $(seq 1 100); do
     [ "$(sql "SELECT count(*) >= $1 FROM $DELIVERIES WHERE status = 'delivered' AND $2")" = t ] && break
     sleep 0.1
   done
   kill -INT $PID; wait $PID || true; PID=
-  sql "SELECT round(($1 / extract(epoch FROM max(delivered_at) - min(last_attempt_at)))::numeric) || ' ' || round(extract(epoch FROM max(delivered_at) - min(last_attempt_at))::numeric, 2) FROM $DELIVERIES WHERE status = 'delivered' AND $2 HAVING count(*) >= $1"
+  echo "$(sql "SELECT round(($1 / extract(epoch FROM max(delivered_at) - min(last_attempt_at)))::numeric) || ' ' || round(extract(epoch FROM max(delivered_at) - min(last_attempt_at))::numeric, 2) FROM $DELIVERIES WHERE status = 'delivered' AND $2 HAVING count(*) >= $1") $cpu"
 }
 
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
@@ -105,6 +114,7 @@ P=$(bench_free_port)
 RX_PORT=$P
 wh_start_receiver "$P"
 WRK_RATES=(); ONE_RATES=(); RATIOS=(); RX_RATES=(); RX_RATIOS=()
+WRK_CPUS=(); WRK_RX_CPUS=(); WRK_IDLES=(); ONE_CPUS=(); ONE_PG_CPUS=(); ONE_RX_CPUS=(); ONE_IDLES=()
 # Unrecorded warm-up pairs first (BENCH_WARMUP, default 1), as hyperfine's --warmup: Node's JIT
 # learns a request stream it has not seen over the first runs of it, and a receiver warmed by
 # wrk alone is not warm for the platform's. In one series on a fresh receiver, its CPU per
@@ -112,15 +122,27 @@ WRK_RATES=(); ONE_RATES=(); RATIOS=(); RX_RATES=(); RX_RATIOS=()
 # 31-33 µs once warm).
 WARMUP=${BENCH_WARMUP:-1}
 for pair in $(seq 1 $((WARMUP + PAIRS))); do
-  WRK=$(GP_BODY="$WORK/body.json" wrk -t1 -c"$WRK_CONNECTIONS" -d"$DURATION" --latency -s bench/lua/webhook_post.lua "http://127.0.0.1:$P/hooks")
+  rx0=$(wh_ticks $RX); m0=$(wh_machine_ticks)
+  WRK=$(GP_BODY="$WORK/body.json" /usr/bin/time -f "%U %S" -o "$WORK/wrk.time" wrk -t1 -c"$WRK_CONNECTIONS" -d"$DURATION" --latency -s bench/lua/webhook_post.lua "http://127.0.0.1:$P/hooks")
+  rx1=$(wh_ticks $RX); m1=$(wh_machine_ticks)
   WRK_RPS=$(echo "$WRK" | awk '/Requests\/sec/ {printf "%d", $2}')
+  # CPU per request of the wrk run: wrk's own and the receiver's (µs), and the machine's idle share.
+  WRK_N=$(echo "$WRK" | awk '/requests in/ {print $1}')
+  WRK_CPU=$(awk -v n="$WRK_N" '{printf "%d", ($1 + $2) * 1000000 / n}' "$WORK/wrk.time")
+  WRK_RX_CPU=$(((rx1 - rx0) * 10000 / WRK_N)); WRK_IDLE=$(wh_idle_pct $m0 $m1)
   wh_insert "$N" "$WORK/body.json" "$P"
   wh_receiver_rate "$P" >/dev/null  # from here on
-  read -r ONE_RATE ONE_S < <(deliver "$N" true)
+  read -r ONE_RATE ONE_S SERVE_TICKS PG_TICKS RX_TICKS ONE_IDLE < <(deliver "$N" true)
   RX_RATE=$(wh_receiver_rate "$P")
-  echo "wrk baseline: $WRK_RPS req/s; platform, one endpoint: $ONE_RATE deliveries/s ($N in $ONE_S s; at the receiver: $RX_RATE/s)$([ "$pair" -le "$WARMUP" ] && echo " (warm-up, not recorded)")" >&2
+  # The same for the platform run, per delivery: the service's, PostgreSQL's and the receiver's
+  # CPU from the service's start until the last answer (its start-up included), and the idle share.
+  ONE_CPU=$((SERVE_TICKS * 10000 / N)); ONE_PG_CPU=$((PG_TICKS * 10000 / N))
+  ONE_RX_CPU=$((RX_TICKS * 10000 / N))
+  echo "wrk baseline: $WRK_RPS req/s (µs per request: wrk $WRK_CPU, receiver $WRK_RX_CPU; idle $WRK_IDLE %); platform, one endpoint: $ONE_RATE deliveries/s ($N in $ONE_S s; at the receiver: $RX_RATE/s; µs per delivery: service $ONE_CPU, PostgreSQL $ONE_PG_CPU, receiver $ONE_RX_CPU; idle $ONE_IDLE %)$([ "$pair" -le "$WARMUP" ] && echo " (warm-up, not recorded)")" >&2
   [ "$pair" -le "$WARMUP" ] && continue
   WRK_RATES+=("$WRK_RPS"); ONE_RATES+=("$ONE_RATE"); RX_RATES+=("$RX_RATE")
+  WRK_CPUS+=("$WRK_CPU"); WRK_RX_CPUS+=("$WRK_RX_CPU"); WRK_IDLES+=("$WRK_IDLE")
+  ONE_CPUS+=("$ONE_CPU"); ONE_PG_CPUS+=("$ONE_PG_CPU"); ONE_RX_CPUS+=("$ONE_RX_CPU"); ONE_IDLES+=("$ONE_IDLE")
   RATIOS+=("$(python3 -c "print(f'{$ONE_RATE / $WRK_RPS:.3f}')")")
   RX_RATIOS+=("$(python3 -c "print(f'{$RX_RATE / $WRK_RPS:.3f}')")")
 done
@@ -172,6 +194,8 @@ LOSS=$(python3 -c "print(f'{(1 - $HANG_RATE / $TEN_RATE) * 100:.1f}')")
   echo "| the same runs as the receiver saw them: answered / (last answer - first request), as wrk counts (median of ${RX_RATES[*]}; ratios ${RX_RATIOS[*]}) | $RX_RATE | $(printf '%.2f' "$RX_RATIO") |"
   echo "| the platform, $N deliveries over ten endpoints (median of ${TEN_RATES[*]}) | $TEN_RATE | |"
   echo "| the platform, the nine fast of ten endpoints while the tenth hangs (webhooks.timeout_ms 15 s; median of ${HANG_RATES[*]}) | $HANG_RATE | |"
+  echo
+  echo "CPU of the one-endpoint pairs (medians; µs per request or delivery, from /proc): the wrk runs: wrk $(median "${WRK_CPUS[@]}"), the receiver $(median "${WRK_RX_CPUS[@]}"), the machine $(median "${WRK_IDLES[@]}") % idle; the platform runs: the service $(median "${ONE_CPUS[@]}"), PostgreSQL $(median "${ONE_PG_CPUS[@]}"), the receiver $(median "${ONE_RX_CPUS[@]}"), the machine $(median "${ONE_IDLES[@]}") % idle. wrk's rate is the receiver's: one core's worth of its µs per request (bench/README.md)."
   echo
   echo "Platform / wrk = **$(printf '%.2f' "$RATIO")** from the outbox's times, **$(printf '%.2f' "$RX_RATIO")** from the receiver's (medians of the pairs' ratios; target >= 0.5, and >= 2000/s). With one endpoint of ten hanging, the others lose **$LOSS %** (target < 10 %)."
 } | tee -a bench/RESULTS.md

@@ -29,22 +29,14 @@ bench_pg_huge_pages
 wh_setup gp_bench_webhooks_cpu
 python3 -c 'import json; print(json.dumps({"event": "platform.ping", "filler": "y" * 1600}))' > "$WORK/body.json"
 
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-pg_ticks() {
-  local s=0 p
-  for p in $(pgrep -u postgres postgres); do s=$((s + $(ticks "$p"))); done
-  echo $s
-}
-cpu_line() { head -1 /proc/stat; }
-
 # One run of build $1: prints "rate serve_us pg_us receiver_us idle%".
 run() {
   local bin=$1 port
   wh_fresh_database "$bin"
   wh_insert "$N" "$WORK/body.json" "$P"
   wh_receiver_rate "$P" >/dev/null  # the receiver counts from here
-  local pg0 rx0 c0 c1 sv pg1 rx1
-  pg0=$(pg_ticks); rx0=$(ticks $RX); c0=($(cpu_line))
+  local pg0 rx0 m0 m1 sv pg1 rx1
+  pg0=$(wh_pg_ticks); rx0=$(wh_ticks $RX); m0=$(wh_machine_ticks)
   port=$(bench_free_port)
   "$bin" serve --port "$port" --log-level warn --set webhooks.allow_private_addresses=true \
     --set workers.task_workers=0 --set storage.bronze_root="$WORK/bronze" \
@@ -53,19 +45,17 @@ run() {
   # One request to the receiver waits for the end: polling the outbox would add to the
   # PostgreSQL CPU measured.
   wh_wait_answered "$P" "$N" || gp_die "not all $N were delivered in time (see $WORK/serve.log)"
-  sv=$(ticks $PID); pg1=$(pg_ticks); rx1=$(ticks $RX); c1=($(cpu_line))
+  sv=$(wh_ticks $PID); pg1=$(wh_pg_ticks); rx1=$(wh_ticks $RX); m1=$(wh_machine_ticks)
   # The last outcomes are written a few milliseconds after their answers.
   for _ in $(seq 1 100); do
     [ "$(gp_psql -d "$DB" -tAc "SELECT count(*) FROM platform.webhook_delivery_state WHERE status = 'delivered'")" -ge "$N" ] && break
     sleep 0.1
   done
   kill -INT $PID; wait $PID || true; PID=
-  local total=0 i
-  for i in 1 2 3 4 5 6 7 8; do total=$((total + ${c1[$i]} - ${c0[$i]})); done
   local rate
   rate=$(gp_psql -d "$DB" -tAc "SELECT round(count(*) / extract(epoch FROM max(delivered_at) - min(last_attempt_at)))::int FROM platform.webhook_delivery_state WHERE status = 'delivered' HAVING count(*) = $N")
   [ -n "$rate" ] || gp_die "not all $N were delivered (see $WORK/serve.log)"
-  echo "$rate $((sv * 10000 / N)) $(((pg1 - pg0) * 10000 / N)) $(((rx1 - rx0) * 10000 / N)) $(((${c1[4]} - ${c0[4]}) * 100 / total))"
+  echo "$rate $((sv * 10000 / N)) $(((pg1 - pg0) * 10000 / N)) $(((rx1 - rx0) * 10000 / N)) $(wh_idle_pct $m0 $m1)"
 }
 
 P=$(bench_free_port)

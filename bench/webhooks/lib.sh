@@ -64,3 +64,15 @@ VACUUM ANALYZE platform.webhook_deliveries;
 VACUUM ANALYZE platform.webhook_delivery_state;
 SQL
 }
+
+# CPU accounting from /proc, in clock ticks (10 ms): a process's user + system time, every
+# PostgreSQL process's (background workers included), and the whole machine's "total idle".
+wh_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+wh_pg_ticks() {
+  local s=0 p
+  for p in $(pgrep -u postgres postgres); do s=$((s + $(wh_ticks "$p"))); done
+  echo $s
+}
+wh_machine_ticks() { head -1 /proc/stat | awk '{print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $5}'; }
+# The machine's idle share (%) between two wh_machine_ticks readings ("total idle" each).
+wh_idle_pct() { echo $((($4 - $2) * 100 / ($3 - $1 > 0 ? $3 - $1 : 1))); }
