@@ -1,13 +1,27 @@
-# Shared by the benchmarks: the Machine: line, a free port, PostgreSQL on huge pages, and for the
-# geodata ones (raster.sh, vector.sh) a fresh `serve` on a free port over the database in
-# $GEOPLATFORM_DATABASE_URL with bronze and silver folders under $WORK, and one client that
-# submits a request and polls it to the end. Source after scripts/lib.sh; the service functions
+# Shared by the benchmarks: the Machine: line, CPU ticks from /proc, a free port, PostgreSQL on
+# huge pages and with pg_stat_statements, and for the geodata ones (raster.sh, vector.sh) a fresh
+# `serve` on a free port over the database in $GEOPLATFORM_DATABASE_URL with bronze and silver
+# folders under $WORK, and one client that submits a request and polls it to the end. Source after scripts/lib.sh; the service functions
 # need $BIN and $WORK.
 
 # The machine, as a benchmark entry's "Machine:" line starts: cores, CPU model and memory.
 bench_machine() {
   echo "$(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(free -g | awk '/Mem:/ {print $2}') GiB"
 }
+
+# CPU accounting from /proc, in clock ticks (10 ms): a process's user + system time (a thread's
+# with PID/task/TID: /proc/TID/stat itself counts the whole process), every PostgreSQL process's (background workers included), and the whole machine's
+# "total idle"; bench_idle_pct T0 I0 T1 I1 is the idle share (%) between two of the last.
+bench_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+bench_pg_ticks() {
+  local s=0 p
+  for p in $(pgrep -u postgres postgres); do s=$((s + $(bench_ticks "$p"))); done
+  echo $s
+}
+bench_machine_ticks() { head -1 /proc/stat | awk '{print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $5}'; }
+bench_idle_pct() { echo $((($4 - $2) * 100 / ($3 - $1 > 0 ? $3 - $1 : 1))); }
+# Ticks as seconds.
+bench_seconds() { awk -v t="$1" 'BEGIN {print t / 100}'; }
 
 # A free TCP port on 127.0.0.1.
 bench_free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

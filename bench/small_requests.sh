@@ -96,7 +96,7 @@ LAT=$(sql "SELECT round((percentile_cont(0.5) WITHIN GROUP (ORDER BY s))::numeri
 JOBS=$(sql "SELECT count(*) || ' jobs, ' || count(DISTINCT platform_request_id) || ' requests' FROM app.jobs")
 DUPS=$(sql "SELECT count(*) FROM (SELECT platform_request_id, job_type FROM app.jobs GROUP BY 1, 2 HAVING count(*) > 1) d")
 TASKS=$(sql "SELECT string_agg(task_type || ' ' || n || ' × ' || ms || ' ms', ', ') FROM (SELECT task_type, count(*) AS n, round(avg(extract(epoch FROM completed_at - started_at)) * 1000) AS ms FROM app.tasks GROUP BY 1 ORDER BY 1) t")
-CPU_S=$(awk '{print ($14 + $15) / 100}' "/proc/$PID/stat")
+CPU_S=$(bench_seconds "$(bench_ticks $PID)")
 HOOKS=
 if [ -n "$CALLBACK" ]; then
   while [ "$(sql "SELECT count(*) FROM platform.webhook_delivery_state WHERE status = 'delivered'")" -lt "$N" ]; do sleep 0.1; done
@@ -108,7 +108,7 @@ if [ -n "$PG_STATEMENTS" ]; then
   read -r ALL_MS ALL_CALLS <<< "$(bench_pg_statements_time "$DB" '%')"
   read -r OUTBOX_MS OUTBOX_CALLS <<< "$(bench_pg_statements_time "$DB" '%webhook_deliver%')"
   HOOK_CPU=$(for t in /proc/$PID/task/*; do
-               if [ "$(cat "$t/comm")" = gp.webhooks.0 ]; then awk '{print ($14 + $15) / 100}' "$t/stat"; fi
+               if [ "$(cat "$t/comm")" = gp.webhooks.0 ]; then bench_seconds "$(bench_ticks "$PID/task/${t##*/}")"; fi
              done)
   STATEMENTS=" PostgreSQL (pg_stat_statements, loaded for this run), the service's statements from the first submit to the end: $ALL_MS ms in $ALL_CALLS calls; those on the outbox's tables (the events written with the requests' ends, the claims, the outcomes, the idle polls): $OUTBOX_MS ms in $OUTBOX_CALLS calls ($(python3 -c "print(f'{100 * $OUTBOX_MS / max($ALL_MS, 1):.2f}')") %). The webhooks' HTTP thread: ${HOOK_CPU:-0} s of CPU."
 fi

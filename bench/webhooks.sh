@@ -40,9 +40,6 @@ gp_pg_up
 bench_pg_huge_pages
 wh_setup gp_bench_webhooks
 wh_fresh_database "$BIN"
-sql() { gp_psql -d "$DB" -tAc "$1"; }
-# Each delivery's event and where it stands.
-DELIVERIES="platform.webhook_deliveries JOIN platform.webhook_delivery_state USING (delivery_id, client_id, host)"
 
 # A completed event as the platform sends it (about 1.5 KB).
 python3 - > "$WORK/body.json" <<'PY'
@@ -74,32 +71,6 @@ print(json.dumps({
 PY
 BODY_BYTES=$(wc -c < "$WORK/body.json")
 
-# Starts serve, waits until the receiver (port $RX_PORT) answered `want` POSTs and the outbox
-# shows as many delivered matching the SQL condition, stops serve; prints "<rate> <seconds>"
-# of those, from the outbox, then the CPU ticks of serve, of PostgreSQL (its every process,
-# serve's connections among them) and of the receiver, and the machine's idle share (%), from
-# serve's start until the last was answered. The wait is one request to the receiver: polling
-# PostgreSQL or starting a client every few tenths of a second would take CPU from the run it
-# times.
-deliver() {  # want condition
-  local port pg0 rx0 m0; port=$(bench_free_port)
-  pg0=$(wh_pg_ticks); rx0=$(wh_ticks $RX); m0=$(wh_machine_ticks)
-  "$BIN" serve --port "$port" --log-level warn --set webhooks.allow_private_addresses=true \
-    --set storage.bronze_root="$WORK/bronze" --set storage.silver_root="$WORK/silver" \
-    2>"$WORK/serve.log" &
-  PID=$!
-  wh_wait_answered "$RX_PORT" "$1" ||
-    { echo "not delivered in time" >&2; tail "$WORK/serve.log" >&2; exit 1; }
-  local cpu; cpu="$(wh_ticks $PID) $(($(wh_pg_ticks) - pg0)) $(($(wh_ticks $RX) - rx0)) $(wh_idle_pct $m0 $(wh_machine_ticks))"
-  # The last outcomes are written a few milliseconds after their answers.
-  for _ in $(seq 1 100); do
-    [ "$(sql "SELECT count(*) >= $1 FROM $DELIVERIES WHERE status = 'delivered' AND $2")" = t ] && break
-    sleep 0.1
-  done
-  kill -INT $PID; wait $PID || true; PID=
-  echo "$(sql "SELECT round(($1 / extract(epoch FROM max(delivered_at) - min(last_attempt_at)))::numeric) || ' ' || round(extract(epoch FROM max(delivered_at) - min(last_attempt_at))::numeric, 2) FROM $DELIVERIES WHERE status = 'delivered' AND $2 HAVING count(*) >= $1") $cpu"
-}
-
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 PAIRS=${BENCH_PAIRS:-5}
 # As many connections as the platform may open to one host (webhooks.per_host_max's default).
@@ -122,17 +93,17 @@ WRK_CPUS=(); WRK_RX_CPUS=(); WRK_IDLES=(); ONE_CPUS=(); ONE_PG_CPUS=(); ONE_RX_C
 # 31-33 µs once warm).
 WARMUP=${BENCH_WARMUP:-1}
 for pair in $(seq 1 $((WARMUP + PAIRS))); do
-  rx0=$(wh_ticks $RX); m0=$(wh_machine_ticks)
+  rx0=$(bench_ticks $RX); m0=$(bench_machine_ticks)
   WRK=$(GP_BODY="$WORK/body.json" /usr/bin/time -f "%U %S" -o "$WORK/wrk.time" wrk -t1 -c"$WRK_CONNECTIONS" -d"$DURATION" --latency -s bench/lua/webhook_post.lua "http://127.0.0.1:$P/hooks")
-  rx1=$(wh_ticks $RX); m1=$(wh_machine_ticks)
+  rx1=$(bench_ticks $RX); m1=$(bench_machine_ticks)
   WRK_RPS=$(echo "$WRK" | awk '/Requests\/sec/ {printf "%d", $2}')
   # CPU per request of the wrk run: wrk's own and the receiver's (µs), and the machine's idle share.
   WRK_N=$(echo "$WRK" | awk '/requests in/ {print $1}')
   WRK_CPU=$(awk -v n="$WRK_N" '{printf "%d", ($1 + $2) * 1000000 / n}' "$WORK/wrk.time")
-  WRK_RX_CPU=$(((rx1 - rx0) * 10000 / WRK_N)); WRK_IDLE=$(wh_idle_pct $m0 $m1)
+  WRK_RX_CPU=$(((rx1 - rx0) * 10000 / WRK_N)); WRK_IDLE=$(bench_idle_pct $m0 $m1)
   wh_insert "$N" "$WORK/body.json" "$P"
   wh_receiver_rate "$P" >/dev/null  # from here on
-  read -r ONE_RATE ONE_S SERVE_TICKS PG_TICKS RX_TICKS ONE_IDLE < <(deliver "$N" true)
+  read -r ONE_RATE ONE_S SERVE_TICKS PG_TICKS RX_TICKS ONE_IDLE < <(wh_deliver "$BIN" "$N" true)
   RX_RATE=$(wh_receiver_rate "$P")
   # The same for the platform run, per delivery: the service's, PostgreSQL's and the receiver's
   # CPU from the service's start until the last answer (its start-up included), and the idle share.
@@ -169,10 +140,10 @@ wh_start_receiver "${PORTS[@]}" --hang "$HANG"
 for pair in $(seq 1 $((WARMUP + PAIRS))); do
   wh_insert "$N" "$WORK/body.json" "${PORTS[@]}"
   wh_receiver_rate "$RX_PORT" >/dev/null  # from here on
-  read -r TEN _ < <(deliver "$N" true)
+  read -r TEN _ < <(wh_deliver "$BIN" "$N" true)
   wh_insert "$N" "$WORK/body.json" "${PORTS[@]:0:9}" "$HANG"
   wh_receiver_rate "$RX_PORT" >/dev/null
-  read -r NINE _ < <(deliver "$OTHERS" "url NOT LIKE '%:$HANG/%'")
+  read -r NINE _ < <(wh_deliver "$BIN" "$OTHERS" "url NOT LIKE '%:$HANG/%'")
   echo "platform, ten endpoints: $TEN deliveries/s; nine fast + one hanging: $NINE deliveries/s to the nine$([ "$pair" -le "$WARMUP" ] && echo " (warm-up, not recorded)")" >&2
   [ "$pair" -le "$WARMUP" ] && continue
   TEN_RATES+=("$TEN"); HANG_RATES+=("$NINE")

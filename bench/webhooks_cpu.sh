@@ -31,34 +31,17 @@ python3 -c 'import json; print(json.dumps({"event": "platform.ping", "filler": "
 
 # One run of build $1: prints "rate serve_us pg_us receiver_us idle%".
 run() {
-  local bin=$1 port
-  wh_fresh_database "$bin"
+  wh_fresh_database "$1"
   wh_insert "$N" "$WORK/body.json" "$P"
   wh_receiver_rate "$P" >/dev/null  # the receiver counts from here
-  local pg0 rx0 m0 m1 sv pg1 rx1
-  pg0=$(wh_pg_ticks); rx0=$(wh_ticks $RX); m0=$(wh_machine_ticks)
-  port=$(bench_free_port)
-  "$bin" serve --port "$port" --log-level warn --set webhooks.allow_private_addresses=true \
-    --set workers.task_workers=0 --set storage.bronze_root="$WORK/bronze" \
-    --set storage.silver_root="$WORK/silver" 2>"$WORK/serve.log" &
-  PID=$!
-  # One request to the receiver waits for the end: polling the outbox would add to the
-  # PostgreSQL CPU measured.
-  wh_wait_answered "$P" "$N" || gp_die "not all $N were delivered in time (see $WORK/serve.log)"
-  sv=$(wh_ticks $PID); pg1=$(wh_pg_ticks); rx1=$(wh_ticks $RX); m1=$(wh_machine_ticks)
-  # The last outcomes are written a few milliseconds after their answers.
-  for _ in $(seq 1 100); do
-    [ "$(gp_psql -d "$DB" -tAc "SELECT count(*) FROM platform.webhook_delivery_state WHERE status = 'delivered'")" -ge "$N" ] && break
-    sleep 0.1
-  done
-  kill -INT $PID; wait $PID || true; PID=
-  local rate
-  rate=$(gp_psql -d "$DB" -tAc "SELECT round(count(*) / extract(epoch FROM max(delivered_at) - min(last_attempt_at)))::int FROM platform.webhook_delivery_state WHERE status = 'delivered' HAVING count(*) = $N")
-  [ -n "$rate" ] || gp_die "not all $N were delivered (see $WORK/serve.log)"
-  echo "$rate $((sv * 10000 / N)) $(((pg1 - pg0) * 10000 / N)) $(((rx1 - rx0) * 10000 / N)) $(wh_idle_pct $m0 $m1)"
+  local rate sv pg rx idle
+  read -r rate _ sv pg rx idle < <(wh_deliver "$1" "$N" true --set workers.task_workers=0) ||
+    gp_die "the run of $1 did not end (see above)"
+  echo "$rate $((sv * 10000 / N)) $((pg * 10000 / N)) $((rx * 10000 / N)) $idle"
 }
 
 P=$(bench_free_port)
+RX_PORT=$P
 wh_start_receiver "$P"
 
 ROWS=()

@@ -1,6 +1,6 @@
 # Shared by the webhook benchmarks (webhooks.sh, webhooks_cpu.sh): a scratch database and work
-# folder removed on exit, the fast local receiver, and deliveries inserted straight into the
-# outbox. Source after scripts/lib.sh and bench/lib.sh.
+# folder removed on exit, the fast local receiver, deliveries inserted straight into the outbox,
+# and one run of a node delivering them, timed and accounted in CPU. Source after scripts/lib.sh and bench/lib.sh.
 
 # Sets WORK (with bronze and silver folders) and DB (named $1, dropped on exit); PID and RX, when
 # set, are the service and the receiver, stopped on exit.
@@ -65,14 +65,35 @@ VACUUM ANALYZE platform.webhook_delivery_state;
 SQL
 }
 
-# CPU accounting from /proc, in clock ticks (10 ms): a process's user + system time, every
-# PostgreSQL process's (background workers included), and the whole machine's "total idle".
-wh_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-wh_pg_ticks() {
-  local s=0 p
-  for p in $(pgrep -u postgres postgres); do s=$((s + $(wh_ticks "$p"))); done
-  echo $s
+# Starts serve (build $1; the arguments after the third go to it) over the outbox of $DB, waits
+# until the receiver (port $RX_PORT, process $RX) answered $2 POSTs and the outbox shows as many
+# delivered matching the SQL condition $3, stops serve. Prints "<rate> <seconds>" of those, from
+# the outbox (deliveries / (last delivered_at - first attempt's start)), then the CPU ticks of
+# serve, of PostgreSQL (every process, serve's connections among them) and of the receiver, and
+# the machine's idle share (%), from serve's start until the last was answered. The wait is one
+# request to the receiver: polling PostgreSQL, or starting a client every few tenths of a second,
+# would take CPU from the run it times.
+wh_deliver() {  # bin want condition [serve arguments]
+  local bin=$1 want=$2 cond=$3
+  shift 3
+  local port pg0 rx0 m0 cpu rate
+  local delivered="platform.webhook_deliveries JOIN platform.webhook_delivery_state USING (delivery_id, client_id, host) WHERE status = 'delivered' AND $cond"
+  port=$(bench_free_port)
+  pg0=$(bench_pg_ticks); rx0=$(bench_ticks $RX); m0=$(bench_machine_ticks)
+  "$bin" serve --port "$port" --log-level warn --set webhooks.allow_private_addresses=true \
+    --set storage.bronze_root="$WORK/bronze" --set storage.silver_root="$WORK/silver" "$@" \
+    2>"$WORK/serve.log" &
+  PID=$!
+  wh_wait_answered "$RX_PORT" "$want" ||
+    { echo "not delivered in time" >&2; tail "$WORK/serve.log" >&2; exit 1; }
+  cpu="$(bench_ticks $PID) $(($(bench_pg_ticks) - pg0)) $(($(bench_ticks $RX) - rx0)) $(bench_idle_pct $m0 $(bench_machine_ticks))"
+  # The last outcomes are written a few milliseconds after their answers.
+  for _ in $(seq 1 100); do
+    [ "$(gp_psql -d "$DB" -tAc "SELECT count(*) >= $want FROM $delivered")" = t ] && break
+    sleep 0.1
+  done
+  kill -INT $PID; wait $PID || true; PID=
+  rate=$(gp_psql -d "$DB" -tAc "SELECT round(($want / extract(epoch FROM max(delivered_at) - min(last_attempt_at)))::numeric) || ' ' || round(extract(epoch FROM max(delivered_at) - min(last_attempt_at))::numeric, 2) FROM $delivered HAVING count(*) >= $want")
+  [ -n "$rate" ] || { echo "not all $want were delivered (see $WORK/serve.log)" >&2; exit 1; }
+  echo "$rate $cpu"
 }
-wh_machine_ticks() { head -1 /proc/stat | awk '{print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $5}'; }
-# The machine's idle share (%) between two wh_machine_ticks readings ("total idle" each).
-wh_idle_pct() { echo $((($4 - $2) * 100 / ($3 - $1 > 0 ? $3 - $1 : 1))); }

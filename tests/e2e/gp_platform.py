@@ -8,6 +8,9 @@ import time
 
 from gp_e2e import ServedTestCase, run
 
+# tests/data: the real files the tests read.
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data")
+
 ENGINE = ["--set", "workers.lease_ms=1000", "--set", "workers.retry_base_ms=100",
           "--set", "workers.idle_poll_max_ms=100"]
 
@@ -54,9 +57,8 @@ def put_sources(srv, client="ddh"):
     os.makedirs(os.path.join(folder, "tiles"), exist_ok=True)
     make_raster(os.path.join(folder, "grain.tif"))
     make_raster(os.path.join(folder, "lux_elev.tif"), bands=1, dtype="Float32")
-    data = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data")
     for name in ("pt.csv", "nybb_16a.zip"):
-        shutil.copy(os.path.join(data, name), os.path.join(folder, name))
+        shutil.copy(os.path.join(DATA, name), os.path.join(folder, name))
     for i in range(2):
         shutil.copy(os.path.join(folder, "grain.tif"),
                     os.path.join(folder, "tiles", "t%d.tif" % i))
@@ -93,9 +95,6 @@ class Api:
             time.sleep(0.05)
         self.test.fail("request %s did not reach %s: %s\n%s" % (
             request_id, statuses, doc, self.srv.output()[-3000:]))
-
-
-DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data")
 
 
 class ClientCase(ServedTestCase):
